@@ -1,0 +1,8 @@
+print(list(map(lambda x: x * 2, [1, 2, 3])))
+print(list(filter(None, [0, 1, "", "a"])))
+print(list(zip("abc", range(3))), list(enumerate("xy", 1)))
+print(list(reversed([1, 2, 3])), sorted("banana"))
+print(any([0, 0, 1]), all([1, 1, 0]), max([3, 9, 2], key=lambda v: -v))
+it = iter([1, 2])
+print(next(it), next(it), next(it, "done"))
+print(list(range(10, 0, -3)), len(range(0, 100, 7)))

@@ -1,0 +1,6 @@
+print([x * x for x in range(6) if x % 2])
+print([(x, y) for x in range(3) for y in range(x)])
+print(sorted({x % 3 for x in range(10)}))
+print(sorted({x: x * x for x in range(4)}.items()))
+print(list(x + 1 for x in (1, 2, 3)))
+print(sum(x for x in range(101)))

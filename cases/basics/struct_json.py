@@ -1,0 +1,5 @@
+import struct
+import json
+
+print(struct.pack("<HI", 1, 2), struct.unpack(">h", b"\xff\xfe"), struct.calcsize("<bhi"))
+print(json.dumps([1, "a", None, True]), json.loads('{"k": [1, 2]}')["k"])

@@ -1,0 +1,25 @@
+def f(x):
+    try:
+        return 10 // x
+    except ZeroDivisionError:
+        return "div0"
+    finally:
+        print("finally", x)
+
+print(f(2), f(0))
+try:
+    [][1]
+except IndexError as e:
+    print("IndexError", type(e).__name__)
+try:
+    {}["k"]
+except KeyError as e:
+    print("KeyError", e.args)
+try:
+    int("x")
+except ValueError:
+    print("ValueError")
+try:
+    raise TypeError("bad", 2)
+except (ValueError, TypeError) as e:
+    print(type(e).__name__, e.args)

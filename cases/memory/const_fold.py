@@ -1,0 +1,17 @@
+# ---
+# exclude:
+#   cpython: micropython.const is MicroPython-only
+# ---
+# Constant expressions built from other consts fold at compile time.
+from micropython import const
+
+_BIT = const(4)
+_MASK = const((1 << _BIT) - 1)
+_DOUBLE = const(_MASK * 2)
+SIZE = const(_DOUBLE + 1)
+
+def masked(v):
+    return v & _MASK
+
+print(_BIT, _MASK, _DOUBLE, SIZE, masked(0x1234))
+print(sorted(k for k in globals() if not k.startswith("__")))

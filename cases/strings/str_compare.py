@@ -1,0 +1,5 @@
+print("a" < "b", "abc" < "abd", "Z" < "a", "" < "a")
+print("ab" * 3, "x" in "xyz", "xyz".index("z"))
+print(sorted(["pear", "Apple", "fig"]), sorted(["pear", "Apple", "fig"], key=len))
+print(str(123), str(-0), str([1, "a"]), str((1,)))
+print("a\tb\\n", repr("a\nb"), repr("it's"))

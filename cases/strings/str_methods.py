@@ -1,0 +1,10 @@
+s = "  Hello, World  "
+print(s.strip(), s.lstrip(), s.rstrip(), sep="|")
+print(s.lower(), s.upper(), s.strip().split(", "))
+print("a-b-c".split("-", 1), "a-b-c".rsplit("-", 1), "-".join(["x", "y"]))
+print("abc".startswith("ab"), "abc".endswith("bc"), "abcabc".find("c"), "abcabc".rfind("c"))
+print("abc".replace("b", "B"), "x".center(5), "7".zfill(3) if hasattr("7", "zfill") else "007")
+print("abc".isalpha(), "123".isdigit(), " ".isspace(), "Ab".isupper())
+print("%d %s %r %5.2f %x" % (3, "s", "r", 2.5, 255))
+print("{} {:>4} {:<4}| {:03d} {name}".format(1, "a", "b", 7, name="n"))
+print(ord("A"), chr(66), str(12) + repr("q"))

@@ -1,0 +1,313 @@
+//! Board files (`boards/<name>.yaml`): parsed into a raw serde type per kind, then
+//! checked into a [`Board`]. Unknown keys and bad values name the file, line and key.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::case::Mode;
+use crate::error::{Error, Result};
+
+/// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
+/// for slow CI machines without letting a hung case hold a worker for long.
+const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+
+#[derive(Debug, Clone)]
+pub struct Board {
+    /// The file stem: `boards/unix.yaml` is board `unix`.
+    pub name: String,
+    pub file: PathBuf,
+    pub description: String,
+    pub timeout: Duration,
+    pub modes: Vec<Mode>,
+    /// Part of the default selection of `mpcheck run`.
+    pub default: bool,
+    pub spec: BoardSpec,
+}
+
+impl Board {
+    pub fn kind(&self) -> &'static str {
+        match &self.spec {
+            BoardSpec::Host(h) => h.kind.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum BoardSpec {
+    Host(HostSpec),
+}
+
+/// A VM that runs as a host process, one process per case.
+#[derive(Debug, Clone)]
+pub struct HostSpec {
+    pub kind: HostKind,
+    /// The VM to run instead of the pinned one: a `micropython` binary, a
+    /// `micropython.mjs`, or a Python interpreter.
+    pub executable: Option<PathBuf>,
+    /// The compiler for `.mpy` mode instead of the pinned one.
+    pub mpy_cross: Option<PathBuf>,
+    /// Extra VM arguments (e.g. `-X heapsize=256k`).
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    Unix,
+    Webassembly,
+    Cpython,
+}
+
+impl HostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostKind::Unix => "unix",
+            HostKind::Webassembly => "webassembly",
+            HostKind::Cpython => "cpython",
+        }
+    }
+}
+
+/// First pass: only the kind, to pick the type the whole file is read into.
+#[derive(Deserialize)]
+struct KindOnly {
+    kind: Kind,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Unix,
+    Webassembly,
+    Cpython,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostFile {
+    #[allow(dead_code)] // read in the first pass
+    kind: String,
+    #[serde(default)]
+    description: String,
+    timeout: Option<f64>,
+    modes: Option<Vec<Mode>>,
+    #[serde(default = "yes")]
+    default: bool,
+    executable: Option<String>,
+    mpy_cross: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Reads every `*.yaml` in `dir`, sorted by name.
+pub fn load_boards(dir: &Path) -> Result<Vec<Board>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| load_board(p)).collect()
+}
+
+pub fn load_board(path: &Path) -> Result<Board> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_board(path, &text)
+}
+
+pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| Error::config(path, 1, "board file name is not valid UTF-8"))?
+        .to_string();
+    let yaml = |e: yaml_serde::Error| Error::yaml(path, 1, &e);
+    let KindOnly { kind } = yaml_serde::from_str(text).map_err(yaml)?;
+    let raw: HostFile = yaml_serde::from_str(text).map_err(yaml)?;
+    let host_kind = match kind {
+        Kind::Unix => HostKind::Unix,
+        Kind::Webassembly => HostKind::Webassembly,
+        Kind::Cpython => HostKind::Cpython,
+    };
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map_or(1, |i| i + 1)
+    };
+    let timeout = raw.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(Error::config(
+            path,
+            line_of("timeout"),
+            format!("timeout: must be a positive number of seconds, got {timeout}"),
+        ));
+    }
+    let can_load_mpy = host_kind != HostKind::Cpython;
+    let modes = match raw.modes {
+        Some(m) if m.is_empty() => {
+            return Err(Error::config(
+                path,
+                line_of("modes"),
+                "modes: must name at least one mode (source, mpy)",
+            ));
+        }
+        Some(m) => m,
+        None if can_load_mpy => Mode::ALL.to_vec(),
+        None => vec![Mode::Source],
+    };
+    if !can_load_mpy && modes.contains(&Mode::Mpy) {
+        return Err(Error::config(
+            path,
+            line_of("modes"),
+            "modes: cpython cannot load .mpy files; use [source]",
+        ));
+    }
+    if !can_load_mpy && raw.mpy_cross.is_some() {
+        return Err(Error::config(
+            path,
+            line_of("mpy_cross"),
+            "mpy_cross: cpython boards compile nothing with mpy-cross",
+        ));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let resolve = |key: &str, value: Option<String>| -> Result<Option<PathBuf>> {
+        value
+            .map(|v| {
+                resolve_path(dir, &v)
+                    .map_err(|m| Error::config(path, line_of(key), format!("{key}: {m}")))
+            })
+            .transpose()
+    };
+    Ok(Board {
+        name,
+        file: path.to_path_buf(),
+        description: raw.description,
+        timeout: Duration::from_secs_f64(timeout),
+        modes,
+        default: raw.default,
+        spec: BoardSpec::Host(HostSpec {
+            kind: host_kind,
+            executable: resolve("executable", raw.executable)?,
+            mpy_cross: resolve("mpy_cross", raw.mpy_cross)?,
+            args: raw.args,
+        }),
+    })
+}
+
+/// Expands `${VAR}` and resolves a relative path against the board file's directory.
+/// A bare command name (no `/`) is left for `PATH` lookup.
+pub fn resolve_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, String> {
+    let expanded = expand_env(value)?;
+    let p = PathBuf::from(&expanded);
+    Ok(if p.is_absolute() || !expanded.contains('/') {
+        p
+    } else {
+        dir.join(p)
+    })
+}
+
+/// Replaces every `${NAME}` with the environment variable's value; an unset one is an
+/// error naming it.
+pub fn expand_env(value: &str) -> std::result::Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed `${{` in `{value}`"))?;
+        let name = &after[..end];
+        let v = std::env::var(name)
+            .map_err(|_| format!("environment variable `{name}` is not set (used in `{value}`)"))?;
+        out.push_str(&v);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(name: &str, text: &str) -> Result<Board> {
+        parse_board(Path::new(&format!("boards/{name}.yaml")), text)
+    }
+
+    #[test]
+    fn host_board_defaults() {
+        let b = parse("unix", "kind: unix\n").unwrap();
+        assert_eq!(b.name, "unix");
+        assert_eq!(b.kind(), "unix");
+        assert_eq!(b.modes, vec![Mode::Source, Mode::Mpy]);
+        assert_eq!(b.timeout, Duration::from_secs(10));
+        let c = parse("cpython", "kind: cpython\n").unwrap();
+        assert_eq!(c.modes, vec![Mode::Source]);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("unix", "kind: unix\ntimeout: 3\nexecutabel: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/unix.yaml:3: unknown field `executabel`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_kind_and_bad_value() {
+        let err = parse("x", "kind: teapot\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("boards/x.yaml:1: kind: unknown variant `teapot`"),
+            "{err}"
+        );
+        let err = parse("x", "kind: unix\n\ntimeout: [1]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/x.yaml:3: timeout: invalid type"),
+            "{err}"
+        );
+        let err = parse("x", "description: d\n").unwrap_err().to_string();
+        assert!(err.contains("missing field `kind`"), "{err}");
+    }
+
+    #[test]
+    fn cpython_cannot_take_mpy() {
+        let err = parse("c", "kind: cpython\nmodes: [source, mpy]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/c.yaml:2: modes: cpython cannot load"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn paths_resolve_against_board_dir_with_env() {
+        // SAFETY: tests in this module do not read this variable concurrently.
+        unsafe { std::env::set_var("MPCHECK_TEST_FW_DIR", "/opt/fw") };
+        assert_eq!(
+            resolve_path(Path::new("/b"), "${MPCHECK_TEST_FW_DIR}/mp").unwrap(),
+            PathBuf::from("/opt/fw/mp")
+        );
+        assert_eq!(
+            resolve_path(Path::new("/b"), "../bin/mp").unwrap(),
+            PathBuf::from("/b/../bin/mp")
+        );
+        assert_eq!(
+            resolve_path(Path::new("/b"), "python3").unwrap(),
+            PathBuf::from("python3")
+        );
+        let err = resolve_path(Path::new("/b"), "${MPCHECK_SURELY_UNSET}/x").unwrap_err();
+        assert!(err.contains("`MPCHECK_SURELY_UNSET` is not set"), "{err}");
+    }
+}

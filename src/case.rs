@@ -1,0 +1,288 @@
+//! A test case: its id (`group/name`), its source, and the settings in its header.
+//!
+//! Settings live in a leading comment block so a case stays a valid Python file:
+//!
+//! ```python
+//! # ---
+//! # exclude: {cpython: micropython.const is MicroPython-only}
+//! # timeout: 5
+//! # ---
+//! ```
+//!
+//! Bad settings are kept as an error on the case (it gets an `error` verdict naming the
+//! file and line) so every other case still runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// `group/name`: the case's path under `cases/` without the `.py`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CaseId {
+    pub group: String,
+    pub name: String,
+}
+
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.group, self.name)
+    }
+}
+
+/// How a case is run on a target: its source compiled on the target, or pre-compiled by
+/// mpy-cross and imported as a `.mpy`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Source,
+    Mpy,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 2] = [Mode::Source, Mode::Mpy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Source => "source",
+            Mode::Mpy => "mpy",
+        }
+    }
+}
+
+/// The settings of a case, as written in its header. Unknown keys are errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSettings {
+    /// Run only on these boards (names or kinds); default: every selected board.
+    pub boards: Option<Vec<String>>,
+    /// Boards (names or kinds) this case does not run on, each with the reason.
+    #[serde(default)]
+    pub exclude: BTreeMap<String, String>,
+    /// Wall-clock limit in seconds, overriding the board's.
+    pub timeout: Option<f64>,
+    /// Features the target must have (e.g. `float`, `bigint`); unmet → skip with reason.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Modes this case runs in; default: every mode the board supports.
+    pub modes: Option<Vec<Mode>>,
+    /// Why the case prints `SKIP` where it does (recorded as the skip reason).
+    pub skip_reason: Option<String>,
+}
+
+impl CaseSettings {
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout.map(Duration::from_secs_f64)
+    }
+
+    /// Why this case does not run on a board with this name and kind, if it does not.
+    pub fn excluded_reason(&self, board: &str, kind: &str) -> Option<String> {
+        if let Some(reason) = self.exclude.get(board).or_else(|| self.exclude.get(kind)) {
+            return Some(reason.clone());
+        }
+        match &self.boards {
+            Some(only) if !only.iter().any(|b| b == board || b == kind) => {
+                Some(format!("case runs only on {}", only.join(", ")))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Case {
+    pub id: CaseId,
+    pub path: PathBuf,
+    pub source: Vec<u8>,
+    /// The header's settings, or why they could not be read.
+    pub settings: Result<CaseSettings, String>,
+}
+
+impl Case {
+    pub fn load(path: &Path, id: CaseId) -> Result<Case> {
+        let source = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let settings = parse_header(path, &source).map_err(|e| e.to_string());
+        Ok(Case {
+            id,
+            path: path.to_path_buf(),
+            source,
+            settings,
+        })
+    }
+
+    /// The module name the case is imported as in `.mpy` mode.
+    pub fn module_name(&self) -> &str {
+        &self.id.name
+    }
+}
+
+const FENCE: &str = "# ---";
+
+/// Reads the settings block at the top of a case. No block means default settings.
+pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
+    let text = String::from_utf8_lossy(source);
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, first)) if first.trim_end() == FENCE => {}
+        _ => return Ok(CaseSettings::default()),
+    }
+    let mut yaml = String::new();
+    for (index, line) in lines {
+        let line = line.trim_end();
+        if line == FENCE {
+            if yaml.trim().is_empty() {
+                return Ok(CaseSettings::default());
+            }
+            let settings: CaseSettings =
+                yaml_serde::from_str(&yaml).map_err(|e| Error::yaml(path, 2, &e))?;
+            validate(path, &yaml, &settings)?;
+            return Ok(settings);
+        }
+        let Some(body) = line.strip_prefix('#') else {
+            return Err(Error::config(
+                path,
+                index + 1,
+                "settings header line does not start with `#` (close the header with `# ---`)",
+            ));
+        };
+        yaml.push_str(body.strip_prefix(' ').unwrap_or(body));
+        yaml.push('\n');
+    }
+    Err(Error::config(
+        path,
+        1,
+        "settings header opened with `# ---` is never closed",
+    ))
+}
+
+fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
+    // The header starts on file line 2; find the key's line for the message.
+    let line_of = |key: &str| {
+        yaml.lines()
+            .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .map_or(2, |i| i + 2)
+    };
+    if let Some(t) = settings.timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(Error::config(
+            path,
+            line_of("timeout"),
+            format!("timeout: must be a positive number of seconds, got {t}"),
+        ));
+    }
+    if let Some(modes) = &settings.modes
+        && modes.is_empty()
+    {
+        return Err(Error::config(
+            path,
+            line_of("modes"),
+            "modes: must name at least one mode (source, mpy)",
+        ));
+    }
+    for feature in &settings.requires {
+        if !crate::features::KNOWN.contains(&feature.as_str()) {
+            return Err(Error::config(
+                path,
+                line_of("requires"),
+                format!(
+                    "requires: unknown feature `{feature}` (known: {})",
+                    crate::features::KNOWN.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<CaseSettings> {
+        parse_header(Path::new("cases/g/c.py"), src.as_bytes())
+    }
+
+    #[test]
+    fn no_header_means_defaults() {
+        let s = parse("print(1)\n").unwrap();
+        assert!(s.exclude.is_empty() && s.timeout.is_none());
+    }
+
+    #[test]
+    fn header_is_read() {
+        let s = parse("# ---\n# timeout: 2.5\n# exclude:\n#   cpython: mp only\n# ---\nprint(1)\n")
+            .unwrap();
+        assert_eq!(s.timeout(), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            s.excluded_reason("cpython", "cpython").as_deref(),
+            Some("mp only")
+        );
+        assert_eq!(s.excluded_reason("unix", "unix"), None);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("# ---\n# timeout: 2\n# boadrs: [unix]\n# ---\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cases/g/c.py:3: unknown field `boadrs`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_value_names_line() {
+        let err = parse("# ---\n# exclude: {}\n# timeout: soon\n# ---\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cases/g/c.py:3: timeout: invalid type"),
+            "{err}"
+        );
+        let err = parse("# ---\n# timeout: -1\n# ---\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cases/g/c.py:2: timeout: must be a positive"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unclosed_header_is_an_error() {
+        let err = parse("# ---\n# timeout: 2\nprint(1)\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cases/g/c.py:3:"), "{err}");
+    }
+
+    #[test]
+    fn boards_allowlist_matches_name_or_kind() {
+        let s = parse("# ---\n# boards: [unix]\n# ---\n").unwrap();
+        assert_eq!(s.excluded_reason("unix-debug", "unix"), None);
+        assert!(
+            s.excluded_reason("webassembly", "webassembly")
+                .unwrap()
+                .contains("only on unix")
+        );
+    }
+
+    #[test]
+    fn unknown_feature_is_rejected() {
+        let err = parse("# ---\n# requires: [warp]\n# ---\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":2: requires: unknown feature `warp`"),
+            "{err}"
+        );
+    }
+}

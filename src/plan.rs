@@ -1,0 +1,77 @@
+//! board × case × mode → trials, with the skips and errors that the settings alone
+//! decide made up front. Pure: no I/O.
+
+use std::sync::Arc;
+
+use crate::board::Board;
+use crate::case::{Case, Mode};
+use crate::compare::Verdict;
+
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub board: Arc<Board>,
+    pub case: Arc<Case>,
+    pub mode: Mode,
+    /// A verdict known without running (excluded by settings, settings invalid).
+    pub decided: Option<Verdict>,
+}
+
+impl Trial {
+    /// `<board>::<group>/<name>`, with `.mpy` appended in mpy mode: the name cargo test,
+    /// nextest and the reports use.
+    pub fn name(&self) -> String {
+        match self.mode {
+            Mode::Source => format!("{}::{}", self.board.name, self.case.id),
+            Mode::Mpy => format!("{}::{}.mpy", self.board.name, self.case.id),
+        }
+    }
+}
+
+/// Every trial for the boards and cases, in board order then case order, keeping those
+/// whose name contains `filter`.
+pub fn plan(boards: &[Arc<Board>], cases: &[Arc<Case>], filter: Option<&str>) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    for board in boards {
+        for case in cases {
+            for trial in trials_for(board, case) {
+                if filter.is_none_or(|f| trial.name().contains(f)) {
+                    trials.push(trial);
+                }
+            }
+        }
+    }
+    trials
+}
+
+fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
+    let make = |mode, decided| Trial {
+        board: board.clone(),
+        case: case.clone(),
+        mode,
+        decided,
+    };
+    let settings = match &case.settings {
+        Ok(s) => s,
+        // One error trial per board: the case cannot say which modes it wanted.
+        Err(message) => {
+            return vec![make(
+                Mode::Source,
+                Some(Verdict::Error {
+                    message: message.clone(),
+                }),
+            )];
+        }
+    };
+    let excluded = settings.excluded_reason(&board.name, board.kind());
+    board
+        .modes
+        .iter()
+        .filter(|m| settings.modes.as_ref().is_none_or(|ms| ms.contains(m)))
+        .map(|&mode| {
+            make(
+                mode,
+                excluded.clone().map(|reason| Verdict::Skip { reason }),
+            )
+        })
+        .collect()
+}

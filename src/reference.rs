@@ -1,0 +1,86 @@
+//! CPython's output as the expected output of cases without a golden file, cached on disk
+//! by (case content, CPython version) so CPython does not run again on every run.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::case::{Case, CaseId, Mode};
+use crate::compile::hex;
+use crate::target::{RunRequest, Status, Target};
+
+/// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
+const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Reference {
+    cpython: Arc<dyn Target>,
+    version: String,
+    cache_dir: PathBuf,
+    memo: Mutex<HashMap<CaseId, Arc<OnceLock<Result<Vec<u8>, String>>>>>,
+}
+
+impl Reference {
+    pub fn new(cpython: Arc<dyn Target>, version: String, cache_dir: PathBuf) -> Reference {
+        Reference {
+            cpython,
+            version,
+            cache_dir,
+            memo: Mutex::default(),
+        }
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// CPython's output for the case: from this process's memo, the disk cache, or a run
+    /// (at most once per case per process, however many trials ask at once).
+    pub fn output(&self, case: &Case) -> Result<Vec<u8>, String> {
+        let cell = {
+            let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
+            memo.entry(case.id.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| self.compute(case)).clone()
+    }
+
+    fn compute(&self, case: &Case) -> Result<Vec<u8>, String> {
+        let key = hex(&Sha256::new()
+            .chain_update(&self.version)
+            .chain_update([0])
+            .chain_update(&case.source)
+            .finalize());
+        let path = self.cache_dir.join(format!("{key}.out"));
+        if let Ok(bytes) = std::fs::read(&path) {
+            return Ok(bytes);
+        }
+        let outcome = self.cpython.run(&RunRequest {
+            case,
+            mode: Mode::Source,
+            mpy: None,
+            timeout: REFERENCE_TIMEOUT,
+        });
+        match outcome.status {
+            Status::Exited(0 | 1) if !outcome.truncated => {}
+            other => {
+                return Err(format!(
+                    "CPython ({}) could not produce a reference output: {other:?}{}",
+                    self.version,
+                    if outcome.truncated {
+                        ", output truncated"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        let output = crate::compare::normalise(&outcome.output);
+        // A cache write failure only costs a rerun next time.
+        let _ = std::fs::create_dir_all(&self.cache_dir)
+            .map_err(drop)
+            .and_then(|()| crate::golden::write_atomic(&path, &output).map_err(drop));
+        Ok(output)
+    }
+}

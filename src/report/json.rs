@@ -1,0 +1,17 @@
+//! `results.json`: the toolchain with each tool's reported version, and every result.
+
+use super::{Counts, RunReport};
+
+pub fn render(report: &RunReport) -> String {
+    let counts = Counts::of(report.results);
+    let value = serde_json::json!({
+        "toolchain": report.toolchain,
+        "summary": {
+            "pass": counts.pass, "fail": counts.fail, "skip": counts.skip,
+            "timeout": counts.timeout, "crash": counts.crash, "error": counts.error,
+            "duration_ms": report.duration.as_millis(),
+        },
+        "results": report.results,
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,103 @@
+//! `summary.md`: a board × group matrix of counts and the failures with their diffs, fit
+//! for a CI step summary.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::{Counts, RunReport, explanation};
+use crate::execute::TrialResult;
+
+pub fn render(report: &RunReport) -> String {
+    let mut md = String::new();
+    let total = Counts::of(report.results);
+    let _ = writeln!(
+        md,
+        "# mpcheck summary\n\n{total} in {:.1} s\n",
+        report.duration.as_secs_f64()
+    );
+
+    let groups: BTreeSet<&str> = report.results.iter().map(|r| group_of(r)).collect();
+    let boards: BTreeSet<&str> = report.results.iter().map(|r| r.board.as_str()).collect();
+    let mut cells: BTreeMap<(&str, &str), Vec<&TrialResult>> = BTreeMap::new();
+    for r in report.results {
+        cells
+            .entry((r.board.as_str(), group_of(r)))
+            .or_default()
+            .push(r);
+    }
+    let _ = write!(md, "| board |");
+    for g in &groups {
+        let _ = write!(md, " {g} |");
+    }
+    let _ = write!(md, "\n|---|");
+    for _ in &groups {
+        let _ = write!(md, "---|");
+    }
+    md.push('\n');
+    for b in &boards {
+        let _ = write!(md, "| {b} |");
+        for g in &groups {
+            let c = Counts::of(cells.get(&(*b, *g)).into_iter().flatten().copied());
+            let _ = write!(md, " {} |", cell(&c));
+        }
+        md.push('\n');
+    }
+    md.push_str("\nCells: passed ✓, failed ✗ (fail, timeout, crash, error), skipped ○.\n");
+
+    let failures: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.verdict.is_failure())
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(md, "\n## Failures\n");
+        for r in failures {
+            let _ = writeln!(
+                md,
+                "### {} — {}\n\n```diff\n{}\n```\n",
+                r.name,
+                r.verdict.name(),
+                explanation(r).trim_end()
+            );
+        }
+    }
+    let skipped: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.verdict, crate::compare::Verdict::Skip { .. }))
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(md, "\n## Skipped\n");
+        for r in skipped {
+            let _ = writeln!(
+                md,
+                "- {}: {}",
+                r.name,
+                r.verdict.reason().unwrap_or_default()
+            );
+        }
+    }
+    md
+}
+
+fn group_of(r: &TrialResult) -> &str {
+    r.case.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+fn cell(c: &Counts) -> String {
+    let mut parts = Vec::new();
+    if c.pass > 0 {
+        parts.push(format!("{} ✓", c.pass));
+    }
+    if c.failures() > 0 {
+        parts.push(format!("**{} ✗**", c.failures()));
+    }
+    if c.skip > 0 {
+        parts.push(format!("{} ○", c.skip));
+    }
+    if parts.is_empty() {
+        "–".into()
+    } else {
+        parts.join(" ")
+    }
+}

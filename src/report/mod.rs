@@ -1,0 +1,97 @@
+//! Report sinks: the console as results land, and the files written at the end of a run
+//! (`junit.xml`, `results.json`, `summary.md`).
+
+pub mod console;
+pub mod diff;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::execute::TrialResult;
+use crate::toolchain::ToolInfo;
+
+/// Everything the file reports are made from.
+pub struct RunReport<'a> {
+    pub toolchain: &'a [ToolInfo],
+    pub results: &'a [TrialResult],
+    pub duration: Duration,
+}
+
+/// Writes every file report into `dir` (created if missing); returns the paths written.
+pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let files = [
+        ("junit.xml", junit::render(report)),
+        ("results.json", json::render(report)),
+        ("summary.md", markdown::render(report)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        crate::golden::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Counts of each verdict, in a fixed order.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub timeout: usize,
+    pub crash: usize,
+    pub error: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a TrialResult>) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            use crate::compare::Verdict::*;
+            match r.verdict {
+                Pass => c.pass += 1,
+                Fail => c.fail += 1,
+                Skip { .. } => c.skip += 1,
+                Timeout { .. } => c.timeout += 1,
+                Crash { .. } => c.crash += 1,
+                Error { .. } => c.error += 1,
+            }
+        }
+        c
+    }
+
+    pub fn failures(&self) -> usize {
+        self.fail + self.timeout + self.crash + self.error
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {} errors",
+            self.pass, self.fail, self.skip, self.timeout, self.crash, self.error
+        )
+    }
+}
+
+/// The text explaining a non-passing result: the diff for a failure, the reason otherwise.
+pub fn explanation(r: &TrialResult) -> String {
+    match (&r.verdict, &r.expected, &r.actual) {
+        (crate::compare::Verdict::Fail, Some(expected), Some(actual)) => {
+            let from = r.expected_from.as_deref().unwrap_or("expected");
+            let mut text = diff::unified(expected, actual, from, &format!("actual ({})", r.name));
+            if r.truncated {
+                text.push_str("(output truncated at the capture limit)\n");
+            }
+            text
+        }
+        (v, _, _) => v.reason().unwrap_or_default(),
+    }
+}

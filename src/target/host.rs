@@ -1,0 +1,209 @@
+//! Host VMs: the unix port, the webassembly port under Node, and CPython. One process per
+//! case; they differ only in the command line, built here in one place.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use super::{Outcome, RunRequest, Target, process};
+use crate::board::{Board, HostKind};
+use crate::case::Mode;
+use crate::compile::Compiler;
+use crate::error::{Error, Result};
+use crate::features::Features;
+use crate::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
+
+/// Why 1 MiB: the webassembly CLI's default is 128 KiB, too small for some cases; the
+/// unix port defaults to more. Larger changes nothing but start-up memory.
+const WEBASSEMBLY_HEAP: &str = "1048576";
+
+pub struct HostTarget {
+    kind: HostKind,
+    vm: PathBuf,
+    vm_pinned: bool,
+    node: PathBuf,
+    driver: PathBuf,
+    args: Vec<String>,
+    compiler: Option<Arc<Compiler>>,
+    features: Features,
+}
+
+impl HostTarget {
+    pub fn new(
+        board: &Board,
+        kind: HostKind,
+        vm: (PathBuf, bool),
+        toolchain: &crate::toolchain::Toolchain,
+        args: Vec<String>,
+        compiler: Option<Arc<Compiler>>,
+    ) -> Result<HostTarget> {
+        let (vm, vm_pinned) = vm;
+        let found = if vm.components().count() == 1 {
+            crate::toolchain::find_on_path(&vm.to_string_lossy())
+        } else {
+            vm.exists().then(|| vm.clone())
+        };
+        let vm = found.ok_or_else(|| {
+            Error::Toolchain(format!(
+                "board `{}` ({}): VM `{}` not found",
+                board.name,
+                board.file.display(),
+                vm.display()
+            ))
+        })?;
+        // Host VMs built from the pinned packages have every feature cases ask for; a
+        // user's own build is probed per feature by the cases themselves (`SKIP`).
+        let features = match kind {
+            HostKind::Cpython => Features::all_of(&["float", "bigint", "fstring"]),
+            HostKind::Unix | HostKind::Webassembly => Features::all_of(crate::features::KNOWN),
+        };
+        Ok(HostTarget {
+            kind,
+            vm,
+            vm_pinned,
+            node: toolchain.node.clone(),
+            driver: toolchain.webassembly_driver.clone(),
+            args,
+            compiler,
+            features,
+        })
+    }
+
+    fn base_command(&self) -> Command {
+        match self.kind {
+            HostKind::Unix => {
+                let mut c = Command::new(&self.vm);
+                c.args(&self.args);
+                c
+            }
+            HostKind::Webassembly => {
+                let mut c = Command::new(&self.node);
+                c.arg(&self.driver).arg(&self.vm).arg(WEBASSEMBLY_HEAP);
+                c
+            }
+            HostKind::Cpython => {
+                let mut c = Command::new(&self.vm);
+                // As upstream: no .pyc files beside the cases, no site packages.
+                c.args(["-B", "-S"]).args(&self.args);
+                c
+            }
+        }
+    }
+
+    /// The command that runs a case from source, with the case's directory as cwd. The
+    /// file is named relative to it, so tracebacks show `name.py`, as from a `.mpy`, and
+    /// goldens do not depend on where the checkout is.
+    pub fn source_command(&self, case_path: &Path) -> Command {
+        let dir = case_path.parent().unwrap_or(Path::new("."));
+        let file = case_path.file_name().map_or(case_path, Path::new);
+        let mut c = self.base_command();
+        match self.kind {
+            HostKind::Webassembly => c.arg("run").arg(case_path),
+            HostKind::Unix | HostKind::Cpython => c.arg(file),
+        };
+        c.current_dir(dir);
+        c
+    }
+
+    /// The command that imports `module.mpy` from `mpy_dir` (a temp dir, never `cases/`).
+    pub fn mpy_command(&self, case_path: &Path, mpy_dir: &Path, module: &str) -> Command {
+        let case_dir = case_path.parent().unwrap_or(Path::new("."));
+        let mut c = self.base_command();
+        match self.kind {
+            HostKind::Unix => {
+                // cwd (sys.path's '') holds the .mpy, so it wins over the case's own .py;
+                // the case directory follows for the helper modules beside it.
+                c.arg("-m")
+                    .arg(module)
+                    .current_dir(mpy_dir)
+                    .env("MICROPYPATH", case_dir);
+            }
+            HostKind::Webassembly => {
+                c.arg("import")
+                    .arg(mpy_dir.join(format!("{module}.mpy")))
+                    .arg(case_dir);
+            }
+            HostKind::Cpython => unreachable!("board files reject mpy mode for cpython"),
+        }
+        c
+    }
+}
+
+impl Target for HostTarget {
+    fn tools(&self) -> Vec<ToolInfo> {
+        let version = match self.kind {
+            HostKind::Cpython => reported_version(Command::new(&self.vm).arg("--version")),
+            HostKind::Unix => reported_version(
+                Command::new(&self.vm)
+                    .args(&self.args)
+                    .args(["-c", VERSION_SNIPPET]),
+            ),
+            HostKind::Webassembly => {
+                reported_version(self.base_command().args(["exec", VERSION_SNIPPET]))
+            }
+        };
+        let mut tools = vec![ToolInfo {
+            tool: self.kind.as_str().to_string(),
+            path: self.vm.clone(),
+            version,
+            pinned: self.vm_pinned,
+        }];
+        if self.kind == HostKind::Webassembly {
+            tools.push(ToolInfo {
+                tool: "node".into(),
+                path: self.node.clone(),
+                version: reported_version(Command::new(&self.node).arg("--version")),
+                pinned: false,
+            });
+        }
+        if let Some(c) = &self.compiler {
+            tools.push(ToolInfo {
+                tool: "mpy-cross".into(),
+                path: c.path.clone(),
+                version: c.version().to_string(),
+                pinned: c.pinned,
+            });
+        }
+        tools
+    }
+
+    fn features(&self) -> &Features {
+        &self.features
+    }
+
+    fn compiler(&self) -> Option<&Arc<Compiler>> {
+        self.compiler.as_ref()
+    }
+
+    fn run(&self, request: &RunRequest) -> Outcome {
+        // The .mpy goes into a fresh temp dir (never into cases/), removed on drop.
+        let scratch = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                return Outcome::not_started(
+                    format!("could not make a temp dir: {e}"),
+                    Default::default(),
+                );
+            }
+        };
+        match self.bare_command(request, scratch.path()) {
+            Some(cmd) => process::run(cmd, request.timeout),
+            None => Outcome::not_started(
+                "mpy mode without a compiled .mpy".into(),
+                Default::default(),
+            ),
+        }
+    }
+
+    fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
+        match (request.mode, request.mpy) {
+            (Mode::Source, _) => Some(self.source_command(&request.case.path)),
+            (Mode::Mpy, Some(bytes)) => {
+                let module = request.case.module_name();
+                std::fs::write(scratch.join(format!("{module}.mpy")), bytes).ok()?;
+                Some(self.mpy_command(&request.case.path, scratch, module))
+            }
+            (Mode::Mpy, None) => None,
+        }
+    }
+}

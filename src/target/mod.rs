@@ -1,0 +1,103 @@
+//! Targets: something that runs a case and returns what happened. Host VMs run one
+//! process per case; boards (raw REPL) slot in behind the same trait.
+
+pub mod host;
+pub mod process;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::case::{Case, Mode};
+use crate::compile::Compiler;
+use crate::features::Features;
+use crate::toolchain::ToolInfo;
+
+/// One run of one case on a target.
+pub struct RunRequest<'a> {
+    pub case: &'a Case,
+    pub mode: Mode,
+    /// The compiled case, for `Mode::Mpy`.
+    pub mpy: Option<&'a [u8]>,
+    pub timeout: Duration,
+}
+
+pub trait Target: Send + Sync {
+    /// The tools this target runs (VM, compiler), with the versions they reported.
+    fn tools(&self) -> Vec<ToolInfo>;
+    /// What the target is known to have; cases requiring a missing feature are skipped.
+    fn features(&self) -> &Features;
+    /// The compiler whose `.mpy` files this target loads (None: no `.mpy` mode).
+    fn compiler(&self) -> Option<&Arc<Compiler>>;
+    /// Runs a case. Never fails: a VM that cannot start is an outcome too.
+    fn run(&self, request: &RunRequest) -> Outcome;
+    /// The plain command a host VM runs for this request, with files it needs written
+    /// into `scratch`; for measuring the bare VM (benchmarks). Boards have none.
+    fn bare_command(&self, _request: &RunRequest, _scratch: &Path) -> Option<Command> {
+        None
+    }
+}
+
+/// What happened when a case ran.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// stdout and stderr, merged in order, up to the capture cap.
+    pub output: Vec<u8>,
+    /// Output went past the cap and the rest was discarded.
+    pub truncated: bool,
+    pub status: Status,
+    pub duration: Duration,
+    /// The last line of the last uncaught-exception traceback in the output.
+    pub exception: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Exited(i32),
+    Signalled(i32),
+    TimedOut(Duration),
+    /// The VM could not be started (missing binary, no pipe, …): a harness problem.
+    NotStarted(String),
+}
+
+impl Outcome {
+    pub fn new(output: Vec<u8>, truncated: bool, status: Status, duration: Duration) -> Outcome {
+        let exception = uncaught_exception(&output);
+        Outcome {
+            output,
+            truncated,
+            status,
+            duration,
+            exception,
+        }
+    }
+
+    pub fn not_started(why: String, duration: Duration) -> Outcome {
+        Outcome::new(Vec::new(), false, Status::NotStarted(why), duration)
+    }
+}
+
+/// Finds `Traceback (most recent call last):` and returns the exception line after it
+/// (the first line that is not indented), for the last traceback in the output.
+pub fn uncaught_exception(output: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(output);
+    let start = text.rfind("Traceback (most recent call last):")?;
+    text[start..]
+        .lines()
+        .skip(1)
+        .find(|l| !l.starts_with(' ') && !l.is_empty())
+        .map(|l| l.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_line_is_found() {
+        let out = b"1\nTraceback (most recent call last):\n  File \"x.py\", line 2, in <module>\nValueError: x\n";
+        assert_eq!(uncaught_exception(out).as_deref(), Some("ValueError: x"));
+        assert_eq!(uncaught_exception(b"all fine\n"), None);
+    }
+}

@@ -1,0 +1,59 @@
+// mpcheck's driver for MicroPython's webassembly port under Node.
+//
+//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE run    CASE.py
+//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE import MODULE.mpy CASE_DIR
+//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE exec   CODE
+//
+// Why our own driver instead of `node micropython.mjs case.py`: that CLI exits 0 when the
+// script raises, and its in-memory filesystem holds no files, so a case cannot import
+// the helper modules beside it and a .mpy cannot be loaded. Here the case directory's
+// .py files (and the .mpy) are written into the VM's filesystem first, and an uncaught
+// exception exits 1 like the unix port.
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [mjs, heapsize, mode, arg, caseDir] = process.argv.slice(2);
+const { loadMicroPython } = await import(pathToFileURL(mjs).href);
+const write = (stream) => (data) => stream.write(data);
+const mp = await loadMicroPython({
+  heapsize: parseInt(heapsize, 10),
+  stdout: write(process.stdout),
+  stderr: write(process.stderr),
+  linebuffer: false,
+});
+
+function copyModules(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith(".py")) mp.FS.writeFile("/" + name, readFileSync(join(dir, name)));
+  }
+}
+
+let code;
+if (mode === "run") {
+  copyModules(join(arg, ".."));
+  code = readFileSync(arg, "utf8");
+} else if (mode === "import") {
+  copyModules(caseDir);
+  const name = basename(arg, ".mpy");
+  mp.FS.writeFile("/" + name + ".mpy", readFileSync(arg));
+  // A module of the same name beside the case must not shadow the .mpy.
+  try { mp.FS.unlink("/" + name + ".py"); } catch {}
+  code = "import " + name + "\n";
+} else if (mode === "exec") {
+  code = arg + "\n";
+} else {
+  process.stderr.write(`webassembly_driver: unknown mode ${mode}\n`);
+  process.exit(64);
+}
+mp.FS.chdir("/");
+
+try {
+  mp.runPython(code);
+} catch (error) {
+  if (error.name !== "PythonError") throw error;
+  if (error.type !== "SystemExit") {
+    process.stderr.write(error.message);
+    process.exitCode = 1;
+  }
+}

