@@ -15,11 +15,14 @@ use crate::target::{RunRequest, Status, Target};
 /// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
 const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Per case, the reference computed at most once in this process.
+type Memo = Mutex<HashMap<CaseId, Arc<OnceLock<Result<Vec<u8>, String>>>>>;
+
 pub struct Reference {
     cpython: Arc<dyn Target>,
     version: String,
     cache_dir: PathBuf,
-    memo: Mutex<HashMap<CaseId, Arc<OnceLock<Result<Vec<u8>, String>>>>>,
+    memo: Memo,
 }
 
 impl Reference {

@@ -16,7 +16,7 @@ pub fn render(report: &RunReport) -> String {
         report.duration.as_secs_f64()
     );
 
-    let groups: BTreeSet<&str> = report.results.iter().map(|r| group_of(r)).collect();
+    let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();
     let boards: BTreeSet<&str> = report.results.iter().map(|r| r.board.as_str()).collect();
     let mut cells: BTreeMap<(&str, &str), Vec<&TrialResult>> = BTreeMap::new();
     for r in report.results {

@@ -113,10 +113,11 @@ impl HostTarget {
             HostKind::Unix => {
                 // cwd (sys.path's '') holds the .mpy, so it wins over the case's own .py;
                 // the case directory follows for the helper modules beside it.
-                c.arg("-m")
-                    .arg(module)
-                    .current_dir(mpy_dir)
-                    .env("MICROPYPATH", case_dir);
+                // MICROPYPATH replaces the default path, and asyncio & co. are frozen
+                // modules: `.frozen` must stay on it.
+                let mut path = case_dir.as_os_str().to_owned();
+                path.push(":.frozen");
+                c.arg("-m").arg(module).current_dir(mpy_dir).env("MICROPYPATH", path);
             }
             HostKind::Webassembly => {
                 c.arg("import")

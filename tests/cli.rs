@@ -1,0 +1,243 @@
+//! The `mpcheck` command end to end, on small projects made in temp dirs and run on the
+//! real VMs (the toolchain is shared with the repository's `.mpcheck`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let f = Fixture { dir: tempfile::tempdir().unwrap() };
+        f.write("boards/unix.yaml", "kind: unix\ntimeout: 10\n");
+        f.write("boards/cpython.yaml", "kind: cpython\ndefault: false\n");
+        f
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap()
+    }
+
+    fn mpcheck(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("MPCHECK_HOME", state_dir())
+            .env_remove("CI")
+            .output()
+            .unwrap()
+    }
+
+    fn results(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("reports/results.json")).unwrap()
+    }
+
+    fn result(&self, name: &str) -> serde_json::Value {
+        self.results()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no result {name}"))
+            .clone()
+    }
+}
+
+fn state_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MP_ONLY: &str = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nimport micropython\nprint('a')\nprint('b')\nprint('c')\n";
+
+#[test]
+fn edited_golden_fails_with_diff_and_bless_restores_it() {
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    let bless = f.mpcheck(&["bless"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    let golden = f.read("golden/g/mp.out");
+    assert_eq!(golden, "a\nb\nc\n");
+
+    f.write("golden/g/mp.out", "a\nB\nc\n");
+    let run = f.mpcheck(&["run"]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(err.contains("FAIL unix::g/mp "), "{err}");
+    assert!(err.contains("-B\n") || err.contains("    -B"), "{err}");
+    assert!(err.contains("+b"), "{err}");
+    assert!(f.read("reports/summary.md").contains("### unix::g/mp — fail"));
+
+    let bless = f.mpcheck(&["bless"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    assert_eq!(f.read("golden/g/mp.out"), golden);
+    assert!(!f.root().join("golden/g/mp.unix.out").exists(), "no needless board override");
+    assert_eq!(f.mpcheck(&["run"]).status.code(), Some(0));
+}
+
+#[test]
+fn bless_refuses_in_ci() {
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .arg("bless")
+        .env("MPCHECK_HOME", state_dir())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("refusing to bless in CI"), "{}", stderr(&out));
+    assert!(!f.root().join("golden/g/mp.out").exists());
+}
+
+#[test]
+fn hanging_case_times_out_and_others_still_pass() {
+    let f = Fixture::new();
+    f.write("cases/g/hang.py", "# ---\n# timeout: 1\n# ---\nwhile True:\n    pass\n");
+    f.write("cases/g/ok.py", "print(1 + 1)\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    for mode in ["", ".mpy"] {
+        let hang = f.result(&format!("unix::g/hang{mode}"));
+        assert_eq!(hang["verdict"], "timeout");
+        assert_eq!(hang["after_ms"], 1000);
+        assert_eq!(f.result(&format!("unix::g/ok{mode}"))["verdict"], "pass");
+    }
+    // Temp files (the .mpy) never land beside the cases.
+    let mut files: Vec<String> = std::fs::read_dir(f.root().join("cases/g"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["hang.py", "ok.py"]);
+}
+
+#[test]
+fn huge_output_is_truncated_and_fails() {
+    let f = Fixture::new();
+    // 200 MB of output: the capture keeps the first MiB and marks the rest as dropped.
+    f.write(
+        "cases/g/flood.py",
+        "# ---\n# modes: [source]\n# timeout: 60\n# ---\nline = 'x' * 1023\nfor i in range(200 * 1024):\n    print(line)\n",
+    );
+    f.write("golden/g/flood.out", "x\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let r = f.result("unix::g/flood");
+    assert_eq!(r["verdict"], "fail");
+    assert_eq!(r["truncated"], true);
+    assert_eq!(r["actual"].as_str().unwrap().len(), 1 << 20);
+}
+
+#[test]
+fn broken_board_file_exits_2_naming_file_line_and_key() {
+    let f = Fixture::new();
+    f.write("boards/bad.yaml", "kind: unix\ntimeout: 5\nexecutabel: /x\n");
+    f.write("cases/g/ok.py", "print(1)\n");
+    let run = f.mpcheck(&["run"]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = stderr(&run);
+    assert!(err.contains("boards/bad.yaml:3: unknown field `executabel`"), "{err}");
+}
+
+#[test]
+fn broken_case_settings_error_that_case_only() {
+    let f = Fixture::new();
+    f.write("cases/g/bad.py", "# ---\n# timeout: 5\n# bords: [unix]\n# ---\nprint(1)\n");
+    f.write("cases/g/ok.py", "print(2)\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let bad = f.result("unix::g/bad");
+    assert_eq!(bad["verdict"], "error");
+    let msg = bad["message"].as_str().unwrap();
+    assert!(msg.contains("cases/g/bad.py:3: unknown field `bords`"), "{msg}");
+    assert_eq!(f.result("unix::g/ok")["verdict"], "pass");
+    assert_eq!(f.result("unix::g/ok.mpy")["verdict"], "pass");
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_one_case_per_trial() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    f.write("cases/g/bad.py", "print('<&>')\n");
+    f.write("golden/g/bad.out", "other\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1));
+    let xml = f.read("reports/junit.xml");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures) = (0, 0);
+    loop {
+        match reader.read_event().expect("well-formed junit.xml") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => match e.name().as_ref() {
+                b"testcase" => cases += 1,
+                b"failure" => failures += 1,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    assert_eq!((cases, failures), (4, 2), "{xml}");
+}
+
+#[test]
+fn missing_host_tool_says_what_to_install() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .arg("run")
+        .env("MPCHECK_HOME", f.root().join("state"))
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`python3` is not on PATH"), "{}", stderr(&out));
+}
+
+#[test]
+fn own_vm_override_is_used_and_reported() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    let own = f.root().join("my-micropython");
+    std::os::unix::fs::symlink(state_dir().join("toolchain/venv/bin/micropython"), &own).unwrap();
+    let run = f.mpcheck(&["run", "--board", "unix", "--micropython", own.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let tools = f.results()["toolchain"].clone();
+    let unix = tools.as_array().unwrap().iter().find(|t| t["tool"] == "unix").unwrap().clone();
+    assert_eq!(unix["path"], own.to_str().unwrap());
+    assert_eq!(unix["pinned"], false);
+    assert!(unix["version"].as_str().unwrap().starts_with("MicroPython 1."), "{unix}");
+}
+
+#[test]
+fn list_shows_trials_and_decided_skips() {
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    let out = f.mpcheck(&["list", "--board", "unix", "--board", "cpython"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text,
+        "unix::g/mp\nunix::g/mp.mpy\ncpython::g/mp  (skip: MicroPython-only)\n"
+    );
+}

@@ -1,0 +1,50 @@
+//! Every board × case × mode of the default boards as a libtest-mimic trial named
+//! `<board>::<group>/<name>[.mpy]`, so `cargo test -- unix::` filters, `--exact NAME` runs
+//! one trial, and `cargo nextest run` (one process per trial) works, with partitions.
+//!
+//! Listing needs only the board files and cases; the toolchain is provisioned (or found
+//! provisioned) the first time a trial runs.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use mpcheck::compare::Verdict;
+use mpcheck::config::{Overrides, Project, Selection};
+use mpcheck::execute::Runner;
+
+fn main() {
+    let args = Arguments::from_args();
+    let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let selection = match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None)) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("mpcheck trials: {e}");
+            std::process::exit(2);
+        }
+    };
+    let runner: Arc<OnceLock<Result<Runner, String>>> = Arc::default();
+    let trials = mpcheck::plan::plan(&selection.boards, &selection.cases, None)
+        .into_iter()
+        .map(|trial| {
+            let (runner, project, selection) = (runner.clone(), project.clone(), selection.clone());
+            let ignored = matches!(trial.decided, Some(Verdict::Skip { .. }));
+            Trial::ignorable_test(trial.name(), move || {
+                let runner = runner
+                    .get_or_init(|| Runner::open(&project, &selection).map_err(|e| e.to_string()))
+                    .as_ref()
+                    .map_err(|e| Failed::from(e.as_str()))?;
+                let result = runner.run(&trial);
+                match &result.verdict {
+                    Verdict::Pass => Ok(Completion::Completed),
+                    Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
+                    Verdict::Fail | Verdict::Timeout { .. } | Verdict::Crash { .. } | Verdict::Error { .. } => {
+                        Err(Failed::from(format!("{}: {}", result.verdict.name(), mpcheck::report::explanation(&result))))
+                    }
+                }
+            })
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
