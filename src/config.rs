@@ -66,22 +66,30 @@ impl Overrides {
     }
 
     fn apply(&self, board: &mut Board) {
-        let BoardSpec::Host(spec) = &mut board.spec;
-        if let Some(vm) = &self.micropython {
-            let is_mjs = vm.extension().is_some_and(|e| e == "mjs");
-            let fits = match spec.kind {
-                HostKind::Unix => !is_mjs,
-                HostKind::Webassembly => is_mjs,
-                HostKind::Cpython => false,
-            };
-            if fits {
-                spec.executable = Some(vm.clone());
+        match &mut board.spec {
+            BoardSpec::Host(spec) => {
+                if let Some(vm) = &self.micropython {
+                    let is_mjs = vm.extension().is_some_and(|e| e == "mjs");
+                    let fits = match spec.kind {
+                        HostKind::Unix => !is_mjs,
+                        HostKind::Webassembly => is_mjs,
+                        HostKind::Cpython => false,
+                    };
+                    if fits {
+                        spec.executable = Some(vm.clone());
+                    }
+                }
+                if let Some(mc) = &self.mpy_cross
+                    && spec.kind != HostKind::Cpython
+                {
+                    spec.mpy_cross = Some(mc.clone());
+                }
             }
-        }
-        if let Some(mc) = &self.mpy_cross
-            && spec.kind != HostKind::Cpython
-        {
-            spec.mpy_cross = Some(mc.clone());
+            BoardSpec::Device(spec) => {
+                if let Some(mc) = &self.mpy_cross {
+                    spec.mpy_cross = Some(mc.clone());
+                }
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use crate::error::Result;
 use crate::golden::{ExpectedFrom, Goldens};
 use crate::plan::Trial;
 use crate::reference::Reference;
+use crate::target::board::BoardTarget;
 use crate::target::host::HostTarget;
 use crate::target::{RunRequest, Status, Target};
 use crate::toolchain::{ToolInfo, Toolchain, reported_version};
@@ -48,6 +50,12 @@ pub struct TrialResult {
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<String>,
+    /// What else happened (e.g. how a hung board was recovered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where a board case's time went: reset, upload, run, read (milliseconds).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases_ms: BTreeMap<String, f64>,
     #[serde(skip)]
     pub case_id: Option<CaseId>,
     /// The VM ran the case to its end (exit 0 or an uncaught exception), output whole:
@@ -64,6 +72,10 @@ pub enum Event<'a> {
 pub struct Runner {
     goldens: Goldens,
     targets: BTreeMap<String, Arc<dyn Target>>,
+    /// Selected boards that cannot be used here, with why: their trials are skipped.
+    unavailable: BTreeMap<String, String>,
+    /// Boards run by their own workers (one per instance) instead of the CPU pool.
+    lanes: BTreeMap<String, usize>,
     reference: Reference,
     toolchain: Toolchain,
 }
@@ -85,7 +97,17 @@ impl Runner {
                 .clone()
         };
         let mut targets: BTreeMap<String, Arc<dyn Target>> = BTreeMap::new();
+        let mut unavailable = BTreeMap::new();
+        let mut lanes = BTreeMap::new();
         for board in &selection.boards {
+            if let BoardSpec::Device(d) = &board.spec {
+                if let Some(why) = &d.unavailable {
+                    eprintln!("mpcheck: board `{}` is unavailable: {why}", board.name);
+                    unavailable.insert(board.name.clone(), why.clone());
+                    continue;
+                }
+                lanes.insert(board.name.clone(), d.instances);
+            }
             let target = open_target(board, &toolchain, &mut compiler_for)?;
             targets.insert(board.name.clone(), target);
         }
@@ -114,6 +136,8 @@ impl Runner {
         Ok(Runner {
             goldens: Goldens::new(project.golden_dir()),
             targets,
+            unavailable,
+            lanes,
             reference: Reference::new(
                 reference_target,
                 version,
@@ -177,6 +201,8 @@ impl Runner {
             exit: None,
             case_id: Some(trial.case.id.clone()),
             blessable: false,
+            note: None,
+            phases_ms: BTreeMap::new(),
         };
         result.verdict = self.judge_trial(trial, &mut result);
         result.duration_ms = start.elapsed().as_millis();
@@ -191,6 +217,9 @@ impl Runner {
         if let Some(v) = &trial.decided {
             return v.clone();
         }
+        if let Some(why) = self.unavailable.get(&trial.board.name) {
+            return Verdict::Skip { reason: format!("board unavailable: {why}") };
+        }
         let Some(target) = self.targets.get(&trial.board.name) else {
             return Verdict::Error {
                 message: format!("board `{}` was not opened", trial.board.name),
@@ -204,6 +233,9 @@ impl Runner {
             return Verdict::Skip {
                 reason: format!("board lacks feature `{missing}`"),
             };
+        }
+        if trial.mode == Mode::Mpy && target.features().has("mpy_import") == Some(false) {
+            return Verdict::Skip { reason: "the board cannot import .mpy files (probed)".into() };
         }
         let mpy = match compiled(target.as_ref(), trial) {
             Ok(m) => m,
@@ -244,7 +276,11 @@ impl Runner {
             Status::Signalled(s) => format!("signal {s}"),
             Status::TimedOut(_) => "killed after timeout".into(),
             Status::NotStarted(_) => "not started".into(),
+            Status::Skipped(_) => "declined by the board".into(),
+            Status::BoardLost(_) => "board lost".into(),
         });
+        result.note = outcome.note.clone();
+        result.phases_ms = outcome.phases.iter().map(|(k, d)| (k.to_string(), d.as_secs_f64() * 1000.0)).collect();
         verdict
     }
 
@@ -338,6 +374,27 @@ fn open_target(
                 compiler,
             )?))
         }
+        BoardSpec::Device(spec) => {
+            if let Some(q) = &spec.config.qemu {
+                let present = |q: &crate::board::config::QemuConfig| {
+                    crate::toolchain::find_on_path(&q.binary).is_some() && std::path::Path::new(&q.firmware).exists()
+                };
+                if !present(q) {
+                    crate::toolchain::ensure_debian_packages(&spec.packages, &format!("board `{}` ({})", board.name, board.file.display()))?;
+                }
+                if !present(q) {
+                    return Err(crate::error::Error::Toolchain(format!(
+                        "board `{}` ({}): `{}` or its firmware {} is missing",
+                        board.name,
+                        board.file.display(),
+                        q.binary,
+                        q.firmware
+                    )));
+                }
+            }
+            let compiler = compiler_for(spec.mpy_cross.as_ref());
+            Ok(Arc::new(BoardTarget::new(&board.name, spec.config.clone(), spec.instances, Some(compiler))))
+        }
     }
 }
 
@@ -358,37 +415,49 @@ fn default_cpython_board(project: &Project) -> Board {
     }
 }
 
-/// Runs every trial on `threads` workers; `on_event` sees each result as it lands (on the
-/// calling thread). Results come back in trial order.
-pub fn execute(
-    runner: &Runner,
-    trials: &[Trial],
-    threads: usize,
-    on_event: &mut dyn FnMut(Event),
-) -> Vec<TrialResult> {
-    on_event(Event::Started {
-        trials: trials.len(),
-    });
+/// Runs every trial; `on_event` sees each result as it lands (on the calling thread).
+/// Host-VM trials share `threads` workers (they are CPU-bound); each board has one
+/// worker per instance (its cases wait on a paced UART, not on a CPU). Results come back
+/// in trial order.
+pub fn execute(runner: &Runner, trials: &[Trial], threads: usize, on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
+    on_event(Event::Started { trials: trials.len() });
+    let mut pool_work = Vec::new();
+    let mut lane_work: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in trials.iter().enumerate() {
+        match runner.lanes.get(&t.board.name) {
+            Some(_) if t.decided.is_none() => lane_work.entry(t.board.name.as_str()).or_default().push(i),
+            _ => pool_work.push(i),
+        }
+    }
     let (tx, rx) = mpsc::channel::<(usize, TrialResult)>();
     let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];
     std::thread::scope(|s| {
+        for (board, work) in &lane_work {
+            let next = Arc::new(AtomicUsize::new(0));
+            for _ in 0..runner.lanes[*board] {
+                let (tx, next) = (tx.clone(), next.clone());
+                s.spawn(move || {
+                    while let Some(&i) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let _ = tx.send((i, runner.run(&trials[i])));
+                    }
+                });
+            }
+        }
+        let pool_tx = tx.clone();
+        let pool_work = &pool_work;
         s.spawn(move || {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.max(1))
-                .build();
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
             let work = || {
-                trials.par_iter().enumerate().with_max_len(1).for_each_with(
-                    tx.clone(),
-                    |tx, (i, t)| {
-                        let _ = tx.send((i, runner.run(t)));
-                    },
-                )
+                pool_work.par_iter().with_max_len(1).for_each_with(pool_tx.clone(), |tx, &i| {
+                    let _ = tx.send((i, runner.run(&trials[i])));
+                })
             };
             match pool {
                 Ok(pool) => pool.install(work),
                 Err(_) => work(),
             }
         });
+        drop(tx);
         for (i, result) in rx {
             on_event(Event::Finished(&result));
             results[i] = Some(result);

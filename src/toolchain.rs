@@ -192,3 +192,49 @@ pub fn reported_version(cmd: &mut Command) -> String {
 /// The Python snippet that makes a MicroPython VM report its version the same way on
 /// every port (old firmware lacks `_mpy`, so it is looked up defensively).
 pub const VERSION_SNIPPET: &str = "import sys;v=sys.implementation.version;print('MicroPython %d.%d.%d%s; %s' % (v[0], v[1], v[2], ('-' + v[3]) if len(v) > 3 and v[3] else '', sys.version))";
+
+/// Installs Debian packages that are not installed yet (as root, with apt-get); when
+/// that cannot be done here, the error says exactly what to run. `who` names what needs
+/// them (a board file).
+pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
+    let missing: Vec<&String> = packages
+        .iter()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p.as_str()])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || find_on_path("apt-get").is_none() {
+        return Err(Error::Toolchain(format!(
+            "{who} needs Debian packages that are not installed: run `sudo apt-get install -y {list}`"
+        )));
+    }
+    eprintln!("mpcheck: installing {list} for {who}");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(missing.iter().map(|s| s.as_str()))
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+    };
+    if install().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    // A fresh machine's package lists may be empty or stale: update once and retry.
+    run_step(Command::new("apt-get").args(["update", "-qq"]), "update the apt package lists")?;
+    run_step(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(missing.iter().map(|s| s.as_str()))
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &format!("apt-get install {list} for {who}"),
+    )
+}

@@ -7,5 +7,3 @@ ba[0] = 65
 ba.append(100)
 ba.extend(b"ef")
 print(ba, len(ba), bytes(ba))
-print(b"\x00\xff".hex(), bytes.fromhex("00ff"))
-print(memoryview(b"abcdef")[2:4] == b"cd")

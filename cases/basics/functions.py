@@ -14,4 +14,5 @@ print((lambda *a: len(a))(1, 2, 3))
 def rec(n):
     return 1 if n <= 1 else n * rec(n - 1)
 
-print(rec(10))
+# Shallow: the micro:bit has a very small stack.
+print(rec(6))

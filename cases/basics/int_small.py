@@ -3,5 +3,5 @@ a = 7
 b = 3
 print(a + b, a - b, a * b, a // b, a % b, -a // b, -a % b)
 print(a << 4, a >> 1, a & b, a | b, a ^ b, ~a)
-print(abs(-5), divmod(17, 5), pow(2, 10), pow(3, 4, 5))
+print(abs(-5), divmod(17, 5), pow(2, 10))
 print(int("123"), int("-7f", 16), int("0b101", 0), hex(255), oct(8), bin(5))

@@ -9,7 +9,7 @@ class NotFound(AppError):
 try:
     raise NotFound("key")
 except AppError as e:
-    print("caught", type(e).__name__, e.what, e.args, isinstance(e, Exception))
+    print("caught", type(e) is NotFound, e.what, e.args, isinstance(e, Exception))
 
 def g():
     try:

@@ -10,7 +10,7 @@ print(f(2), f(0))
 try:
     [][1]
 except IndexError as e:
-    print("IndexError", type(e).__name__)
+    print("IndexError", type(e) is IndexError)
 try:
     {}["k"]
 except KeyError as e:
@@ -22,4 +22,4 @@ except ValueError:
 try:
     raise TypeError("bad", 2)
 except (ValueError, TypeError) as e:
-    print(type(e).__name__, e.args)
+    print(type(e) is TypeError, e.args)

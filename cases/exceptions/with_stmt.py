@@ -5,7 +5,7 @@ class CM:
         print("enter", self.name)
         return self
     def __exit__(self, t, v, tb):
-        print("exit", self.name, t.__name__ if t else None)
+        print("exit", self.name, t is ValueError, t is KeyError)
         return t is ValueError
 
 with CM("a") as c:

@@ -2,7 +2,8 @@
 # exclude:
 #   cpython: micropython.const is MicroPython-only
 # ---
-# Constant expressions built from other consts fold at compile time.
+# Constant expressions built from other consts fold at compile time. On MicroPython
+# 1.9.2 (the micro:bit's golden override) the `_`-prefixed names still become globals.
 from micropython import const
 
 _BIT = const(4)

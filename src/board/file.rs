@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 use crate::case::Mode;
 use crate::error::{Error, Result};
 
@@ -30,6 +31,8 @@ impl Board {
     pub fn kind(&self) -> &'static str {
         match &self.spec {
             BoardSpec::Host(h) => h.kind.as_str(),
+            BoardSpec::Device(d) if d.config.qemu.is_some() => "qemu",
+            BoardSpec::Device(_) => "serial",
         }
     }
 }
@@ -37,6 +40,22 @@ impl Board {
 #[derive(Debug, Clone)]
 pub enum BoardSpec {
     Host(HostSpec),
+    /// A MicroPython board behind a console (QEMU or serial), driven over the raw REPL.
+    Device(DeviceSpec),
+}
+
+/// A board reached over its console.
+#[derive(Debug, Clone)]
+pub struct DeviceSpec {
+    pub config: BoardConfig,
+    /// QEMU boards: how many emulators to run side by side (cases are shared out).
+    pub instances: usize,
+    pub mpy_cross: Option<PathBuf>,
+    /// Debian packages that provide this board's tools; installed when a tool is missing.
+    pub packages: Vec<String>,
+    /// Why the board cannot be used here (e.g. its firmware's environment variable is
+    /// unset): its trials are reported as skipped with this reason, the run goes on.
+    pub unavailable: Option<String>,
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -81,6 +100,31 @@ enum Kind {
     Unix,
     Webassembly,
     Cpython,
+    Qemu,
+    Serial,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceFile {
+    #[allow(dead_code)] // read in the first pass
+    kind: String,
+    #[serde(default)]
+    description: String,
+    timeout: Option<f64>,
+    modes: Option<Vec<Mode>>,
+    #[serde(default = "yes")]
+    default: bool,
+    instances: Option<usize>,
+    mpy_cross: Option<String>,
+    #[serde(default)]
+    packages: Vec<String>,
+    qemu: Option<QemuConfig>,
+    serial: Option<SerialConfig>,
+    pacing: Option<Pacing>,
+    raw_paste: Option<bool>,
+    soft_reset_between_cases: Option<bool>,
+    interrupts: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -128,25 +172,18 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         .to_string();
     let yaml = |e: yaml_serde::Error| Error::yaml(path, 1, &e);
     let KindOnly { kind } = yaml_serde::from_str(text).map_err(yaml)?;
-    let raw: HostFile = yaml_serde::from_str(text).map_err(yaml)?;
     let host_kind = match kind {
         Kind::Unix => HostKind::Unix,
         Kind::Webassembly => HostKind::Webassembly,
         Kind::Cpython => HostKind::Cpython,
+        Kind::Qemu | Kind::Serial => {
+            let raw: DeviceFile = yaml_serde::from_str(text).map_err(yaml)?;
+            return parse_device(path, text, name, kind, raw);
+        }
     };
-    let line_of = |key: &str| {
-        text.lines()
-            .position(|l| l.starts_with(&format!("{key}:")))
-            .map_or(1, |i| i + 1)
-    };
-    let timeout = raw.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
-    if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(Error::config(
-            path,
-            line_of("timeout"),
-            format!("timeout: must be a positive number of seconds, got {timeout}"),
-        ));
-    }
+    let raw: HostFile = yaml_serde::from_str(text).map_err(yaml)?;
+    let line_of = |key: &str| line_of(text, key);
+    let timeout = checked_timeout(path, text, raw.timeout)?;
     let can_load_mpy = host_kind != HostKind::Cpython;
     let modes = match raw.modes {
         Some(m) if m.is_empty() => {
@@ -197,6 +234,88 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
             args: raw.args,
         }),
     })
+}
+
+fn parse_device(path: &Path, text: &str, name: String, kind: Kind, raw: DeviceFile) -> Result<Board> {
+    let timeout = checked_timeout(path, text, raw.timeout)?;
+    let modes = match raw.modes {
+        Some(m) if m.is_empty() => {
+            return Err(Error::config(path, line_of(text, "modes"), "modes: must name at least one mode (source, mpy)"));
+        }
+        Some(m) => m,
+        None => Mode::ALL.to_vec(),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut unavailable = None;
+    let mut qemu = raw.qemu;
+    match (kind, &mut qemu, &raw.serial) {
+        (Kind::Qemu, Some(q), None) => {
+            // The firmware path may name an environment variable the user has not set:
+            // then the board is unavailable here, which is reported, not fatal.
+            match resolve_path(dir, &q.firmware) {
+                Ok(p) => q.firmware = p.to_string_lossy().into_owned(),
+                Err(why) => unavailable = Some(format!("qemu.firmware: {why}")),
+            }
+        }
+        (Kind::Serial, None, Some(_)) => {}
+        (Kind::Qemu, _, _) => {
+            return Err(Error::config(path, 1, "a qemu board needs a `qemu:` section and no `serial:` section"));
+        }
+        _ => return Err(Error::config(path, 1, "a serial board needs a `serial:` section and no `qemu:` section")),
+    }
+    let instances = raw.instances.unwrap_or(1);
+    if instances == 0 || (instances > 1 && matches!(kind, Kind::Serial)) {
+        return Err(Error::config(
+            path,
+            line_of(text, "instances"),
+            "instances: must be at least 1, and only qemu boards can run several instances",
+        ));
+    }
+    let defaults = BoardConfig::qemu("", "");
+    let config = BoardConfig {
+        qemu,
+        serial: raw.serial,
+        pacing: raw.pacing.unwrap_or(defaults.pacing),
+        raw_paste: raw.raw_paste.unwrap_or(defaults.raw_paste),
+        soft_reset_between_cases: raw.soft_reset_between_cases.unwrap_or(defaults.soft_reset_between_cases),
+        interrupts: raw.interrupts.unwrap_or(defaults.interrupts),
+    };
+    config
+        .console()
+        .map_err(|e| Error::config(path, 1, e.to_string().trim_start_matches("invalid board config: ").to_string()))?;
+    let mpy_cross = raw
+        .mpy_cross
+        .map(|v| resolve_path(dir, &v).map_err(|m| Error::config(path, line_of(text, "mpy_cross"), format!("mpy_cross: {m}"))))
+        .transpose()?;
+    Ok(Board {
+        name,
+        file: path.to_path_buf(),
+        description: raw.description,
+        timeout: Duration::from_secs_f64(timeout),
+        modes,
+        default: raw.default,
+        spec: BoardSpec::Device(DeviceSpec {
+            config,
+            instances,
+            mpy_cross,
+            packages: raw.packages,
+            unavailable,
+        }),
+    })
+}
+
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| l.starts_with(&format!("{key}:")))
+        .map_or(1, |i| i + 1)
+}
+
+fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {
+    let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(Error::config(path, line_of(text, "timeout"), format!("timeout: must be a positive number of seconds, got {timeout}")));
+    }
+    Ok(timeout)
 }
 
 /// Expands `${VAR}` and resolves a relative path against the board file's directory.
@@ -278,6 +397,30 @@ mod tests {
         );
         let err = parse("x", "description: d\n").unwrap_err().to_string();
         assert!(err.contains("missing field `kind`"), "{err}");
+    }
+
+    #[test]
+    fn qemu_board_with_unset_firmware_variable_is_unavailable() {
+        let b = parse(
+            "mps2",
+            "kind: qemu\ninstances: 2\nqemu:\n  machine: mps2-an385\n  firmware: ${MPCHECK_SURELY_UNSET_FW}/fw.elf\npacing: {chunk_bytes: 32, pause_ms: 10}\n",
+        )
+        .unwrap();
+        assert_eq!(b.kind(), "qemu");
+        let BoardSpec::Device(d) = &b.spec else { panic!() };
+        assert_eq!(d.instances, 2);
+        assert_eq!(d.config.pacing, Pacing { chunk_bytes: 32, pause_ms: 10 });
+        assert!(d.unavailable.as_deref().unwrap().contains("`MPCHECK_SURELY_UNSET_FW` is not set"));
+    }
+
+    #[test]
+    fn device_board_errors_name_line_and_key() {
+        let err = parse("m", "kind: qemu\nqemu:\n  machine: microbit\n  firmwre: x\n").unwrap_err().to_string();
+        assert!(err.starts_with("boards/m.yaml:4: qemu.firmwre: unknown field") || err.starts_with("boards/m.yaml:4: qemu: unknown field `firmwre`"), "{err}");
+        let err = parse("m", "kind: serial\nqemu:\n  machine: microbit\n  firmware: x\n").unwrap_err().to_string();
+        assert!(err.contains("a serial board needs a `serial:` section"), "{err}");
+        let err = parse("s", "kind: serial\ninstances: 2\nserial: {console: /dev/ttyACM0}\n").unwrap_err().to_string();
+        assert!(err.starts_with("boards/s.yaml:2: instances:"), "{err}");
     }
 
     #[test]

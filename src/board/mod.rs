@@ -1,5 +1,33 @@
-//! Boards: the files in `boards/` that say what each target is and how to reach it.
+//! Boards: the board files in `boards/`, and the MicroPython boards behind a console —
+//! byte transports (QEMU child process, TCP socket, RFC 2217, local serial), the raw REPL
+//! protocol (a sans-I/O state machine in `raw_repl`, driven over a transport by `repl`),
+//! feature probing, `.mpy` upload, the recovery ladder, and the `BoardSession` facade
+//! that the board target calls:
+//!
+//! ```text
+//! BoardConfig ──connect──▶ Transport ──▶ Repl (RawRepl + pacing) ──▶ probe Features
+//!                                              │
+//!            run_case(source) ◀── soft reset ──┘──▶ CaseRun { stdout, verdict_hint, timings }
+//!                                  on hang: recover::next_rung → Ctrl-C → soft → hard reset
+//! ```
 
+pub mod config;
+pub mod error;
+pub mod features;
 pub mod file;
+pub mod mpy_upload;
+pub mod qemu;
+pub mod raw_repl;
+pub mod recover;
+pub mod repl;
+pub mod rfc2217;
+pub mod serial;
+pub mod session;
+pub mod tcp;
+pub mod telnet;
+pub mod transport;
 
+pub use config::{BoardConfig, Pacing};
+pub use error::BoardError;
 pub use file::{Board, BoardSpec, HostKind, HostSpec, load_boards};
+pub use session::{BoardSession, CaseRun, Timings, VerdictHint};

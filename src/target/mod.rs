@@ -1,6 +1,7 @@
 //! Targets: something that runs a case and returns what happened. Host VMs run one
 //! process per case; boards (raw REPL) slot in behind the same trait.
 
+pub mod board;
 pub mod host;
 pub mod process;
 
@@ -50,6 +51,10 @@ pub struct Outcome {
     pub duration: Duration,
     /// The last line of the last uncaught-exception traceback in the output.
     pub exception: Option<String>,
+    /// What else happened worth reporting (e.g. how a hung board was recovered).
+    pub note: Option<String>,
+    /// Where the time went, for boards: reset, upload, run, read.
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,10 @@ pub enum Status {
     TimedOut(Duration),
     /// The VM could not be started (missing binary, no pipe, …): a harness problem.
     NotStarted(String),
+    /// The target declined the case before it started (e.g. too large for its heap).
+    Skipped(String),
+    /// The board went away mid-case (its QEMU died, its link broke) and was brought back.
+    BoardLost(String),
 }
 
 impl Outcome {
@@ -70,6 +79,8 @@ impl Outcome {
             status,
             duration,
             exception,
+            note: None,
+            phases: Vec::new(),
         }
     }
 

@@ -1,0 +1,285 @@
+//! What a board file says about a board's console: serde types the harness embeds in its
+//! board YAML, plus `${ENV}` expansion of paths.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::BoardError;
+use super::qemu::QemuConsole;
+
+/// How code is written to a board whose UART loses bytes when they arrive too fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pacing {
+    /// Bytes per write.
+    pub chunk_bytes: usize,
+    /// Pause after each write, in milliseconds.
+    pub pause_ms: u64,
+}
+
+impl Default for Pacing {
+    /// Upstream pyboard.py's pacing: 256-byte chunks, 10 ms apart, sized for a pyboard's
+    /// USB receive buffer. Slow UARTs (the micro:bit: 32 bytes) need their own.
+    fn default() -> Self {
+        Self {
+            chunk_bytes: 256,
+            pause_ms: 10,
+        }
+    }
+}
+
+impl Pacing {
+    /// The gentler pacing used to retry an upload that arrived corrupted.
+    pub fn slower(self) -> Self {
+        Self {
+            chunk_bytes: (self.chunk_bytes / 2).max(1),
+            pause_ms: self.pause_ms.max(1) * 2,
+        }
+    }
+}
+
+/// How to reset a serial board's hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetMethod {
+    /// No hardware reset: a board that ignores Ctrl-C and soft reset is dead.
+    #[default]
+    None,
+    /// Pulse RTS (wired to EN/RESET on many USB-serial boards) with DTR released.
+    DtrRts,
+    /// A reset hook supplied by the harness (e.g. a debug probe).
+    Hook,
+}
+
+/// A QEMU-emulated board.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QemuConfig {
+    /// `-M` machine, e.g. `microbit`, `mps2-an385`.
+    pub machine: String,
+    /// Firmware image (`.hex`/`.bin` via `-device loader`, `.elf` via `-kernel`);
+    /// `${VAR}` is replaced from the environment.
+    pub firmware: String,
+    /// Extra QEMU arguments (e.g. `-semihosting`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// UART on QEMU's stdio (default) or on a loopback TCP port.
+    #[serde(default)]
+    pub console: QemuConsole,
+    /// QEMU binary; `qemu-system-arm` by default.
+    #[serde(default = "default_qemu_binary")]
+    pub binary: String,
+}
+
+fn default_qemu_binary() -> String {
+    "qemu-system-arm".to_string()
+}
+
+/// A board on a serial console (local port or network serial).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialConfig {
+    /// Device path, `socket://host:port` or `rfc2217://host:port`.
+    #[serde(default)]
+    pub console: Option<String>,
+    /// Find the local port by USB serial number instead of a path.
+    #[serde(default)]
+    pub usb_serial: Option<String>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default)]
+    pub reset: ResetMethod,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+
+/// The board-side part of a board file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardConfig {
+    #[serde(default)]
+    pub qemu: Option<QemuConfig>,
+    #[serde(default)]
+    pub serial: Option<SerialConfig>,
+    #[serde(default)]
+    pub pacing: Pacing,
+    /// Try raw-paste uploads (falls back to classic by itself; `false` skips the try).
+    #[serde(default = "yes")]
+    pub raw_paste: bool,
+    /// Soft-reset the board before every case (upstream does).
+    #[serde(default = "yes")]
+    pub soft_reset_between_cases: bool,
+    /// Ctrl-C attempts before escalating to a soft reset.
+    #[serde(default = "default_interrupts")]
+    pub interrupts: u8,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_interrupts() -> u8 {
+    // Two ^C usually suffice (one may land between bytecodes of a tight loop); a third
+    // costs little before escalating.
+    3
+}
+
+/// The console part of a checked config.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Console<'a> {
+    Qemu(&'a QemuConfig),
+    Serial(&'a SerialConfig),
+}
+
+impl BoardConfig {
+    /// A QEMU board with defaults for everything else.
+    pub fn qemu(machine: &str, firmware: &str) -> Self {
+        Self {
+            qemu: Some(QemuConfig {
+                machine: machine.to_string(),
+                firmware: firmware.to_string(),
+                args: Vec::new(),
+                console: QemuConsole::Stdio,
+                binary: default_qemu_binary(),
+            }),
+            serial: None,
+            pacing: Pacing::default(),
+            raw_paste: true,
+            soft_reset_between_cases: true,
+            interrupts: default_interrupts(),
+        }
+    }
+
+    /// Exactly one of `qemu` and `serial`, with sane values.
+    pub fn console(&self) -> Result<Console<'_>, BoardError> {
+        if self.pacing.chunk_bytes == 0 {
+            return Err(BoardError::Config(
+                "pacing.chunk_bytes must be at least 1".into(),
+            ));
+        }
+        match (&self.qemu, &self.serial) {
+            (Some(q), None) => Ok(Console::Qemu(q)),
+            (None, Some(s)) => match (&s.console, &s.usb_serial) {
+                (Some(_), None) | (None, Some(_)) => Ok(Console::Serial(s)),
+                _ => Err(BoardError::Config(
+                    "serial board needs exactly one of `console` and `usb_serial`".into(),
+                )),
+            },
+            _ => Err(BoardError::Config(
+                "board needs exactly one of `qemu` and `serial`".into(),
+            )),
+        }
+    }
+}
+
+/// Replace `${VAR}` with the environment's value; a missing variable is an error.
+pub fn expand_env(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, BoardError> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start + 2..].find('}') else {
+            return Err(BoardError::Config(format!("unclosed `${{` in {text:?}")));
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        let value = lookup(name).ok_or_else(|| {
+            BoardError::Config(format!(
+                "environment variable {name} (used in {text:?}) is not set"
+            ))
+        })?;
+        out.push_str(&value);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A firmware path with `${ENV}` expanded from the process environment.
+pub fn firmware_path(q: &QemuConfig) -> Result<PathBuf, BoardError> {
+    expand_env(&q.firmware, |n| std::env::var(n).ok()).map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qemu_board_with_defaults() {
+        let c: BoardConfig = yaml_serde::from_str(
+            r#"{"qemu": {"machine": "microbit", "firmware": "${FW}/firmware.hex"},
+                "pacing": {"chunk_bytes": 32, "pause_ms": 10}}"#,
+        )
+        .unwrap();
+        assert!(matches!(c.console().unwrap(), Console::Qemu(q) if q.binary == "qemu-system-arm"));
+        assert_eq!(
+            c.pacing,
+            Pacing {
+                chunk_bytes: 32,
+                pause_ms: 10
+            }
+        );
+        assert!(c.soft_reset_between_cases && c.raw_paste);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_at_every_level() {
+        for bad in [
+            r#"{"qemu": {"machine": "m", "firmware": "f", "firmwre": "x"}}"#,
+            r#"{"qemu": {"machine": "m", "firmware": "f"}, "pacing": {"chunk": 1, "pause_ms": 1}}"#,
+            r#"{"serial": {"console": "/dev/x", "bauds": 9600}}"#,
+            r#"{"seriall": {}}"#,
+        ] {
+            let err = yaml_serde::from_str::<BoardConfig>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("unknown field"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn console_must_be_exactly_one() {
+        let c: BoardConfig = yaml_serde::from_str(r#"{}"#).unwrap();
+        assert!(
+            c.console()
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one of `qemu` and `serial`")
+        );
+        let c: BoardConfig =
+            yaml_serde::from_str(r#"{"serial": {"console": "/dev/x", "usb_serial": "123"}}"#)
+                .unwrap();
+        assert!(
+            c.console()
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one of `console` and `usb_serial`")
+        );
+        let c: BoardConfig =
+            yaml_serde::from_str(r#"{"serial": {"usb_serial": "123", "reset": "dtr_rts"}}"#)
+                .unwrap();
+        assert!(
+            matches!(c.console().unwrap(), Console::Serial(s) if s.reset == ResetMethod::DtrRts && s.baud == 115_200)
+        );
+    }
+
+    #[test]
+    fn env_expansion() {
+        let env = |n: &str| (n == "FW").then(|| "/opt/fw".to_string());
+        assert_eq!(expand_env("${FW}/a.hex", env).unwrap(), "/opt/fw/a.hex");
+        assert_eq!(expand_env("plain", env).unwrap(), "plain");
+        let err = expand_env("${NOPE}/a", env).unwrap_err().to_string();
+        assert!(err.contains("environment variable NOPE"), "{err}");
+        assert!(
+            expand_env("${FW", env)
+                .unwrap_err()
+                .to_string()
+                .contains("unclosed")
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! Feature probing at connect time: tiny scripts that work on old firmware (1.9.2: no
+//! f-strings, no `compile`, no `sys.implementation._mpy`), each judged on its own.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::error::BoardError;
+use super::recover::{self, Ladder};
+use super::repl::{PasteMode, Repl};
+
+/// What the board can do. `None`: the probe could not tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Features {
+    /// `sys.platform`, e.g. `microbit`.
+    pub platform: Option<String>,
+    /// `sys.implementation.version` as `major.minor.micro`.
+    pub version: Option<String>,
+    /// `sys.implementation._mpy` decoded; absent on firmware before 1.12 or without .mpy.
+    pub mpy_version: Option<u32>,
+    pub mpy_sub_version: Option<u32>,
+    pub mpy_arch: Option<String>,
+    pub float: Option<bool>,
+    pub bigint: Option<bool>,
+    pub fstring: Option<bool>,
+    #[serde(rename = "const")]
+    pub const_: Option<bool>,
+    /// `micropython.mem_total` (MICROPY_MEM_STATS).
+    pub mem_total: Option<bool>,
+    pub gc_mem_alloc: Option<bool>,
+    pub heap_lock: Option<bool>,
+    pub raw_paste: Option<bool>,
+    /// The board imports `.mpy` files from its filesystem.
+    pub mpy_import: Option<bool>,
+}
+
+impl Features {
+    /// Look a boolean feature up by name (the names of the fields; `const` for `const_`).
+    /// Unknown names and features the probe could not decide are `None`.
+    pub fn has(&self, name: &str) -> Option<bool> {
+        match name {
+            "float" => self.float,
+            "bigint" => self.bigint,
+            "fstring" => self.fstring,
+            "const" => self.const_,
+            "mem_total" => self.mem_total,
+            "gc_mem_alloc" => self.gc_mem_alloc,
+            "heap_lock" => self.heap_lock,
+            "raw_paste" => self.raw_paste,
+            "mpy_import" => self.mpy_import,
+            _ => None,
+        }
+    }
+}
+
+/// A yes/no probe: the feature is present when stdout is exactly `expect` (+ newline).
+struct Probe {
+    name: &'static str,
+    script: &'static str,
+    expect: &'static str,
+}
+
+/// Each probe compiles on its own, so a firmware without floats fails only `float`.
+const PROBES: &[Probe] = &[
+    Probe {
+        name: "float",
+        script: "print(1.5/3)",
+        expect: "0.5",
+    },
+    Probe {
+        name: "bigint",
+        script: "print(2**100)",
+        expect: "1267650600228229401496703205376",
+    },
+    Probe {
+        name: "fstring",
+        // exec inside try: the firmware's compiler sees the f-string only at run time.
+        script: "try:\n exec(\"x=1\\nprint(f'a{x}')\")\nexcept SyntaxError:\n print('no')",
+        expect: "a1",
+    },
+    Probe {
+        name: "const",
+        script: "from micropython import const\nX=const(7)\nprint(X)",
+        expect: "7",
+    },
+    Probe {
+        name: "mem_total",
+        script: "import micropython\nprint(hasattr(micropython,'mem_total'))",
+        expect: "True",
+    },
+    Probe {
+        name: "gc_mem_alloc",
+        script: "import gc\nprint(gc.mem_alloc()>0)",
+        expect: "True",
+    },
+    Probe {
+        name: "heap_lock",
+        // Lock and unlock with nothing between: on 1.9.2 a MemoryError raised while locked
+        // escapes `try` and leaves the heap locked, which hangs the raw REPL.
+        script: "import micropython\nmicropython.heap_lock()\nmicropython.heap_unlock()\nprint('yes')",
+        expect: "yes",
+    },
+    Probe {
+        // An invalid .mpy (version 0): a VM that loads .mpy files finds it and rejects it
+        // with ValueError; one that cannot, never looks and raises ImportError.
+        name: "mpy_import",
+        script: "import os\ntry:\n f=open('_mpck.mpy','wb')\n f.write(b'M\\x00')\n f.close()\nexcept Exception:\n print('nofs')\nelse:\n try:\n  import _mpck\n  print('yes')\n except ValueError:\n  print('yes')\n except ImportError:\n  print('no')\n os.remove('_mpck.mpy')",
+        expect: "yes",
+    },
+];
+
+const IDENT: &str = "import sys\nprint(sys.platform)\nprint('.'.join([str(x) for x in sys.implementation.version[:3]]))\ntry:\n print(sys.implementation._mpy)\nexcept AttributeError:\n print('none')";
+
+/// Every probe is tiny and ends at once; 5 s covers a slow UART.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Run all probes on a board at its raw prompt. The heap is soft-reset afterwards.
+/// A probe that hangs the board is recovered with `ladder` and counts as undecided.
+pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
+    let mut f = Features::default();
+    let ident = run(repl, ladder, IDENT)?.ok().flatten();
+    let mut lines = ident.as_deref().unwrap_or("").lines();
+    f.platform = lines.next().map(str::to_string);
+    f.version = lines.next().map(str::to_string);
+    if let Some(mpy) = lines.next().and_then(|l| l.parse::<u32>().ok()) {
+        let (version, sub, arch) = decode_mpy(mpy);
+        f.mpy_version = Some(version);
+        f.mpy_sub_version = Some(sub);
+        f.mpy_arch = arch.map(str::to_string);
+    }
+    for p in PROBES {
+        let has = match run(repl, ladder, p.script)? {
+            Ok(out) => Some(out.as_deref().map(str::trim_end) == Some(p.expect)),
+            Err(Undecided) => None,
+        };
+        match p.name {
+            "float" => f.float = has,
+            "bigint" => f.bigint = has,
+            "fstring" => f.fstring = has,
+            "const" => f.const_ = has,
+            "mem_total" => f.mem_total = has,
+            "gc_mem_alloc" => f.gc_mem_alloc = has,
+            "heap_lock" => f.heap_lock = has,
+            "mpy_import" => f.mpy_import = has,
+            other => unreachable!("probe {other} has no field"),
+        }
+    }
+    f.raw_paste = match repl.paste_mode() {
+        PasteMode::RawPaste { .. } => Some(true),
+        PasteMode::Classic => Some(false),
+        PasteMode::Unknown => None,
+    };
+    repl.soft_reset(PROBE_TIMEOUT)?;
+    Ok(f)
+}
+
+/// A probe hung or lost the link; the board was recovered.
+struct Undecided;
+
+/// Stdout of a probe (`\r\n` → `\n`), or `None` if it raised. A hang is recovered
+/// (error only if the board is dead).
+fn run(
+    repl: &mut Repl,
+    ladder: Ladder,
+    script: &str,
+) -> Result<Result<Option<String>, Undecided>, BoardError> {
+    match repl.exec(script.as_bytes(), Instant::now() + PROBE_TIMEOUT) {
+        Ok((out, _)) if !out.exception.is_empty() => Ok(Ok(None)),
+        Ok((out, _)) => Ok(Ok(Some(
+            String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        ))),
+        Err(e @ (BoardError::Timeout { .. } | BoardError::Io { .. })) => {
+            let broken = matches!(e, BoardError::Io { .. });
+            recover::recover(repl, ladder, true, broken)?;
+            Ok(Err(Undecided))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `sys.implementation._mpy`: version in bits 0–7, sub-version 8–9, native arch 10–13.
+pub fn decode_mpy(mpy: u32) -> (u32, u32, Option<&'static str>) {
+    const ARCHS: [&str; 13] = [
+        "",
+        "x86",
+        "x64",
+        "armv6",
+        "armv6m",
+        "armv7m",
+        "armv7em",
+        "armv7emsp",
+        "armv7emdp",
+        "xtensa",
+        "xtensawin",
+        "rv32imc",
+        "rv64imc",
+    ];
+    let arch = ((mpy >> 10) & 0xF) as usize;
+    let arch = ARCHS.get(arch).copied().filter(|a| !a.is_empty());
+    (mpy & 0xFF, (mpy >> 8) & 3, arch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_mpy_field() {
+        // unix port 1.29 preview: 2822 = mpy 6.3, x64
+        assert_eq!(decode_mpy(2822), (6, 3, Some("x64")));
+        // webassembly: 774 = mpy 6.3, no native arch
+        assert_eq!(decode_mpy(774), (6, 3, None));
+    }
+
+    #[test]
+    fn lookup_by_name() {
+        let f = Features {
+            const_: Some(true),
+            fstring: Some(false),
+            ..Features::default()
+        };
+        assert_eq!(f.has("const"), Some(true));
+        assert_eq!(f.has("fstring"), Some(false));
+        assert_eq!(f.has("float"), None);
+        assert_eq!(f.has("no-such-feature"), None);
+    }
+
+    #[test]
+    fn every_probe_is_free_of_f_strings_and_small() {
+        for p in PROBES {
+            assert!(!p.script.contains("f\""), "{}", p.name);
+            // below the 1 KB that fits easily in a 10 KB heap next to the compiler
+            assert!(p.script.len() < 400, "{}", p.name);
+        }
+    }
+}

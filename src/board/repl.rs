@@ -1,0 +1,312 @@
+//! Drives the raw REPL state machine over a transport: paced writes, wall-clock
+//! deadlines, raw-paste with fallback to classic mode.
+
+use std::time::{Duration, Instant};
+
+use super::config::Pacing;
+use super::error::{BoardError, tail};
+use super::raw_repl::{self, Event, RawRepl, RunOutput};
+use super::transport::Transport;
+
+/// Longest single wait on the transport, so deadlines are checked often enough.
+const READ_SLICE: Duration = Duration::from_millis(50);
+/// How long a board may take to answer the raw-paste request before we assume it
+/// swallowed it; old firmware answers at once with its banner.
+const PASTE_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether this connection uses raw-paste uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PasteMode {
+    /// Not tried yet.
+    Unknown,
+    /// Firmware answered `R\x01`; window increment in bytes.
+    RawPaste { window: u16 },
+    /// Firmware refused or does not know raw-paste: classic for this connection.
+    Classic,
+}
+
+/// Where the time of one execution went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct ExecTimings {
+    /// First byte written until the board accepted the command.
+    pub upload: Duration,
+    /// Accepted until stdout ended (the program ran and printed).
+    pub run: Duration,
+    /// End of stdout until the prompt (exception text and framing).
+    pub read: Duration,
+}
+
+pub struct Repl {
+    transport: Box<dyn Transport>,
+    proto: RawRepl,
+    pub pacing: Pacing,
+    paste: PasteMode,
+    console: String,
+    output_limit: usize,
+}
+
+impl Repl {
+    pub fn new(
+        transport: Box<dyn Transport>,
+        pacing: Pacing,
+        output_limit: usize,
+        try_paste: bool,
+    ) -> Self {
+        let console = transport.describe();
+        Self {
+            transport,
+            proto: RawRepl::new(output_limit),
+            pacing,
+            paste: if try_paste {
+                PasteMode::Unknown
+            } else {
+                PasteMode::Classic
+            },
+            console,
+            output_limit,
+        }
+    }
+
+    pub fn console(&self) -> &str {
+        &self.console
+    }
+
+    pub fn paste_mode(&self) -> PasteMode {
+        self.paste
+    }
+
+    pub fn transport(&self) -> &dyn Transport {
+        self.transport.as_ref()
+    }
+
+    /// Interrupt whatever runs and enter raw mode (no soft reset).
+    pub fn enter_raw(&mut self, timeout: Duration) -> Result<(), BoardError> {
+        self.drain()?;
+        self.proto.sent_enter_raw();
+        self.write_raw(raw_repl::ENTER_RAW, "entering raw REPL")?;
+        self.wait(Instant::now() + timeout, "entering raw REPL", |e| {
+            (e == Event::RawPrompt).then_some(())
+        })
+    }
+
+    /// Soft reset from an empty raw prompt; returns when the new prompt arrived.
+    pub fn soft_reset(&mut self, timeout: Duration) -> Result<(), BoardError> {
+        self.proto.sent_soft_reset();
+        self.write_raw(raw_repl::CTRL_D, "soft reset")?;
+        self.wait(Instant::now() + timeout, "waiting for soft reboot", |e| {
+            (e == Event::SoftRebooted).then_some(())
+        })
+    }
+
+    /// Send ^C, e.g. to interrupt a program that overran its deadline.
+    pub fn interrupt(&mut self) -> Result<(), BoardError> {
+        self.write_raw(raw_repl::CTRL_C, "interrupting")
+    }
+
+    /// Wait for the run in progress to finish (after [`Repl::interrupt`]).
+    pub fn wait_finished(&mut self, timeout: Duration) -> Result<RunOutput, BoardError> {
+        self.wait(
+            Instant::now() + timeout,
+            "waiting for the interrupted run to end",
+            |e| match e {
+                Event::Finished(run) => Some(run),
+                _ => None,
+            },
+        )
+    }
+
+    /// Output of the run in progress so far (after a timeout).
+    pub fn partial_output(&self) -> &RunOutput {
+        self.proto.partial_output()
+    }
+
+    pub fn hard_reset(&mut self) -> Result<(), BoardError> {
+        self.transport
+            .hard_reset()
+            .map_err(|e| self.io("hard reset", e))?;
+        self.console = self.transport.describe();
+        self.proto = RawRepl::new(self.output_limit);
+        Ok(())
+    }
+
+    /// Execute `code` at the raw prompt; returns when the board is back at `>`.
+    pub fn exec(
+        &mut self,
+        code: &[u8],
+        deadline: Instant,
+    ) -> Result<(RunOutput, ExecTimings), BoardError> {
+        let start = Instant::now();
+        let window = match self.paste {
+            PasteMode::Unknown | PasteMode::RawPaste { .. } => self.request_paste(deadline)?,
+            PasteMode::Classic => None,
+        };
+        match window {
+            Some(window) => self.upload_paste(code, window, deadline)?,
+            None => {
+                self.proto.sent_command();
+                self.write_paced(code)?;
+                self.write_raw(raw_repl::CTRL_D, "ending the upload")?;
+            }
+        }
+        self.wait(deadline, "waiting for the board to accept the code", |e| {
+            (e == Event::Accepted).then_some(())
+        })?;
+        let accepted = Instant::now();
+        self.wait(deadline, "running", |e| {
+            (e == Event::StdoutDone).then_some(())
+        })?;
+        let stdout_done = Instant::now();
+        let run = self.wait(deadline, "reading the exception text", |e| match e {
+            Event::Finished(run) => Some(run),
+            _ => None,
+        })?;
+        let timings = ExecTimings {
+            upload: accepted - start,
+            run: stdout_done - accepted,
+            read: stdout_done.elapsed(),
+        };
+        Ok((run, timings))
+    }
+
+    /// Ask for raw-paste; `Some(window)` if granted. A refusal or an old firmware's
+    /// confusion switches this connection to classic mode for good.
+    fn request_paste(&mut self, deadline: Instant) -> Result<Option<u16>, BoardError> {
+        self.proto.sent_paste_request();
+        self.write_raw(raw_repl::RAW_PASTE_REQUEST, "requesting raw-paste")?;
+        let reply_by = deadline.min(Instant::now() + PASTE_REPLY_TIMEOUT);
+        let window = self.wait(reply_by, "requesting raw-paste", |e| match e {
+            Event::PasteAccepted { window } => Some(Some(window)),
+            Event::PasteRefused | Event::PasteUnsupported => Some(None),
+            _ => None,
+        })?;
+        self.paste = match window {
+            Some(window) => PasteMode::RawPaste { window },
+            None => PasteMode::Classic,
+        };
+        Ok(window)
+    }
+
+    /// Send `code` within the device's flow-control credit, then end the paste.
+    fn upload_paste(
+        &mut self,
+        code: &[u8],
+        window: u16,
+        deadline: Instant,
+    ) -> Result<(), BoardError> {
+        let window = usize::from(window);
+        let mut credit = window;
+        let mut sent = 0;
+        let mut aborted = false;
+        while sent < code.len() && !aborted {
+            // Take credits (and a possible abort) the device has sent meanwhile.
+            let wait = if credit == 0 {
+                READ_SLICE
+            } else {
+                Duration::ZERO
+            };
+            self.pump(wait, "raw-paste upload")?;
+            while let Some(e) = self.proto.next_event() {
+                match e {
+                    Event::PasteCredit => credit += window,
+                    Event::PasteAborted => aborted = true,
+                    _ => {}
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(self.timeout("raw-paste upload", Duration::ZERO));
+            }
+            let n = credit.min(code.len() - sent).min(self.pacing.chunk_bytes);
+            if n > 0 && !aborted {
+                self.write_raw(&code[sent..sent + n], "raw-paste upload")?;
+                sent += n;
+                credit -= n;
+                self.pause();
+            }
+        }
+        self.proto.sent_paste_end();
+        self.write_raw(raw_repl::CTRL_D, "ending raw-paste")
+    }
+
+    fn write_paced(&mut self, code: &[u8]) -> Result<(), BoardError> {
+        for chunk in code.chunks(self.pacing.chunk_bytes.max(1)) {
+            self.write_raw(chunk, "uploading code")?;
+            self.pause();
+        }
+        Ok(())
+    }
+
+    fn pause(&self) {
+        if self.pacing.pause_ms > 0 {
+            std::thread::sleep(Duration::from_millis(self.pacing.pause_ms));
+        }
+    }
+
+    fn write_raw(&mut self, bytes: &[u8], doing: &'static str) -> Result<(), BoardError> {
+        self.transport.write(bytes).map_err(|e| self.io(doing, e))
+    }
+
+    /// Discard whatever the board sent that nobody waited for.
+    fn drain(&mut self) -> Result<(), BoardError> {
+        let mut buf = [0u8; 4096];
+        while self
+            .transport
+            .read(&mut buf, Duration::ZERO)
+            .map_err(|e| self.io("draining input", e))?
+            > 0
+        {}
+        Ok(())
+    }
+
+    /// One read of at most `wait`, fed to the state machine.
+    fn pump(&mut self, wait: Duration, doing: &'static str) -> Result<(), BoardError> {
+        let mut buf = [0u8; 4096];
+        let n = self
+            .transport
+            .read(&mut buf, wait)
+            .map_err(|e| self.io(doing, e))?;
+        self.proto.feed(&buf[..n]);
+        Ok(())
+    }
+
+    fn wait<T>(
+        &mut self,
+        deadline: Instant,
+        doing: &'static str,
+        mut want: impl FnMut(Event) -> Option<T>,
+    ) -> Result<T, BoardError> {
+        let started = Instant::now();
+        loop {
+            while let Some(e) = self.proto.next_event() {
+                if let Some(t) = want(e) {
+                    return Ok(t);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.timeout(doing, started.elapsed()));
+            }
+            self.pump((deadline - now).min(READ_SLICE), doing)?;
+        }
+    }
+
+    fn timeout(&self, doing: &'static str, waited: Duration) -> BoardError {
+        let mut last = self.proto.unconsumed().to_vec();
+        if last.is_empty() {
+            last = self.proto.partial_output().stdout.clone();
+        }
+        BoardError::Timeout {
+            console: self.console.clone(),
+            doing,
+            waited,
+            last: tail(&last),
+        }
+    }
+
+    fn io(&self, doing: &'static str, source: std::io::Error) -> BoardError {
+        BoardError::Io {
+            console: self.console.clone(),
+            doing,
+            source,
+        }
+    }
+}

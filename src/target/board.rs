@@ -1,0 +1,222 @@
+//! Boards behind a console (QEMU or serial) as a target: a pool of connected sessions,
+//! one per instance, checked out per case. Connections are made on first use; a board
+//! that cannot be brought back is marked dead and its remaining cases get `error`
+//! verdicts naming the cause, while the rest of the run goes on.
+
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::{Outcome, RunRequest, Status, Target};
+use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, VerdictHint};
+use crate::case::Mode;
+use crate::compile::Compiler;
+use crate::features::{Features, KNOWN};
+use crate::toolchain::ToolInfo;
+
+pub struct BoardTarget {
+    name: String,
+    config: BoardConfig,
+    instances: usize,
+    compiler: Option<Arc<Compiler>>,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+    features: OnceLock<Features>,
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: Vec<BoardSession>,
+    /// Sessions checked out or being connected.
+    busy: usize,
+    /// Set once the board cannot be brought back: why.
+    dead: Option<String>,
+    /// What the connected firmware reported, for the report.
+    version: Option<String>,
+}
+
+impl BoardTarget {
+    pub fn new(name: &str, config: BoardConfig, instances: usize, compiler: Option<Arc<Compiler>>) -> BoardTarget {
+        BoardTarget {
+            name: name.to_string(),
+            config,
+            instances,
+            compiler,
+            pool: Mutex::default(),
+            freed: Condvar::new(),
+            features: OnceLock::new(),
+        }
+    }
+
+    pub fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connected session: an idle one, a new one while under the instance count, or
+    /// the next one to be returned.
+    fn checkout(&self) -> Result<BoardSession, String> {
+        let mut pool = self.lock();
+        loop {
+            if let Some(dead) = &pool.dead {
+                return Err(format!("board `{}` is dead: {dead}", self.name));
+            }
+            if let Some(s) = pool.idle.pop() {
+                pool.busy += 1;
+                return Ok(s);
+            }
+            if pool.busy < self.instances {
+                pool.busy += 1;
+                drop(pool);
+                return match BoardSession::connect(&self.config) {
+                    Ok(s) => {
+                        let mut pool = self.lock();
+                        if let Some(v) = &s.features().version {
+                            pool.version.get_or_insert_with(|| v.clone());
+                        }
+                        Ok(s)
+                    }
+                    Err(e) => {
+                        let mut pool = self.lock();
+                        pool.busy -= 1;
+                        pool.dead = Some(format!("could not connect: {e}"));
+                        self.freed.notify_all();
+                        Err(format!("board `{}` is dead: could not connect: {e}", self.name))
+                    }
+                };
+            }
+            pool = self.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Returns a session to the pool, or drops it (and marks the board dead) when the
+    /// session reported the board beyond recovery.
+    fn checkin(&self, session: Option<BoardSession>, dead: Option<String>) {
+        let mut pool = self.lock();
+        pool.busy -= 1;
+        if let Some(cause) = dead {
+            pool.dead.get_or_insert(cause);
+        }
+        if let Some(s) = session {
+            pool.idle.push(s);
+        }
+        self.freed.notify_all();
+    }
+
+    fn run_on(&self, session: &mut BoardSession, request: &RunRequest) -> Result<CaseRun, BoardError> {
+        match (request.mode, request.mpy) {
+            (Mode::Mpy, Some(mpy)) => session.run_mpy_case(request.case.module_name(), mpy, request.timeout),
+            _ => {
+                // A case mpy-cross compiles is known-good Python: a SyntaxError from the
+                // board then means the upload was corrupted, and is retried slower.
+                let known_good = self
+                    .compiler
+                    .as_ref()
+                    .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
+                session.run_case_checked(&request.case.source, request.timeout, known_good)
+            }
+        }
+    }
+}
+
+impl Target for BoardTarget {
+    fn tools(&self) -> Vec<ToolInfo> {
+        let version = self.lock().version.clone().unwrap_or_else(|| "not connected".into());
+        let (tool, path) = match &self.config.qemu {
+            Some(q) => (format!("{} (qemu {})", self.name, q.machine), q.firmware.clone()),
+            None => (self.name.clone(), self.config.serial.as_ref().and_then(|s| s.console.clone()).unwrap_or_default()),
+        };
+        let mut tools = vec![ToolInfo {
+            tool,
+            path: path.into(),
+            version: format!("MicroPython {version}"),
+            pinned: false,
+        }];
+        if let Some(c) = &self.compiler {
+            tools.push(ToolInfo {
+                tool: "mpy-cross".into(),
+                path: c.path.clone(),
+                version: c.version().to_string(),
+                pinned: c.pinned,
+            });
+        }
+        tools
+    }
+
+    /// Probed on the first connection (once per connection, not per case).
+    fn features(&self) -> &Features {
+        self.features.get_or_init(|| match self.checkout() {
+            Ok(session) => {
+                let probed = session.features();
+                let f = Features(KNOWN.iter().filter_map(|n| probed.has(n).map(|v| (n.to_string(), v))).collect());
+                self.checkin(Some(session), None);
+                f
+            }
+            Err(_) => Features::default(),
+        })
+    }
+
+    fn compiler(&self) -> Option<&Arc<Compiler>> {
+        self.compiler.as_ref()
+    }
+
+    fn run(&self, request: &RunRequest) -> Outcome {
+        let start = Instant::now();
+        let mut session = match self.checkout() {
+            Ok(s) => s,
+            Err(why) => return Outcome::not_started(why, start.elapsed()),
+        };
+        let result = self.run_on(&mut session, request);
+        let duration = start.elapsed();
+        match result {
+            Ok(run) => {
+                self.checkin(Some(session), None);
+                outcome_of(run, request.timeout, duration)
+            }
+            Err(e @ BoardError::Dead { .. }) => {
+                self.checkin(None, Some(e.to_string()));
+                Outcome::not_started(e.to_string(), duration)
+            }
+            // Anything else (a corrupted upload, a timeout while resetting) is this
+            // case's error; the session is dropped and the next case reconnects.
+            Err(e) => {
+                self.checkin(None, None);
+                Outcome::not_started(e.to_string(), duration)
+            }
+        }
+    }
+}
+
+/// A board's case run as an outcome: stdout then the traceback, as upstream compares.
+fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
+    let mut output = run.stdout;
+    if let Some(exc) = &run.exception {
+        output.extend_from_slice(exc.as_bytes());
+    }
+    let raised = run.exception.is_some();
+    let (status, note) = match run.verdict_hint {
+        VerdictHint::Completed | VerdictHint::Skip { .. } => (Status::Exited(i32::from(raised)), None),
+        VerdictHint::TooLarge => (
+            Status::Skipped("too large: MemoryError before the case started".into()),
+            None,
+        ),
+        VerdictHint::TimedOut { recovered_by } => {
+            (Status::TimedOut(timeout), Some(format!("board recovered by {recovered_by:?}")))
+        }
+        VerdictHint::LinkLost { cause, recovered_by } => (
+            Status::BoardLost(format!("link to the board lost ({cause}); recovered by {recovered_by:?}")),
+            None,
+        ),
+    };
+    let mut o = Outcome::new(output, run.truncated, status, duration);
+    o.note = note;
+    o.phases = vec![
+        ("reset", run.timings.reset),
+        ("upload", run.timings.upload),
+        ("run", run.timings.run),
+        ("read", run.timings.read),
+    ];
+    o
+}

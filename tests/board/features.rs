@@ -1,0 +1,24 @@
+//! Feature probing on the 1.9.2 firmware.
+
+use mpcheck::board::qemu::QemuConsole;
+
+use super::common::connect;
+
+#[test]
+fn probe_reports_what_micro_bit_1_9_2_can_do() {
+    let s = connect(QemuConsole::Stdio);
+    let f = s.features();
+    eprintln!("{f:?}");
+    assert_eq!(f.platform.as_deref(), Some("microbit"));
+    assert_eq!(f.version.as_deref(), Some("1.9.2"));
+    assert_eq!(f.mpy_version, None);
+    assert_eq!(f.has("float"), Some(true));
+    assert_eq!(f.has("bigint"), Some(true));
+    assert_eq!(f.has("fstring"), Some(false));
+    assert_eq!(f.has("const"), Some(true));
+    assert_eq!(f.has("mem_total"), Some(false));
+    assert_eq!(f.has("gc_mem_alloc"), Some(true));
+    assert_eq!(f.has("heap_lock"), Some(true));
+    assert_eq!(f.has("raw_paste"), Some(false));
+    assert_eq!(f.has("mpy_import"), Some(false));
+}
