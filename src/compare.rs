@@ -100,8 +100,16 @@ pub fn judge(
     skip_reason: Option<&str>,
 ) -> Verdict {
     match &outcome.status {
-        Status::Skipped(reason) => return Verdict::Skip { reason: reason.clone() },
-        Status::BoardLost(detail) => return Verdict::Crash { detail: detail.clone() },
+        Status::Skipped(reason) => {
+            return Verdict::Skip {
+                reason: reason.clone(),
+            };
+        }
+        Status::BoardLost(detail) => {
+            return Verdict::Crash {
+                detail: detail.clone(),
+            };
+        }
         Status::NotStarted(why) => {
             return Verdict::Error {
                 message: why.clone(),

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::board::{Board, BoardSpec, HostKind};
 use crate::case::{CaseId, Mode};
-use crate::compare::{Verdict, judge, normalise};
+use crate::compare::{Verdict, judge, normalise, printed_skip};
 use crate::compile::{Compiler, cache_dir};
 use crate::config::{Project, Selection};
 use crate::error::Result;
@@ -218,7 +218,9 @@ impl Runner {
             return v.clone();
         }
         if let Some(why) = self.unavailable.get(&trial.board.name) {
-            return Verdict::Skip { reason: format!("board unavailable: {why}") };
+            return Verdict::Skip {
+                reason: format!("board unavailable: {why}"),
+            };
         }
         let Some(target) = self.targets.get(&trial.board.name) else {
             return Verdict::Error {
@@ -235,16 +237,14 @@ impl Runner {
             };
         }
         if trial.mode == Mode::Mpy && target.features().has("mpy_import") == Some(false) {
-            return Verdict::Skip { reason: "the board cannot import .mpy files (probed)".into() };
+            return Verdict::Skip {
+                reason: "the board cannot import .mpy files (probed)".into(),
+            };
         }
         let mpy = match compiled(target.as_ref(), trial) {
             Ok(m) => m,
             Err(message) => return Verdict::Error { message },
         };
-        let expected = self.expected(trial);
-        if let Ok((_, from)) = &expected {
-            result.expected_from = Some(from.to_string());
-        }
         let timeout = settings.timeout().unwrap_or(trial.board.timeout);
         let outcome = target.run(&RunRequest {
             case: &trial.case,
@@ -252,6 +252,17 @@ impl Runner {
             mpy: mpy.as_deref(),
             timeout,
         });
+        // Only an output that will be compared needs an expectation: a hung or crashed
+        // case must not first make CPython run it too.
+        let expected =
+            if matches!(outcome.status, Status::Exited(0 | 1)) && !printed_skip(&outcome.output) {
+                self.expected(trial)
+            } else {
+                Err("no comparison needed".to_string())
+            };
+        if let Ok((_, from)) = &expected {
+            result.expected_from = Some(from.to_string());
+        }
         let verdict = judge(
             &outcome,
             expected
@@ -280,7 +291,11 @@ impl Runner {
             Status::BoardLost(_) => "board lost".into(),
         });
         result.note = outcome.note.clone();
-        result.phases_ms = outcome.phases.iter().map(|(k, d)| (k.to_string(), d.as_secs_f64() * 1000.0)).collect();
+        result.phases_ms = outcome
+            .phases
+            .iter()
+            .map(|(k, d)| (k.to_string(), d.as_secs_f64() * 1000.0))
+            .collect();
         verdict
     }
 
@@ -377,10 +392,14 @@ fn open_target(
         BoardSpec::Device(spec) => {
             if let Some(q) = &spec.config.qemu {
                 let present = |q: &crate::board::config::QemuConfig| {
-                    crate::toolchain::find_on_path(&q.binary).is_some() && std::path::Path::new(&q.firmware).exists()
+                    crate::toolchain::find_on_path(&q.binary).is_some()
+                        && std::path::Path::new(&q.firmware).exists()
                 };
                 if !present(q) {
-                    crate::toolchain::ensure_debian_packages(&spec.packages, &format!("board `{}` ({})", board.name, board.file.display()))?;
+                    crate::toolchain::ensure_debian_packages(
+                        &spec.packages,
+                        &format!("board `{}` ({})", board.name, board.file.display()),
+                    )?;
                 }
                 if !present(q) {
                     return Err(crate::error::Error::Toolchain(format!(
@@ -393,7 +412,12 @@ fn open_target(
                 }
             }
             let compiler = compiler_for(spec.mpy_cross.as_ref());
-            Ok(Arc::new(BoardTarget::new(&board.name, spec.config.clone(), spec.instances, Some(compiler))))
+            Ok(Arc::new(BoardTarget::new(
+                &board.name,
+                spec.config.clone(),
+                spec.instances,
+                Some(compiler),
+            )))
         }
     }
 }
@@ -419,13 +443,22 @@ fn default_cpython_board(project: &Project) -> Board {
 /// Host-VM trials share `threads` workers (they are CPU-bound); each board has one
 /// worker per instance (its cases wait on a paced UART, not on a CPU). Results come back
 /// in trial order.
-pub fn execute(runner: &Runner, trials: &[Trial], threads: usize, on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
-    on_event(Event::Started { trials: trials.len() });
+pub fn execute(
+    runner: &Runner,
+    trials: &[Trial],
+    threads: usize,
+    on_event: &mut dyn FnMut(Event),
+) -> Vec<TrialResult> {
+    on_event(Event::Started {
+        trials: trials.len(),
+    });
     let mut pool_work = Vec::new();
     let mut lane_work: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, t) in trials.iter().enumerate() {
         match runner.lanes.get(&t.board.name) {
-            Some(_) if t.decided.is_none() => lane_work.entry(t.board.name.as_str()).or_default().push(i),
+            Some(_) if t.decided.is_none() => {
+                lane_work.entry(t.board.name.as_str()).or_default().push(i)
+            }
             _ => pool_work.push(i),
         }
     }
@@ -446,11 +479,16 @@ pub fn execute(runner: &Runner, trials: &[Trial], threads: usize, on_event: &mut
         let pool_tx = tx.clone();
         let pool_work = &pool_work;
         s.spawn(move || {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build();
             let work = || {
-                pool_work.par_iter().with_max_len(1).for_each_with(pool_tx.clone(), |tx, &i| {
-                    let _ = tx.send((i, runner.run(&trials[i])));
-                })
+                pool_work
+                    .par_iter()
+                    .with_max_len(1)
+                    .for_each_with(pool_tx.clone(), |tx, &i| {
+                        let _ = tx.send((i, runner.run(&trials[i])));
+                    })
             };
             match pool {
                 Ok(pool) => pool.install(work),

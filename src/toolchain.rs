@@ -209,7 +209,11 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let list = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    let list = missing
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     if !root || find_on_path("apt-get").is_none() {
@@ -229,7 +233,10 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
         return Ok(());
     }
     // A fresh machine's package lists may be empty or stale: update once and retry.
-    run_step(Command::new("apt-get").args(["update", "-qq"]), "update the apt package lists")?;
+    run_step(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "update the apt package lists",
+    )?;
     run_step(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])

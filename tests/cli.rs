@@ -10,7 +10,9 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let f = Fixture { dir: tempfile::tempdir().unwrap() };
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
         f.write("boards/unix.yaml", "kind: unix\ntimeout: 10\n");
         f.write("boards/cpython.yaml", "kind: cpython\ndefault: false\n");
         f
@@ -82,12 +84,18 @@ fn edited_golden_fails_with_diff_and_bless_restores_it() {
     assert!(err.contains("FAIL unix::g/mp "), "{err}");
     assert!(err.contains("-B\n") || err.contains("    -B"), "{err}");
     assert!(err.contains("+b"), "{err}");
-    assert!(f.read("reports/summary.md").contains("### unix::g/mp — fail"));
+    assert!(
+        f.read("reports/summary.md")
+            .contains("### unix::g/mp — fail")
+    );
 
     let bless = f.mpcheck(&["bless"]);
     assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
     assert_eq!(f.read("golden/g/mp.out"), golden);
-    assert!(!f.root().join("golden/g/mp.unix.out").exists(), "no needless board override");
+    assert!(
+        !f.root().join("golden/g/mp.unix.out").exists(),
+        "no needless board override"
+    );
     assert_eq!(f.mpcheck(&["run"]).status.code(), Some(0));
 }
 
@@ -104,14 +112,21 @@ fn bless_refuses_in_ci() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("refusing to bless in CI"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to bless in CI"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!f.root().join("golden/g/mp.out").exists());
 }
 
 #[test]
 fn hanging_case_times_out_and_others_still_pass() {
     let f = Fixture::new();
-    f.write("cases/g/hang.py", "# ---\n# timeout: 1\n# ---\nwhile True:\n    pass\n");
+    f.write(
+        "cases/g/hang.py",
+        "# ---\n# timeout: 1\n# ---\nwhile True:\n    pass\n",
+    );
     f.write("cases/g/ok.py", "print(1 + 1)\n");
     let run = f.mpcheck(&["run", "--board", "unix"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
@@ -150,25 +165,37 @@ fn huge_output_is_truncated_and_fails() {
 #[test]
 fn broken_board_file_exits_2_naming_file_line_and_key() {
     let f = Fixture::new();
-    f.write("boards/bad.yaml", "kind: unix\ntimeout: 5\nexecutabel: /x\n");
+    f.write(
+        "boards/bad.yaml",
+        "kind: unix\ntimeout: 5\nexecutabel: /x\n",
+    );
     f.write("cases/g/ok.py", "print(1)\n");
     let run = f.mpcheck(&["run"]);
     assert_eq!(run.status.code(), Some(2));
     let err = stderr(&run);
-    assert!(err.contains("boards/bad.yaml:3: unknown field `executabel`"), "{err}");
+    assert!(
+        err.contains("boards/bad.yaml:3: unknown field `executabel`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn broken_case_settings_error_that_case_only() {
     let f = Fixture::new();
-    f.write("cases/g/bad.py", "# ---\n# timeout: 5\n# bords: [unix]\n# ---\nprint(1)\n");
+    f.write(
+        "cases/g/bad.py",
+        "# ---\n# timeout: 5\n# bords: [unix]\n# ---\nprint(1)\n",
+    );
     f.write("cases/g/ok.py", "print(2)\n");
     let run = f.mpcheck(&["run", "--board", "unix"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let bad = f.result("unix::g/bad");
     assert_eq!(bad["verdict"], "error");
     let msg = bad["message"].as_str().unwrap();
-    assert!(msg.contains("cases/g/bad.py:3: unknown field `bords`"), "{msg}");
+    assert!(
+        msg.contains("cases/g/bad.py:3: unknown field `bords`"),
+        "{msg}"
+    );
     assert_eq!(f.result("unix::g/ok")["verdict"], "pass");
     assert_eq!(f.result("unix::g/ok.mpy")["verdict"], "pass");
 }
@@ -187,11 +214,13 @@ fn junit_is_well_formed_xml_with_one_case_per_trial() {
     loop {
         match reader.read_event().expect("well-formed junit.xml") {
             quick_xml::events::Event::Eof => break,
-            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => match e.name().as_ref() {
-                b"testcase" => cases += 1,
-                b"failure" => failures += 1,
-                _ => {}
-            },
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
@@ -211,7 +240,11 @@ fn missing_host_tool_says_what_to_install() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`python3` is not on PATH"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`python3` is not on PATH"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -220,13 +253,31 @@ fn own_vm_override_is_used_and_reported() {
     f.write("cases/g/ok.py", "print(2)\n");
     let own = f.root().join("my-micropython");
     std::os::unix::fs::symlink(state_dir().join("toolchain/venv/bin/micropython"), &own).unwrap();
-    let run = f.mpcheck(&["run", "--board", "unix", "--micropython", own.to_str().unwrap()]);
+    let run = f.mpcheck(&[
+        "run",
+        "--board",
+        "unix",
+        "--micropython",
+        own.to_str().unwrap(),
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let tools = f.results()["toolchain"].clone();
-    let unix = tools.as_array().unwrap().iter().find(|t| t["tool"] == "unix").unwrap().clone();
+    let unix = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tool"] == "unix")
+        .unwrap()
+        .clone();
     assert_eq!(unix["path"], own.to_str().unwrap());
     assert_eq!(unix["pinned"], false);
-    assert!(unix["version"].as_str().unwrap().starts_with("MicroPython 1."), "{unix}");
+    assert!(
+        unix["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("MicroPython 1."),
+        "{unix}"
+    );
 }
 
 #[test]
@@ -240,4 +291,141 @@ fn list_shows_trials_and_decided_skips() {
         text,
         "unix::g/mp\nunix::g/mp.mpy\ncpython::g/mp  (skip: MicroPython-only)\n"
     );
+}
+
+// ---- boards: MicroPython 1.9.2 for the micro:bit, in QEMU ----
+
+const MICROBIT_HEX: &str = "/usr/share/firmware-microbit-micropython/firmware.hex";
+
+fn microbit_board(firmware: &Path, console: &str) -> String {
+    format!(
+        "kind: qemu\nmodes: [source]\ninstances: 1\npackages: [qemu-system-arm, firmware-microbit-micropython]\n\
+         qemu:\n  machine: microbit\n  firmware: {}\n  console: {console}\npacing: {{chunk_bytes: 32, pause_ms: 10}}\n",
+        firmware.display()
+    )
+}
+
+#[test]
+fn hung_board_is_recovered_and_the_next_case_passes() {
+    let f = Fixture::new();
+    f.write(
+        "boards/mb.yaml",
+        &microbit_board(Path::new(MICROBIT_HEX), "stdio"),
+    );
+    // One instance, cases in name order: each hang is followed by a case that must pass.
+    f.write(
+        "cases/g/a_hang.py",
+        "# ---\n# timeout: 1\n# ---\nwhile True:\n    pass\n",
+    );
+    f.write("cases/g/b_ok.py", "print(1 + 1)\n");
+    f.write(
+        "cases/g/c_no_ctrl_c.py",
+        "# ---\n# timeout: 1\n# exclude: {cpython: kbd_intr is MicroPython-only}\n# ---\nimport micropython\nmicropython.kbd_intr(-1)\nwhile True:\n    pass\n",
+    );
+    f.write("cases/g/d_ok.py", "print(3 * 3)\n");
+    let run = f.mpcheck(&["run", "--board", "mb"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let hang = f.result("mb::g/a_hang");
+    assert_eq!(hang["verdict"], "timeout");
+    assert_eq!(hang["note"], "board recovered by Interrupt");
+    assert_eq!(f.result("mb::g/b_ok")["verdict"], "pass");
+    let stuck = f.result("mb::g/c_no_ctrl_c");
+    assert_eq!(stuck["verdict"], "timeout");
+    assert_eq!(stuck["note"], "board recovered by HardReset");
+    assert_eq!(f.result("mb::g/d_ok")["verdict"], "pass");
+}
+
+#[test]
+fn killed_qemu_is_restarted_and_every_case_gets_a_verdict() {
+    let f = Fixture::new();
+    // A private copy of the firmware: its path identifies this test's QEMU to pkill.
+    let fw = f.root().join("fw-kill-test.hex");
+    std::fs::copy(MICROBIT_HEX, &fw).unwrap();
+    f.write("boards/mb.yaml", &microbit_board(&fw, "stdio"));
+    f.write(
+        "cases/g/a_long.py",
+        "# ---\n# timeout: 20\n# ---\nwhile True:\n    pass\n",
+    );
+    f.write("cases/g/b_ok.py", "print(1 + 1)\n");
+    f.write("cases/g/c_ok.py", "print(2 + 2)\n");
+    let child = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .args(["run", "--board", "mb"])
+        .env("MPCHECK_HOME", state_dir())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        Command::new("pgrep")
+            .arg("-f")
+            .arg(&fw)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    });
+    assert!(started, "QEMU never appeared");
+    // Past connecting and probing (about half a second): the endless case is running.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        Command::new("pkill")
+            .args(["-9", "-f"])
+            .arg(&fw)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let long = f.result("mb::g/a_long");
+    assert_eq!(long["verdict"], "crash", "{long}");
+    assert!(
+        long["detail"]
+            .as_str()
+            .unwrap()
+            .contains("link to the board lost"),
+        "{long}"
+    );
+    assert_eq!(f.result("mb::g/b_ok")["verdict"], "pass");
+    assert_eq!(f.result("mb::g/c_ok")["verdict"], "pass");
+}
+
+#[test]
+fn the_suite_over_socket_gives_the_same_verdicts_as_over_stdio() {
+    let f = Fixture::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["cases", "golden"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo.join(dir))
+            .arg(f.root())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // The same board (its goldens and exclusions are the micro:bit's) over either console.
+    let verdicts = |console: &str| -> Vec<(String, String)> {
+        f.write(
+            "boards/microbit-qemu.yaml",
+            &microbit_board(Path::new(MICROBIT_HEX), console),
+        );
+        let run = f.mpcheck(&["run", "--board", "microbit-qemu"]);
+        assert_eq!(run.status.code(), Some(0), "{console}: {}", stderr(&run));
+        f.results()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["case"].as_str().unwrap().to_string(),
+                    r["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (stdio, socket) = (verdicts("stdio"), verdicts("socket"));
+    assert!(stdio.len() > 40);
+    assert_eq!(stdio, socket);
 }

@@ -16,7 +16,8 @@ use mpcheck::execute::Runner;
 fn main() {
     let args = Arguments::from_args();
     let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
-    let selection = match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None)) {
+    let selection = match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None))
+    {
         Ok(s) => Arc::new(s),
         Err(e) => {
             eprintln!("mpcheck trials: {e}");
@@ -38,13 +39,21 @@ fn main() {
                 match &result.verdict {
                     Verdict::Pass => Ok(Completion::Completed),
                     Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
-                    Verdict::Fail | Verdict::Timeout { .. } | Verdict::Crash { .. } | Verdict::Error { .. } => {
-                        Err(Failed::from(format!("{}: {}", result.verdict.name(), mpcheck::report::explanation(&result))))
-                    }
+                    Verdict::Fail
+                    | Verdict::Timeout { .. }
+                    | Verdict::Crash { .. }
+                    | Verdict::Error { .. } => Err(Failed::from(format!(
+                        "{}: {}",
+                        result.verdict.name(),
+                        mpcheck::report::explanation(&result)
+                    ))),
                 }
             })
             .with_ignored_flag(ignored)
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // `exit` skips destructors: drop the runner first so board sessions stop their QEMUs.
+    drop(runner);
+    conclusion.exit();
 }

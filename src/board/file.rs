@@ -236,11 +236,21 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
     })
 }
 
-fn parse_device(path: &Path, text: &str, name: String, kind: Kind, raw: DeviceFile) -> Result<Board> {
+fn parse_device(
+    path: &Path,
+    text: &str,
+    name: String,
+    kind: Kind,
+    raw: DeviceFile,
+) -> Result<Board> {
     let timeout = checked_timeout(path, text, raw.timeout)?;
     let modes = match raw.modes {
         Some(m) if m.is_empty() => {
-            return Err(Error::config(path, line_of(text, "modes"), "modes: must name at least one mode (source, mpy)"));
+            return Err(Error::config(
+                path,
+                line_of(text, "modes"),
+                "modes: must name at least one mode (source, mpy)",
+            ));
         }
         Some(m) => m,
         None => Mode::ALL.to_vec(),
@@ -259,9 +269,19 @@ fn parse_device(path: &Path, text: &str, name: String, kind: Kind, raw: DeviceFi
         }
         (Kind::Serial, None, Some(_)) => {}
         (Kind::Qemu, _, _) => {
-            return Err(Error::config(path, 1, "a qemu board needs a `qemu:` section and no `serial:` section"));
+            return Err(Error::config(
+                path,
+                1,
+                "a qemu board needs a `qemu:` section and no `serial:` section",
+            ));
         }
-        _ => return Err(Error::config(path, 1, "a serial board needs a `serial:` section and no `qemu:` section")),
+        _ => {
+            return Err(Error::config(
+                path,
+                1,
+                "a serial board needs a `serial:` section and no `qemu:` section",
+            ));
+        }
     }
     let instances = raw.instances.unwrap_or(1);
     if instances == 0 || (instances > 1 && matches!(kind, Kind::Serial)) {
@@ -277,15 +297,27 @@ fn parse_device(path: &Path, text: &str, name: String, kind: Kind, raw: DeviceFi
         serial: raw.serial,
         pacing: raw.pacing.unwrap_or(defaults.pacing),
         raw_paste: raw.raw_paste.unwrap_or(defaults.raw_paste),
-        soft_reset_between_cases: raw.soft_reset_between_cases.unwrap_or(defaults.soft_reset_between_cases),
+        soft_reset_between_cases: raw
+            .soft_reset_between_cases
+            .unwrap_or(defaults.soft_reset_between_cases),
         interrupts: raw.interrupts.unwrap_or(defaults.interrupts),
     };
-    config
-        .console()
-        .map_err(|e| Error::config(path, 1, e.to_string().trim_start_matches("invalid board config: ").to_string()))?;
+    config.console().map_err(|e| {
+        Error::config(
+            path,
+            1,
+            e.to_string()
+                .trim_start_matches("invalid board config: ")
+                .to_string(),
+        )
+    })?;
     let mpy_cross = raw
         .mpy_cross
-        .map(|v| resolve_path(dir, &v).map_err(|m| Error::config(path, line_of(text, "mpy_cross"), format!("mpy_cross: {m}"))))
+        .map(|v| {
+            resolve_path(dir, &v).map_err(|m| {
+                Error::config(path, line_of(text, "mpy_cross"), format!("mpy_cross: {m}"))
+            })
+        })
         .transpose()?;
     Ok(Board {
         name,
@@ -313,7 +345,11 @@ fn line_of(text: &str, key: &str) -> usize {
 fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {
     let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
     if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(Error::config(path, line_of(text, "timeout"), format!("timeout: must be a positive number of seconds, got {timeout}")));
+        return Err(Error::config(
+            path,
+            line_of(text, "timeout"),
+            format!("timeout: must be a positive number of seconds, got {timeout}"),
+        ));
     }
     Ok(timeout)
 }
@@ -407,19 +443,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.kind(), "qemu");
-        let BoardSpec::Device(d) = &b.spec else { panic!() };
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
         assert_eq!(d.instances, 2);
-        assert_eq!(d.config.pacing, Pacing { chunk_bytes: 32, pause_ms: 10 });
-        assert!(d.unavailable.as_deref().unwrap().contains("`MPCHECK_SURELY_UNSET_FW` is not set"));
+        assert_eq!(
+            d.config.pacing,
+            Pacing {
+                chunk_bytes: 32,
+                pause_ms: 10
+            }
+        );
+        assert!(
+            d.unavailable
+                .as_deref()
+                .unwrap()
+                .contains("`MPCHECK_SURELY_UNSET_FW` is not set")
+        );
     }
 
     #[test]
     fn device_board_errors_name_line_and_key() {
-        let err = parse("m", "kind: qemu\nqemu:\n  machine: microbit\n  firmwre: x\n").unwrap_err().to_string();
-        assert!(err.starts_with("boards/m.yaml:4: qemu.firmwre: unknown field") || err.starts_with("boards/m.yaml:4: qemu: unknown field `firmwre`"), "{err}");
-        let err = parse("m", "kind: serial\nqemu:\n  machine: microbit\n  firmware: x\n").unwrap_err().to_string();
-        assert!(err.contains("a serial board needs a `serial:` section"), "{err}");
-        let err = parse("s", "kind: serial\ninstances: 2\nserial: {console: /dev/ttyACM0}\n").unwrap_err().to_string();
+        let err = parse(
+            "m",
+            "kind: qemu\nqemu:\n  machine: microbit\n  firmwre: x\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/m.yaml:4: qemu.firmwre: unknown field")
+                || err.starts_with("boards/m.yaml:4: qemu: unknown field `firmwre`"),
+            "{err}"
+        );
+        let err = parse(
+            "m",
+            "kind: serial\nqemu:\n  machine: microbit\n  firmware: x\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a serial board needs a `serial:` section"),
+            "{err}"
+        );
+        let err = parse(
+            "s",
+            "kind: serial\ninstances: 2\nserial: {console: /dev/ttyACM0}\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("boards/s.yaml:2: instances:"), "{err}");
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::SelectArgs;
+use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
@@ -29,6 +30,9 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     };
     let overrides = Overrides::from_args_and_env(None, None);
     let selection = Selection::load(project, &select.boards, &overrides)?;
+    if matches!(selection.boards[0].spec, BoardSpec::Device(_)) {
+        return bench_board(project, selection);
+    }
     let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
     let runner = Runner::open(project, &selection)?;
     let threads = default_threads();
@@ -66,5 +70,60 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
         best_harness.as_secs_f64()
     );
     println!("harness / floor:                {ratio:.3}x (target <= 1.10x)");
+    Ok(exit::OK)
+}
+
+/// A board: cases per second with one instance and with two, measured in one run, and
+/// where a case's time goes (reset, upload, run, read).
+fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
+    let mut rates = Vec::new();
+    for instances in [1, 2] {
+        let mut board = (*selection.boards[0]).clone();
+        if let BoardSpec::Device(d) = &mut board.spec {
+            d.instances = instances;
+        }
+        let boards = vec![std::sync::Arc::new(board)];
+        let trials: Vec<_> = crate::plan::plan(&boards, &selection.cases, None)
+            .into_iter()
+            .filter(|t| t.mode == Mode::Source && t.decided.is_none())
+            .collect();
+        let sel = Selection {
+            boards,
+            cases: selection.cases.clone(),
+            all_boards: selection.all_boards.clone(),
+        };
+        let runner = Runner::open(project, &sel)?;
+        let start = Instant::now();
+        let results = execute(&runner, &trials, default_threads(), &mut |_| {});
+        let wall = start.elapsed().as_secs_f64();
+        let rate = results.len() as f64 / wall;
+        let mut phases = std::collections::BTreeMap::<String, (f64, usize)>::new();
+        for r in &results {
+            for (k, v) in &r.phases_ms {
+                let e = phases.entry(k.clone()).or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+        }
+        let breakdown: Vec<String> = ["reset", "upload", "run", "read"]
+            .iter()
+            .filter_map(|k| {
+                phases
+                    .get(*k)
+                    .map(|(sum, n)| format!("{k} {:.1} ms", sum / *n as f64))
+            })
+            .collect();
+        println!(
+            "{} x{instances}: {} cases in {wall:.2} s = {rate:.1} cases/s (connect included); per case: {}",
+            sel.boards[0].name,
+            results.len(),
+            breakdown.join(", ")
+        );
+        rates.push(rate);
+    }
+    println!(
+        "2 instances / 1 instance: {:.2}x (target >= 1.7x)",
+        rates[1] / rates[0]
+    );
     Ok(exit::OK)
 }

@@ -35,7 +35,12 @@ struct Pool {
 }
 
 impl BoardTarget {
-    pub fn new(name: &str, config: BoardConfig, instances: usize, compiler: Option<Arc<Compiler>>) -> BoardTarget {
+    pub fn new(
+        name: &str,
+        config: BoardConfig,
+        instances: usize,
+        compiler: Option<Arc<Compiler>>,
+    ) -> BoardTarget {
         BoardTarget {
             name: name.to_string(),
             config,
@@ -83,7 +88,10 @@ impl BoardTarget {
                         pool.busy -= 1;
                         pool.dead = Some(format!("could not connect: {e}"));
                         self.freed.notify_all();
-                        Err(format!("board `{}` is dead: could not connect: {e}", self.name))
+                        Err(format!(
+                            "board `{}` is dead: could not connect: {e}",
+                            self.name
+                        ))
                     }
                 };
             }
@@ -105,9 +113,15 @@ impl BoardTarget {
         self.freed.notify_all();
     }
 
-    fn run_on(&self, session: &mut BoardSession, request: &RunRequest) -> Result<CaseRun, BoardError> {
+    fn run_on(
+        &self,
+        session: &mut BoardSession,
+        request: &RunRequest,
+    ) -> Result<CaseRun, BoardError> {
         match (request.mode, request.mpy) {
-            (Mode::Mpy, Some(mpy)) => session.run_mpy_case(request.case.module_name(), mpy, request.timeout),
+            (Mode::Mpy, Some(mpy)) => {
+                session.run_mpy_case(request.case.module_name(), mpy, request.timeout)
+            }
             _ => {
                 // A case mpy-cross compiles is known-good Python: a SyntaxError from the
                 // board then means the upload was corrupted, and is retried slower.
@@ -123,10 +137,24 @@ impl BoardTarget {
 
 impl Target for BoardTarget {
     fn tools(&self) -> Vec<ToolInfo> {
-        let version = self.lock().version.clone().unwrap_or_else(|| "not connected".into());
+        let version = self
+            .lock()
+            .version
+            .clone()
+            .unwrap_or_else(|| "not connected".into());
         let (tool, path) = match &self.config.qemu {
-            Some(q) => (format!("{} (qemu {})", self.name, q.machine), q.firmware.clone()),
-            None => (self.name.clone(), self.config.serial.as_ref().and_then(|s| s.console.clone()).unwrap_or_default()),
+            Some(q) => (
+                format!("{} (qemu {})", self.name, q.machine),
+                q.firmware.clone(),
+            ),
+            None => (
+                self.name.clone(),
+                self.config
+                    .serial
+                    .as_ref()
+                    .and_then(|s| s.console.clone())
+                    .unwrap_or_default(),
+            ),
         };
         let mut tools = vec![ToolInfo {
             tool,
@@ -150,7 +178,12 @@ impl Target for BoardTarget {
         self.features.get_or_init(|| match self.checkout() {
             Ok(session) => {
                 let probed = session.features();
-                let f = Features(KNOWN.iter().filter_map(|n| probed.has(n).map(|v| (n.to_string(), v))).collect());
+                let f = Features(
+                    KNOWN
+                        .iter()
+                        .filter_map(|n| probed.has(n).map(|v| (n.to_string(), v)))
+                        .collect(),
+                );
                 self.checkin(Some(session), None);
                 f
             }
@@ -197,16 +230,24 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
     }
     let raised = run.exception.is_some();
     let (status, note) = match run.verdict_hint {
-        VerdictHint::Completed | VerdictHint::Skip { .. } => (Status::Exited(i32::from(raised)), None),
+        VerdictHint::Completed | VerdictHint::Skip { .. } => {
+            (Status::Exited(i32::from(raised)), None)
+        }
         VerdictHint::TooLarge => (
             Status::Skipped("too large: MemoryError before the case started".into()),
             None,
         ),
-        VerdictHint::TimedOut { recovered_by } => {
-            (Status::TimedOut(timeout), Some(format!("board recovered by {recovered_by:?}")))
-        }
-        VerdictHint::LinkLost { cause, recovered_by } => (
-            Status::BoardLost(format!("link to the board lost ({cause}); recovered by {recovered_by:?}")),
+        VerdictHint::TimedOut { recovered_by } => (
+            Status::TimedOut(timeout),
+            Some(format!("board recovered by {recovered_by:?}")),
+        ),
+        VerdictHint::LinkLost {
+            cause,
+            recovered_by,
+        } => (
+            Status::BoardLost(format!(
+                "link to the board lost ({cause}); recovered by {recovered_by:?}"
+            )),
             None,
         ),
     };

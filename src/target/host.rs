@@ -117,7 +117,10 @@ impl HostTarget {
                 // modules: `.frozen` must stay on it.
                 let mut path = case_dir.as_os_str().to_owned();
                 path.push(":.frozen");
-                c.arg("-m").arg(module).current_dir(mpy_dir).env("MICROPYPATH", path);
+                c.arg("-m")
+                    .arg(module)
+                    .current_dir(mpy_dir)
+                    .env("MICROPYPATH", path);
             }
             HostKind::Webassembly => {
                 c.arg("import")
