@@ -100,6 +100,11 @@ pub fn judge(
     skip_reason: Option<&str>,
 ) -> Verdict {
     match &outcome.status {
+        Status::Rejected(message) => {
+            return Verdict::Error {
+                message: format!("compile error: {message}"),
+            };
+        }
         Status::Skipped(reason) => {
             return Verdict::Skip {
                 reason: reason.clone(),

@@ -15,6 +15,8 @@ pub struct Compiler {
     pub path: PathBuf,
     /// The provisioned, pinned build (not a user's own).
     pub pinned: bool,
+    /// Extra flags on every compile (e.g. `-O2`).
+    pub flags: Vec<String>,
     cache_dir: PathBuf,
     version: OnceLock<String>,
 }
@@ -24,6 +26,7 @@ impl Compiler {
         Compiler {
             path,
             pinned,
+            flags: Vec::new(),
             cache_dir,
             version: OnceLock::new(),
         }
@@ -35,11 +38,23 @@ impl Compiler {
             .get_or_init(|| reported_version(Command::new(&self.path).arg("--version")))
     }
 
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+
+    /// The same compiler with extra flags.
+    pub fn with_flags(mut self, flags: Vec<String>) -> Compiler {
+        self.flags = flags;
+        self
+    }
+
     /// The `.mpy` bytes for a case, or mpy-cross's own message when it rejects the case.
     /// `Err` is for the harness (I/O); a compile error is `Ok(Err(message))`.
     pub fn compile(&self, case: &Case) -> Result<Result<Vec<u8>, String>> {
         let key = hex(&Sha256::new()
             .chain_update(self.version())
+            .chain_update([0])
+            .chain_update(self.flags.join(" "))
             .chain_update([0])
             .chain_update(case.id.to_string())
             .chain_update([0])
@@ -57,6 +72,7 @@ impl Compiler {
             // The name recorded in the .mpy, as tracebacks show it.
             .arg("-s")
             .arg(format!("{}.py", case.module_name()))
+            .args(&self.flags)
             .arg(&case.path)
             .output()
             .map_err(|e| {

@@ -90,6 +90,12 @@ impl Overrides {
                     spec.mpy_cross = Some(mc.clone());
                 }
             }
+            BoardSpec::Bytecode(spec) => {
+                if let Some(mc) = &self.mpy_cross {
+                    spec.mpy_cross = Some(mc.clone());
+                    spec.mpy_cross_version = None;
+                }
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::golden::{ExpectedFrom, Goldens};
 use crate::plan::Trial;
 use crate::reference::Reference;
 use crate::target::board::BoardTarget;
+use crate::target::bytecode::BytecodeTarget;
 use crate::target::host::HostTarget;
 use crate::target::{RunRequest, Status, Target};
 use crate::toolchain::{ToolInfo, Toolchain, reported_version};
@@ -76,6 +77,8 @@ pub struct Runner {
     unavailable: BTreeMap<String, String>,
     /// Boards run by their own workers (one per instance) instead of the CPU pool.
     lanes: BTreeMap<String, usize>,
+    /// Boards whose output is a disassembly, blessed into `.bytecode` goldens.
+    bytecode_boards: std::collections::BTreeSet<String>,
     reference: Reference,
     toolchain: Toolchain,
 }
@@ -138,6 +141,12 @@ impl Runner {
             targets,
             unavailable,
             lanes,
+            bytecode_boards: selection
+                .boards
+                .iter()
+                .filter(|b| matches!(b.spec, BoardSpec::Bytecode(_)))
+                .map(|b| b.name.clone())
+                .collect(),
             reference: Reference::new(
                 reference_target,
                 version,
@@ -145,6 +154,10 @@ impl Runner {
             ),
             toolchain,
         })
+    }
+
+    pub fn is_bytecode_board(&self, board: &str) -> bool {
+        self.bytecode_boards.contains(board)
     }
 
     pub fn goldens(&self) -> &Goldens {
@@ -263,6 +276,9 @@ impl Runner {
         if let Ok((_, from)) = &expected {
             result.expected_from = Some(from.to_string());
         }
+        if let (Ok((golden, _)), BoardSpec::Bytecode(_)) = (&expected, &trial.board.spec) {
+            result.note = compiler_changed(golden, &outcome.output);
+        }
         let verdict = judge(
             &outcome,
             expected
@@ -289,6 +305,7 @@ impl Runner {
             Status::NotStarted(_) => "not started".into(),
             Status::Skipped(_) => "declined by the board".into(),
             Status::BoardLost(_) => "board lost".into(),
+            Status::Rejected(_) => "rejected by mpy-cross".into(),
         });
         result.note = outcome.note.clone();
         result.phases_ms = outcome
@@ -320,6 +337,16 @@ impl Runner {
     /// The expected output: board golden, shared golden, or CPython's output.
     fn expected(&self, trial: &Trial) -> std::result::Result<(Vec<u8>, ExpectedFrom), String> {
         let case = &trial.case;
+        if matches!(trial.board.spec, BoardSpec::Bytecode(_)) {
+            let path = self.goldens.bytecode_path(&case.id);
+            return match std::fs::read(&path) {
+                Ok(bytes) => Ok((normalise(&bytes), ExpectedFrom::Golden(path))),
+                Err(_) => Err(format!(
+                    "no bytecode golden {}: run `mpcheck bless`",
+                    path.display()
+                )),
+            };
+        }
         match self.goldens.expected(&case.id, &trial.board.name) {
             Ok(Some((bytes, from))) => return Ok((normalise(&bytes), from)),
             Ok(None) => {}
@@ -338,6 +365,18 @@ impl Runner {
             )
         })
     }
+}
+
+/// When a bytecode golden was made by another compiler (or flags) than the one that ran,
+/// says so, so a diff is not read as a regression.
+fn compiler_changed(golden: &[u8], actual: &[u8]) -> Option<String> {
+    let first = |b: &[u8]| {
+        String::from_utf8_lossy(b.split(|&c| c == b'\n').next().unwrap_or_default())
+            .trim_start_matches("# ")
+            .to_string()
+    };
+    let (g, a) = (first(golden), first(actual));
+    (g != a).then(|| format!("golden from mpy-cross {g}, compiler is {a}"))
 }
 
 /// The `.mpy` for a trial in mpy mode (None in source mode), or why there is none.
@@ -388,6 +427,20 @@ fn open_target(
                 spec.args.clone(),
                 compiler,
             )?))
+        }
+        BoardSpec::Bytecode(spec) => {
+            let path = match &spec.mpy_cross_version {
+                Some(v) => Some(toolchain.mpy_cross_version(v)?),
+                None => spec.mpy_cross.clone(),
+            };
+            let base = compiler_for(path.as_ref());
+            let compiler = Compiler::new(
+                base.path.clone(),
+                base.pinned,
+                base.cache_dir().to_path_buf(),
+            )
+            .with_flags(spec.flags.clone());
+            Ok(Arc::new(BytecodeTarget::new(Arc::new(compiler))))
         }
         BoardSpec::Device(spec) => {
             if let Some(q) = &spec.config.qemu {

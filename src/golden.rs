@@ -44,6 +44,13 @@ impl Goldens {
             .join(format!("{}.out", case.name))
     }
 
+    /// The disassembly golden of a case (bytecode boards).
+    pub fn bytecode_path(&self, case: &CaseId) -> PathBuf {
+        self.dir
+            .join(&case.group)
+            .join(format!("{}.bytecode", case.name))
+    }
+
     pub fn board_path(&self, case: &CaseId, board: &str) -> PathBuf {
         self.dir
             .join(&case.group)

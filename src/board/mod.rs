@@ -29,5 +29,5 @@ pub mod transport;
 
 pub use config::{BoardConfig, Pacing};
 pub use error::BoardError;
-pub use file::{Board, BoardSpec, HostKind, HostSpec, load_boards};
+pub use file::{Board, BoardSpec, BytecodeSpec, HostKind, HostSpec, load_boards};
 pub use session::{BoardSession, CaseRun, Timings, VerdictHint};

@@ -29,8 +29,18 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     // case → board → (mode → output) for every trial whose output can be blessed.
     let mut by_case: BTreeMap<String, BTreeMap<String, Vec<Vec<u8>>>> = BTreeMap::new();
     let mut unblessable = 0;
+    let mut written = 0;
     for r in &out.results {
         match (&r.verdict, &r.output) {
+            (_, Some(output)) if r.blessable && out.runner.is_bytecode_board(&r.board) => {
+                let Some(id) = &r.case_id else { continue };
+                let path = goldens.bytecode_path(id);
+                if std::fs::read(&path).ok().as_deref() != Some(output.as_slice()) {
+                    crate::golden::write_atomic(&path, output)?;
+                    eprintln!("blessed {}", path.display());
+                    written += 1;
+                }
+            }
             (_, Some(output)) if r.blessable => {
                 by_case
                     .entry(r.case.clone())
@@ -52,7 +62,6 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
             }
         }
     }
-    let mut written = 0;
     for case in &out.cases {
         let Some(boards) = by_case.get(&case.id.to_string()) else {
             continue;

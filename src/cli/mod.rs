@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod bless;
+pub mod compare_compilers;
+pub mod disasm;
 pub mod list;
 pub mod run;
 pub mod toolchain;
@@ -42,8 +44,12 @@ pub enum Command {
     List(SelectArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
     Toolchain,
-    /// Measure the harness against the bare VM floor.
+    /// Measure the harness against the bare VM floor, or a board's throughput.
     Bench(bench::BenchArgs),
+    /// Disassemble a .mpy (or a .py, compiled first).
+    Disasm(disasm::DisasmArgs),
+    /// Bytecode size and instruction deltas of every case between two mpy-cross versions.
+    CompareCompilers(compare_compilers::CompareArgs),
 }
 
 /// Which trials, where reports go, and which tools to use: shared by run, bless, list.
@@ -77,6 +83,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::List(args) => list::list(&project, &args),
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
+        Command::Disasm(args) => disasm::disasm(&project, &args),
+        Command::CompareCompilers(args) => compare_compilers::compare_compilers(&project, &args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! process per case; boards (raw REPL) slot in behind the same trait.
 
 pub mod board;
+pub mod bytecode;
 pub mod host;
 pub mod process;
 
@@ -66,6 +67,8 @@ pub enum Status {
     NotStarted(String),
     /// The target declined the case before it started (e.g. too large for its heap).
     Skipped(String),
+    /// The compiler rejected the case (its message).
+    Rejected(String),
     /// The board went away mid-case (its QEMU died, its link broke) and was brought back.
     BoardLost(String),
 }
