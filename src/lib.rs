@@ -22,6 +22,7 @@ pub mod discover;
 pub mod error;
 pub mod execute;
 pub mod features;
+pub mod flash;
 pub mod golden;
 pub mod mpy;
 pub mod plan;
