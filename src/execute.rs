@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
 use crate::case::{CaseId, Mode};
 use crate::compare::{Verdict, judge, normalise, printed_skip};
 use crate::compile::{Compiler, cache_dir};
 use crate::config::{Project, Selection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::golden::{ExpectedFrom, Goldens};
 use crate::plan::Trial;
 use crate::reference::Reference;
@@ -110,6 +111,10 @@ impl Runner {
                     continue;
                 }
                 lanes.insert(board.name.clone(), d.instances);
+                let target = open_device(board, d, &mut compiler_for)?;
+                flash_if_changed(&project.state_dir, board, d, &target)?;
+                targets.insert(board.name.clone(), target);
+                continue;
             }
             let target = open_target(board, &toolchain, &mut compiler_for)?;
             targets.insert(board.name.clone(), target);
@@ -442,37 +447,109 @@ fn open_target(
             .with_flags(spec.flags.clone());
             Ok(Arc::new(BytecodeTarget::new(Arc::new(compiler))))
         }
-        BoardSpec::Device(spec) => {
-            if let Some(q) = &spec.config.qemu {
-                let present = |q: &crate::board::config::QemuConfig| {
-                    crate::toolchain::find_on_path(&q.binary).is_some()
-                        && std::path::Path::new(&q.firmware).exists()
-                };
-                if !present(q) {
-                    crate::toolchain::ensure_debian_packages(
-                        &spec.packages,
-                        &format!("board `{}` ({})", board.name, board.file.display()),
-                    )?;
-                }
-                if !present(q) {
-                    return Err(crate::error::Error::Toolchain(format!(
-                        "board `{}` ({}): `{}` or its firmware {} is missing",
-                        board.name,
-                        board.file.display(),
-                        q.binary,
-                        q.firmware
-                    )));
-                }
-            }
-            let compiler = compiler_for(spec.mpy_cross.as_ref());
-            Ok(Arc::new(BoardTarget::new(
-                &board.name,
-                spec.config.clone(),
-                spec.instances,
-                Some(compiler),
-            )))
+        BoardSpec::Device(spec) => Ok(open_device(board, spec, compiler_for)?),
+    }
+}
+
+/// A board behind a console: its tools installed if missing, its target made (sessions
+/// connect on first use).
+fn open_device(
+    board: &Board,
+    spec: &DeviceSpec,
+    compiler_for: &mut dyn FnMut(Option<&PathBuf>) -> Arc<Compiler>,
+) -> Result<Arc<BoardTarget>> {
+    if let Some(q) = &spec.config.qemu {
+        let present = |q: &crate::board::config::QemuConfig| {
+            crate::toolchain::find_on_path(&q.binary).is_some()
+                && std::path::Path::new(&q.firmware).exists()
+        };
+        if !present(q) {
+            crate::toolchain::ensure_debian_packages(
+                &spec.packages,
+                &format!("board `{}` ({})", board.name, board.file.display()),
+            )?;
+        }
+        if !present(q) {
+            return Err(Error::Toolchain(format!(
+                "board `{}` ({}): `{}` or its firmware {} is missing",
+                board.name,
+                board.file.display(),
+                q.binary,
+                q.firmware
+            )));
         }
     }
+    let compiler = compiler_for(spec.mpy_cross.as_ref());
+    Ok(Arc::new(BoardTarget::new(
+        &board.name,
+        spec.config.clone(),
+        spec.instances,
+        Some(compiler),
+    )))
+}
+
+/// Puts the board's firmware on it when the image differs from what was last flashed
+/// there (its content hash is recorded per board): QEMU boards restart with the image,
+/// serial boards with a probe are flashed (with verify) through probe-rs. The run log
+/// says which happened and why.
+fn flash_if_changed(
+    state_dir: &std::path::Path,
+    board: &Board,
+    spec: &DeviceSpec,
+    target: &Arc<BoardTarget>,
+) -> Result<()> {
+    use crate::flash::flasher::Flasher;
+    use crate::flash::image::{Image, ImageFormat};
+    let (path, image, mut flasher): (PathBuf, Image, Box<dyn Flasher>) =
+        match (&spec.config.qemu, &spec.probe) {
+            (Some(q), _) => {
+                let path = PathBuf::from(&q.firmware);
+                let format = ImageFormat::from_extension(&path).unwrap_or(ImageFormat::Bin);
+                let image = Image::load(&path, format, Some(0)).map_err(|e| {
+                    Error::Usage(format!("board `{}`: {}: {e}", board.name, path.display()))
+                })?;
+                let flasher =
+                    crate::flash::qemu_flasher::QemuFlasher::new(&q.machine, target.clone());
+                (path, image, Box::new(flasher))
+            }
+            (None, Some(raw)) => {
+                let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                // A board without a firmware image is flashed by hand; the harness only resets it.
+                let Some(firmware) = &probe.firmware else {
+                    return Ok(());
+                };
+                let (path, image) = (firmware.path.clone(), firmware.image.clone());
+                (
+                    path,
+                    image,
+                    Box::new(crate::flash::probe_rs_flasher::ProbeRsFlasher::new(probe)),
+                )
+            }
+            (None, None) => return Ok(()),
+        };
+    let hash = image.content_hash_hex();
+    let last = crate::flash::record::last_flashed(state_dir, &board.name);
+    let (flash, line) = crate::flash::record::decide(&board.name, &path, &hash, last.as_ref());
+    eprintln!("mpcheck: {line}");
+    if flash {
+        let timings = flasher.flash(&image, &mut |_| {}).map_err(|e| {
+            Error::Usage(format!(
+                "board `{}` ({}): {e}",
+                board.name,
+                board.file.display()
+            ))
+        })?;
+        eprintln!(
+            "mpcheck: board `{}`: flashed {} bytes with {} in {:.2} s",
+            board.name,
+            image.total_bytes(),
+            flasher.describe(),
+            timings.total.as_secs_f64()
+        );
+        crate::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
+    }
+    Ok(())
 }
 
 fn default_cpython_board(project: &Project) -> Board {

@@ -479,3 +479,125 @@ fn a_case_the_compiler_rejects_is_an_error_with_its_message() {
     );
     assert!(f.root().join("golden/g/ok.bytecode").exists());
 }
+
+// ---- board files with probes (probe-rs chip database, offline), flashing ----
+
+#[test]
+fn boards_check_passes_for_every_shipped_board_file() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(repo)
+        .args(["boards", "check"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    let microbit = table
+        .lines()
+        .find(|l| l.starts_with("microbit-v1 "))
+        .unwrap();
+    assert!(
+        microbit.contains("nRF51822_xxAA") && microbit.contains("243852 / 262144 bytes (93.0%)"),
+        "{microbit}"
+    );
+    assert_eq!(
+        table.lines().count(),
+        1 + std::fs::read_dir(repo.join("boards")).unwrap().count()
+    );
+}
+
+fn probe_board(chip: &str, firmware: &str) -> String {
+    format!(
+        "kind: serial\nserial: {{console: /dev/ttyACM0}}\nprobe:\n  chip: {chip}\n  firmware:\n    path: {firmware}\n    base_address: 0\n"
+    )
+}
+
+#[test]
+fn oversize_image_and_misspelt_chip_fail_validation() {
+    let f = Fixture::new();
+    // 1 MiB more than the nRF51822's 256 KiB of flash.
+    std::fs::create_dir_all(f.root().join("boards")).unwrap();
+    std::fs::write(
+        f.root().join("boards/big.bin"),
+        vec![0xa5u8; (256 + 1024) * 1024],
+    )
+    .unwrap();
+    f.write("boards/big.yaml", &probe_board("nRF51822_xxAA", "big.bin")); // relative to the board file
+    f.write("boards/typo.yaml", &probe_board("nRF52840_xxA", "big.bin"));
+    let out = f.mpcheck(&["boards", "check", "big", "typo"]);
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let big = table.lines().find(|l| l.starts_with("big ")).unwrap();
+    assert!(
+        big.contains("overflows flash region `nvm@0x00000000`") && big.contains("by 1048576 bytes"),
+        "{big}"
+    );
+    let typo = table.lines().find(|l| l.starts_with("typo ")).unwrap();
+    assert!(
+        typo.contains("unknown chip `nRF52840_xxA`; did you mean nRF52840_xxAA"),
+        "{typo}"
+    );
+}
+
+#[test]
+fn probes_and_flash_without_a_probe() {
+    let f = Fixture::new();
+    let out = f.mpcheck(&["probes"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no debug probes attached"));
+    f.write(
+        "boards/mb.yaml",
+        "kind: serial\nserial: {console: /dev/ttyACM0}\nprobe:\n  chip: nRF51822_xxAA\n  probe: \"0d28:0204\"\n  firmware:\n    path: /usr/share/firmware-microbit-micropython/firmware.hex\n    exclude: [\"0x10001000..0x10001100\"]\n",
+    );
+    let out = f.mpcheck(&["flash", "mb"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "boards/mb.yaml: no debug probe attached (wanted 0d28:0204 for nRF51822_xxAA)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_qemu_board_is_reflashed_only_when_its_firmware_changes() {
+    let f = Fixture::new();
+    let a = f.root().join("fw-a.hex");
+    std::fs::copy(MICROBIT_HEX, &a).unwrap();
+    f.write("cases/g/ok.py", "print(1)\n");
+    let run = |firmware: &Path| {
+        f.write("boards/mb.yaml", &microbit_board(firmware, "stdio"));
+        let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+            .arg("--root")
+            .arg(f.root())
+            .args(["run", "--board", "mb"])
+            .env("MPCHECK_HOME", state_dir())
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stderr(&out)
+            .lines()
+            .filter(|l| l.contains("flash"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // The flash record lives in the shared state dir: start this board name afresh.
+    let _ = std::fs::remove_file(state_dir().join("flashed/mb.sha256"));
+    assert!(run(&a).contains("never flashed here: flashing"));
+    let again = run(&a);
+    assert!(
+        again.contains("unchanged since the last flash") && !again.contains("flashed "),
+        "{again}"
+    );
+    let b = f.root().join("fw-b.hex");
+    std::fs::copy(MICROBIT_HEX, &b).unwrap();
+    let moved = run(&b);
+    assert!(
+        moved.contains("firmware path changed")
+            && moved.contains("flashed 243880 bytes with qemu -M microbit"),
+        "{moved}"
+    );
+}

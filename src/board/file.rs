@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 use crate::case::Mode;
 use crate::error::{Error, Result};
+use crate::flash::probe_section::RawProbeSection;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.
@@ -42,7 +43,7 @@ impl Board {
 pub enum BoardSpec {
     Host(HostSpec),
     /// A MicroPython board behind a console (QEMU or serial), driven over the raw REPL.
-    Device(DeviceSpec),
+    Device(Box<DeviceSpec>),
     /// Not a VM: compiles each case with mpy-cross and checks its disassembly against
     /// `golden/<group>/<name>.bytecode`.
     Bytecode(BytecodeSpec),
@@ -70,6 +71,9 @@ pub struct DeviceSpec {
     /// Why the board cannot be used here (e.g. its firmware's environment variable is
     /// unset): its trials are reported as skipped with this reason, the run goes on.
     pub unavailable: Option<String>,
+    /// A serial board's debug probe: chip, selector, firmware (checked against
+    /// probe-rs's chip database when the board is opened or checked).
+    pub probe: Option<RawProbeSection>,
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -153,6 +157,7 @@ struct DeviceFile {
     qemu: Option<QemuConfig>,
     serial: Option<SerialConfig>,
     pacing: Option<Pacing>,
+    probe: Option<RawProbeSection>,
     raw_paste: Option<bool>,
     soft_reset_between_cases: Option<bool>,
     interrupts: Option<u8>,
@@ -346,6 +351,13 @@ fn parse_device(
             ));
         }
     }
+    if raw.probe.is_some() && matches!(kind, Kind::Qemu) {
+        return Err(Error::config(
+            path,
+            line_of(text, "probe"),
+            "probe: only serial boards have a debug probe (a qemu board is flashed by restarting QEMU)",
+        ));
+    }
     let instances = raw.instances.unwrap_or(1);
     if instances == 0 || (instances > 1 && matches!(kind, Kind::Serial)) {
         return Err(Error::config(
@@ -389,13 +401,14 @@ fn parse_device(
         timeout: Duration::from_secs_f64(timeout),
         modes,
         default: raw.default,
-        spec: BoardSpec::Device(DeviceSpec {
+        spec: BoardSpec::Device(Box::new(DeviceSpec {
             config,
             instances,
             mpy_cross,
             packages: raw.packages,
             unavailable,
-        }),
+            probe: raw.probe,
+        })),
     })
 }
 

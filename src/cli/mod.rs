@@ -3,9 +3,12 @@
 
 pub mod bench;
 pub mod bless;
+pub mod boards;
 pub mod compare_compilers;
 pub mod disasm;
+pub mod flash;
 pub mod list;
+pub mod probes;
 pub mod run;
 pub mod toolchain;
 
@@ -46,6 +49,13 @@ pub enum Command {
     Toolchain,
     /// Measure the harness against the bare VM floor, or a board's throughput.
     Bench(bench::BenchArgs),
+    /// Board files: validate them offline.
+    #[command(subcommand)]
+    Boards(boards::BoardsCommand),
+    /// The debug probes attached to this machine.
+    Probes,
+    /// Flash a board's firmware through its debug probe.
+    Flash(flash::FlashArgs),
     /// Disassemble a .mpy (or a .py, compiled first).
     Disasm(disasm::DisasmArgs),
     /// Bytecode size and instruction deltas of every case between two mpy-cross versions.
@@ -84,6 +94,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
         Command::Disasm(args) => disasm::disasm(&project, &args),
+        Command::Boards(command) => boards::boards(&project, &command),
+        Command::Probes => probes::probes(),
+        Command::Flash(args) => flash::flash(&project, &args),
         Command::CompareCompilers(args) => compare_compilers::compare_compilers(&project, &args),
     }
 }

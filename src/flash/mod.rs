@@ -9,3 +9,5 @@ pub mod image;
 pub mod probe_rs_flasher;
 pub mod probe_section;
 pub mod probes;
+pub mod qemu_flasher;
+pub mod record;

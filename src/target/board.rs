@@ -21,6 +21,8 @@ pub struct BoardTarget {
     pool: Mutex<Pool>,
     freed: Condvar,
     features: OnceLock<Features>,
+    /// A serial board's lock, held while this process drives it.
+    lock: Mutex<Option<std::fs::File>>,
 }
 
 #[derive(Default)]
@@ -49,11 +51,18 @@ impl BoardTarget {
             pool: Mutex::default(),
             freed: Condvar::new(),
             features: OnceLock::new(),
+            lock: Mutex::default(),
         }
     }
 
     pub fn instances(&self) -> usize {
         self.instances
+    }
+
+    /// Stops every idle emulator or console session: the next case connects afresh (for
+    /// QEMU, a new emulator with the board's current image).
+    pub fn restart_all(&self) {
+        self.lock().idle.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
@@ -75,7 +84,10 @@ impl BoardTarget {
             if pool.busy < self.instances {
                 pool.busy += 1;
                 drop(pool);
-                return match BoardSession::connect(&self.config) {
+                let connected = self
+                    .lock_console()
+                    .and_then(|()| BoardSession::connect(&self.config).map_err(|e| e.to_string()));
+                return match connected {
                     Ok(s) => {
                         let mut pool = self.lock();
                         if let Some(v) = &s.features().version {
@@ -111,6 +123,42 @@ impl BoardTarget {
             pool.idle.push(s);
         }
         self.freed.notify_all();
+    }
+
+    /// A serial board is one physical board: a lock file keyed by its console keeps two
+    /// mpcheck processes (other checkouts, other CI jobs) from driving it at once. QEMU
+    /// instances are private to this process and need none.
+    fn lock_console(&self) -> Result<(), String> {
+        let Some(serial) = &self.config.serial else {
+            return Ok(());
+        };
+        let mut held = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let key = serial
+            .console
+            .clone()
+            .or_else(|| serial.usb_serial.clone())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join("mpcheck-locks");
+        let path = dir.join(format!(
+            "{}.lock",
+            key.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        ));
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::File::create(&path))
+            .map_err(|e| format!("could not create lock file {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                *held = Some(file);
+                Ok(())
+            }
+            Err(_) => Err(format!(
+                "console {key} is in use by another mpcheck process (lock {})",
+                path.display()
+            )),
+        }
     }
 
     fn run_on(

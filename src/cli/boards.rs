@@ -1,0 +1,189 @@
+//! `mpcheck boards check [BOARD]...`: validates every board file of every kind offline
+//! and prints a table (board, kind, chip, image, size vs flash, status). Exit 0 when
+//! every file is valid, 1 when any is not.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use crate::board::file::load_board;
+use crate::board::{Board, BoardSpec};
+use crate::config::Project;
+use crate::error::{Error, Result, exit};
+use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection, validate};
+
+#[derive(Subcommand)]
+pub enum BoardsCommand {
+    /// Validate board files offline (chip database, firmware fits the chip's flash).
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Boards to check (default: every file in boards/).
+    pub boards: Vec<String>,
+}
+
+struct Row {
+    board: String,
+    kind: String,
+    chip: String,
+    image: String,
+    size: String,
+    status: String,
+    ok: bool,
+}
+
+pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
+    let BoardsCommand::Check(args) = command;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project.boards_dir())
+        .map_err(|e| Error::io(project.boards_dir(), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .filter(|p| {
+            args.boards.is_empty()
+                || args
+                    .boards
+                    .iter()
+                    .any(|b| p.file_stem().is_some_and(|s| s == b.as_str()))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Usage(format!(
+            "no board files matched in {}",
+            project.boards_dir().display()
+        )));
+    }
+    let rows: Vec<Row> = files.iter().map(|f| check(f)).collect();
+    let header = Row {
+        board: "board".into(),
+        kind: "kind".into(),
+        chip: "chip".into(),
+        image: "image".into(),
+        size: "size vs flash".into(),
+        status: "status".into(),
+        ok: true,
+    };
+    let w = |f: fn(&Row) -> &String| {
+        rows.iter()
+            .chain([&header])
+            .map(|r| f(r).len())
+            .max()
+            .unwrap_or(0)
+    };
+    let (wb, wk, wc, wi, ws) = (
+        w(|r| &r.board),
+        w(|r| &r.kind),
+        w(|r| &r.chip),
+        w(|r| &r.image),
+        w(|r| &r.size),
+    );
+    for r in [&header].into_iter().chain(&rows) {
+        println!(
+            "{:wb$}  {:wk$}  {:wc$}  {:wi$}  {:ws$}  {}",
+            r.board, r.kind, r.chip, r.image, r.size, r.status
+        );
+    }
+    Ok(if rows.iter().all(|r| r.ok) {
+        exit::OK
+    } else {
+        exit::FAILURES
+    })
+}
+
+fn check(file: &Path) -> Row {
+    let name = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut row = Row {
+        board: name,
+        kind: "?".into(),
+        chip: "-".into(),
+        image: "-".into(),
+        size: "-".into(),
+        status: "ok".into(),
+        ok: true,
+    };
+    let board = match load_board(file) {
+        Ok(b) => b,
+        Err(e) => {
+            row.status = format!("invalid: {e}");
+            row.ok = false;
+            return row;
+        }
+    };
+    row.kind = board.kind().into();
+    match &board.spec {
+        BoardSpec::Host(h) => {
+            row.image = h
+                .executable
+                .as_ref()
+                .map_or("(pinned)".into(), |p| p.display().to_string());
+        }
+        BoardSpec::Bytecode(b) => {
+            row.image = match (&b.mpy_cross, &b.mpy_cross_version) {
+                (Some(p), _) => p.display().to_string(),
+                (None, Some(v)) => format!("mpy-cross {v}"),
+                (None, None) => "mpy-cross (pinned)".into(),
+            };
+        }
+        BoardSpec::Device(d) => match (&d.config.qemu, &d.probe, &d.unavailable) {
+            (Some(_), _, Some(why)) => row.status = format!("ok, unavailable here: {why}"),
+            (Some(q), _, None) => {
+                row.image = q.firmware.clone();
+                match std::fs::metadata(&q.firmware) {
+                    Ok(m) => row.size = format!("{} bytes (file)", m.len()),
+                    Err(_) => {
+                        row.status = format!(
+                            "ok, firmware not installed here (packages: {})",
+                            d.packages.join(" ")
+                        )
+                    }
+                }
+            }
+            (None, Some(raw), _) => check_probe(&board, raw, &mut row),
+            (None, None, _) => row.status = "ok (no probe: flashed by hand)".into(),
+        },
+    }
+    row
+}
+
+fn check_probe(board: &Board, raw: &RawProbeSection, row: &mut Row) {
+    row.chip = raw.chip.clone();
+    match validate(raw.clone(), &board.file) {
+        Ok(probe) => describe_fit(&probe, row),
+        // The file is right but names firmware this machine does not have: check the
+        // chip alone, and say what is missing.
+        Err(FlashConfigError::MissingEnv { var, .. }) => {
+            let mut chip_only = raw.clone();
+            chip_only.firmware = None;
+            match validate(chip_only, &board.file) {
+                Ok(_) => row.status = format!("ok, firmware not checked: `{var}` is not set"),
+                Err(e) => {
+                    row.status = format!("invalid: {e}");
+                    row.ok = false;
+                }
+            }
+        }
+        Err(e) => {
+            row.status = format!("invalid: {e}");
+            row.ok = false;
+        }
+    }
+}
+
+fn describe_fit(probe: &ProbeBoard, row: &mut Row) {
+    let Some(fw) = &probe.firmware else {
+        row.status = "ok (no firmware: flashed by hand)".into();
+        return;
+    };
+    let flash: u64 = probe.flash_regions.iter().map(|r| r.size()).sum();
+    let used = fw.image.total_bytes();
+    row.image = fw.path.display().to_string();
+    row.size = format!(
+        "{used} / {flash} bytes ({:.1}%)",
+        used as f64 * 100.0 / flash.max(1) as f64
+    );
+}

@@ -1,0 +1,103 @@
+//! What was last flashed to each board (the image's content hash and its path), so a run
+//! flashes only when the firmware changed, and the pure decision with the line the run
+//! log shows.
+
+use std::path::{Path, PathBuf};
+
+fn record_path(state_dir: &Path, board: &str) -> PathBuf {
+    state_dir.join("flashed").join(format!("{board}.sha256"))
+}
+
+/// What a board was last flashed with: (content hash, image path).
+pub fn last_flashed(state_dir: &Path, board: &str) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(record_path(state_dir, board)).ok()?;
+    let (hash, path) = text.trim_end().split_once(' ')?;
+    Some((hash.to_string(), path.to_string()))
+}
+
+pub fn record_flashed(
+    state_dir: &Path,
+    board: &str,
+    hash: &str,
+    image: &Path,
+) -> crate::error::Result<()> {
+    crate::golden::write_atomic(
+        &record_path(state_dir, board),
+        format!("{hash} {}\n", image.display()).as_bytes(),
+    )
+}
+
+/// Whether to flash (a new image, or the same bytes from another path: the user pointed
+/// the board elsewhere and expects it used), and the log line saying why.
+pub fn decide(
+    board: &str,
+    image: &Path,
+    hash: &str,
+    last: Option<&(String, String)>,
+) -> (bool, String) {
+    let short = |h: &str| h.chars().take(12).collect::<String>();
+    let path = image.display().to_string();
+    match last {
+        Some((h, p)) if *h == hash && *p == path => (
+            false,
+            format!(
+                "board `{board}`: firmware {path} unchanged since the last flash (sha256 {}): not flashing",
+                short(hash)
+            ),
+        ),
+        Some((h, p)) if *h == hash => (
+            true,
+            format!("board `{board}`: firmware path changed ({p} → {path}): flashing"),
+        ),
+        Some((h, _)) => (
+            true,
+            format!(
+                "board `{board}`: firmware {path} (sha256 {}) differs from the last flashed (sha256 {}): flashing",
+                short(hash),
+                short(h)
+            ),
+        ),
+        None => (
+            true,
+            format!(
+                "board `{board}`: firmware {path} (sha256 {}) never flashed here: flashing",
+                short(hash)
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flashes_a_changed_image_or_path_only() {
+        let fw = Path::new("/fw.hex");
+        let last = ("abc".to_string(), "/fw.hex".to_string());
+        let (flash, line) = decide("mb", fw, "abc", Some(&last));
+        assert!(!flash && line.contains("unchanged"), "{line}");
+        let (flash, line) = decide("mb", fw, "def", Some(&last));
+        assert!(
+            flash && line.contains("differs from the last flashed (sha256 abc)"),
+            "{line}"
+        );
+        let (flash, line) = decide("mb", Path::new("/other.hex"), "abc", Some(&last));
+        assert!(
+            flash && line.contains("path changed (/fw.hex → /other.hex)"),
+            "{line}"
+        );
+        assert!(decide("mb", fw, "abc", None).0);
+    }
+
+    #[test]
+    fn record_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(last_flashed(dir.path(), "mb"), None);
+        record_flashed(dir.path(), "mb", "abc", Path::new("/fw b.hex")).unwrap();
+        assert_eq!(
+            last_flashed(dir.path(), "mb"),
+            Some(("abc".into(), "/fw b.hex".into()))
+        );
+    }
+}
