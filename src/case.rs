@@ -74,6 +74,53 @@ pub struct CaseSettings {
     pub modes: Option<Vec<Mode>>,
     /// Why the case prints `SKIP` where it does (recorded as the skip reason).
     pub skip_reason: Option<String>,
+    /// Measure this case's heap use and compare it with `golden/<group>/<name>.heap.yaml`.
+    pub heap: Option<HeapSettings>,
+}
+
+/// A case's heap checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeapSettings {
+    /// Per metric (`alloc_bytes`, `live_bytes`, `peak_bytes`, `region.NAME`): bytes (`16`)
+    /// or a percentage of the golden (`5%`). Default: exact.
+    #[serde(default)]
+    pub tolerance: BTreeMap<String, String>,
+    /// Run the case (`true`) or one function of it (its name, called after the case ran)
+    /// with the heap locked: any allocation fails the case, naming the line.
+    pub zero_alloc: Option<ZeroAlloc>,
+    /// Claims `[a, b]`: region `a` allocates less than region `b` (live bytes).
+    #[serde(default)]
+    pub less: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ZeroAlloc {
+    Case(bool),
+    Function(String),
+}
+
+impl HeapSettings {
+    /// The wrapper's `zero_alloc` argument: `""` for the whole case, a function's name.
+    pub fn zero_alloc(&self) -> Option<&str> {
+        match &self.zero_alloc {
+            Some(ZeroAlloc::Case(true)) => Some(""),
+            Some(ZeroAlloc::Function(f)) => Some(f),
+            Some(ZeroAlloc::Case(false)) | None => None,
+        }
+    }
+
+    pub fn tolerances(&self) -> BTreeMap<String, crate::heap::Tolerance> {
+        self.tolerance
+            .iter()
+            .filter_map(|(k, v)| {
+                crate::heap::Tolerance::parse(v)
+                    .ok()
+                    .map(|t| (k.clone(), t))
+            })
+            .collect()
+    }
 }
 
 impl CaseSettings {
@@ -185,6 +232,22 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
             line_of("modes"),
             "modes: must name at least one mode (source, mpy)",
         ));
+    }
+    if let Some(heap) = &settings.heap {
+        for (metric, value) in &heap.tolerance {
+            if !(crate::heap::METRICS.contains(&metric.as_str()) || metric.starts_with("region.")) {
+                return Err(Error::config(
+                    path,
+                    line_of("tolerance"),
+                    format!(
+                        "heap.tolerance: unknown metric `{metric}` (known: {}, region.NAME)",
+                        crate::heap::METRICS.join(", ")
+                    ),
+                ));
+            }
+            crate::heap::Tolerance::parse(value)
+                .map_err(|m| Error::config(path, line_of("tolerance"), format!("heap.{m}")))?;
+        }
     }
     for feature in &settings.requires {
         if !crate::features::KNOWN.contains(&feature.as_str()) {

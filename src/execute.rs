@@ -12,12 +12,13 @@ use rayon::prelude::*;
 
 use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
-use crate::case::{CaseId, Mode};
+use crate::case::{Case, CaseId, Mode};
 use crate::compare::{Verdict, judge, normalise, printed_skip};
 use crate::compile::{Compiler, cache_dir};
 use crate::config::{Project, Selection};
 use crate::error::{Error, Result};
 use crate::golden::{ExpectedFrom, Goldens};
+use crate::heap::HeapFigures;
 use crate::plan::Trial;
 use crate::reference::Reference;
 use crate::target::board::BoardTarget;
@@ -52,6 +53,11 @@ pub struct TrialResult {
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<String>,
+    /// Heap figures (calibrated): metric → bytes, null where not measured or unavailable.
+    pub heap: crate::heap::HeapFigures,
+    /// For a heap failure: metric, golden, actual, delta.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heap_table: Option<String>,
     /// What else happened (e.g. how a hung board was recovered).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -78,6 +84,15 @@ pub struct Runner {
     unavailable: BTreeMap<String, String>,
     /// Boards run by their own workers (one per instance) instead of the CPU pool.
     lanes: BTreeMap<String, usize>,
+    /// Measure the heap of every case, not only those with `heap:` settings (benchmark).
+    pub heap_all: bool,
+    /// The wrapper's own heap cost per (board, mode), measured around an empty case.
+    /// Keyed by module-name length too: the name's qstr is part of what loading costs.
+    calibration: std::sync::Mutex<
+        BTreeMap<(String, Mode, usize), Arc<std::sync::OnceLock<Option<HeapFigures>>>>,
+    >,
+    /// Where the empty calibration cases are written.
+    scratch: tempfile::TempDir,
     /// Boards whose output is a disassembly, blessed into `.bytecode` goldens.
     bytecode_boards: std::collections::BTreeSet<String>,
     reference: Reference,
@@ -141,7 +156,11 @@ impl Runner {
             .map(|t| t.path.clone())
             .unwrap_or(toolchain.python.clone());
         let version = reported_version(std::process::Command::new(&python).arg("--version"));
+        let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         Ok(Runner {
+            heap_all: false,
+            calibration: Default::default(),
+            scratch,
             goldens: Goldens::new(project.golden_dir()),
             targets,
             unavailable,
@@ -219,12 +238,14 @@ impl Runner {
             exit: None,
             case_id: Some(trial.case.id.clone()),
             blessable: false,
+            heap: Default::default(),
+            heap_table: None,
             note: None,
             phases_ms: BTreeMap::new(),
         };
         result.verdict = self.judge_trial(trial, &mut result);
         result.duration_ms = start.elapsed().as_millis();
-        if result.verdict != Verdict::Fail {
+        if result.verdict != Verdict::Fail || result.heap_table.is_some() {
             result.expected = None;
             result.actual = None;
         }
@@ -264,11 +285,13 @@ impl Runner {
             Err(message) => return Verdict::Error { message },
         };
         let timeout = settings.timeout().unwrap_or(trial.board.timeout);
+        let heap = self.heap_request(trial, settings);
         let outcome = target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
             mpy: mpy.as_deref(),
             timeout,
+            heap,
         });
         // Only an output that will be compared needs an expectation: a hung or crashed
         // case must not first make CPython run it too.
@@ -318,6 +341,43 @@ impl Runner {
             .iter()
             .map(|(k, d)| (k.to_string(), d.as_secs_f64() * 1000.0))
             .collect();
+        match (&outcome.heap, heap) {
+            (Some(raw), Some(_)) => {
+                let calibrated = raw.minus(
+                    &self
+                        .calibration(trial, target.as_ref(), mpy.as_deref())
+                        .unwrap_or_default(),
+                );
+                result.heap = calibrated.clone();
+                if verdict == Verdict::Pass
+                    && let Some(h) = &settings.heap
+                {
+                    return self.judge_heap(trial, h, &calibrated, result);
+                }
+            }
+            (None, Some(_)) if verdict == Verdict::Pass && settings.heap.is_some() => {
+                return Verdict::Error {
+                    message: "the heap wrapper printed no figures".into(),
+                };
+            }
+            _ => {}
+        }
+        if let Some(zero) = settings.heap.as_ref().and_then(|h| h.zero_alloc())
+            && outcome
+                .exception
+                .as_deref()
+                .is_some_and(|e| e.starts_with("MemoryError"))
+        {
+            result.note = Some(format!(
+                "allocated with the heap locked ({}): {}",
+                if zero.is_empty() {
+                    "zero_alloc case".to_string()
+                } else {
+                    format!("zero_alloc function `{zero}`")
+                },
+                allocation_site(&outcome.output)
+            ));
+        }
         verdict
     }
 
@@ -332,11 +392,134 @@ impl Runner {
             mode: trial.mode,
             mpy: mpy.as_deref(),
             timeout: trial.board.timeout,
+            heap: self.heap_request(trial, trial.case.settings.as_ref().ok()?),
         };
         let mut cmd = target.bare_command(&request, scratch.path())?;
         let start = Instant::now();
         cmd.stdin(std::process::Stdio::null()).output().ok()?;
         Some(start.elapsed())
+    }
+
+    /// Whether and how to measure this trial's heap: cases with `heap:` settings (or all,
+    /// for the benchmark) on host MicroPython VMs.
+    fn heap_request<'a>(
+        &self,
+        trial: &Trial,
+        settings: &'a crate::case::CaseSettings,
+    ) -> Option<Option<&'a str>> {
+        let measurable =
+            matches!(&trial.board.spec, BoardSpec::Host(h) if h.kind != HostKind::Cpython);
+        if !measurable {
+            return None;
+        }
+        match &settings.heap {
+            Some(h) => Some(h.zero_alloc()),
+            None if self.heap_all => Some(None),
+            None => None,
+        }
+    }
+
+    /// The wrapper's own cost on this board and mode (once per run).
+    fn calibration(
+        &self,
+        trial: &Trial,
+        target: &dyn Target,
+        case_mpy: Option<&[u8]>,
+    ) -> Option<HeapFigures> {
+        let len = trial.case.module_name().len();
+        let cell = {
+            let mut map = self.calibration.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry((trial.board.name.clone(), trial.mode, len))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| {
+            // An empty case whose name is as long as this one's (module and file names
+            // are interned as qstrs while loading).
+            let name = "e".repeat(len);
+            let dir = self.scratch.path().join(format!("{len}"));
+            let path = dir.join(format!("{name}.py"));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&path, ""))
+                .ok()?;
+            let empty = Case::load(
+                &path,
+                CaseId {
+                    group: "_".into(),
+                    name,
+                },
+            )
+            .ok()?;
+            let mpy = match (trial.mode, case_mpy, target.compiler()) {
+                (Mode::Mpy, Some(_), Some(c)) => c.compile(&empty).ok()?.ok(),
+                _ => None,
+            };
+            let outcome = target.run(&RunRequest {
+                case: &empty,
+                mode: trial.mode,
+                mpy: mpy.as_deref(),
+                timeout: trial.board.timeout,
+                heap: Some(None),
+            });
+            outcome.heap
+        })
+        .clone()
+    }
+
+    /// Heap figures against `golden/<group>/<name>.heap.yaml` and the case's claims.
+    fn judge_heap(
+        &self,
+        trial: &Trial,
+        settings: &crate::case::HeapSettings,
+        figures: &HeapFigures,
+        result: &mut TrialResult,
+    ) -> Verdict {
+        for (a, b) in &settings.less {
+            let (fa, fb) = (figures.regions.get(a), figures.regions.get(b));
+            match (fa, fb) {
+                (Some(x), Some(y)) if x < y => {}
+                _ => {
+                    result.note = Some(format!(
+                        "claim failed: region `{a}` ({}) should allocate less than region `{b}` ({})",
+                        fa.map_or("not measured".into(), |v| format!("{v} bytes")),
+                        fb.map_or("not measured".into(), |v| format!("{v} bytes"))
+                    ));
+                    return Verdict::Fail;
+                }
+            }
+        }
+        let path = self.goldens.heap_path(&trial.case.id);
+        let golden: crate::heap::HeapGolden = match std::fs::read_to_string(&path) {
+            Ok(text) => match yaml_serde::from_str(&text) {
+                Ok(g) => g,
+                Err(e) => {
+                    return Verdict::Error {
+                        message: Error::yaml(&path, 1, &e).to_string(),
+                    };
+                }
+            },
+            Err(_) => BTreeMap::new(),
+        };
+        let Some(expected) = golden
+            .get(&trial.board.name)
+            .and_then(|m| m.get(trial.mode.as_str()))
+        else {
+            return Verdict::Error {
+                message: format!(
+                    "no heap figures for {} {} in {}: run `mpcheck bless`",
+                    trial.board.name,
+                    trial.mode.as_str(),
+                    path.display()
+                ),
+            };
+        };
+        let rows = crate::heap::compare(expected, figures, &settings.tolerances());
+        if rows.iter().all(|r| r.ok) {
+            return Verdict::Pass;
+        }
+        result.expected_from = Some(path.display().to_string());
+        result.heap_table = Some(crate::heap::table(&rows));
+        Verdict::Fail
     }
 
     /// The expected output: board golden, shared golden, or CPython's output.
@@ -370,6 +553,15 @@ impl Runner {
             )
         })
     }
+}
+
+/// The line a locked-heap `MemoryError` was raised at: the traceback's last `File` line.
+fn allocation_site(output: &[u8]) -> String {
+    String::from_utf8_lossy(output)
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("File "))
+        .map_or("no traceback".into(), |l| l.trim().to_string())
 }
 
 /// When a bytecode golden was made by another compiler (or flags) than the one that ran,

@@ -44,6 +44,13 @@ impl Goldens {
             .join(format!("{}.out", case.name))
     }
 
+    /// The heap golden of a case: board → mode → figures.
+    pub fn heap_path(&self, case: &CaseId) -> PathBuf {
+        self.dir
+            .join(&case.group)
+            .join(format!("{}.heap.yaml", case.name))
+    }
+
     /// The disassembly golden of a case (bytecode boards).
     pub fn bytecode_path(&self, case: &CaseId) -> PathBuf {
         self.dir

@@ -24,6 +24,7 @@ pub mod execute;
 pub mod features;
 pub mod flash;
 pub mod golden;
+pub mod heap;
 pub mod mpy;
 pub mod plan;
 pub mod reference;

@@ -64,6 +64,7 @@ impl Reference {
             mode: Mode::Source,
             mpy: None,
             timeout: REFERENCE_TIMEOUT,
+            heap: None,
         });
         match outcome.status {
             Status::Exited(0 | 1) if !outcome.truncated => {}

@@ -601,3 +601,61 @@ fn a_qemu_board_is_reflashed_only_when_its_firmware_changes() {
         "{moved}"
     );
 }
+
+// ---- heap goldens ----
+
+#[test]
+fn one_more_list_fails_the_heap_golden_with_a_table_and_bless_restores_it() {
+    let f = Fixture::new();
+    f.write("boards/webassembly.yaml", "kind: webassembly\n");
+    let case = "# ---\n# exclude: {cpython: heap figures}\n# heap: {}\n# ---\ny = [1, 2, 3]\nprint(len(y))\n";
+    f.write("cases/g/h.py", case);
+    assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
+    let golden = f.read("golden/g/h.heap.yaml");
+    assert_eq!(f.mpcheck(&["run"]).status.code(), Some(0));
+
+    f.write(
+        "cases/g/h.py",
+        &case.replace("print(len(y))", "x = [0] * 10\nprint(len(y))"),
+    );
+    let run = f.mpcheck(&["run", "--board", "unix", "g/h"]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(err.contains("FAIL unix::g/h "), "{err}");
+    assert!(
+        err.contains("heap figures differ from")
+            && err.contains("metric")
+            && err.contains("golden")
+            && err.contains("delta"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("live_bytes") && l.contains("beyond tolerance")),
+        "{err}"
+    );
+
+    f.write("cases/g/h.py", case);
+    assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
+    assert_eq!(f.read("golden/g/h.heap.yaml"), golden);
+}
+
+#[test]
+fn a_zero_allocation_case_that_allocates_fails_naming_the_line() {
+    let f = Fixture::new();
+    f.write(
+        "cases/g/z.py",
+        "# ---\n# exclude: {cpython: heap_lock}\n# modes: [source]\n# heap:\n#   zero_alloc: work\n# ---\ndef work():\n    n = 1 + 2\n    return [n]\n\nprint('ran')\n",
+    );
+    f.write("golden/g/z.out", "ran\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let r = f.result("unix::g/z");
+    assert_eq!(r["verdict"], "fail");
+    let note = r["note"].as_str().unwrap();
+    assert!(
+        note.contains("allocated with the heap locked (zero_alloc function `work`)"),
+        "{note}"
+    );
+    assert!(note.contains("line 9"), "{note}");
+}

@@ -99,6 +99,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
             eprintln!("blessed {}", path.display());
         }
     }
+    written += bless_heap(goldens, &out)?;
     eprintln!(
         "bless: {written} golden files written or removed; {unblessable} results could not be blessed"
     );
@@ -107,4 +108,48 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// Writes `golden/<group>/<name>.heap.yaml` for cases with `heap:` settings, replacing
+/// the figures of the boards and modes that ran and keeping the others.
+fn bless_heap(
+    goldens: &crate::golden::Goldens,
+    out: &super::RunOutput,
+) -> crate::error::Result<usize> {
+    let mut written = 0;
+    for case in out
+        .cases
+        .iter()
+        .filter(|c| c.settings.as_ref().is_ok_and(|s| s.heap.is_some()))
+    {
+        let path = goldens.heap_path(&case.id);
+        let mut golden: crate::heap::HeapGolden = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| yaml_serde::from_str(&t).ok())
+            .unwrap_or_default();
+        let before = golden.clone();
+        for r in out
+            .results
+            .iter()
+            .filter(|r| r.case_id.as_ref() == Some(&case.id) && r.blessable)
+        {
+            if crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()) {
+                golden
+                    .entry(r.board.clone())
+                    .or_default()
+                    .insert(r.mode.as_str().to_string(), r.heap.clone());
+            }
+        }
+        if golden != before {
+            let text = format!(
+                "# Heap figures of {} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n{}",
+                case.id,
+                yaml_serde::to_string(&golden).unwrap_or_default()
+            );
+            crate::golden::write_atomic(&path, text.as_bytes())?;
+            eprintln!("blessed {}", path.display());
+            written += 1;
+        }
+    }
+    Ok(written)
 }

@@ -61,6 +61,36 @@ pub fn render(report: &RunReport) -> String {
             );
         }
     }
+    let measured: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.heap.live_bytes.is_some())
+        .collect();
+    if !measured.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Heap (bytes, calibrated; n/a = the port has no such counter)\n"
+        );
+        let _ = writeln!(
+            md,
+            "| case | board | mode | alloc_bytes | live_bytes | allocations | peak_bytes |\n|---|---|---|---|---|---|---|"
+        );
+        let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
+        for r in measured {
+            let h = &r.heap;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                r.case,
+                r.board,
+                r.mode.as_str(),
+                show(h.alloc_bytes),
+                show(h.live_bytes),
+                show(h.allocations),
+                show(h.peak_bytes)
+            );
+        }
+    }
     let skipped: Vec<&TrialResult> = report
         .results
         .iter()

@@ -81,17 +81,33 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// The text explaining a non-passing result: the diff for a failure, the reason otherwise.
+/// The text explaining a non-passing result: the diff for a failed output, the heap
+/// table for failed heap figures, the note, or the verdict's reason.
 pub fn explanation(r: &TrialResult) -> String {
-    match (&r.verdict, &r.expected, &r.actual) {
-        (crate::compare::Verdict::Fail, Some(expected), Some(actual)) => {
-            let from = r.expected_from.as_deref().unwrap_or("expected");
-            let mut text = diff::unified(expected, actual, from, &format!("actual ({})", r.name));
-            if r.truncated {
-                text.push_str("(output truncated at the capture limit)\n");
-            }
-            text
+    let mut text = String::new();
+    if let (crate::compare::Verdict::Fail, Some(expected), Some(actual)) =
+        (&r.verdict, &r.expected, &r.actual)
+        && expected != actual
+    {
+        let from = r.expected_from.as_deref().unwrap_or("expected");
+        text += &diff::unified(expected, actual, from, &format!("actual ({})", r.name));
+        if r.truncated {
+            text.push_str("(output truncated at the capture limit)\n");
         }
-        (v, _, _) => v.reason().unwrap_or_default(),
     }
+    if let Some(table) = &r.heap_table {
+        text += &format!(
+            "heap figures differ from {}:\n{table}",
+            r.expected_from.as_deref().unwrap_or("the heap golden")
+        );
+    }
+    if let Some(reason) = r.verdict.reason() {
+        text += &reason;
+        text.push('\n');
+    }
+    if let Some(note) = &r.note {
+        text += note;
+        text.push('\n');
+    }
+    text
 }

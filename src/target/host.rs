@@ -105,6 +105,62 @@ impl HostTarget {
         c
     }
 
+    /// The command that runs the case inside mpcheck's heap wrapper (see `heap`), with the
+    /// wrapper and any `.mpy` in `scratch`.
+    fn heap_command(
+        &self,
+        request: &RunRequest,
+        scratch: &Path,
+        zero_alloc: Option<&str>,
+    ) -> Option<Command> {
+        let case = request.case;
+        let case_dir = case.path.parent().unwrap_or(Path::new("."));
+        let module = case.module_name();
+        let file = format!("{module}.py");
+        let wrapper = scratch.join("_mpcheck_heap.py");
+        let load = match (request.mode, self.kind) {
+            // The driver puts the case directory's files at the root of the VM's filesystem.
+            (Mode::Source, HostKind::Webassembly) => crate::heap::Load::Source {
+                path: format!("/{file}"),
+                name: file,
+            },
+            (Mode::Source, _) => crate::heap::Load::Source {
+                path: case.path.to_string_lossy().into_owned(),
+                name: file,
+            },
+            (Mode::Mpy, _) => {
+                std::fs::write(scratch.join(format!("{module}.mpy")), request.mpy?).ok()?;
+                crate::heap::Load::Mpy {
+                    module: module.to_string(),
+                }
+            }
+        };
+        std::fs::write(&wrapper, crate::heap::wrapper(&load, zero_alloc)).ok()?;
+        let mut c = self.base_command();
+        match self.kind {
+            HostKind::Unix => {
+                let mut path = case_dir.as_os_str().to_owned();
+                path.push(":.frozen");
+                c.arg(&wrapper)
+                    .current_dir(scratch)
+                    .env("MICROPYPATH", path);
+            }
+            HostKind::Webassembly => match request.mode {
+                Mode::Source => {
+                    c.arg("run").arg(&wrapper).arg(case_dir);
+                }
+                Mode::Mpy => {
+                    c.arg("import")
+                        .arg(scratch.join(format!("{module}.mpy")))
+                        .arg(case_dir)
+                        .arg(&wrapper);
+                }
+            },
+            HostKind::Cpython => return None,
+        }
+        Some(c)
+    }
+
     /// The command that imports `module.mpy` from `mpy_dir` (a temp dir, never `cases/`).
     pub fn mpy_command(&self, case_path: &Path, mpy_dir: &Path, module: &str) -> Command {
         let case_dir = case_path.parent().unwrap_or(Path::new("."));
@@ -190,16 +246,27 @@ impl Target for HostTarget {
                 );
             }
         };
-        match self.bare_command(request, scratch.path()) {
+        let mut outcome = match self.bare_command(request, scratch.path()) {
             Some(cmd) => process::run(cmd, request.timeout),
-            None => Outcome::not_started(
-                "mpy mode without a compiled .mpy".into(),
-                Default::default(),
-            ),
+            None => {
+                return Outcome::not_started(
+                    "the case could not be prepared (mpy mode without a .mpy, or no heap wrapper for this VM)".into(),
+                    Default::default(),
+                );
+            }
+        };
+        if request.heap.is_some() {
+            let (output, figures) = crate::heap::extract(&outcome.output);
+            outcome.output = output;
+            outcome.heap = figures;
         }
+        outcome
     }
 
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
+        if let Some(zero_alloc) = request.heap {
+            return self.heap_command(request, scratch, zero_alloc);
+        }
         match (request.mode, request.mpy) {
             (Mode::Source, _) => Some(self.source_command(&request.case.path)),
             (Mode::Mpy, Some(bytes)) => {

@@ -23,6 +23,8 @@ pub struct RunRequest<'a> {
     /// The compiled case, for `Mode::Mpy`.
     pub mpy: Option<&'a [u8]>,
     pub timeout: Duration,
+    /// Measure the heap around the case (host MicroPython VMs); `Some(zero_alloc)`.
+    pub heap: Option<Option<&'a str>>,
 }
 
 pub trait Target: Send + Sync {
@@ -56,6 +58,8 @@ pub struct Outcome {
     pub note: Option<String>,
     /// Where the time went, for boards: reset, upload, run, read.
     pub phases: Vec<(&'static str, Duration)>,
+    /// Heap figures, when measured (raw: the wrapper's own cost not yet subtracted).
+    pub heap: Option<crate::heap::HeapFigures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +88,7 @@ impl Outcome {
             exception,
             note: None,
             phases: Vec::new(),
+            heap: None,
         }
     }
 

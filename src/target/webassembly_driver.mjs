@@ -1,8 +1,11 @@
 // mpcheck's driver for MicroPython's webassembly port under Node.
 //
-//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE run    CASE.py
-//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE import MODULE.mpy CASE_DIR
+//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE run    CASE.py [CASE_DIR]
+//   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE import MODULE.mpy CASE_DIR [SCRIPT.py]
 //   node webassembly_driver.mjs MICROPYTHON_MJS HEAPSIZE exec   CODE
+//
+// CASE_DIR's .py files are written into the VM's filesystem root; in import mode an
+// optional SCRIPT.py (mpcheck's heap wrapper) runs instead of `import MODULE`.
 //
 // Why our own driver instead of `node micropython.mjs case.py`: that CLI exits 0 when the
 // script raises, and its in-memory filesystem holds no files, so a case cannot import
@@ -13,7 +16,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [mjs, heapsize, mode, arg, caseDir] = process.argv.slice(2);
+const [mjs, heapsize, mode, arg, caseDir, script] = process.argv.slice(2);
 const { loadMicroPython } = await import(pathToFileURL(mjs).href);
 const write = (stream) => (data) => stream.write(data);
 const mp = await loadMicroPython({
@@ -31,7 +34,7 @@ function copyModules(dir) {
 
 let code;
 if (mode === "run") {
-  copyModules(join(arg, ".."));
+  copyModules(caseDir || join(arg, ".."));
   code = readFileSync(arg, "utf8");
 } else if (mode === "import") {
   copyModules(caseDir);
@@ -39,7 +42,7 @@ if (mode === "run") {
   mp.FS.writeFile("/" + name + ".mpy", readFileSync(arg));
   // A module of the same name beside the case must not shadow the .mpy.
   try { mp.FS.unlink("/" + name + ".py"); } catch {}
-  code = "import " + name + "\n";
+  code = script ? readFileSync(script, "utf8") : "import " + name + "\n";
 } else if (mode === "exec") {
   code = arg + "\n";
 } else {

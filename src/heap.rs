@@ -1,0 +1,340 @@
+//! Heap measurement on the target: the wrapper script that runs a case between heap
+//! readings, parsing its report, calibration, and the comparison with heap goldens.
+//!
+//! The wrapper disables the GC, reads `gc.mem_alloc()` (every port with a GC),
+//! `micropython.mem_total()`/`mem_current()`/`mem_peak()` (ports with memory statistics),
+//! runs the case (compiling its source on the target, or importing its `.mpy`), reads
+//! them again and prints one line starting with [`MARKER`], which the harness removes
+//! from the output. The same wrapper around an empty case calibrates the harness's own
+//! cost away, so an empty case measures 0.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Starts the wrapper's report line; a record separator no case prints.
+pub const MARKER: &str = "\x1empcheck-heap";
+
+/// The metrics, in table order.
+pub const METRICS: [&str; 4] = ["alloc_bytes", "live_bytes", "allocations", "peak_bytes"];
+
+/// A case's heap figures: metric → value, `None` where the port has no such counter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeapFigures {
+    /// Bytes allocated while the case ran (`micropython.mem_total()` delta).
+    pub alloc_bytes: Option<i64>,
+    /// Heap in use at the end minus at the start, GC disabled (`gc.mem_alloc()` delta).
+    pub live_bytes: Option<i64>,
+    /// Not measured yet on any port (it needs the heap map): always unavailable.
+    pub allocations: Option<i64>,
+    /// How far heap use rose above the start (`mem_peak`). `mem_peak` cannot be reset,
+    /// so it is observable only when the case set a new all-time peak.
+    pub peak_bytes: Option<i64>,
+    /// Named regions of the case (`with mpcheck_region("name"):`), live bytes each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<String, i64>,
+}
+
+impl HeapFigures {
+    pub fn get(&self, metric: &str) -> Option<i64> {
+        match metric {
+            "alloc_bytes" => self.alloc_bytes,
+            "live_bytes" => self.live_bytes,
+            "allocations" => self.allocations,
+            "peak_bytes" => self.peak_bytes,
+            _ => None,
+        }
+    }
+
+    /// These figures less the wrapper's own cost (measured around an empty case). The
+    /// peak is the case's own rise above where it started, so nothing is subtracted.
+    pub fn minus(&self, base: &HeapFigures) -> HeapFigures {
+        let sub = |a: Option<i64>, b: Option<i64>| a.map(|a| a - b.unwrap_or(0));
+        HeapFigures {
+            alloc_bytes: sub(self.alloc_bytes, base.alloc_bytes),
+            live_bytes: sub(self.live_bytes, base.live_bytes),
+            allocations: sub(self.allocations, base.allocations),
+            peak_bytes: self.peak_bytes,
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+/// What the wrapper runs.
+pub enum Load {
+    /// Compile and run the source at this path (as the target sees it), named `name`.
+    Source { path: String, name: String },
+    /// Import this module (its `.mpy` is on the target's path).
+    Mpy { module: String },
+}
+
+/// The wrapper script. `zero_alloc`: run the case (or, when named, one function of it,
+/// after the case ran) with the heap locked.
+pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
+    let run = match load {
+        Load::Source { path, name } => format!(
+            "_g = {{'__name__': '__main__', 'mpcheck_region': _Region}}\n_src = open({path:?}).read()\ndef _run():\n    exec(compile(_src, {name:?}, 'exec'), _g)\n"
+        ),
+        Load::Mpy { module } => format!(
+            "import builtins\nbuiltins.mpcheck_region = _Region\ndef _run():\n    global _g\n    _g = __import__({module:?}).__dict__\n"
+        ),
+    };
+    let locked = match zero_alloc {
+        Some("") => "_locked(_run)\n".to_string(),
+        Some(function) => format!("_run()\n_locked(_g[{function:?}])\n"),
+        None => "_run()\n".to_string(),
+    };
+    let end = MEASURE_END.replace("\"MARKER\"", "\"\\x1empcheck-heap\"");
+    format!("{PRELUDE}{run}{MEASURE_START}{locked}{end}")
+}
+
+const PRELUDE: &str = r#"import gc
+import micropython
+_stats = hasattr(micropython, "mem_total")
+_regions = {}
+class _Region:
+    def __init__(self, name):
+        self.name = name
+        # Set here, so storing it in __enter__ does not grow the instance inside the region.
+        self.start = 0
+    def __enter__(self):
+        self.start = gc.mem_alloc()
+    def __exit__(self, t, v, tb):
+        _regions[self.name] = gc.mem_alloc() - self.start
+def _locked(f):
+    micropython.heap_lock()
+    try:
+        f()
+    finally:
+        micropython.heap_unlock()
+"#;
+
+const MEASURE_START: &str = r#"gc.collect()
+gc.disable()
+_live0 = gc.mem_alloc()
+_total0 = micropython.mem_total() if _stats else 0
+_current0 = micropython.mem_current() if _stats else 0
+_peak0 = micropython.mem_peak() if _stats else 0
+"#;
+
+const MEASURE_END: &str = r#"_live1 = gc.mem_alloc()
+_total1 = micropython.mem_total() if _stats else 0
+_peak = micropython.mem_peak() if _stats else 0
+gc.enable()
+_r = ""
+for _k in _regions:
+    _r += " region.%s=%d" % (_k, _regions[_k])
+if _stats and _peak > _peak0:
+    print("%s alloc_bytes=%d live_bytes=%d peak_bytes=%d%s" % ("MARKER", _total1 - _total0, _live1 - _live0, _peak - _current0, _r))
+elif _stats:
+    print("%s alloc_bytes=%d live_bytes=%d%s" % ("MARKER", _total1 - _total0, _live1 - _live0, _r))
+else:
+    print("%s live_bytes=%d%s" % ("MARKER", _live1 - _live0, _r))
+"#;
+
+/// Splits the wrapper's report line off the output.
+pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
+    let text = String::from_utf8_lossy(output);
+    let Some(at) = text.rfind(MARKER) else {
+        return (output.to_vec(), None);
+    };
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+    let mut figures = HeapFigures::default();
+    for pair in text[at + MARKER.len()..line_end].split_whitespace() {
+        let Some((k, v)) = pair.split_once('=') else {
+            continue;
+        };
+        let Ok(v) = v.parse::<i64>() else { continue };
+        match k {
+            "alloc_bytes" => figures.alloc_bytes = Some(v),
+            "live_bytes" => figures.live_bytes = Some(v),
+            "peak_bytes" => figures.peak_bytes = Some(v),
+            k => {
+                if let Some(name) = k.strip_prefix("region.") {
+                    figures.regions.insert(name.to_string(), v);
+                }
+            }
+        }
+    }
+    let rest = format!("{}{}", &text[..at], &text[line_end..]);
+    (rest.into_bytes(), Some(figures))
+}
+
+/// A tolerance per metric: absolute bytes or a percentage of the golden.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tolerance {
+    Bytes(i64),
+    Percent(f64),
+}
+
+impl Tolerance {
+    pub fn parse(text: &str) -> Result<Tolerance, String> {
+        let t = text.trim();
+        match t.strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| *p >= 0.0)
+                .map(Tolerance::Percent),
+            None => t
+                .parse::<i64>()
+                .ok()
+                .filter(|b| *b >= 0)
+                .map(Tolerance::Bytes),
+        }
+        .ok_or_else(|| format!("tolerance `{text}`: give bytes (16) or a percentage (5%)"))
+    }
+
+    fn allows(&self, golden: i64, actual: i64) -> bool {
+        let delta = (actual - golden).abs();
+        match self {
+            Tolerance::Bytes(b) => delta <= *b,
+            Tolerance::Percent(p) => delta as f64 <= golden.abs() as f64 * p / 100.0,
+        }
+    }
+}
+
+/// One row of the comparison: metric, golden, actual, and whether it is within tolerance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub metric: String,
+    pub golden: Option<i64>,
+    pub actual: Option<i64>,
+    pub ok: bool,
+}
+
+/// Compares figures with a golden (exact unless a tolerance says otherwise). Pure.
+pub fn compare(
+    golden: &HeapFigures,
+    actual: &HeapFigures,
+    tolerance: &BTreeMap<String, Tolerance>,
+) -> Vec<Row> {
+    let mut rows: Vec<Row> = METRICS
+        .iter()
+        .map(|m| (m.to_string(), golden.get(m), actual.get(m)))
+        .chain(
+            golden
+                .regions
+                .keys()
+                .chain(actual.regions.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|r| {
+                    (
+                        format!("region.{r}"),
+                        golden.regions.get(r).copied(),
+                        actual.regions.get(r).copied(),
+                    )
+                }),
+        )
+        .map(|(metric, g, a)| {
+            let ok = match (g, a) {
+                (Some(g), Some(a)) => tolerance.get(&metric).map_or(g == a, |t| t.allows(g, a)),
+                (None, None) => true,
+                _ => false,
+            };
+            Row {
+                metric,
+                golden: g,
+                actual: a,
+                ok,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| !METRICS.contains(&r.metric.as_str()));
+    rows
+}
+
+/// The table a heap failure shows.
+pub fn table(rows: &[Row]) -> String {
+    let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
+    let mut t = format!(
+        "{:<24} {:>10} {:>10} {:>10}\n",
+        "metric", "golden", "actual", "delta"
+    );
+    for r in rows {
+        let delta = match (r.golden, r.actual) {
+            (Some(g), Some(a)) => format!("{:+}", a - g),
+            _ => "-".into(),
+        };
+        let flag = if r.ok { "" } else { "  <- beyond tolerance" };
+        t += &format!(
+            "{:<24} {:>10} {:>10} {:>10}{flag}\n",
+            r.metric,
+            show(r.golden),
+            show(r.actual),
+            delta
+        );
+    }
+    t
+}
+
+/// `golden/<group>/<name>.heap.yaml`: board → mode → figures.
+pub type HeapGolden = BTreeMap<String, BTreeMap<String, HeapFigures>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_line_is_split_off() {
+        let out =
+            format!("a\n{MARKER} alloc_bytes=48 live_bytes=32 peak_bytes=64 region.x=16\nb\n");
+        let (rest, f) = extract(out.as_bytes());
+        assert_eq!(rest, b"a\nb\n");
+        let f = f.unwrap();
+        assert_eq!(
+            (f.alloc_bytes, f.live_bytes, f.peak_bytes, f.allocations),
+            (Some(48), Some(32), Some(64), None)
+        );
+        assert_eq!(f.regions["x"], 16);
+        assert_eq!(extract(b"plain\n"), (b"plain\n".to_vec(), None));
+    }
+
+    #[test]
+    fn calibration_subtracts_and_keeps_unavailable() {
+        let f = HeapFigures {
+            alloc_bytes: Some(100),
+            live_bytes: Some(40),
+            ..Default::default()
+        };
+        let base = HeapFigures {
+            alloc_bytes: Some(60),
+            live_bytes: Some(40),
+            ..Default::default()
+        };
+        let m = f.minus(&base);
+        assert_eq!(
+            (m.alloc_bytes, m.live_bytes, m.peak_bytes),
+            (Some(40), Some(0), None)
+        );
+    }
+
+    #[test]
+    fn tolerance_and_table() {
+        let g = HeapFigures {
+            alloc_bytes: Some(100),
+            live_bytes: Some(64),
+            ..Default::default()
+        };
+        let a = HeapFigures {
+            alloc_bytes: Some(104),
+            live_bytes: Some(208),
+            ..Default::default()
+        };
+        let tol: BTreeMap<String, Tolerance> =
+            [("alloc_bytes".to_string(), Tolerance::parse("5%").unwrap())].into();
+        let rows = compare(&g, &a, &tol);
+        assert!(rows[0].ok, "4% is within 5%");
+        assert!(!rows[1].ok, "live_bytes is exact by default");
+        let t = table(&rows);
+        assert!(
+            t.contains("live_bytes") && t.contains("+144") && t.contains("beyond tolerance"),
+            "{t}"
+        );
+        assert!(Tolerance::parse("-3").is_err() && Tolerance::parse("x%").is_err());
+        assert_eq!(Tolerance::parse("16").unwrap(), Tolerance::Bytes(16));
+    }
+}
