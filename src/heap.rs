@@ -26,7 +26,9 @@ pub struct HeapFigures {
     pub alloc_bytes: Option<i64>,
     /// Heap in use at the end minus at the start, GC disabled (`gc.mem_alloc()` delta).
     pub live_bytes: Option<i64>,
-    /// Not measured yet on any port (it needs the heap map): always unavailable.
+    /// Heap blocks allocated by the case and still live at its end, counted exactly:
+    /// block heads in `micropython.mem_info(1)`'s heap map after the case minus before
+    /// (the GC is disabled, so nothing is freed in between).
     pub allocations: Option<i64>,
     /// How far heap use rose above the start (`mem_peak`). `mem_peak` cannot be reset,
     /// so it is observable only when the case set a new all-time peak.
@@ -86,7 +88,10 @@ pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
         None => "_run()\n".to_string(),
     };
     let end = MEASURE_END.replace("\"MARKER\"", "\"\\x1empcheck-heap\"");
-    format!("{PRELUDE}{run}{MEASURE_START}{locked}{end}")
+    let start = MEASURE_START
+        .replace("\"MAPSTART\"", "\"\\x1empcheck-map\"")
+        .replace("\"MAPEND\"", "\"\\x1empcheck-map-end\"");
+    format!("{PRELUDE}{run}{start}{locked}{end}")
 }
 
 const PRELUDE: &str = r#"import gc
@@ -112,6 +117,13 @@ def _locked(f):
 
 const MEASURE_START: &str = r#"gc.collect()
 gc.disable()
+_map = hasattr(micropython, "mem_info")
+def _dump():
+    if _map:
+        print("MAPSTART")
+        micropython.mem_info(1)
+        print("MAPEND")
+_dump()
 _live0 = gc.mem_alloc()
 _total0 = micropython.mem_total() if _stats else 0
 _current0 = micropython.mem_current() if _stats else 0
@@ -119,6 +131,7 @@ _peak0 = micropython.mem_peak() if _stats else 0
 "#;
 
 const MEASURE_END: &str = r#"_live1 = gc.mem_alloc()
+_dump()
 _total1 = micropython.mem_total() if _stats else 0
 _peak = micropython.mem_peak() if _stats else 0
 gc.enable()
@@ -133,9 +146,41 @@ else:
     print("%s live_bytes=%d%s" % ("MARKER", _live1 - _live0, _r))
 "#;
 
-/// Splits the wrapper's report line off the output.
+const MAP_START: &str = "\x1empcheck-map\n";
+const MAP_END: &str = "\x1empcheck-map-end\n";
+
+/// Removes the heap-map dumps from the output and counts the block heads in each: in a
+/// map line (`00000000: h=hh=hhLh...`) every letter is the head of a block (`h`, or a
+/// letter naming its type), `=` a tail and `.` free.
+fn take_maps(text: &str) -> (String, Vec<i64>) {
+    let mut rest = String::new();
+    let mut heads = Vec::new();
+    let mut cursor = text;
+    while let Some(start) = cursor.find(MAP_START) {
+        let Some(len) = cursor[start..].find(MAP_END) else {
+            break;
+        };
+        rest.push_str(&cursor[..start]);
+        let map = &cursor[start + MAP_START.len()..start + len];
+        let count = map
+            .lines()
+            .filter_map(|l| {
+                l.split_once(": ").filter(|(addr, _)| {
+                    !addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit())
+                })
+            })
+            .map(|(_, blocks)| blocks.chars().filter(char::is_ascii_alphabetic).count() as i64)
+            .sum();
+        heads.push(count);
+        cursor = &cursor[start + len + MAP_END.len()..];
+    }
+    rest.push_str(cursor);
+    (rest, heads)
+}
+
+/// Splits the wrapper's report (heap maps and the figures line) off the output.
 pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
-    let text = String::from_utf8_lossy(output);
+    let (text, heads) = take_maps(&String::from_utf8_lossy(output));
     let Some(at) = text.rfind(MARKER) else {
         return (output.to_vec(), None);
     };
@@ -156,6 +201,9 @@ pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
                 }
             }
         }
+    }
+    if let [before, after] = heads[..] {
+        figures.allocations = Some(after - before);
     }
     let rest = format!("{}{}", &text[..at], &text[line_end..]);
     (rest.into_bytes(), Some(figures))
@@ -291,6 +339,23 @@ mod tests {
         );
         assert_eq!(f.regions["x"], 16);
         assert_eq!(extract(b"plain\n"), (b"plain\n".to_vec(), None));
+    }
+
+    #[test]
+    fn block_heads_are_counted_between_the_two_maps() {
+        let map = |blocks: &str| {
+            format!(
+                "{MAP_START}GC: total: 100\nGC memory layout; from 7f00:\n00000000: {blocks}\n       (3 lines all free)\n00000400: ..h=\n{MAP_END}"
+            )
+        };
+        let out = format!(
+            "{}case\n{}{MARKER} live_bytes=64\n",
+            map("h=hhL=.."),
+            map("h=hhL=hhS=.")
+        );
+        let (rest, f) = extract(out.as_bytes());
+        assert_eq!(String::from_utf8(rest).unwrap(), "case\n");
+        assert_eq!(f.unwrap().allocations, Some(3));
     }
 
     #[test]
