@@ -77,6 +77,11 @@ pub enum Event<'a> {
     Finished(&'a TrialResult),
 }
 
+/// Per (board, mode, module-name length): the wrapper's cost, measured once per run.
+type Calibration = std::sync::Mutex<
+    BTreeMap<(String, Mode, usize), Arc<std::sync::OnceLock<Option<HeapFigures>>>>,
+>;
+
 pub struct Runner {
     goldens: Goldens,
     targets: BTreeMap<String, Arc<dyn Target>>,
@@ -88,9 +93,7 @@ pub struct Runner {
     pub heap_all: bool,
     /// The wrapper's own heap cost per (board, mode), measured around an empty case.
     /// Keyed by module-name length too: the name's qstr is part of what loading costs.
-    calibration: std::sync::Mutex<
-        BTreeMap<(String, Mode, usize), Arc<std::sync::OnceLock<Option<HeapFigures>>>>,
-    >,
+    calibration: Calibration,
     /// Where the empty calibration cases are written.
     scratch: tempfile::TempDir,
     /// Boards whose output is a disassembly, blessed into `.bytecode` goldens.
