@@ -675,12 +675,25 @@ fn open_device(
         }
     }
     let compiler = compiler_for(spec.mpy_cross.as_ref());
-    Ok(Arc::new(BoardTarget::new(
+    let target = BoardTarget::new(
         &board.name,
         spec.config.clone(),
         spec.instances,
         Some(compiler),
-    )))
+    );
+    let reset_by_probe = spec
+        .config
+        .serial
+        .as_ref()
+        .is_some_and(|s| s.reset == crate::board::config::ResetMethod::Hook);
+    Ok(Arc::new(match (&spec.probe, reset_by_probe) {
+        (Some(raw), true) => {
+            let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            target.with_probe_reset(probe)
+        }
+        _ => target,
+    }))
 }
 
 /// Puts the board's firmware on it when the image differs from what was last flashed

@@ -11,3 +11,4 @@ pub mod probe_section;
 pub mod probes;
 pub mod qemu_flasher;
 pub mod record;
+pub mod reset_hook;

@@ -21,6 +21,8 @@ pub struct BoardTarget {
     pool: Mutex<Pool>,
     freed: Condvar,
     features: OnceLock<Features>,
+    /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
+    probe: Option<crate::flash::probe_section::ProbeBoard>,
     /// A serial board's lock, held while this process drives it.
     lock: Mutex<Option<std::fs::File>>,
 }
@@ -52,7 +54,17 @@ impl BoardTarget {
             freed: Condvar::new(),
             features: OnceLock::new(),
             lock: Mutex::default(),
+            probe: None,
         }
+    }
+
+    /// Resets through this debug probe when Ctrl-C and soft reset fail.
+    pub fn with_probe_reset(
+        mut self,
+        probe: crate::flash::probe_section::ProbeBoard,
+    ) -> BoardTarget {
+        self.probe = Some(probe);
+        self
     }
 
     pub fn instances(&self) -> usize {
@@ -84,9 +96,10 @@ impl BoardTarget {
             if pool.busy < self.instances {
                 pool.busy += 1;
                 drop(pool);
-                let connected = self
-                    .lock_console()
-                    .and_then(|()| BoardSession::connect(&self.config).map_err(|e| e.to_string()));
+                let connected = self.lock_console().and_then(|()| {
+                    BoardSession::connect_with_hook(&self.config, self.reset_hook())
+                        .map_err(|e| e.to_string())
+                });
                 return match connected {
                     Ok(s) => {
                         let mut pool = self.lock();
@@ -123,6 +136,13 @@ impl BoardTarget {
             pool.idle.push(s);
         }
         self.freed.notify_all();
+    }
+
+    fn reset_hook(&self) -> Option<Box<dyn crate::board::transport::ResetHook>> {
+        let probe = self.probe.clone()?;
+        Some(Box::new(crate::flash::reset_hook::ProbeResetHook::new(
+            probe,
+        )))
     }
 
     /// A serial board is one physical board: a lock file keyed by its console keeps two
