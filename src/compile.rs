@@ -42,6 +42,16 @@ impl Compiler {
         &self.cache_dir
     }
 
+    /// This compiler as the report lists it.
+    pub fn tool_info(&self) -> crate::toolchain::ToolInfo {
+        crate::toolchain::ToolInfo {
+            tool: "mpy-cross".into(),
+            path: self.path.clone(),
+            version: self.version().to_string(),
+            pinned: self.pinned,
+        }
+    }
+
     /// The same compiler with extra flags.
     pub fn with_flags(mut self, flags: Vec<String>) -> Compiler {
         self.flags = flags;

@@ -122,30 +122,17 @@ fn quote_for(has_single: bool, has_double: bool) -> char {
 /// CPython's `repr(str)`. Non-ASCII characters print as themselves when CPython deems
 /// them printable; that test is approximated (see `is_printable`).
 pub(crate) fn py_str(s: &str) -> String {
-    let q = quote_for(s.contains('\''), s.contains('"'));
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (' '..='~').contains(&c) => out.push(c),
-            c if (c as u32) >= 0x80 && is_printable(c) => out.push(c),
-            c => push_escape(&mut out, c as u32),
-        }
-    }
-    out.push(q);
-    out
+    repr_str(s, is_printable)
 }
 
 /// MicroPython's `repr(str)` (objstrunicode.c): every non-ASCII character is escaped.
 pub(crate) fn mp_str(s: &str) -> String {
+    repr_str(s, |_| false)
+}
+
+/// `repr(str)` with printable ASCII as itself, the usual escapes, and a non-ASCII
+/// character as itself when `keep_non_ascii` says so.
+fn repr_str(s: &str, keep_non_ascii: impl Fn(char) -> bool) -> String {
     let q = quote_for(s.contains('\''), s.contains('"'));
     let mut out = String::with_capacity(s.len() + 2);
     out.push(q);
@@ -160,6 +147,7 @@ pub(crate) fn mp_str(s: &str) -> String {
                 out.push(c);
             }
             c if (' '..='~').contains(&c) => out.push(c),
+            c if (c as u32) >= 0x80 && keep_non_ascii(c) => out.push(c),
             c => push_escape(&mut out, c as u32),
         }
     }

@@ -230,14 +230,7 @@ impl Target for BoardTarget {
             version: format!("MicroPython {version}"),
             pinned: false,
         }];
-        if let Some(c) = &self.compiler {
-            tools.push(ToolInfo {
-                tool: "mpy-cross".into(),
-                path: c.path.clone(),
-                version: c.version().to_string(),
-                pinned: c.pinned,
-            });
-        }
+        tools.extend(self.compiler.as_ref().map(|c| c.tool_info()));
         tools
     }
 

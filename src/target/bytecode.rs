@@ -36,12 +36,7 @@ pub fn header(compiler: &Compiler) -> String {
 
 impl Target for BytecodeTarget {
     fn tools(&self) -> Vec<ToolInfo> {
-        vec![ToolInfo {
-            tool: "mpy-cross".into(),
-            path: self.compiler.path.clone(),
-            version: self.compiler.version().to_string(),
-            pinned: self.compiler.pinned,
-        }]
+        vec![self.compiler.tool_info()]
     }
 
     fn features(&self) -> &Features {
