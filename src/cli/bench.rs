@@ -21,9 +21,16 @@ pub struct BenchArgs {
     /// Repetitions of each measurement (the best is kept).
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    /// Instead: decode and disassemble every `.mpy` under this directory, on one thread,
+    /// and print files per second (e.g. tests/mpy/corpus).
+    #[arg(long, value_name = "DIR")]
+    pub mpy_corpus: Option<std::path::PathBuf>,
 }
 
 pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
+    if let Some(dir) = &args.mpy_corpus {
+        return bench_decode(dir, args.repeat);
+    }
     let select = SelectArgs {
         boards: vec![args.board.clone()],
         ..SelectArgs::default()
@@ -140,6 +147,52 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
     println!(
         "2 instances / 1 instance: {:.2}x (target >= 1.7x)",
         rates[1] / rates[0]
+    );
+    Ok(exit::OK)
+}
+
+/// The .mpy reader's speed: decode + disassemble every version-6 file under `dir`.
+fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)
+            .map_err(|e| crate::error::Error::io(&d, e))?
+            .flatten()
+        {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "mpy") {
+                let bytes = std::fs::read(&p).map_err(|e| crate::error::Error::io(&p, e))?;
+                // Only files the reader accepts (the corpus also holds a v5 file).
+                if crate::mpy::read(&bytes).is_ok() {
+                    files.push(bytes);
+                }
+            }
+        }
+    }
+    // Enough rounds for a stable figure: at least ~20,000 files decoded per repetition.
+    let rounds = (20_000 / files.len().max(1)).max(1);
+    let mut best = f64::MAX;
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        let mut out = 0usize;
+        for _ in 0..rounds {
+            for f in &files {
+                if let Ok(file) = crate::mpy::read(f) {
+                    out += crate::mpy::disassemble(&file).len();
+                }
+            }
+        }
+        std::hint::black_box(out);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let n = (files.len() * rounds) as f64;
+    println!(
+        "decode + disassemble: {} files x {rounds} rounds in {best:.3} s on one thread = {:.0} files/s (target >= 5000)",
+        files.len(),
+        n / best
     );
     Ok(exit::OK)
 }
