@@ -22,6 +22,11 @@ pub enum Verdict {
     Crash {
         detail: String,
     },
+    /// mpy-cross rejected the case (e.g. syntax an old compiler lacks): its message.
+    #[serde(rename = "compile-error")]
+    CompileError {
+        message: String,
+    },
     /// A harness or configuration problem: the case could not be judged.
     Error {
         message: String,
@@ -36,6 +41,7 @@ impl Verdict {
             Verdict::Skip { .. } => "skip",
             Verdict::Timeout { .. } => "timeout",
             Verdict::Crash { .. } => "crash",
+            Verdict::CompileError { .. } => "compile-error",
             Verdict::Error { .. } => "error",
         }
     }
@@ -47,6 +53,7 @@ impl Verdict {
             Verdict::Fail
             | Verdict::Timeout { .. }
             | Verdict::Crash { .. }
+            | Verdict::CompileError { .. }
             | Verdict::Error { .. } => true,
         }
     }
@@ -67,7 +74,7 @@ impl Verdict {
                 *after_ms as f64 / 1000.0
             )),
             Verdict::Crash { detail } => Some(detail.clone()),
-            Verdict::Error { message } => Some(message.clone()),
+            Verdict::CompileError { message } | Verdict::Error { message } => Some(message.clone()),
         }
     }
 }
@@ -101,8 +108,8 @@ pub fn judge(
 ) -> Verdict {
     match &outcome.status {
         Status::Rejected(message) => {
-            return Verdict::Error {
-                message: format!("compile error: {message}"),
+            return Verdict::CompileError {
+                message: message.clone(),
             };
         }
         Status::Skipped(reason) => {

@@ -457,7 +457,7 @@ fn const_losing_its_underscore_fails_the_bytecode_golden_showing_the_new_global(
 }
 
 #[test]
-fn a_case_the_compiler_rejects_is_an_error_with_its_message() {
+fn a_case_the_compiler_rejects_gets_a_compile_error_with_its_message() {
     let f = Fixture::new();
     f.write("boards/bytecode.yaml", "kind: bytecode\n");
     f.write("cases/g/bad.py", "def f(:\n    pass\n");
@@ -465,12 +465,12 @@ fn a_case_the_compiler_rejects_is_an_error_with_its_message() {
     let run = f.mpcheck(&["bless", "--board", "bytecode"]);
     assert_eq!(run.status.code(), Some(1));
     let bad = f.result("bytecode::g/bad");
-    assert_eq!(bad["verdict"], "error");
+    assert_eq!(bad["verdict"], "compile-error");
     assert!(
         bad["message"]
             .as_str()
             .unwrap()
-            .contains("compile error: mpy-cross"),
+            .contains("mpy-cross (MicroPython v1.28.0"),
         "{bad}"
     );
     assert!(

@@ -42,6 +42,7 @@ fn main() {
                     Verdict::Fail
                     | Verdict::Timeout { .. }
                     | Verdict::Crash { .. }
+                    | Verdict::CompileError { .. }
                     | Verdict::Error { .. } => Err(Failed::from(format!(
                         "{}: {}",
                         result.verdict.name(),

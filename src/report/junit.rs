@@ -30,10 +30,10 @@ pub fn render(report: &RunReport) -> String {
                 s.set_description(explanation(r));
                 s
             }
-            Verdict::Error { message } => {
+            Verdict::CompileError { message } | Verdict::Error { message } => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                 s.set_message(message.as_str());
-                s.set_type("error");
+                s.set_type(r.verdict.name());
                 s
             }
         };

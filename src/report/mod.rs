@@ -60,7 +60,7 @@ impl Counts {
                 Skip { .. } => c.skip += 1,
                 Timeout { .. } => c.timeout += 1,
                 Crash { .. } => c.crash += 1,
-                Error { .. } => c.error += 1,
+                CompileError { .. } | Error { .. } => c.error += 1,
             }
         }
         c
