@@ -289,6 +289,13 @@ impl Runner {
         };
         let timeout = settings.timeout().unwrap_or(trial.board.timeout);
         let heap = self.heap_request(trial, settings);
+        if settings.heap.is_some() && heap.is_none() {
+            return Verdict::Skip {
+                reason:
+                    "a heap case: heap figures are measured on the unix and webassembly ports only"
+                        .into(),
+            };
+        }
         let outcome = target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
