@@ -164,6 +164,32 @@ pub fn judge(
     }
 }
 
+/// A failure on a lossy link, run again with a slow upload (`second`): which run to
+/// report (true: the second), its verdict, and a note. Same output twice: a genuine
+/// failure. A pass the second time: the first upload lost input. Different failing
+/// output: the link loses input, so no verdict about the case can be trusted.
+pub fn recheck(
+    first_output: &[u8],
+    second_output: &[u8],
+    second: Verdict,
+) -> (bool, Verdict, Option<String>) {
+    match second {
+        Verdict::Pass => (
+            true,
+            Verdict::Pass,
+            Some("the first upload's output differed; it passed re-uploaded slowly (the link lost input)".into()),
+        ),
+        _ if normalise(first_output) == normalise(second_output) => (false, Verdict::Fail, None),
+        _ => (
+            true,
+            Verdict::Error {
+                message: "the board gave different output when the case was re-uploaded slowly: the link is losing input; lower `pacing.chunk_bytes` or raise `pacing.pause_ms`".into(),
+            },
+            None,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +247,24 @@ mod tests {
                 None
             ),
             Verdict::Pass
+        );
+    }
+
+    #[test]
+    fn a_failure_on_a_lossy_link_is_rechecked() {
+        // Same wrong output twice: the case really fails.
+        assert_eq!(
+            recheck(b"1\r\n", b"1\n", Verdict::Fail),
+            (false, Verdict::Fail, None)
+        );
+        // Passed re-uploaded slowly: the first run lost input.
+        let (second, v, note) = recheck(b"NameError\n", b"ok\n", Verdict::Pass);
+        assert!(second && v == Verdict::Pass && note.unwrap().contains("lost input"));
+        // Different failures: nothing about the case can be trusted.
+        let (second, v, _) = recheck(b"NameError: c\n", b"NameError: d\n", Verdict::Fail);
+        assert!(
+            second
+                && matches!(v, Verdict::Error { ref message } if message.contains("losing input"))
         );
     }
 

@@ -302,6 +302,7 @@ impl Runner {
             mpy: mpy.as_deref(),
             timeout,
             heap,
+            slow: false,
         });
         // Only an output that will be compared needs an expectation: a hung or crashed
         // case must not first make CPython run it too.
@@ -325,6 +326,31 @@ impl Runner {
                 .map_err(String::as_str),
             settings.skip_reason.as_deref(),
         );
+        // A failure on a lossy link is checked once with a slow upload before it counts:
+        // a dropped line can leave valid Python that fails differently (never a silent
+        // wrong verdict).
+        let mut recheck_note = None;
+        let (outcome, verdict) = if verdict == Verdict::Fail && target.lossy_link() {
+            let again = target.run(&RunRequest {
+                case: &trial.case,
+                mode: trial.mode,
+                mpy: mpy.as_deref(),
+                timeout,
+                heap,
+                slow: true,
+            });
+            let expected_slice = expected
+                .as_ref()
+                .map(|(e, _)| e.as_slice())
+                .map_err(String::as_str);
+            let second = judge(&again, expected_slice, settings.skip_reason.as_deref());
+            let (use_second, verdict, note) =
+                crate::compare::recheck(&outcome.output, &again.output, second);
+            recheck_note = note;
+            (if use_second { again } else { outcome }, verdict)
+        } else {
+            (outcome, verdict)
+        };
         let output = normalise(&outcome.output);
         result.actual = Some(String::from_utf8_lossy(&output).into_owned());
         result.expected = expected
@@ -345,7 +371,7 @@ impl Runner {
             Status::BoardLost(_) => "board lost".into(),
             Status::Rejected(_) => "rejected by mpy-cross".into(),
         });
-        result.note = outcome.note.clone();
+        result.note = recheck_note.or_else(|| outcome.note.clone());
         result.phases_ms = outcome
             .phases
             .iter()
@@ -403,6 +429,7 @@ impl Runner {
             mpy: mpy.as_deref(),
             timeout: trial.board.timeout,
             heap: self.heap_request(trial, trial.case.settings.as_ref().ok()?),
+            slow: false,
         };
         let mut cmd = target.bare_command(&request, scratch.path())?;
         let start = Instant::now();
@@ -470,6 +497,7 @@ impl Runner {
                 mpy: mpy.as_deref(),
                 timeout: trial.board.timeout,
                 heap: Some(None),
+                slow: false,
             });
             outcome.heap
         })

@@ -65,6 +65,7 @@ impl Reference {
             mpy: None,
             timeout: REFERENCE_TIMEOUT,
             heap: None,
+            slow: false,
         });
         match outcome.status {
             Status::Exited(0 | 1) if !outcome.truncated => {}

@@ -131,6 +131,20 @@ impl BoardSession {
         self.run_case_checked(source, timeout, false)
     }
 
+    /// As [`BoardSession::run_case`], uploading at the board's slower retry pacing: to
+    /// check a failing result that a lossy link may have caused.
+    pub fn run_case_slowly(
+        &mut self,
+        source: &[u8],
+        timeout: Duration,
+    ) -> Result<CaseRun, BoardError> {
+        let normal = self.repl.pacing;
+        self.repl.pacing = normal.slower();
+        let run = self.run_case(source, timeout);
+        self.repl.pacing = normal;
+        run
+    }
+
     /// As [`BoardSession::run_case`]; `known_good`: the caller compiled `source` for this
     /// board's version, so a `SyntaxError` before the start marker means the upload was
     /// corrupted on the link: retried once with slower pacing, then a typed error.

@@ -190,6 +190,7 @@ impl BoardTarget {
             (Mode::Mpy, Some(mpy)) => {
                 session.run_mpy_case(request.case.module_name(), mpy, request.timeout)
             }
+            _ if request.slow => session.run_case_slowly(&request.case.source, request.timeout),
             _ => {
                 // A case mpy-cross compiles is known-good Python: a SyntaxError from the
                 // board then means the upload was corrupted, and is retried slower.
@@ -254,6 +255,10 @@ impl Target for BoardTarget {
 
     fn compiler(&self) -> Option<&Arc<Compiler>> {
         self.compiler.as_ref()
+    }
+
+    fn lossy_link(&self) -> bool {
+        true
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {

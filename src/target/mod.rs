@@ -25,6 +25,8 @@ pub struct RunRequest<'a> {
     pub timeout: Duration,
     /// Measure the heap around the case (host MicroPython VMs); `Some(zero_alloc)`.
     pub heap: Option<Option<&'a str>>,
+    /// Upload slowly (boards): re-checking a failure that a lossy link may have caused.
+    pub slow: bool,
 }
 
 pub trait Target: Send + Sync {
@@ -40,6 +42,11 @@ pub trait Target: Send + Sync {
     /// into `scratch`; for measuring the bare VM (benchmarks). Boards have none.
     fn bare_command(&self, _request: &RunRequest, _scratch: &Path) -> Option<Command> {
         None
+    }
+    /// Whether uploads can lose input (a board's console): failing results are then
+    /// re-checked with a slow upload before they are reported.
+    fn lossy_link(&self) -> bool {
+        false
     }
 }
 
