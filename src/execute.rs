@@ -289,7 +289,8 @@ impl Runner {
         };
         let timeout = settings.timeout().unwrap_or(trial.board.timeout);
         let heap = self.heap_request(trial, settings);
-        if settings.heap.is_some() && heap.is_none() {
+        let runs_micropython = !matches!(trial.board.spec, BoardSpec::Bytecode(_));
+        if settings.heap.is_some() && heap.is_none() && runs_micropython {
             return Verdict::Skip {
                 reason:
                     "a heap case: heap figures are measured on the unix and webassembly ports only"

@@ -1,7 +1,7 @@
 # ---
 # exclude: {cpython: heap figures are MicroPython's}
 # heap:
-#   less: [[small_int, list], [reassign_global, first_global]]
+#   less: [[small_int, list], [reassign_global, first_global], [small_int, import]]
 # ---
 # What allocates, each in its own measured region (live bytes per region in the heap
 # golden). `x` exists before the regions so only the new object is counted.
@@ -28,6 +28,8 @@ with mpcheck_region("instance"):
     x = K()
 with mpcheck_region("reassign_global"):
     existing = 2
+with mpcheck_region("import"):
+    import _heap_helper
 with mpcheck_region("first_global"):
     for i in range(12):
         globals()["brand_new_%d" % i] = i
