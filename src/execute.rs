@@ -17,6 +17,7 @@ use crate::compare::{Verdict, judge, normalise, printed_skip};
 use crate::compile::{Compiler, cache_dir};
 use crate::config::{Project, Selection};
 use crate::error::{Error, Result};
+use crate::flash::record::FlashReport;
 use crate::golden::{ExpectedFrom, Goldens};
 use crate::heap::HeapFigures;
 use crate::plan::Trial;
@@ -89,6 +90,8 @@ pub struct Runner {
     unavailable: BTreeMap<String, String>,
     /// Boards run by their own workers (one per instance) instead of the CPU pool.
     lanes: BTreeMap<String, usize>,
+    /// What was done about each device board's firmware before the run.
+    flashes: Vec<FlashReport>,
     /// Measure the heap of every case, not only those with `heap:` settings (benchmark).
     pub heap_all: bool,
     /// The wrapper's own heap cost per (board, mode), measured around an empty case.
@@ -121,6 +124,7 @@ impl Runner {
         let mut targets: BTreeMap<String, Arc<dyn Target>> = BTreeMap::new();
         let mut unavailable = BTreeMap::new();
         let mut lanes = BTreeMap::new();
+        let mut flashes = Vec::new();
         for board in &selection.boards {
             if let BoardSpec::Device(d) = &board.spec {
                 if let Some(why) = &d.unavailable {
@@ -130,7 +134,7 @@ impl Runner {
                 }
                 lanes.insert(board.name.clone(), d.instances);
                 let target = open_device(board, d, &mut compiler_for)?;
-                flash_if_changed(&project.state_dir, board, d, &target)?;
+                flashes.extend(flash_if_changed(&project.state_dir, board, d, &target)?);
                 targets.insert(board.name.clone(), target);
                 continue;
             }
@@ -168,6 +172,7 @@ impl Runner {
             targets,
             unavailable,
             lanes,
+            flashes,
             bytecode_boards: selection
                 .boards
                 .iter()
@@ -181,6 +186,10 @@ impl Runner {
             ),
             toolchain,
         })
+    }
+
+    pub fn flashes(&self) -> &[FlashReport] {
+        &self.flashes
     }
 
     pub fn is_bytecode_board(&self, board: &str) -> bool {
@@ -741,7 +750,7 @@ fn flash_if_changed(
     board: &Board,
     spec: &DeviceSpec,
     target: &Arc<BoardTarget>,
-) -> Result<()> {
+) -> Result<Option<FlashReport>> {
     use crate::flash::flasher::Flasher;
     use crate::flash::image::{Image, ImageFormat};
     let (path, image, mut flasher): (PathBuf, Image, Box<dyn Flasher>) =
@@ -752,16 +761,21 @@ fn flash_if_changed(
                 let image = Image::load(&path, format, Some(0)).map_err(|e| {
                     Error::Usage(format!("board `{}`: {}: {e}", board.name, path.display()))
                 })?;
-                let flasher =
-                    crate::flash::qemu_flasher::QemuFlasher::new(&q.machine, target.clone());
-                (path, image, Box::new(flasher))
+                (
+                    path,
+                    image,
+                    Box::new(crate::flash::qemu_flasher::QemuFlasher::new(
+                        &q.machine,
+                        target.clone(),
+                    )),
+                )
             }
             (None, Some(raw)) => {
                 let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
                     .map_err(|e| Error::Usage(e.to_string()))?;
                 // A board without a firmware image is flashed by hand; the harness only resets it.
                 let Some(firmware) = &probe.firmware else {
-                    return Ok(());
+                    return Ok(None);
                 };
                 let (path, image) = (firmware.path.clone(), firmware.image.clone());
                 (
@@ -770,20 +784,33 @@ fn flash_if_changed(
                     Box::new(crate::flash::probe_rs_flasher::ProbeRsFlasher::new(probe)),
                 )
             }
-            (None, None) => return Ok(()),
+            (None, None) => return Ok(None),
         };
     let hash = image.content_hash_hex();
     let last = crate::flash::record::last_flashed(state_dir, &board.name);
     let (flash, line) = crate::flash::record::decide(&board.name, &path, &hash, last.as_ref());
     eprintln!("mpcheck: {line}");
+    let mut report = FlashReport {
+        board: board.name.clone(),
+        image: path.clone(),
+        flashed: flash,
+        reason: line,
+        backend: None,
+        bytes: None,
+        erase_ms: None,
+        program_ms: None,
+        verify_ms: None,
+        total_ms: None,
+    };
     if flash {
-        let timings = flasher.flash(&image, &mut |_| {}).map_err(|e| {
+        let failed = |e: crate::flash::flasher::FlashError| {
             Error::Usage(format!(
                 "board `{}` ({}): {e}",
                 board.name,
                 board.file.display()
             ))
-        })?;
+        };
+        let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
         eprintln!(
             "mpcheck: board `{}`: flashed {} bytes with {} in {:.2} s",
             board.name,
@@ -792,8 +819,21 @@ fn flash_if_changed(
             timings.total.as_secs_f64()
         );
         crate::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
+        report.backend = Some(flasher.describe());
+        report.bytes = Some(image.total_bytes());
+        (report.erase_ms, report.program_ms, report.verify_ms) =
+            (ms(timings.erase), ms(timings.program), ms(timings.verify));
+        report.total_ms = Some(timings.total.as_millis());
     }
-    Ok(())
+    // A known state: reset and hold the core, open the console, then let it run, so no
+    // boot output is lost (a backend that cannot halt, like QEMU, starts fresh anyway).
+    if flasher.reset_and_halt().is_ok() {
+        target.release_on_connect(Box::new(move || {
+            flasher.run().map_err(std::io::Error::other)
+        }));
+    }
+    Ok(Some(report))
 }
 
 fn default_cpython_board(project: &Project) -> Board {

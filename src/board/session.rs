@@ -16,6 +16,9 @@ use super::repl::Repl;
 use super::serial::SerialTransport;
 use super::transport::{self, ResetHook, Transport};
 
+/// Lets a board held halted (after flashing) run; called once its console is open.
+pub type Release = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
+
 /// Stdout kept per case. Upstream tests print at most a few KB; 1 MiB stops a runaway
 /// printer from eating memory while keeping every real expected output whole.
 pub const OUTPUT_LIMIT: usize = 1 << 20;
@@ -93,7 +96,25 @@ impl BoardSession {
         config: &BoardConfig,
         hook: Option<Box<dyn ResetHook>>,
     ) -> Result<Self, BoardError> {
+        Self::connect_then(config, hook, None)
+    }
+
+    /// As [`BoardSession::connect_with_hook`], calling `after_open` once the console is
+    /// open and before anything is sent: a board held halted after flashing is let run
+    /// there, so none of its boot output is lost.
+    pub fn connect_then(
+        config: &BoardConfig,
+        hook: Option<Box<dyn ResetHook>>,
+        after_open: Option<Release>,
+    ) -> Result<Self, BoardError> {
         let transport = open_transport(config, hook)?;
+        if let Some(release) = after_open {
+            release().map_err(|source| BoardError::Io {
+                console: transport.describe(),
+                doing: "letting the board run after flashing",
+                source,
+            })?;
+        }
         let ladder = Ladder {
             interrupts: config.interrupts,
             hard_reset: transport.can_hard_reset(),

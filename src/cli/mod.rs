@@ -133,6 +133,7 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         .unwrap_or_else(|| project.default_report_dir());
     let report = RunReport {
         toolchain: &tools,
+        flashes: runner.flashes(),
         results: &results,
         duration,
     };

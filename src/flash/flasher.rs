@@ -188,7 +188,7 @@ pub enum FlashError {
 ///
 /// `flash` and `reset` are required; the rest default to [`FlashError::NotAvailable`],
 /// so a backend only writes what it can do.
-pub trait Flasher {
+pub trait Flasher: Send {
     /// Names the backend and the board for messages, e.g. `probe-rs nRF51822_xxAA via
     /// 0d28:0204:990000`.
     fn describe(&self) -> String;

@@ -4,6 +4,28 @@
 
 use std::path::{Path, PathBuf};
 
+/// What a run did about a board's firmware, for the reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FlashReport {
+    pub board: String,
+    pub image: PathBuf,
+    pub flashed: bool,
+    /// Why (the run log's line).
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erase_ms: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_ms: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_ms: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u128>,
+}
+
 fn record_path(state_dir: &Path, board: &str) -> PathBuf {
     state_dir.join("flashed").join(format!("{board}.sha256"))
 }

@@ -6,6 +6,7 @@ pub fn render(report: &RunReport) -> String {
     let counts = Counts::of(report.results);
     let value = serde_json::json!({
         "toolchain": report.toolchain,
+        "flashes": report.flashes,
         "summary": {
             "pass": counts.pass, "fail": counts.fail, "skip": counts.skip,
             "timeout": counts.timeout, "crash": counts.crash, "error": counts.error,

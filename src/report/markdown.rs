@@ -43,6 +43,12 @@ pub fn render(report: &RunReport) -> String {
         md.push('\n');
     }
     md.push_str("\nCells: passed ✓, failed ✗ (fail, timeout, crash, error), skipped ○.\n");
+    if !report.flashes.is_empty() {
+        let _ = writeln!(md, "\n## Firmware\n");
+        for f in report.flashes {
+            let _ = writeln!(md, "- {}", f.reason);
+        }
+    }
 
     let failures: Vec<&TrialResult> = report
         .results

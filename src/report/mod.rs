@@ -17,6 +17,8 @@ use crate::toolchain::ToolInfo;
 /// Everything the file reports are made from.
 pub struct RunReport<'a> {
     pub toolchain: &'a [ToolInfo],
+    /// What was done about each device board's firmware before the run.
+    pub flashes: &'a [crate::flash::record::FlashReport],
     pub results: &'a [TrialResult],
     pub duration: Duration,
 }

@@ -23,6 +23,8 @@ pub struct BoardTarget {
     features: OnceLock<Features>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::flash::probe_section::ProbeBoard>,
+    /// Lets a board held halted after flashing run; called once the console is open.
+    release: Mutex<Option<crate::board::session::Release>>,
     /// A serial board's lock, held while this process drives it.
     lock: Mutex<Option<std::fs::File>>,
 }
@@ -55,6 +57,7 @@ impl BoardTarget {
             features: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
+            release: Mutex::default(),
         }
     }
 
@@ -65,6 +68,12 @@ impl BoardTarget {
     ) -> BoardTarget {
         self.probe = Some(probe);
         self
+    }
+
+    /// The next connection calls `release` once its console is open (see
+    /// [`BoardSession::connect_then`]).
+    pub fn release_on_connect(&self, release: crate::board::session::Release) {
+        *self.release.lock().unwrap_or_else(|p| p.into_inner()) = Some(release);
     }
 
     pub fn instances(&self) -> usize {
@@ -97,8 +106,15 @@ impl BoardTarget {
                 pool.busy += 1;
                 drop(pool);
                 let connected = self.lock_console().and_then(|()| {
-                    BoardSession::connect_with_hook(&self.config, self.reset_hook())
-                        .map_err(|e| e.to_string())
+                    BoardSession::connect_then(
+                        &self.config,
+                        self.reset_hook(),
+                        self.release
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .take(),
+                    )
+                    .map_err(|e| e.to_string())
                 });
                 return match connected {
                     Ok(s) => {
