@@ -19,6 +19,7 @@ pub mod compare;
 pub mod compile;
 pub mod config;
 pub mod discover;
+pub mod env;
 pub mod error;
 pub mod execute;
 pub mod features;

@@ -175,34 +175,11 @@ impl BoardConfig {
     }
 }
 
-/// Replace `${VAR}` with the environment's value; a missing variable is an error.
-pub fn expand_env(
-    text: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<String, BoardError> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let Some(len) = rest[start + 2..].find('}') else {
-            return Err(BoardError::Config(format!("unclosed `${{` in {text:?}")));
-        };
-        let name = &rest[start + 2..start + 2 + len];
-        let value = lookup(name).ok_or_else(|| {
-            BoardError::Config(format!(
-                "environment variable {name} (used in {text:?}) is not set"
-            ))
-        })?;
-        out.push_str(&value);
-        rest = &rest[start + 3 + len..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 /// A firmware path with `${ENV}` expanded from the process environment.
 pub fn firmware_path(q: &QemuConfig) -> Result<PathBuf, BoardError> {
-    expand_env(&q.firmware, |n| std::env::var(n).ok()).map(PathBuf::from)
+    crate::env::expand_env(&q.firmware, &crate::env::process_env)
+        .map(PathBuf::from)
+        .map_err(|e| BoardError::Config(format!("qemu.firmware `{}`: {e}", q.firmware)))
 }
 
 #[cfg(test)]
@@ -265,21 +242,6 @@ mod tests {
                 .unwrap();
         assert!(
             matches!(c.console().unwrap(), Console::Serial(s) if s.reset == ResetMethod::DtrRts && s.baud == 115_200)
-        );
-    }
-
-    #[test]
-    fn env_expansion() {
-        let env = |n: &str| (n == "FW").then(|| "/opt/fw".to_string());
-        assert_eq!(expand_env("${FW}/a.hex", env).unwrap(), "/opt/fw/a.hex");
-        assert_eq!(expand_env("plain", env).unwrap(), "plain");
-        let err = expand_env("${NOPE}/a", env).unwrap_err().to_string();
-        assert!(err.contains("environment variable NOPE"), "{err}");
-        assert!(
-            expand_env("${FW", env)
-                .unwrap_err()
-                .to_string()
-                .contains("unclosed")
         );
     }
 }

@@ -433,34 +433,14 @@ fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64>
 /// Expands `${VAR}` and resolves a relative path against the board file's directory.
 /// A bare command name (no `/`) is left for `PATH` lookup.
 pub fn resolve_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, String> {
-    let expanded = expand_env(value)?;
+    let expanded = crate::env::expand_env(value, &crate::env::process_env)
+        .map_err(|e| format!("{e} (used in `{value}`)"))?;
     let p = PathBuf::from(&expanded);
     Ok(if p.is_absolute() || !expanded.contains('/') {
         p
     } else {
         dir.join(p)
     })
-}
-
-/// Replaces every `${NAME}` with the environment variable's value; an unset one is an
-/// error naming it.
-pub fn expand_env(value: &str) -> std::result::Result<String, String> {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| format!("unclosed `${{` in `{value}`"))?;
-        let name = &after[..end];
-        let v = std::env::var(name)
-            .map_err(|_| format!("environment variable `{name}` is not set (used in `{value}`)"))?;
-        out.push_str(&v);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 #[cfg(test)]

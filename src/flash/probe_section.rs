@@ -3,6 +3,7 @@
 //! shown to fit the chip's flash — all offline, so a typo fails when the file is loaded,
 //! not an hour into a nightly run.
 
+use crate::env::{EnvError, expand_env};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -441,30 +442,6 @@ fn resolve(board_file: &Path, path: &Path) -> PathBuf {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum EnvError {
-    Unset(String),
-    Unclosed,
-}
-
-/// Replaces each `${NAME}` in `text` with `env(NAME)`. No other syntax: a lone `$` is
-/// kept as is.
-fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, EnvError> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or(EnvError::Unclosed)?;
-        let name = &after[..end];
-        let value = env(name).ok_or_else(|| EnvError::Unset(name.to_string()))?;
-        out.push_str(&value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 // ---------------------------------------------------------------------------------------
 // Chip lookup
 
@@ -675,18 +652,6 @@ mod address {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn env_expansion() {
-        let env = |name: &str| (name == "FW").then(|| "/opt/fw".to_string());
-        assert_eq!(expand_env("${FW}/a.hex", &env).unwrap(), "/opt/fw/a.hex");
-        assert_eq!(expand_env("a$b${FW}", &env).unwrap(), "a$b/opt/fw");
-        assert_eq!(
-            expand_env("${NOPE}/a", &env),
-            Err(EnvError::Unset("NOPE".into()))
-        );
-        assert_eq!(expand_env("${FW", &env), Err(EnvError::Unclosed));
-    }
 
     #[test]
     fn relative_paths_resolve_against_the_board_file() {
