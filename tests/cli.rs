@@ -659,3 +659,31 @@ fn a_zero_allocation_case_that_allocates_fails_naming_the_line() {
     );
     assert!(note.contains("line 9"), "{note}");
 }
+
+#[test]
+fn heap_figures_do_not_depend_on_where_the_checkout_is() {
+    // The repository's heap goldens, checked from a temp dir with a different path.
+    let f = Fixture::new();
+    f.write("boards/webassembly.yaml", "kind: webassembly\n");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(f.root().join("cases")).unwrap();
+    std::fs::create_dir_all(f.root().join("golden")).unwrap();
+    for (from, to) in [("cases/heap", "cases"), ("golden/heap", "golden")] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo.join(from))
+            .arg(f.root().join(to))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let run = f.mpcheck(&["run", "--board", "unix", "--board", "webassembly"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let heap_trials = f.results()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["heap"]["live_bytes"].is_null())
+        .count();
+    assert_eq!(heap_trials, 28);
+}

@@ -124,10 +124,15 @@ impl HostTarget {
                 path: format!("/{file}"),
                 name: file,
             },
-            (Mode::Source, _) => crate::heap::Load::Source {
-                path: case.path.to_string_lossy().into_owned(),
-                name: file,
-            },
+            // A fixed relative name: the path is a string literal in the wrapper, and
+            // literals are interned as qstrs, so its length would shift the figures.
+            (Mode::Source, _) => {
+                std::fs::copy(&case.path, scratch.join("_mpcheck_case.py")).ok()?;
+                crate::heap::Load::Source {
+                    path: "_mpcheck_case.py".into(),
+                    name: file,
+                }
+            }
             (Mode::Mpy, _) => {
                 std::fs::write(scratch.join(format!("{module}.mpy")), request.mpy?).ok()?;
                 crate::heap::Load::Mpy {
@@ -139,11 +144,21 @@ impl HostTarget {
         let mut c = self.base_command();
         match self.kind {
             HostKind::Unix => {
-                let mut path = case_dir.as_os_str().to_owned();
-                path.push(":.frozen");
-                c.arg(&wrapper)
+                // Heap figures must not depend on where the checkout or the temp dir is:
+                // a module's `__file__` is on the heap. So everything loads by a relative
+                // name from `scratch` (the wrapper as a module, the .mpy, and copies of
+                // the helper modules beside the case), with `.frozen` for asyncio & co.
+                for entry in std::fs::read_dir(case_dir).ok()?.flatten() {
+                    let name = entry.file_name();
+                    if name.to_string_lossy().starts_with('_')
+                        && name.to_string_lossy().ends_with(".py")
+                    {
+                        std::fs::copy(entry.path(), scratch.join(&name)).ok()?;
+                    }
+                }
+                c.args(["-m", "_mpcheck_heap"])
                     .current_dir(scratch)
-                    .env("MICROPYPATH", path);
+                    .env("MICROPYPATH", ".frozen");
             }
             HostKind::Webassembly => match request.mode {
                 Mode::Source => {
