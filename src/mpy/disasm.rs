@@ -227,23 +227,7 @@ fn push_hex(out: &mut String, b: u8) {
 
 /// MicroPython's `repr` of a constant (floats and ints as stored, strings escaped).
 fn mp_repr(c: &Constant) -> String {
-    match c {
-        Constant::FunTable => "mp_fun_table".to_string(),
-        Constant::None => "None".to_string(),
-        Constant::False => "False".to_string(),
-        Constant::True => "True".to_string(),
-        Constant::Ellipsis => "Ellipsis".to_string(),
-        Constant::Str(s) => pyrepr::mp_str(s),
-        Constant::Bytes(b) => pyrepr::py_bytes(b),
-        Constant::Int(t) | Constant::Float(t) | Constant::Complex(t) => t.clone(),
-        Constant::Tuple(items) => match items.as_slice() {
-            [one] => format!("({},)", mp_repr(one)),
-            _ => format!(
-                "({})",
-                items.iter().map(mp_repr).collect::<Vec<_>>().join(", ")
-            ),
-        },
-    }
+    pyrepr::constant(c, pyrepr::Flavour::MicroPython)
 }
 
 #[cfg(test)]

@@ -119,31 +119,7 @@ fn operand(file: &MpyFile, ins: &Instruction) -> String {
 
 /// Python's `repr` of the object mpy-tool builds for a constant.
 fn repr(c: &Constant) -> String {
-    match c {
-        Constant::FunTable => "mp_fun_table".to_string(),
-        Constant::None => "None".to_string(),
-        Constant::False => "False".to_string(),
-        Constant::True => "True".to_string(),
-        Constant::Ellipsis => "Ellipsis".to_string(),
-        Constant::Str(s) => pyrepr::py_str(s),
-        Constant::Bytes(b) => pyrepr::py_bytes(b),
-        Constant::Int(t) => pyrepr::py_int(t),
-        // The reader accepted only texts that parse, so the fallbacks are never used.
-        Constant::Float(t) => pyrepr::parse_float(t)
-            .map(pyrepr::py_float)
-            .unwrap_or_else(|| t.clone()),
-        Constant::Complex(t) => match pyrepr::parse_complex(t) {
-            Some((re, im)) => pyrepr::py_complex(re, im),
-            None => t.clone(),
-        },
-        Constant::Tuple(items) => match items.as_slice() {
-            [one] => format!("({},)", repr(one)),
-            _ => format!(
-                "({})",
-                items.iter().map(repr).collect::<Vec<_>>().join(", ")
-            ),
-        },
-    }
+    pyrepr::constant(c, pyrepr::Flavour::CPython)
 }
 
 /// `binascii.hexlify(b, ":")`: lowercase hex pairs joined by colons.

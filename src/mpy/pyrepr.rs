@@ -119,6 +119,50 @@ fn quote_for(has_single: bool, has_double: bool) -> char {
     if has_single && !has_double { '"' } else { '\'' }
 }
 
+/// Whose `repr` a constant is printed with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// MicroPython's: numbers as stored in the .mpy, non-ASCII escaped (the disassembly).
+    MicroPython,
+    /// CPython's, of the object mpy-tool builds (its `-d` output).
+    CPython,
+}
+
+/// The `repr` of a constant-table entry.
+pub(crate) fn constant(c: &super::model::Constant, flavour: Flavour) -> String {
+    use super::model::Constant;
+    let cpython = flavour == Flavour::CPython;
+    match c {
+        Constant::FunTable => "mp_fun_table".to_string(),
+        Constant::None => "None".to_string(),
+        Constant::False => "False".to_string(),
+        Constant::True => "True".to_string(),
+        Constant::Ellipsis => "Ellipsis".to_string(),
+        Constant::Str(s) if cpython => py_str(s),
+        Constant::Str(s) => mp_str(s),
+        Constant::Bytes(b) => py_bytes(b),
+        Constant::Int(t) if cpython => py_int(t),
+        // The reader accepted only texts that parse, so the fallbacks are never used.
+        Constant::Float(t) if cpython => parse_float(t).map(py_float).unwrap_or_else(|| t.clone()),
+        Constant::Complex(t) if cpython => match parse_complex(t) {
+            Some((re, im)) => py_complex(re, im),
+            None => t.clone(),
+        },
+        Constant::Int(t) | Constant::Float(t) | Constant::Complex(t) => t.clone(),
+        Constant::Tuple(items) => match items.as_slice() {
+            [one] => format!("({},)", constant(one, flavour)),
+            _ => format!(
+                "({})",
+                items
+                    .iter()
+                    .map(|i| constant(i, flavour))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+}
+
 /// CPython's `repr(str)`. Non-ASCII characters print as themselves when CPython deems
 /// them printable; that test is approximated (see `is_printable`).
 pub(crate) fn py_str(s: &str) -> String {
