@@ -157,12 +157,14 @@ impl Runner {
                 None,
             )?),
         };
-        let python = reference_target
-            .tools()
-            .first()
-            .map(|t| t.path.clone())
-            .unwrap_or(toolchain.python.clone());
-        let version = reported_version(std::process::Command::new(&python).arg("--version"));
+        // The interpreter and the version it reports, asked once: the cache key and the report.
+        let (python, version) = match reference_target.tools().into_iter().next() {
+            Some(t) => (t.path, t.version),
+            None => (
+                toolchain.python.clone(),
+                reported_version(std::process::Command::new(&toolchain.python).arg("--version")),
+            ),
+        };
         let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         Ok(Runner {
             heap_all: false,
@@ -181,6 +183,7 @@ impl Runner {
                 .collect(),
             reference: Reference::new(
                 reference_target,
+                python,
                 version,
                 cache_dir(&project.state_dir, "cpython"),
             ),
@@ -218,17 +221,13 @@ impl Runner {
             .collect();
         tools.push(ToolInfo {
             tool: "cpython-reference".into(),
-            path: self.reference_path(),
+            path: self.reference.python().to_path_buf(),
             version: self.reference.version().to_string(),
             pinned: false,
         });
         let mut seen = std::collections::BTreeSet::new();
         tools.retain(|t| seen.insert((t.tool.clone(), t.path.clone())));
         tools
-    }
-
-    fn reference_path(&self) -> PathBuf {
-        self.toolchain.python.clone()
     }
 
     /// Runs one trial and judges it. Never fails: problems become `error` verdicts.

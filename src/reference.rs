@@ -20,19 +20,31 @@ type Memo = Mutex<HashMap<CaseId, Arc<OnceLock<Result<Vec<u8>, String>>>>>;
 
 pub struct Reference {
     cpython: Arc<dyn Target>,
+    python: PathBuf,
     version: String,
     cache_dir: PathBuf,
     memo: Memo,
 }
 
 impl Reference {
-    pub fn new(cpython: Arc<dyn Target>, version: String, cache_dir: PathBuf) -> Reference {
+    pub fn new(
+        cpython: Arc<dyn Target>,
+        python: PathBuf,
+        version: String,
+        cache_dir: PathBuf,
+    ) -> Reference {
         Reference {
             cpython,
+            python,
             version,
             cache_dir,
             memo: Mutex::default(),
         }
+    }
+
+    /// The interpreter that produces the reference output.
+    pub fn python(&self) -> &std::path::Path {
+        &self.python
     }
 
     pub fn version(&self) -> &str {
