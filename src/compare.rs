@@ -1,4 +1,5 @@
-//! (outcome, expected output) → verdict. Pure: no I/O, no formatting of diffs.
+//! (outcome, expected output) → verdict, and the re-check rule. Pure: no I/O, no
+//! formatting of diffs.
 
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ pub enum Verdict {
     Error {
         message: String,
     },
+    /// The result changed between attempts: never a pass (it fails the run unless the
+    /// user allows flaky results).
+    Flaky {
+        detail: String,
+    },
 }
 
 impl Verdict {
@@ -43,6 +49,7 @@ impl Verdict {
             Verdict::Crash { .. } => "crash",
             Verdict::CompileError { .. } => "compile-error",
             Verdict::Error { .. } => "error",
+            Verdict::Flaky { .. } => "flaky",
         }
     }
 
@@ -54,7 +61,8 @@ impl Verdict {
             | Verdict::Timeout { .. }
             | Verdict::Crash { .. }
             | Verdict::CompileError { .. }
-            | Verdict::Error { .. } => true,
+            | Verdict::Error { .. }
+            | Verdict::Flaky { .. } => true,
         }
     }
 
@@ -73,7 +81,7 @@ impl Verdict {
                 "no result within {:.1} s",
                 *after_ms as f64 / 1000.0
             )),
-            Verdict::Crash { detail } => Some(detail.clone()),
+            Verdict::Crash { detail } | Verdict::Flaky { detail } => Some(detail.clone()),
             Verdict::CompileError { message } | Verdict::Error { message } => Some(message.clone()),
         }
     }
@@ -99,94 +107,84 @@ pub fn printed_skip(output: &[u8]) -> bool {
     normalise(output) == b"SKIP\n"
 }
 
-/// Judges one run. `expected` is the expected output (already normalised) or why there is
-/// none; `skip_reason` is the case's stated reason for printing `SKIP`.
+/// The verdict an outcome's status decides on its own, before any output is compared:
+/// `None` when the case ran to its end (exit 0, or 1 for an uncaught exception whose
+/// traceback is part of the output) and did not print `SKIP`, so its output is compared.
+/// `skip_reason` is the case's stated reason for printing `SKIP`.
+pub fn status_verdict(outcome: &Outcome, skip_reason: Option<&str>) -> Option<Verdict> {
+    let verdict = match &outcome.status {
+        Status::Rejected(message) => Verdict::CompileError {
+            message: message.clone(),
+        },
+        Status::Skipped(reason) => Verdict::Skip {
+            reason: reason.clone(),
+        },
+        Status::BoardLost(detail) => Verdict::Crash {
+            detail: detail.clone(),
+        },
+        Status::NotStarted(why) => Verdict::Error {
+            message: why.clone(),
+        },
+        Status::TimedOut(after) => Verdict::timeout(*after),
+        Status::Signalled(sig) => Verdict::Crash {
+            detail: format!("VM killed by signal {sig}"),
+        },
+        Status::Exited(0 | 1) if printed_skip(&outcome.output) => Verdict::Skip {
+            reason: skip_reason.unwrap_or("case printed SKIP").to_string(),
+        },
+        Status::Exited(0 | 1) => return None,
+        // The same rule on every target: `sys.exit(n)` with n other than 0 or 1, or a VM
+        // dying with a status of its own.
+        Status::Exited(code) => Verdict::Crash {
+            detail: format!("exited with status {code}"),
+        },
+    };
+    Some(verdict)
+}
+
+/// Judges one run against an expected output (already normalised), or why there is none.
 pub fn judge(
     outcome: &Outcome,
     expected: Result<&[u8], &str>,
     skip_reason: Option<&str>,
 ) -> Verdict {
-    match &outcome.status {
-        Status::Rejected(message) => {
-            return Verdict::CompileError {
-                message: message.clone(),
-            };
-        }
-        Status::Skipped(reason) => {
-            return Verdict::Skip {
-                reason: reason.clone(),
-            };
-        }
-        Status::BoardLost(detail) => {
-            return Verdict::Crash {
-                detail: detail.clone(),
-            };
-        }
-        Status::NotStarted(why) => {
-            return Verdict::Error {
-                message: why.clone(),
-            };
-        }
-        Status::TimedOut(after) => return Verdict::timeout(*after),
-        Status::Signalled(sig) => {
-            return Verdict::Crash {
-                detail: format!("VM killed by signal {sig}"),
-            };
-        }
-        // 0: ran to the end; 1: uncaught exception (its traceback is part of the output).
-        Status::Exited(0 | 1) => {}
-        Status::Exited(code) => {
-            return Verdict::Crash {
-                detail: format!("VM exited with status {code}"),
-            };
-        }
+    if let Some(v) = status_verdict(outcome, skip_reason) {
+        return v;
     }
-    if printed_skip(&outcome.output) {
-        return Verdict::Skip {
-            reason: skip_reason.unwrap_or("case printed SKIP").to_string(),
-        };
-    }
-    let expected = match expected {
-        Ok(e) => e,
-        Err(why) => {
-            return Verdict::Error {
-                message: why.to_string(),
-            };
-        }
-    };
-    if outcome.truncated {
-        return Verdict::Fail;
-    }
-    if normalise(&outcome.output) == expected {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
+    match expected {
+        Ok(e) => crate::golden::output::judge_output(e, &outcome.output, outcome.truncated),
+        Err(why) => Verdict::Error {
+            message: why.to_string(),
+        },
     }
 }
 
-/// A failure on a lossy link, run again with a slow upload (`second`): which run to
-/// report (true: the second), its verdict, and a note. Same output twice: a genuine
-/// failure. A pass the second time: the first upload lost input. Different failing
-/// output: the link loses input, so no verdict about the case can be trusted.
+/// A failure re-run once (on a lossy link, with a slow upload): the verdict to report.
+/// The same output twice is a genuine failure; anything else means the result changed
+/// between attempts, which is `flaky` — never a pass. `lossy` says whether the link is
+/// known to lose input, the only case where the link is blamed.
 pub fn recheck(
     first_output: &[u8],
     second_output: &[u8],
-    second: Verdict,
-) -> (bool, Verdict, Option<String>) {
+    second: &Verdict,
+    lossy: bool,
+) -> Verdict {
+    let blame = if lossy {
+        " (this link can lose input: lower `pacing.chunk_bytes` or raise `pacing.pause_ms`)"
+    } else {
+        ""
+    };
     match second {
-        Verdict::Pass => (
-            true,
-            Verdict::Pass,
-            Some("the first upload's output differed; it passed re-uploaded slowly (the link lost input)".into()),
-        ),
-        _ if normalise(first_output) == normalise(second_output) => (false, Verdict::Fail, None),
-        _ => (
-            true,
-            Verdict::Error {
-                message: "the board gave different output when the case was re-uploaded slowly: the link is losing input; lower `pacing.chunk_bytes` or raise `pacing.pause_ms`".into(),
-            },
-            None,
-        ),
+        Verdict::Fail if normalise(first_output) == normalise(second_output) => Verdict::Fail,
+        Verdict::Pass => Verdict::Flaky {
+            detail: format!("failed, then passed when run again{blame}"),
+        },
+        other => Verdict::Flaky {
+            detail: format!(
+                "failed, then gave a different result ({}) when run again{blame}",
+                other.name()
+            ),
+        },
     }
 }
 
@@ -251,21 +249,21 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_on_a_lossy_link_is_rechecked() {
+    fn a_rechecked_failure_is_fail_or_flaky_never_pass() {
         // Same wrong output twice: the case really fails.
         assert_eq!(
-            recheck(b"1\r\n", b"1\n", Verdict::Fail),
-            (false, Verdict::Fail, None)
+            recheck(b"1\r\n", b"1\n", &Verdict::Fail, true),
+            Verdict::Fail
         );
-        // Passed re-uploaded slowly: the first run lost input.
-        let (second, v, note) = recheck(b"NameError\n", b"ok\n", Verdict::Pass);
-        assert!(second && v == Verdict::Pass && note.unwrap().contains("lost input"));
-        // Different failures: nothing about the case can be trusted.
-        let (second, v, _) = recheck(b"NameError: c\n", b"NameError: d\n", Verdict::Fail);
-        assert!(
-            second
-                && matches!(v, Verdict::Error { ref message } if message.contains("losing input"))
-        );
+        // Passed the second time: flaky, not pass; the link is blamed only when lossy.
+        let v = recheck(b"NameError\n", b"ok\n", &Verdict::Pass, true);
+        assert!(matches!(v, Verdict::Flaky { ref detail } if detail.contains("lose input")));
+        let v = recheck(b"0\n", b"1\n", &Verdict::Pass, false);
+        assert!(matches!(v, Verdict::Flaky { ref detail } if !detail.contains("lose input")));
+        // Different failures: flaky.
+        let v = recheck(b"NameError: c\n", b"NameError: d\n", &Verdict::Fail, true);
+        assert!(matches!(v, Verdict::Flaky { .. }));
+        assert!(v.is_failure());
     }
 
     #[test]

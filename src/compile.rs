@@ -102,7 +102,7 @@ impl Compiler {
         }
         let bytes = std::fs::read(&out_path).map_err(|e| Error::io(&out_path, e))?;
         std::fs::create_dir_all(&self.cache_dir).map_err(|e| Error::io(&self.cache_dir, e))?;
-        crate::golden::write_atomic(&cached, &bytes)?;
+        crate::fsutil::write_atomic(&cached, &bytes)?;
         Ok(Ok(bytes))
     }
 }

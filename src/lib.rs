@@ -4,12 +4,15 @@
 //!
 //! ```text
 //! boards/*.yaml ─ board::file ─┐
-//! cases/**/*.py ─ discover ────┼─ config::Selection ─ plan (board × case × mode → trials)
-//!                              │
-//! toolchain (provision) ─ target::{host, process} ─ execute::Runner ── compare::judge
-//!        compile (mpy-cross, cached)    reference (CPython, cached)      golden (expected,
-//!                                                                         bless policy)
-//!                          execute emits events → report::{console, junit, json, markdown}
+//! cases/**/*.py ─ discover ────┴─ config::Selection ─ plan (board × case × mode → trials)
+//!                                                         │
+//! setup: toolchain, target::open, firmware (flash), reference
+//!                                                         ▼
+//! pipeline: gate → prepare → attempt(s) → expect → judge → TrialResult   (events → report)
+//!                      │ compile (mpy-cross, cached)     │ compare (status, re-check rule)
+//!                      └ target::{host, board, bytecode} └ golden::{output, bytecode, heap}
+//!
+//! report::{console, junit, json, markdown}     cli::{bless, review} → golden changes
 //! ```
 
 pub mod board;
@@ -21,14 +24,16 @@ pub mod config;
 pub mod discover;
 pub mod env;
 pub mod error;
-pub mod execute;
 pub mod features;
 pub mod flash;
+pub mod fsutil;
 pub mod golden;
 pub mod heap;
 pub mod mpy;
+pub mod pipeline;
 pub mod plan;
 pub mod reference;
 pub mod report;
+pub mod setup;
 pub mod target;
 pub mod toolchain;

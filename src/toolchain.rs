@@ -65,14 +65,14 @@ impl Toolchain {
             .all(|p| p.exists());
         if have != want || !present {
             tc.install()?;
-            crate::golden::write_atomic(&stamp_path, want.as_bytes())?;
+            crate::fsutil::write_atomic(&stamp_path, want.as_bytes())?;
         }
         if std::fs::read_to_string(&tc.webassembly_driver)
             .ok()
             .as_deref()
             != Some(WEBASSEMBLY_DRIVER)
         {
-            crate::golden::write_atomic(&tc.webassembly_driver, WEBASSEMBLY_DRIVER.as_bytes())?;
+            crate::fsutil::write_atomic(&tc.webassembly_driver, WEBASSEMBLY_DRIVER.as_bytes())?;
         }
         Ok(tc)
     }

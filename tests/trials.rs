@@ -11,7 +11,8 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
-use mpcheck::execute::Runner;
+use mpcheck::pipeline::Pipeline;
+use mpcheck::setup::{Firmware, open};
 
 fn main() {
     let args = Arguments::from_args();
@@ -24,7 +25,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let runner: Arc<OnceLock<Result<Runner, String>>> = Arc::default();
+    let runner: Arc<OnceLock<Result<Pipeline, String>>> = Arc::default();
     let trials = mpcheck::plan::plan(&selection.boards, &selection.cases, None)
         .into_iter()
         .map(|trial| {
@@ -32,7 +33,11 @@ fn main() {
             let ignored = matches!(trial.decided, Some(Verdict::Skip { .. }));
             Trial::ignorable_test(trial.name(), move || {
                 let runner = runner
-                    .get_or_init(|| Runner::open(&project, &selection).map_err(|e| e.to_string()))
+                    .get_or_init(|| {
+                        open(&project, &selection, Firmware::Flash, &mut |_| {})
+                            .map(|o| o.pipeline)
+                            .map_err(|e| e.to_string())
+                    })
                     .as_ref()
                     .map_err(|e| Failed::from(e.as_str()))?;
                 let result = runner.run(&trial);
@@ -43,7 +48,8 @@ fn main() {
                     | Verdict::Timeout { .. }
                     | Verdict::Crash { .. }
                     | Verdict::CompileError { .. }
-                    | Verdict::Error { .. } => Err(Failed::from(format!(
+                    | Verdict::Error { .. }
+                    | Verdict::Flaky { .. } => Err(Failed::from(format!(
                         "{}: {}",
                         result.verdict.name(),
                         mpcheck::report::explanation(&result)

@@ -11,7 +11,8 @@ use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
-use crate::execute::{Runner, default_threads, execute};
+use crate::pipeline::{default_threads, execute};
+use crate::setup::{Firmware, open};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -41,7 +42,7 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
         return bench_board(project, selection);
     }
     let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
-    let runner = Runner::open(project, &selection)?;
+    let runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
     let threads = default_threads();
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
     execute(&runner, &trials, threads, &mut |_| {});
@@ -62,7 +63,7 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     }
     // Heap measurement on every case (the wrapper, calibration and parsing) against the
     // same suite without it, measured in the same process.
-    let mut heap_runner = Runner::open(project, &selection)?;
+    let mut heap_runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
     heap_runner.heap_all = true;
     execute(&heap_runner, &trials, threads, &mut |_| {});
     let mut best_heap = Duration::MAX;
@@ -115,7 +116,7 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             cases: selection.cases.clone(),
             all_boards: selection.all_boards.clone(),
         };
-        let runner = Runner::open(project, &sel)?;
+        let runner = open(project, &sel, Firmware::Flash, &mut |_| {})?.pipeline;
         let start = Instant::now();
         let results = execute(&runner, &trials, default_threads(), &mut |_| {});
         let wall = start.elapsed().as_secs_f64();
@@ -154,21 +155,15 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
 /// The .mpy reader's speed: decode + disassemble every version-6 file under `dir`.
 fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
     let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)
-            .map_err(|e| crate::error::Error::io(&d, e))?
-            .flatten()
-        {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "mpy") {
-                let bytes = std::fs::read(&p).map_err(|e| crate::error::Error::io(&p, e))?;
-                // Only files the reader accepts (the corpus also holds a v5 file).
-                if crate::mpy::read(&bytes).is_ok() {
-                    files.push(bytes);
-                }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry
+            .map_err(|e| crate::error::Error::io(dir, std::io::Error::other(e.to_string())))?;
+        let p = entry.path();
+        if entry.file_type().is_file() && p.extension().is_some_and(|e| e == "mpy") {
+            let bytes = std::fs::read(p).map_err(|e| crate::error::Error::io(p, e))?;
+            // Only files the reader accepts (the corpus also holds a v5 file).
+            if crate::mpy::read(&bytes).is_ok() {
+                files.push(bytes);
             }
         }
     }

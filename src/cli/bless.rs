@@ -1,16 +1,20 @@
-//! `mpcheck bless`: run, then write golden files so the current outputs become the
-//! expectations. Which files to write is decided by `golden::decide_bless`.
-
-use std::collections::BTreeMap;
+//! `mpcheck bless`: run, then accept every golden change the run proposes, so the
+//! current results become the expectations. `mpcheck run` stages the same changes for
+//! `mpcheck review` instead. Each golden kind proposes its own changes (`golden::*`).
 
 use clap::Args;
 
-use super::{SelectArgs, run_selection};
+use super::{RunOutput, SelectArgs, run_selection};
+use crate::board::BoardSpec;
+use crate::case::{Case, CaseId};
 use crate::compare::Verdict;
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
-use crate::execute::runs_on_cpython;
-use crate::golden::{BlessInput, decide_bless, may_bless};
+use crate::golden::bytecode::BytecodeGoldens;
+use crate::golden::heap::HeapGoldens;
+use crate::golden::output::OutputGoldens;
+use crate::golden::pending::PendingStore;
+use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
 
 #[derive(Args)]
 pub struct BlessArgs {
@@ -24,132 +28,144 @@ pub struct BlessArgs {
 pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     may_bless(args.ci, std::env::var("CI").ok().as_deref()).map_err(Error::Usage)?;
     let out = run_selection(project, &args.select)?;
-    let goldens = out.runner.goldens();
-
-    // case → board → (mode → output) for every trial whose output can be blessed.
-    let mut by_case: BTreeMap<String, BTreeMap<String, Vec<Vec<u8>>>> = BTreeMap::new();
-    let mut unblessable = 0;
+    let proposed = propose(&out)?;
     let mut written = 0;
-    for r in &out.results {
-        match (&r.verdict, &r.output) {
-            (_, Some(output)) if r.blessable && out.runner.is_bytecode_board(&r.board) => {
-                let Some(id) = &r.case_id else { continue };
-                let path = goldens.bytecode_path(id);
-                if std::fs::read(&path).ok().as_deref() != Some(output.as_slice()) {
-                    crate::golden::write_atomic(&path, output)?;
-                    eprintln!("blessed {}", path.display());
-                    written += 1;
-                }
-            }
-            (_, Some(output)) if r.blessable => {
-                by_case
-                    .entry(r.case.clone())
-                    .or_default()
-                    .entry(r.board.clone())
-                    .or_default()
-                    .push(output.clone());
-            }
-            (Verdict::Skip { .. }, _) => {}
-            _ => {
-                eprintln!(
-                    "not blessing {}: {}",
-                    r.name,
-                    r.verdict
-                        .reason()
-                        .unwrap_or_else(|| r.verdict.name().into())
-                );
-                unblessable += 1;
-            }
-        }
+    for (_, change) in &proposed.changes {
+        change.apply()?;
+        crate::report::console::blessed(&change.path, change.new.is_none());
+        written += 1;
     }
-    for case in &out.cases {
-        let Some(boards) = by_case.get(&case.id.to_string()) else {
-            continue;
-        };
-        let mut actuals = BTreeMap::new();
-        for (board, outputs) in boards {
-            if outputs.windows(2).any(|w| w[0] != w[1]) {
-                eprintln!(
-                    "not blessing {board}::{}: its source and .mpy outputs differ",
-                    case.id
-                );
-                unblessable += 1;
-                continue;
-            }
-            actuals.insert(board.clone(), outputs[0].clone());
-        }
-        let shared = goldens.read_shared(&case.id)?;
-        let reference = match runs_on_cpython(case) {
-            None => out.runner.reference().output(case).ok(),
-            Some(_) => None,
-        };
-        let overrides: Vec<String> = actuals
-            .keys()
-            .filter(|b| goldens.has_board_override(&case.id, b))
-            .cloned()
-            .collect();
-        let writes = decide_bless(&BlessInput {
-            shared: shared.as_deref(),
-            reference: reference.as_deref(),
-            actuals: &actuals,
-            overrides: &overrides,
-        });
-        for path in goldens.apply(&case.id, &writes)? {
-            written += 1;
-            eprintln!("blessed {}", path.display());
-        }
-    }
-    written += bless_heap(goldens, &out)?;
-    eprintln!(
-        "bless: {written} golden files written or removed; {unblessable} results could not be blessed"
-    );
-    Ok(if unblessable > 0 {
-        exit::FAILURES
-    } else {
+    // What was staged for these cases is settled now.
+    PendingStore::new(&project.root, &project.state_dir).stage(&ran_cases(&out), &[])?;
+    crate::report::console::bless_summary(written, &proposed.refused);
+    Ok(if proposed.refused.is_empty() {
         exit::OK
+    } else {
+        exit::FAILURES
     })
 }
 
-/// Writes `golden/<group>/<name>.heap.yaml` for cases with `heap:` settings, replacing
-/// the figures of the boards and modes that ran and keeping the others.
-fn bless_heap(
-    goldens: &crate::golden::Goldens,
-    out: &super::RunOutput,
-) -> crate::error::Result<usize> {
-    let mut written = 0;
-    for case in out
-        .cases
-        .iter()
-        .filter(|c| c.settings.as_ref().is_ok_and(|s| s.heap.is_some()))
-    {
-        let path = goldens.heap_path(&case.id);
-        let mut golden: crate::heap::HeapGolden = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| yaml_serde::from_str(&t).ok())
-            .unwrap_or_default();
-        let before = golden.clone();
-        for r in out
-            .results
-            .iter()
-            .filter(|r| r.case_id.as_ref() == Some(&case.id) && r.blessable)
-        {
-            if crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()) {
-                golden
-                    .entry(r.board.clone())
-                    .or_default()
-                    .insert(r.mode.as_str().to_string(), r.heap.clone());
-            }
-        }
-        if golden != before {
-            let text = format!(
-                "# Heap figures of {} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n{}",
-                case.id,
-                yaml_serde::to_string(&golden).unwrap_or_default()
-            );
-            crate::golden::write_atomic(&path, text.as_bytes())?;
-            eprintln!("blessed {}", path.display());
-            written += 1;
+/// Stages what bless would change as pending entries (replacing those of the cases
+/// that ran); returns how many are pending for these cases.
+pub fn stage(project: &Project, out: &RunOutput) -> Result<usize> {
+    let proposed = propose(out)?;
+    PendingStore::new(&project.root, &project.state_dir).stage(&ran_cases(out), &proposed.changes)
+}
+
+fn ran_cases(out: &RunOutput) -> Vec<String> {
+    let mut cases: Vec<String> = out.results.iter().map(|r| r.case.clone()).collect();
+    cases.sort();
+    cases.dedup();
+    cases
+}
+
+/// Every change the run's results propose, per case, and what will not be blessed.
+pub struct Proposed {
+    pub changes: Vec<(String, Change)>,
+    pub refused: Vec<String>,
+}
+
+fn propose(out: &RunOutput) -> Result<Proposed> {
+    let pipeline = &out.pipeline;
+    let goldens = pipeline.goldens();
+    let mut refused = Vec::new();
+    for r in &out.results {
+        if !r.blessable && !matches!(r.verdict, Verdict::Skip { .. }) {
+            refused.push(format!(
+                "{}: {}",
+                r.name,
+                r.verdict
+                    .reason()
+                    .unwrap_or_else(|| r.verdict.name().into())
+            ));
         }
     }
-    Ok(written)
+    let blessed_boards: Vec<String> = out
+        .selection
+        .boards
+        .iter()
+        .map(|b| b.name.clone())
+        .collect();
+    let relying = |case: &CaseId| relying_elsewhere(out, case);
+    let reference = |case: &Case| match crate::pipeline::runs_on_cpython(case) {
+        None => pipeline.reference().output(case).ok(),
+        Some(_) => None,
+    };
+    let run = BlessRun {
+        results: &out.results,
+        blessed_boards: &blessed_boards,
+        relying_elsewhere: &relying,
+        reference: &reference,
+    };
+    let output = OutputGoldens {
+        goldens,
+        skip_boards: pipeline.bytecode_boards(),
+    };
+    let bytecode = BytecodeGoldens {
+        goldens,
+        boards: pipeline.bytecode_boards(),
+    };
+    let heap = HeapGoldens {
+        goldens,
+        settings: None,
+    };
+    let ran = ran_cases(out);
+    let mut changes = Vec::new();
+    for case in out
+        .selection
+        .cases
+        .iter()
+        .filter(|c| ran.contains(&c.id.to_string()))
+    {
+        let kinds: [&dyn Fn() -> std::result::Result<crate::golden::Blessing, _>; 3] = [
+            &|| output.bless(case, &run),
+            &|| bytecode.bless(case, &run),
+            &|| heap.bless(case, &run),
+        ];
+        for kind in kinds {
+            match kind() {
+                Ok(blessing) => {
+                    refused.extend(blessing.refused);
+                    changes.extend(
+                        blessing
+                            .changes
+                            .into_iter()
+                            .filter(|c| c.old != c.new)
+                            .map(|c| (case.id.to_string(), c)),
+                    );
+                }
+                // A golden that does not parse is not rewritten: that would lose the
+                // figures of the boards this run did not measure.
+                Err(e) => refused.push(format!("{}: not rewriting: {e}", case.id)),
+            }
+        }
+    }
+    Ok(Proposed { changes, refused })
+}
+
+/// Boards outside this run whose expectation for `case` is the shared golden (or
+/// CPython): they plan the case, judge program output, have no override file, and had
+/// no result for it in this run.
+fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
+    let goldens = out.pipeline.goldens();
+    let Some(case_arc) = out.selection.cases.iter().find(|c| &c.id == case) else {
+        return Vec::new();
+    };
+    out.selection
+        .all_boards
+        .iter()
+        .filter(|b| !matches!(b.spec, BoardSpec::Bytecode(_)))
+        .filter(|b| {
+            !out.results
+                .iter()
+                .any(|r| r.board == b.name && r.case_id.as_ref() == Some(case) && r.blessable)
+        })
+        .filter(|b| !goldens.board_path(case, &b.name).exists())
+        .filter(|b| {
+            crate::plan::plan(&[(*b).clone()], std::slice::from_ref(case_arc), None)
+                .iter()
+                .any(|t| t.decided.is_none())
+        })
+        .map(|b| b.name.clone())
+        .collect()
 }

@@ -9,6 +9,7 @@ pub mod disasm;
 pub mod flash;
 pub mod list;
 pub mod probes;
+pub mod review;
 pub mod run;
 pub mod toolchain;
 
@@ -19,9 +20,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Project, Selection};
 use crate::error::Result;
-use crate::execute::{Runner, TrialResult, default_threads, execute};
+use crate::pipeline::{Pipeline, TrialResult, default_threads, execute};
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
+use crate::setup::Firmware;
 
 #[derive(Parser)]
 #[command(
@@ -41,8 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the cases on the boards and compare with the goldens.
     Run(SelectArgs),
-    /// Run, then write golden files from the results.
+    /// Run, then write golden files from the results (accept every change).
     Bless(bless::BlessArgs),
+    /// Walk the golden changes the last runs staged, with diffs; accept or reject each.
+    Review(review::ReviewArgs),
     /// List the trials a run would make.
     List(SelectArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
@@ -81,6 +85,9 @@ pub struct SelectArgs {
     /// Trials at once (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Flaky results (a verdict that changed between attempts) do not fail the run.
+    #[arg(long)]
+    pub allow_flaky: bool,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
 }
@@ -90,6 +97,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(&project, &args),
         Command::Bless(args) => bless::bless(&project, &args),
+        Command::Review(args) => review::review(&project, &args),
         Command::List(args) => list::list(&project, &args),
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
@@ -103,8 +111,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 
 /// What a run produced.
 pub struct RunOutput {
-    pub runner: Runner,
-    pub cases: Vec<std::sync::Arc<crate::case::Case>>,
+    pub pipeline: Pipeline,
+    pub selection: Selection,
     pub results: Vec<TrialResult>,
     pub duration: Duration,
 }
@@ -115,41 +123,49 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
     let selection = Selection::load(project, &args.boards, &overrides)?;
     let trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
-    let runner = Runner::open(project, &selection)?;
-    let start = Instant::now();
     let mut console = Console::default();
+    let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
+        console.event(e)
+    })?;
+    let start = Instant::now();
     let results = execute(
-        &runner,
+        &opened.pipeline,
         &trials,
         args.jobs.unwrap_or_else(default_threads),
         &mut |e| console.event(e),
     );
     let duration = start.elapsed();
     console.summary(&results, duration.as_secs_f64());
-    let tools = runner.tools();
+    let tools = opened.pipeline.tools();
     let report_dir = args
         .report_dir
         .clone()
         .unwrap_or_else(|| project.default_report_dir());
     let report = RunReport {
         toolchain: &tools,
-        flashes: runner.flashes(),
+        flashes: &opened.flashes,
         results: &results,
         duration,
     };
     let written = write_files(&report_dir, &report)?;
-    eprintln!(
-        "reports: {}",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    console.reports_written(&written);
     Ok(RunOutput {
-        runner,
-        cases: selection.cases,
+        pipeline: opened.pipeline,
+        selection,
         results,
         duration,
     })
+}
+
+/// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed).
+pub fn run_exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
+    let fails = |r: &&TrialResult| match r.verdict {
+        crate::compare::Verdict::Flaky { .. } => !allow_flaky,
+        ref v => v.is_failure(),
+    };
+    if results.iter().any(|r| fails(&r)) {
+        crate::error::exit::FAILURES
+    } else {
+        crate::error::exit::OK
+    }
 }

@@ -1,14 +1,17 @@
-//! `mpcheck run`: run, compare, report; exit 1 on any failing verdict.
+//! `mpcheck run`: run, compare, report; stage what bless would change for `mpcheck
+//! review` (never in CI); exit 1 on any failing verdict.
 
-use super::{SelectArgs, run_selection};
+use super::{SelectArgs, run_exit_code, run_selection};
 use crate::config::Project;
-use crate::error::{Result, exit};
+use crate::error::Result;
 
 pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
     let out = run_selection(project, args)?;
-    Ok(if out.results.iter().any(|r| r.verdict.is_failure()) {
-        exit::FAILURES
-    } else {
-        exit::OK
-    })
+    if !crate::golden::in_ci(std::env::var("CI").ok().as_deref()) {
+        let staged = super::bless::stage(project, &out)?;
+        if staged > 0 {
+            crate::report::console::staged(staged);
+        }
+    }
+    Ok(run_exit_code(&out.results, args.allow_flaky))
 }

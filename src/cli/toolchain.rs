@@ -3,12 +3,17 @@
 
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
-use crate::execute::Runner;
 
 pub fn toolchain(project: &Project) -> Result<i32> {
     let selection = Selection::load(project, &[], &Overrides::from_args_and_env(None, None))?;
-    let runner = Runner::open(project, &selection)?;
-    let tools = runner.tools();
+    // Asks each tool its version; flashes nothing.
+    let opened = crate::setup::open(
+        project,
+        &selection,
+        crate::setup::Firmware::Leave,
+        &mut |_| {},
+    )?;
+    let tools = opened.pipeline.tools();
     let width = tools.iter().map(|t| t.tool.len()).max().unwrap_or(4);
     for t in tools {
         println!(

@@ -43,7 +43,7 @@ pub fn record_flashed(
     hash: &str,
     image: &Path,
 ) -> crate::error::Result<()> {
-    crate::golden::write_atomic(
+    crate::fsutil::write_atomic(
         &record_path(state_dir, board),
         format!("{hash} {}\n", image.display()).as_bytes(),
     )

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Counts, explanation};
-use crate::execute::{Event, TrialResult};
+use crate::pipeline::{Event, TrialResult};
 
 pub struct Console {
     total: usize,
@@ -35,6 +35,11 @@ impl Console {
 
     pub fn event(&mut self, event: Event) {
         match event {
+            Event::BoardUnavailable { board, why } => {
+                self.line(&format!("mpcheck: board `{board}` is unavailable: {why}"))
+            }
+            Event::Firmware { line, .. } => self.line(&format!("mpcheck: {line}")),
+            Event::Retried { trial, why } => self.line(&format!("RETRY {trial}: {why}")),
             Event::Started { trials } => {
                 self.total = trials;
                 if let Some(bar) = &self.bar {
@@ -79,6 +84,21 @@ impl Console {
         }
     }
 
+    /// A line above the progress bar (or on stderr without one).
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+        }
+    }
+
+    pub fn reports_written(&self, paths: &[std::path::PathBuf]) {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let _ = writeln!(std::io::stderr(), "reports: {}", shown.join(", "));
+    }
+
     pub fn summary(&self, results: &[TrialResult], seconds: f64) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -86,4 +106,31 @@ impl Console {
         let counts = Counts::of(results);
         let _ = writeln!(std::io::stderr(), "{counts} in {seconds:.1} s");
     }
+}
+
+/// After a run: golden changes wait for `mpcheck review`.
+pub fn staged(count: usize) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "{count} golden changes pending: `mpcheck review` to see and accept or reject them"
+    );
+}
+
+/// A golden file bless wrote or removed.
+pub fn blessed(path: &std::path::Path, removed: bool) {
+    let verb = if removed { "removed" } else { "blessed" };
+    let _ = writeln!(std::io::stderr(), "{verb} {}", path.display());
+}
+
+/// Bless's closing lines: what was written, and what could not be blessed.
+pub fn bless_summary(written: usize, refused: &[String]) {
+    let mut err = std::io::stderr();
+    for r in refused {
+        let _ = writeln!(err, "not blessing {r}");
+    }
+    let _ = writeln!(
+        err,
+        "bless: {written} golden files written or removed; {} results could not be blessed",
+        refused.len()
+    );
 }

@@ -10,6 +10,7 @@ pub fn render(report: &RunReport) -> String {
         "summary": {
             "pass": counts.pass, "fail": counts.fail, "skip": counts.skip,
             "timeout": counts.timeout, "crash": counts.crash, "error": counts.error,
+            "flaky": counts.flaky,
             "duration_ms": report.duration.as_millis(),
         },
         "results": report.results,

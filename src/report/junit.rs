@@ -19,7 +19,10 @@ pub fn render(report: &RunReport) -> String {
                 s.set_message(reason.as_str());
                 s
             }
-            Verdict::Fail | Verdict::Timeout { .. } | Verdict::Crash { .. } => {
+            Verdict::Fail
+            | Verdict::Timeout { .. }
+            | Verdict::Crash { .. }
+            | Verdict::Flaky { .. } => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(format!(
                     "{}: {}",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{Counts, RunReport, explanation};
-use crate::execute::TrialResult;
+use crate::pipeline::TrialResult;
 
 pub fn render(report: &RunReport) -> String {
     let mut md = String::new();

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::execute::TrialResult;
+use crate::pipeline::TrialResult;
 use crate::toolchain::ToolInfo;
 
 /// Everything the file reports are made from.
@@ -34,7 +34,7 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
-        crate::golden::write_atomic(&path, text.as_bytes())?;
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
@@ -49,6 +49,7 @@ pub struct Counts {
     pub timeout: usize,
     pub crash: usize,
     pub error: usize,
+    pub flaky: usize,
 }
 
 impl Counts {
@@ -63,13 +64,14 @@ impl Counts {
                 Timeout { .. } => c.timeout += 1,
                 Crash { .. } => c.crash += 1,
                 CompileError { .. } | Error { .. } => c.error += 1,
+                Flaky { .. } => c.flaky += 1,
             }
         }
         c
     }
 
     pub fn failures(&self) -> usize {
-        self.fail + self.timeout + self.crash + self.error
+        self.fail + self.timeout + self.crash + self.error + self.flaky
     }
 }
 
@@ -79,7 +81,11 @@ impl std::fmt::Display for Counts {
             f,
             "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {} errors",
             self.pass, self.fail, self.skip, self.timeout, self.crash, self.error
-        )
+        )?;
+        if self.flaky > 0 {
+            write!(f, ", {} flaky", self.flaky)?;
+        }
+        Ok(())
     }
 }
 

@@ -273,8 +273,12 @@ impl Target for BoardTarget {
         self.compiler.as_ref()
     }
 
-    fn lossy_link(&self) -> bool {
-        true
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities {
+            produces: super::Produces::ProgramOutput,
+            measures_heap: false,
+            lossy_link: true,
+        }
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {

@@ -47,6 +47,14 @@ impl Target for BytecodeTarget {
         Some(&self.compiler)
     }
 
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities {
+            produces: super::Produces::Disassembly,
+            measures_heap: false,
+            lossy_link: false,
+        }
+    }
+
     fn run(&self, request: &RunRequest) -> Outcome {
         let start = Instant::now();
         let mpy = match self.compiler.compile(request.case) {

@@ -243,6 +243,15 @@ impl Target for HostTarget {
         self.compiler.as_ref()
     }
 
+    fn capabilities(&self) -> super::Capabilities {
+        super::Capabilities {
+            produces: super::Produces::ProgramOutput,
+            // The heap wrapper needs MicroPython's `gc` and `micropython` modules.
+            measures_heap: self.kind != HostKind::Cpython,
+            lossy_link: false,
+        }
+    }
+
     fn run(&self, request: &RunRequest) -> Outcome {
         // The .mpy goes into a fresh temp dir (never into cases/), removed on drop.
         let scratch = match tempfile::tempdir() {

@@ -4,6 +4,7 @@
 pub mod board;
 pub mod bytecode;
 pub mod host;
+pub mod open;
 pub mod process;
 
 use std::path::Path;
@@ -43,11 +44,29 @@ pub trait Target: Send + Sync {
     fn bare_command(&self, _request: &RunRequest, _scratch: &Path) -> Option<Command> {
         None
     }
-    /// Whether uploads can lose input (a board's console): failing results are then
-    /// re-checked with a slow upload before they are reported.
-    fn lossy_link(&self) -> bool {
-        false
-    }
+    /// What this target produces and can do, fixed when it is opened: the pipeline asks
+    /// this, never the board's kind.
+    fn capabilities(&self) -> Capabilities;
+}
+
+/// What a target does, fixed when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub produces: Produces,
+    /// It measures the heap around a case (the heap wrapper runs there).
+    pub measures_heap: bool,
+    /// Uploads can lose input (a console without flow control): a failing result is
+    /// re-checked with a slow upload before it counts.
+    pub lossy_link: bool,
+}
+
+/// What a target's output is judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Produces {
+    /// What the program printed: output goldens, or CPython's output.
+    ProgramOutput,
+    /// The case's disassembly: bytecode goldens.
+    Disassembly,
 }
 
 /// What happened when a case ran.
@@ -82,6 +101,21 @@ pub enum Status {
     Rejected(String),
     /// The board went away mid-case (its QEMU died, its link broke) and was brought back.
     BoardLost(String),
+}
+
+impl Status {
+    /// How the run ended, in words (for reports: never Rust debug text).
+    pub fn describe(&self) -> String {
+        match self {
+            Status::Exited(c) => format!("exit {c}"),
+            Status::Signalled(s) => format!("signal {s}"),
+            Status::TimedOut(after) => format!("killed after {:.1} s", after.as_secs_f64()),
+            Status::NotStarted(_) => "not started".into(),
+            Status::Skipped(_) => "declined by the board".into(),
+            Status::BoardLost(_) => "board lost".into(),
+            Status::Rejected(_) => "rejected by mpy-cross".into(),
+        }
+    }
 }
 
 impl Outcome {

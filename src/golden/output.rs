@@ -1,0 +1,307 @@
+//! Output goldens: `golden/<group>/<name>.out` shared by every board, `.<board>.out` for a
+//! board whose output legitimately differs; without either, CPython's output is the
+//! expectation (the pipeline asks the reference). The bless policy is [`decide_bless`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
+use crate::case::Case;
+use crate::compare::{Verdict, normalise};
+use crate::target::Outcome;
+
+pub struct OutputGoldens<'a> {
+    pub goldens: &'a Goldens,
+    /// Boards whose output is judged by another kind (bytecode boards).
+    pub skip_boards: &'a [String],
+}
+
+/// An expected output and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedOutput {
+    /// Normalised (`\r\n` → `\n`).
+    pub bytes: Vec<u8>,
+    pub from: ExpectedFrom,
+}
+
+/// Where an expected output came from, for messages and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedFrom {
+    BoardGolden(PathBuf),
+    Golden(PathBuf),
+    Cpython(String),
+}
+
+impl std::fmt::Display for ExpectedFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExpectedFrom::BoardGolden(p) | ExpectedFrom::Golden(p) => write!(f, "{}", p.display()),
+            ExpectedFrom::Cpython(v) => write!(f, "CPython {v} output"),
+        }
+    }
+}
+
+impl GoldenKind for OutputGoldens<'_> {
+    type Expected = ExpectedOutput;
+    type Actual = Outcome;
+
+    /// Board override first, then the shared golden.
+    fn load(&self, key: &Key) -> Result<Option<ExpectedOutput>, GoldenError> {
+        let board_path = self.goldens.board_path(key.case, key.board);
+        if let Some(bytes) = super::read(&board_path)? {
+            return Ok(Some(ExpectedOutput {
+                bytes: normalise(&bytes),
+                from: ExpectedFrom::BoardGolden(board_path),
+            }));
+        }
+        let shared = self.goldens.shared_path(key.case);
+        Ok(super::read(&shared)?.map(|bytes| ExpectedOutput {
+            bytes: normalise(&bytes),
+            from: ExpectedFrom::Golden(shared),
+        }))
+    }
+
+    fn judge(&self, expected: &ExpectedOutput, actual: &Outcome) -> Judged {
+        Judged::verdict(judge_output(
+            &expected.bytes,
+            &actual.output,
+            actual.truncated,
+        ))
+    }
+
+    fn bless(&self, case: &Case, run: &BlessRun) -> Result<Blessing, GoldenError> {
+        let mut blessing = Blessing::default();
+        // board → the outputs of its modes
+        let mut by_board: BTreeMap<&str, Vec<&[u8]>> = BTreeMap::new();
+        for r in run.results.iter().filter(|r| {
+            r.case_id.as_ref() == Some(&case.id) && !self.skip_boards.contains(&r.board)
+        }) {
+            if let (true, Some(output)) = (r.blessable, &r.output) {
+                by_board.entry(&r.board).or_default().push(output);
+            }
+        }
+        let mut actuals = BTreeMap::new();
+        for (board, outputs) in by_board {
+            if outputs.windows(2).any(|w| w[0] != w[1]) {
+                blessing.refused.push(format!(
+                    "{board}::{}: its source and .mpy outputs differ",
+                    case.id
+                ));
+                continue;
+            }
+            actuals.insert(board.to_string(), outputs[0].to_vec());
+        }
+        if actuals.is_empty() {
+            return Ok(blessing);
+        }
+        let shared_path = self.goldens.shared_path(&case.id);
+        let shared = super::read(&shared_path)?;
+        let reference = (run.reference)(case);
+        let mut overrides = BTreeMap::new();
+        for board in actuals.keys() {
+            let path = self.goldens.board_path(&case.id, board);
+            if let Some(bytes) = super::read(&path)? {
+                overrides.insert(board.clone(), bytes);
+            }
+        }
+        let relying = (run.relying_elsewhere)(&case.id);
+        let writes = decide_bless(&BlessInput {
+            shared: shared.as_deref(),
+            reference: reference.as_deref(),
+            actuals: &actuals,
+            overrides: &overrides.keys().cloned().collect::<Vec<_>>(),
+            baseline_pinned: !relying.is_empty(),
+        });
+        for w in writes {
+            blessing.changes.push(match w {
+                GoldenWrite::Shared(bytes) => Change {
+                    path: shared_path.clone(),
+                    old: shared.clone(),
+                    new: Some(bytes),
+                },
+                GoldenWrite::Board(board, bytes) => Change {
+                    path: self.goldens.board_path(&case.id, &board),
+                    old: overrides.get(&board).cloned(),
+                    new: Some(bytes),
+                },
+                GoldenWrite::RemoveBoard(board) => Change {
+                    path: self.goldens.board_path(&case.id, &board),
+                    old: overrides.get(&board).cloned(),
+                    new: None,
+                },
+            });
+        }
+        Ok(blessing)
+    }
+}
+
+/// An output against its expectation: a truncated output never passes.
+pub fn judge_output(expected: &[u8], output: &[u8], truncated: bool) -> Verdict {
+    if !truncated && normalise(output) == expected {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoldenWrite {
+    Shared(Vec<u8>),
+    Board(String, Vec<u8>),
+    RemoveBoard(String),
+}
+
+/// What bless knows about one case.
+pub struct BlessInput<'a> {
+    /// The shared golden, if one exists.
+    pub shared: Option<&'a [u8]>,
+    /// CPython's output, if the case runs on CPython (the expectation without a golden).
+    pub reference: Option<&'a [u8]>,
+    /// Each blessed board's actual output (boards whose modes disagree are left out).
+    pub actuals: &'a BTreeMap<String, Vec<u8>>,
+    /// Boards that have an override file now.
+    pub overrides: &'a [String],
+    /// Boards outside this bless take their expectation from the baseline (shared golden
+    /// or CPython): it must not change under them.
+    pub baseline_pinned: bool,
+}
+
+/// Decides which golden files to write so that every blessed board's actual output
+/// becomes its expectation, with as few files as possible:
+/// - the baseline is the shared golden, or CPython's output when there is none;
+/// - if no blessed board matches the baseline, the most common actual output (ties to
+///   the first board by name) becomes the new shared golden — unless boards outside this
+///   bless rely on the baseline, which then stays;
+/// - boards that match the baseline lose any override; the others get one.
+pub fn decide_bless(input: &BlessInput) -> Vec<GoldenWrite> {
+    let mut writes = Vec::new();
+    let mut baseline = input.shared.or(input.reference).map(<[u8]>::to_vec);
+    let matches_any = |b: &Option<Vec<u8>>| {
+        b.as_ref()
+            .is_some_and(|b| input.actuals.values().any(|a| a == b))
+    };
+    let pinned = input.baseline_pinned && baseline.is_some();
+    if !pinned && !matches_any(&baseline) && !input.actuals.is_empty() {
+        let consensus = most_common(input.actuals);
+        writes.push(GoldenWrite::Shared(consensus.clone()));
+        baseline = Some(consensus);
+    }
+    for (board, actual) in input.actuals {
+        let has_override = input.overrides.iter().any(|o| o == board);
+        if baseline.as_ref() == Some(actual) {
+            if has_override {
+                writes.push(GoldenWrite::RemoveBoard(board.clone()));
+            }
+        } else {
+            writes.push(GoldenWrite::Board(board.clone(), actual.clone()));
+        }
+    }
+    writes
+}
+
+fn most_common(actuals: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
+    let mut best: Option<(&Vec<u8>, usize)> = None;
+    for a in actuals.values() {
+        let n = actuals.values().filter(|b| *b == a).count();
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((a, n));
+        }
+    }
+    best.map(|(a, _)| a.clone()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actuals(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs
+            .iter()
+            .map(|(b, o)| (b.to_string(), o.as_bytes().to_vec()))
+            .collect()
+    }
+
+    fn decide(
+        shared: Option<&str>,
+        reference: Option<&str>,
+        a: &BTreeMap<String, Vec<u8>>,
+        overrides: &[String],
+        pinned: bool,
+    ) -> Vec<GoldenWrite> {
+        decide_bless(&BlessInput {
+            shared: shared.map(str::as_bytes),
+            reference: reference.map(str::as_bytes),
+            actuals: a,
+            overrides,
+            baseline_pinned: pinned,
+        })
+    }
+
+    #[test]
+    fn edited_shared_golden_is_restored_not_overridden() {
+        let a = actuals(&[("cpython", "1\n"), ("unix", "1\n"), ("webassembly", "1\n")]);
+        let w = decide(Some("2\n"), Some("1\n"), &a, &[], false);
+        assert_eq!(w, vec![GoldenWrite::Shared(b"1\n".to_vec())]);
+    }
+
+    #[test]
+    fn matching_cpython_writes_nothing() {
+        let a = actuals(&[("unix", "1\n"), ("webassembly", "1\n")]);
+        assert!(decide(None, Some("1\n"), &a, &[], false).is_empty());
+    }
+
+    #[test]
+    fn one_board_differs_gets_override_only() {
+        let a = actuals(&[
+            ("cpython", "1.0\n"),
+            ("unix", "1.0\n"),
+            ("webassembly", "1\n"),
+        ]);
+        let w = decide(None, Some("1.0\n"), &a, &[], false);
+        assert_eq!(
+            w,
+            vec![GoldenWrite::Board("webassembly".into(), b"1\n".to_vec())]
+        );
+    }
+
+    #[test]
+    fn micropython_only_case_gets_consensus_shared_golden() {
+        let a = actuals(&[("microbit", "b\n"), ("unix", "a\n"), ("webassembly", "a\n")]);
+        let w = decide(None, None, &a, &[], false);
+        assert_eq!(
+            w,
+            vec![
+                GoldenWrite::Shared(b"a\n".to_vec()),
+                GoldenWrite::Board("microbit".into(), b"b\n".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn stale_override_is_removed() {
+        let a = actuals(&[("unix", "a\n")]);
+        let w = decide(Some("a\n"), None, &a, &["unix".into()], false);
+        assert_eq!(w, vec![GoldenWrite::RemoveBoard("unix".into())]);
+    }
+
+    #[test]
+    fn a_shared_golden_other_boards_rely_on_stays() {
+        // `bless --board unix` on a case whose shared golden microbit-qemu still matches.
+        let a = actuals(&[("unix", "new\n")]);
+        let w = decide(Some("old\n"), None, &a, &[], true);
+        assert_eq!(
+            w,
+            vec![GoldenWrite::Board("unix".into(), b"new\n".to_vec())]
+        );
+        // Nothing relies on it: the shared golden follows the blessed board.
+        let w = decide(Some("old\n"), None, &a, &[], false);
+        assert_eq!(w, vec![GoldenWrite::Shared(b"new\n".to_vec())]);
+    }
+
+    #[test]
+    fn truncated_output_never_passes() {
+        assert_eq!(judge_output(b"x\n", b"x\n", true), Verdict::Fail);
+        assert_eq!(judge_output(b"x\n", b"x\r\n", false), Verdict::Pass);
+        assert_eq!(judge_output(b"x\n", b"y\n", false), Verdict::Fail);
+    }
+}

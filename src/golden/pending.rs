@@ -1,0 +1,199 @@
+//! Pending golden changes, the way `cargo insta review` works: a run (never in CI)
+//! stages what bless would change as one JSON file per golden under
+//! `.mpcheck/pending/`; `mpcheck review` shows each with its diff and accepts or rejects
+//! it. Each entry remembers the golden it was made against (a SHA-256), so accepting a
+//! stale entry never overwrites a golden changed since.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use super::Change;
+use crate::error::{Error, Result};
+
+/// One staged change, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    /// The case it belongs to (`group/name`): a new run of the case replaces its entries.
+    pub case: String,
+    /// The golden file, relative to the project root.
+    pub golden: PathBuf,
+    /// SHA-256 of the golden when staged; `None`: there was no file.
+    pub base: Option<String>,
+    /// The new content, hex; `None`: remove the golden.
+    pub new_hex: Option<String>,
+}
+
+impl Pending {
+    pub fn new_bytes(&self) -> Option<Vec<u8>> {
+        self.new_hex.as_ref().and_then(|h| hex::decode(h).ok())
+    }
+}
+
+/// The pending store of a project.
+pub struct PendingStore {
+    dir: PathBuf,
+    root: PathBuf,
+}
+
+fn digest(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl PendingStore {
+    pub fn new(root: &Path, state_dir: &Path) -> PendingStore {
+        PendingStore {
+            dir: state_dir.join("pending"),
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn entry_path(&self, golden: &Path) -> PathBuf {
+        let mut name = golden.as_os_str().to_owned();
+        name.push(".json");
+        self.dir.join(name)
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+
+    /// Replaces the entries of the cases that ran with the changes they would make.
+    pub fn stage(&self, ran: &[String], changes: &[(String, Change)]) -> Result<usize> {
+        for (path, p) in self.list()? {
+            if ran.contains(&p.case) {
+                crate::fsutil::remove_if_exists(&path)?;
+            }
+        }
+        for (case, change) in changes {
+            let golden = self.relative(&change.path);
+            let entry = Pending {
+                case: case.clone(),
+                base: change.old.as_deref().map(digest),
+                new_hex: change.new.as_deref().map(hex::encode),
+                golden: golden.clone(),
+            };
+            let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
+            crate::fsutil::write_atomic(&self.entry_path(&golden), text.as_bytes())?;
+        }
+        Ok(changes.len())
+    }
+
+    /// Every staged entry with its file, sorted by golden path. An entry that does not
+    /// parse is an error naming it.
+    pub fn list(&self) -> Result<Vec<(PathBuf, Pending)>> {
+        let mut entries = Vec::new();
+        if !self.dir.exists() {
+            return Ok(entries);
+        }
+        for item in walkdir::WalkDir::new(&self.dir).sort_by_file_name() {
+            let item = item.map_err(|e| {
+                let path = e.path().unwrap_or(&self.dir).to_path_buf();
+                Error::io(path, std::io::Error::other(e.to_string()))
+            })?;
+            if !item.file_type().is_file() || item.path().extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(item.path()).map_err(|e| Error::io(item.path(), e))?;
+            let entry: Pending = serde_json::from_str(&text)
+                .map_err(|e| Error::config(item.path(), e.line(), format!("pending entry: {e}")))?;
+            entries.push((item.path().to_path_buf(), entry));
+        }
+        Ok(entries)
+    }
+
+    /// The golden as it is now, to diff against.
+    pub fn current(&self, entry: &Pending) -> Result<Option<Vec<u8>>> {
+        crate::fsutil::read_if_exists(&self.root.join(&entry.golden))
+    }
+
+    /// Writes the entry's change into the golden, unless the golden changed since it was
+    /// staged; then drops the entry.
+    pub fn accept(&self, file: &Path, entry: &Pending) -> Result<()> {
+        let now = self.current(entry)?;
+        if now.as_deref().map(digest) != entry.base {
+            return Err(Error::Usage(format!(
+                "{} changed since this change was staged: run the case again",
+                entry.golden.display()
+            )));
+        }
+        let target = self.root.join(&entry.golden);
+        match (&entry.new_hex, entry.new_bytes()) {
+            (Some(_), Some(bytes)) => crate::fsutil::write_atomic(&target, &bytes)?,
+            (Some(_), None) => {
+                return Err(Error::config(file, 1, "pending entry: new_hex is not hex"));
+            }
+            (None, _) => crate::fsutil::remove_if_exists(&target)?,
+        }
+        crate::fsutil::remove_if_exists(file)
+    }
+
+    /// Drops the entry; the golden stays as it is.
+    pub fn reject(&self, file: &Path) -> Result<()> {
+        crate::fsutil::remove_if_exists(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_change_is_accepted_once_and_refused_when_stale() {
+        let root = tempfile::tempdir().unwrap();
+        let golden = root.path().join("golden/g/a.out");
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, b"old\n").unwrap();
+        let store = PendingStore::new(root.path(), &root.path().join(".mpcheck"));
+        let change = Change {
+            path: golden.clone(),
+            old: Some(b"old\n".to_vec()),
+            new: Some(b"new\n".to_vec()),
+        };
+        store
+            .stage(&["g/a".into()], &[("g/a".into(), change.clone())])
+            .unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].1.golden, Path::new("golden/g/a.out"));
+        store.accept(&list[0].0, &list[0].1).unwrap();
+        assert_eq!(std::fs::read(&golden).unwrap(), b"new\n");
+        assert!(store.list().unwrap().is_empty());
+
+        // Staged against "old", but the golden is "new" now: refused, nothing written.
+        store
+            .stage(&["g/a".into()], &[("g/a".into(), change)])
+            .unwrap();
+        let list = store.list().unwrap();
+        let err = store.accept(&list[0].0, &list[0].1).unwrap_err();
+        assert!(err.to_string().contains("changed since"), "{err}");
+        assert_eq!(std::fs::read(&golden).unwrap(), b"new\n");
+        store.reject(&list[0].0).unwrap();
+        assert!(store.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_new_run_replaces_its_cases_entries() {
+        let root = tempfile::tempdir().unwrap();
+        let store = PendingStore::new(root.path(), &root.path().join(".mpcheck"));
+        let change = |name: &str| Change {
+            path: root.path().join(format!("golden/g/{name}.out")),
+            old: None,
+            new: Some(b"x\n".to_vec()),
+        };
+        store
+            .stage(
+                &[],
+                &[("g/a".into(), change("a")), ("g/b".into(), change("b"))],
+            )
+            .unwrap();
+        // g/a ran again and now passes: its entry goes, g/b's stays.
+        store.stage(&["g/a".into()], &[]).unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].1.case, "g/b");
+    }
+}

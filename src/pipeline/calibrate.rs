@@ -1,0 +1,85 @@
+//! The heap wrapper's own cost per (board, mode, module-name length), measured once per
+//! run around an empty case, so an empty case measures 0.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::Pipeline;
+use super::stages::{Go, Prepared};
+use crate::case::{Case, CaseId, Mode};
+use crate::heap::HeapFigures;
+use crate::plan::Trial;
+use crate::target::RunRequest;
+
+type Key = (String, Mode, usize);
+
+pub(super) struct Calibration {
+    cells: Mutex<BTreeMap<Key, Arc<OnceLock<Option<HeapFigures>>>>>,
+    /// Where the empty calibration cases are written.
+    scratch: Option<tempfile::TempDir>,
+}
+
+impl Calibration {
+    pub(super) fn new() -> Calibration {
+        Calibration {
+            cells: Mutex::default(),
+            scratch: tempfile::tempdir().ok(),
+        }
+    }
+}
+
+impl Pipeline {
+    /// The wrapper's own cost on this trial's board and mode. Keyed by module-name length
+    /// too: the name's qstr is part of what loading costs.
+    pub(super) fn calibration(&self, trial: &Trial, go: &Go, p: &Prepared) -> Option<HeapFigures> {
+        let len = trial.case.module_name().len();
+        let cell = {
+            let mut map = self
+                .calibration
+                .cells
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.entry((trial.board.name.clone(), trial.mode, len))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| {
+            // An empty case whose name is as long as this one's (module and file names
+            // are interned as qstrs while loading).
+            let name = "e".repeat(len);
+            let dir = self
+                .calibration
+                .scratch
+                .as_ref()?
+                .path()
+                .join(format!("{len}"));
+            let path = dir.join(format!("{name}.py"));
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&path, ""))
+                .ok()?;
+            let empty = Case::load(
+                &path,
+                CaseId {
+                    group: "_".into(),
+                    name,
+                },
+            )
+            .ok()?;
+            let mpy = match (trial.mode, &p.mpy, go.target.compiler()) {
+                (Mode::Mpy, Some(_), Some(c)) => c.compile(&empty).ok()?.ok(),
+                _ => None,
+            };
+            go.target
+                .run(&RunRequest {
+                    case: &empty,
+                    mode: trial.mode,
+                    mpy: mpy.as_deref(),
+                    timeout: trial.board.timeout,
+                    heap: Some(None),
+                    slow: false,
+                })
+                .heap
+        })
+        .clone()
+    }
+}

@@ -1,0 +1,102 @@
+//! Runs many trials: host-VM trials share a CPU pool (they are CPU-bound); each board has
+//! one worker per instance (its cases wait on a console, not on a CPU). Workers send what
+//! happens back to the calling thread, which alone tells the sink.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use super::{Event, Pipeline, TrialResult};
+use crate::plan::Trial;
+
+enum Msg {
+    Retried { trial: String, why: String },
+    Done(usize, Box<TrialResult>),
+}
+
+/// Runs every trial; `on_event` sees each event as it happens (on the calling thread).
+/// Results come back in trial order.
+pub fn execute(
+    pipeline: &Pipeline,
+    trials: &[Trial],
+    threads: usize,
+    on_event: &mut dyn FnMut(Event),
+) -> Vec<TrialResult> {
+    on_event(Event::Started {
+        trials: trials.len(),
+    });
+    let mut pool_work = Vec::new();
+    let mut lane_work: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, t) in trials.iter().enumerate() {
+        match pipeline.targets().lanes(&t.board.name) {
+            Some(_) if t.decided.is_none() => {
+                lane_work.entry(t.board.name.as_str()).or_default().push(i)
+            }
+            _ => pool_work.push(i),
+        }
+    }
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let run_one = |tx: &mpsc::Sender<Msg>, i: usize| {
+        let trial = &trials[i];
+        let retried = |why: &str| {
+            let _ = tx.send(Msg::Retried {
+                trial: trial.name(),
+                why: why.to_string(),
+            });
+        };
+        let result = pipeline.run_telling(trial, &retried);
+        let _ = tx.send(Msg::Done(i, Box::new(result)));
+    };
+    let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];
+    std::thread::scope(|s| {
+        for (board, work) in &lane_work {
+            let next = Arc::new(AtomicUsize::new(0));
+            for _ in 0..pipeline.targets().lanes(board).unwrap_or(1) {
+                let (tx, next, run_one) = (tx.clone(), next.clone(), &run_one);
+                s.spawn(move || {
+                    while let Some(&i) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        run_one(&tx, i);
+                    }
+                });
+            }
+        }
+        let (pool_tx, pool_work, run_one) = (tx.clone(), &pool_work, &run_one);
+        s.spawn(move || {
+            let work = || {
+                pool_work
+                    .par_iter()
+                    .with_max_len(1)
+                    .for_each_with(pool_tx.clone(), |tx, &i| run_one(tx, i))
+            };
+            match rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build()
+            {
+                Ok(pool) => pool.install(work),
+                Err(_) => work(),
+            }
+        });
+        drop(tx);
+        for msg in rx {
+            match msg {
+                Msg::Retried { trial, why } => on_event(Event::Retried {
+                    trial: &trial,
+                    why: &why,
+                }),
+                Msg::Done(i, result) => {
+                    on_event(Event::Finished(&result));
+                    results[i] = Some(*result);
+                }
+            }
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// How many trials run at once by default: one per core (host VMs are CPU-bound).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

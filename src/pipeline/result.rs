@@ -1,0 +1,157 @@
+//! A trial's result: built once, from the trial and its [`Judgement`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::case::{CaseId, Mode};
+use crate::compare::Verdict;
+use crate::heap::HeapFigures;
+use crate::plan::Trial;
+use crate::target::{Outcome, Status};
+
+/// One attempt at a trial, kept as data: a re-check never erases the first try.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Attempt {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Why this attempt was made ("first", or why it was re-run).
+    pub why: String,
+    pub duration_ms: u128,
+}
+
+/// What the pipeline decided about a trial, with the evidence.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    /// The outcome the verdict was judged on (none when the trial did not run).
+    pub outcome: Option<Outcome>,
+    pub expected: Option<Vec<u8>>,
+    /// Where the expectation came from (a golden file, CPython).
+    pub expected_from: Option<String>,
+    /// Calibrated heap figures.
+    pub heap: HeapFigures,
+    pub heap_table: Option<String>,
+    pub note: Option<String>,
+    /// Every attempt, when there was more than one.
+    pub attempts: Vec<Attempt>,
+}
+
+impl Judgement {
+    /// A verdict reached without running anything.
+    pub fn decided(verdict: Verdict) -> Judgement {
+        Judgement {
+            verdict,
+            outcome: None,
+            expected: None,
+            expected_from: None,
+            heap: HeapFigures::default(),
+            heap_table: None,
+            note: None,
+            attempts: Vec::new(),
+        }
+    }
+}
+
+/// The result of one trial, with the evidence behind its verdict.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrialResult {
+    pub name: String,
+    pub board: String,
+    pub case: String,
+    pub mode: Mode,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub duration_ms: u128,
+    /// Where the expected output came from (golden file or CPython).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// The output, `\r\n` normalised (kept for every trial that ran: bless needs it).
+    #[serde(skip)]
+    pub output: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<String>,
+    /// Heap figures (calibrated): metric → bytes, null where not measured or unavailable.
+    pub heap: HeapFigures,
+    /// For a heap failure: metric, golden, actual, delta.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heap_table: Option<String>,
+    /// What else happened (e.g. how a hung board was recovered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where a board case's time went: reset, upload, run, read (milliseconds).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases_ms: BTreeMap<String, f64>,
+    /// Every attempt, when the trial was run more than once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    #[serde(skip)]
+    pub case_id: Option<CaseId>,
+    /// The VM ran the case to its end (exit 0 or an uncaught exception), output whole:
+    /// its output can become a golden, whatever the verdict against the old one.
+    #[serde(skip)]
+    pub blessable: bool,
+}
+
+impl TrialResult {
+    pub fn new(trial: &Trial, judgement: Judgement, duration: Duration) -> TrialResult {
+        let Judgement {
+            verdict,
+            outcome,
+            expected,
+            expected_from,
+            heap,
+            heap_table,
+            note,
+            attempts,
+        } = judgement;
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        // The diff's two sides are kept for an output failure only.
+        let output_failed = verdict == Verdict::Fail && heap_table.is_none();
+        let output = outcome
+            .as_ref()
+            .map(|o| crate::compare::normalise(&o.output));
+        let blessable = outcome.as_ref().is_some_and(|o| {
+            matches!(o.status, Status::Exited(0 | 1))
+                && !o.truncated
+                && !matches!(verdict, Verdict::Skip { .. })
+        });
+        TrialResult {
+            name: trial.name(),
+            board: trial.board.name.clone(),
+            case: trial.case.id.to_string(),
+            mode: trial.mode,
+            duration_ms: duration.as_millis(),
+            expected_from,
+            expected: expected.filter(|_| output_failed).map(|e| text(&e)),
+            actual: output.as_deref().filter(|_| output_failed).map(text),
+            exception: outcome.as_ref().and_then(|o| o.exception.clone()),
+            truncated: outcome.as_ref().is_some_and(|o| o.truncated),
+            exit: outcome.as_ref().map(|o| o.status.describe()),
+            heap,
+            heap_table,
+            note: note.or_else(|| outcome.as_ref().and_then(|o| o.note.clone())),
+            phases_ms: outcome
+                .as_ref()
+                .map(|o| {
+                    o.phases
+                        .iter()
+                        .map(|(k, d)| (k.to_string(), d.as_secs_f64() * 1000.0))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            attempts,
+            case_id: Some(trial.case.id.clone()),
+            blessable,
+            output,
+            verdict,
+        }
+    }
+}

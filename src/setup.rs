@@ -1,0 +1,202 @@
+//! Everything a run needs before its first trial: the pinned tools, the selected boards'
+//! targets, each device board's firmware (flashed only when it changed), and the CPython
+//! reference. What it does is told as events; it prints nothing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::board::file::DeviceSpec;
+use crate::board::{Board, BoardSpec, HostKind};
+use crate::compile::cache_dir;
+use crate::config::{Project, Selection};
+use crate::error::{Error, Result};
+use crate::flash::record::FlashReport;
+use crate::golden::Goldens;
+use crate::pipeline::{Event, Pipeline};
+use crate::reference::Reference;
+use crate::target::board::BoardTarget;
+use crate::target::open::{Compilers, Targets, default_cpython_board, open_target};
+use crate::toolchain::{Toolchain, reported_version};
+
+/// A pipeline ready to run, and what was done about each device board's firmware.
+pub struct Opened {
+    pub pipeline: Pipeline,
+    pub flashes: Vec<FlashReport>,
+}
+
+/// Whether to put device boards' firmware in place (a run) or leave boards as they are
+/// (`mpcheck toolchain`, which only asks each tool its version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    Flash,
+    Leave,
+}
+
+/// Provisions the toolchain, opens every selected board, puts each device board's
+/// firmware in place (with [`Firmware::Flash`]), and finds the CPython reference.
+pub fn open(
+    project: &Project,
+    selection: &Selection,
+    firmware: Firmware,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Opened> {
+    let toolchain = Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+    let mut compilers = Compilers::new(&project.state_dir, &toolchain);
+    let targets = Targets::open(&selection.boards, &toolchain, &mut compilers)?;
+    for (board, why) in targets.unavailable() {
+        on_event(Event::BoardUnavailable { board, why });
+    }
+    let mut flashes = Vec::new();
+    for board in selection
+        .boards
+        .iter()
+        .filter(|_| firmware == Firmware::Flash)
+    {
+        if let (BoardSpec::Device(d), Some(target)) = (&board.spec, targets.device(&board.name)) {
+            flashes.extend(flash_if_changed(
+                &project.state_dir,
+                board,
+                d,
+                target,
+                on_event,
+            )?);
+        }
+    }
+    let reference = open_reference(project, selection, &toolchain, &mut compilers)?;
+    Ok(Opened {
+        pipeline: Pipeline::new(targets, Goldens::new(project.golden_dir()), reference),
+        flashes,
+    })
+}
+
+/// The reference is the `cpython` board file's interpreter, or python3; its path and
+/// version are asked once (the cache key and the report).
+fn open_reference(
+    project: &Project,
+    selection: &Selection,
+    toolchain: &Toolchain,
+    compilers: &mut Compilers,
+) -> Result<Reference> {
+    let board = selection
+        .all_boards
+        .iter()
+        .find(|b| matches!(&b.spec, BoardSpec::Host(h) if h.kind == HostKind::Cpython))
+        .cloned()
+        .unwrap_or_else(|| Arc::new(default_cpython_board(&project.boards_dir())));
+    let target = open_target(&board, toolchain, compilers)?;
+    let (python, version) = match target.tools().into_iter().next() {
+        Some(t) => (t.path, t.version),
+        None => (
+            toolchain.python.clone(),
+            reported_version(std::process::Command::new(&toolchain.python).arg("--version")),
+        ),
+    };
+    Ok(Reference::new(
+        target,
+        python,
+        version,
+        cache_dir(&project.state_dir, "cpython"),
+    ))
+}
+
+/// Puts the board's firmware on it when the image differs from what was last flashed
+/// there (its content hash is recorded per board): QEMU boards restart with the image,
+/// serial boards with a probe are flashed (with verify) through probe-rs.
+fn flash_if_changed(
+    state_dir: &std::path::Path,
+    board: &Board,
+    spec: &DeviceSpec,
+    target: &Arc<BoardTarget>,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Option<FlashReport>> {
+    use crate::flash::flasher::Flasher;
+    use crate::flash::image::{Image, ImageFormat};
+    let (path, image, mut flasher): (PathBuf, Image, Box<dyn Flasher>) =
+        match (&spec.config.qemu, &spec.probe) {
+            (Some(q), _) => {
+                let path = PathBuf::from(&q.firmware);
+                let format = ImageFormat::from_extension(&path).unwrap_or(ImageFormat::Bin);
+                let image = Image::load(&path, format, Some(0)).map_err(|e| {
+                    Error::Usage(format!("board `{}`: {}: {e}", board.name, path.display()))
+                })?;
+                (
+                    path,
+                    image,
+                    Box::new(crate::flash::qemu_flasher::QemuFlasher::new(
+                        &q.machine,
+                        target.clone(),
+                    )),
+                )
+            }
+            (None, Some(raw)) => {
+                let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
+                    .map_err(|e| Error::Usage(e.to_string()))?;
+                // A board without a firmware image is flashed by hand; the harness only resets it.
+                let Some(firmware) = &probe.firmware else {
+                    return Ok(None);
+                };
+                let (path, image) = (firmware.path.clone(), firmware.image.clone());
+                (
+                    path,
+                    image,
+                    Box::new(crate::flash::probe_rs_flasher::ProbeRsFlasher::new(probe)),
+                )
+            }
+            (None, None) => return Ok(None),
+        };
+    let hash = image.content_hash_hex();
+    let last = crate::flash::record::last_flashed(state_dir, &board.name);
+    let (flash, line) = crate::flash::record::decide(&board.name, &path, &hash, last.as_ref());
+    on_event(Event::Firmware {
+        board: &board.name,
+        line: &line,
+    });
+    let mut report = FlashReport {
+        board: board.name.clone(),
+        image: path.clone(),
+        flashed: flash,
+        reason: line,
+        backend: None,
+        bytes: None,
+        erase_ms: None,
+        program_ms: None,
+        verify_ms: None,
+        total_ms: None,
+    };
+    if flash {
+        let failed = |e: crate::flash::flasher::FlashError| {
+            Error::Usage(format!(
+                "board `{}` ({}): {e}",
+                board.name,
+                board.file.display()
+            ))
+        };
+        let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
+        on_event(Event::Firmware {
+            board: &board.name,
+            line: &format!(
+                "board `{}`: flashed {} bytes with {} in {:.2} s",
+                board.name,
+                image.total_bytes(),
+                flasher.describe(),
+                timings.total.as_secs_f64()
+            ),
+        });
+        crate::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
+        report.backend = Some(flasher.describe());
+        report.bytes = Some(image.total_bytes());
+        (report.erase_ms, report.program_ms, report.verify_ms) =
+            (ms(timings.erase), ms(timings.program), ms(timings.verify));
+        report.total_ms = Some(timings.total.as_millis());
+    }
+    // A known state: reset and hold the core, open the console, then let it run, so no
+    // boot output is lost (a backend that cannot halt, like QEMU, starts fresh anyway).
+    if flasher.reset_and_halt().is_ok() {
+        target.release_on_connect(Box::new(move || {
+            flasher.run().map_err(std::io::Error::other)
+        }));
+    }
+    Ok(Some(report))
+}

@@ -1,0 +1,252 @@
+//! Opening the selected boards' targets: the VM or board behind each, with one compiler
+//! per mpy-cross path (the `.mpy` cache is per compiler). Opening flashes nothing: that is
+//! `setup`'s job, before a run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::board::BoardTarget;
+use super::bytecode::BytecodeTarget;
+use super::host::HostTarget;
+use super::{Produces, Target};
+use crate::board::file::DeviceSpec;
+use crate::board::{Board, BoardSpec, HostKind};
+use crate::compare::Verdict;
+use crate::compile::{Compiler, cache_dir};
+use crate::error::{Error, Result};
+use crate::toolchain::{ToolInfo, Toolchain};
+
+/// The selected boards' targets, and the boards that cannot be used here (with why).
+pub struct Targets {
+    opened: BTreeMap<String, Arc<dyn Target>>,
+    /// Device boards, by name, for the firmware step before a run.
+    devices: BTreeMap<String, Arc<BoardTarget>>,
+    unavailable: BTreeMap<String, String>,
+    /// Boards run by their own workers (one per instance) instead of the CPU pool.
+    lanes: BTreeMap<String, usize>,
+}
+
+/// One mpy-cross per path, shared by every target that uses it.
+pub struct Compilers {
+    cache: PathBuf,
+    pinned: PathBuf,
+    by_path: BTreeMap<PathBuf, Arc<Compiler>>,
+}
+
+impl Compilers {
+    pub fn new(state_dir: &std::path::Path, toolchain: &Toolchain) -> Compilers {
+        Compilers {
+            cache: cache_dir(state_dir, "mpy"),
+            pinned: toolchain.mpy_cross.clone(),
+            by_path: BTreeMap::new(),
+        }
+    }
+
+    /// The compiler at `path`, or the pinned one.
+    pub fn get(&mut self, path: Option<&PathBuf>) -> Arc<Compiler> {
+        let (path, pinned) = match path {
+            Some(p) => (p.clone(), false),
+            None => (self.pinned.clone(), true),
+        };
+        let cache = self.cache.clone();
+        self.by_path
+            .entry(path.clone())
+            .or_insert_with(|| Arc::new(Compiler::new(path, pinned, cache)))
+            .clone()
+    }
+}
+
+impl Targets {
+    /// Opens every board's target; a device board the environment does not provide (its
+    /// firmware variable unset) is recorded as unavailable, not opened.
+    pub fn open(
+        boards: &[Arc<Board>],
+        toolchain: &Toolchain,
+        compilers: &mut Compilers,
+    ) -> Result<Targets> {
+        let mut t = Targets {
+            opened: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            unavailable: BTreeMap::new(),
+            lanes: BTreeMap::new(),
+        };
+        for board in boards {
+            if let BoardSpec::Device(d) = &board.spec {
+                if let Some(why) = &d.unavailable {
+                    t.unavailable.insert(board.name.clone(), why.clone());
+                    continue;
+                }
+                let target = open_device(board, d, compilers)?;
+                t.lanes.insert(board.name.clone(), d.instances);
+                t.devices.insert(board.name.clone(), target.clone());
+                t.opened.insert(board.name.clone(), target);
+                continue;
+            }
+            t.opened.insert(
+                board.name.clone(),
+                open_target(board, toolchain, compilers)?,
+            );
+        }
+        Ok(t)
+    }
+
+    /// The target of a board, or the verdict its trials get when there is none.
+    pub fn get(&self, board: &str) -> Result<&dyn Target, Verdict> {
+        if let Some(why) = self.unavailable.get(board) {
+            return Err(Verdict::Skip {
+                reason: format!("board unavailable: {why}"),
+            });
+        }
+        self.opened
+            .get(board)
+            .map(|t| t.as_ref())
+            .ok_or_else(|| Verdict::Error {
+                message: format!("board `{board}` was not opened"),
+            })
+    }
+
+    pub fn unavailable(&self) -> &BTreeMap<String, String> {
+        &self.unavailable
+    }
+
+    pub fn device(&self, board: &str) -> Option<&Arc<BoardTarget>> {
+        self.devices.get(board)
+    }
+
+    /// How many workers a board gets, for boards with lanes of their own.
+    pub fn lanes(&self, board: &str) -> Option<usize> {
+        self.lanes.get(board).copied()
+    }
+
+    /// Boards whose output is a disassembly.
+    pub fn disassembling(&self) -> Vec<String> {
+        self.opened
+            .iter()
+            .filter(|(_, t)| t.capabilities().produces == Produces::Disassembly)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Every tool the targets use, with the versions they reported (asked in parallel:
+    /// each VM start costs tens of milliseconds).
+    pub fn tools(&self) -> Vec<ToolInfo> {
+        use rayon::prelude::*;
+        self.opened
+            .par_iter()
+            .flat_map(|(_, t)| t.tools())
+            .collect()
+    }
+}
+
+/// A host VM or bytecode board's target.
+pub fn open_target(
+    board: &Board,
+    toolchain: &Toolchain,
+    compilers: &mut Compilers,
+) -> Result<Arc<dyn Target>> {
+    match &board.spec {
+        BoardSpec::Host(spec) => {
+            let (vm, pinned) = match (&spec.executable, spec.kind) {
+                (Some(p), _) => (p.clone(), false),
+                (None, HostKind::Unix) => (toolchain.micropython.clone(), true),
+                (None, HostKind::Webassembly) => (toolchain.micropython_mjs.clone(), true),
+                (None, HostKind::Cpython) => (toolchain.python.clone(), false),
+            };
+            let compiler =
+                (spec.kind != HostKind::Cpython).then(|| compilers.get(spec.mpy_cross.as_ref()));
+            Ok(Arc::new(HostTarget::new(
+                board,
+                spec.kind,
+                (vm, pinned),
+                toolchain,
+                spec.args.clone(),
+                compiler,
+            )?))
+        }
+        BoardSpec::Bytecode(spec) => {
+            let path = match &spec.mpy_cross_version {
+                Some(v) => Some(toolchain.mpy_cross_version(v)?),
+                None => spec.mpy_cross.clone(),
+            };
+            let base = compilers.get(path.as_ref());
+            let compiler = Compiler::new(
+                base.path.clone(),
+                base.pinned,
+                base.cache_dir().to_path_buf(),
+            )
+            .with_flags(spec.flags.clone());
+            Ok(Arc::new(BytecodeTarget::new(Arc::new(compiler))))
+        }
+        BoardSpec::Device(spec) => Ok(open_device(board, spec, compilers)?),
+    }
+}
+
+/// A board behind a console: its tools installed if missing, its target made (sessions
+/// connect on first use).
+fn open_device(
+    board: &Board,
+    spec: &DeviceSpec,
+    compilers: &mut Compilers,
+) -> Result<Arc<BoardTarget>> {
+    if let Some(q) = &spec.config.qemu {
+        let present = |q: &crate::board::config::QemuConfig| {
+            crate::toolchain::find_on_path(&q.binary).is_some()
+                && std::path::Path::new(&q.firmware).exists()
+        };
+        if !present(q) {
+            crate::toolchain::ensure_debian_packages(
+                &spec.packages,
+                &format!("board `{}` ({})", board.name, board.file.display()),
+            )?;
+        }
+        if !present(q) {
+            return Err(Error::Toolchain(format!(
+                "board `{}` ({}): `{}` or its firmware {} is missing",
+                board.name,
+                board.file.display(),
+                q.binary,
+                q.firmware
+            )));
+        }
+    }
+    let compiler = compilers.get(spec.mpy_cross.as_ref());
+    let target = BoardTarget::new(
+        &board.name,
+        spec.config.clone(),
+        spec.instances,
+        Some(compiler),
+    );
+    let reset_by_probe = spec
+        .config
+        .serial
+        .as_ref()
+        .is_some_and(|s| s.reset == crate::board::config::ResetMethod::Hook);
+    Ok(Arc::new(match (&spec.probe, reset_by_probe) {
+        (Some(raw), true) => {
+            let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            target.with_probe_reset(probe)
+        }
+        _ => target,
+    }))
+}
+
+/// The CPython reference's board when no `cpython` board file exists.
+pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
+    Board {
+        name: "cpython".into(),
+        file: boards_dir.join("cpython.yaml"),
+        description: "CPython reference".into(),
+        timeout: Duration::from_secs(30),
+        modes: vec![crate::case::Mode::Source],
+        default: false,
+        spec: BoardSpec::Host(crate::board::HostSpec {
+            kind: HostKind::Cpython,
+            executable: None,
+            mpy_cross: None,
+            args: Vec::new(),
+        }),
+    }
+}
