@@ -36,10 +36,15 @@ pub enum Format {
 }
 
 pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
-    let bytes = if args.file.extension().is_some_and(|e| e == "py") {
-        compile(project, args)?
+    // A `.py` is its own source: the listing then quotes its lines, as the goldens do.
+    let source = if args.file.extension().is_some_and(|e| e == "py") {
+        Some(std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?)
     } else {
-        std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?
+        None
+    };
+    let bytes = match source {
+        Some(_) => compile(project, args)?,
+        None => std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?,
     };
     let file = crate::mpy::read(&bytes)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
@@ -52,7 +57,10 @@ pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
         print!("{}", crate::mpy::stats(&file));
     } else {
         match args.format {
-            Format::Mpcheck => print!("{}", crate::mpy::disassemble(&file)),
+            Format::Mpcheck => match &source {
+                Some(source) => print!("{}", crate::mpy::disassemble_with_source(&file, source)),
+                None => print!("{}", crate::mpy::disassemble(&file)),
+            },
             Format::MpyTool => print!(
                 "{}",
                 crate::mpy::mpy_tool_dump(

