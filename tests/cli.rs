@@ -687,3 +687,138 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
         .count();
     assert_eq!(heap_trials, 28);
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The changed lines of the unified diffs in a review's output.
+fn changed_lines(review: &str) -> usize {
+    review
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .count()
+}
+
+#[test]
+fn a_run_stages_a_changed_golden_and_review_rejects_or_accepts_it() {
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
+    f.write("golden/g/mp.out", "a\nB\nc\n");
+
+    let run = f.mpcheck(&["run"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("1 golden changes pending"),
+        "{}",
+        stderr(&run)
+    );
+    // Not a terminal and no flag: shows the diff, changes nothing.
+    let show = f.mpcheck(&["review"]);
+    assert_eq!(show.status.code(), Some(1));
+    let text = stdout(&show);
+    assert!(text.contains("changed golden golden/g/mp.out"), "{text}");
+    assert!(text.contains("-B\n+b\n"), "{text}");
+    assert_eq!(f.read("golden/g/mp.out"), "a\nB\nc\n");
+
+    let reject = f.mpcheck(&["review", "--reject"]);
+    assert_eq!(reject.status.code(), Some(0), "{}", stderr(&reject));
+    assert_eq!(f.read("golden/g/mp.out"), "a\nB\nc\n");
+    assert!(stderr(&f.mpcheck(&["review"])).contains("no pending"));
+
+    assert_eq!(f.mpcheck(&["run"]).status.code(), Some(1));
+    let accept = f.mpcheck(&["review", "--accept"]);
+    assert_eq!(accept.status.code(), Some(0), "{}", stderr(&accept));
+    assert_eq!(f.read("golden/g/mp.out"), "a\nb\nc\n");
+    assert_eq!(f.mpcheck(&["run"]).status.code(), Some(0));
+    assert!(stderr(&f.mpcheck(&["review"])).contains("no pending"));
+}
+
+#[test]
+fn a_one_instruction_bytecode_change_reviews_in_a_few_lines() {
+    let f = Fixture::new();
+    f.write("boards/bytecode.yaml", "kind: bytecode\n");
+    let case = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/basics/int_small.py"),
+    )
+    .unwrap();
+    f.write("cases/basics/int_small.py", &case);
+    assert_eq!(
+        f.mpcheck(&["bless", "--board", "bytecode"]).status.code(),
+        Some(0)
+    );
+    f.write(
+        "cases/basics/int_small.py",
+        &case.replacen("print(a + b", "print(a + b + 1", 1),
+    );
+    assert_eq!(
+        f.mpcheck(&["run", "--board", "bytecode"]).status.code(),
+        Some(1)
+    );
+    let review = stdout(&f.mpcheck(&["review", ".bytecode"]));
+    assert!(
+        review.contains("changed golden golden/basics/int_small.bytecode"),
+        "{review}"
+    );
+    let n = changed_lines(&review);
+    assert!((1..=15).contains(&n), "{n} changed lines:\n{review}");
+}
+
+#[test]
+fn bless_on_one_board_keeps_the_shared_golden_other_boards_rely_on() {
+    let f = Fixture::new();
+    f.write("boards/unix2.yaml", "kind: unix\ntimeout: 10\n");
+    let case = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nprint('x')\n";
+    f.write("cases/g/c.py", case);
+    assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
+    assert_eq!(f.read("golden/g/c.out"), "x\n");
+
+    f.write("cases/g/c.py", &case.replace("'x'", "'y'"));
+    let bless = f.mpcheck(&["bless", "--board", "unix"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    // unix2 was not blessed: its expectation (the shared golden) stays.
+    assert_eq!(f.read("golden/g/c.out"), "x\n");
+    assert_eq!(f.read("golden/g/c.unix.out"), "y\n");
+    // Both blessed: the shared golden follows and the override goes.
+    assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
+    assert_eq!(f.read("golden/g/c.out"), "y\n");
+    assert!(!f.root().join("golden/g/c.unix.out").exists());
+}
+
+#[test]
+fn a_heap_golden_with_a_bad_value_is_an_error_and_is_not_rewritten() {
+    let f = Fixture::new();
+    let case = "# ---\n# exclude: {cpython: heap figures}\n# heap: {}\n# ---\ny = [1, 2, 3]\nprint(len(y))\n";
+    f.write("cases/g/h.py", case);
+    let bad = "# figures\nunix:\n  source:\n    live_bytes: lots\nother-board:\n  source:\n    live_bytes: 7\n";
+    f.write("golden/g/h.heap.yaml", bad);
+    f.write("golden/g/h.out", "3\n");
+    let run = f.mpcheck(&["run", "g/h"]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(err.contains("ERROR unix::g/h "), "{err}");
+    assert!(err.contains("h.heap.yaml:4:"), "{err}");
+    let bless = f.mpcheck(&["bless", "g/h"]);
+    assert_eq!(bless.status.code(), Some(1));
+    assert!(
+        stderr(&bless).contains("not rewriting"),
+        "{}",
+        stderr(&bless)
+    );
+    assert_eq!(
+        f.read("golden/g/h.heap.yaml"),
+        bad,
+        "other boards' figures kept"
+    );
+    let stray: Vec<_> = std::fs::read_dir(f.root().join("golden/g"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(stray.is_empty());
+}

@@ -36,7 +36,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
         written += 1;
     }
     // What was staged for these cases is settled now.
-    PendingStore::new(&project.root, &project.state_dir).stage(&ran_cases(&out), &[])?;
+    PendingStore::new(&project.root).stage(&ran_cases(&out), &[])?;
     crate::report::console::bless_summary(written, &proposed.refused);
     Ok(if proposed.refused.is_empty() {
         exit::OK
@@ -49,7 +49,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
 /// that ran); returns how many are pending for these cases.
 pub fn stage(project: &Project, out: &RunOutput) -> Result<usize> {
     let proposed = propose(out)?;
-    PendingStore::new(&project.root, &project.state_dir).stage(&ran_cases(out), &proposed.changes)
+    PendingStore::new(&project.root).stage(&ran_cases(out), &proposed.changes)
 }
 
 fn ran_cases(out: &RunOutput) -> Vec<String> {

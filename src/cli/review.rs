@@ -29,7 +29,7 @@ enum Choice {
 }
 
 pub fn review(project: &Project, args: &ReviewArgs) -> Result<i32> {
-    let store = PendingStore::new(&project.root, &project.state_dir);
+    let store = PendingStore::new(&project.root);
     let entries: Vec<_> = store
         .list()?
         .into_iter()

@@ -1,6 +1,7 @@
 //! Pending golden changes, the way `cargo insta review` works: a run (never in CI)
-//! stages what bless would change as one JSON file per golden under
-//! `.mpcheck/pending/`; `mpcheck review` shows each with its diff and accepts or rejects
+//! stages what bless would change as one JSON file per golden under the project's
+//! `.mpcheck/pending/` (always beside the project, even when `MPCHECK_HOME` moves the
+//! tools elsewhere: pending changes belong to one checkout); `mpcheck review` shows each with its diff and accepts or rejects
 //! it. Each entry remembers the golden it was made against (a SHA-256), so accepting a
 //! stale entry never overwrites a golden changed since.
 
@@ -43,9 +44,9 @@ fn digest(bytes: &[u8]) -> String {
 }
 
 impl PendingStore {
-    pub fn new(root: &Path, state_dir: &Path) -> PendingStore {
+    pub fn new(root: &Path) -> PendingStore {
         PendingStore {
-            dir: state_dir.join("pending"),
+            dir: root.join(".mpcheck").join("pending"),
             root: root.to_path_buf(),
         }
     }
@@ -147,7 +148,7 @@ mod tests {
         let golden = root.path().join("golden/g/a.out");
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(&golden, b"old\n").unwrap();
-        let store = PendingStore::new(root.path(), &root.path().join(".mpcheck"));
+        let store = PendingStore::new(root.path());
         let change = Change {
             path: golden.clone(),
             old: Some(b"old\n".to_vec()),
@@ -178,7 +179,7 @@ mod tests {
     #[test]
     fn a_new_run_replaces_its_cases_entries() {
         let root = tempfile::tempdir().unwrap();
-        let store = PendingStore::new(root.path(), &root.path().join(".mpcheck"));
+        let store = PendingStore::new(root.path());
         let change = |name: &str| Change {
             path: root.path().join(format!("golden/g/{name}.out")),
             old: None,
