@@ -131,27 +131,6 @@ impl TimingRecorder {
     }
 }
 
-/// Whether a board needs flashing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlashDecision {
-    Flash,
-    /// The board got this exact content last time (by [`Image::content_hash_hex`]).
-    SkipUnchanged,
-}
-
-/// Flash unless the image's content hash equals the one recorded after the board's last
-/// successful flash, or `force` is set. The stamp can be stale (someone flashed the board
-/// by hand), so nightly CI should pass `force` or rely on the backend's pre-verify,
-/// which reads the flash back and skips only sectors that really match.
-pub fn flash_decision(image_hash: &str, last_flashed: Option<&str>, force: bool) -> FlashDecision {
-    match last_flashed {
-        Some(last) if !force && last.eq_ignore_ascii_case(image_hash) => {
-            FlashDecision::SkipUnchanged
-        }
-        Some(_) | None => FlashDecision::Flash,
-    }
-}
-
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
@@ -280,15 +259,6 @@ mod tests {
         let timings = f.flash(&image, &mut |e| events.push(e)).unwrap();
         assert_eq!(timings.bytes_programmed, 3);
         assert_eq!(events.len(), 2);
-    }
-
-    #[test]
-    fn decision() {
-        use FlashDecision::*;
-        assert_eq!(flash_decision("ab", None, false), Flash);
-        assert_eq!(flash_decision("ab", Some("AB"), false), SkipUnchanged);
-        assert_eq!(flash_decision("ab", Some("ab"), true), Flash);
-        assert_eq!(flash_decision("ab", Some("cd"), false), Flash);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! (`probe_rs_flasher`, hardware only) finds the board's probe (`probes`), flashes with
 //! verify, reports progress as events and resets the board.
 
+pub mod chip;
 pub mod flasher;
 pub mod image;
 pub mod probe_rs_flasher;
