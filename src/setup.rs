@@ -123,10 +123,10 @@ fn flash_if_changed(
                 (
                     path,
                     image,
-                    Box::new(crate::flash::qemu_flasher::QemuFlasher::new(
-                        &q.machine,
-                        target.clone(),
-                    )),
+                    Box::new(crate::flash::qemu_flasher::QemuFlasher::new(&q.machine, {
+                        let target = target.clone();
+                        Arc::new(move || target.restart_all())
+                    })),
                 )
             }
             (None, Some(raw)) => {
