@@ -76,6 +76,17 @@ pub struct CaseSettings {
     pub skip_reason: Option<String>,
     /// Measure this case's heap use and compare it with `golden/<group>/<name>.heap.yaml`.
     pub heap: Option<HeapSettings>,
+    /// A known-flaky case: its failures are reported `flaky` and do not fail the run
+    /// until the date, after which they count again.
+    pub flaky: Option<FlakySetting>,
+}
+
+/// `flaky: {reason: ..., until: YYYY-MM-DD}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlakySetting {
+    pub reason: String,
+    pub until: chrono::NaiveDate,
 }
 
 /// A case's heap checks.

@@ -188,6 +188,35 @@ pub fn recheck(
     }
 }
 
+/// The verdict of a trial run several times (`--repeat`) or retried after failing
+/// (`--retries`): the same verdict every time stands; verdicts that differ make the
+/// trial `flaky`, with the counts — never `pass`.
+pub fn aggregate(verdicts: &[Verdict]) -> Verdict {
+    let Some(first) = verdicts.first() else {
+        return Verdict::Error {
+            message: "no attempt was made".into(),
+        };
+    };
+    if verdicts.iter().all(|v| v.name() == first.name()) {
+        return first.clone();
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for v in verdicts {
+        match counts.iter_mut().find(|(n, _)| *n == v.name()) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((v.name(), 1)),
+        }
+    }
+    let shown: Vec<String> = counts.iter().map(|(n, c)| format!("{n} {c}")).collect();
+    Verdict::Flaky {
+        detail: format!(
+            "verdicts differ over {} attempts: {}",
+            verdicts.len(),
+            shown.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +293,24 @@ mod tests {
         let v = recheck(b"NameError: c\n", b"NameError: d\n", &Verdict::Fail, true);
         assert!(matches!(v, Verdict::Flaky { .. }));
         assert!(v.is_failure());
+    }
+
+    #[test]
+    fn repeated_verdicts_that_differ_are_flaky_with_counts() {
+        assert_eq!(aggregate(&[Verdict::Pass, Verdict::Pass]), Verdict::Pass);
+        assert_eq!(aggregate(&[Verdict::Fail, Verdict::Fail]), Verdict::Fail);
+        let v = aggregate(&[Verdict::Pass, Verdict::Fail, Verdict::Pass]);
+        assert_eq!(
+            v,
+            Verdict::Flaky {
+                detail: "verdicts differ over 3 attempts: pass 2, fail 1".into()
+            }
+        );
+        // A retry that passed after a failure is flaky, not pass.
+        assert!(matches!(
+            aggregate(&[Verdict::Fail, Verdict::Pass]),
+            Verdict::Flaky { .. }
+        ));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod flash;
 pub mod fsutil;
 pub mod golden;
 pub mod heap;
+pub mod history;
 pub mod mpy;
 pub mod pipeline;
 pub mod plan;

@@ -822,3 +822,151 @@ fn a_heap_golden_with_a_bad_value_is_an_error_and_is_not_rewritten() {
         .collect();
     assert!(stray.is_empty());
 }
+
+const COIN: &str = "# ---\n# exclude: {cpython: random}\n# modes: [source]\n# ---\nimport random\nprint(random.getrandbits(1))\n";
+
+#[test]
+fn a_random_bit_is_flaky_under_repeat_and_never_pass_after_a_failed_retry() {
+    let f = Fixture::new();
+    f.write("cases/g/coin.py", COIN);
+    f.write("golden/g/coin.out", "0\n");
+    // 20 fair coin flips all alike: 2 in a million.
+    let run = f.mpcheck(&["run", "--repeat", "20", "--no-history"]);
+    assert_eq!(run.status.code(), Some(1));
+    let r = f.result("unix::g/coin");
+    assert_eq!(r["verdict"], "flaky", "{r}");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("verdicts differ over 20 attempts: "),
+        "{detail}"
+    );
+    assert_eq!(r["attempts"].as_array().unwrap().len(), 20);
+    // --allow-flaky lets the run pass.
+    let allowed = f.mpcheck(&["run", "--repeat", "20", "--no-history", "--allow-flaky"]);
+    assert_eq!(allowed.status.code(), Some(0));
+
+    for _ in 0..8 {
+        assert!(
+            f.mpcheck(&["run", "--retries", "3", "--no-history"])
+                .status
+                .code()
+                .is_some()
+        );
+        let r = f.result("unix::g/coin");
+        let attempts = r["attempts"].as_array().map_or(1, Vec::len);
+        match r["verdict"].as_str().unwrap() {
+            // A pass on the first attempt, never a pass after a failure.
+            "pass" => assert_eq!(attempts, 1, "{r}"),
+            "flaky" => assert!(attempts >= 2, "{r}"),
+            "fail" => assert_eq!(attempts, 4, "{r}"),
+            other => panic!("unexpected verdict {other}: {r}"),
+        }
+    }
+}
+
+#[test]
+fn ten_runs_are_recorded_and_concurrent_runs_keep_every_row() {
+    let f = Fixture::new();
+    f.write("cases/g/coin.py", COIN);
+    f.write("golden/g/coin.out", "0\n");
+    f.write("cases/g/mp.py", MP_ONLY);
+    f.write("golden/g/mp.out", "a\nb\nc\n");
+    let db = f.root().join("shared-history.sqlite");
+    let db_arg = db.to_str().unwrap();
+    for _ in 0..8 {
+        f.mpcheck(&["run", "--history", db_arg]);
+    }
+    // Two runs at once into one file (their own report dirs).
+    let spawn = |dir: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+            .arg("--root")
+            .arg(f.root())
+            .args(["run", "--history", db_arg, "--report-dir", dir])
+            .env("MPCHECK_HOME", state_dir())
+            .env_remove("CI")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (r1, r2) = (f.root().join("r1"), f.root().join("r2"));
+    let mut a = spawn(r1.to_str().unwrap());
+    let mut b = spawn(r2.to_str().unwrap());
+    a.wait().unwrap();
+    b.wait().unwrap();
+    let shown = f.mpcheck(&["history", "--history", db_arg]);
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    assert!(text.contains(": 10 runs, 30 trial results"), "{text}");
+    let coin = text
+        .lines()
+        .find(|l| l.starts_with("unix::g/coin"))
+        .unwrap();
+    assert!(coin.contains('%'), "{coin}");
+    let mp = text.lines().find(|l| l.starts_with("unix::g/mp")).unwrap();
+    assert!(
+        mp.contains(".......... ") && mp.contains(" 0%"),
+        "ten passes: {mp}"
+    );
+}
+
+#[test]
+fn a_quarantined_case_fails_the_run_again_after_its_expiry() {
+    let f = Fixture::new();
+    let case = |until: &str| {
+        format!(
+            "# ---\n# exclude: {{cpython: MicroPython-only}}\n# flaky: {{reason: drops a byte, until: {until}}}\n# ---\nprint('b')\n"
+        )
+    };
+    f.write("golden/g/q.out", "a\n");
+    f.write("cases/g/q.py", &case("2999-12-31"));
+    let run = f.mpcheck(&["run", "--no-history"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let r = f.result("unix::g/q");
+    assert!(
+        r["quarantined"].as_str().unwrap().contains("drops a byte"),
+        "{r}"
+    );
+    f.write("cases/g/q.py", &case("2000-01-01"));
+    let run = f.mpcheck(&["run", "--no-history"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("quarantine expired on 2000-01-01"),
+        "{}",
+        stderr(&run)
+    );
+}
+
+#[test]
+fn rerun_failed_runs_only_the_failures_and_fail_fast_stops_early() {
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    f.write("golden/g/mp.out", "a\nb\nc\n");
+    f.write(
+        "cases/g/bad.py",
+        "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nprint(1)\n",
+    );
+    f.write("golden/g/bad.out", "2\n");
+    assert_eq!(f.mpcheck(&["run", "--no-history"]).status.code(), Some(1));
+    let again = f.mpcheck(&["run", "--rerun-failed", "--no-history"]);
+    assert_eq!(again.status.code(), Some(1));
+    let names: Vec<String> = f.results()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["unix::g/bad", "unix::g/bad.mpy"]);
+    let fast = f.mpcheck(&["run", "--fail-fast", "-j", "1", "--no-history"]);
+    assert_eq!(fast.status.code(), Some(1));
+    let skipped = f.results()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["reason"]
+                .as_str()
+                .is_some_and(|x| x.contains("--fail-fast"))
+        })
+        .count();
+    assert!(skipped >= 1, "{}", f.read("reports/results.json"));
+}

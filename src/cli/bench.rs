@@ -11,7 +11,7 @@ use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
-use crate::pipeline::{default_threads, execute};
+use crate::pipeline::{Options, default_threads, execute};
 use crate::setup::{Firmware, open};
 
 #[derive(Args)]
@@ -45,14 +45,14 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     let runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
     let threads = default_threads();
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
-    execute(&runner, &trials, threads, &mut |_| {});
+    execute(&runner, &trials, &Options::new(threads), &mut |_| {});
 
     let runnable: Vec<_> = trials.iter().filter(|t| t.decided.is_none()).collect();
     let mut best_harness = Duration::MAX;
     let mut best_floor = Duration::MAX;
     for _ in 0..args.repeat.max(1) {
         let start = Instant::now();
-        execute(&runner, &trials, threads, &mut |_| {});
+        execute(&runner, &trials, &Options::new(threads), &mut |_| {});
         best_harness = best_harness.min(start.elapsed());
 
         let mut bare = Duration::ZERO;
@@ -65,11 +65,11 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     // same suite without it, measured in the same process.
     let mut heap_runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
     heap_runner.heap_all = true;
-    execute(&heap_runner, &trials, threads, &mut |_| {});
+    execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
     let mut best_heap = Duration::MAX;
     for _ in 0..args.repeat.max(1) {
         let start = Instant::now();
-        execute(&heap_runner, &trials, threads, &mut |_| {});
+        execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
         best_heap = best_heap.min(start.elapsed());
     }
     let ratio = best_harness.as_secs_f64() / best_floor.as_secs_f64();
@@ -118,7 +118,12 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
         };
         let runner = open(project, &sel, Firmware::Flash, &mut |_| {})?.pipeline;
         let start = Instant::now();
-        let results = execute(&runner, &trials, default_threads(), &mut |_| {});
+        let results = execute(
+            &runner,
+            &trials,
+            &Options::new(default_threads()),
+            &mut |_| {},
+        );
         let wall = start.elapsed().as_secs_f64();
         let rate = results.len() as f64 / wall;
         let mut phases = std::collections::BTreeMap::<String, (f64, usize)>::new();

@@ -7,6 +7,7 @@ pub mod boards;
 pub mod compare_compilers;
 pub mod disasm;
 pub mod flash;
+pub mod history;
 pub mod list;
 pub mod probes;
 pub mod review;
@@ -20,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Project, Selection};
 use crate::error::Result;
-use crate::pipeline::{Pipeline, TrialResult, default_threads, execute};
+use crate::pipeline::{Attempts, Options, Pipeline, TrialResult, default_threads, execute};
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
 use crate::setup::Firmware;
@@ -47,6 +48,8 @@ pub enum Command {
     Bless(bless::BlessArgs),
     /// Walk the golden changes the last runs staged, with diffs; accept or reject each.
     Review(review::ReviewArgs),
+    /// Per trial: the last runs' verdicts, the flake rate, and the heap and time trend.
+    History(history::HistoryArgs),
     /// List the trials a run would make.
     List(SelectArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
@@ -88,6 +91,24 @@ pub struct SelectArgs {
     /// Flaky results (a verdict that changed between attempts) do not fail the run.
     #[arg(long)]
     pub allow_flaky: bool,
+    /// Run every trial N times; a trial whose verdicts differ is `flaky`, with the counts.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub repeat: usize,
+    /// Run a failing trial again up to N times; a pass after a failure is `flaky`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: usize,
+    /// Start no more trials after the first failure (the rest are reported not run).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Run only the trials that failed in the last run (its results.json in the report dir).
+    #[arg(long)]
+    pub rerun_failed: bool,
+    /// The run history file (default: the project's .mpcheck/history.sqlite).
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<PathBuf>,
+    /// Do not record this run in the history.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
 }
@@ -98,6 +119,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run(&project, &args),
         Command::Bless(args) => bless::bless(&project, &args),
         Command::Review(args) => review::review(&project, &args),
+        Command::History(args) => history::history(&project, &args),
         Command::List(args) => list::list(&project, &args),
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
@@ -122,25 +144,39 @@ pub struct RunOutput {
 pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> {
     let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
     let selection = Selection::load(project, &args.boards, &overrides)?;
-    let trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| project.default_report_dir());
+    let mut trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
+    if args.rerun_failed {
+        let failed = last_failed(&report_dir)?;
+        trials.retain(|t| failed.contains(&t.name()));
+    }
     let mut console = Console::default();
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
         console.event(e)
     })?;
     let start = Instant::now();
-    let results = execute(
-        &opened.pipeline,
-        &trials,
-        args.jobs.unwrap_or_else(default_threads),
-        &mut |e| console.event(e),
-    );
+    let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
+    options.attempts = Attempts {
+        repeat: args.repeat.max(1),
+        retries: args.retries,
+    };
+    options.fail_fast = args.fail_fast;
+    let mut results = execute(&opened.pipeline, &trials, &options, &mut |e| {
+        console.event(e)
+    });
     let duration = start.elapsed();
-    console.summary(&results, duration.as_secs_f64());
     let tools = opened.pipeline.tools();
-    let report_dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| project.default_report_dir());
+    if !args.no_history {
+        let path = args
+            .history
+            .clone()
+            .unwrap_or_else(|| project.root.join(".mpcheck").join("history.sqlite"));
+        record_history(&path, project, &mut results, &tools, duration)?;
+    }
+    console.summary(&results, duration.as_secs_f64());
     let report = RunReport {
         toolchain: &tools,
         flashes: &opened.flashes,
@@ -157,9 +193,55 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     })
 }
 
+/// Marks each result against the history (new failure, fixed, known flaky), then
+/// records the run.
+fn record_history(
+    path: &std::path::Path,
+    project: &Project,
+    results: &mut [TrialResult],
+    tools: &[crate::toolchain::ToolInfo],
+    duration: Duration,
+) -> Result<()> {
+    let history_err = |e: crate::history::HistoryError| crate::error::Error::Usage(e.to_string());
+    let mut history = crate::history::History::open(path).map_err(history_err)?;
+    let past = history.past("", 10).map_err(history_err)?;
+    for r in results.iter_mut() {
+        r.history = crate::history::mark(past.get(&r.name), r);
+    }
+    let commit = crate::history::git_commit(&project.root);
+    history
+        .record(results, tools, commit.as_deref(), duration)
+        .map_err(history_err)?;
+    Ok(())
+}
+
+/// The trials that failed in the last run, from its results.json.
+fn last_failed(report_dir: &std::path::Path) -> Result<Vec<String>> {
+    let path = report_dir.join("results.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        crate::error::Error::config(&path, e.line(), format!("not a results.json: {e}"))
+    })?;
+    let failed: Vec<String> = value["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| !matches!(r["verdict"].as_str(), Some("pass" | "skip")))
+        .filter_map(|r| r["name"].as_str().map(String::from))
+        .collect();
+    if failed.is_empty() {
+        return Err(crate::error::Error::Usage(format!(
+            "--rerun-failed: no failed trials in {}",
+            path.display()
+        )));
+    }
+    Ok(failed)
+}
+
 /// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed).
 pub fn run_exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
     let fails = |r: &&TrialResult| match r.verdict {
+        _ if r.quarantined.is_some() => false,
         crate::compare::Verdict::Flaky { .. } => !allow_flaky,
         ref v => v.is_failure(),
     };

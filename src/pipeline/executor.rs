@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use rayon::prelude::*;
@@ -17,14 +17,39 @@ enum Msg {
     Done(usize, Box<TrialResult>),
 }
 
+/// How a run runs: workers, attempts, and whether the first failure stops it.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub threads: usize,
+    pub attempts: super::Attempts,
+    /// After the first failing trial start no more (those not run are skipped, saying so).
+    pub fail_fast: bool,
+    /// The day quarantines are judged on.
+    pub today: chrono::NaiveDate,
+}
+
+impl Options {
+    /// Defaults: one worker per core, one attempt, today's date (UTC).
+    pub fn new(threads: usize) -> Options {
+        Options {
+            threads,
+            attempts: super::Attempts::default(),
+            fail_fast: false,
+            today: chrono::Utc::now().date_naive(),
+        }
+    }
+}
+
 /// Runs every trial; `on_event` sees each event as it happens (on the calling thread).
 /// Results come back in trial order.
 pub fn execute(
     pipeline: &Pipeline,
     trials: &[Trial],
-    threads: usize,
+    options: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Vec<TrialResult> {
+    let threads = options.threads;
+    let stop = AtomicBool::new(false);
     on_event(Event::Started {
         trials: trials.len(),
     });
@@ -47,7 +72,20 @@ pub fn execute(
                 why: why.to_string(),
             });
         };
-        let result = pipeline.run_telling(trial, &retried);
+        let result = if stop.load(Ordering::Relaxed) {
+            super::TrialResult::new(
+                trial,
+                super::Judgement::decided(crate::compare::Verdict::Skip {
+                    reason: "not run: --fail-fast stopped the run after a failure".into(),
+                }),
+                std::time::Duration::ZERO,
+            )
+        } else {
+            pipeline.run_attempts(trial, options.attempts, options.today, &retried)
+        };
+        if options.fail_fast && result.verdict.is_failure() && result.quarantined.is_none() {
+            stop.store(true, Ordering::Relaxed);
+        }
         let _ = tx.send(Msg::Done(i, Box::new(result)));
     };
     let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];

@@ -13,13 +13,15 @@
 mod calibrate;
 mod event;
 mod executor;
+mod policy;
 mod result;
 mod stages;
 
 use std::time::{Duration, Instant};
 
 pub use event::Event;
-pub use executor::{default_threads, execute};
+pub use executor::{Options, default_threads, execute};
+pub use policy::{Attempts, Quarantine, quarantine};
 pub use result::{Attempt, Judgement, TrialResult};
 
 use crate::golden::Goldens;

@@ -92,6 +92,12 @@ pub struct TrialResult {
     /// Every attempt, when the trial was run more than once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,
+    /// A known-flaky case's failure, within its quarantine: why (it does not fail the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantined: Option<String>,
+    /// What the history says of this trial: new failure, fixed, known flaky.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
     #[serde(skip)]
     pub case_id: Option<CaseId>,
     /// The VM ran the case to its end (exit 0 or an uncaught exception), output whole:
@@ -148,6 +154,8 @@ impl TrialResult {
                 })
                 .unwrap_or_default(),
             attempts,
+            quarantined: None,
+            history: None,
             case_id: Some(trial.case.id.clone()),
             blessable,
             output,

@@ -67,6 +67,23 @@ pub fn render(report: &RunReport) -> String {
             );
         }
     }
+    let marked: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.history.is_some())
+        .collect();
+    if !marked.is_empty() {
+        let _ = writeln!(md, "\n## Against the history\n");
+        for r in marked {
+            let _ = writeln!(
+                md,
+                "- {} ({}): {}",
+                r.name,
+                r.verdict.name(),
+                r.history.as_deref().unwrap_or_default()
+            );
+        }
+    }
     let measured: Vec<&TrialResult> = report
         .results
         .iter()

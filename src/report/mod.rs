@@ -117,5 +117,11 @@ pub fn explanation(r: &TrialResult) -> String {
         text += note;
         text.push('\n');
     }
+    if let Some(q) = &r.quarantined {
+        text += &format!("known flaky, not failing the run: {q}\n");
+    }
+    if let Some(h) = &r.history {
+        text += &format!("history: {h}\n");
+    }
     text
 }
