@@ -884,6 +884,9 @@ pub fn execute(
                 let (tx, next) = (tx.clone(), next.clone());
                 s.spawn(move || {
                     while let Some(&i) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if crate::interrupt::requested() {
+                            break;
+                        }
                         let _ = tx.send((i, runner.run(&trials[i])));
                     }
                 });
@@ -900,6 +903,9 @@ pub fn execute(
                     .par_iter()
                     .with_max_len(1)
                     .for_each_with(pool_tx.clone(), |tx, &i| {
+                        if crate::interrupt::requested() {
+                            return;
+                        }
                         let _ = tx.send((i, runner.run(&trials[i])));
                     })
             };

@@ -26,6 +26,7 @@ pub mod features;
 pub mod flash;
 pub mod golden;
 pub mod heap;
+pub mod interrupt;
 pub mod mpy;
 pub mod plan;
 pub mod reference;

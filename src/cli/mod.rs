@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Project, Selection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::{Runner, TrialResult, default_threads, execute};
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
@@ -110,11 +110,20 @@ pub struct RunOutput {
 }
 
 /// Loads the selection, opens the targets, runs every trial with console output, and
-/// writes the file reports.
+/// writes the file reports. A selection without trials, or a report directory that
+/// cannot be written, is an error before anything runs. Interrupted (Ctrl-C, SIGTERM):
+/// the reports of the trials that finished are written, marked interrupted, and the
+/// result is `Error::Interrupted` (so bless writes no golden from a partial run).
 pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> {
     let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
     let selection = Selection::load(project, &args.boards, &overrides)?;
     let trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
+    check_not_empty(&trials, args.filter.as_deref(), project)?;
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| project.default_report_dir());
+    crate::report::check_dir(&report_dir)?;
     let runner = Runner::open(project, &selection)?;
     let start = Instant::now();
     let mut console = Console::default();
@@ -125,31 +134,60 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         &mut |e| console.event(e),
     );
     let duration = start.elapsed();
+    let interrupted = crate::interrupt::requested();
     console.summary(&results, duration.as_secs_f64());
     let tools = runner.tools();
-    let report_dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| project.default_report_dir());
     let report = RunReport {
         toolchain: &tools,
         flashes: runner.flashes(),
         results: &results,
         duration,
+        interrupted: interrupted.then_some(trials.len()),
     };
     let written = write_files(&report_dir, &report)?;
-    eprintln!(
-        "reports: {}",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let written = written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if interrupted {
+        return Err(Error::Interrupted(format!(
+            "interrupted after {} of {} trials; reports marked interrupted: {written}",
+            results.len(),
+            trials.len()
+        )));
+    }
+    eprintln!("reports: {written}");
     Ok(RunOutput {
         runner,
         cases: selection.cases,
         results,
         duration,
     })
+}
+
+/// No trial to run is a mistake (a misspelt filter, an empty `cases/`), never a green
+/// run that replaces the last reports with empty ones.
+fn check_not_empty(
+    trials: &[crate::plan::Trial],
+    filter: Option<&str>,
+    project: &Project,
+) -> Result<()> {
+    if !trials.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(match filter {
+        Some(f) => format!("no trial matches the filter `{f}` (see `mpcheck list`)"),
+        None => format!("no cases to run in {}", project.cases_dir().display()),
+    }))
+}
+
+/// Output to stdout failed: a reader that went away (`mpcheck list | head -1`) ends the
+/// command quietly and successfully, as for any Unix filter; anything else is an error.
+pub(crate) fn stdout_closed(e: std::io::Error) -> Result<i32> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(crate::error::exit::OK)
+    } else {
+        Err(Error::io("stdout", e))
+    }
 }

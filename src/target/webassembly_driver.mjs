@@ -11,7 +11,7 @@
 // script raises, and its in-memory filesystem holds no files, so a case cannot import
 // the helper modules beside it and a .mpy cannot be loaded. Here the case directory's
 // .py files (and the .mpy) are written into the VM's filesystem first, and an uncaught
-// exception exits 1 like the unix port.
+// exception exits 1, and `sys.exit(n)` exits n, like the unix port.
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -55,8 +55,22 @@ try {
   mp.runPython(code);
 } catch (error) {
   if (error.name !== "PythonError") throw error;
-  if (error.type !== "SystemExit") {
+  if (error.type === "SystemExit") {
+    process.exitCode = systemExitCode(error.message);
+  } else {
     process.stderr.write(error.message);
     process.exitCode = 1;
   }
+}
+
+// The exit status the unix port gives for an uncaught SystemExit: None (or no argument)
+// is 0, an int is its value & 255, anything else is 1. The exception's value is only
+// seen as the text of its traceback's last line, `SystemExit: <str(value)>`.
+function systemExitCode(traceback) {
+  const lines = traceback.trimEnd().split("\n");
+  const value = lines[lines.length - 1].replace(/^SystemExit:? ?/, "").trim();
+  if (value === "" || value === "None" || value === "False") return 0;
+  if (value === "True") return 1;
+  if (/^-?\d+$/.test(value)) return Number(BigInt.asUintN(8, BigInt(value)));
+  return 1;
 }
