@@ -95,6 +95,7 @@ impl HostTarget {
                     .arg(write);
                 }
                 c.arg(&self.driver).arg(&self.vm).arg(WEBASSEMBLY_HEAP);
+                c.env("MPCHECK_OUTPUT_CAP", process::OUTPUT_CAP.to_string());
                 c
             }
             HostKind::Cpython => {

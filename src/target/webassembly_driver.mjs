@@ -18,7 +18,19 @@ import { pathToFileURL } from "node:url";
 
 const [mjs, heapsize, mode, arg, caseDir, script] = process.argv.slice(2);
 const { loadMicroPython } = await import(pathToFileURL(mjs).href);
-const write = (stream) => (data) => stream.write(data);
+// Output past MPCHECK_OUTPUT_CAP bytes (stdout and stderr together) is dropped here, as
+// mpcheck would drop it: Node queues pipe writes in memory while the VM runs, so a case
+// printing 200 MB would otherwise make Node hold gigabytes. One byte past the cap is
+// still written, so mpcheck sees (and reports) the truncation.
+const cap = Number(process.env.MPCHECK_OUTPUT_CAP ?? Infinity);
+let written = 0;
+const write = (stream) => (data) => {
+  if (written > cap) return;
+  const room = cap + 1 - written;
+  const chunk = data.length > room ? data.slice(0, room) : data;
+  written += chunk.length;
+  stream.write(chunk);
+};
 const mp = await loadMicroPython({
   heapsize: parseInt(heapsize, 10),
   stdout: write(process.stdout),
