@@ -45,9 +45,20 @@ function copyModules(dir) {
 }
 
 let code;
+// The driver's own top frame (`File "<stdin>", line 1`), dropped from tracebacks so they
+// read as the unix port's: the case's file name and its own frames only.
+let ownFrame = false;
 if (mode === "run") {
-  copyModules(caseDir || join(arg, ".."));
-  code = readFileSync(arg, "utf8");
+  const dir = caseDir || join(arg, "..");
+  copyModules(dir);
+  const name = basename(arg);
+  if (readdirSync(dir).includes(name) && name.endsWith(".py") && !name.startsWith("_mpcheck")) {
+    // Compiled under its file name, as the unix port names it in tracebacks.
+    code = `exec(compile(open(${JSON.stringify("/" + name)}).read(), ${JSON.stringify(name)}, "exec"))\n`;
+    ownFrame = true;
+  } else {
+    code = readFileSync(arg, "utf8");
+  }
 } else if (mode === "import") {
   copyModules(caseDir);
   const name = basename(arg, ".mpy");
@@ -55,6 +66,7 @@ if (mode === "run") {
   // A module of the same name beside the case must not shadow the .mpy.
   try { mp.FS.unlink("/" + name + ".py"); } catch {}
   code = script ? readFileSync(script, "utf8") : "import " + name + "\n";
+  ownFrame = !script;
 } else if (mode === "exec") {
   code = arg + "\n";
 } else {
@@ -70,7 +82,7 @@ try {
   if (error.type === "SystemExit") {
     process.exitCode = systemExitCode(error.message);
   } else {
-    process.stderr.write(error.message);
+    process.stderr.write(ownFrame ? withoutOwnFrame(error.message) : error.message);
     process.exitCode = 1;
   }
 }
@@ -85,4 +97,12 @@ function systemExitCode(traceback) {
   if (value === "True") return 1;
   if (/^-?\d+$/.test(value)) return Number(BigInt.asUintN(8, BigInt(value)));
   return 1;
+}
+
+function withoutOwnFrame(traceback) {
+  const lines = traceback.split("\n");
+  if (lines[0] === "Traceback (most recent call last):" && lines[1] === '  File "<stdin>", line 1, in <module>') {
+    lines.splice(1, 1);
+  }
+  return lines.join("\n");
 }
