@@ -160,17 +160,27 @@ pub struct Case {
     pub source: Vec<u8>,
     /// The header's settings, or why they could not be read.
     pub settings: Result<CaseSettings, String>,
+    /// The module name its `.mpy` is imported under (see [`import_alias`]).
+    pub import_name: String,
 }
 
 impl Case {
     pub fn load(path: &Path, id: CaseId) -> Result<Case> {
         let source = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let settings = parse_header(path, &source).map_err(|e| e.to_string());
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let import_name = import_alias(&id.name, |n| {
+            ["py", "mpy"]
+                .iter()
+                .any(|ext| dir.join(format!("{n}.{ext}")).exists())
+                || dir.join(n).exists()
+        });
         Ok(Case {
             id,
             path: path.to_path_buf(),
             source,
             settings,
+            import_name,
         })
     }
 
@@ -180,11 +190,66 @@ impl Case {
     }
 }
 
+/// The module name a case's `.mpy` is imported under: never its file name, which may be
+/// a keyword (`raise`), a built-in module (`sys`) or no identifier at all (`a.b`). An
+/// alias of the same length (`_` then `q`s), so heap figures, which count the name's
+/// qstr, are those of the real name; another letter when a module beside the case
+/// (`taken`) already has that name. Tracebacks still show `<name>.py`: that name is
+/// recorded in the `.mpy` by mpy-cross.
+pub fn import_alias(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let rest = name.len().saturating_sub(1);
+    let alias = |fill: char| format!("_{}", fill.to_string().repeat(rest));
+    "qzxjkvw"
+        .chars()
+        .map(alias)
+        .find(|a| !taken(a))
+        .unwrap_or_else(|| alias('q'))
+}
+
 const FENCE: &str = "# ---";
+
+/// The longest timeout a case or board may ask for. Why a day: a nightly run has to end,
+/// a larger number is a typo, and every deadline computed from it (`now + timeout`) stays
+/// far from the clock's range (`1e19` seconds overflows it).
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// A timeout in seconds must be positive and at most [`MAX_TIMEOUT_SECS`]: the message.
+pub fn check_timeout(secs: f64) -> Result<(), String> {
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!(
+            "timeout: must be a positive number of seconds, got {secs}"
+        ));
+    }
+    if secs > MAX_TIMEOUT_SECS {
+        return Err(format!(
+            "timeout: at most {MAX_TIMEOUT_SECS} seconds (one day), got {secs}"
+        ));
+    }
+    Ok(())
+}
 
 /// Reads the settings block at the top of a case. No block means default settings.
 pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
-    let text = String::from_utf8_lossy(source);
+    // Python source is UTF-8 (PEP 3120, and MicroPython reads nothing else): a case that
+    // is not cannot be judged, and says where the first bad byte is.
+    let text = match std::str::from_utf8(source) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + source[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            return Err(Error::config(
+                path,
+                line,
+                format!(
+                    "not UTF-8 (byte {:#04x} at offset {}): Python source must be UTF-8",
+                    source[e.valid_up_to()],
+                    e.valid_up_to()
+                ),
+            ));
+        }
+    };
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, first)) if first.trim_end() == FENCE => {}
@@ -226,14 +291,8 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
             .position(|l| l.trim_start().starts_with(&format!("{key}:")))
             .map_or(2, |i| i + 2)
     };
-    if let Some(t) = settings.timeout
-        && !(t.is_finite() && t > 0.0)
-    {
-        return Err(Error::config(
-            path,
-            line_of("timeout"),
-            format!("timeout: must be a positive number of seconds, got {t}"),
-        ));
+    if let Some(t) = settings.timeout {
+        check_timeout(t).map_err(|m| Error::config(path, line_of("timeout"), m))?;
     }
     if let Some(modes) = &settings.modes
         && modes.is_empty()
@@ -347,6 +406,44 @@ mod tests {
                 .unwrap()
                 .contains("only on unix")
         );
+    }
+
+    #[test]
+    fn huge_or_odd_timeouts_are_errors_naming_the_line() {
+        for (value, says) in [
+            ("1e30", "at most 86400 seconds"),
+            ("1e19", "at most 86400 seconds"),
+            (".inf", "must be a positive"),
+            ("0", "must be a positive"),
+        ] {
+            let err = parse(&format!(
+                "# ---\n# modes: [source]\n# timeout: {value}\n# ---\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.starts_with("cases/g/c.py:3: timeout: "), "{err}");
+            assert!(err.contains(says), "{err}");
+        }
+        assert!(parse("# ---\n# timeout: 86400\n# ---\n").is_ok());
+    }
+
+    #[test]
+    fn a_case_that_is_not_utf8_is_an_error_naming_its_line() {
+        let err = parse_header(Path::new("cases/g/c.py"), b"print(1)\nprint('\xff')\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "cases/g/c.py:2: not UTF-8 (byte 0xff at offset 16): Python source must be UTF-8"
+        );
+    }
+
+    #[test]
+    fn import_alias_keeps_the_length_and_avoids_helpers() {
+        assert_eq!(import_alias("raise", |_| false), "_qqqq");
+        assert_eq!(import_alias("a.b", |_| false), "_qq");
+        assert_eq!(import_alias("x", |_| false), "_");
+        assert_eq!(import_alias("sys", |n| n == "_qq"), "_zz");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Compiler {
     pub flags: Vec<String>,
     cache_dir: PathBuf,
     version: OnceLock<String>,
+    /// The cache-write warning is shown once per compiler, not once per case.
+    cache_warning: std::sync::Once,
 }
 
 impl Compiler {
@@ -29,6 +31,7 @@ impl Compiler {
             flags: Vec::new(),
             cache_dir,
             version: OnceLock::new(),
+            cache_warning: std::sync::Once::new(),
         }
     }
 
@@ -101,8 +104,16 @@ impl Compiler {
             )));
         }
         let bytes = std::fs::read(&out_path).map_err(|e| Error::io(&out_path, e))?;
-        std::fs::create_dir_all(&self.cache_dir).map_err(|e| Error::io(&self.cache_dir, e))?;
-        crate::fsutil::write_atomic(&cached, &bytes)?;
+        // The cache only saves time: one that cannot be written (read-only, full, a file
+        // in the way) costs a compile next time, never a verdict.
+        let stored = std::fs::create_dir_all(&self.cache_dir)
+            .map_err(|e| Error::io(&self.cache_dir, e))
+            .and_then(|()| crate::fsutil::write_atomic(&cached, &bytes));
+        if let Err(e) = stored {
+            self.cache_warning.call_once(|| {
+                eprintln!("mpcheck: warning: compiled .mpy files are not cached ({e})");
+            });
+        }
         Ok(Ok(bytes))
     }
 }

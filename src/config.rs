@@ -17,12 +17,11 @@ pub struct Project {
 }
 
 impl Project {
-    /// The root is made absolute: VMs run with a case's directory as their cwd.
+    /// The root and the state directory are made absolute: VMs run in scratch
+    /// directories, where a relative tool path would mean something else.
     pub fn new(root: &Path) -> Project {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-        let state_dir = std::env::var_os("MPCHECK_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".mpcheck"));
+        let state_dir = state_dir(&root, std::env::var_os("MPCHECK_HOME").as_deref());
         Project { root, state_dir }
     }
 
@@ -37,6 +36,15 @@ impl Project {
     }
     pub fn default_report_dir(&self) -> PathBuf {
         self.root.join("reports")
+    }
+}
+
+/// `MPCHECK_HOME` when set and non-empty (relative: to the current directory, as a user
+/// typing it means), else `<root>/.mpcheck`.
+fn state_dir(root: &Path, home: Option<&std::ffi::OsStr>) -> PathBuf {
+    match home.filter(|h| !h.is_empty()) {
+        Some(h) => std::path::absolute(h).unwrap_or_else(|_| PathBuf::from(h)),
+        None => root.join(".mpcheck"),
     }
 }
 
@@ -118,11 +126,14 @@ impl Selection {
                 Arc::new(b)
             })
             .collect();
+        // `--board x --board x` runs x once, in the order first named.
+        let mut seen = std::collections::BTreeSet::new();
+        let names: Vec<&String> = names.iter().filter(|n| seen.insert(*n)).collect();
         let boards: Vec<Arc<Board>> = if names.is_empty() {
             all.iter().filter(|b| b.default).cloned().collect()
         } else {
             names
-                .iter()
+                .into_iter()
                 .map(|n| {
                     all.iter().find(|b| &b.name == n).cloned().ok_or_else(|| {
                         let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
@@ -147,5 +158,24 @@ impl Selection {
             cases,
             all_boards: all,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_dir_from_mpcheck_home() {
+        let root = Path::new("/p");
+        assert_eq!(state_dir(root, None), Path::new("/p/.mpcheck"));
+        // Empty is unset (as `MPCHECK_HOME= mpcheck run` means), not the current directory.
+        assert_eq!(
+            state_dir(root, Some(std::ffi::OsStr::new(""))),
+            Path::new("/p/.mpcheck")
+        );
+        let rel = state_dir(root, Some(std::ffi::OsStr::new("state")));
+        assert!(rel.is_absolute(), "{}", rel.display());
+        assert_eq!(rel, std::env::current_dir().unwrap().join("state"));
     }
 }

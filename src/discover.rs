@@ -1,5 +1,7 @@
 //! Finds the cases under `cases/`: `cases/<group>/<name>.py`, sorted by id. Files whose
-//! name starts with `_` are helper modules that cases import, not cases.
+//! name starts with `_` are helper modules that cases import, not cases. Symbolic links
+//! are followed (a group may be a link to another checkout); a link loop or a dangling
+//! link is an error naming the path.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,17 +11,13 @@ use crate::error::{Error, Result};
 
 pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {
     let mut cases = Vec::new();
-    walk(cases_dir, cases_dir, &mut cases)?;
-    cases.sort_by(|a: &Arc<Case>, b| a.id.cmp(&b.id));
-    Ok(cases)
-}
-
-fn walk(root: &Path, dir: &Path, cases: &mut Vec<Arc<Case>>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.is_dir() {
-            walk(root, &path, cases)?;
+    let walk = walkdir::WalkDir::new(cases_dir)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walk {
+        let entry = entry.map_err(|e| walk_error(cases_dir, e))?;
+        let path = entry.path();
+        if entry.file_type().is_dir() {
             continue;
         }
         let helper = path
@@ -28,14 +26,14 @@ fn walk(root: &Path, dir: &Path, cases: &mut Vec<Arc<Case>>) -> Result<()> {
         if helper || path.extension().is_none_or(|e| e != "py") {
             continue;
         }
-        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let rel = path.strip_prefix(cases_dir).unwrap_or(path);
         let group = rel
             .parent()
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
         if group.is_empty() {
             return Err(Error::config(
-                &path,
+                path,
                 1,
                 "a case must sit in a group directory: cases/<group>/<name>.py",
             ));
@@ -45,7 +43,54 @@ fn walk(root: &Path, dir: &Path, cases: &mut Vec<Arc<Case>>) -> Result<()> {
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        cases.push(Arc::new(Case::load(&path, CaseId { group, name })?));
+        cases.push(Arc::new(Case::load(path, CaseId { group, name })?));
     }
-    Ok(())
+    cases.sort_by(|a: &Arc<Case>, b| a.id.cmp(&b.id));
+    Ok(cases)
+}
+
+fn walk_error(cases_dir: &Path, e: walkdir::Error) -> Error {
+    let path = e.path().unwrap_or(cases_dir).to_path_buf();
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Error::Usage(format!(
+            "{}: symbolic link loop (leads back to {}): remove the link",
+            path.display(),
+            ancestor.display()
+        ));
+    }
+    match e.into_io_error() {
+        Some(io) => Error::io(path, io),
+        None => Error::Usage(format!("{}: cannot be read", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlink_loop_is_an_error_naming_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = dir.path().join("g");
+        std::fs::create_dir_all(&g).unwrap();
+        std::fs::write(g.join("a.py"), "print(1)\n").unwrap();
+        std::os::unix::fs::symlink("..", g.join("up")).unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("g/up: symbolic link loop"), "{err}");
+    }
+
+    #[test]
+    fn linked_groups_are_followed_and_helpers_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::write(real.join("a.py"), "print(1)\n").unwrap();
+        std::fs::write(real.join("_helper.py"), "X = 1\n").unwrap();
+        let cases = dir.path().join("cases");
+        std::fs::create_dir_all(&cases).unwrap();
+        std::os::unix::fs::symlink(&real, cases.join("linked")).unwrap();
+        let found = discover(&cases).unwrap();
+        let ids: Vec<String> = found.iter().map(|c| c.id.to_string()).collect();
+        assert_eq!(ids, ["linked/a"]);
+    }
 }

@@ -6,11 +6,13 @@
 use std::path::{Path, PathBuf};
 
 /// Exit codes, defined once: 0 all pass/skip, 1 any fail/timeout/crash/error verdict,
-/// 2 configuration or environment error (the run could not be made as asked).
+/// 2 configuration or environment error (the run could not be made as asked),
+/// 130 interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub mod exit {
     pub const OK: i32 = 0;
     pub const FAILURES: i32 = 1;
     pub const CONFIG: i32 = 2;
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,21 @@ pub enum Error {
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
+    /// Ctrl-C or SIGTERM stopped the command (after it wrote what it could, as said).
+    #[error("{0}")]
+    Interrupted(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Interrupted(_) => exit::INTERRUPTED,
+            Error::Config { .. } | Error::Toolchain(_) | Error::Io { .. } | Error::Usage(_) => {
+                exit::CONFIG
+            }
+        }
+    }
 }
 
 impl Error {

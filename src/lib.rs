@@ -30,6 +30,7 @@ pub mod fsutil;
 pub mod golden;
 pub mod heap;
 pub mod history;
+pub mod interrupt;
 pub mod mpy;
 pub mod pipeline;
 pub mod plan;

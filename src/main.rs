@@ -1,15 +1,32 @@
-//! The `mpcheck` command: parse arguments, dispatch, print the error, exit 0/1/2.
+//! The `mpcheck` command: parse arguments, dispatch, print the error, exit 0/1/2/130.
 
 use clap::Parser;
 
 fn main() {
-    let cli = mpcheck::cli::Cli::parse();
-    let code = match mpcheck::cli::dispatch(cli) {
-        Ok(code) => code,
+    // First, before any thread: Ctrl-C / SIGTERM handling, the subreaper, the scratch root.
+    if let Err(e) = mpcheck::interrupt::install() {
+        eprintln!("mpcheck: error: could not set up signal handling: {e}");
+        std::process::exit(mpcheck::error::exit::CONFIG);
+    }
+    let cli = match mpcheck::cli::Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("mpcheck: error: {e}");
-            mpcheck::error::exit::CONFIG
+            mpcheck::interrupt::finish();
+            e.exit()
         }
     };
+    let code = match mpcheck::cli::dispatch(cli) {
+        Ok(code) => code,
+        Err(e @ mpcheck::error::Error::Interrupted(_)) => {
+            eprintln!("mpcheck: {e}");
+            e.exit_code()
+        }
+        Err(e) => {
+            eprintln!("mpcheck: error: {e}");
+            e.exit_code()
+        }
+    };
+    // Nothing outlives the command: no VM, no emulator, no scratch file.
+    mpcheck::interrupt::finish();
     std::process::exit(code);
 }

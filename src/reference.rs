@@ -83,7 +83,7 @@ impl Reference {
             Status::Exited(0 | 1) if !outcome.truncated => {}
             other => {
                 return Err(format!(
-                    "CPython ({}) could not produce a reference output: {other:?}{}",
+                    "CPython ({}) could not produce a reference output ({other}){}",
                     self.version,
                     if outcome.truncated {
                         ", output truncated"

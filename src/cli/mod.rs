@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Project, Selection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pipeline::{Attempts, Options, Pipeline, TrialResult, default_threads, execute};
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
@@ -140,7 +140,10 @@ pub struct RunOutput {
 }
 
 /// Loads the selection, opens the targets, runs every trial with console output, and
-/// writes the file reports.
+/// writes the file reports. A selection without trials, or a report directory that
+/// cannot be written, is an error before anything runs. Interrupted (Ctrl-C, SIGTERM):
+/// the reports of the trials that finished are written, marked interrupted, and the
+/// result is `Error::Interrupted` (so bless writes no golden from a partial run).
 pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> {
     let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
     let selection = Selection::load(project, &args.boards, &overrides)?;
@@ -153,6 +156,8 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         let failed = last_failed(&report_dir)?;
         trials.retain(|t| failed.contains(&t.name()));
     }
+    check_not_empty(&trials, args.filter.as_deref(), project)?;
+    crate::report::check_dir(&report_dir)?;
     let mut console = Console::default();
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
         console.event(e)
@@ -168,6 +173,7 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         console.event(e)
     });
     let duration = start.elapsed();
+    let interrupted = crate::interrupt::requested();
     let tools = opened.pipeline.tools();
     if !args.no_history {
         let path = args
@@ -182,8 +188,18 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         flashes: &opened.flashes,
         results: &results,
         duration,
+        interrupted: interrupted.then_some(trials.len()),
     };
     let written = write_files(&report_dir, &report)?;
+    if interrupted {
+        let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::Interrupted(format!(
+            "interrupted after {} of {} trials; reports marked interrupted: {}",
+            results.len(),
+            trials.len(),
+            written.join(", ")
+        )));
+    }
     console.reports_written(&written);
     Ok(RunOutput {
         pipeline: opened.pipeline,
@@ -249,5 +265,31 @@ pub fn run_exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
         crate::error::exit::FAILURES
     } else {
         crate::error::exit::OK
+    }
+}
+
+/// No trial to run is a mistake (a misspelt filter, an empty `cases/`), never a green
+/// run that replaces the last reports with empty ones.
+fn check_not_empty(
+    trials: &[crate::plan::Trial],
+    filter: Option<&str>,
+    project: &Project,
+) -> Result<()> {
+    if !trials.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(match filter {
+        Some(f) => format!("no trial matches the filter `{f}` (see `mpcheck list`)"),
+        None => format!("no cases to run in {}", project.cases_dir().display()),
+    }))
+}
+
+/// Output to stdout failed: a reader that went away (`mpcheck list | head -1`) ends the
+/// command quietly and successfully, as for any Unix filter; anything else is an error.
+pub(crate) fn stdout_closed(e: std::io::Error) -> Result<i32> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(crate::error::exit::OK)
+    } else {
+        Err(Error::io("stdout", e))
     }
 }

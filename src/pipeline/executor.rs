@@ -72,6 +72,10 @@ pub fn execute(
                 why: why.to_string(),
             });
         };
+        // Interrupted (Ctrl-C, SIGTERM): start nothing more; the reports say so.
+        if crate::interrupt::requested() {
+            return;
+        }
         let result = if stop.load(Ordering::Relaxed) {
             super::TrialResult::new(
                 trial,

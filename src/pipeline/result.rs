@@ -140,7 +140,7 @@ impl TrialResult {
             actual: output.as_deref().filter(|_| output_failed).map(text),
             exception: outcome.as_ref().and_then(|o| o.exception.clone()),
             truncated: outcome.as_ref().is_some_and(|o| o.truncated),
-            exit: outcome.as_ref().map(|o| o.status.describe()),
+            exit: outcome.as_ref().map(|o| o.status.to_string()),
             heap,
             heap_table,
             note: note.or_else(|| outcome.as_ref().and_then(|o| o.note.clone())),

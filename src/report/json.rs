@@ -1,10 +1,14 @@
-//! `results.json`: the toolchain with each tool's reported version, and every result.
+//! `results.json`: the toolchain with each tool's reported version, and every result;
+//! `"interrupted": true` (with the planned trial count) when Ctrl-C or SIGTERM stopped
+//! the run.
 
 use super::{Counts, RunReport};
 
 pub fn render(report: &RunReport) -> String {
     let counts = Counts::of(report.results);
     let value = serde_json::json!({
+        "interrupted": report.interrupted.is_some(),
+        "planned_trials": report.interrupted.unwrap_or(report.results.len()),
         "toolchain": report.toolchain,
         "flashes": report.flashes,
         "summary": {

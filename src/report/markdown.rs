@@ -15,6 +15,13 @@ pub fn render(report: &RunReport) -> String {
         "# mpcheck summary\n\n{total} in {:.1} s\n",
         report.duration.as_secs_f64()
     );
+    if let Some(planned) = report.interrupted {
+        let _ = writeln!(
+            md,
+            "**Interrupted** (Ctrl-C or SIGTERM): {} of {planned} trials finished; the rest did not run.\n",
+            report.results.len()
+        );
+    }
 
     let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();
     let boards: BTreeSet<&str> = report.results.iter().map(|r| r.board.as_str()).collect();

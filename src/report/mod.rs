@@ -21,16 +21,49 @@ pub struct RunReport<'a> {
     pub flashes: &'a [crate::flash::record::FlashReport],
     pub results: &'a [TrialResult],
     pub duration: Duration,
+    /// Ctrl-C or SIGTERM stopped the run: how many trials were planned (the results hold
+    /// only those that finished).
+    pub interrupted: Option<usize>,
+}
+
+/// The report files, in the order they are written.
+const FILES: [&str; 3] = ["junit.xml", "results.json", "summary.md"];
+
+/// Finds report-directory problems before a run rather than after it: the directory is
+/// created, each report's path must not be a directory, and a file must be creatable in
+/// it (a read-only mount, a file where the directory should be).
+pub fn check_dir(dir: &Path) -> Result<()> {
+    let problem = |e: std::io::Error| {
+        Error::Usage(format!(
+            "report directory {} cannot be written: {e} (choose another with --report-dir)",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(problem)?;
+    for name in FILES {
+        let path = dir.join(name);
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "report file {} is a directory (remove it or choose another --report-dir)",
+                path.display()
+            )));
+        }
+    }
+    tempfile::NamedTempFile::new_in(dir).map_err(problem)?;
+    Ok(())
 }
 
 /// Writes every file report into `dir` (created if missing); returns the paths written.
 pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let files = [
-        ("junit.xml", junit::render(report)),
-        ("results.json", json::render(report)),
-        ("summary.md", markdown::render(report)),
-    ];
+    let files = FILES.map(|name| {
+        let text = match name {
+            "junit.xml" => junit::render(report),
+            "results.json" => json::render(report),
+            _ => markdown::render(report),
+        };
+        (name, text)
+    });
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);

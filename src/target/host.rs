@@ -69,7 +69,10 @@ impl HostTarget {
         })
     }
 
-    fn base_command(&self) -> Command {
+    /// The VM's command line up to the case; `scratch`: the only directory the case may
+    /// write to, where the VM can enforce that (Node's permission model, for the
+    /// webassembly port: a case reaches Node's `fs` through the `js` module).
+    fn base_command(&self, scratch: Option<&Path>) -> Command {
         match self.kind {
             HostKind::Unix => {
                 let mut c = Command::new(&self.vm);
@@ -78,7 +81,21 @@ impl HostTarget {
             }
             HostKind::Webassembly => {
                 let mut c = Command::new(&self.node);
+                if let Some(dir) = scratch {
+                    // No child processes, no workers, writes only in scratch. The flag is
+                    // experimental in Node 20, hence its warning is silenced.
+                    let mut write = std::ffi::OsString::from("--allow-fs-write=");
+                    write.push(dir);
+                    write.push("/");
+                    c.args([
+                        "--experimental-permission",
+                        "--allow-fs-read=*",
+                        "--no-warnings",
+                    ])
+                    .arg(write);
+                }
                 c.arg(&self.driver).arg(&self.vm).arg(WEBASSEMBLY_HEAP);
+                c.env("MPCHECK_OUTPUT_CAP", process::OUTPUT_CAP.to_string());
                 c
             }
             HostKind::Cpython => {
@@ -90,19 +107,25 @@ impl HostTarget {
         }
     }
 
-    /// The command that runs a case from source, with the case's directory as cwd. The
-    /// file is named relative to it, so tracebacks show `name.py`, as from a `.mpy`, and
-    /// goldens do not depend on where the checkout is.
-    pub fn source_command(&self, case_path: &Path) -> Command {
-        let dir = case_path.parent().unwrap_or(Path::new("."));
-        let file = case_path.file_name().map_or(case_path, Path::new);
-        let mut c = self.base_command();
+    /// Every command runs in `scratch`, where [`prepare_scratch`] put the case's files:
+    /// `PWD` names it too (a shell-started VM would otherwise inherit mpcheck's).
+    fn in_scratch(mut c: Command, scratch: &Path) -> Command {
+        c.current_dir(scratch)
+            .env("PWD", scratch)
+            .env_remove("OLDPWD");
+        c
+    }
+
+    /// The command that runs the case from source: its copy in `scratch`, named relative
+    /// to it, so tracebacks show `name.py` (as from a `.mpy`) and goldens do not depend
+    /// on where the checkout is.
+    fn source_command(&self, scratch: &Path, file: &Path) -> Command {
+        let mut c = self.base_command(Some(scratch));
         match self.kind {
-            HostKind::Webassembly => c.arg("run").arg(case_path),
+            HostKind::Webassembly => c.arg("run").arg(scratch.join(file)).arg(scratch),
             HostKind::Unix | HostKind::Cpython => c.arg(file),
         };
-        c.current_dir(dir);
-        c
+        Self::in_scratch(c, scratch)
     }
 
     /// The command that runs the case inside mpcheck's heap wrapper (see `heap`), with the
@@ -112,14 +135,17 @@ impl HostTarget {
         request: &RunRequest,
         scratch: &Path,
         zero_alloc: Option<&str>,
-    ) -> Option<Command> {
+    ) -> Result<Command, String> {
         let case = request.case;
-        let case_dir = case.path.parent().unwrap_or(Path::new("."));
         let module = case.module_name();
         let file = format!("{module}.py");
         let wrapper = scratch.join("_mpcheck_heap.py");
+        let write = |path: &Path, bytes: &[u8]| {
+            std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+        };
         let load = match (request.mode, self.kind) {
-            // The driver puts the case directory's files at the root of the VM's filesystem.
+            // The driver puts the scratch directory's files at the root of the VM's
+            // filesystem.
             (Mode::Source, HostKind::Webassembly) => crate::heap::Load::Source {
                 path: format!("/{file}"),
                 name: file,
@@ -127,81 +153,119 @@ impl HostTarget {
             // A fixed relative name: the path is a string literal in the wrapper, and
             // literals are interned as qstrs, so its length would shift the figures.
             (Mode::Source, _) => {
-                std::fs::copy(&case.path, scratch.join("_mpcheck_case.py")).ok()?;
+                write(&scratch.join("_mpcheck_case.py"), &case.source)?;
                 crate::heap::Load::Source {
                     path: "_mpcheck_case.py".into(),
                     name: file,
                 }
             }
             (Mode::Mpy, _) => {
-                std::fs::write(scratch.join(format!("{module}.mpy")), request.mpy?).ok()?;
+                let mpy = request.mpy.ok_or("mpy mode without a .mpy")?;
+                write(&scratch.join(format!("{}.mpy", case.import_name)), mpy)?;
                 crate::heap::Load::Mpy {
-                    module: module.to_string(),
+                    module: case.import_name.clone(),
                 }
             }
         };
-        std::fs::write(&wrapper, crate::heap::wrapper(&load, zero_alloc)).ok()?;
-        let mut c = self.base_command();
+        write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())?;
+        let mut c = self.base_command(Some(scratch));
         match self.kind {
             HostKind::Unix => {
                 // Heap figures must not depend on where the checkout or the temp dir is:
                 // a module's `__file__` is on the heap. So everything loads by a relative
-                // name from `scratch` (the wrapper as a module, the .mpy, and copies of
-                // the helper modules beside the case), with `.frozen` for asyncio & co.
-                for entry in std::fs::read_dir(case_dir).ok()?.flatten() {
-                    let name = entry.file_name();
-                    if name.to_string_lossy().starts_with('_')
-                        && name.to_string_lossy().ends_with(".py")
-                    {
-                        std::fs::copy(entry.path(), scratch.join(&name)).ok()?;
-                    }
-                }
+                // name from `scratch` (the wrapper as a module, the .mpy, and the helper
+                // modules' copies), with `.frozen` for asyncio & co.
                 c.args(["-m", "_mpcheck_heap"])
-                    .current_dir(scratch)
                     .env("MICROPYPATH", ".frozen");
             }
             HostKind::Webassembly => match request.mode {
                 Mode::Source => {
-                    c.arg("run").arg(&wrapper).arg(case_dir);
+                    c.arg("run").arg(&wrapper).arg(scratch);
                 }
                 Mode::Mpy => {
                     c.arg("import")
-                        .arg(scratch.join(format!("{module}.mpy")))
-                        .arg(case_dir)
+                        .arg(scratch.join(format!("{}.mpy", case.import_name)))
+                        .arg(scratch)
                         .arg(&wrapper);
                 }
             },
-            HostKind::Cpython => return None,
+            HostKind::Cpython => return Err("no heap wrapper for CPython".into()),
         }
-        Some(c)
+        Ok(Self::in_scratch(c, scratch))
     }
 
-    /// The command that imports `module.mpy` from `mpy_dir` (a temp dir, never `cases/`).
-    pub fn mpy_command(&self, case_path: &Path, mpy_dir: &Path, module: &str) -> Command {
-        let case_dir = case_path.parent().unwrap_or(Path::new("."));
-        let mut c = self.base_command();
+    /// The command that imports `scratch/<module>.mpy`.
+    fn mpy_command(&self, scratch: &Path, module: &str) -> Command {
+        let mut c = self.base_command(Some(scratch));
         match self.kind {
             HostKind::Unix => {
-                // cwd (sys.path's '') holds the .mpy, so it wins over the case's own .py;
-                // the case directory follows for the helper modules beside it.
-                // MICROPYPATH replaces the default path, and asyncio & co. are frozen
-                // modules: `.frozen` must stay on it.
-                let mut path = case_dir.as_os_str().to_owned();
-                path.push(":.frozen");
-                c.arg("-m")
-                    .arg(module)
-                    .current_dir(mpy_dir)
-                    .env("MICROPYPATH", path);
+                // `-m` puts the cwd (scratch: the .mpy and the helpers' copies) first on
+                // sys.path. MICROPYPATH replaces the default path, and asyncio & co. are
+                // frozen modules: `.frozen` must stay on it.
+                c.arg("-m").arg(module).env("MICROPYPATH", ".frozen");
             }
             HostKind::Webassembly => {
                 c.arg("import")
-                    .arg(mpy_dir.join(format!("{module}.mpy")))
-                    .arg(case_dir);
+                    .arg(scratch.join(format!("{module}.mpy")))
+                    .arg(scratch);
             }
             HostKind::Cpython => unreachable!("board files reject mpy mode for cpython"),
         }
-        c
+        Self::in_scratch(c, scratch)
     }
+
+    /// The command for a request, with the files it needs written into `scratch`.
+    fn prepare(&self, request: &RunRequest, scratch: &Path) -> Result<Command, String> {
+        prepare_scratch(request.case, scratch, request.mode == Mode::Source)?;
+        if let Some(zero_alloc) = request.heap {
+            return self.heap_command(request, scratch, zero_alloc);
+        }
+        match (request.mode, request.mpy) {
+            (Mode::Source, _) => Ok(self.source_command(scratch, &case_file(request.case))),
+            (Mode::Mpy, Some(bytes)) => {
+                let module = &request.case.import_name;
+                let path = scratch.join(format!("{module}.mpy"));
+                std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(self.mpy_command(scratch, module))
+            }
+            (Mode::Mpy, None) => Err("mpy mode without a .mpy".into()),
+        }
+    }
+}
+
+/// The case's file name, as tracebacks show it.
+fn case_file(case: &crate::case::Case) -> PathBuf {
+    PathBuf::from(format!("{}.py", case.module_name()))
+}
+
+/// Fills a trial's scratch directory: copies of the helper modules beside the case
+/// (`_*.py`), and in source mode of the case itself, under its own name. A case runs
+/// there, never in `cases/`: nothing it writes by a relative path can reach `cases/`,
+/// `golden/` or `boards/`, and the only paths it can learn (cwd, `__file__`, argv) are
+/// the scratch ones.
+fn prepare_scratch(
+    case: &crate::case::Case,
+    scratch: &Path,
+    with_case: bool,
+) -> Result<(), String> {
+    let dir = case.path.parent().unwrap_or(Path::new("."));
+    let failed = |p: &Path, e: std::io::Error| format!("preparing the case: {}: {e}", p.display());
+    for entry in std::fs::read_dir(dir)
+        .map_err(|e| failed(dir, e))?
+        .flatten()
+    {
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        if text.starts_with('_') && text.ends_with(".py") {
+            std::fs::copy(entry.path(), scratch.join(&name))
+                .map_err(|e| failed(&entry.path(), e))?;
+        }
+    }
+    if with_case {
+        let to = scratch.join(case_file(case));
+        std::fs::write(&to, &case.source).map_err(|e| failed(&to, e))?;
+    }
+    Ok(())
 }
 
 impl Target for HostTarget {
@@ -214,7 +278,7 @@ impl Target for HostTarget {
                     .args(["-c", VERSION_SNIPPET]),
             ),
             HostKind::Webassembly => {
-                reported_version(self.base_command().args(["exec", VERSION_SNIPPET]))
+                reported_version(self.base_command(None).args(["exec", VERSION_SNIPPET]))
             }
         };
         let mut tools = vec![ToolInfo {
@@ -253,7 +317,7 @@ impl Target for HostTarget {
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {
-        // The .mpy goes into a fresh temp dir (never into cases/), removed on drop.
+        // The case runs in a fresh temp dir (never in cases/), removed on drop.
         let scratch = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => {
@@ -263,14 +327,9 @@ impl Target for HostTarget {
                 );
             }
         };
-        let mut outcome = match self.bare_command(request, scratch.path()) {
-            Some(cmd) => process::run(cmd, request.timeout),
-            None => {
-                return Outcome::not_started(
-                    "the case could not be prepared (mpy mode without a .mpy, or no heap wrapper for this VM)".into(),
-                    Default::default(),
-                );
-            }
+        let mut outcome = match self.prepare(request, scratch.path()) {
+            Ok(cmd) => process::run(cmd, request.timeout),
+            Err(why) => return Outcome::not_started(why, Default::default()),
         };
         if request.heap.is_some() {
             let (output, figures) = crate::heap::extract(&outcome.output);
@@ -281,17 +340,6 @@ impl Target for HostTarget {
     }
 
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
-        if let Some(zero_alloc) = request.heap {
-            return self.heap_command(request, scratch, zero_alloc);
-        }
-        match (request.mode, request.mpy) {
-            (Mode::Source, _) => Some(self.source_command(&request.case.path)),
-            (Mode::Mpy, Some(bytes)) => {
-                let module = request.case.module_name();
-                std::fs::write(scratch.join(format!("{module}.mpy")), bytes).ok()?;
-                Some(self.mpy_command(&request.case.path, scratch, module))
-            }
-            (Mode::Mpy, None) => None,
-        }
+        self.prepare(request, scratch).ok()
     }
 }

@@ -103,17 +103,17 @@ pub enum Status {
     BoardLost(String),
 }
 
-impl Status {
-    /// How the run ended, in words (for reports: never Rust debug text).
-    pub fn describe(&self) -> String {
+/// How a status reads in messages (never Rust's debug text).
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Status::Exited(c) => format!("exit {c}"),
-            Status::Signalled(s) => format!("signal {s}"),
-            Status::TimedOut(after) => format!("killed after {:.1} s", after.as_secs_f64()),
-            Status::NotStarted(_) => "not started".into(),
-            Status::Skipped(_) => "declined by the board".into(),
-            Status::BoardLost(_) => "board lost".into(),
-            Status::Rejected(_) => "rejected by mpy-cross".into(),
+            Status::Exited(code) => write!(f, "exit status {code}"),
+            Status::Signalled(sig) => write!(f, "killed by signal {sig}"),
+            Status::TimedOut(after) => write!(f, "no result within {:.1} s", after.as_secs_f64()),
+            Status::NotStarted(why) => write!(f, "not started: {why}"),
+            Status::Skipped(why) => write!(f, "declined: {why}"),
+            Status::Rejected(message) => write!(f, "rejected by mpy-cross: {message}"),
+            Status::BoardLost(detail) => write!(f, "board lost: {detail}"),
         }
     }
 }
@@ -153,6 +153,16 @@ pub fn uncaught_exception(output: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_read_as_words() {
+        assert_eq!(Status::Exited(3).to_string(), "exit status 3");
+        assert_eq!(
+            Status::TimedOut(Duration::from_secs(30)).to_string(),
+            "no result within 30.0 s"
+        );
+        assert_eq!(Status::Signalled(9).to_string(), "killed by signal 9");
+    }
 
     #[test]
     fn exception_line_is_found() {

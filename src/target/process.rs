@@ -42,6 +42,7 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
         Err(e) => return not_started(format!("could not start {program}: {e}")),
     };
     let pgid = child.id() as i32;
+    crate::interrupt::track(child.id());
 
     let (out_tx, out_rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -67,12 +68,22 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
     };
     // Stragglers in the group (a VM's helper processes) go too.
     kill_group(pgid);
+    crate::interrupt::untrack(pgid as u32);
+    // Killed by the interrupt, not by the case: not a verdict about the case.
+    let status = if crate::interrupt::requested() {
+        Status::NotStarted(INTERRUPTED.into())
+    } else {
+        status
+    };
     let duration = start.elapsed();
     let (output, truncated) = out_rx
         .recv_timeout(DRAIN_GRACE)
         .unwrap_or_else(|_| (b"<output pipe held open by a stray process>".to_vec(), true));
     Outcome::new(output, truncated, status, duration)
 }
+
+/// Why a trial that Ctrl-C or SIGTERM cut short has no verdict about the case.
+pub const INTERRUPTED: &str = "interrupted: the run was stopped before this trial finished";
 
 fn kill_group(pgid: i32) {
     // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
