@@ -31,6 +31,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A board's firmware could not be built from its source tree (names the board file
+    /// and carries the build's own error lines).
+    #[error(transparent)]
+    Build(#[from] crate::firmware_build::BuildError),
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),

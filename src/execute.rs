@@ -133,6 +133,12 @@ impl Runner {
                     continue;
                 }
                 lanes.insert(board.name.clone(), d.instances);
+                let d = &crate::firmware_build::resolve_device(
+                    &project.state_dir,
+                    board,
+                    d,
+                    &mut |p| eprintln!("mpcheck: board `{}`: {p}", board.name),
+                )?;
                 let target = open_device(board, d, &mut compiler_for)?;
                 flashes.extend(flash_if_changed(&project.state_dir, board, d, &target)?);
                 targets.insert(board.name.clone(), target);

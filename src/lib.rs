@@ -6,6 +6,7 @@
 //! boards/*.yaml ─ board::file ─┐
 //! cases/**/*.py ─ discover ────┼─ config::Selection ─ plan (board × case × mode → trials)
 //!                              │
+//! firmware_build (a board's image from a MicroPython tree, cached) ─ execute::Runner::open
 //! toolchain (provision) ─ target::{host, process} ─ execute::Runner ── compare::judge
 //!        compile (mpy-cross, cached)    reference (CPython, cached)      golden (expected,
 //!                                                                         bless policy)
@@ -23,6 +24,7 @@ pub mod env;
 pub mod error;
 pub mod execute;
 pub mod features;
+pub mod firmware_build;
 pub mod flash;
 pub mod golden;
 pub mod heap;

@@ -6,7 +6,11 @@ use crate::error::{Result, exit};
 use crate::execute::Runner;
 
 pub fn toolchain(project: &Project) -> Result<i32> {
-    let selection = Selection::load(project, &[], &Overrides::from_args_and_env(None, None))?;
+    let mut selection = Selection::load(project, &[], &Overrides::from_args_and_env(None, None))?;
+    // Boards built from source are built by a run that needs them, never here.
+    selection
+        .boards
+        .retain(|b| !matches!(&b.spec, crate::board::BoardSpec::Device(d) if d.build.is_some()));
     let runner = Runner::open(project, &selection)?;
     let tools = runner.tools();
     let width = tools.iter().map(|t| t.tool.len()).max().unwrap_or(4);
