@@ -34,7 +34,7 @@ pub enum Error {
     /// A board's firmware could not be built from its source tree (names the board file
     /// and carries the build's own error lines).
     #[error(transparent)]
-    Build(#[from] crate::firmware_build::BuildError),
+    Build(Box<crate::firmware_build::BuildError>),
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
@@ -70,6 +70,12 @@ impl Error {
             None => text,
         };
         Error::config(file, line, message)
+    }
+}
+
+impl From<crate::firmware_build::BuildError> for Error {
+    fn from(e: crate::firmware_build::BuildError) -> Self {
+        Error::Build(Box::new(e))
     }
 }
 

@@ -687,3 +687,268 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
         .count();
     assert_eq!(heap_trials, 28);
 }
+
+// ---- boards built from a MicroPython source tree (mps2-an385, qemu port) ----
+
+/// The tree the build tests use: `MICROPY_SRC`, else the shared v1.28.0 subset beside
+/// the repository (CI's layout). Missing is a failure that says what to set, never a pass.
+fn micropython_src() -> PathBuf {
+    let src = std::env::var_os("MICROPY_SRC")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0")
+        });
+    assert!(
+        src.join("py/mpconfig.h").is_file(),
+        "the build tests need a MicroPython tree: set MICROPY_SRC to a MicroPython checkout ({} is not one)",
+        src.display()
+    );
+    src
+}
+
+fn mps2_board(build: &str) -> String {
+    format!(
+        "kind: qemu\nmodes: [source]\ninstances: 1\npackages: [qemu-system-arm]\n\
+         qemu:\n  machine: mps2-an385\n  args: [-semihosting]\n{build}\n"
+    )
+}
+
+fn mps2_build(args: &str) -> String {
+    format!(
+        "build: {{source: \"{}\", port: qemu, board: MPS2_AN385, args: [{args}]}}",
+        micropython_src().display()
+    )
+}
+
+/// The seconds in the build's "(checked in N s)" progress line.
+fn cache_check_secs(err: &str) -> f64 {
+    let line = err
+        .lines()
+        .find(|l| l.contains("(checked in "))
+        .unwrap_or_else(|| panic!("no cache check line:\n{err}"));
+    line.rsplit("(checked in ")
+        .next()
+        .and_then(|r| r.trim_end_matches(" s)").parse().ok())
+        .unwrap_or_else(|| panic!("unreadable: {line}"))
+}
+
+#[test]
+fn a_board_built_from_source_boots_a_case_passes_and_the_next_run_is_a_cache_hit() {
+    let f = Fixture::new();
+    f.write("boards/mps2.yaml", &mps2_board(&mps2_build("")));
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/g/version.py",
+        "# ---\n# exclude: {cpython: MicroPython's version}\n# ---\nimport sys\nprint(sys.implementation.version[:2])\n",
+    );
+    f.write("golden/g/version.out", "(1, 28)\n");
+    // The first run builds unless another test (or an earlier run) already did: the
+    // cache is the shared state dir's, so this build happens once per machine.
+    let first = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&first);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "board `mps2`: build from {}:",
+            micropython_src().display()
+        )),
+        "{err}"
+    );
+    assert_eq!(f.result("mps2::g/add")["verdict"], "pass");
+    assert_eq!(
+        f.result("mps2::g/version")["verdict"],
+        "pass",
+        "a v1.28 firmware"
+    );
+    // The image booted is the built one, and the board's compiler is the tree's own.
+    let tools = f.results()["toolchain"].clone();
+    let path_of = |tool: &str| {
+        tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tool"].as_str().unwrap().starts_with(tool))
+            .unwrap_or_else(|| panic!("no {tool} in {tools}"))["path"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let build_dir = state_dir().join("build");
+    assert!(
+        path_of("mps2 ").starts_with(&build_dir.join("qemu-MPS2_AN385-").display().to_string())
+            && path_of("mps2 ").ends_with("/firmware.elf"),
+        "{tools}"
+    );
+    assert!(
+        path_of("mpy-cross").starts_with(&build_dir.join("mpy-cross-").display().to_string()),
+        "{tools}"
+    );
+
+    let second = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("cached: mpy-cross, firmware"), "{err}");
+    assert!(
+        !err.contains("building "),
+        "a cache hit builds nothing: {err}"
+    );
+    let secs = cache_check_secs(&err);
+    assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+#[test]
+fn a_broken_build_reports_the_compiler_error_names_the_board_file_and_caches_nothing() {
+    let f = Fixture::new();
+    // Valid make syntax, invalid C: `#if MICROPY_OPT_COMPUTED_GOTO` in py/vm.c breaks.
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(
+            "CFLAGS_EXTRA=-DMICROPY_OPT_COMPUTED_GOTO=nonsense+",
+        )),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    for attempt in 0..2 {
+        let run = f.mpcheck(&["run", "--board", "mps2"]);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        let board_file = f.root().join("boards/mps2.yaml");
+        assert!(
+            err.contains(&format!(
+                "mpcheck: error: {}: building firmware failed",
+                board_file.display()
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("py/vm.c:") && err.contains("error: operator '+' has no right operand"),
+            "the compiler's own line: {err}"
+        );
+        assert!(err.contains("(full log: "), "{err}");
+        // The failure left no cache entry: the second attempt builds (and fails) again.
+        assert!(
+            err.contains("building firmware"),
+            "attempt {attempt}: {err}"
+        );
+        assert!(!err.contains("cached: mpy-cross, firmware"), "{err}");
+    }
+}
+
+#[test]
+fn a_board_the_port_does_not_have_reports_makes_own_error() {
+    let f = Fixture::new();
+    let build = mps2_build("").replace("MPS2_AN385", "NO_SUCH_BOARD");
+    f.write("boards/nope.yaml", &mps2_board(&build));
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let run = f.mpcheck(&["run", "--board", "nope"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&f.root().join("boards/nope.yaml").display().to_string())
+            && err.contains("*** Invalid BOARD specified: boards/NO_SUCH_BOARD"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_and_boards_check_never_build() {
+    let f = Fixture::new();
+    // A key nothing else builds, in a state dir of its own: any build would show.
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build("CFLAGS_EXTRA=-DMPCHECK_LIST_TEST=1")),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let home = tempfile::tempdir().unwrap();
+    let mpcheck = |args: &[&str]| {
+        let start = std::time::Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+            .arg("--root")
+            .arg(f.root())
+            .args(args)
+            .env("MPCHECK_HOME", home.path())
+            .output()
+            .unwrap();
+        (out, start.elapsed())
+    };
+    let (list, took) = mpcheck(&["list", "--board", "mps2"]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "mps2::g/add\n");
+    assert!(took.as_secs_f64() < 2.0, "list took {took:?}");
+    let (check, _) = mpcheck(&["boards", "check", "mps2"]);
+    let table = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(0), "{table}{}", stderr(&check));
+    assert!(
+        table.contains(&format!(
+            "ok, built from source at {} (not built yet)",
+            micropython_src().display()
+        )),
+        "{table}"
+    );
+    let left: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "list and boards check wrote {left:?}");
+}
+
+#[test]
+fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
+    let f = Fixture::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml");
+    f.write(
+        "boards/mps2-an385-qemu.yaml",
+        &std::fs::read_to_string(shipped).unwrap(),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .args(["run", "--board", "mps2-an385-qemu"])
+        .env("MPCHECK_HOME", state_dir())
+        .env_remove("MICROPY_SRC")
+        .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout, or MPCHECK_MPS2_AN385_FIRMWARE to a prebuilt image";
+    assert!(err.contains(WHY), "{err}");
+    for name in ["mps2-an385-qemu::g/add", "mps2-an385-qemu::g/add.mpy"] {
+        let r = f.result(name);
+        assert_eq!(r["verdict"], "skip", "{r}");
+        assert_eq!(r["reason"], format!("board unavailable: {WHY}"), "{r}");
+    }
+}
+
+#[test]
+fn a_prebuilt_firmware_wins_over_the_build() {
+    let f = Fixture::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml");
+    f.write(
+        "boards/mps2-an385-qemu.yaml",
+        &std::fs::read_to_string(shipped)
+            .unwrap()
+            .replace("instances: 2", "instances: 1"),
+    );
+    f.write(
+        "cases/g/version.py",
+        "# ---\n# exclude: {cpython: MicroPython's version}\n# modes: [source]\n# ---\nimport sys\nprint(sys.implementation.version[:2])\n",
+    );
+    f.write("golden/g/version.out", "(1, 27)\n");
+    // The shared v1.27.0 image; a MICROPY_SRC that is no checkout proves nothing is built.
+    let prebuilt = micropython_src().join("../firmware/qemu-mps2-an385-v1.27.0.elf");
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .args(["run", "--board", "mps2-an385-qemu"])
+        .env("MPCHECK_HOME", state_dir())
+        .env("MICROPY_SRC", f.root())
+        .env("MPCHECK_MPS2_AN385_FIRMWARE", &prebuilt)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("build from"), "{err}");
+    assert_eq!(f.result("mps2-an385-qemu::g/version")["verdict"], "pass");
+}
