@@ -146,6 +146,12 @@ fn check(file: &Path, state_dir: &Path) -> Row {
                         "ok, built from source at {} (not built yet)",
                         build.source.display()
                     ),
+                    // A run installs missing compilers; checking does not.
+                    Err(crate::firmware_build::BuildError::Toolchain { message, .. }) => format!(
+                        "ok, built from source at {} (not built yet; {message}: a run installs {})",
+                        build.source.display(),
+                        build.packages.join(" ")
+                    ),
                     Err(e) => {
                         row.ok = false;
                         format!("cannot be built here: {e}")
