@@ -570,7 +570,9 @@ fn check_build(
 }
 
 /// Like [`resolve_path`], keeping the expansion error typed (which variable is unset);
-/// an empty expansion counts as unset (`VAR=` in a shell).
+/// an empty expansion counts as unset (`VAR=` in a shell). A relative path that a
+/// variable supplied (`MICROPY_SRC=../mp`) is relative to the current directory, where
+/// the user typed it; one written in the file, to the board file's directory.
 fn expand_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, (String, EnvError)> {
     let expanded = crate::env::expand_env(value, &crate::env::process_env)
         .map_err(|e| (value.to_string(), e))?;
@@ -579,7 +581,13 @@ fn expand_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, (String,
         return Err((value.to_string(), EnvError::Unset(var.to_string())));
     }
     let p = PathBuf::from(&expanded);
-    Ok(if p.is_absolute() { p } else { dir.join(p) })
+    Ok(if p.is_absolute() {
+        p
+    } else if value.starts_with("${") {
+        std::path::absolute(&p).unwrap_or(p)
+    } else {
+        dir.join(p)
+    })
 }
 
 fn line_of(text: &str, key: &str) -> usize {
@@ -767,6 +775,18 @@ mod tests {
         };
         assert!(d.build.is_none());
         assert_eq!(d.config.qemu.as_ref().unwrap().firmware, "/fw/firmware.elf");
+
+        // A relative path from a variable is the caller's, made absolute.
+        unsafe { std::env::set_var("MPCHECK_TEST_SRC", "rel/mp") };
+        let b = parse("mps2", BUILD_BOARD).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(
+            d.build.as_ref().unwrap().source,
+            std::env::current_dir().unwrap().join("rel/mp")
+        );
+        unsafe { std::env::set_var("MPCHECK_TEST_SRC", "/src/mp") };
 
         // No firmware line at all: the build alone.
         let only_build = BUILD_BOARD.replace("  firmware: ${MPCHECK_TEST_FW_UNSET}\n", "");
