@@ -310,23 +310,32 @@ pub(crate) fn build(
     progress: &mut dyn FnMut(BuildProgress),
 ) -> Result<Built, BuildError> {
     let start = Instant::now();
-    // The compilers' versions are part of the key: install them first if missing.
-    if crate::toolchain::find_on_path(&spec.compiler).is_none()
-        || crate::toolchain::find_on_path("gcc").is_none()
-        || crate::toolchain::find_on_path("make").is_none()
-    {
+    let provision = || {
         crate::toolchain::ensure_debian_packages(&spec.packages, &file.display().to_string())
             .map_err(|e| BuildError::Toolchain {
                 file: file.to_path_buf(),
                 message: e.to_string(),
-            })?;
+            })
+    };
+    // The compilers' versions are part of the key: install them first if missing.
+    let tool_missing = [spec.compiler.as_str(), "gcc", "make"]
+        .iter()
+        .any(|t| crate::toolchain::find_on_path(t).is_none());
+    if tool_missing {
+        provision()?;
     }
     let plan = plan(spec, file, state_dir)?;
+    let hits = plan.hits();
     progress(BuildProgress::Checked {
         source: spec.source.clone(),
-        hits: plan.hits(),
+        hits: hits.clone(),
         elapsed: start.elapsed(),
     });
+    // Before building, the packages no tool on PATH stands for (the cross C library)
+    // are checked too — on Debian, where dpkg can tell; a cache hit skips this.
+    if hits.len() < 2 && !tool_missing && crate::toolchain::find_on_path("dpkg-query").is_some() {
+        provision()?;
+    }
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mpy_cross = plan.mpy_cross();
     let mut mpy_cross_make = Command::new("make");

@@ -17,7 +17,7 @@ type BuildTest = fn(&Path);
 fn main() {
     let args = Arguments::from_args();
     let src = micropython_src();
-    let tests: [(&str, BuildTest); 5] = [
+    let tests: [(&str, BuildTest); 6] = [
         (
             "a_board_built_from_source_boots_a_case_passes_and_the_next_run_is_a_cache_hit",
             builds_boots_passes_then_hits_the_cache,
@@ -37,6 +37,10 @@ fn main() {
         (
             "a_prebuilt_firmware_wins_over_the_build",
             prebuilt_firmware_wins,
+        ),
+        (
+            "a_full_build_writes_nothing_into_the_source_tree",
+            a_full_build_writes_nothing_into_the_tree,
         ),
     ];
     let trials = tests
@@ -364,4 +368,60 @@ fn prebuilt_firmware_wins(src: &Path) {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("build from"), "{err}");
     assert_eq!(f.result("mps2-an385-qemu::g/version")["verdict"], "pass");
+}
+
+fn a_full_build_writes_nothing_into_the_tree(src: &Path) {
+    // A key no other run has (so make really runs: qstr and frozen-module scripts, the
+    // compiler, the link), sharing the cached mpy-cross; removed afterwards.
+    let start = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+    let nonce = start
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let f = Fixture::new();
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(
+            src,
+            &format!("CFLAGS_EXTRA=-DMPCHECK_WRITE_TEST={nonce}"),
+        )),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let run = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&run);
+    let built = err
+        .lines()
+        .find_map(|l| l.split_once("building firmware (make -j").map(|(_, r)| r))
+        .and_then(|r| r.split_once(") in "))
+        .map(|(_, dir)| PathBuf::from(dir));
+    if let Some(dir) = &built {
+        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_file(format!("{}.lock", dir.display()));
+    }
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(built.is_some(), "the firmware was built: {err}");
+    assert_eq!(f.result("mps2::g/add")["verdict"], "pass");
+    // Nothing in the tree changed: no new or modified entry, no bytecode cache, no build dir.
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                meta.modified().unwrap() < start,
+                "the build wrote {}",
+                entry.path().display()
+            );
+            assert!(
+                !meta.is_dir()
+                    || (name != "__pycache__" && name != "build" && !name.starts_with("build-")),
+                "{} in the tree",
+                entry.path().display()
+            );
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
 }
