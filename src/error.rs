@@ -33,6 +33,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A board's firmware could not be built from its source tree (names the board file
+    /// and carries the build's own error lines).
+    #[error(transparent)]
+    Build(Box<crate::firmware_build::BuildError>),
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
@@ -46,9 +50,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Interrupted(_) => exit::INTERRUPTED,
-            Error::Config { .. } | Error::Toolchain(_) | Error::Io { .. } | Error::Usage(_) => {
-                exit::CONFIG
-            }
+            Error::Config { .. }
+            | Error::Toolchain(_)
+            | Error::Io { .. }
+            | Error::Usage(_)
+            | Error::Build(_) => exit::CONFIG,
         }
     }
 }
@@ -83,6 +89,12 @@ impl Error {
             None => text,
         };
         Error::config(file, line, message)
+    }
+}
+
+impl From<crate::firmware_build::BuildError> for Error {
+    fn from(e: crate::firmware_build::BuildError) -> Self {
+        Error::Build(Box::new(e))
     }
 }
 

@@ -6,7 +6,8 @@
 //! boards/*.yaml ─ board::file ─┐
 //! cases/**/*.py ─ discover ────┴─ config::Selection ─ plan (board × case × mode → trials)
 //!                                                         │
-//! setup: toolchain, target::open, firmware (flash), reference
+//! setup: toolchain, firmware_build (from a MicroPython tree, cached), target::open,
+//!        firmware (flash if changed), reference
 //!                                                         ▼
 //! pipeline: gate → prepare → attempt(s) → expect → judge → TrialResult   (events → report)
 //!                      │ compile (mpy-cross, cached)     │ compare (status, re-check rule)
@@ -25,6 +26,7 @@ pub mod discover;
 pub mod env;
 pub mod error;
 pub mod features;
+pub mod firmware_build;
 pub mod flash;
 pub mod fsutil;
 pub mod golden;

@@ -43,7 +43,8 @@ pub fn open(
 ) -> Result<Opened> {
     let toolchain = Toolchain::ensure(&project.state_dir.join("toolchain"))?;
     let mut compilers = Compilers::new(&project.state_dir, &toolchain);
-    let targets = Targets::open(&selection.boards, &toolchain, &mut compilers)?;
+    let boards = built(project, &selection.boards, on_event)?;
+    let targets = Targets::open(&boards, &toolchain, &mut compilers)?;
     for (board, why) in targets.unavailable() {
         on_event(Event::BoardUnavailable { board, why });
     }
@@ -68,6 +69,37 @@ pub fn open(
         pipeline: Pipeline::new(targets, Goldens::new(project.golden_dir()), reference),
         flashes,
     })
+}
+
+/// The boards with every `build:` section resolved: the image and mpy-cross built from
+/// the board's MicroPython tree (or found in the build cache).
+fn built(
+    project: &Project,
+    boards: &[Arc<Board>],
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Vec<Arc<Board>>> {
+    boards
+        .iter()
+        .map(|board| match &board.spec {
+            BoardSpec::Device(d) if d.build.is_some() && d.unavailable.is_none() => {
+                let spec = crate::firmware_build::resolve_device(
+                    &project.state_dir,
+                    board,
+                    d,
+                    &mut |p| {
+                        on_event(Event::Firmware {
+                            board: &board.name,
+                            line: &format!("board `{}`: {p}", board.name),
+                        })
+                    },
+                )?;
+                let mut resolved = (**board).clone();
+                resolved.spec = BoardSpec::Device(Box::new(spec));
+                Ok(Arc::new(resolved))
+            }
+            _ => Ok(board.clone()),
+        })
+        .collect()
 }
 
 /// The reference is the `cpython` board file's interpreter, or python3; its path and

@@ -225,6 +225,17 @@ pub fn reported_version(cmd: &mut Command) -> String {
 /// every port (old firmware lacks `_mpy`, so it is looked up defensively).
 pub const VERSION_SNIPPET: &str = "import sys;v=sys.implementation.version;print('MicroPython %d.%d.%d%s; %s' % (v[0], v[1], v[2], ('-' + v[3]) if len(v) > 3 and v[3] else '', sys.version))";
 
+/// What building a board's firmware from source needs (`build:` in a board file's
+/// default `packages`): make and a host gcc for mpy-cross, Arm's bare-metal cross
+/// compiler and its C library for the firmware. Installed, like a QEMU board's
+/// packages, the first time a build finds a compiler missing.
+pub const FIRMWARE_BUILD_PACKAGES: &[&str] = &[
+    "make",
+    "gcc",
+    "gcc-arm-none-eabi",
+    "libnewlib-arm-none-eabi",
+];
+
 /// Installs Debian packages that are not installed yet (as root, with apt-get); when
 /// that cannot be done here, the error says exactly what to run. `who` names what needs
 /// them (a board file).

@@ -970,3 +970,34 @@ fn rerun_failed_runs_only_the_failures_and_fail_fast_stops_early() {
         .count();
     assert!(skipped >= 1, "{}", f.read("reports/results.json"));
 }
+
+// ---- boards built from a MicroPython source tree (the builds: tests/firmware_build.rs) ----
+
+#[test]
+fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
+    let f = Fixture::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml");
+    f.write(
+        "boards/mps2-an385-qemu.yaml",
+        &std::fs::read_to_string(shipped).unwrap(),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .args(["run", "--board", "mps2-an385-qemu"])
+        .env("MPCHECK_HOME", state_dir())
+        .env_remove("MICROPY_SRC")
+        .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout, or MPCHECK_MPS2_AN385_FIRMWARE to a prebuilt image";
+    assert!(err.contains(WHY), "{err}");
+    for name in ["mps2-an385-qemu::g/add", "mps2-an385-qemu::g/add.mpy"] {
+        let r = f.result(name);
+        assert_eq!(r["verdict"], "skip", "{r}");
+        assert_eq!(r["reason"], format!("board unavailable: {WHY}"), "{r}");
+    }
+}

@@ -1,14 +1,22 @@
-//! Every board × case × mode of the default boards as a libtest-mimic trial named
-//! `<board>::<group>/<name>[.mpy]`, so `cargo test -- unix::` filters, `--exact NAME` runs
-//! one trial, and `cargo nextest run` (one process per trial) works, with partitions.
+//! Every board × case × mode as a libtest-mimic trial named `<board>::<group>/<name>[.mpy]`,
+//! so `cargo test -- unix::` filters, `--exact NAME` runs one trial, and `cargo nextest
+//! run` (one process per trial) works, with partitions.
 //!
-//! Listing needs only the board files and cases; the toolchain is provisioned (or found
-//! provisioned) the first time a trial runs.
+//! The boards are the default ones plus every QEMU board (an emulator runs here, so its
+//! trials are real tests on every machine): a board that is unavailable here (e.g.
+//! `mps2-an385-qemu` without `MICROPY_SRC`) has its trials reported *ignored* with the
+//! reason, never passed. Serial boards need hardware and are left to `mpcheck run`.
+//!
+//! Listing needs only the board files and cases. The toolchain is provisioned (or found
+//! provisioned) the first time a trial runs, and only the boards with a trial to run are
+//! opened: `cargo test -- unix::` does not build or boot a firmware.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use mpcheck::board::BoardSpec;
 use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
 use mpcheck::pipeline::Pipeline;
@@ -17,21 +25,50 @@ use mpcheck::setup::{Firmware, open};
 fn main() {
     let args = Arguments::from_args();
     let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
-    let selection = match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None))
-    {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("mpcheck trials: {e}");
-            std::process::exit(2);
-        }
-    };
+    let mut selection =
+        match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("mpcheck trials: {e}");
+                std::process::exit(2);
+            }
+        };
+    selection.boards = selection
+        .all_boards
+        .iter()
+        .filter(|b| b.default || b.kind() == "qemu")
+        .cloned()
+        .collect();
+    let planned = mpcheck::plan::plan(&selection.boards, &selection.cases, None);
+    let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
+    // Open only the boards that have a trial this invocation runs (filters, --skip,
+    // --ignored), decided with libtest-mimic's own rules on name-only trials.
+    let needed: BTreeSet<String> = planned
+        .iter()
+        .filter(|t| {
+            let probe = Trial::test(t.name(), || Ok(())).with_ignored_flag(ignored(t));
+            !args.list && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+        })
+        .map(|t| t.board.name.clone())
+        .collect();
+    selection.boards.retain(|b| needed.contains(&b.name));
+    let selection = Arc::new(selection);
     let runner: Arc<OnceLock<Result<Pipeline, String>>> = Arc::default();
-    let trials = mpcheck::plan::plan(&selection.boards, &selection.cases, None)
+    let trials = planned
         .into_iter()
         .map(|trial| {
             let (runner, project, selection) = (runner.clone(), project.clone(), selection.clone());
-            let ignored = matches!(trial.decided, Some(Verdict::Skip { .. }));
+            let is_ignored = ignored(&trial);
+            let unavailable = match &trial.board.spec {
+                BoardSpec::Device(d) => d.unavailable.clone(),
+                _ => None,
+            };
             Trial::ignorable_test(trial.name(), move || {
+                if let Some(why) = &unavailable {
+                    return Ok(Completion::ignored_with(format!(
+                        "board unavailable: {why}"
+                    )));
+                }
                 let runner = runner
                     .get_or_init(|| {
                         open(&project, &selection, Firmware::Flash, &mut |_| {})
@@ -56,7 +93,7 @@ fn main() {
                     ))),
                 }
             })
-            .with_ignored_flag(ignored)
+            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);

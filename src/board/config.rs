@@ -59,7 +59,9 @@ pub struct QemuConfig {
     /// `-M` machine, e.g. `microbit`, `mps2-an385`.
     pub machine: String,
     /// Firmware image (`.hex`/`.bin` via `-device loader`, `.elf` via `-kernel`);
-    /// `${VAR}` is replaced from the environment.
+    /// `${VAR}` is replaced from the environment. Empty when the board file has a
+    /// `build:` section instead (the built image is filled in before the run).
+    #[serde(default)]
     pub firmware: String,
     /// Extra QEMU arguments (e.g. `-semihosting`).
     #[serde(default)]

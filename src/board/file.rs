@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 use crate::case::Mode;
+use crate::env::EnvError;
 use crate::error::{Error, Result};
+use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};
 use crate::flash::probe_section::RawProbeSection;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
@@ -74,6 +76,11 @@ pub struct DeviceSpec {
     /// A serial board's debug probe: chip, selector, firmware (checked against
     /// probe-rs's chip database when the board is opened or checked).
     pub probe: Option<RawProbeSection>,
+    /// Built from a MicroPython source tree when a run opens the board (never when a
+    /// board file is only loaded): `config.qemu.firmware` is then filled in with the
+    /// built image. `None` when a prebuilt firmware is given (it wins) or the board
+    /// has no `build:` section.
+    pub build: Option<BuildSpec>,
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -158,9 +165,24 @@ struct DeviceFile {
     serial: Option<SerialConfig>,
     pacing: Option<Pacing>,
     probe: Option<RawProbeSection>,
+    build: Option<RawBuild>,
     raw_paste: Option<bool>,
     soft_reset_between_cases: Option<bool>,
     interrupts: Option<u8>,
+}
+
+/// `build: {source, port, board, args}` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuild {
+    source: String,
+    port: String,
+    board: String,
+    #[serde(default)]
+    args: Vec<String>,
+    image: Option<String>,
+    compiler: Option<String>,
+    packages: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -325,15 +347,40 @@ fn parse_device(
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut unavailable = None;
+    let mut build = None;
     let mut qemu = raw.qemu;
+    let raw_build = raw
+        .build
+        .map(|b| check_build(path, text, dir, b))
+        .transpose()?;
     match (kind, &mut qemu, &raw.serial) {
         (Kind::Qemu, Some(q), None) => {
-            // The firmware path may name an environment variable the user has not set:
-            // then the board is unavailable here, which is reported, not fatal.
-            match resolve_path(dir, &q.firmware) {
-                Ok(p) => q.firmware = p.to_string_lossy().into_owned(),
-                Err(why) => unavailable = Some(format!("qemu.firmware: {why}")),
+            // Either path may name an environment variable the user has not set: then
+            // the board is unavailable here, which is reported, not fatal.
+            let firmware = (!q.firmware.is_empty()).then(|| expand_path(dir, &q.firmware));
+            match firmware_source(firmware, raw_build) {
+                FirmwareSource::Prebuilt(p) => q.firmware = p.to_string_lossy().into_owned(),
+                FirmwareSource::Build(b) => {
+                    // Filled in with the built image when a run opens the board.
+                    q.firmware.clear();
+                    build = Some(b);
+                }
+                FirmwareSource::Unavailable(why) => unavailable = Some(why),
+                FirmwareSource::Missing => {
+                    return Err(Error::config(
+                        path,
+                        line_of(text, "qemu"),
+                        "a qemu board needs `qemu.firmware` or a `build:` section",
+                    ));
+                }
             }
+        }
+        (Kind::Serial, None, Some(_)) if raw_build.is_some() => {
+            return Err(Error::config(
+                path,
+                line_of(text, "build"),
+                "build: only qemu boards are built from source so far (flash a serial board's image with its `probe:` section)",
+            ));
         }
         (Kind::Serial, None, Some(_)) => {}
         (Kind::Qemu, _, _) => {
@@ -408,7 +455,138 @@ fn parse_device(
             packages: raw.packages,
             unavailable,
             probe: raw.probe,
+            build,
         })),
+    })
+}
+
+/// Where a qemu board's firmware comes from, decided from what the board file gives and
+/// which of its variables are set.
+enum FirmwareSource {
+    Prebuilt(PathBuf),
+    Build(BuildSpec),
+    /// Neither is usable here: the exact variables to set.
+    Unavailable(String),
+    /// The file gives neither (a file error, not an environment one).
+    Missing,
+}
+
+/// The prebuilt image wins when its path expands (a user's own firmware); else the
+/// `build:` section when its source expands; else the board is unavailable, saying
+/// exactly which variable to set.
+fn firmware_source(
+    firmware: Option<std::result::Result<PathBuf, (String, EnvError)>>,
+    build: Option<std::result::Result<BuildSpec, (String, EnvError)>>,
+) -> FirmwareSource {
+    let unset_var = |e: &EnvError| match e {
+        EnvError::Unset(var) => Some(var.clone()),
+        EnvError::Unclosed => None,
+    };
+    match (firmware, build) {
+        (Some(Ok(p)), _) => FirmwareSource::Prebuilt(p),
+        (_, Some(Ok(b))) => FirmwareSource::Build(b),
+        (Some(Err((fw, fw_err))), Some(Err((src, src_err)))) => {
+            FirmwareSource::Unavailable(match (unset_var(&src_err), unset_var(&fw_err)) {
+                (Some(s), Some(f)) => {
+                    format!("set {s} to a MicroPython checkout, or {f} to a prebuilt image")
+                }
+                _ => format!("build.source `{src}`: {src_err}; qemu.firmware `{fw}`: {fw_err}"),
+            })
+        }
+        (None, Some(Err((src, e)))) => FirmwareSource::Unavailable(match unset_var(&e) {
+            Some(var) => format!("set {var} to a MicroPython checkout"),
+            None => format!("build.source `{src}`: {e}"),
+        }),
+        (Some(Err((fw, e))), None) => {
+            FirmwareSource::Unavailable(format!("qemu.firmware: {e} (used in `{fw}`)"))
+        }
+        (None, None) => FirmwareSource::Missing,
+    }
+}
+
+/// Checks a `build:` section's values; its source path is expanded (an unset variable
+/// is the inner `Err`: the board is then unavailable, which is not a file error).
+fn check_build(
+    path: &Path,
+    text: &str,
+    dir: &Path,
+    raw: RawBuild,
+) -> Result<std::result::Result<BuildSpec, (String, EnvError)>> {
+    let bad = |message: String| Error::config(path, line_of(text, "build"), message);
+    // Port and board become path components under ports/ and the cache dir.
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if !is_name(&raw.port) || !is_name(&raw.board) {
+        return Err(bad(format!(
+            "build: port `{}` and board `{}` must be plain names (letters, digits, `_`, `-`)",
+            raw.port, raw.board
+        )));
+    }
+    for arg in &raw.args {
+        let name = arg.split_once('=').map(|(n, _)| n);
+        let is_variable = name.is_some_and(|n| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !is_variable {
+            return Err(bad(format!(
+                "build.args: `{arg}` is not a make variable (`NAME=value`)"
+            )));
+        }
+        if let Some(n) = name.filter(|n| RESERVED_VARIABLES.contains(n)) {
+            return Err(bad(format!(
+                "build.args: `{n}` is set by mpcheck (the build is out of tree, with the tree's own mpy-cross)"
+            )));
+        }
+    }
+    let image = raw.image.unwrap_or_else(|| "firmware.elf".into());
+    if image.is_empty() || Path::new(&image).is_absolute() || image.split('/').any(|c| c == "..") {
+        return Err(bad(format!(
+            "build.image: `{image}` must be a path inside the build dir"
+        )));
+    }
+    Ok(match expand_path(dir, &raw.source) {
+        Ok(source) => Ok(BuildSpec {
+            source,
+            port: raw.port,
+            board: raw.board,
+            args: raw.args,
+            image,
+            compiler: raw.compiler.unwrap_or_else(|| "arm-none-eabi-gcc".into()),
+            packages: raw.packages.unwrap_or_else(|| {
+                crate::toolchain::FIRMWARE_BUILD_PACKAGES
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect()
+            }),
+        }),
+        Err(e) => Err(e),
+    })
+}
+
+/// Like [`resolve_path`], keeping the expansion error typed (which variable is unset);
+/// an empty expansion counts as unset (`VAR=` in a shell). A relative path that a
+/// variable supplied (`MICROPY_SRC=../mp`) is relative to the current directory, where
+/// the user typed it; one written in the file, to the board file's directory.
+fn expand_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, (String, EnvError)> {
+    let expanded = crate::env::expand_env(value, &crate::env::process_env)
+        .map_err(|e| (value.to_string(), e))?;
+    if expanded.is_empty() {
+        let var = value.trim_start_matches("${").trim_end_matches('}');
+        return Err((value.to_string(), EnvError::Unset(var.to_string())));
+    }
+    let p = PathBuf::from(&expanded);
+    Ok(if p.is_absolute() {
+        p
+    } else if value.starts_with("${") {
+        std::path::absolute(&p).unwrap_or(p)
+    } else {
+        dir.join(p)
     })
 }
 
@@ -543,6 +721,137 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("boards/s.yaml:2: instances:"), "{err}");
+    }
+
+    const BUILD_BOARD: &str = "kind: qemu\nqemu:\n  machine: mps2-an385\n  firmware: ${MPCHECK_TEST_FW_UNSET}\nbuild: {source: \"${MPCHECK_TEST_SRC}\", port: qemu, board: MPS2_AN385, args: [CFLAGS_EXTRA=-DX=1]}\n";
+
+    #[test]
+    fn build_section_prebuilt_wins_and_unset_variables_say_what_to_set() {
+        // SAFETY: no other test reads these variables.
+        unsafe { std::env::remove_var("MPCHECK_TEST_SRC") };
+        let b = parse("mps2", BUILD_BOARD).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(
+            d.unavailable.as_deref(),
+            Some(
+                "set MPCHECK_TEST_SRC to a MicroPython checkout, or MPCHECK_TEST_FW_UNSET to a prebuilt image"
+            )
+        );
+        assert!(d.build.is_none());
+
+        unsafe { std::env::set_var("MPCHECK_TEST_SRC", "/src/mp") };
+        let b = parse("mps2", BUILD_BOARD).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(d.unavailable, None);
+        let build = d.build.as_ref().unwrap();
+        assert_eq!(build.source, PathBuf::from("/src/mp"));
+        assert_eq!(
+            (build.port.as_str(), build.board.as_str()),
+            ("qemu", "MPS2_AN385")
+        );
+        assert_eq!(build.args, ["CFLAGS_EXTRA=-DX=1"]);
+        assert_eq!(build.image, "firmware.elf");
+        assert!(build.packages.iter().any(|p| p == "gcc-arm-none-eabi"));
+        assert_eq!(
+            d.config.qemu.as_ref().unwrap().firmware,
+            "",
+            "filled in by the build"
+        );
+
+        // A prebuilt image wins over the build.
+        let prebuilt = BUILD_BOARD.replace("${MPCHECK_TEST_FW_UNSET}", "/fw/firmware.elf");
+        let b = parse("mps2", &prebuilt).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert!(d.build.is_none());
+        assert_eq!(d.config.qemu.as_ref().unwrap().firmware, "/fw/firmware.elf");
+
+        // A relative path from a variable is the caller's, made absolute.
+        unsafe { std::env::set_var("MPCHECK_TEST_SRC", "rel/mp") };
+        let b = parse("mps2", BUILD_BOARD).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(
+            d.build.as_ref().unwrap().source,
+            std::env::current_dir().unwrap().join("rel/mp")
+        );
+        unsafe { std::env::set_var("MPCHECK_TEST_SRC", "/src/mp") };
+
+        // No firmware line at all: the build alone.
+        let only_build = BUILD_BOARD.replace("  firmware: ${MPCHECK_TEST_FW_UNSET}\n", "");
+        let b = parse("mps2", &only_build).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert!(d.build.is_some());
+        unsafe { std::env::remove_var("MPCHECK_TEST_SRC") };
+        let b = parse("mps2", &only_build).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(
+            d.unavailable.as_deref(),
+            Some("set MPCHECK_TEST_SRC to a MicroPython checkout")
+        );
+    }
+
+    #[test]
+    fn bad_build_sections_name_line_and_key() {
+        let with = |build: &str| {
+            parse(
+                "m",
+                &format!("kind: qemu\nqemu:\n  machine: mps2-an385\nbuild: {build}\n"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = with("{source: /s, port: qemu}");
+        assert!(
+            err.starts_with("boards/m.yaml:4: build: missing field `board`"),
+            "{err}"
+        );
+        let err = with("{source: /s, port: qemu, board: B, jobs: 3}");
+        assert!(
+            err.contains("boards/m.yaml:4: build: unknown field `jobs`"),
+            "{err}"
+        );
+        let err = with("{source: /s, port: qemu, board: B, args: [-j8]}");
+        assert_eq!(
+            err,
+            "boards/m.yaml:4: build.args: `-j8` is not a make variable (`NAME=value`)"
+        );
+        let err = with("{source: /s, port: qemu, board: B, args: [BUILD=/tmp/x]}");
+        assert!(
+            err.starts_with("boards/m.yaml:4: build.args: `BUILD` is set by mpcheck"),
+            "{err}"
+        );
+        let err = with("{source: /s, port: ../qemu, board: B}");
+        assert!(err.contains("must be plain names"), "{err}");
+        let err = with("{source: /s, port: qemu, board: B, image: ../x.elf}");
+        assert!(err.contains("build.image: `../x.elf`"), "{err}");
+        let err = parse("m", "kind: qemu\nqemu:\n  machine: mps2-an385\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "boards/m.yaml:2: a qemu board needs `qemu.firmware` or a `build:` section"
+        );
+        let err = parse(
+            "s",
+            "kind: serial\nserial: {console: /dev/ttyACM0}\nbuild: {source: /s, port: nrf, board: B}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/s.yaml:3: build: only qemu boards"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
             project.boards_dir().display()
         )));
     }
-    let rows: Vec<Row> = files.iter().map(|f| check(f)).collect();
+    let rows: Vec<Row> = files.iter().map(|f| check(f, &project.state_dir)).collect();
     let header = Row {
         board: "board".into(),
         kind: "kind".into(),
@@ -92,7 +92,7 @@ pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
     })
 }
 
-fn check(file: &Path) -> Row {
+fn check(file: &Path, state_dir: &Path) -> Row {
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -131,6 +131,33 @@ fn check(file: &Path) -> Row {
         }
         BoardSpec::Device(d) => match (&d.config.qemu, &d.probe, &d.unavailable) {
             (Some(_), _, Some(why)) => row.status = format!("ok, unavailable here: {why}"),
+            // Looked up in the build cache only: checking never builds.
+            (Some(_), _, None) if d.build.is_some() => {
+                let build = d.build.as_ref().expect("checked by the guard");
+                row.status = match crate::firmware_build::cached(build, &board.file, state_dir) {
+                    Ok(Some(built)) => {
+                        row.image = built.firmware.display().to_string();
+                        if let Ok(m) = std::fs::metadata(&built.firmware) {
+                            row.size = format!("{} bytes (file)", m.len());
+                        }
+                        format!("ok, built from source at {}", build.source.display())
+                    }
+                    Ok(None) => format!(
+                        "ok, built from source at {} (not built yet)",
+                        build.source.display()
+                    ),
+                    // A run installs missing compilers; checking does not.
+                    Err(crate::firmware_build::BuildError::Toolchain { message, .. }) => format!(
+                        "ok, built from source at {} (not built yet; {message}: a run installs {})",
+                        build.source.display(),
+                        build.packages.join(" ")
+                    ),
+                    Err(e) => {
+                        row.ok = false;
+                        format!("cannot be built here: {e}")
+                    }
+                };
+            }
             (Some(q), _, None) => {
                 row.image = q.firmware.clone();
                 match std::fs::metadata(&q.firmware) {

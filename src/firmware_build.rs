@@ -1,0 +1,735 @@
+//! Builds a board's firmware and mpy-cross from a MicroPython source tree, out of tree,
+//! with the port's own Makefile, cached by what the build depends on.
+//!
+//! ```text
+//! build: {source, port, board, args} ──▶ tree hash (sorted walk, sha256) + toolchain versions
+//!     ──▶ .mpcheck/build/mpy-cross-<key>/mpy-cross        (make -C mpy-cross BUILD=…)
+//!     ──▶ .mpcheck/build/<port>-<board>-<key>/<image>     (make -C ports/<port> BUILD=…)
+//! ```
+//!
+//! Each artifact is built into a temp dir beside its cache dir and renamed into place only
+//! when make succeeded and the image exists, so a failed build never poisons the cache;
+//! a temp dir left by a failed or interrupted build is removed first (a build that failed
+//! half-way can link wrongly). A file lock per artifact keeps concurrent mpchecks (the
+//! trials and CLI tests) from building the same thing twice. Nothing here prints: stages
+//! are reported through a [`BuildProgress`] callback.
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::board::Board;
+use crate::board::file::DeviceSpec;
+
+/// Bump when the way mpcheck builds changes (commands, variables, layout): every cached
+/// build is then rebuilt once.
+const RECIPE: &str = "mpcheck firmware build 1";
+
+/// The parts of a MicroPython tree a port's build reads, besides `ports/<port>/`.
+const TREE_DIRS: &[&str] = &[
+    "py",
+    "extmod",
+    "shared",
+    "mpy-cross",
+    "lib",
+    "drivers",
+    "tools",
+];
+
+/// How many error lines a failed build reports, and how many trailing lines when it
+/// printed none: enough for the first few compiler errors and make's summary line.
+const REPORTED_LINES: usize = 20;
+/// Long lines (a failing `Command '[…]'` with every source file) are cut to this.
+const MAX_LINE_CHARS: usize = 400;
+
+/// Make variables mpcheck sets itself; a board file's `args` must not override them.
+pub(crate) const RESERVED_VARIABLES: &[&str] = &["BUILD", "BOARD", "MPY_CROSS"];
+
+/// A checked `build:` section: which tree, port and board, and extra make variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSpec {
+    /// The MicroPython checkout (never written to: every build is out of tree).
+    pub source: PathBuf,
+    /// A directory under `ports/` whose Makefile builds the firmware, e.g. `qemu`.
+    pub port: String,
+    /// `BOARD=` for the port's Makefile, e.g. `MPS2_AN385`.
+    pub board: String,
+    /// Extra make variables, `NAME=value` (e.g. `CFLAGS_EXTRA=-DMICROPY_OPT_…=0`).
+    pub args: Vec<String>,
+    /// The image the board boots, relative to the build dir (default `firmware.elf`).
+    pub image: String,
+    /// The cross compiler whose `--version` is part of the cache key.
+    pub compiler: String,
+    /// Debian packages that provide the compilers, installed when a build needs them.
+    pub packages: Vec<String>,
+}
+
+/// What a build produced (or found cached).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub firmware: PathBuf,
+    pub mpy_cross: PathBuf,
+}
+
+/// Which artifact a progress line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Artifact {
+    MpyCross,
+    Firmware,
+}
+
+impl fmt::Display for Artifact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Artifact::MpyCross => "mpy-cross",
+            Artifact::Firmware => "firmware",
+        })
+    }
+}
+
+/// One stage of a build, as it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildProgress {
+    /// The tree was hashed and the caches looked up (how long that took).
+    Checked {
+        source: PathBuf,
+        hits: Vec<Artifact>,
+        elapsed: Duration,
+    },
+    /// make started for an artifact, into `dir`.
+    Started {
+        artifact: Artifact,
+        dir: PathBuf,
+        jobs: usize,
+    },
+    /// make finished and the artifact is in the cache.
+    Finished {
+        artifact: Artifact,
+        path: PathBuf,
+        elapsed: Duration,
+    },
+}
+
+impl fmt::Display for BuildProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildProgress::Checked {
+                source,
+                hits,
+                elapsed,
+            } => {
+                let cached = match hits.as_slice() {
+                    [] => "nothing cached".to_string(),
+                    h => {
+                        let names: Vec<String> = h.iter().map(ToString::to_string).collect();
+                        format!("cached: {}", names.join(", "))
+                    }
+                };
+                write!(
+                    f,
+                    "build from {}: {cached} (checked in {:.3} s)",
+                    source.display(),
+                    elapsed.as_secs_f64()
+                )
+            }
+            BuildProgress::Started {
+                artifact,
+                dir,
+                jobs,
+            } => write!(
+                f,
+                "building {artifact} (make -j{jobs}) in {}",
+                dir.display()
+            ),
+            BuildProgress::Finished {
+                artifact,
+                path,
+                elapsed,
+            } => write!(
+                f,
+                "built {artifact} in {:.1} s: {}",
+                elapsed.as_secs_f64(),
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Why a board's firmware could not be built. Every variant names the board file.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{}: build.source {}: {why}", file.display(), tree.display())]
+    Source {
+        file: PathBuf,
+        tree: PathBuf,
+        why: String,
+    },
+    #[error("{}: building {artifact} failed: `{command}` {status}:\n{}\n(full log: {})",
+        file.display(), lines.join("\n"), log.display())]
+    Make {
+        file: PathBuf,
+        artifact: Artifact,
+        command: String,
+        status: String,
+        /// The build's own error lines (or its last lines when it printed none).
+        lines: Vec<String>,
+        log: PathBuf,
+    },
+    #[error("{}: building {artifact}: {what} {}: {error}", file.display(), path.display())]
+    Io {
+        file: PathBuf,
+        artifact: Artifact,
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("{}: {message}", file.display())]
+    Toolchain { file: PathBuf, message: String },
+}
+
+/// The device spec a run uses: for a board built from source, the built image as its
+/// firmware and the tree's own mpy-cross as its compiler (unless the board file or
+/// `--mpy-cross` names one), building what is not cached. Other boards are returned as
+/// they are.
+pub(crate) fn resolve_device(
+    state_dir: &Path,
+    board: &Board,
+    spec: &DeviceSpec,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<DeviceSpec, BuildError> {
+    let Some(build_spec) = &spec.build else {
+        return Ok(spec.clone());
+    };
+    let built = build(build_spec, &board.file, state_dir, progress)?;
+    let mut spec = spec.clone();
+    if let Some(q) = &mut spec.config.qemu {
+        q.firmware = built.firmware.to_string_lossy().into_owned();
+    }
+    spec.mpy_cross = spec.mpy_cross.or(Some(built.mpy_cross));
+    Ok(spec)
+}
+
+/// The cache entries a build would use, and which of them exist.
+struct Plan {
+    mpy_cross_dir: PathBuf,
+    firmware_dir: PathBuf,
+    /// The two version lines that are part of the key (reported in the stamp file).
+    versions: [String; 2],
+}
+
+impl Plan {
+    fn mpy_cross(&self) -> PathBuf {
+        self.mpy_cross_dir.join("mpy-cross")
+    }
+    fn firmware(&self, spec: &BuildSpec) -> PathBuf {
+        self.firmware_dir.join(&spec.image)
+    }
+    fn hits(&self) -> Vec<Artifact> {
+        let mut hits = Vec::new();
+        if is_complete(&self.mpy_cross_dir) {
+            hits.push(Artifact::MpyCross);
+        }
+        if is_complete(&self.firmware_dir) {
+            hits.push(Artifact::Firmware);
+        }
+        hits
+    }
+}
+
+/// The stamp written last into a finished build dir: its presence means "complete".
+const STAMP: &str = "mpcheck-build.txt";
+
+fn is_complete(dir: &Path) -> bool {
+    dir.join(STAMP).is_file()
+}
+
+fn build_root(state_dir: &Path) -> PathBuf {
+    state_dir.join("build")
+}
+
+/// Hashes the tree and works out the cache dirs. Reads only: no file is written.
+fn plan(spec: &BuildSpec, file: &Path, state_dir: &Path) -> Result<Plan, BuildError> {
+    check_source(spec, file)?;
+    let tree = tree_hash(&spec.source, &spec.port).map_err(|error| BuildError::Source {
+        file: file.to_path_buf(),
+        tree: spec.source.clone(),
+        why: format!("could not read the tree: {error}"),
+    })?;
+    let host = tool_version("gcc", file)?;
+    let cross = tool_version(&spec.compiler, file)?;
+    let mpy_cross_key = hex(&Sha256::new()
+        .chain_update(format!("{RECIPE}\0mpy-cross\0{tree}\0{host}\0"))
+        .finalize());
+    let mut firmware = Sha256::new().chain_update(format!(
+        "{RECIPE}\0firmware\0{tree}\0{cross}\0{mpy_cross_key}\0{}\0{}\0{}\0",
+        spec.port, spec.board, spec.image
+    ));
+    for arg in &spec.args {
+        firmware.update(arg.as_bytes());
+        firmware.update([0]);
+    }
+    let firmware_key = hex(&firmware.finalize());
+    let root = build_root(state_dir);
+    Ok(Plan {
+        mpy_cross_dir: root.join(format!("mpy-cross-{}", &mpy_cross_key[..16])),
+        firmware_dir: root.join(format!(
+            "{}-{}-{}",
+            spec.port,
+            spec.board,
+            &firmware_key[..16]
+        )),
+        versions: [host, cross],
+    })
+}
+
+/// The built image if it is in the cache, without building (for `boards check`).
+/// `Ok(None)`: not built yet. Reads only.
+pub(crate) fn cached(
+    spec: &BuildSpec,
+    file: &Path,
+    state_dir: &Path,
+) -> Result<Option<Built>, BuildError> {
+    let plan = plan(spec, file, state_dir)?;
+    Ok((plan.hits().len() == 2).then(|| Built {
+        firmware: plan.firmware(spec),
+        mpy_cross: plan.mpy_cross(),
+    }))
+}
+
+/// Builds mpy-cross and the firmware unless cached; returns where they are.
+pub(crate) fn build(
+    spec: &BuildSpec,
+    file: &Path,
+    state_dir: &Path,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<Built, BuildError> {
+    let start = Instant::now();
+    let provision = || {
+        crate::toolchain::ensure_debian_packages(&spec.packages, &file.display().to_string())
+            .map_err(|e| BuildError::Toolchain {
+                file: file.to_path_buf(),
+                message: e.to_string(),
+            })
+    };
+    // The compilers' versions are part of the key: install them first if missing.
+    let tool_missing = [spec.compiler.as_str(), "gcc", "make"]
+        .iter()
+        .any(|t| crate::toolchain::find_on_path(t).is_none());
+    if tool_missing {
+        provision()?;
+    }
+    let plan = plan(spec, file, state_dir)?;
+    let hits = plan.hits();
+    progress(BuildProgress::Checked {
+        source: spec.source.clone(),
+        hits: hits.clone(),
+        elapsed: start.elapsed(),
+    });
+    // Before building, the packages no tool on PATH stands for (the cross C library)
+    // are checked too — on Debian, where dpkg can tell; a cache hit skips this.
+    if hits.len() < 2 && !tool_missing && crate::toolchain::find_on_path("dpkg-query").is_some() {
+        provision()?;
+    }
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mpy_cross = plan.mpy_cross();
+    let mut mpy_cross_make = Command::new("make");
+    mpy_cross_make
+        .arg("-C")
+        .arg(spec.source.join("mpy-cross"))
+        .arg(format!("-j{jobs}"));
+    build_artifact(
+        Artifact::MpyCross,
+        &plan.mpy_cross_dir,
+        "mpy-cross",
+        mpy_cross_make,
+        &plan,
+        file,
+        jobs,
+        progress,
+    )?;
+    let mut firmware_make = Command::new("make");
+    firmware_make
+        .arg("-C")
+        .arg(spec.source.join("ports").join(&spec.port))
+        .arg(format!("BOARD={}", spec.board))
+        .arg(format!("-j{jobs}"))
+        .arg(format!("MPY_CROSS={}", mpy_cross.display()))
+        .args(&spec.args)
+        // What tools/makemanifest.py runs for frozen modules; without it the build
+        // looks for mpy-cross inside the (read-only) tree.
+        .env("MICROPY_MPYCROSS", &mpy_cross);
+    build_artifact(
+        Artifact::Firmware,
+        &plan.firmware_dir,
+        &spec.image,
+        firmware_make,
+        &plan,
+        file,
+        jobs,
+        progress,
+    )?;
+    Ok(Built {
+        firmware: plan.firmware(spec),
+        mpy_cross,
+    })
+}
+
+/// Builds one artifact into `<dir>.tmp`, then renames it to `dir`; a no-op when `dir` is
+/// complete. Holds `<dir>.lock` throughout.
+#[allow(clippy::too_many_arguments)]
+fn build_artifact(
+    artifact: Artifact,
+    dir: &Path,
+    product: &str,
+    mut make: Command,
+    plan: &Plan,
+    file: &Path,
+    jobs: usize,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<(), BuildError> {
+    let io = |what: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |error| BuildError::Io {
+            file: file.to_path_buf(),
+            artifact,
+            what,
+            path,
+            error,
+        }
+    };
+    if is_complete(dir) {
+        return Ok(());
+    }
+    let root = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(root).map_err(io("create", root))?;
+    let lock_path = sibling(dir, "lock");
+    let lock = File::create(&lock_path).map_err(io("create", &lock_path))?;
+    lock.lock().map_err(io("lock", &lock_path))?;
+    // Another mpcheck may have built it while this one waited for the lock.
+    if is_complete(dir) {
+        return Ok(());
+    }
+    let tmp = sibling(dir, "tmp");
+    if tmp.exists() {
+        // Left by a failed or interrupted build: objects from it can link wrongly.
+        std::fs::remove_dir_all(&tmp).map_err(io("remove", &tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
+    let log_path = tmp.join("build.log");
+    let log = File::create(&log_path).map_err(io("create", &log_path))?;
+    let log_err = log.try_clone().map_err(io("open", &log_path))?;
+    make.arg(format!("BUILD={}", tmp.display()))
+        // A writable tree must not gain __pycache__ dirs (they would change its hash).
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    let command = describe(&make);
+    progress(BuildProgress::Started {
+        artifact,
+        dir: dir.to_path_buf(),
+        jobs,
+    });
+    let start = Instant::now();
+    let status = make.status().map_err(io("run make for", &tmp))?;
+    let text = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
+    if !status.success() {
+        return Err(BuildError::Make {
+            file: file.to_path_buf(),
+            artifact,
+            command,
+            status: status.to_string(),
+            lines: error_lines(&text),
+            log: log_path,
+        });
+    }
+    if !tmp.join(product).is_file() {
+        return Err(BuildError::Make {
+            file: file.to_path_buf(),
+            artifact,
+            command,
+            status: format!("succeeded but made no `{product}`"),
+            lines: last_lines(&text),
+            log: log_path,
+        });
+    }
+    let stamp = format!(
+        "{RECIPE}\n{command}\n{}\n{}\nbuilt in {:.1} s\n",
+        plan.versions[0],
+        plan.versions[1],
+        start.elapsed().as_secs_f64()
+    );
+    let stamp_path = tmp.join(STAMP);
+    std::fs::write(&stamp_path, stamp).map_err(io("write", &stamp_path))?;
+    if dir.exists() {
+        // An incomplete dir (no stamp) from an older layout: replace it.
+        std::fs::remove_dir_all(dir).map_err(io("remove", dir))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(io("rename into place", &tmp))?;
+    progress(BuildProgress::Finished {
+        artifact,
+        path: dir.join(product),
+        elapsed: start.elapsed(),
+    });
+    Ok(())
+}
+
+/// `dir` with `.suffix` appended to its name (`with_extension` would replace a `.` in it).
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.as_os_str().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The command as a user would type it (for error messages).
+fn describe(cmd: &Command) -> String {
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter(|(k, _)| *k == "MICROPY_MPYCROSS")
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .collect();
+    parts.push(cmd.get_program().to_string_lossy().into_owned());
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// The tree must look like a MicroPython checkout with the port asked for.
+fn check_source(spec: &BuildSpec, file: &Path) -> Result<(), BuildError> {
+    let port_makefile = format!("ports/{}/Makefile", spec.port);
+    for needed in [
+        "py/mpconfig.h",
+        "mpy-cross/Makefile",
+        port_makefile.as_str(),
+    ] {
+        if !spec.source.join(needed).is_file() {
+            return Err(BuildError::Source {
+                file: file.to_path_buf(),
+                tree: spec.source.clone(),
+                why: format!(
+                    "not a MicroPython checkout with port `{}` (no {needed})",
+                    spec.port
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `tool --version`'s first line; a missing tool is an error naming the board file.
+fn tool_version(tool: &str, file: &Path) -> Result<String, BuildError> {
+    let out = Command::new(tool)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| BuildError::Toolchain {
+            file: file.to_path_buf(),
+            message: format!("could not run `{tool} --version`: {e}"),
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.lines().next() {
+        Some(line) if out.status.success() => Ok(line.trim().to_string()),
+        _ => Err(BuildError::Toolchain {
+            file: file.to_path_buf(),
+            message: format!("`{tool} --version` failed ({})", out.status),
+        }),
+    }
+}
+
+/// SHA-256 over the build's inputs in `source`: every file under [`TREE_DIRS`] and
+/// `ports/<port>`, path and content, in sorted path order (files hashed in parallel).
+/// Build outputs, VCS data and bytecode caches are skipped: they are not inputs, and a
+/// user's in-tree build must not change the key.
+pub(crate) fn tree_hash(source: &Path, port: &str) -> std::io::Result<String> {
+    let mut files = Vec::new();
+    let port_dir = format!("ports/{port}");
+    for dir in TREE_DIRS.iter().copied().chain([port_dir.as_str()]) {
+        walk(source, Path::new(dir), &mut files)?;
+    }
+    files.sort();
+    let digests: Vec<std::io::Result<[u8; 32]>> = files
+        .par_iter()
+        .map(|(rel, link)| {
+            let full = source.join(rel);
+            let mut h = Sha256::new();
+            match link {
+                // A symlink is hashed as its target's name (never followed: no loops).
+                true => h.update(std::fs::read_link(&full)?.as_os_str().as_encoded_bytes()),
+                false => h.update(std::fs::read(&full)?),
+            }
+            Ok(h.finalize().into())
+        })
+        .collect();
+    let mut tree = Sha256::new();
+    for ((rel, link), digest) in files.iter().zip(digests) {
+        tree.update(rel.as_os_str().as_encoded_bytes());
+        tree.update(if *link { [1] } else { [0] });
+        tree.update(digest?);
+    }
+    Ok(hex(&tree.finalize()))
+}
+
+/// Collects `(relative path, is_symlink)` for every file under `source/rel`; a missing
+/// directory contributes nothing.
+fn walk(source: &Path, rel: &Path, out: &mut Vec<(PathBuf, bool)>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(source.join(rel)) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        let kind = entry.file_type()?;
+        let path = rel.join(&name);
+        if kind.is_dir() {
+            let skipped = name_str == ".git"
+                || name_str == "__pycache__"
+                || name_str == "build"
+                || name_str.starts_with("build-");
+            if !skipped {
+                walk(source, &path, out)?;
+            }
+        } else if !name_str.ends_with(".pyc") {
+            out.push((path, kind.is_symlink()));
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a failed build that say why: compiler diagnostics (`error:`), make's
+/// `Error N` and `*** …` lines, at most [`REPORTED_LINES`]; its last lines when none.
+pub(crate) fn error_lines(log: &str) -> Vec<String> {
+    let errors: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("error:") || l.contains("Error ") || l.contains("*** "))
+        .take(REPORTED_LINES)
+        .map(cut)
+        .collect();
+    if errors.is_empty() {
+        last_lines(log)
+    } else {
+        errors
+    }
+}
+
+fn last_lines(log: &str) -> Vec<String> {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(REPORTED_LINES)..]
+        .iter()
+        .map(|l| cut(l))
+        .collect()
+}
+
+fn cut(line: &str) -> String {
+    match line.char_indices().nth(MAX_LINE_CHARS) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_prefer_diagnostics_and_cut_long_lines() {
+        let log = format!(
+            "make: Entering directory '/t/ports/qemu'\nGEN build/genhdr/qstr.i.last\n\
+             ../../py/vm.c:245:30: error: operator '+' has no right operand\n  245 | x\n\
+             Command '[{}]' returned non-zero exit status 1.\n\
+             make: *** [../../py/mkrules.mk:137: build/genhdr/qstr.i.last] Error 1\n",
+            "a".repeat(1000)
+        );
+        let lines = error_lines(&log);
+        assert_eq!(
+            lines,
+            [
+                "../../py/vm.c:245:30: error: operator '+' has no right operand",
+                "make: *** [../../py/mkrules.mk:137: build/genhdr/qstr.i.last] Error 1"
+            ]
+        );
+        let bad_board = "make: Entering directory\nMakefile:8: *** Invalid BOARD specified: boards/NOPE.  Stop.\n";
+        assert_eq!(
+            error_lines(bad_board),
+            ["Makefile:8: *** Invalid BOARD specified: boards/NOPE.  Stop."]
+        );
+        let quiet: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        let last = error_lines(&quiet);
+        assert_eq!(last.len(), REPORTED_LINES);
+        assert_eq!(last[0], "line 11");
+        assert_eq!(last[19], "line 30");
+        assert!(cut(&"é".repeat(500)).ends_with('…'));
+    }
+
+    #[test]
+    fn tree_hash_covers_paths_and_contents_but_not_build_outputs() {
+        let t = tempfile::tempdir().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = t.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w("py/a.c", "int a;");
+        w("ports/qemu/main.c", "int main;");
+        w("ports/unix/main.c", "int unix;");
+        let base = tree_hash(t.path(), "qemu").unwrap();
+        assert_eq!(tree_hash(t.path(), "qemu").unwrap(), base, "deterministic");
+        // Other ports, build dirs, bytecode caches and .git are not inputs.
+        w("ports/unix/other.c", "x");
+        w("ports/qemu/build-MPS2_AN385/firmware.elf", "elf");
+        w("mpy-cross/build/mpy-cross", "bin");
+        w("tools/__pycache__/x.pyc", "pyc");
+        w("lib/sub/.git/HEAD", "ref");
+        w("README.md", "not a build input");
+        assert_eq!(tree_hash(t.path(), "qemu").unwrap(), base);
+        // A content change, a new file and a rename each change it.
+        w("py/a.c", "int b;");
+        let changed = tree_hash(t.path(), "qemu").unwrap();
+        assert_ne!(changed, base);
+        w("lib/x/y.h", "");
+        let added = tree_hash(t.path(), "qemu").unwrap();
+        assert_ne!(added, changed);
+        std::fs::rename(t.path().join("lib/x/y.h"), t.path().join("lib/x/z.h")).unwrap();
+        assert_ne!(tree_hash(t.path(), "qemu").unwrap(), added);
+        assert_ne!(
+            tree_hash(t.path(), "unix").unwrap(),
+            base,
+            "the port's own dir"
+        );
+    }
+
+    #[test]
+    fn a_tree_without_the_port_is_named_with_the_board_file() {
+        let t = tempfile::tempdir().unwrap();
+        let spec = BuildSpec {
+            source: t.path().to_path_buf(),
+            port: "qemu".into(),
+            board: "MPS2_AN385".into(),
+            args: vec![],
+            image: "firmware.elf".into(),
+            compiler: "arm-none-eabi-gcc".into(),
+            packages: vec![],
+        };
+        let err = cached(&spec, Path::new("boards/mps2.yaml"), t.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/mps2.yaml: build.source ")
+                && err.contains("(no py/mpconfig.h)"),
+            "{err}"
+        );
+        assert!(!t.path().join("build").exists(), "checking writes nothing");
+    }
+}

@@ -1,0 +1,427 @@
+//! Boards built from a MicroPython source tree, end to end through the `mpcheck` command
+//! on small projects in temp dirs: the build, its cache, its errors, and the commands
+//! that must not build. The tree is `MICROPY_SRC`, else the shared v1.28.0 subset beside
+//! the repository (CI's layout); without one every test here is reported *ignored* with
+//! the variable to set, never passed (hence libtest-mimic rather than `#[test]`). The
+//! build cache is the repository's `.mpcheck`, shared with the trials: the firmware is
+//! built once per machine (or CI run), whichever test gets there first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use libtest_mimic::{Arguments, Completion, Trial};
+
+/// One test: given the tree, panics on failure.
+type BuildTest = fn(&Path);
+
+fn main() {
+    let args = Arguments::from_args();
+    let src = micropython_src();
+    let tests: [(&str, BuildTest); 6] = [
+        (
+            "a_board_built_from_source_boots_a_case_passes_and_the_next_run_is_a_cache_hit",
+            builds_boots_passes_then_hits_the_cache,
+        ),
+        (
+            "a_broken_build_reports_the_compiler_error_names_the_board_file_and_caches_nothing",
+            broken_build_reports_the_compiler_error,
+        ),
+        (
+            "a_board_the_port_does_not_have_reports_makes_own_error",
+            unknown_board_reports_makes_error,
+        ),
+        (
+            "list_and_boards_check_never_build",
+            list_and_boards_check_never_build,
+        ),
+        (
+            "a_prebuilt_firmware_wins_over_the_build",
+            prebuilt_firmware_wins,
+        ),
+        (
+            "a_full_build_writes_nothing_into_the_source_tree",
+            a_full_build_writes_nothing_into_the_tree,
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, test)| {
+            let src = src.clone();
+            Trial::ignorable_test(name, move || match &src {
+                Ok(src) => {
+                    test(src);
+                    Ok(Completion::Completed)
+                }
+                Err(why) => Ok(Completion::ignored_with(why)),
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The tree to build from, or why there is none (the ignore reason).
+fn micropython_src() -> Result<PathBuf, String> {
+    let src = std::env::var_os("MICROPY_SRC")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0")
+        });
+    if src.join("py/mpconfig.h").is_file() {
+        Ok(src)
+    } else {
+        Err(format!(
+            "set MICROPY_SRC to a MicroPython checkout ({} is not one)",
+            src.display()
+        ))
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        f.write("boards/cpython.yaml", "kind: cpython\ndefault: false\n");
+        f
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn mpcheck(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mpcheck"));
+        cmd.arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("MPCHECK_HOME", state_dir())
+            .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
+            .env_remove("CI");
+        cmd
+    }
+
+    fn results(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.root().join("reports/results.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn result(&self, name: &str) -> serde_json::Value {
+        self.results()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no result {name}"))
+            .clone()
+    }
+}
+
+fn state_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn mps2_board(build: &str) -> String {
+    format!(
+        "kind: qemu\nmodes: [source]\ninstances: 1\npackages: [qemu-system-arm]\n\
+         qemu:\n  machine: mps2-an385\n  args: [-semihosting]\n{build}\n"
+    )
+}
+
+fn mps2_build(src: &Path, args: &str) -> String {
+    format!(
+        "build: {{source: \"{}\", port: qemu, board: MPS2_AN385, args: [{args}]}}",
+        src.display()
+    )
+}
+
+/// The seconds in the build's "(checked in N s)" progress line.
+fn cache_check_secs(err: &str) -> f64 {
+    let line = err
+        .lines()
+        .find(|l| l.contains("(checked in "))
+        .unwrap_or_else(|| panic!("no cache check line:\n{err}"));
+    line.rsplit("(checked in ")
+        .next()
+        .and_then(|r| r.trim_end_matches(" s)").parse().ok())
+        .unwrap_or_else(|| panic!("unreadable: {line}"))
+}
+
+fn builds_boots_passes_then_hits_the_cache(src: &Path) {
+    let f = Fixture::new();
+    f.write("boards/mps2.yaml", &mps2_board(&mps2_build(src, "")));
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/g/version.py",
+        "# ---\n# exclude: {cpython: MicroPython's version}\n# ---\nimport sys\nprint(sys.implementation.version[:2])\n",
+    );
+    f.write("golden/g/version.out", "(1, 28)\n");
+    // Builds unless another test (or an earlier run) already did.
+    let first = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&first);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("board `mps2`: build from {}:", src.display())),
+        "{err}"
+    );
+    assert_eq!(f.result("mps2::g/add")["verdict"], "pass");
+    assert_eq!(
+        f.result("mps2::g/version")["verdict"],
+        "pass",
+        "a v1.28 firmware"
+    );
+    // The image booted is the built one, and the board's compiler is the tree's own.
+    let tools = f.results()["toolchain"].clone();
+    let path_of = |tool: &str| {
+        tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tool"].as_str().unwrap().starts_with(tool))
+            .unwrap_or_else(|| panic!("no {tool} in {tools}"))["path"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let build_dir = state_dir().join("build");
+    let firmware = path_of("mps2 ");
+    assert!(
+        firmware.starts_with(&build_dir.join("qemu-MPS2_AN385-").display().to_string())
+            && firmware.ends_with("/firmware.elf"),
+        "{tools}"
+    );
+    assert!(
+        path_of("mpy-cross").starts_with(&build_dir.join("mpy-cross-").display().to_string()),
+        "{tools}"
+    );
+
+    let second = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("cached: mpy-cross, firmware"), "{err}");
+    assert!(
+        !err.contains("building "),
+        "a cache hit builds nothing: {err}"
+    );
+    let secs = cache_check_secs(&err);
+    assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+fn broken_build_reports_the_compiler_error(src: &Path) {
+    let f = Fixture::new();
+    // Valid make syntax, invalid C: `#if MICROPY_OPT_COMPUTED_GOTO` in py/vm.c breaks.
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(
+            src,
+            "CFLAGS_EXTRA=-DMICROPY_OPT_COMPUTED_GOTO=nonsense+",
+        )),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let board_file = f.root().join("boards/mps2.yaml");
+    for attempt in 0..2 {
+        let run = f.mpcheck(&["run", "--board", "mps2"]);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "mpcheck: error: {}: building firmware failed",
+                board_file.display()
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("py/vm.c:") && err.contains("error: operator '+' has no right operand"),
+            "the compiler's own line: {err}"
+        );
+        assert!(err.contains("(full log: "), "{err}");
+        // The failure left no cache entry: the second attempt builds (and fails) again.
+        assert!(!err.contains("cached: mpy-cross, firmware"), "{err}");
+        let dir = err
+            .lines()
+            .find_map(|l| l.split_once("building firmware (make -j").map(|(_, r)| r))
+            .and_then(|r| r.split_once(") in "))
+            .map(|(_, dir)| PathBuf::from(dir))
+            .unwrap_or_else(|| panic!("attempt {attempt}: no build line: {err}"));
+        assert!(
+            !dir.exists(),
+            "a failed build is not in the cache: {}",
+            dir.display()
+        );
+        let tmp = PathBuf::from(format!("{}.tmp", dir.display()));
+        assert!(
+            tmp.join("build.log").is_file(),
+            "the log is kept: {}",
+            tmp.display()
+        );
+        // What a failed build leaves is never built upon: the next attempt starts clean.
+        let stale = tmp.join("stale-object.o");
+        if attempt == 0 {
+            std::fs::write(&stale, "left by a build that failed half-way").unwrap();
+        } else {
+            assert!(!stale.exists(), "the second attempt started clean");
+        }
+    }
+}
+
+fn unknown_board_reports_makes_error(src: &Path) {
+    let f = Fixture::new();
+    let build = mps2_build(src, "").replace("MPS2_AN385", "NO_SUCH_BOARD");
+    f.write("boards/nope.yaml", &mps2_board(&build));
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let run = f.mpcheck(&["run", "--board", "nope"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&f.root().join("boards/nope.yaml").display().to_string())
+            && err.contains("*** Invalid BOARD specified: boards/NO_SUCH_BOARD"),
+        "{err}"
+    );
+}
+
+fn list_and_boards_check_never_build(src: &Path) {
+    let f = Fixture::new();
+    // A key nothing else builds, in a state dir of its own: any build would show.
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(src, "CFLAGS_EXTRA=-DMPCHECK_LIST_TEST=1")),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let home = tempfile::tempdir().unwrap();
+    let mpcheck = |args: &[&str]| {
+        let start = std::time::Instant::now();
+        let out = f
+            .command(args)
+            .env("MPCHECK_HOME", home.path())
+            .output()
+            .unwrap();
+        (out, start.elapsed())
+    };
+    let (list, took) = mpcheck(&["list", "--board", "mps2"]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(String::from_utf8_lossy(&list.stdout), "mps2::g/add\n");
+    assert!(took.as_secs_f64() < 2.0, "list took {took:?}");
+    let (check, _) = mpcheck(&["boards", "check", "mps2"]);
+    let table = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(0), "{table}{}", stderr(&check));
+    assert!(
+        table.contains(&format!(
+            "ok, built from source at {} (not built yet)",
+            src.display()
+        )),
+        "{table}"
+    );
+    let left: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "list and boards check wrote {left:?}");
+}
+
+fn prebuilt_firmware_wins(src: &Path) {
+    // The shared v1.27.0 image beside the tree (CI's and this machine's layout).
+    let prebuilt = src.join("../firmware/qemu-mps2-an385-v1.27.0.elf");
+    assert!(
+        prebuilt.is_file(),
+        "{} is missing: this test needs the shared prebuilt image",
+        prebuilt.display()
+    );
+    let f = Fixture::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml");
+    f.write(
+        "boards/mps2-an385-qemu.yaml",
+        &std::fs::read_to_string(shipped)
+            .unwrap()
+            .replace("instances: 2", "instances: 1"),
+    );
+    f.write(
+        "cases/g/version.py",
+        "# ---\n# exclude: {cpython: MicroPython's version}\n# modes: [source]\n# ---\nimport sys\nprint(sys.implementation.version[:2])\n",
+    );
+    f.write("golden/g/version.out", "(1, 27)\n");
+    // A MICROPY_SRC that is no checkout: a build attempt would fail the run.
+    let out = f
+        .command(&["run", "--board", "mps2-an385-qemu"])
+        .env("MICROPY_SRC", f.root())
+        .env("MPCHECK_MPS2_AN385_FIRMWARE", &prebuilt)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("build from"), "{err}");
+    assert_eq!(f.result("mps2-an385-qemu::g/version")["verdict"], "pass");
+}
+
+fn a_full_build_writes_nothing_into_the_tree(src: &Path) {
+    // A key no other run has (so make really runs: qstr and frozen-module scripts, the
+    // compiler, the link), sharing the cached mpy-cross; removed afterwards.
+    let start = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+    let nonce = start
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let f = Fixture::new();
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(
+            src,
+            &format!("CFLAGS_EXTRA=-DMPCHECK_WRITE_TEST={nonce}"),
+        )),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let run = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&run);
+    let built = err
+        .lines()
+        .find_map(|l| l.split_once("building firmware (make -j").map(|(_, r)| r))
+        .and_then(|r| r.split_once(") in "))
+        .map(|(_, dir)| PathBuf::from(dir));
+    if let Some(dir) = &built {
+        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_file(format!("{}.lock", dir.display()));
+    }
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(built.is_some(), "the firmware was built: {err}");
+    assert_eq!(f.result("mps2::g/add")["verdict"], "pass");
+    // Nothing in the tree changed: no new or modified entry, no bytecode cache, no build dir.
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                meta.modified().unwrap() < start,
+                "the build wrote {}",
+                entry.path().display()
+            );
+            assert!(
+                !meta.is_dir()
+                    || (name != "__pycache__" && name != "build" && !name.starts_with("build-")),
+                "{} in the tree",
+                entry.path().display()
+            );
+            if meta.is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+}
