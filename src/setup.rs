@@ -49,11 +49,7 @@ pub fn open(
         on_event(Event::BoardUnavailable { board, why });
     }
     let mut flashes = Vec::new();
-    for board in selection
-        .boards
-        .iter()
-        .filter(|_| firmware == Firmware::Flash)
-    {
+    for board in boards.iter().filter(|_| firmware == Firmware::Flash) {
         if let (BoardSpec::Device(d), Some(target)) = (&board.spec, targets.device(&board.name)) {
             flashes.extend(flash_if_changed(
                 &project.state_dir,
