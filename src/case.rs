@@ -96,7 +96,7 @@ pub struct HeapSettings {
     /// Per metric (`alloc_bytes`, `live_bytes`, `peak_bytes`, `region.NAME`): bytes (`16`)
     /// or a percentage of the golden (`5%`). Default: exact.
     #[serde(default)]
-    pub tolerance: BTreeMap<String, String>,
+    pub tolerance: BTreeMap<String, crate::heap::Tolerance>,
     /// Run the case (`true`) or one function of it (its name, called after the case ran)
     /// with the heap locked: any allocation fails the case, naming the line.
     pub zero_alloc: Option<ZeroAlloc>,
@@ -122,16 +122,10 @@ impl HeapSettings {
         }
     }
 
-    pub fn tolerances(&self) -> BTreeMap<String, crate::heap::Tolerance> {
-        self.tolerance
-            .iter()
-            .filter_map(|(k, v)| {
-                crate::heap::Tolerance::parse(v)
-                    .ok()
-                    .map(|t| (k.clone(), t))
-            })
-            .collect()
+    pub fn tolerances(&self) -> &BTreeMap<String, crate::heap::Tolerance> {
+        &self.tolerance
     }
+
 }
 
 impl CaseSettings {
@@ -304,7 +298,7 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
         ));
     }
     if let Some(heap) = &settings.heap {
-        for (metric, value) in &heap.tolerance {
+        for metric in heap.tolerance.keys() {
             if !(crate::heap::METRICS.contains(&metric.as_str()) || metric.starts_with("region.")) {
                 return Err(Error::config(
                     path,
@@ -315,8 +309,6 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
                     ),
                 ));
             }
-            crate::heap::Tolerance::parse(value)
-                .map_err(|m| Error::config(path, line_of("tolerance"), format!("heap.{m}")))?;
         }
     }
     for feature in &settings.requires {

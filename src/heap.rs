@@ -209,11 +209,31 @@ pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
     (rest.into_bytes(), Some(figures))
 }
 
-/// A tolerance per metric: absolute bytes or a percentage of the golden.
-#[derive(Debug, Clone, PartialEq)]
+/// A tolerance per metric: absolute bytes or a percentage of the golden. Parsed once,
+/// when the case header is read (`16`, `"16"` or `5%`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "ToleranceText")]
 pub enum Tolerance {
     Bytes(i64),
     Percent(f64),
+}
+
+/// A tolerance as written: a YAML number or a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ToleranceText {
+    Number(i64),
+    Text(String),
+}
+
+impl TryFrom<ToleranceText> for Tolerance {
+    type Error = String;
+    fn try_from(t: ToleranceText) -> Result<Tolerance, String> {
+        match t {
+            ToleranceText::Number(n) => Tolerance::parse(&n.to_string()),
+            ToleranceText::Text(s) => Tolerance::parse(&s),
+        }
+    }
 }
 
 impl Tolerance {

@@ -60,7 +60,7 @@ pub fn install() -> std::io::Result<()> {
         for signal in signals.forever() {
             if REQUESTED.swap(true, Ordering::SeqCst) {
                 // A second signal: the user does not want to wait for the reports.
-                eprintln!("mpcheck: interrupted again: stopping now");
+                crate::report::notice::notice(format_args!("interrupted again: stopping now"));
                 finish();
                 std::process::exit(EXIT_CODE);
             }
@@ -69,14 +69,13 @@ pub fn install() -> std::io::Result<()> {
             } else {
                 "SIGINT"
             };
-            eprintln!("mpcheck: interrupted ({name}): ending the running trials, writing reports");
+            crate::report::notice::notice(format_args!("interrupted ({name}): ending the running trials, writing reports"));
             kill_groups();
             std::thread::spawn(|| {
                 std::thread::sleep(GRACE);
-                eprintln!(
-                    "mpcheck: the run did not wind down in {} s: stopping now",
+                crate::report::notice::notice(format_args!("the run did not wind down in {} s: stopping now",
                     GRACE.as_secs()
-                );
+                ));
                 finish();
                 std::process::exit(EXIT_CODE);
             });

