@@ -125,7 +125,6 @@ impl HeapSettings {
     pub fn tolerances(&self) -> &BTreeMap<String, crate::heap::Tolerance> {
         &self.tolerance
     }
-
 }
 
 impl CaseSettings {

@@ -111,7 +111,9 @@ impl Compiler {
             .and_then(|()| crate::fsutil::write_atomic(&cached, &bytes));
         if let Err(e) = stored {
             self.cache_warning.call_once(|| {
-                crate::report::notice::notice(format_args!("warning: compiled .mpy files are not cached ({e})"));
+                crate::report::notice::notice(format_args!(
+                    "warning: compiled .mpy files are not cached ({e})"
+                ));
             });
         }
         Ok(Ok(bytes))

@@ -69,11 +69,14 @@ pub fn install() -> std::io::Result<()> {
             } else {
                 "SIGINT"
             };
-            crate::report::notice::notice(format_args!("interrupted ({name}): ending the running trials, writing reports"));
+            crate::report::notice::notice(format_args!(
+                "interrupted ({name}): ending the running trials, writing reports"
+            ));
             kill_groups();
             std::thread::spawn(|| {
                 std::thread::sleep(GRACE);
-                crate::report::notice::notice(format_args!("the run did not wind down in {} s: stopping now",
+                crate::report::notice::notice(format_args!(
+                    "the run did not wind down in {} s: stopping now",
                     GRACE.as_secs()
                 ));
                 finish();

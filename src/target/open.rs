@@ -224,10 +224,9 @@ fn open_device(
         .as_ref()
         .is_some_and(|s| s.reset == crate::board::config::ResetMethod::Hook);
     Ok(Arc::new(match (&spec.probe, reset_by_probe) {
-        (Some(raw), true) => {
-            let probe = crate::flash::probe_section::validate(raw.clone(), &board.file)
-                .map_err(|e| Error::Usage(e.to_string()))?;
-            target.with_probe_reset(probe)
+        (Some(probe), true) => {
+            let probe = probe.checked().map_err(|e| Error::Usage(e.to_string()))?;
+            target.with_probe_reset(probe.clone())
         }
         _ => target,
     }))
