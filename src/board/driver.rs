@@ -1,0 +1,299 @@
+//! The driver script that runs one case on a board: it prints a per-run nonce, runs the
+//! case (compiled from a string, or imported from a RAM filesystem it mounts), reports a
+//! `SystemExit` code, and prints the nonce again. Only the harness knows the nonce, so
+//! nothing the case prints can end its run or forge the traceback the REPL prints after
+//! it; the driver's own frame is taken out of that traceback, so file and line are the
+//! case's, as on the unix port.
+
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+
+/// The module name a case is imported under in `.mpy` mode: any case name works (`raise`,
+/// `sys`, `a.b`), and nothing the case imports can clash with it.
+pub(crate) const CASE_ALIAS: &str = "_mpck_case";
+/// Where the RAM filesystem is mounted (and made the current directory).
+const MOUNT: &str = "/_mpck";
+
+/// How the case gets into the VM.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Load<'a> {
+    /// Compile `source` as file `name` (`compile` builtin), or `exec` it where the
+    /// firmware has no `compile` (its frames are then named `<string>`, renamed here).
+    Source {
+        name: &'a str,
+        source: &'a [u8],
+        has_compile: bool,
+    },
+    /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
+    Import { module: &'a str },
+}
+
+/// A file the driver serves from its RAM filesystem.
+#[derive(Debug, Clone)]
+pub struct RamFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A driver ready to send, and what reading its output needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Driver {
+    pub script: Vec<u8>,
+    pub nonce: Vec<u8>,
+    /// The driver lines an exception can pass through (compile, run, re-raise): their
+    /// traceback frames are removed.
+    driver_lines: Vec<usize>,
+    /// The case's file name, for firmware that names exec'd code `<string>`.
+    rename_string: Option<String>,
+}
+
+/// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
+pub(crate) fn nonce() -> Vec<u8> {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("@{:016x}@", h.finish()).into_bytes()
+}
+
+impl Driver {
+    /// A driver for `load` with `files` in a RAM filesystem (none: no filesystem, which
+    /// old firmware without `vfs` needs).
+    pub(crate) fn new(load: Load, files: &[RamFile], nonce: Vec<u8>) -> Driver {
+        let n = String::from_utf8_lossy(&nonce).into_owned();
+        let mut s = String::new();
+        let mut lines = 0;
+        let mut line = |s: &mut String, text: &str| {
+            s.push_str(text);
+            s.push('\n');
+            lines += text.matches('\n').count() + 1;
+            lines
+        };
+        if !files.is_empty() {
+            line(&mut s, "import sys,io,os,vfs");
+            let mut table = String::from("_D={");
+            for f in files {
+                let _ = write!(
+                    table,
+                    "{}:{},",
+                    str_literal(f.name.as_bytes()),
+                    bytes_literal(&f.bytes)
+                );
+            }
+            table.push('}');
+            line(&mut s, &table);
+            let main = format!("{CASE_ALIAS}.mpy");
+            line(
+                &mut s,
+                &format!(
+                    "class _F(io.IOBase):\n def __init__(s,b):\n  s.b=memoryview(b)\n  s.o=0\n def ioctl(s,r,a):\n  return 0 if r==4 else -1\n def readinto(s,b):\n  m=s.b[s.o:s.o+len(b)]\n  n=len(m)\n  b[:n]=m\n  s.o+=n\n  return n\nclass _V:\n def mount(s,r,m):\n  pass\n def umount(s):\n  pass\n def chdir(s,p):\n  pass\n def getcwd(s):\n  return ''\n def stat(s,p):\n  p=p.lstrip('/')\n  if p in _D:\n   return (32768,0,0,0,0,0,len(_D[p]),0,0,0)\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/')\n  s.stat(p)\n  if p=={main:?}:\n   sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return _F(_D[p])\nvfs.mount(_V(),{MOUNT:?})\nos.chdir({MOUNT:?})"
+                ),
+            );
+        }
+        line(&mut s, &format!("print('{n}',end='')"));
+        let mut driver_lines = Vec::new();
+        let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
+        // Every exception that leaves the driver prints the closing nonce first.
+        let run = match load {
+            // Compiled apart from running, so a MemoryError while compiling (status `m`:
+            // too large) is told apart from one the case raises.
+            Load::Source {
+                name,
+                source,
+                has_compile: true,
+            } => {
+                line(&mut s, "try:");
+                driver_lines.push(line(
+                    &mut s,
+                    &format!(" _c=compile({},{name:?},'exec')", str_literal(source)),
+                ));
+                line(
+                    &mut s,
+                    &format!("except MemoryError:\n print('{n}m',end='')"),
+                );
+                driver_lines.push(line(&mut s, " raise"));
+                line(
+                    &mut s,
+                    &format!("except BaseException:\n print('{n}',end='')"),
+                );
+                driver_lines.push(line(&mut s, " raise"));
+                format!(" exec(_c,{})", glob(name))
+            }
+            Load::Source { name, source, .. } => {
+                format!(" exec({},{})", str_literal(source), glob(name))
+            }
+            Load::Import { module } => format!(" __import__({module:?})"),
+        };
+        let rename_string = match load {
+            Load::Source {
+                name,
+                has_compile: false,
+                ..
+            } => Some(name.to_string()),
+            _ => None,
+        };
+        line(&mut s, "try:");
+        driver_lines.push(line(&mut s, &run));
+        // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
+        line(
+            &mut s,
+            &format!(
+                "except SystemExit as e:\n a=e.args[0] if e.args else None\n if a is None:\n  a=0\n elif type(a) is not int:\n  print(a)\n  a=1\n print('{n}x'+str(a&255),end='')"
+            ),
+        );
+        line(
+            &mut s,
+            &format!("except BaseException:\n print('{n}',end='')"),
+        );
+        // 1.9.2 adds a frame for a bare re-raise too.
+        driver_lines.push(line(&mut s, " raise"));
+        line(&mut s, &format!("else:\n print('{n}',end='')"));
+        Driver {
+            script: s.into_bytes(),
+            nonce,
+            driver_lines,
+            rename_string,
+        }
+    }
+
+    /// The traceback as the case would have printed it on its own: the driver's frame
+    /// (always the outermost, right after the header) removed.
+    pub(crate) fn case_traceback(&self, exception: &str) -> String {
+        const HEADER: &str = "Traceback (most recent call last):\n";
+        let Some(mut rest) = exception.strip_prefix(HEADER) else {
+            return exception.to_string();
+        };
+        // The driver's frames are the outermost ones, right after the header.
+        'strip: loop {
+            for k in &self.driver_lines {
+                let frame = format!("  File \"<stdin>\", line {k}, in <module>\n");
+                if let Some(r) = rest.strip_prefix(&frame) {
+                    rest = r;
+                    continue 'strip;
+                }
+            }
+            break;
+        }
+        let mut text = format!("{HEADER}{rest}");
+        if let Some(name) = &self.rename_string {
+            text = text.replace("  File \"<string>\"", &format!("  File \"{name}\""));
+        }
+        text
+    }
+}
+
+/// What the driver's status word says: `None` normal end or traceback, `Some(n)` the
+/// case raised `SystemExit` with exit status `n`.
+pub(crate) fn exit_code(status: &[u8]) -> Option<i32> {
+    let rest = status.strip_prefix(b"x")?;
+    std::str::from_utf8(rest).ok()?.parse().ok()
+}
+
+/// The status word of a case whose compile ran out of memory: too large for the board.
+pub(crate) fn too_large(status: &[u8]) -> bool {
+    status == b"m"
+}
+
+/// A Python str literal for UTF-8 text (other bytes are replaced): quotes, backslashes
+/// and control characters escaped, everything else as is.
+fn str_literal(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(text.len() + text.len() / 16 + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A Python bytes literal: printable ASCII as is, everything else `\xNN`.
+fn bytes_literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2 + 3);
+    out.push_str("b'");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_what_python_needs() {
+        assert_eq!(str_literal(b"a'b\\c\nd\x04"), r"'a\'b\\c\nd\x04'");
+        assert_eq!(str_literal("é".as_bytes()), "'é'");
+        assert_eq!(bytes_literal(b"M\x06'\\z"), r"b'M\x06\'\\z'");
+    }
+
+    #[test]
+    fn driver_frame_is_removed_and_only_it() {
+        let d = Driver::new(
+            Load::Source {
+                name: "uncaught.py",
+                source: b"1/0\n",
+                has_compile: true,
+            },
+            &[],
+            b"@n@".to_vec(),
+        );
+        let k = d.driver_lines[d.driver_lines.len() - 2];
+        let board = format!(
+            "Traceback (most recent call last):\n  File \"<stdin>\", line {k}, in <module>\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
+        );
+        assert_eq!(
+            d.case_traceback(&board),
+            "Traceback (most recent call last):\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
+        );
+        // Not the driver's line: left alone.
+        let other = board.replace(&format!("line {k},"), "line 999,");
+        assert_eq!(d.case_traceback(&other), other);
+        let script = String::from_utf8(d.script.clone()).unwrap();
+        assert_eq!(
+            script.lines().nth(k - 1).unwrap().trim_start().get(..5),
+            Some("exec(")
+        );
+        assert!(
+            script
+                .lines()
+                .nth(d.driver_lines[0] - 1)
+                .unwrap()
+                .contains("compile(")
+        );
+    }
+
+    #[test]
+    fn status_words() {
+        assert_eq!(exit_code(b""), None);
+        assert_eq!(exit_code(b"x3"), Some(3));
+        assert_eq!(exit_code(b"x0"), Some(0));
+        assert_eq!(exit_code(b"junk"), None);
+    }
+
+    #[test]
+    fn nonces_differ() {
+        assert_ne!(nonce(), nonce());
+    }
+}
