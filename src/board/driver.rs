@@ -45,6 +45,9 @@ pub(crate) struct Driver {
     driver_lines: Vec<usize>,
     /// The case's file name, for firmware that names exec'd code `<string>`.
     rename_string: Option<String>,
+    /// The case pasted into the driver's `try:` block (old firmware: no `compile`, and
+    /// `exec` costs stack a tiny board lacks): its name and first and last driver line.
+    inline: Option<(String, usize, usize)>,
 }
 
 /// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
@@ -121,21 +124,42 @@ impl Driver {
                 driver_lines.push(line(&mut s, " raise"));
                 format!(" exec(_c,{})", glob(name))
             }
+            Load::Source { source, .. } if indentable(source) => {
+                let text = String::from_utf8_lossy(source);
+                let mut body: String = text.lines().map(|l| format!(" {l}\n")).collect();
+                body.push_str(" pass");
+                body
+            }
             Load::Source { name, source, .. } => {
                 format!(" exec({},{})", str_literal(source), glob(name))
             }
             Load::Import { module } => format!(" __import__({module:?})"),
         };
-        let rename_string = match load {
+        let (rename_string, inline) = match load {
+            Load::Source {
+                name,
+                source,
+                has_compile: false,
+            } if indentable(source) => {
+                let lines = String::from_utf8_lossy(source).lines().count();
+                (None, Some((name.to_string(), lines)))
+            }
             Load::Source {
                 name,
                 has_compile: false,
                 ..
-            } => Some(name.to_string()),
-            _ => None,
+            } => (Some(name.to_string()), None),
+            _ => (None, None),
         };
-        line(&mut s, "try:");
-        driver_lines.push(line(&mut s, &run));
+        let try_line = line(&mut s, "try:");
+        let run_end = line(&mut s, &run);
+        let inline = match inline {
+            Some((name, lines)) => Some((name, try_line + 1, try_line + lines)),
+            None => {
+                driver_lines.push(run_end);
+                None
+            }
+        };
         // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
         line(
             &mut s,
@@ -155,7 +179,16 @@ impl Driver {
             nonce,
             driver_lines,
             rename_string,
+            inline,
         }
+    }
+
+    /// Whether a SyntaxError before the driver ran (`exception`, as
+    /// [`Driver::case_traceback`] left it) is the link's: the driver is valid Python and
+    /// holds the case as a string, so it always is, except for a case pasted inline
+    /// whose error is on one of its own lines (renamed to the case's file by then).
+    pub(crate) fn blames_link(&self, exception: &str) -> bool {
+        self.inline.is_none() || exception.contains("  File \"<stdin>\", line ")
     }
 
     /// The traceback as the case would have printed it on its own: the driver's frame
@@ -177,11 +210,42 @@ impl Driver {
             break;
         }
         let mut text = format!("{HEADER}{rest}");
+        if let Some((name, first, last)) = &self.inline {
+            text = text
+                .split_inclusive('\n')
+                .map(|l| {
+                    let renumbered = l
+                        .strip_prefix("  File \"<stdin>\", line ")
+                        .and_then(|rest| {
+                            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+                            let n: usize = rest[..digits].parse().ok()?;
+                            (*first..=*last).contains(&n).then(|| {
+                                format!(
+                                    "  File \"{name}\", line {}{}",
+                                    n - first + 1,
+                                    &rest[digits..]
+                                )
+                            })
+                        });
+                    renumbered.unwrap_or_else(|| l.to_string())
+                })
+                .collect();
+        }
         if let Some(name) = &self.rename_string {
             text = text.replace("  File \"<string>\"", &format!("  File \"{name}\""));
         }
         text
     }
+}
+
+/// Whether a case's source can be pasted into a `try:` block one space deeper without
+/// changing what it means: no multi-line strings, backslash continuations or tabs.
+fn indentable(source: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(source);
+    !text.contains("'''")
+        && !text.contains("\"\"\"")
+        && !text.contains('\t')
+        && !text.lines().any(|l| l.ends_with('\\'))
 }
 
 /// What the driver's status word says: `None` normal end or traceback, `Some(n)` the
@@ -282,6 +346,38 @@ mod tests {
                 .unwrap()
                 .contains("compile(")
         );
+    }
+
+    #[test]
+    fn inline_case_frames_are_renamed_and_renumbered() {
+        let src = b"x = 1\ndef f():\n    raise KeyError\nf()\n";
+        let d = Driver::new(
+            Load::Source {
+                name: "c.py",
+                source: src,
+                has_compile: false,
+            },
+            &[],
+            b"@n@".to_vec(),
+        );
+        let script = String::from_utf8(d.script.clone()).unwrap();
+        let (_, first, last) = d.inline.clone().expect("pasted inline");
+        assert_eq!(script.lines().nth(first - 1), Some(" x = 1"));
+        assert_eq!(last - first, 3);
+        let reraise = *d.driver_lines.last().unwrap();
+        let board = format!(
+            "Traceback (most recent call last):\n  File \"<stdin>\", line {reraise}, in <module>\n  File \"<stdin>\", line {}, in <module>\n  File \"<stdin>\", line {}, in f\nKeyError: \n",
+            first + 3,
+            first + 2
+        );
+        assert_eq!(
+            d.case_traceback(&board),
+            "Traceback (most recent call last):\n  File \"c.py\", line 4, in <module>\n  File \"c.py\", line 3, in f\nKeyError: \n"
+        );
+        // a triple-quoted string would change if indented: exec instead
+        assert!(!indentable(b"s = '''a\nb'''\n"));
+        assert!(!indentable(b"x = 1 + \\\n 2\n"));
+        assert!(indentable(src));
     }
 
     #[test]

@@ -279,7 +279,8 @@ impl BoardSession {
         timeout: Duration,
         known_good: bool,
     ) -> Result<CaseRun, BoardError> {
-        let run = self.run_script(&Driver::new(load, files, driver::nonce()), timeout)?;
+        let first = Driver::new(load, files, driver::nonce());
+        let run = self.run_script(&first, timeout)?;
         if !looks_corrupted(&run, known_good) {
             return Ok(run);
         }
@@ -292,7 +293,8 @@ impl BoardSession {
         // past that, corruption is random: the same SyntaxError at a slower pace is the
         // board's own compiler rejecting the case (e.g. syntax an old firmware lacks).
         if looks_corrupted(&retry, known_good)
-            && (!retry.started || retry.exception != run.exception)
+            && (!retry.started && first.blames_link(retry.exception.as_deref().unwrap_or(""))
+                || retry.exception != run.exception)
         {
             return Err(BoardError::CorruptedUpload {
                 console: self.describe(),
