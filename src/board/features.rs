@@ -36,6 +36,8 @@ pub struct Features {
     pub compile: Option<bool>,
     /// `vfs.mount` of a user filesystem: `.mpy` files and helper modules from RAM.
     pub vfs_mount: Option<bool>,
+    /// `binascii.a2b_base64`: binary files travel base64-encoded.
+    pub binascii: Option<bool>,
 }
 
 impl Features {
@@ -54,6 +56,7 @@ impl Features {
             "mpy_import" => self.mpy_import,
             "compile" => self.compile,
             "vfs_mount" => self.vfs_mount,
+            "binascii" => self.binascii,
             _ => None,
         }
     }
@@ -123,6 +126,11 @@ const PROBES: &[Probe] = &[
         script: "try:\n import vfs\n print(hasattr(vfs,'mount'))\nexcept ImportError:\n print('no')",
         expect: "True",
     },
+    Probe {
+        name: "binascii",
+        script: "try:\n from binascii import a2b_base64\n print('yes')\nexcept ImportError:\n print('no')",
+        expect: "yes",
+    },
 ];
 
 const IDENT: &str = "import sys\nprint(sys.platform)\nprint('.'.join([str(x) for x in sys.implementation.version[:3]]))\ntry:\n print(sys.implementation._mpy)\nexcept AttributeError:\n print('none')";
@@ -160,6 +168,7 @@ pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
             "mpy_import" => f.mpy_import = has,
             "compile" => f.compile = has,
             "vfs_mount" => f.vfs_mount = has,
+            "binascii" => f.binascii = has,
             other => unreachable!("probe {other} has no field"),
         }
     }

@@ -279,14 +279,15 @@ impl BoardSession {
         timeout: Duration,
         known_good: bool,
     ) -> Result<CaseRun, BoardError> {
-        let first = Driver::new(load, files, driver::nonce());
+        let base64 = self.features.binascii == Some(true);
+        let first = Driver::new(load, files, driver::nonce(), base64);
         let run = self.run_script(&first, timeout)?;
         if !looks_corrupted(&run, known_good) {
             return Ok(run);
         }
         let normal = self.repl.pacing;
         self.repl.pacing = normal.slower();
-        let retry = self.run_script(&Driver::new(load, files, driver::nonce()), timeout);
+        let retry = self.run_script(&Driver::new(load, files, driver::nonce(), base64), timeout);
         self.repl.pacing = normal;
         let retry = retry?;
         // The driver is always valid Python, so a SyntaxError before it ran is the link's;
@@ -459,7 +460,7 @@ fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) -> CaseRun 
         }
     });
     let exit_code = out.status.as_deref().and_then(driver::exit_code);
-    let too_large = out.status.as_deref().is_some_and(driver::too_large)
+    let too_large = exception.as_deref().is_some_and(driver::compile_ran_out)
         || !started
             && exception
                 .as_deref()
@@ -618,13 +619,25 @@ mod tests {
             Timings::default(),
         );
         assert_eq!(run.verdict_hint, VerdictHint::TooLarge);
-        // compiling the case ran out of memory: the driver says so
-        let mut o = started(b"", b"MemoryError:\r\n");
-        o.status = Some(b"m".to_vec());
-        let run = finish(o, None, Timings::default());
+        // compiling the case ran out of memory: no frame of the case
+        let run = finish(
+            started(
+                b"",
+                b"Traceback (most recent call last):\r\nMemoryError: \r\n",
+            ),
+            None,
+            Timings::default(),
+        );
         assert_eq!(run.verdict_hint, VerdictHint::TooLarge);
         // once the case runs, a MemoryError is the test's own business
-        let run = finish(started(b"", b"MemoryError:\r\n"), None, Timings::default());
+        let run = finish(
+            started(
+                b"",
+                b"Traceback (most recent call last):\r\n  File \"c.py\", line 1, in <module>\r\nMemoryError: \r\n",
+            ),
+            None,
+            Timings::default(),
+        );
         assert_eq!(run.verdict_hint, VerdictHint::Completed);
     }
 

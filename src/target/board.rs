@@ -254,6 +254,10 @@ impl BoardTarget {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_string();
+            // Only helpers the case names travel: every byte costs link time.
+            if !String::from_utf8_lossy(&case.source).contains(&stem) {
+                continue;
+            }
             let helper = Case::load(
                 &path,
                 crate::case::CaseId {
