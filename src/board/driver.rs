@@ -156,7 +156,7 @@ impl Driver {
         line(
             &mut s,
             &format!(
-                "except SystemExit as e:\n a=e.args[0] if e.args else 0\n if a is None:a=0\n if type(a) is not int:print(a);a=1\n print('{n}x'+str(a&255),end='')"
+                "except SystemExit as e:\n a=(e.args+(0,))[0]\n print('{n}x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1),end='')"
             ),
         );
         // Every other exception prints the closing nonce first, then goes to the REPL,

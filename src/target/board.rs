@@ -421,3 +421,31 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
     ];
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::Timings;
+
+    fn run(exit_code: Option<i32>, exception: Option<&str>) -> CaseRun {
+        CaseRun {
+            stdout: b"out\n".to_vec(),
+            exception: exception.map(str::to_string),
+            truncated: false,
+            started: true,
+            exit_code,
+            verdict_hint: VerdictHint::Completed,
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn one_exit_rule() {
+        let t = Duration::from_secs(1);
+        let status = |r| outcome_of(r, t, t).status;
+        assert_eq!(status(run(None, None)), Status::Exited(0));
+        assert_eq!(status(run(None, Some("Traceback\n"))), Status::Exited(1));
+        assert_eq!(status(run(Some(3), None)), Status::Exited(3));
+        assert_eq!(status(run(Some(0), None)), Status::Exited(0));
+    }
+}
