@@ -327,11 +327,11 @@ fn hung_board_is_recovered_and_the_next_case_passes() {
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let hang = f.result("mb::g/a_hang");
     assert_eq!(hang["verdict"], "timeout");
-    assert_eq!(hang["note"], "board recovered by Interrupt");
+    assert_eq!(hang["note"], "board recovered by Ctrl-C");
     assert_eq!(f.result("mb::g/b_ok")["verdict"], "pass");
     let stuck = f.result("mb::g/c_no_ctrl_c");
     assert_eq!(stuck["verdict"], "timeout");
-    assert_eq!(stuck["note"], "board recovered by HardReset");
+    assert_eq!(stuck["note"], "board recovered by a hard reset");
     assert_eq!(f.result("mb::g/d_ok")["verdict"], "pass");
 }
 

@@ -1,7 +1,7 @@
 # ---
-# boards: [unix]
+# boards: [unix, qemu]
 # ---
-# Only on the unix port: CPython's traceback shows the source line, and the
+# On the unix port and the QEMU boards: CPython's traceback shows the source line, and the
 # webassembly port's shows its driver's extra `<stdin>` frame.
 # An uncaught exception: the traceback is part of the expected output.
 def fail():

@@ -1,7 +1,6 @@
 # ---
 # exclude:
 #   cpython: gc.mem_alloc and heap_lock are MicroPython-only
-#   qemu: imports a helper module, and boards are sent only the case itself
 # ---
 # Importing a module for the first time allocates (module object, globals, code);
 # importing it again only looks it up. (Not measured with heap_lock: an import that

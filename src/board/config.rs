@@ -117,6 +117,11 @@ pub struct BoardConfig {
     /// Ctrl-C attempts before escalating to a soft reset.
     #[serde(default = "default_interrupts")]
     pub interrupts: u8,
+    /// The console can lose input (a UART without flow control): a failing case is
+    /// re-uploaded slowly once before its verdict counts, and a result that changes is
+    /// `flaky`, blaming the link. Boards with flow control (raw-paste) leave it off.
+    #[serde(default)]
+    pub lossy_link: bool,
 }
 
 fn yes() -> bool {
@@ -148,6 +153,7 @@ impl BoardConfig {
                 binary: default_qemu_binary(),
             }),
             serial: None,
+            lossy_link: false,
             pacing: Pacing::default(),
             raw_paste: true,
             soft_reset_between_cases: true,

@@ -32,6 +32,12 @@ pub struct Features {
     pub raw_paste: Option<bool>,
     /// The board imports `.mpy` files from its filesystem.
     pub mpy_import: Option<bool>,
+    /// The `compile` builtin (1.9.2 lacks it): cases run with their own file name.
+    pub compile: Option<bool>,
+    /// `vfs.mount` of a user filesystem: `.mpy` files and helper modules from RAM.
+    pub vfs_mount: Option<bool>,
+    /// `binascii.a2b_base64`: binary files travel base64-encoded.
+    pub binascii: Option<bool>,
 }
 
 impl Features {
@@ -48,6 +54,9 @@ impl Features {
             "heap_lock" => self.heap_lock,
             "raw_paste" => self.raw_paste,
             "mpy_import" => self.mpy_import,
+            "compile" => self.compile,
+            "vfs_mount" => self.vfs_mount,
+            "binascii" => self.binascii,
             _ => None,
         }
     }
@@ -107,6 +116,21 @@ const PROBES: &[Probe] = &[
         script: "import os\ntry:\n f=open('_mpck.mpy','wb')\n f.write(b'M\\x00')\n f.close()\nexcept Exception:\n print('nofs')\nelse:\n try:\n  import _mpck\n  print('yes')\n except ValueError:\n  print('yes')\n except ImportError:\n  print('no')\n os.remove('_mpck.mpy')",
         expect: "yes",
     },
+    Probe {
+        name: "compile",
+        script: "try:\n compile\n print('yes')\nexcept NameError:\n print('no')",
+        expect: "yes",
+    },
+    Probe {
+        name: "vfs_mount",
+        script: "try:\n import vfs\n print(hasattr(vfs,'mount'))\nexcept ImportError:\n print('no')",
+        expect: "True",
+    },
+    Probe {
+        name: "binascii",
+        script: "try:\n from binascii import a2b_base64\n print('yes')\nexcept ImportError:\n print('no')",
+        expect: "yes",
+    },
 ];
 
 const IDENT: &str = "import sys\nprint(sys.platform)\nprint('.'.join([str(x) for x in sys.implementation.version[:3]]))\ntry:\n print(sys.implementation._mpy)\nexcept AttributeError:\n print('none')";
@@ -142,8 +166,15 @@ pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
             "gc_mem_alloc" => f.gc_mem_alloc = has,
             "heap_lock" => f.heap_lock = has,
             "mpy_import" => f.mpy_import = has,
+            "compile" => f.compile = has,
+            "vfs_mount" => f.vfs_mount = has,
+            "binascii" => f.binascii = has,
             other => unreachable!("probe {other} has no field"),
         }
+    }
+    // A RAM filesystem serves `.mpy` files to any VM that knows the format.
+    if f.vfs_mount == Some(true) && f.mpy_version.is_some() {
+        f.mpy_import = Some(true);
     }
     f.raw_paste = match repl.paste_mode() {
         PasteMode::RawPaste { .. } => Some(true),

@@ -196,6 +196,8 @@ struct DeviceFile {
     raw_paste: Option<bool>,
     soft_reset_between_cases: Option<bool>,
     interrupts: Option<u8>,
+    #[serde(default)]
+    lossy_link: bool,
 }
 
 /// `build: {source, port, board, args}` as written.
@@ -450,6 +452,7 @@ fn parse_device(
             .soft_reset_between_cases
             .unwrap_or(defaults.soft_reset_between_cases),
         interrupts: raw.interrupts.unwrap_or(defaults.interrupts),
+        lossy_link: raw.lossy_link,
     };
     config.console().map_err(|e| {
         Error::config(

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod config;
+pub mod driver;
 pub mod error;
 pub mod features;
 pub mod file;

@@ -29,6 +29,12 @@ pub struct RunOutput {
     /// True when the board soft-reset after the run (uncaught `SystemExit` on
     /// MicroPython >= 1.10; 1.9.2 just shows the prompt again).
     pub soft_rebooted: bool,
+    /// Framed runs: the driver printed the nonce before the case ran (the case compiled
+    /// and started). Unframed runs: always false.
+    pub started: bool,
+    /// Framed runs: what the driver printed after the closing nonce (its status word),
+    /// `None` when the closing nonce never came.
+    pub status: Option<Vec<u8>>,
 }
 
 /// Something the board did.
@@ -73,6 +79,14 @@ enum Phase {
     PasteUnsupported,
     PasteFlow,
     PasteEnd,
+    /// The board aborted the paste; it waits for the host's `\x04`.
+    PasteAbortedWait,
+    /// Framed run: is the stdout's start the opening nonce?
+    FramedStart,
+    /// Framed run: the case's own bytes, until the closing nonce.
+    FramedCase,
+    /// Framed run: the driver's status word after the closing nonce, until `\x04`.
+    FramedStatus,
 }
 
 /// The raw REPL protocol state machine.
@@ -83,6 +97,8 @@ pub struct RawRepl {
     events: VecDeque<Event>,
     run: RunOutput,
     output_limit: usize,
+    /// The per-run secret that frames the case's output (see [`RawRepl::frame_with`]).
+    nonce: Option<Vec<u8>>,
 }
 
 impl RawRepl {
@@ -94,7 +110,18 @@ impl RawRepl {
             events: VecDeque::new(),
             run: RunOutput::default(),
             output_limit,
+            nonce: None,
         }
+    }
+
+    /// Frame the next run's stdout with `nonce`: the driver prints it before the case
+    /// runs and again after it, followed by a status word. Until the closing nonce every
+    /// byte (`\x04` included) is the case's output, so a case cannot end its run early
+    /// or forge the exception section. If the stdout does not start with the nonce, the
+    /// driver never ran (the board could not compile it) and the plain framing applies.
+    /// `None`: plain framing (helper scripts).
+    pub fn frame_with(&mut self, nonce: Option<Vec<u8>>) {
+        self.nonce = nonce.filter(|n| !n.is_empty());
     }
 
     /// The host sent [`ENTER_RAW`]: wait for the banner and `>`. Drops buffered input.
@@ -114,6 +141,15 @@ impl RawRepl {
         self.step();
     }
 
+    /// Where a run's stdout starts: the framed or the plain reading.
+    fn stdout_phase(&self) -> Phase {
+        if self.nonce.is_some() {
+            Phase::FramedStart
+        } else {
+            Phase::Stdout
+        }
+    }
+
     /// The host sent [`RAW_PASTE_REQUEST`].
     pub fn sent_paste_request(&mut self) {
         self.phase = Phase::PasteReply;
@@ -122,10 +158,17 @@ impl RawRepl {
 
     /// The host finished a raw-paste upload with `\x04` (also after [`Event::PasteAborted`]).
     pub fn sent_paste_end(&mut self) {
-        if self.phase == Phase::PasteFlow {
-            self.phase = Phase::PasteEnd;
-        }
         self.run = RunOutput::default();
+        match self.phase {
+            Phase::PasteFlow => self.phase = Phase::PasteEnd,
+            // The board stopped reading (its compiler failed): our `\x04` releases it,
+            // and the output of the failed run follows.
+            Phase::PasteAbortedWait => {
+                let next = self.stdout_phase();
+                self.emit(Event::Accepted, next);
+            }
+            _ => {}
+        }
         self.step();
     }
 
@@ -169,7 +212,7 @@ impl RawRepl {
                 Phase::RawBanner => self.await_banner(Event::RawPrompt),
                 Phase::SoftResetOk => self.await_ok(Phase::SoftResetBanner, None),
                 Phase::SoftResetBanner => self.await_banner(Event::SoftRebooted),
-                Phase::RunOk => self.await_ok(Phase::Stdout, Some(Event::Accepted)),
+                Phase::RunOk => self.await_ok(self.stdout_phase(), Some(Event::Accepted)),
                 Phase::Stdout => self.take_framed(false),
                 Phase::Exception => self.take_framed(true),
                 Phase::AfterRun => self.after_run(),
@@ -179,6 +222,10 @@ impl RawRepl {
                 Phase::PasteUnsupported => self.await_banner(Event::PasteUnsupported),
                 Phase::PasteFlow => self.paste_flow(),
                 Phase::PasteEnd => self.paste_end(),
+                Phase::PasteAbortedWait => false,
+                Phase::FramedStart => self.framed_start(),
+                Phase::FramedCase => self.framed_case(),
+                Phase::FramedStatus => self.framed_status(),
             };
             if !progressed {
                 return;
@@ -315,7 +362,7 @@ impl RawRepl {
         self.pending.remove(0);
         match byte {
             0x01 => self.events.push_back(Event::PasteCredit),
-            0x04 => self.emit(Event::PasteAborted, Phase::Stdout),
+            0x04 => self.emit(Event::PasteAborted, Phase::PasteAbortedWait),
             _ => {} // nothing else is defined during upload; ignore noise
         }
         true
@@ -327,8 +374,70 @@ impl RawRepl {
         };
         self.pending.remove(0);
         if byte == 0x04 {
-            self.emit(Event::Accepted, Phase::Stdout);
+            let next = self.stdout_phase();
+            self.emit(Event::Accepted, next);
         }
+        true
+    }
+
+    fn framed_start(&mut self) -> bool {
+        let nonce = self.nonce.as_deref().unwrap_or_default();
+        let n = self.pending.len().min(nonce.len());
+        if self.pending[..n] != nonce[..n] {
+            // Not the driver: it never ran, so the board's own framing follows.
+            self.phase = Phase::Stdout;
+            return true;
+        }
+        if n < nonce.len() {
+            return false;
+        }
+        self.pending.drain(..n);
+        self.run.started = true;
+        self.phase = Phase::FramedCase;
+        true
+    }
+
+    fn framed_case(&mut self) -> bool {
+        let nonce = self.nonce.clone().unwrap_or_default();
+        let (take, found) = match find(&self.pending, &nonce) {
+            Some(at) => (at, true),
+            // Keep back only a tail that may be the start of a nonce split across reads.
+            None => {
+                let keep = (1..nonce.len())
+                    .rev()
+                    .find(|&k| self.pending.ends_with(&nonce[..k]))
+                    .unwrap_or(0);
+                (self.pending.len() - keep, false)
+            }
+        };
+        if take == 0 && !found {
+            return false;
+        }
+        let room = self.output_limit.saturating_sub(self.run.stdout.len());
+        self.run
+            .stdout
+            .extend_from_slice(&self.pending[..take.min(room)]);
+        if take > room {
+            self.run.truncated = true;
+        }
+        if found {
+            self.pending.drain(..take + nonce.len());
+            self.run.status = Some(Vec::new());
+            self.phase = Phase::FramedStatus;
+        } else {
+            self.pending.drain(..take);
+        }
+        true
+    }
+
+    fn framed_status(&mut self) -> bool {
+        let Some(end) = self.pending.iter().position(|&b| b == 0x04) else {
+            // A status word is a few bytes; anything longer is not the driver's.
+            return false;
+        };
+        let word: Vec<u8> = self.pending.drain(..=end).take(end).collect();
+        self.run.status = Some(word);
+        self.emit(Event::StdoutDone, Phase::Exception);
         true
     }
 }
@@ -438,8 +547,7 @@ mod tests {
         Event::Finished(RunOutput {
             stdout: stdout.to_vec(),
             exception: exception.to_vec(),
-            truncated: false,
-            soft_rebooted: false,
+            ..RunOutput::default()
         })
     }
 
@@ -517,7 +625,7 @@ mod tests {
             stdout: b"0123".to_vec(),
             exception: b"abcd".to_vec(),
             truncated: true,
-            soft_rebooted: false,
+            ..RunOutput::default()
         };
         let expected = [Event::Accepted, Event::StdoutDone, Event::Finished(run)];
         assert_all_chunkings(&steps, 4, &expected);
@@ -597,6 +705,7 @@ mod tests {
             Event::PasteCredit,
             Event::PasteCredit,
             Event::PasteAborted,
+            Event::Accepted,
             Event::StdoutDone,
             finished(b"", b"KeyboardInterrupt: \r\n"),
         ];
@@ -610,5 +719,111 @@ mod tests {
             Step::Board(b"raw REPL; CTRL-B to exit\r\nX\r\nraw REPL; CTRL-B to exit\r\n>"),
         ];
         assert_all_chunkings(&steps, 1 << 20, &[Event::RawPrompt]);
+    }
+
+    fn framed(stdout: &[u8], status: &[u8], exception: &[u8]) -> Event {
+        Event::Finished(RunOutput {
+            stdout: stdout.to_vec(),
+            exception: exception.to_vec(),
+            started: true,
+            status: Some(status.to_vec()),
+            ..RunOutput::default()
+        })
+    }
+
+    /// Feeds a framed run through every chunking.
+    fn assert_framed(board: &[u8], expected: Event) {
+        for paste in [false, true] {
+            let frame = |repl: &mut RawRepl| repl.frame_with(Some(b"N0NCE".to_vec()));
+            // The nonce is set before the command is sent, as Repl::exec does.
+            let mut all = Vec::new();
+            for split in [0usize, 1, 2, 3, 5, 7] {
+                let mut repl = RawRepl::new(1 << 20);
+                frame(&mut repl);
+                let bytes: Vec<u8> = if paste {
+                    repl.sent_paste_request();
+                    repl.feed(b"R\x01\x80\x00\x01");
+                    repl.sent_paste_end();
+                    [b"\x04".as_slice(), board].concat()
+                } else {
+                    repl.sent_command();
+                    [b"OK".as_slice(), board].concat()
+                };
+                let mut events = Vec::new();
+                let step = split.max(1);
+                let mut i = 0;
+                while i < bytes.len() {
+                    let j = if split == 0 {
+                        bytes.len()
+                    } else {
+                        (i + step).min(bytes.len())
+                    };
+                    repl.feed(&bytes[i..j]);
+                    i = j;
+                    while let Some(e) = repl.next_event() {
+                        events.push(e);
+                    }
+                }
+                all.push(events.last().cloned());
+            }
+            for got in all {
+                assert_eq!(got.as_ref(), Some(&expected), "paste {paste}");
+            }
+        }
+    }
+
+    #[test]
+    fn framed_output_cannot_end_the_run_or_forge_the_exception() {
+        // The case printed `forged`, then the bytes that end a plain run, then raised.
+        assert_framed(
+            b"N0NCEforged\x04\x04>N0NCE\x04Traceback\r\nValueError: \r\n\x04>",
+            framed(b"forged\x04\x04>", b"", b"Traceback\r\nValueError: \r\n"),
+        );
+        // Legitimate \x04 in the output, and a partial nonce inside it.
+        assert_framed(
+            b"N0NCEa\x04bN0NCN0NCEx3\x04\x04>",
+            framed(b"a\x04bN0NC", b"x3", b""),
+        );
+    }
+
+    #[test]
+    fn framed_run_whose_driver_never_ran_reads_plainly() {
+        // MemoryError compiling the driver: no nonce, the board's framing straight away.
+        let expected = Event::Finished(RunOutput {
+            exception: b"MemoryError: \r\n".to_vec(),
+            ..RunOutput::default()
+        });
+        assert_framed(b"\x04MemoryError: \r\n\x04>", expected);
+    }
+
+    #[test]
+    fn paste_aborted_then_released_by_the_host() {
+        let mut repl = RawRepl::new(1 << 20);
+        repl.frame_with(Some(b"N0NCE".to_vec()));
+        repl.sent_paste_request();
+        repl.feed(b"R\x01\x80\x00\x01\x04");
+        let mut events: Vec<Event> = std::iter::from_fn(|| repl.next_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::PasteAccepted { window: 128 },
+                Event::PasteCredit,
+                Event::PasteAborted
+            ]
+        );
+        repl.sent_paste_end();
+        repl.feed(b"\x04Traceback\r\nSyntaxError: invalid syntax\r\n\x04>");
+        events = std::iter::from_fn(|| repl.next_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::Accepted,
+                Event::StdoutDone,
+                Event::Finished(RunOutput {
+                    exception: b"Traceback\r\nSyntaxError: invalid syntax\r\n".to_vec(),
+                    ..RunOutput::default()
+                })
+            ]
+        );
     }
 }

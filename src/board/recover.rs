@@ -20,6 +20,16 @@ pub enum Rung {
     HardReset,
 }
 
+impl std::fmt::Display for Rung {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rung::Interrupt => "Ctrl-C",
+            Rung::SoftReset => "a soft reset",
+            Rung::HardReset => "a hard reset",
+        })
+    }
+}
+
 /// What the ladder may use on this board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ladder {

@@ -135,7 +135,19 @@ impl Repl {
         code: &[u8],
         deadline: Instant,
     ) -> Result<(RunOutput, ExecTimings), BoardError> {
+        self.exec_framed(code, None, deadline)
+    }
+
+    /// As [`Repl::exec`], with the run's stdout framed by `nonce` (see
+    /// [`RawRepl::frame_with`]): `code` is a driver that prints it around the case.
+    pub fn exec_framed(
+        &mut self,
+        code: &[u8],
+        nonce: Option<&[u8]>,
+        deadline: Instant,
+    ) -> Result<(RunOutput, ExecTimings), BoardError> {
         let start = Instant::now();
+        self.proto.frame_with(nonce.map(<[u8]>::to_vec));
         let window = match self.paste {
             PasteMode::Unknown | PasteMode::RawPaste { .. } => self.request_paste(deadline)?,
             PasteMode::Classic => None,
@@ -144,7 +156,7 @@ impl Repl {
             Some(window) => self.upload_paste(code, window, deadline)?,
             None => {
                 self.proto.sent_command();
-                self.write_paced(code)?;
+                self.write_paced(code, deadline)?;
                 self.write_raw(raw_repl::CTRL_D, "ending the upload")?;
             }
         }
@@ -186,21 +198,30 @@ impl Repl {
         Ok(window)
     }
 
-    /// Send `code` within the device's flow-control credit, then end the paste.
+    /// Send `code` within the device's flow-control credit, then end the paste. The
+    /// device's credit paces the link, so there is no pause between writes; with no
+    /// credit left this blocks on the transport (never spins) until the deadline. The
+    /// device may end the paste early (`\x04`: its compiler failed, e.g. a SyntaxError
+    /// or a MemoryError while the bytes still arrive): the rest is not sent.
     fn upload_paste(
         &mut self,
         code: &[u8],
         window: u16,
         deadline: Instant,
     ) -> Result<(), BoardError> {
-        let window = usize::from(window);
+        let window = usize::from(window).max(1);
         let mut credit = window;
         let mut sent = 0;
         let mut aborted = false;
         while sent < code.len() && !aborted {
-            // Take credits (and a possible abort) the device has sent meanwhile.
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.timeout("raw-paste upload", Duration::ZERO));
+            }
+            // Take credits (and a possible abort) the device has sent meanwhile; wait for
+            // them only when there is nothing left to send.
             let wait = if credit == 0 {
-                READ_SLICE
+                (deadline - now).min(READ_SLICE)
             } else {
                 Duration::ZERO
             };
@@ -212,23 +233,25 @@ impl Repl {
                     _ => {}
                 }
             }
-            if Instant::now() >= deadline {
-                return Err(self.timeout("raw-paste upload", Duration::ZERO));
-            }
-            let n = credit.min(code.len() - sent).min(self.pacing.chunk_bytes);
+            let n = credit.min(code.len() - sent);
             if n > 0 && !aborted {
                 self.write_raw(&code[sent..sent + n], "raw-paste upload")?;
                 sent += n;
                 credit -= n;
-                self.pause();
             }
         }
         self.proto.sent_paste_end();
         self.write_raw(raw_repl::CTRL_D, "ending raw-paste")
     }
 
-    fn write_paced(&mut self, code: &[u8]) -> Result<(), BoardError> {
+    /// Classic upload: chunks and pauses as the board's pacing says, the deadline checked
+    /// before every chunk (a slow UART must not overrun the case's limit).
+    fn write_paced(&mut self, code: &[u8], deadline: Instant) -> Result<(), BoardError> {
+        let started = Instant::now();
         for chunk in code.chunks(self.pacing.chunk_bytes.max(1)) {
+            if Instant::now() >= deadline {
+                return Err(self.timeout("uploading code", started.elapsed()));
+            }
             self.write_raw(chunk, "uploading code")?;
             self.pause();
         }

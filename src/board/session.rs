@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::config::{BoardConfig, Console, ResetMethod, firmware_path};
+use super::driver::{self, CASE_ALIAS, Driver, Load, RamFile};
 use super::error::BoardError;
 use super::features::{self, Features};
 use super::mpy_upload;
@@ -22,10 +23,6 @@ pub type Release = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
 /// Stdout kept per case. Upstream tests print at most a few KB; 1 MiB stops a runaway
 /// printer from eating memory while keeping every real expected output whole.
 pub const OUTPUT_LIMIT: usize = 1 << 20;
-/// Printed first by every case so a `MemoryError` before it means "too large to compile"
-/// (upstream run-tests.py does the same).
-const START_MARKER: &[u8] = b"START TEST\r\n";
-const START_PRELUDE: &[u8] = b"print('START TEST')\n";
 /// Entering raw mode and soft reset take ~15 ms on the micro:bit in QEMU; boards with a
 /// `boot.py` need longer.
 const RESET_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +40,7 @@ pub enum VerdictHint {
     Completed,
     /// The test printed `SKIP`.
     Skip { reason: String },
-    /// `MemoryError` before the start marker: the test does not fit the board.
+    /// `MemoryError` before the case started: the test does not fit the board.
     TooLarge,
     /// The deadline passed; the board was brought back by `recovered_by`.
     TimedOut { recovered_by: Rung },
@@ -63,14 +60,19 @@ pub struct Timings {
 /// One case's result on the board.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseRun {
-    /// Stdout with `\r\n` → `\n`, start marker removed.
+    /// Stdout with `\r\n` → `\n`: the case's own bytes only (the driver's nonces and
+    /// status word removed).
     pub stdout: Vec<u8>,
-    /// Traceback text (`\r\n` → `\n`), if the program raised.
+    /// Traceback text (`\r\n` → `\n`), if the program raised, naming the case's file
+    /// and lines (the driver's frame removed).
     pub exception: Option<String>,
     pub truncated: bool,
-    /// The start marker was printed: the board compiled the case and began running it
-    /// (upstream counts a case without it as a crash).
+    /// The driver printed its opening nonce: the board compiled it and began running the
+    /// case (upstream's `START TEST` marker, without a line of its own in the case).
     pub started: bool,
+    /// The case raised `SystemExit` with this exit status (the driver caught it, so the
+    /// board did not soft-reset); `None`: it ended normally or with a traceback.
+    pub exit_code: Option<i32>,
     pub verdict_hint: VerdictHint,
     pub timings: Timings,
 }
@@ -167,7 +169,7 @@ impl BoardSession {
     }
 
     /// As [`BoardSession::run_case`]; `known_good`: the caller compiled `source` for this
-    /// board's version, so a `SyntaxError` before the start marker means the upload was
+    /// board's version, so a `SyntaxError` before the case started means the upload was
     /// corrupted on the link: retried once with slower pacing, then a typed error.
     pub fn run_case_checked(
         &mut self,
@@ -175,20 +177,126 @@ impl BoardSession {
         timeout: Duration,
         known_good: bool,
     ) -> Result<CaseRun, BoardError> {
-        let mut script = START_PRELUDE.to_vec();
-        script.extend_from_slice(source);
-        let run = self.run_script(&script, timeout)?;
-        if !(known_good && looks_corrupted(&run)) {
+        self.run_source("case", source, &[], timeout, known_good)
+    }
+
+    /// Run a case's source as file `<module>.py` (tracebacks name it, with its own line
+    /// numbers), with `helpers` (`_*.py` modules it imports) beside it.
+    pub fn run_source(
+        &mut self,
+        module: &str,
+        source: &[u8],
+        helpers: &[RamFile],
+        timeout: Duration,
+        known_good: bool,
+    ) -> Result<CaseRun, BoardError> {
+        let name = format!("{module}.py");
+        let load = Load::Source {
+            name: &name,
+            source,
+            has_compile: self.features.compile == Some(true),
+        };
+        let (files, written) = self.place_files(helpers)?;
+        let run = self.run_driver(load, &files, timeout, known_good);
+        self.remove_files(&written)?;
+        run
+    }
+
+    /// Import `mpy` (the case compiled by mpy-cross) as `__main__`, with `helpers` beside
+    /// it: from a RAM filesystem the driver mounts where the firmware has `vfs.mount`,
+    /// else written to the board's own filesystem. Boards that cannot import `.mpy`
+    /// files get a `Skip` without touching the board.
+    pub fn run_mpy_case(
+        &mut self,
+        module: &str,
+        mpy: &[u8],
+        helpers: &[RamFile],
+        timeout: Duration,
+    ) -> Result<CaseRun, BoardError> {
+        if self.features.mpy_import != Some(true) {
+            return Ok(CaseRun {
+                stdout: Vec::new(),
+                exception: None,
+                truncated: false,
+                started: false,
+                exit_code: None,
+                verdict_hint: VerdictHint::Skip {
+                    reason: "board cannot import .mpy files (probed at connect)".into(),
+                },
+                timings: Timings::default(),
+            });
+        }
+        // Under an alias, so names that are keywords or shadow modules import too (the
+        // RAM filesystem also renames the module `__main__`). On a board filesystem the
+        // case's own name is kept where it is a plain identifier.
+        let ram = self.features.vfs_mount == Some(true);
+        let alias = if ram || !is_identifier(module) {
+            CASE_ALIAS
+        } else {
+            module
+        };
+        let mut all = vec![RamFile {
+            name: format!("{alias}.mpy"),
+            bytes: mpy.to_vec(),
+        }];
+        all.extend_from_slice(helpers);
+        let (files, written) = self.place_files(&all)?;
+        let run = self.run_driver(Load::Import { module: alias }, &files, timeout, false);
+        self.remove_files(&written)?;
+        run
+    }
+
+    /// The files for the driver's RAM filesystem, or, without `vfs.mount`, written to
+    /// the board's filesystem (returned second, to remove afterwards).
+    fn place_files(
+        &mut self,
+        files: &[RamFile],
+    ) -> Result<(Vec<RamFile>, Vec<String>), BoardError> {
+        if files.is_empty() || self.features.vfs_mount == Some(true) {
+            return Ok((files.to_vec(), Vec::new()));
+        }
+        let mut written = Vec::new();
+        for f in files {
+            self.write_file(&f.name, &f.bytes)?;
+            written.push(f.name.clone());
+        }
+        Ok((Vec::new(), written))
+    }
+
+    fn remove_files(&mut self, names: &[String]) -> Result<(), BoardError> {
+        for name in names {
+            self.remove_file(name)?;
+        }
+        Ok(())
+    }
+
+    /// Run the driver for `load`; with `known_good`, a corrupted-looking upload (a
+    /// SyntaxError before the case started) is retried once with slower pacing.
+    fn run_driver(
+        &mut self,
+        load: Load,
+        files: &[RamFile],
+        timeout: Duration,
+        known_good: bool,
+    ) -> Result<CaseRun, BoardError> {
+        let base64 = self.features.binascii == Some(true);
+        let first = Driver::new(load, files, driver::nonce(), base64);
+        let run = self.run_script(&first, timeout)?;
+        if !looks_corrupted(&run, known_good) {
             return Ok(run);
         }
         let normal = self.repl.pacing;
         self.repl.pacing = normal.slower();
-        let retry = self.run_script(&script, timeout);
+        let retry = self.run_script(&Driver::new(load, files, driver::nonce(), base64), timeout);
         self.repl.pacing = normal;
         let retry = retry?;
-        // Corruption is random: the same SyntaxError at a slower pace is the board's own
-        // compiler rejecting the case (e.g. syntax an old firmware lacks), not the link.
-        if looks_corrupted(&retry) && retry.exception != run.exception {
+        // The driver is always valid Python, so a SyntaxError before it ran is the link's;
+        // past that, corruption is random: the same SyntaxError at a slower pace is the
+        // board's own compiler rejecting the case (e.g. syntax an old firmware lacks).
+        if looks_corrupted(&retry, known_good)
+            && (!retry.started && first.blames_link(retry.exception.as_deref().unwrap_or(""))
+                || retry.exception != run.exception)
+        {
             return Err(BoardError::CorruptedUpload {
                 console: self.describe(),
                 chunk_bytes: normal.chunk_bytes,
@@ -203,35 +311,6 @@ impl BoardSession {
             });
         }
         Ok(retry)
-    }
-
-    /// Write `mpy` as `<module>.mpy`, import it, remove it. Boards that cannot import
-    /// `.mpy` files get a `Skip` without touching the board.
-    pub fn run_mpy_case(
-        &mut self,
-        module: &str,
-        mpy: &[u8],
-        timeout: Duration,
-    ) -> Result<CaseRun, BoardError> {
-        if self.features.mpy_import != Some(true) {
-            return Ok(CaseRun {
-                stdout: Vec::new(),
-                exception: None,
-                truncated: false,
-                started: false,
-                verdict_hint: VerdictHint::Skip {
-                    reason: "board cannot import .mpy files (probed at connect)".into(),
-                },
-                timings: Timings::default(),
-            });
-        }
-        let file = format!("{module}.mpy");
-        let upload = self.write_file(&file, mpy)?;
-        let script = format!("print('START TEST')\nimport {module}\n");
-        let mut run = self.run_script(script.as_bytes(), timeout)?;
-        run.timings.upload += upload;
-        self.remove_file(&file)?;
-        Ok(run)
     }
 
     /// Write a file on the board's filesystem in compact chunks; returns the time taken.
@@ -275,6 +354,19 @@ impl BoardSession {
         Ok(out.stdout)
     }
 
+    /// Run `script` as it is (no driver, no framing) after the usual reset: what the
+    /// board printed, and when the board accepted it. For protocol tests and tools.
+    pub fn exec_plain(
+        &mut self,
+        script: &[u8],
+        timeout: Duration,
+    ) -> Result<RunOutput, BoardError> {
+        self.prepare()?;
+        self.repl
+            .exec(script, Instant::now() + timeout)
+            .map(|(out, _)| out)
+    }
+
     /// Climb the recovery ladder now (e.g. when the harness suspects the board).
     pub fn recover(&mut self) -> Result<Recovered, BoardError> {
         let r = recover::recover(&mut self.repl, self.ladder, false, false)?;
@@ -304,11 +396,16 @@ impl BoardSession {
         Ok(start.elapsed())
     }
 
-    fn run_script(&mut self, script: &[u8], timeout: Duration) -> Result<CaseRun, BoardError> {
+    fn run_script(&mut self, driver: &Driver, timeout: Duration) -> Result<CaseRun, BoardError> {
         let reset = self.prepare()?;
-        match self.repl.exec(script, Instant::now() + timeout) {
+        match self.repl.exec_framed(
+            &driver.script,
+            Some(&driver.nonce),
+            Instant::now() + timeout,
+        ) {
             Ok((out, t)) => Ok(finish(
                 out,
+                Some(driver),
                 Timings {
                     reset,
                     upload: t.upload,
@@ -334,6 +431,7 @@ impl BoardSession {
                 };
                 let mut run = finish(
                     partial,
+                    Some(driver),
                     Timings {
                         reset,
                         run: timeout,
@@ -349,22 +447,24 @@ impl BoardSession {
     }
 }
 
-/// Normalise a finished run and decide the hint from its shape.
-fn finish(out: RunOutput, timings: Timings) -> CaseRun {
-    let started = out.stdout.starts_with(START_MARKER);
-    let stdout = if started {
-        &out.stdout[START_MARKER.len()..]
-    } else {
-        &out.stdout[..]
-    };
-    let stdout = crlf_to_lf(stdout);
-    let exception = (!out.exception.is_empty())
-        .then(|| String::from_utf8_lossy(&crlf_to_lf(&out.exception)).into_owned());
-    let too_large = !started
-        && out.stdout.is_empty()
-        && exception
-            .as_deref()
-            .is_some_and(|e| e.contains("MemoryError"));
+/// Normalise a finished run and decide the hint from its shape; `driver`: the run was
+/// framed by it (its frame is taken out of the traceback).
+fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) -> CaseRun {
+    let started = out.started;
+    let stdout = crlf_to_lf(&out.stdout);
+    let exception = (!out.exception.is_empty()).then(|| {
+        let text = String::from_utf8_lossy(&crlf_to_lf(&out.exception)).into_owned();
+        match driver {
+            Some(d) => d.case_traceback(&text),
+            None => text,
+        }
+    });
+    let exit_code = out.status.as_deref().and_then(driver::exit_code);
+    let too_large = exception.as_deref().is_some_and(driver::compile_ran_out)
+        || !started
+            && exception
+                .as_deref()
+                .is_some_and(|e| e.contains("MemoryError"));
     let verdict_hint = if too_large {
         VerdictHint::TooLarge
     } else if stdout == b"SKIP\n" {
@@ -379,15 +479,33 @@ fn finish(out: RunOutput, timings: Timings) -> CaseRun {
         exception,
         truncated: out.truncated,
         started,
+        exit_code,
         verdict_hint,
         timings,
     }
 }
 
-/// A SyntaxError before the start marker printed: the board never ran a line.
-fn looks_corrupted(run: &CaseRun) -> bool {
+fn is_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
+}
+
+/// A SyntaxError before the driver ran (it is always valid Python), or, for a case
+/// mpy-cross compiled (`known_good`), a SyntaxError compiling it with nothing printed: the
+/// upload may have been corrupted on the link.
+fn looks_corrupted(run: &CaseRun, known_good: bool) -> bool {
     run.verdict_hint == VerdictHint::Completed
-        && !run.started
+        && (!run.started || known_good && run.stdout.is_empty())
         && run
             .exception
             .as_deref()
@@ -472,9 +590,17 @@ mod tests {
         }
     }
 
+    fn started(stdout: &[u8], exception: &[u8]) -> RunOutput {
+        RunOutput {
+            started: true,
+            status: Some(Vec::new()),
+            ..out(stdout, exception)
+        }
+    }
+
     #[test]
-    fn marker_removed_and_newlines_normalised() {
-        let run = finish(out(b"START TEST\r\n2\r\n", b""), Timings::default());
+    fn newlines_normalised() {
+        let run = finish(started(b"2\r\n", b""), None, Timings::default());
         assert_eq!(run.stdout, b"2\n");
         assert_eq!(run.verdict_hint, VerdictHint::Completed);
         assert_eq!(run.exception, None);
@@ -482,38 +608,62 @@ mod tests {
 
     #[test]
     fn skip_and_too_large() {
-        let run = finish(out(b"START TEST\r\nSKIP\r\n", b""), Timings::default());
+        let run = finish(started(b"SKIP\r\n", b""), None, Timings::default());
         assert!(matches!(run.verdict_hint, VerdictHint::Skip { .. }));
         let run = finish(
             out(
                 b"",
                 b"Traceback:\r\nMemoryError: memory allocation failed\r\n",
             ),
+            None,
             Timings::default(),
         );
         assert_eq!(run.verdict_hint, VerdictHint::TooLarge);
-        // after the marker a MemoryError is the test's own business
+        // compiling the case ran out of memory: no frame of the case
         let run = finish(
-            out(b"START TEST\r\n", b"MemoryError:\r\n"),
+            started(
+                b"",
+                b"Traceback (most recent call last):\r\nMemoryError: \r\n",
+            ),
+            None,
+            Timings::default(),
+        );
+        assert_eq!(run.verdict_hint, VerdictHint::TooLarge);
+        // once the case runs, a MemoryError is the test's own business
+        let run = finish(
+            started(
+                b"",
+                b"Traceback (most recent call last):\r\n  File \"c.py\", line 1, in <module>\r\nMemoryError: \r\n",
+            ),
+            None,
             Timings::default(),
         );
         assert_eq!(run.verdict_hint, VerdictHint::Completed);
     }
 
     #[test]
-    fn corruption_is_a_syntax_error_before_the_marker() {
+    fn corruption_is_a_syntax_error_before_the_driver_ran() {
         let run = finish(
             out(
                 b"",
                 b"  File \"<stdin>\", line 3\r\nSyntaxError: invalid syntax\r\n",
             ),
+            None,
             Timings::default(),
         );
-        assert!(looks_corrupted(&run));
+        assert!(looks_corrupted(&run, false));
         let run = finish(
-            out(b"START TEST\r\n", b"SyntaxError: x\r\n"),
+            started(b"", b"SyntaxError: x\r\n"),
+            None,
             Timings::default(),
         );
-        assert!(!looks_corrupted(&run));
+        assert!(!looks_corrupted(&run, false));
+        assert!(looks_corrupted(&run, true));
+        let run = finish(
+            started(b"1\r\n", b"SyntaxError: x\r\n"),
+            None,
+            Timings::default(),
+        );
+        assert!(!looks_corrupted(&run, true));
     }
 }

@@ -7,8 +7,9 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::{Outcome, RunRequest, Status, Target};
+use crate::board::driver::RamFile;
 use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, VerdictHint};
-use crate::case::Mode;
+use crate::case::{Case, Mode};
 use crate::compile::Compiler;
 use crate::features::{Features, KNOWN};
 use crate::toolchain::ToolInfo;
@@ -202,9 +203,10 @@ impl BoardTarget {
         session: &mut BoardSession,
         request: &RunRequest,
     ) -> Result<CaseRun, BoardError> {
+        let helpers = self.helpers(request.case, request.mode)?;
         match (request.mode, request.mpy) {
             (Mode::Mpy, Some(mpy)) => {
-                session.run_mpy_case(request.case.module_name(), mpy, request.timeout)
+                session.run_mpy_case(request.case.module_name(), mpy, &helpers, request.timeout)
             }
             _ if request.slow => session.run_case_slowly(&request.case.source, request.timeout),
             _ => {
@@ -214,9 +216,82 @@ impl BoardTarget {
                     .compiler
                     .as_ref()
                     .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
-                session.run_case_checked(&request.case.source, request.timeout, known_good)
+                session.run_source(
+                    request.case.module_name(),
+                    &request.case.source,
+                    &helpers,
+                    request.timeout,
+                    known_good,
+                )
             }
         }
+    }
+
+    /// The helper modules (`_*.py` beside the case) the case may import: as source in
+    /// source mode, compiled by this board's mpy-cross in `.mpy` mode.
+    fn helpers(&self, case: &Case, mode: Mode) -> Result<Vec<RamFile>, BoardError> {
+        let Some(dir) = case.path.parent() else {
+            return Ok(Vec::new());
+        };
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.extension().is_some_and(|e| e == "py")
+                            && p.file_name()
+                                .and_then(|n| n.to_str())
+                                .is_some_and(|n| n.starts_with('_'))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        paths.sort();
+        let mut files = Vec::new();
+        for path in paths {
+            let stem = path
+                .file_stem()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            // Only helpers the case names travel: every byte costs link time.
+            if !String::from_utf8_lossy(&case.source).contains(&stem) {
+                continue;
+            }
+            let helper = Case::load(
+                &path,
+                crate::case::CaseId {
+                    group: case.id.group.clone(),
+                    name: stem.clone(),
+                },
+            )
+            .map_err(|e| BoardError::Config(format!("helper module {}: {e}", path.display())))?;
+            match (mode, &self.compiler) {
+                (Mode::Mpy, Some(compiler)) => match compiler.compile(&helper) {
+                    Ok(Ok(mpy)) => files.push(RamFile {
+                        name: format!("{stem}.mpy"),
+                        bytes: mpy,
+                    }),
+                    Ok(Err(message)) | Err(crate::error::Error::Toolchain(message)) => {
+                        return Err(BoardError::Config(format!(
+                            "helper module {}: {message}",
+                            path.display()
+                        )));
+                    }
+                    Err(e) => {
+                        return Err(BoardError::Config(format!(
+                            "helper module {}: {e}",
+                            path.display()
+                        )));
+                    }
+                },
+                _ => files.push(RamFile {
+                    name: format!("{stem}.py"),
+                    bytes: helper.source,
+                }),
+            }
+        }
+        Ok(files)
     }
 }
 
@@ -277,7 +352,7 @@ impl Target for BoardTarget {
         super::Capabilities {
             produces: super::Produces::ProgramOutput,
             measures_heap: false,
-            lossy_link: true,
+            lossy_link: self.config.lossy_link,
         }
     }
 
@@ -316,23 +391,26 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
     }
     let raised = run.exception.is_some();
     let (status, note) = match run.verdict_hint {
-        VerdictHint::Completed | VerdictHint::Skip { .. } => {
-            (Status::Exited(i32::from(raised)), None)
-        }
+        // One exit rule on every target: 0 normal end, 1 an uncaught exception (its
+        // traceback is in the output), n for `sys.exit(n)`.
+        VerdictHint::Completed | VerdictHint::Skip { .. } => (
+            Status::Exited(run.exit_code.unwrap_or(i32::from(raised))),
+            None,
+        ),
         VerdictHint::TooLarge => (
             Status::Skipped("too large: MemoryError before the case started".into()),
             None,
         ),
         VerdictHint::TimedOut { recovered_by } => (
             Status::TimedOut(timeout),
-            Some(format!("board recovered by {recovered_by:?}")),
+            Some(format!("board recovered by {recovered_by}")),
         ),
         VerdictHint::LinkLost {
             cause,
             recovered_by,
         } => (
             Status::BoardLost(format!(
-                "link to the board lost ({cause}); recovered by {recovered_by:?}"
+                "link to the board lost ({cause}); recovered by {recovered_by}"
             )),
             None,
         ),
@@ -346,4 +424,32 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
         ("read", run.timings.read),
     ];
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::Timings;
+
+    fn run(exit_code: Option<i32>, exception: Option<&str>) -> CaseRun {
+        CaseRun {
+            stdout: b"out\n".to_vec(),
+            exception: exception.map(str::to_string),
+            truncated: false,
+            started: true,
+            exit_code,
+            verdict_hint: VerdictHint::Completed,
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn one_exit_rule() {
+        let t = Duration::from_secs(1);
+        let status = |r| outcome_of(r, t, t).status;
+        assert_eq!(status(run(None, None)), Status::Exited(0));
+        assert_eq!(status(run(None, Some("Traceback\n"))), Status::Exited(1));
+        assert_eq!(status(run(Some(3), None)), Status::Exited(3));
+        assert_eq!(status(run(Some(0), None)), Status::Exited(0));
+    }
 }

@@ -1,0 +1,473 @@
+//! The driver script that runs one case on a board: it prints a per-run nonce, runs the
+//! case (compiled from a string, or imported from a RAM filesystem it mounts), reports a
+//! `SystemExit` code, and prints the nonce again. Only the harness knows the nonce, so
+//! nothing the case prints can end its run or forge the traceback the REPL prints after
+//! it; the driver's own frame is taken out of that traceback, so file and line are the
+//! case's, as on the unix port.
+
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+
+/// The module name a case is imported under in `.mpy` mode: any case name works (`raise`,
+/// `sys`, `a.b`), and nothing the case imports can clash with it.
+pub(crate) const CASE_ALIAS: &str = "_mpck_case";
+/// Where the RAM filesystem is mounted (and made the current directory).
+const MOUNT: &str = "/_mpck";
+
+/// How the case gets into the VM.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Load<'a> {
+    /// Compile `source` as file `name` (`compile` builtin), or `exec` it where the
+    /// firmware has no `compile` (its frames are then named `<string>`, renamed here).
+    Source {
+        name: &'a str,
+        source: &'a [u8],
+        has_compile: bool,
+    },
+    /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
+    Import { module: &'a str },
+}
+
+/// A file the driver serves from its RAM filesystem.
+#[derive(Debug, Clone)]
+pub struct RamFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A driver ready to send, and what reading its output needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Driver {
+    pub script: Vec<u8>,
+    pub nonce: Vec<u8>,
+    /// The driver lines an exception can pass through (compile, run, re-raise): their
+    /// traceback frames are removed.
+    driver_lines: Vec<usize>,
+    /// The case's file name, for firmware that names exec'd code `<string>`.
+    rename_string: Option<String>,
+    /// The case pasted into the driver's `try:` block (old firmware: no `compile`, and
+    /// `exec` costs stack a tiny board lacks): its name and first and last driver line.
+    inline: Option<(String, usize, usize)>,
+}
+
+/// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
+pub(crate) fn nonce() -> Vec<u8> {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("@{:016x}@", h.finish()).into_bytes()
+}
+
+impl Driver {
+    /// A driver for `load` with `files` in a RAM filesystem (none: no filesystem, which
+    /// old firmware without `vfs` needs). `base64`: the firmware has
+    /// `binascii.a2b_base64`, so binary files travel at 4/3 of their size instead of
+    /// about 2.5× as escaped bytes. Every byte costs link time (QEMU's mps2 UART takes
+    /// ~75 µs per byte), so the driver is terse.
+    pub(crate) fn new(load: Load, files: &[RamFile], nonce: Vec<u8>, base64: bool) -> Driver {
+        let n = String::from_utf8_lossy(&nonce).into_owned();
+        let mut s = String::new();
+        let mut lines = 0;
+        let mut line = |s: &mut String, text: &str| {
+            s.push_str(text);
+            s.push('\n');
+            lines += text.matches('\n').count() + 1;
+            lines
+        };
+        if !files.is_empty() {
+            line(&mut s, "import sys,io,os,vfs");
+            if base64 {
+                line(&mut s, "from binascii import a2b_base64 as B");
+            }
+            let mut table = String::from("D={");
+            for f in files {
+                let data = if base64 {
+                    format!("B('{}')", base64_encode(&f.bytes))
+                } else if f.name.ends_with(".py") {
+                    str_literal(&f.bytes)
+                } else {
+                    bytes_literal(&f.bytes)
+                };
+                let _ = write!(table, "{}:{data},", str_literal(f.name.as_bytes()));
+            }
+            table.push('}');
+            line(&mut s, &table);
+            let main = format!("{CASE_ALIAS}.mpy");
+            line(
+                &mut s,
+                &format!(
+                    "class F(io.IOBase):\n def __init__(s,b):s.b=b;s.o=0\n def ioctl(s,r,a):return 0 if r==4 else -1\n def readinto(s,b):m=s.b[s.o:s.o+len(b)];n=len(m);b[:n]=m;s.o+=n;return n\nclass V:\n def mount(s,r,m):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return F(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
+                ),
+            );
+        }
+        let mut driver_lines = Vec::new();
+        let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
+        let mut inline = None;
+        let mut rename_string = None;
+        let run = match load {
+            Load::Source {
+                name,
+                source,
+                has_compile: true,
+            } => {
+                line(
+                    &mut s,
+                    &format!("S={}", long_literal(&blank_comments(source))),
+                );
+                format!(" exec(compile(S,{name:?},'exec'),{})", glob(name))
+            }
+            Load::Source { name, source, .. } if indentable(source) => {
+                let count = String::from_utf8_lossy(source).lines().count();
+                inline = Some((name.to_string(), count));
+                let blanked = blank_comments(source);
+                let mut body: String = String::from_utf8_lossy(&blanked)
+                    .lines()
+                    .map(|l| {
+                        if l.is_empty() {
+                            "\n".to_string()
+                        } else {
+                            format!(" {l}\n")
+                        }
+                    })
+                    .collect();
+                body.push_str(" pass");
+                body
+            }
+            Load::Source { name, source, .. } => {
+                rename_string = Some(name.to_string());
+                format!(" exec({},{})", str_literal(source), glob(name))
+            }
+            Load::Import { module } => format!(" __import__({module:?})"),
+        };
+        line(&mut s, &format!("print('{n}',end='')"));
+        let try_line = line(&mut s, "try:");
+        let run_end = line(&mut s, &run);
+        let inline = match inline {
+            Some((name, count)) => Some((name, try_line + 1, try_line + count)),
+            None => {
+                driver_lines.push(run_end);
+                None
+            }
+        };
+        // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
+        line(
+            &mut s,
+            &format!(
+                "except SystemExit as e:\n a=(e.args+(0,))[0]\n print('{n}x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1),end='')"
+            ),
+        );
+        // Every other exception prints the closing nonce first, then goes to the REPL,
+        // which prints its traceback (1.9.2 adds a frame for the bare re-raise).
+        driver_lines.push(line(
+            &mut s,
+            &format!("except BaseException:\n print('{n}',end='');raise"),
+        ));
+        line(&mut s, &format!("else:print('{n}',end='')"));
+        Driver {
+            script: s.into_bytes(),
+            nonce,
+            driver_lines,
+            rename_string,
+            inline,
+        }
+    }
+
+    /// Whether a SyntaxError before the driver ran (`exception`, as
+    /// [`Driver::case_traceback`] left it) is the link's: the driver is valid Python and
+    /// holds the case as a string, so it always is, except for a case pasted inline
+    /// whose error is on one of its own lines (renamed to the case's file by then).
+    pub(crate) fn blames_link(&self, exception: &str) -> bool {
+        self.inline.is_none() || exception.contains("  File \"<stdin>\", line ")
+    }
+
+    /// The traceback as the case would have printed it on its own: the driver's frame
+    /// (always the outermost, right after the header) removed.
+    pub(crate) fn case_traceback(&self, exception: &str) -> String {
+        const HEADER: &str = "Traceback (most recent call last):\n";
+        let Some(mut rest) = exception.strip_prefix(HEADER) else {
+            return exception.to_string();
+        };
+        // The driver's frames are the outermost ones, right after the header.
+        'strip: loop {
+            for k in &self.driver_lines {
+                let frame = format!("  File \"<stdin>\", line {k}, in <module>\n");
+                if let Some(r) = rest.strip_prefix(&frame) {
+                    rest = r;
+                    continue 'strip;
+                }
+            }
+            break;
+        }
+        let mut text = format!("{HEADER}{rest}");
+        if let Some((name, first, last)) = &self.inline {
+            text = text
+                .split_inclusive('\n')
+                .map(|l| {
+                    let renumbered = l
+                        .strip_prefix("  File \"<stdin>\", line ")
+                        .and_then(|rest| {
+                            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+                            let n: usize = rest[..digits].parse().ok()?;
+                            (*first..=*last).contains(&n).then(|| {
+                                format!(
+                                    "  File \"{name}\", line {}{}",
+                                    n - first + 1,
+                                    &rest[digits..]
+                                )
+                            })
+                        });
+                    renumbered.unwrap_or_else(|| l.to_string())
+                })
+                .collect();
+        }
+        if let Some(name) = &self.rename_string {
+            text = text.replace("  File \"<string>\"", &format!("  File \"{name}\""));
+        }
+        text
+    }
+}
+
+/// Whether a case's source can be pasted into a `try:` block one space deeper without
+/// changing what it means: no multi-line strings, backslash continuations or tabs.
+fn indentable(source: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(source);
+    !text.contains("'''")
+        && !text.contains("\"\"\"")
+        && !text.contains('\t')
+        && !text.lines().any(|l| l.ends_with('\\'))
+}
+
+/// What the driver's status word says: `None` normal end or traceback, `Some(n)` the
+/// case raised `SystemExit` with exit status `n`.
+pub(crate) fn exit_code(status: &[u8]) -> Option<i32> {
+    let rest = status.strip_prefix(b"x")?;
+    std::str::from_utf8(rest).ok()?.parse().ok()
+}
+
+/// A `MemoryError` with no frame of the case (the driver's own frame already taken
+/// out): compiling the case ran out of memory, so it is too large for the board.
+pub(crate) fn compile_ran_out(exception: &str) -> bool {
+    exception.contains("MemoryError") && !exception.lines().any(|l| l.starts_with("  File "))
+}
+
+/// A Python str literal for UTF-8 text (other bytes are replaced): quotes, backslashes
+/// and control characters escaped, everything else as is.
+fn str_literal(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(text.len() + text.len() / 16 + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A str literal for source text, as short as it can be: triple-quoted with real
+/// newlines where the text allows (no triple quote in it, no trailing quote), else
+/// [`str_literal`].
+fn long_literal(text: &[u8]) -> String {
+    let t = String::from_utf8_lossy(text);
+    if t.contains("'''") || t.ends_with('\'') {
+        return str_literal(text);
+    }
+    let mut out = String::with_capacity(t.len() + 8);
+    out.push_str("'''");
+    for c in t.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push('\n'),
+            '\t' => out.push('\t'),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push_str("'''");
+    out
+}
+
+/// Full-line comments emptied (the line itself kept, so line numbers stay): they are
+/// most of a case header, and every byte costs link time. Only where no multi-line
+/// string could hold such a line; otherwise the text is returned as it is.
+fn blank_comments(source: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(source);
+    if text.contains("'''") || text.contains("\"\"\"") || text.lines().any(|l| l.ends_with('\\')) {
+        return source.to_vec();
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in text.split_inclusive('\n') {
+        if l.trim_start().starts_with('#') {
+            if l.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(l);
+        }
+    }
+    out.into_bytes()
+}
+
+/// Standard base64 with padding (what `binascii.a2b_base64` reads).
+fn base64_encode(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A Python bytes literal: printable ASCII as is, everything else `\xNN`.
+fn bytes_literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2 + 3);
+    out.push_str("b'");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_what_python_needs() {
+        assert_eq!(str_literal(b"a'b\\c\nd\x04"), r"'a\'b\\c\nd\x04'");
+        assert_eq!(str_literal("é".as_bytes()), "'é'");
+        assert_eq!(bytes_literal(b"M\x06'\\z"), r"b'M\x06\'\\z'");
+    }
+
+    #[test]
+    fn driver_frame_is_removed_and_only_it() {
+        let d = Driver::new(
+            Load::Source {
+                name: "uncaught.py",
+                source: b"1/0\n",
+                has_compile: true,
+            },
+            &[],
+            b"@n@".to_vec(),
+            false,
+        );
+        let k = d.driver_lines[0];
+        let board = format!(
+            "Traceback (most recent call last):\n  File \"<stdin>\", line {k}, in <module>\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
+        );
+        assert_eq!(
+            d.case_traceback(&board),
+            "Traceback (most recent call last):\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
+        );
+        // Not the driver's line: left alone.
+        let other = board.replace(&format!("line {k},"), "line 999,");
+        assert_eq!(d.case_traceback(&other), other);
+        let script = String::from_utf8(d.script.clone()).unwrap();
+        assert_eq!(
+            script.lines().nth(k - 1).unwrap().trim_start().get(..5),
+            Some("exec(")
+        );
+        assert!(
+            script
+                .lines()
+                .nth(d.driver_lines[0] - 1)
+                .unwrap()
+                .contains("compile(")
+        );
+    }
+
+    #[test]
+    fn inline_case_frames_are_renamed_and_renumbered() {
+        let src = b"x = 1\ndef f():\n    raise KeyError\nf()\n";
+        let d = Driver::new(
+            Load::Source {
+                name: "c.py",
+                source: src,
+                has_compile: false,
+            },
+            &[],
+            b"@n@".to_vec(),
+            false,
+        );
+        let script = String::from_utf8(d.script.clone()).unwrap();
+        let (_, first, last) = d.inline.clone().expect("pasted inline");
+        assert_eq!(script.lines().nth(first - 1), Some(" x = 1"));
+        assert_eq!(last - first, 3);
+        let reraise = *d.driver_lines.last().unwrap();
+        let board = format!(
+            "Traceback (most recent call last):\n  File \"<stdin>\", line {reraise}, in <module>\n  File \"<stdin>\", line {}, in <module>\n  File \"<stdin>\", line {}, in f\nKeyError: \n",
+            first + 3,
+            first + 2
+        );
+        assert_eq!(
+            d.case_traceback(&board),
+            "Traceback (most recent call last):\n  File \"c.py\", line 4, in <module>\n  File \"c.py\", line 3, in f\nKeyError: \n"
+        );
+        // a triple-quoted string would change if indented: exec instead
+        assert!(!indentable(b"s = '''a\nb'''\n"));
+        assert!(!indentable(b"x = 1 + \\\n 2\n"));
+        assert!(indentable(src));
+    }
+
+    #[test]
+    fn comments_blanked_and_literals_short() {
+        assert_eq!(
+            blank_comments(b"# a\nx = 1  # b\n  # c\ny\n"),
+            b"\nx = 1  # b\n\ny\n"
+        );
+        // a multi-line string may hold `#` lines: left alone
+        let s = b"x = '''\n# not a comment\n'''\n";
+        assert_eq!(blank_comments(s), s);
+        assert_eq!(long_literal(b"a\\b\n'c'd"), "'''a\\\\b\n'c'd'''");
+        assert_eq!(long_literal(b"x'"), "'x\\''");
+        assert_eq!(base64_encode(b"Man"), "TWFu");
+        assert_eq!(base64_encode(b"Ma"), "TWE=");
+        assert_eq!(base64_encode(b"M"), "TQ==");
+    }
+
+    #[test]
+    fn status_words() {
+        assert_eq!(exit_code(b""), None);
+        assert_eq!(exit_code(b"x3"), Some(3));
+        assert_eq!(exit_code(b"x0"), Some(0));
+        assert_eq!(exit_code(b"junk"), None);
+    }
+
+    #[test]
+    fn nonces_differ() {
+        assert_ne!(nonce(), nonce());
+    }
+}
