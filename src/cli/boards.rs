@@ -181,7 +181,7 @@ fn check_probe(board: &Board, spec: &crate::board::file::ProbeSpec, row: &mut Ro
     let raw = &spec.raw;
     row.chip = raw.chip.clone();
     match spec.checked() {
-        Ok(probe) => describe_fit(&probe, row),
+        Ok(probe) => describe_fit(probe, row),
         // The file is right but names firmware this machine does not have: check the
         // chip alone, and say what is missing.
         Err(FlashConfigError::MissingEnv { var, .. }) => {
