@@ -23,9 +23,6 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::board::Board;
-use crate::board::file::DeviceSpec;
-
 /// Bump when the way mpcheck builds changes (commands, variables, layout): every cached
 /// build is then rebuilt once.
 const RECIPE: &str = "mpcheck firmware build 1";
@@ -193,28 +190,6 @@ pub enum BuildError {
     Toolchain { file: PathBuf, message: String },
 }
 
-/// The device spec a run uses: for a board built from source, the built image as its
-/// firmware and the tree's own mpy-cross as its compiler (unless the board file or
-/// `--mpy-cross` names one), building what is not cached. Other boards are returned as
-/// they are.
-pub(crate) fn resolve_device(
-    state_dir: &Path,
-    board: &Board,
-    spec: &DeviceSpec,
-    progress: &mut dyn FnMut(BuildProgress),
-) -> Result<DeviceSpec, BuildError> {
-    let Some(build_spec) = &spec.build else {
-        return Ok(spec.clone());
-    };
-    let built = build(build_spec, &board.file, state_dir, progress)?;
-    let mut spec = spec.clone();
-    if let Some(q) = &mut spec.config.qemu {
-        q.firmware = built.firmware.to_string_lossy().into_owned();
-    }
-    spec.mpy_cross = spec.mpy_cross.or(Some(built.mpy_cross));
-    Ok(spec)
-}
-
 /// The cache entries a build would use, and which of them exist.
 struct Plan {
     mpy_cross_dir: PathBuf,
@@ -303,24 +278,28 @@ pub(crate) fn cached(
 }
 
 /// Builds mpy-cross and the firmware unless cached; returns where they are.
+///
+/// `install` provisions the build's packages (the caller's toolchain does it, so this
+/// module depends on nothing of mpcheck's): called when a compiler is missing, and
+/// before any build that misses the cache.
 pub(crate) fn build(
     spec: &BuildSpec,
     file: &Path,
     state_dir: &Path,
+    install: &dyn Fn(&[String]) -> Result<(), String>,
     progress: &mut dyn FnMut(BuildProgress),
 ) -> Result<Built, BuildError> {
     let start = Instant::now();
     let provision = || {
-        crate::toolchain::ensure_debian_packages(&spec.packages, &file.display().to_string())
-            .map_err(|e| BuildError::Toolchain {
-                file: file.to_path_buf(),
-                message: e.to_string(),
-            })
+        install(&spec.packages).map_err(|message| BuildError::Toolchain {
+            file: file.to_path_buf(),
+            message,
+        })
     };
     // The compilers' versions are part of the key: install them first if missing.
     let tool_missing = [spec.compiler.as_str(), "gcc", "make"]
         .iter()
-        .any(|t| crate::toolchain::find_on_path(t).is_none());
+        .any(|t| which::which(t).is_err());
     if tool_missing {
         provision()?;
     }
@@ -333,7 +312,7 @@ pub(crate) fn build(
     });
     // Before building, the packages no tool on PATH stands for (the cross C library)
     // are checked too — on Debian, where dpkg can tell; a cache hit skips this.
-    if hits.len() < 2 && !tool_missing && crate::toolchain::find_on_path("dpkg-query").is_some() {
+    if hits.len() < 2 && !tool_missing && which::which("dpkg-query").is_ok() {
         provision()?;
     }
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());

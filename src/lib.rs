@@ -38,6 +38,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod reference;
 pub mod report;
+pub mod result;
 pub mod setup;
 pub mod target;
 pub mod toolchain;

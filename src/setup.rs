@@ -69,7 +69,7 @@ pub fn open(
 
 /// The boards with every `build:` section resolved: the image and mpy-cross built from
 /// the board's MicroPython tree (or found in the build cache).
-fn built(
+pub fn built(
     project: &Project,
     boards: &[Arc<Board>],
     on_event: &mut dyn FnMut(Event),
@@ -77,11 +77,22 @@ fn built(
     boards
         .iter()
         .map(|board| match &board.spec {
-            BoardSpec::Device(d) if d.build.is_some() && d.unavailable.is_none() => {
-                let spec = crate::firmware_build::resolve_device(
+            BoardSpec::Device(d) if d.unavailable.is_none() => {
+                let Some(build) = &d.build else {
+                    return Ok(board.clone());
+                };
+                let install = |packages: &[String]| {
+                    crate::toolchain::ensure_debian_packages(
+                        packages,
+                        &board.file.display().to_string(),
+                    )
+                    .map_err(|e| e.to_string())
+                };
+                let built = crate::firmware_build::build(
+                    build,
+                    &board.file,
                     &project.state_dir,
-                    board,
-                    d,
+                    &install,
                     &mut |p| {
                         on_event(Event::Firmware {
                             board: &board.name,
@@ -89,8 +100,15 @@ fn built(
                         })
                     },
                 )?;
+                // The built image is the board's firmware; the tree's own mpy-cross its
+                // compiler, unless the board file or `--mpy-cross` names one.
+                let mut spec = d.clone();
+                if let Some(q) = &mut spec.config.qemu {
+                    q.firmware = built.firmware.to_string_lossy().into_owned();
+                }
+                spec.mpy_cross = spec.mpy_cross.or(Some(built.mpy_cross));
                 let mut resolved = (**board).clone();
-                resolved.spec = BoardSpec::Device(Box::new(spec));
+                resolved.spec = BoardSpec::Device(spec);
                 Ok(Arc::new(resolved))
             }
             _ => Ok(board.clone()),

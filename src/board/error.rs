@@ -3,7 +3,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::recover::Rung;
+use super::rung::Rung;
 
 /// An error the harness cannot turn into a case verdict: the board is unusable or
 /// misconfigured. (A failing, crashing or hanging case is a `CaseRun`, not an error.)

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod config;
+pub mod console_url;
 pub mod driver;
 pub mod error;
 pub mod features;
@@ -22,6 +23,7 @@ pub mod raw_repl;
 pub mod recover;
 pub mod repl;
 pub mod rfc2217;
+pub mod rung;
 pub mod serial;
 pub mod session;
 pub mod tcp;

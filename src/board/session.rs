@@ -15,7 +15,7 @@ use super::raw_repl::RunOutput;
 use super::recover::{self, Ladder, Recovered, Rung};
 use super::repl::Repl;
 use super::serial::SerialTransport;
-use super::transport::{self, ResetHook, Transport};
+use super::transport::{ResetHook, Transport};
 
 /// Lets a board held halted (after flashing) run; called once its console is open.
 pub type Release = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
@@ -559,7 +559,7 @@ fn open_transport(
                 source,
             };
             match s.reset {
-                ResetMethod::None => transport::open(&target, s.baud).map_err(open_err),
+                ResetMethod::None => super::console_url::open(&target, s.baud).map_err(open_err),
                 ResetMethod::DtrRts => SerialTransport::open(&target, s.baud)
                     .map(|t| Box::new(t.with_dtr_rts_reset()) as Box<dyn Transport>)
                     .map_err(open_err),
@@ -570,7 +570,7 @@ fn open_transport(
                                 .into(),
                         )
                     })?;
-                    let inner = transport::open(&target, s.baud).map_err(open_err)?;
+                    let inner = super::console_url::open(&target, s.baud).map_err(open_err)?;
                     Ok(Box::new(super::transport::WithResetHook::new(inner, hook)))
                 }
             }

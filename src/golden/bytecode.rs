@@ -24,7 +24,7 @@ impl GoldenKind for BytecodeGoldens<'_> {
     fn judge(&self, expected: &Vec<u8>, actual: &Outcome) -> Judged {
         let output = normalise(&actual.output);
         Judged {
-            verdict: super::output::judge_output(expected, &output, actual.truncated),
+            verdict: crate::compare::judge_output(expected, &output, actual.truncated),
             note: compiler_changed(expected, &output),
             table: None,
         }

@@ -76,7 +76,7 @@ impl Judged {
 
 /// What bless knows of one run: every result and which boards took part.
 pub struct BlessRun<'a> {
-    pub results: &'a [crate::pipeline::TrialResult],
+    pub results: &'a [crate::result::TrialResult],
     /// Boards that ran in this run (blessed); other boards' expectations must survive.
     pub blessed_boards: &'a [String],
     /// Boards outside this run that still take their expectation from this case's shared

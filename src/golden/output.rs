@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
 use crate::case::Case;
-use crate::compare::{Verdict, normalise};
+use crate::compare::{judge_output, normalise};
 use crate::target::Outcome;
 
 pub struct OutputGoldens<'a> {
@@ -135,15 +135,6 @@ impl GoldenKind for OutputGoldens<'_> {
     }
 }
 
-/// An output against its expectation: a truncated output never passes.
-pub fn judge_output(expected: &[u8], output: &[u8], truncated: bool) -> Verdict {
-    if !truncated && normalise(output) == expected {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GoldenWrite {
     Shared(Vec<u8>),
@@ -213,6 +204,7 @@ fn most_common(actuals: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::Verdict;
 
     fn actuals(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
         pairs

@@ -14,15 +14,14 @@ mod calibrate;
 mod event;
 mod executor;
 mod policy;
-mod result;
 mod stages;
 
 use std::time::{Duration, Instant};
 
+pub use crate::result::{Attempt, Judgement, TrialResult};
 pub use event::Event;
 pub use executor::{Options, default_threads, execute};
 pub use policy::{Attempts, Quarantine, quarantine};
-pub use result::{Attempt, Judgement, TrialResult};
 
 use crate::golden::Goldens;
 use crate::plan::Trial;

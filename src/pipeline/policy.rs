@@ -5,11 +5,11 @@
 
 use chrono::NaiveDate;
 
-use super::result::Attempt;
 use super::{Pipeline, TrialResult};
 use crate::case::FlakySetting;
 use crate::compare::{Verdict, aggregate};
 use crate::plan::Trial;
+use crate::result::Attempt;
 
 /// How many times trials run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

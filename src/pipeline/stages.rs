@@ -12,7 +12,6 @@
 use std::time::Instant;
 
 use super::Pipeline;
-use super::result::{Attempt, Judgement};
 use crate::case::{CaseSettings, Mode};
 use crate::compare::{Verdict, recheck, status_verdict};
 use crate::golden::bytecode::BytecodeGoldens;
@@ -20,6 +19,7 @@ use crate::golden::heap::{HeapGoldens, failed_claim};
 use crate::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens};
 use crate::golden::{GoldenKind, Judged, Key};
 use crate::plan::Trial;
+use crate::result::{Attempt, Judgement};
 use crate::target::{Capabilities, Outcome, Produces, RunRequest, Target};
 
 /// A trial that may run: its target, settings and what the target can do.

@@ -1,7 +1,6 @@
 //! Integration tests against MicroPython 1.9.2 micro:bit firmware running in QEMU.
 
 mod common;
-mod current;
 mod features;
 mod files;
 mod link;

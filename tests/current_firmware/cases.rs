@@ -1,9 +1,6 @@
 //! MicroPython's current qemu port (mps2-an385) in QEMU: raw-paste with early aborts,
 //! framing a case cannot forge, exact tracebacks, exit statuses, `.mpy` from a RAM
-//! filesystem, helpers. Needs `MPCHECK_MPS2_AN385_FIRMWARE` (a firmware.elf built from
-//! ../shared/micropython-1.28.0, see docs/micropython-sources.md); without it these tests
-//! fail naming the variable, unless `MPCHECK_ALLOW_MISSING_FIRMWARE` is set, when they
-//! print why they did nothing.
+//! filesystem, helpers. Each test gets the firmware image from `main.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -13,31 +10,20 @@ use mpcheck::board::{BoardConfig, BoardSession, Pacing, VerdictHint};
 use super::common::{T, connect};
 use mpcheck::board::qemu::QemuConsole;
 
-const VAR: &str = "MPCHECK_MPS2_AN385_FIRMWARE";
-
-/// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, or `None` (with
-/// the reason printed) when the firmware is missing and that is allowed.
-pub fn mps2() -> Option<BoardConfig> {
+/// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`.
+pub fn mps2(firmware: &str) -> BoardConfig {
     super::common::install(&["qemu-system-arm"]);
-    let Ok(path) = std::env::var(VAR) else {
-        assert!(
-            std::env::var_os("MPCHECK_ALLOW_MISSING_FIRMWARE").is_some(),
-            "{VAR} is not set: build the qemu port's MPS2_AN385 firmware and point {VAR} at its firmware.elf (or set MPCHECK_ALLOW_MISSING_FIRMWARE to skip these tests)"
-        );
-        eprintln!("ignored: {VAR} is not set");
-        return None;
-    };
-    let mut c = BoardConfig::qemu("mps2-an385", &path);
+    let mut c = BoardConfig::qemu("mps2-an385", firmware);
     c.qemu.as_mut().unwrap().args = vec!["-semihosting".into()];
     c.pacing = Pacing {
         chunk_bytes: 256,
         pause_ms: 10,
     };
-    Some(c)
+    c
 }
 
-fn session() -> Option<BoardSession> {
-    Some(BoardSession::connect(&mps2()?).expect("connect to mps2-an385 in qemu"))
+fn session(firmware: &str) -> BoardSession {
+    BoardSession::connect(&mps2(firmware)).expect("connect to mps2-an385 in qemu")
 }
 
 /// The forging case of issue 10, and legitimate output containing `\x04`.
@@ -95,26 +81,22 @@ fn exact_suite(s: &mut BoardSession) {
     assert_eq!(s.run_case(b"print(5)\n", T).unwrap().stdout, b"5\n");
 }
 
-#[test]
-fn framing_cannot_be_forged_on_mps2() {
-    let Some(mut s) = session() else { return };
+pub fn framing_cannot_be_forged_on_mps2(fw: &str) {
+    let mut s = session(fw);
     framing_suite(&mut s);
 }
 
-#[test]
-fn framing_cannot_be_forged_on_the_microbit() {
+pub fn framing_cannot_be_forged_on_the_microbit(_: &str) {
     let mut s = connect(QemuConsole::Stdio);
     framing_suite(&mut s);
 }
 
-#[test]
-fn tracebacks_and_exit_statuses_are_exact_on_mps2() {
-    let Some(mut s) = session() else { return };
+pub fn tracebacks_and_exit_statuses_are_exact_on_mps2(fw: &str) {
+    let mut s = session(fw);
     exact_suite(&mut s);
 }
 
-#[test]
-fn tracebacks_and_exit_statuses_are_exact_on_the_microbit() {
+pub fn tracebacks_and_exit_statuses_are_exact_on_the_microbit(_: &str) {
     let mut s = connect(QemuConsole::Stdio);
     exact_suite(&mut s);
 }
@@ -135,9 +117,8 @@ fn script_with_error_at(bad_line: usize, lines: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-#[test]
-fn raw_paste_honours_the_boards_early_abort() {
-    let Some(mut s) = session() else { return };
+pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
+    let mut s = session(fw);
     let lines = 200; // ~10 KB: about 80 of the board's 128-byte windows
     // The link's own cost for the whole script, run without error.
     let start = Instant::now();
@@ -171,9 +152,8 @@ fn raw_paste_honours_the_boards_early_abort() {
 
 /// Upstream's tests/basics/string_tstring_basic.py (t-strings, which 1.28 lacks) as a
 /// case: a verdict within 1 s, not a 30 s hang.
-#[test]
-fn upstream_tstring_file_gets_its_verdict_at_once() {
-    let Some(mut s) = session() else { return };
+pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
+    let mut s = session(fw);
     let path = "/work/shared/micropython-1.28.0/tests/basics/string_tstring_basic.py";
     let Ok(source) = std::fs::read(path) else {
         panic!("{path} not found (the shared MicroPython checkout)");
@@ -207,9 +187,8 @@ fn upstream_tstring_file_gets_its_verdict_at_once() {
 }
 
 /// A case bigger than the board's heap is `too large` as soon as the board says so.
-#[test]
-fn case_too_big_for_the_heap_is_too_large_at_once() {
-    let Some(mut s) = session() else { return };
+pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
+    let mut s = session(fw);
     // ~25 KB of source whose parse tree does not fit the 140 KB heap.
     let mut big = String::new();
     let mut i = 0;
@@ -234,9 +213,8 @@ fn case_too_big_for_the_heap_is_too_large_at_once() {
 
 /// `.mpy` from the RAM filesystem, under names that are keywords or shadow modules, with
 /// helpers beside it (as source and as `.mpy`).
-#[test]
-fn mpy_and_helpers_from_a_ram_filesystem() {
-    let Some(mut s) = session() else { return };
+pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
+    let mut s = session(fw);
     assert_eq!(s.features().mpy_import, Some(true), "{:?}", s.features());
     let compile = |name: &str, src: &str| -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,135 @@
+//! MicroPython's current qemu port (mps2-an385) in QEMU, through the raw-REPL engine:
+//! raw-paste with early aborts, framing a case cannot forge, exact tracebacks and exit
+//! statuses, `.mpy` and helpers from a RAM filesystem, too-large cases. The firmware is
+//! `MPCHECK_MPS2_AN385_FIRMWARE`, else built by mpcheck itself from `MICROPY_SRC` the way
+//! `boards/mps2-an385-qemu.yaml` says (cached in the repository's `.mpcheck`); without
+//! either, the mps2 tests are reported *ignored* with the variable to set, never passed
+//! (hence libtest-mimic rather than `#[test]`). The micro:bit variants always run.
+
+mod cases;
+// The board tests' helpers (QEMU micro:bit sessions); not all of them are used here.
+#[path = "../board/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Trial};
+use mpcheck::board::BoardSpec;
+
+type Test = fn(&str);
+
+/// The mps2-an385 image, or why there is none here.
+fn firmware() -> Result<String, String> {
+    if let Ok(path) = std::env::var("MPCHECK_MPS2_AN385_FIRMWARE") {
+        return Ok(path);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let board = mpcheck::board::file::load_board(&root.join("boards/mps2-an385-qemu.yaml"))
+        .map_err(|e| e.to_string())?;
+    if let BoardSpec::Device(d) = &board.spec
+        && let Some(why) = &d.unavailable
+    {
+        return Err(why.clone());
+    }
+    let project = mpcheck::config::Project::new(root);
+    let built = mpcheck::setup::built(&project, &[Arc::new(board)], &mut |_| {})
+        .map_err(|e| e.to_string())?;
+    match &built[0].spec {
+        BoardSpec::Device(d) => d
+            .config
+            .qemu
+            .as_ref()
+            .map(|q| q.firmware.clone())
+            .ok_or_else(|| "boards/mps2-an385-qemu.yaml is not a qemu board".to_string()),
+        _ => Err("boards/mps2-an385-qemu.yaml is not a device board".into()),
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
+    let available = firmware_is_available();
+    let tests: [(&str, Test, bool); 8] = [
+        (
+            "framing_cannot_be_forged_on_mps2",
+            cases::framing_cannot_be_forged_on_mps2,
+            true,
+        ),
+        (
+            "framing_cannot_be_forged_on_the_microbit",
+            cases::framing_cannot_be_forged_on_the_microbit,
+            false,
+        ),
+        (
+            "tracebacks_and_exit_statuses_are_exact_on_mps2",
+            cases::tracebacks_and_exit_statuses_are_exact_on_mps2,
+            true,
+        ),
+        (
+            "tracebacks_and_exit_statuses_are_exact_on_the_microbit",
+            cases::tracebacks_and_exit_statuses_are_exact_on_the_microbit,
+            false,
+        ),
+        (
+            "raw_paste_honours_the_boards_early_abort",
+            cases::raw_paste_honours_the_boards_early_abort,
+            true,
+        ),
+        (
+            "upstream_tstring_file_gets_its_verdict_at_once",
+            cases::upstream_tstring_file_gets_its_verdict_at_once,
+            true,
+        ),
+        (
+            "case_too_big_for_the_heap_is_too_large_at_once",
+            cases::case_too_big_for_the_heap_is_too_large_at_once,
+            true,
+        ),
+        (
+            "mpy_and_helpers_from_a_ram_filesystem",
+            cases::mpy_and_helpers_from_a_ram_filesystem,
+            true,
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, test, needs_mps2)| {
+            let (image, available) = (image.clone(), available.clone());
+            Trial::ignorable_test(name, move || {
+                if !needs_mps2 {
+                    test("");
+                    return Ok(Completion::Completed);
+                }
+                if let Err(why) = &available {
+                    return Ok(Completion::ignored_with(why));
+                }
+                match image.get_or_init(firmware) {
+                    Ok(fw) => {
+                        test(fw);
+                        Ok(Completion::Completed)
+                    }
+                    Err(e) => Err(format!("mps2-an385 firmware: {e}").into()),
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Whether this machine can have the image at all (a prebuilt one, or a tree to build
+/// from), decided without building: a missing tree ignores, a failing build fails.
+fn firmware_is_available() -> Result<(), String> {
+    if std::env::var_os("MPCHECK_MPS2_AN385_FIRMWARE").is_some() {
+        return Ok(());
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match mpcheck::board::file::load_board(&root.join("boards/mps2-an385-qemu.yaml")) {
+        Ok(board) => match &board.spec {
+            BoardSpec::Device(d) => d.unavailable.clone().map_or(Ok(()), Err),
+            _ => Ok(()),
+        },
+        Err(e) => Err(e.to_string()),
+    }
+}
