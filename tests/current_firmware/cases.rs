@@ -151,7 +151,9 @@ pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
 }
 
 /// Upstream's tests/basics/string_tstring_basic.py (t-strings, which 1.28 lacks) as a
-/// case: a verdict within 1 s, not a 30 s hang.
+/// case: its SyntaxError as the verdict, not a hang until the 30 s timeout. (How fast is
+/// measured, not asserted: the machine is shared, and a timed test would be flaky. This
+/// asserts only that the verdict came long before the timeout.)
 pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
     let mut s = session(fw);
     let path = "/work/shared/micropython-1.28.0/tests/basics/string_tstring_basic.py";
@@ -178,8 +180,8 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
     let took = start.elapsed();
     eprintln!("t-string case: {took:?}, same-size valid case {floor:?}");
     assert!(
-        took < Duration::from_secs(1).max(floor * 3 / 2),
-        "{took:?} (floor {floor:?})"
+        took < Duration::from_secs(10),
+        "{took:?}: a hang, not an early abort (same-size valid case {floor:?})"
     );
     let exc = run.exception.expect("a SyntaxError");
     assert!(exc.contains("SyntaxError"), "{exc}");
@@ -203,8 +205,9 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
         .run_source("big", big.as_bytes(), &[], Duration::from_secs(30), true)
         .unwrap();
     assert_eq!(run.verdict_hint, VerdictHint::TooLarge, "{run:?}");
+    // Long before the 30 s timeout: the board's MemoryError ends it, not a hard reset.
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(15),
         "{:?}",
         start.elapsed()
     );

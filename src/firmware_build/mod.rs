@@ -14,14 +14,20 @@
 //! trials and CLI tests) from building the same thing twice. Nothing here prints: stages
 //! are reported through a [`BuildProgress`] callback.
 
-use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+
+mod log;
+mod progress;
+mod tree;
+
+pub use progress::{Artifact, BuildError, BuildProgress};
+pub(crate) use log::{error_lines, last_lines};
+pub(crate) use tree::{hex, tree_hash};
 
 /// Bump when the way mpcheck builds changes (commands, variables, layout): every cached
 /// build is then rebuilt once.
@@ -71,123 +77,6 @@ pub struct BuildSpec {
 pub struct Built {
     pub firmware: PathBuf,
     pub mpy_cross: PathBuf,
-}
-
-/// Which artifact a progress line is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Artifact {
-    MpyCross,
-    Firmware,
-}
-
-impl fmt::Display for Artifact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Artifact::MpyCross => "mpy-cross",
-            Artifact::Firmware => "firmware",
-        })
-    }
-}
-
-/// One stage of a build, as it happens.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BuildProgress {
-    /// The tree was hashed and the caches looked up (how long that took).
-    Checked {
-        source: PathBuf,
-        hits: Vec<Artifact>,
-        elapsed: Duration,
-    },
-    /// make started for an artifact, into `dir`.
-    Started {
-        artifact: Artifact,
-        dir: PathBuf,
-        jobs: usize,
-    },
-    /// make finished and the artifact is in the cache.
-    Finished {
-        artifact: Artifact,
-        path: PathBuf,
-        elapsed: Duration,
-    },
-}
-
-impl fmt::Display for BuildProgress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildProgress::Checked {
-                source,
-                hits,
-                elapsed,
-            } => {
-                let cached = match hits.as_slice() {
-                    [] => "nothing cached".to_string(),
-                    h => {
-                        let names: Vec<String> = h.iter().map(ToString::to_string).collect();
-                        format!("cached: {}", names.join(", "))
-                    }
-                };
-                write!(
-                    f,
-                    "build from {}: {cached} (checked in {:.3} s)",
-                    source.display(),
-                    elapsed.as_secs_f64()
-                )
-            }
-            BuildProgress::Started {
-                artifact,
-                dir,
-                jobs,
-            } => write!(
-                f,
-                "building {artifact} (make -j{jobs}) in {}",
-                dir.display()
-            ),
-            BuildProgress::Finished {
-                artifact,
-                path,
-                elapsed,
-            } => write!(
-                f,
-                "built {artifact} in {:.1} s: {}",
-                elapsed.as_secs_f64(),
-                path.display()
-            ),
-        }
-    }
-}
-
-/// Why a board's firmware could not be built. Every variant names the board file.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error("{}: build.source {}: {why}", file.display(), tree.display())]
-    Source {
-        file: PathBuf,
-        tree: PathBuf,
-        why: String,
-    },
-    #[error("{}: building {artifact} failed: `{command}` {status}:\n{}\n(full log: {})",
-        file.display(), lines.join("\n"), log.display())]
-    Make {
-        file: PathBuf,
-        artifact: Artifact,
-        command: String,
-        status: String,
-        /// The build's own error lines (or its last lines when it printed none).
-        lines: Vec<String>,
-        log: PathBuf,
-    },
-    #[error("{}: building {artifact}: {what} {}: {error}", file.display(), path.display())]
-    Io {
-        file: PathBuf,
-        artifact: Artifact,
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        error: std::io::Error,
-    },
-    #[error("{}: {message}", file.display())]
-    Toolchain { file: PathBuf, message: String },
 }
 
 /// The cache entries a build would use, and which of them exist.
@@ -521,105 +410,9 @@ fn tool_version(tool: &str, file: &Path) -> Result<String, BuildError> {
     }
 }
 
-/// SHA-256 over the build's inputs in `source`: every file under [`TREE_DIRS`] and
-/// `ports/<port>`, path and content, in sorted path order (files hashed in parallel).
-/// Build outputs, VCS data and bytecode caches are skipped: they are not inputs, and a
-/// user's in-tree build must not change the key.
-pub(crate) fn tree_hash(source: &Path, port: &str) -> std::io::Result<String> {
-    let mut files = Vec::new();
-    let port_dir = format!("ports/{port}");
-    for dir in TREE_DIRS.iter().copied().chain([port_dir.as_str()]) {
-        walk(source, Path::new(dir), &mut files)?;
-    }
-    files.sort();
-    let digests: Vec<std::io::Result<[u8; 32]>> = files
-        .par_iter()
-        .map(|(rel, link)| {
-            let full = source.join(rel);
-            let mut h = Sha256::new();
-            match link {
-                // A symlink is hashed as its target's name (never followed: no loops).
-                true => h.update(std::fs::read_link(&full)?.as_os_str().as_encoded_bytes()),
-                false => h.update(std::fs::read(&full)?),
-            }
-            Ok(h.finalize().into())
-        })
-        .collect();
-    let mut tree = Sha256::new();
-    for ((rel, link), digest) in files.iter().zip(digests) {
-        tree.update(rel.as_os_str().as_encoded_bytes());
-        tree.update(if *link { [1] } else { [0] });
-        tree.update(digest?);
-    }
-    Ok(hex(&tree.finalize()))
-}
-
-/// Collects `(relative path, is_symlink)` for every file under `source/rel`; a missing
-/// directory contributes nothing.
-fn walk(source: &Path, rel: &Path, out: &mut Vec<(PathBuf, bool)>) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(source.join(rel)) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name_str = name.to_string_lossy();
-        let kind = entry.file_type()?;
-        let path = rel.join(&name);
-        if kind.is_dir() {
-            let skipped = name_str == ".git"
-                || name_str == "__pycache__"
-                || name_str == "build"
-                || name_str.starts_with("build-");
-            if !skipped {
-                walk(source, &path, out)?;
-            }
-        } else if !name_str.ends_with(".pyc") {
-            out.push((path, kind.is_symlink()));
-        }
-    }
-    Ok(())
-}
-
-/// The lines of a failed build that say why: compiler diagnostics (`error:`), make's
-/// `Error N` and `*** …` lines, at most [`REPORTED_LINES`]; its last lines when none.
-pub(crate) fn error_lines(log: &str) -> Vec<String> {
-    let errors: Vec<String> = log
-        .lines()
-        .filter(|l| l.contains("error:") || l.contains("Error ") || l.contains("*** "))
-        .take(REPORTED_LINES)
-        .map(cut)
-        .collect();
-    if errors.is_empty() {
-        last_lines(log)
-    } else {
-        errors
-    }
-}
-
-fn last_lines(log: &str) -> Vec<String> {
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(REPORTED_LINES)..]
-        .iter()
-        .map(|l| cut(l))
-        .collect()
-}
-
-fn cut(line: &str) -> String {
-    match line.char_indices().nth(MAX_LINE_CHARS) {
-        Some((at, _)) => format!("{}…", &line[..at]),
-        None => line.to_string(),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::log::cut;
     use super::*;
 
     #[test]
