@@ -149,6 +149,9 @@ pub struct Case {
     pub source: Vec<u8>,
     /// The header's settings, or why they could not be read.
     pub settings: Result<CaseSettings, String>,
+    /// A test of a MicroPython tests/ directory (`--tests`): how upstream runs and
+    /// judges it.
+    pub upstream: Option<std::sync::Arc<crate::upstream::UpstreamCase>>,
 }
 
 impl Case {
@@ -160,6 +163,7 @@ impl Case {
             path: path.to_path_buf(),
             source,
             settings,
+            upstream: None,
         })
     }
 

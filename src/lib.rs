@@ -37,3 +37,4 @@ pub mod report;
 pub mod setup;
 pub mod target;
 pub mod toolchain;
+pub mod upstream;

@@ -115,6 +115,7 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             boards,
             cases: selection.cases.clone(),
             all_boards: selection.all_boards.clone(),
+            upstream: None,
         };
         let runner = open(project, &sel, Firmware::Flash, &mut |_| {})?.pipeline;
         let start = Instant::now();

@@ -182,6 +182,10 @@ impl Pipeline {
         go: &Go,
         outcome: &Outcome,
     ) -> (Option<ExpectedOutput>, Judged) {
+        // An upstream test is judged by run-tests.py's rules (CRASH, regex .exp, unittest).
+        if let Some(u) = &trial.case.upstream {
+            return crate::upstream::judge::judge(u, outcome, || self.expect(trial, go));
+        }
         if let Some(v) = status_verdict(outcome, go.settings.skip_reason.as_deref()) {
             return (None, Judged::verdict(v));
         }
@@ -226,6 +230,20 @@ impl Pipeline {
                 Ok(Some(expected)) => Ok(expected),
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
+                    // An upstream test's own .exp comes after the user's goldens.
+                    if let Some(path) = trial
+                        .case
+                        .upstream
+                        .as_ref()
+                        .and_then(|u| u.exp_file("bytecode"))
+                    {
+                        return std::fs::read(&path)
+                            .map(|b| ExpectedOutput {
+                                bytes: crate::compare::normalise(&b),
+                                from: ExpectedFrom::Golden(path.clone()),
+                            })
+                            .map_err(|e| format!("{}: {e}", path.display()));
+                    }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(
                             "no golden file {} and the case does not run on CPython ({reason}): run `mpcheck bless`",

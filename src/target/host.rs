@@ -263,6 +263,19 @@ impl Target for HostTarget {
                 );
             }
         };
+        // An upstream test runs as run-tests.py runs it (see upstream::exec).
+        if let Some(u) = &request.case.upstream
+            && let Some(o) = crate::upstream::exec::run(
+                self.kind,
+                &self.vm,
+                &self.args,
+                u,
+                request,
+                scratch.path(),
+            )
+        {
+            return o;
+        }
         let mut outcome = match self.bare_command(request, scratch.path()) {
             Some(cmd) => process::run(cmd, request.timeout),
             None => {
@@ -281,6 +294,12 @@ impl Target for HostTarget {
     }
 
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
+        if let Some(u) = &request.case.upstream
+            && let Some(c) =
+                crate::upstream::exec::command(self.kind, &self.vm, &self.args, u, request, scratch)
+        {
+            return Some(c);
+        }
         if let Some(zero_alloc) = request.heap {
             return self.heap_command(request, scratch, zero_alloc);
         }
