@@ -80,6 +80,8 @@ impl Pipeline {
     pub(super) fn prepare<'a>(&self, trial: &Trial, go: &Go<'a>) -> Result<Prepared<'a>, Verdict> {
         let mpy = match trial.mode {
             Mode::Source => None,
+            // cmdline/ tests run from source in every mode, as upstream runs them.
+            Mode::Mpy if trial.case.upstream.as_ref().is_some_and(|u| u.special) => None,
             Mode::Mpy => {
                 let compiler = go.target.compiler().ok_or_else(|| Verdict::Error {
                     message: format!(
@@ -87,7 +89,7 @@ impl Pipeline {
                         trial.board.name
                     ),
                 })?;
-                match compiler.compile(&trial.case) {
+                match crate::upstream::exec::compile(compiler, &trial.case) {
                     Ok(Ok(bytes)) => Some(bytes),
                     Ok(Err(message)) => return Err(Verdict::CompileError { message }),
                     Err(e) => {

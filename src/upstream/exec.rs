@@ -16,18 +16,53 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::UpstreamCase;
 use crate::board::HostKind;
 use crate::case::Mode;
+use crate::compile::Compiler;
 use crate::target::{Outcome, RunRequest, Status};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).
 const REPL_QUIET: Duration = Duration::from_millis(20);
+
+/// Compiles a case with its board's mpy-cross flags (upstream cases) or as usual. The
+/// compilers with flags are made once per flag set (each asks its version once).
+pub(crate) fn compile(
+    compiler: &std::sync::Arc<Compiler>,
+    case: &crate::case::Case,
+) -> crate::error::Result<Result<Vec<u8>, String>> {
+    type Flagged = std::collections::HashMap<(PathBuf, Vec<String>), std::sync::Arc<Compiler>>;
+    static FLAGGED: std::sync::OnceLock<std::sync::Mutex<Flagged>> = std::sync::OnceLock::new();
+    let Some(u) = case.upstream.as_ref().filter(|u| !u.mpy_flags.is_empty()) else {
+        return compiler.compile(case);
+    };
+    let mut flags = compiler.flags.clone();
+    flags.extend(u.mpy_flags.iter().cloned());
+    let flagged = {
+        let mut map = FLAGGED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry((compiler.path.clone(), flags.clone()))
+            .or_insert_with(|| {
+                std::sync::Arc::new(
+                    Compiler::new(
+                        compiler.path.clone(),
+                        compiler.pinned,
+                        compiler.cache_dir().to_path_buf(),
+                    )
+                    .with_flags(flags),
+                )
+            })
+            .clone()
+    };
+    flagged.compile(case)
+}
 
 /// The module name a test's `.mpy` is imported as: not the test's own name, or the
 /// `.py` beside it in the test dir (cwd, first on `sys.path`) would be found first.

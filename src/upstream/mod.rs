@@ -71,6 +71,9 @@ pub struct UpstreamCase {
     pub repl: bool,
     /// The `# cmdline:` header's VM arguments.
     pub cmdline: Vec<String>,
+    /// mpy-cross flags for this board (`-march=<arch>` from its feature check, as
+    /// run-tests.py passes them): cases are copied per board with them set.
+    pub mpy_flags: Vec<String>,
 }
 
 impl UpstreamCase {
@@ -256,10 +259,28 @@ fn load_dir(
                 special,
                 cmdline,
                 rel,
+                mpy_flags: Vec::new(),
             }));
             Ok(Arc::new(case))
         })
         .collect()
+}
+
+/// A board's copy of a case, with that board's mpy-cross flags.
+fn with_mpy_flags(case: &Arc<Case>, flags: &[String]) -> Arc<Case> {
+    let Some(u) = &case.upstream else {
+        return case.clone();
+    };
+    Arc::new(Case {
+        id: case.id.clone(),
+        path: case.path.clone(),
+        source: case.source.clone(),
+        settings: case.settings.clone(),
+        upstream: Some(Arc::new(UpstreamCase {
+            mpy_flags: flags.to_vec(),
+            ..(**u).clone()
+        })),
+    })
 }
 
 /// What was found about each board, kept for the reports.
@@ -333,10 +354,17 @@ pub fn plan_trials(
         let lanes = pipeline.targets().lanes(&board.name).is_some();
         let facts = suite.probe(pipeline, target, lanes);
         let dirs = facts.test_dirs(&suite.tests_dir);
-        let cases: Vec<&Arc<Case>> = suite
+        let flags = facts
+            .arch
+            .iter()
+            .map(|a| format!("-march={a}"))
+            .chain(["-X".to_string(), "emit=bytecode".to_string()])
+            .collect::<Vec<_>>();
+        let cases: Vec<Arc<Case>> = suite
             .cases
             .iter()
             .filter(|c| dirs.contains(&c.id.group))
+            .map(|c| with_mpy_flags(c, &flags))
             .collect();
         let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
         for &mode in &modes {
@@ -350,7 +378,7 @@ pub fn plan_trials(
                 });
                 let trial = Trial {
                     board: board.clone(),
-                    case: (*case).clone(),
+                    case: case.clone(),
                     mode,
                     decided: reason.map(|reason| Verdict::Skip { reason }),
                 };
