@@ -154,6 +154,11 @@ pub(crate) fn run(
         return Some(run_repl(c, &request.case.source, request.timeout));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
+    if kind == HostKind::Unix
+        && let Some(o) = super::zygote::run(vm, &cmd, request.timeout)
+    {
+        return Some(o);
+    }
     Some(crate::target::process::run(cmd, request.timeout))
 }
 

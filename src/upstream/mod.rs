@@ -18,6 +18,7 @@ pub mod judge;
 pub mod pyread;
 pub mod results;
 pub mod skips;
+pub mod zygote;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
