@@ -78,7 +78,12 @@ impl Facts {
         let is = |name: &str, want: &[u8]| out(name) == want;
         let info = String::from_utf8_lossy(out("target_info.py")).into_owned();
         let fields: Vec<&str> = info.split_whitespace().collect();
-        let field = |i: usize| fields.get(i).copied().filter(|_| fields.len() == 7);
+        // One line of seven fields with a number for the float precision, or nothing
+        // (an old firmware's traceback is not target information).
+        let well_formed = info.trim().lines().count() == 1
+            && fields.len() == 7
+            && fields[5].parse::<i64>().is_ok();
+        let field = |i: usize| fields.get(i).copied().filter(|_| well_formed);
         let none_is = |v: Option<&str>| v.filter(|s| *s != "None").map(str::to_string);
         let inlineasm_arch = ["rv32", "thumb", "xtensa"]
             .into_iter()
