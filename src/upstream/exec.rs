@@ -154,10 +154,13 @@ pub(crate) fn run(
         return Some(run_repl(c, &request.case.source, request.timeout));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
-    if kind == HostKind::Unix
-        && let Some(o) = super::zygote::run(vm, &cmd, request.timeout)
-    {
-        return Some(o);
+    let forked = match kind {
+        HostKind::Unix => super::zygote::run(vm, &cmd, request.timeout),
+        HostKind::Cpython => super::zygote::run_cpython(vm, &cmd, request.timeout),
+        HostKind::Webassembly => None,
+    };
+    if forked.is_some() {
+        return forked;
     }
     Some(crate::target::process::run(cmd, request.timeout))
 }

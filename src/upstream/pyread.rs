@@ -265,9 +265,8 @@ impl Parser<'_> {
             || self.is_op(")")
             || self.is_op("]")
             || self.is_op("}")
+            || self.peek().is_none()
         {
-            v
-        } else if self.peek().is_none() {
             v
         } else {
             let mut rest = v.strings();
@@ -337,9 +336,8 @@ impl Parser<'_> {
                 let v = self.value();
                 kv.push((k, v));
             }
-            if self.is_op(",") {
-                self.pos += 1;
-            } else if !self.is_op("}") {
+            // A `,` or anything unexpected is stepped over.
+            if !self.is_op("}") {
                 self.pos += 1;
             }
         }

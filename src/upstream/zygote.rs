@@ -50,6 +50,61 @@ for line in sys.stdin.buffer:
     sys.stdout.flush()
 "#;
 
+/// The CPython reference's server: each child runs a test file as `python3 -B -S
+/// FILE` would (its directory first on `sys.path`, `__main__`, an uncaught exception's
+/// traceback without the server's own frames, printed before stdout is flushed).
+const CPYTHON_SERVER: &str = r#"
+import os, sys, json, runpy, traceback
+for line in sys.stdin.buffer:
+    req = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 98
+        try:
+            os.setpgid(0, 0)
+            fd = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+            os.chdir(req["cwd"])
+            for k, v in req["env"].items():
+                os.environ[k] = v
+            path = req["argv"][-1]
+            sys.argv = [path]
+            sys.path[0] = os.path.dirname(path)
+            try:
+                runpy.run_path(path, run_name="__main__")
+                code = 0
+            except SystemExit as e:
+                c = e.code
+                if c is None:
+                    code = 0
+                elif isinstance(c, int):
+                    code = c
+                else:
+                    print(c, file=sys.stderr)
+                    code = 1
+            except BaseException as e:
+                tb = e.__traceback__
+                while tb is not None and tb.tb_frame.f_code.co_filename != path:
+                    tb = tb.tb_next
+                traceback.print_exception(type(e), e, tb)
+                code = 1
+        except BaseException:
+            code = 97
+        try:
+            sys.stderr.flush()
+            sys.stdout.flush()
+        except BaseException:
+            pass
+        os._exit(code)
+    sys.stdout.write("%d\n" % pid)
+    sys.stdout.flush()
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write("%d\n" % status)
+    sys.stdout.flush()
+"#;
+
 struct Zygote {
     child: Child,
     stdin: ChildStdin,
@@ -64,11 +119,15 @@ impl Drop for Zygote {
 }
 
 /// Idle zygotes per VM wrapper (one per worker that has used one).
-static POOL: Mutex<Vec<(PathBuf, Zygote)>> = Mutex::new(Vec::new());
+static POOL: Mutex<Vec<((PathBuf, bool), Zygote)>> = Mutex::new(Vec::new());
+
+fn disabled() -> bool {
+    std::env::var_os("MPCHECK_NO_ZYGOTE").is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 /// The interpreter of the pinned wrapper script, if `vm` is one.
 fn wrapper_python(vm: &Path) -> Option<PathBuf> {
-    if std::env::var_os("MPCHECK_NO_ZYGOTE").is_some_and(|v| !v.is_empty() && v != "0") {
+    if disabled() {
         return None;
     }
     let text = std::fs::read(vm).ok()?;
@@ -80,10 +139,16 @@ fn wrapper_python(vm: &Path) -> Option<PathBuf> {
     Some(PathBuf::from(python))
 }
 
-fn spawn(python: &Path) -> Option<Zygote> {
-    let mut child = Command::new(python)
-        .arg("-c")
-        .arg(SERVER)
+fn spawn(python: &Path, cpython: bool) -> Option<Zygote> {
+    let mut c = Command::new(python);
+    if cpython {
+        // As the reference runs: no .pyc files, no site packages, UTF-8 output.
+        c.args(["-B", "-S", "-c", CPYTHON_SERVER])
+            .env("PYTHONIOENCODING", "utf-8");
+    } else {
+        c.arg("-c").arg(SERVER);
+    }
+    let mut child = c
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -102,13 +167,32 @@ fn spawn(python: &Path) -> Option<Zygote> {
 /// not the wrapper or the zygote failed (then the caller runs a plain process).
 pub(crate) fn run(vm: &Path, cmd: &Command, timeout: Duration) -> Option<Outcome> {
     let python = wrapper_python(vm)?;
+    run_in(python, false, vm, cmd, timeout)
+}
+
+/// Runs `cmd` (`python3 -B -S [args] FILE`) in a CPython zygote.
+pub(crate) fn run_cpython(python: &Path, cmd: &Command, timeout: Duration) -> Option<Outcome> {
+    if disabled() {
+        return None;
+    }
+    run_in(python.to_path_buf(), true, python, cmd, timeout)
+}
+
+fn run_in(
+    python: PathBuf,
+    cpython: bool,
+    vm: &Path,
+    cmd: &Command,
+    timeout: Duration,
+) -> Option<Outcome> {
+    let key = (python, cpython);
     let mut z = {
         let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-        match pool.iter().position(|(p, _)| *p == python) {
+        match pool.iter().position(|(k, _)| *k == key) {
             Some(i) => pool.swap_remove(i).1,
             None => {
                 drop(pool);
-                spawn(&python)?
+                spawn(&key.0, cpython)?
             }
         }
     };
@@ -153,7 +237,7 @@ pub(crate) fn run(vm: &Path, cmd: &Command, timeout: Duration) -> Option<Outcome
     let (output, truncated) = read_capped(out.path());
     POOL.lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push((python, z));
+        .push((key, z));
     Some(Outcome::new(output, truncated, status, duration))
 }
 
