@@ -262,8 +262,12 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
 
     let start = Instant::now();
     let opened = open(&cold, &selection, Firmware::Flash, &mut |_| {})?;
-    let (trials, _) = select.trials(&cold, &opened.pipeline, &selection)?;
-    let results = execute(&opened.pipeline, &trials, args.jobs, &mut |_| {});
+    let (trials, session) = select.trials(&cold, &opened.pipeline, &selection)?;
+    let mut results = execute(&opened.pipeline, &trials, args.jobs, &mut |_| {});
+    if let Some(session) = &session {
+        let known = crate::upstream::Known::load(&cold.golden_dir().join("upstream-known.yaml"))?;
+        crate::upstream::reclassify(&mut results, &suite, session, &known);
+    }
     let mpcheck_wall = start.elapsed();
     let counts = crate::report::Counts::of(&results);
     println!(

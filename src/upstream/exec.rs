@@ -154,7 +154,11 @@ pub(crate) fn run(
         return Some(run_repl(c, &request.case.source, request.timeout));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
+    // Threaded tests run as plain processes: thread/stress_recurse overflowed its
+    // thread's stack in 2 of 6 forked runs and in none of the plain ones (measured).
+    let threaded = String::from_utf8_lossy(&request.case.source).contains("_thread");
     let forked = match kind {
+        HostKind::Unix if threaded => None,
         HostKind::Unix => super::zygote::run(vm, &cmd, request.timeout),
         HostKind::Cpython => super::zygote::run_cpython(vm, &cmd, request.timeout),
         HostKind::Webassembly => None,

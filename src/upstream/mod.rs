@@ -284,6 +284,21 @@ fn with_mpy_flags(case: &Arc<Case>, flags: &[String]) -> Arc<Case> {
     })
 }
 
+/// Whether an upstream test will be judged against CPython's output: no `.exp`, and not
+/// a unittest-based test (judged by its summary). A user golden may still take over.
+pub fn wants_reference(case: &Case) -> bool {
+    let Some(u) = &case.upstream else {
+        return false;
+    };
+    let source = String::from_utf8_lossy(&case.source);
+    let unittest = source
+        .lines()
+        .any(|l| l.starts_with("import") && l.contains("unittest"));
+    // Two processes of one test binding the same port would see each other.
+    let network = source.contains("socket");
+    !u.special && !unittest && !network && u.exp_file("bytecode").is_none()
+}
+
 /// What was found about each board, kept for the reports.
 #[derive(Default)]
 pub struct Session {
