@@ -155,6 +155,9 @@ pub struct Case {
     pub settings: Result<CaseSettings, String>,
     /// The module name its `.mpy` is imported under (see [`import_alias`]).
     pub import_name: String,
+    /// A test of a MicroPython tests/ directory (`--tests`): how upstream runs and
+    /// judges it.
+    pub upstream: Option<std::sync::Arc<crate::upstream::UpstreamCase>>,
 }
 
 impl Case {
@@ -174,6 +177,7 @@ impl Case {
             source,
             settings,
             import_name,
+            upstream: None,
         })
     }
 

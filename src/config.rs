@@ -114,6 +114,8 @@ pub struct Selection {
     pub cases: Vec<Arc<Case>>,
     /// Every board file, selected or not (the CPython reference may be among them).
     pub all_boards: Vec<Arc<Board>>,
+    /// `--tests DIR`: a MicroPython tests/ directory; its tests are the cases.
+    pub upstream: Option<Arc<crate::upstream::Suite>>,
 }
 
 impl Selection {
@@ -157,6 +159,72 @@ impl Selection {
             boards,
             cases,
             all_boards: all,
+            upstream: None,
+        })
+    }
+
+    /// A MicroPython tests/ directory on the boards: `unix` unless boards are named (a
+    /// project without boards/ uses mpcheck's own board files).
+    pub fn load_tests(
+        project: &Project,
+        tests: &Path,
+        names: &[String],
+        overrides: &Overrides,
+    ) -> Result<Selection> {
+        let suite = crate::upstream::Suite::load(tests)?;
+        let mut project = project.clone();
+        if !project.boards_dir().is_dir() {
+            project.root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        }
+        let names = if names.is_empty() {
+            vec!["unix".to_string()]
+        } else {
+            names.to_vec()
+        };
+        let mut selection = Selection::load_boards_only(&project, &names, overrides)?;
+        selection.cases = suite.cases.clone();
+        selection.upstream = Some(Arc::new(suite));
+        Ok(selection)
+    }
+
+    fn load_boards_only(
+        project: &Project,
+        names: &[String],
+        overrides: &Overrides,
+    ) -> Result<Selection> {
+        let all = load_boards(&project.boards_dir())?;
+        let mut boards = Vec::new();
+        for n in names {
+            let mut b = all.iter().find(|b| &b.name == n).cloned().ok_or_else(|| {
+                let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
+                Error::Usage(format!(
+                    "no board `{n}` in {} (boards: {})",
+                    project.boards_dir().display(),
+                    known.join(", ")
+                ))
+            })?;
+            if matches!(&b.spec, BoardSpec::Bytecode(_))
+                || matches!(&b.spec, BoardSpec::Host(h) if h.kind == HostKind::Cpython)
+            {
+                return Err(Error::Usage(format!(
+                    "--tests: board `{n}` does not run MicroPython tests (it is the reference or a bytecode board)"
+                )));
+            }
+            overrides.apply(&mut b);
+            boards.push(Arc::new(b));
+        }
+        let all_boards = all
+            .into_iter()
+            .map(|mut b| {
+                overrides.apply(&mut b);
+                Arc::new(b)
+            })
+            .collect();
+        Ok(Selection {
+            boards,
+            cases: Vec::new(),
+            all_boards,
+            upstream: None,
         })
     }
 }

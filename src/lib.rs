@@ -42,3 +42,4 @@ pub mod result;
 pub mod setup;
 pub mod target;
 pub mod toolchain;
+pub mod upstream;

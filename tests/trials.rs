@@ -25,6 +25,11 @@ use mpcheck::setup::{Firmware, open};
 fn main() {
     let args = Arguments::from_args();
     let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    // MPCHECK_TESTS=DIR: a MicroPython tests/ directory instead of cases/ (its trials
+    // depend on each board's feature checks, so the boards are opened to list them).
+    if let Some(dir) = std::env::var_os("MPCHECK_TESTS").filter(|d| !d.is_empty()) {
+        return upstream_main(args, &project, Path::new(&dir));
+    }
     let mut selection =
         match Selection::load(&project, &[], &Overrides::from_args_and_env(None, None)) {
             Ok(s) => s,
@@ -99,5 +104,52 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     // `exit` skips destructors: drop the runner first so board sessions stop their QEMUs.
     drop(runner);
+    conclusion.exit();
+}
+
+/// A pass, or the failure text of any other verdict.
+fn completion(result: &mpcheck::pipeline::TrialResult) -> Result<Completion, Failed> {
+    match &result.verdict {
+        Verdict::Pass => Ok(Completion::Completed),
+        Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
+        v => Err(Failed::from(format!(
+            "{}: {}",
+            v.name(),
+            mpcheck::report::explanation(result)
+        ))),
+    }
+}
+
+fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
+    let overrides = Overrides::from_args_and_env(None, None);
+    let names: Vec<String> = std::env::var("MPCHECK_BOARDS")
+        .map(|b| b.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let fail = |e: &dyn std::fmt::Display| -> ! {
+        eprintln!("mpcheck trials: {e}");
+        std::process::exit(2);
+    };
+    let selection =
+        Selection::load_tests(project, dir, &names, &overrides).unwrap_or_else(|e| fail(&e));
+    let pipeline = Arc::new(
+        open(project, &selection, Firmware::Flash, &mut |_| {})
+            .unwrap_or_else(|e| fail(&e))
+            .pipeline,
+    );
+    let select = mpcheck::cli::SelectArgs::default();
+    let (planned, _) = select
+        .trials(project, &pipeline, &selection)
+        .unwrap_or_else(|e| fail(&e));
+    let trials = planned
+        .into_iter()
+        .map(|trial| {
+            let pipeline = pipeline.clone();
+            let ignored = matches!(trial.decided, Some(Verdict::Skip { .. }));
+            Trial::ignorable_test(trial.name(), move || completion(&pipeline.run(&trial)))
+                .with_ignored_flag(ignored)
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(pipeline);
     conclusion.exit();
 }

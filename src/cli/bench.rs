@@ -26,11 +26,22 @@ pub struct BenchArgs {
     /// and print files per second (e.g. tests/mpy/corpus).
     #[arg(long, value_name = "DIR")]
     pub mpy_corpus: Option<std::path::PathBuf>,
+    /// Instead: a MicroPython tests/ directory, run by mpcheck and by its own
+    /// run-tests.py (as the yardstick, in a temp result dir) side by side, both with
+    /// `--jobs` workers and a cold CPython reference cache; prints the wall-time ratio.
+    #[arg(long, value_name = "DIR")]
+    pub tests: Option<std::path::PathBuf>,
+    /// Workers for both runners (with --tests).
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
 }
 
 pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     if let Some(dir) = &args.mpy_corpus {
         return bench_decode(dir, args.repeat);
+    }
+    if let Some(dir) = &args.tests {
+        return bench_tests(project, dir, args);
     }
     let select = SelectArgs {
         boards: vec![args.board.clone()],
@@ -115,6 +126,7 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             boards,
             cases: selection.cases.clone(),
             all_boards: selection.all_boards.clone(),
+            upstream: None,
         };
         let runner = open(project, &sel, Firmware::Flash, &mut |_| {})?.pipeline;
         let start = Instant::now();
@@ -193,6 +205,100 @@ fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
         "decode + disassemble: {} files x {rounds} rounds in {best:.3} s on one thread = {:.0} files/s (target >= 5000)",
         files.len(),
         n / best
+    );
+    Ok(exit::OK)
+}
+
+/// mpcheck and run-tests.py on the same tests/ directory, plain (`--mode source`), both
+/// cold: mpcheck gets a fresh state dir (the provisioned toolchain linked in), so its
+/// CPython reference cache is empty, as run-tests.py's always is.
+fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Result<i32> {
+    use crate::error::Error;
+    let select = SelectArgs {
+        boards: vec![args.board.clone()],
+        tests: Some(dir.to_path_buf()),
+        modes: vec![Mode::Source],
+        ..SelectArgs::default()
+    };
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    // Provision (or find) the pinned tools first, outside the measurement.
+    let toolchain = crate::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+    let cold = Project {
+        root: project.root.clone(),
+        state_dir: tmp.path().join("state"),
+    };
+    std::fs::create_dir_all(&cold.state_dir).map_err(|e| Error::io(&cold.state_dir, e))?;
+    std::os::unix::fs::symlink(&toolchain.dir, cold.state_dir.join("toolchain"))
+        .map_err(|e| Error::io(&cold.state_dir, e))?;
+
+    // run-tests.py first: its own runner, results into a temp dir, nothing written into
+    // the checkout (-B: no __pycache__; plain mode writes no .mpy beside the tests).
+    let selection = select.selection(&cold)?;
+    let suite = selection
+        .upstream
+        .clone()
+        .expect("a --tests selection has a suite");
+    let python = crate::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
+    let micropython = match &selection.boards[0].spec {
+        BoardSpec::Host(h) => h.executable.clone(),
+        _ => None,
+    }
+    .unwrap_or(toolchain.micropython.clone());
+    let start = Instant::now();
+    let upstream = std::process::Command::new(&python)
+        .arg("-B")
+        .arg("run-tests.py")
+        .arg(format!("-j{}", args.jobs))
+        .arg("-r")
+        .arg(tmp.path().join("run-tests-results"))
+        .current_dir(&suite.tests_dir)
+        .env("MICROPY_MICROPYTHON", &micropython)
+        .env("MICROPY_MPYCROSS", &toolchain.mpy_cross)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::Toolchain(format!("could not run {}: {e}", python.display())))?;
+    let upstream_wall = start.elapsed();
+    let summary = String::from_utf8_lossy(&upstream.stdout)
+        .lines()
+        .filter(|l| l.contains("tests performed") || l.contains("tests passed"))
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+
+    let start = Instant::now();
+    let opened = open(&cold, &selection, Firmware::Flash, &mut |_| {})?;
+    let (trials, session) = select.trials(&cold, &opened.pipeline, &selection)?;
+    let mut results = execute(
+        &opened.pipeline,
+        &trials,
+        &Options::new(args.jobs),
+        &mut |_| {},
+    );
+    if let Some(session) = &session {
+        let known = crate::upstream::Known::load(&cold.golden_dir().join("upstream-known.yaml"))?;
+        crate::upstream::reclassify(&mut results, &suite, session, &known);
+    }
+    let mpcheck_wall = start.elapsed();
+    let counts = crate::report::Counts::of(&results);
+    println!(
+        "tests: {} ({} python3, {})",
+        suite.tests_dir.display(),
+        python.display(),
+        micropython.display()
+    );
+    println!(
+        "run-tests.py -j{}: {:.2} s ({summary})",
+        args.jobs,
+        upstream_wall.as_secs_f64()
+    );
+    println!(
+        "mpcheck      -j{}: {:.2} s ({counts})",
+        args.jobs,
+        mpcheck_wall.as_secs_f64()
+    );
+    println!(
+        "mpcheck / run-tests.py: {:.3}x (target <= 0.6x)",
+        mpcheck_wall.as_secs_f64() / upstream_wall.as_secs_f64()
     );
     Ok(exit::OK)
 }

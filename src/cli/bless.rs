@@ -87,9 +87,17 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
         .map(|b| b.name.clone())
         .collect();
     let relying = |case: &CaseId| relying_elsewhere(out, case);
-    let reference = |case: &Case| match crate::pipeline::runs_on_cpython(case) {
-        None => pipeline.reference().output(case).ok(),
-        Some(_) => None,
+    let reference = |case: &Case| {
+        // An upstream test's baseline is its own .exp, when it has one.
+        if let Some(exp) = case.upstream.as_ref().and_then(|u| u.exp_file("bytecode")) {
+            return std::fs::read(exp)
+                .ok()
+                .map(|b| crate::compare::normalise(&b));
+        }
+        match crate::pipeline::runs_on_cpython(case) {
+            None => pipeline.reference().output(case).ok(),
+            Some(_) => None,
+        }
     };
     let run = BlessRun {
         results: &out.results,

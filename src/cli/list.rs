@@ -3,13 +3,19 @@
 use std::io::Write;
 
 use super::SelectArgs;
-use crate::config::{Overrides, Project, Selection};
+use crate::config::Project;
 use crate::error::{Result, exit};
+use crate::setup::Firmware;
 
 pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
-    let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
-    let selection = Selection::load(project, &args.boards, &overrides)?;
-    let trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
+    let selection = args.selection(project)?;
+    // An upstream suite's trials depend on each board's feature checks: open the boards.
+    let trials = if selection.upstream.is_some() {
+        let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |_| {})?;
+        args.trials(project, &opened.pipeline, &selection)?.0
+    } else {
+        args.trials_without_targets(&selection)
+    };
     super::check_not_empty(&trials, args.filter.as_deref(), project)?;
     let mut out = std::io::stdout().lock();
     for trial in trials {

@@ -111,6 +111,81 @@ pub struct SelectArgs {
     pub no_history: bool,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
+    /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
+    /// expected outputs and skips) instead of cases/; default board: unix.
+    #[arg(long, value_name = "DIR")]
+    pub tests: Option<PathBuf>,
+    /// Only these modes (repeatable): source (run-tests.py's plain run) or mpy (--via-mpy).
+    #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
+    pub modes: Vec<crate::case::Mode>,
+    /// With --tests: re-run only the tests that failed in the report dir's _results.json.
+    #[arg(long, requires = "tests")]
+    pub run_failures: bool,
+}
+
+fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
+    match s {
+        "source" => Ok(crate::case::Mode::Source),
+        "mpy" => Ok(crate::case::Mode::Mpy),
+        other => Err(format!("unknown mode `{other}` (modes: source, mpy)")),
+    }
+}
+
+impl SelectArgs {
+    /// The selection: a tests/ directory (`--tests`) or the project's cases.
+    pub fn selection(&self, project: &Project) -> Result<Selection> {
+        let overrides =
+            Overrides::from_args_and_env(self.micropython.clone(), self.mpy_cross.clone());
+        match &self.tests {
+            Some(dir) => Selection::load_tests(project, dir, &self.boards, &overrides),
+            None => Selection::load(project, &self.boards, &overrides),
+        }
+    }
+
+    /// The trials of a run, after the targets are open (an upstream suite probes each
+    /// board first); with the upstream session.
+    pub fn trials(
+        &self,
+        project: &Project,
+        pipeline: &Pipeline,
+        selection: &Selection,
+    ) -> Result<(Vec<crate::plan::Trial>, Option<crate::upstream::Session>)> {
+        let Some(suite) = &selection.upstream else {
+            return Ok((self.trials_without_targets(selection), None));
+        };
+        let only = if self.run_failures {
+            Some(crate::upstream::results::failures(
+                &self.report_dir(project),
+            )?)
+        } else {
+            None
+        };
+        let filter = crate::upstream::TrialFilter {
+            modes: self.modes.clone(),
+            name: self.filter.clone(),
+            only,
+        };
+        let (trials, session) =
+            crate::upstream::plan_trials(pipeline, suite, &selection.boards, &filter);
+        for line in session.describe() {
+            eprintln!("mpcheck: {line}");
+        }
+        Ok((trials, Some(session)))
+    }
+
+    /// The trials of a cases/ selection (no target needed), in the selected modes.
+    pub fn trials_without_targets(&self, selection: &Selection) -> Vec<crate::plan::Trial> {
+        let mut trials =
+            crate::plan::plan(&selection.boards, &selection.cases, self.filter.as_deref());
+        trials.retain(|t| self.modes.is_empty() || self.modes.contains(&t.mode));
+        trials
+    }
+
+    pub fn report_dir(&self, project: &Project) -> PathBuf {
+        self.report_dir
+            .clone()
+            .unwrap_or_else(|| project.default_report_dir())
+    }
 }
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -145,24 +220,32 @@ pub struct RunOutput {
 /// the reports of the trials that finished are written, marked interrupted, and the
 /// result is `Error::Interrupted` (so bless writes no golden from a partial run).
 pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> {
-    let overrides = Overrides::from_args_and_env(args.micropython.clone(), args.mpy_cross.clone());
-    let selection = Selection::load(project, &args.boards, &overrides)?;
-    let report_dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| project.default_report_dir());
-    let mut trials = crate::plan::plan(&selection.boards, &selection.cases, args.filter.as_deref());
-    if args.rerun_failed {
-        let failed = last_failed(&report_dir)?;
-        trials.retain(|t| failed.contains(&t.name()));
-    }
-    check_not_empty(&trials, args.filter.as_deref(), project)?;
+    let selection = args.selection(project)?;
+    let report_dir = args.report_dir(project);
     crate::report::check_dir(&report_dir)?;
+    // A cases/ selection's trials are known before anything is opened, so an empty one
+    // is an error before any board boots; an upstream suite's need each board's features.
+    let early = match &selection.upstream {
+        None => Some(narrow(
+            args,
+            project,
+            &report_dir,
+            args.trials_without_targets(&selection),
+        )?),
+        Some(_) => None,
+    };
     let mut console = Console::default();
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
         console.event(e)
     })?;
     let start = Instant::now();
+    let (trials, session) = match early {
+        Some(trials) => (trials, None),
+        None => {
+            let (trials, session) = args.trials(project, &opened.pipeline, &selection)?;
+            (narrow(args, project, &report_dir, trials)?, session)
+        }
+    };
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     options.attempts = Attempts {
         repeat: args.repeat.max(1),
@@ -172,6 +255,11 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let mut results = execute(&opened.pipeline, &trials, &options, &mut |e| {
         console.event(e)
     });
+    if let (Some(suite), Some(session)) = (&selection.upstream, &session) {
+        let known =
+            crate::upstream::Known::load(&project.golden_dir().join("upstream-known.yaml"))?;
+        crate::upstream::reclassify(&mut results, suite, session, &known);
+    }
     let duration = start.elapsed();
     let interrupted = crate::interrupt::requested();
     let tools = opened.pipeline.tools();
@@ -190,7 +278,14 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         duration,
         interrupted: interrupted.then_some(trials.len()),
     };
-    let written = write_files(&report_dir, &report)?;
+    let mut written = write_files(&report_dir, &report)?;
+    if let Some(suite) = &selection.upstream {
+        written.extend(crate::upstream::results::write(
+            &report_dir,
+            suite,
+            &results,
+        )?);
+    }
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::Interrupted(format!(
@@ -207,6 +302,21 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         results,
         duration,
     })
+}
+
+/// The trials `--rerun-failed` keeps; none left is an error (exit 2), never a green run.
+fn narrow(
+    args: &SelectArgs,
+    project: &Project,
+    report_dir: &std::path::Path,
+    mut trials: Vec<crate::plan::Trial>,
+) -> Result<Vec<crate::plan::Trial>> {
+    if args.rerun_failed {
+        let failed = last_failed(report_dir)?;
+        trials.retain(|t| failed.contains(&t.name()));
+    }
+    check_not_empty(&trials, args.filter.as_deref(), project)?;
+    Ok(trials)
 }
 
 /// Marks each result against the history (new failure, fixed, known flaky), then

@@ -7,7 +7,10 @@ use crate::error::Result;
 
 pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
     let out = run_selection(project, args)?;
-    if !crate::golden::in_ci(std::env::var("CI").ok().as_deref()) {
+    // An upstream suite's expectations are the checkout's: nothing to stage (bless).
+    if out.selection.upstream.is_none()
+        && !crate::golden::in_ci(std::env::var("CI").ok().as_deref())
+    {
         let staged = super::bless::stage(project, &out)?;
         if staged > 0 {
             crate::report::console::staged(staged);

@@ -32,4 +32,3 @@ pub(super) fn cut(line: &str) -> String {
         None => line.to_string(),
     }
 }
-

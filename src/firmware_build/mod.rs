@@ -25,8 +25,8 @@ mod log;
 mod progress;
 mod tree;
 
-pub use progress::{Artifact, BuildError, BuildProgress};
 pub(crate) use log::{error_lines, last_lines};
+pub use progress::{Artifact, BuildError, BuildProgress};
 pub(crate) use tree::{hex, tree_hash};
 
 /// Bump when the way mpcheck builds changes (commands, variables, layout): every cached

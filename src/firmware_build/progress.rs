@@ -120,4 +120,3 @@ pub enum BuildError {
     #[error("{}: {message}", file.display())]
     Toolchain { file: PathBuf, message: String },
 }
-

@@ -72,4 +72,3 @@ fn walk(source: &Path, rel: &Path, out: &mut Vec<(PathBuf, bool)>) -> std::io::R
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
-

@@ -80,6 +80,8 @@ impl Pipeline {
     pub(super) fn prepare<'a>(&self, trial: &Trial, go: &Go<'a>) -> Result<Prepared<'a>, Verdict> {
         let mpy = match trial.mode {
             Mode::Source => None,
+            // cmdline/ tests run from source in every mode, as upstream runs them.
+            Mode::Mpy if trial.case.upstream.as_ref().is_some_and(|u| u.special) => None,
             Mode::Mpy => {
                 let compiler = go.target.compiler().ok_or_else(|| Verdict::Error {
                     message: format!(
@@ -87,7 +89,7 @@ impl Pipeline {
                         trial.board.name
                     ),
                 })?;
-                match compiler.compile(&trial.case) {
+                match crate::upstream::exec::compile(compiler, &trial.case) {
                     Ok(Ok(bytes)) => Some(bytes),
                     Ok(Err(message)) => return Err(Verdict::CompileError { message }),
                     Err(e) => {
@@ -138,7 +140,15 @@ impl Pipeline {
         retried: &dyn Fn(&str),
     ) -> Judgement {
         let start = Instant::now();
-        let first = self.attempt(trial, go, p, false);
+        // An upstream test judged against CPython: its reference runs beside the VM (it
+        // is memoised, so expect() finds it), as tests that sleep would otherwise hold
+        // the worker twice.
+        let first = std::thread::scope(|s| {
+            if crate::upstream::wants_reference(&trial.case) {
+                s.spawn(|| drop(self.reference.output(&trial.case)));
+            }
+            self.attempt(trial, go, p, false)
+        });
         let (expected, judged) = self.judge_output(trial, go, &first);
         let first_verdict = judged.verdict.clone();
         if first_verdict != Verdict::Fail || !go.caps.lossy_link {
@@ -182,6 +192,10 @@ impl Pipeline {
         go: &Go,
         outcome: &Outcome,
     ) -> (Option<ExpectedOutput>, Judged) {
+        // An upstream test is judged by run-tests.py's rules (CRASH, regex .exp, unittest).
+        if let Some(u) = &trial.case.upstream {
+            return crate::upstream::judge::judge(u, outcome, || self.expect(trial, go));
+        }
         if let Some(v) = status_verdict(outcome, go.settings.skip_reason.as_deref()) {
             return (None, Judged::verdict(v));
         }
@@ -226,6 +240,20 @@ impl Pipeline {
                 Ok(Some(expected)) => Ok(expected),
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
+                    // An upstream test's own .exp comes after the user's goldens.
+                    if let Some(path) = trial
+                        .case
+                        .upstream
+                        .as_ref()
+                        .and_then(|u| u.exp_file("bytecode"))
+                    {
+                        return std::fs::read(&path)
+                            .map(|b| ExpectedOutput {
+                                bytes: crate::compare::normalise(&b),
+                                from: ExpectedFrom::Golden(path.clone()),
+                            })
+                            .map_err(|e| format!("{}: {e}", path.display()));
+                    }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(
                             "no golden file {} and the case does not run on CPython ({reason}): run `mpcheck bless`",

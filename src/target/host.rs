@@ -327,6 +327,19 @@ impl Target for HostTarget {
                 );
             }
         };
+        // An upstream test runs as run-tests.py runs it (see upstream::exec).
+        if let Some(u) = &request.case.upstream
+            && let Some(o) = crate::upstream::exec::run(
+                self.kind,
+                &self.vm,
+                &self.args,
+                u,
+                request,
+                scratch.path(),
+            )
+        {
+            return o;
+        }
         let mut outcome = match self.prepare(request, scratch.path()) {
             Ok(cmd) => process::run(cmd, request.timeout),
             Err(why) => return Outcome::not_started(why, Default::default()),
@@ -340,6 +353,12 @@ impl Target for HostTarget {
     }
 
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
+        if let Some(u) = &request.case.upstream
+            && let Some(c) =
+                crate::upstream::exec::command(self.kind, &self.vm, &self.args, u, request, scratch)
+        {
+            return Some(c);
+        }
         self.prepare(request, scratch).ok()
     }
 }

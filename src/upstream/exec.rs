@@ -1,0 +1,312 @@
+//! How a host VM runs an upstream test, as run-tests.py runs it on a PC, without writing
+//! into the checkout:
+//!
+//! ```text
+//! plain       micropython [board args] -X emit=bytecode /abs/test.py     cwd = test dir
+//! via .mpy    micropython [board args] -X emit=bytecode -m <module>      cwd = test dir,
+//!             the .mpy in a scratch dir first on MICROPYPATH (upstream writes it beside the test)
+//! special     micropython [# cmdline: args] cmdline/test.py              cwd = tests dir
+//! repl_*      the same on a pseudo-terminal, the file fed line by line
+//! CPython     python3 -B -S /abs/test.py                                 cwd = test dir
+//! ```
+//!
+//! MICROPYPATH is upstream's: `.frozen`, the checkout's `extmod/`, and micropython-lib's
+//! `unittest` (so unittest-based tests import it).
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::UpstreamCase;
+use crate::board::HostKind;
+use crate::case::Mode;
+use crate::compile::Compiler;
+use crate::target::{Outcome, RunRequest, Status};
+
+/// How quiet the terminal must stay before a REPL line's output is taken as complete
+/// (run-tests.py's `select` timeout).
+const REPL_QUIET: Duration = Duration::from_millis(20);
+
+/// Compiles a case with its board's mpy-cross flags (upstream cases) or as usual. The
+/// compilers with flags are made once per flag set (each asks its version once).
+pub(crate) fn compile(
+    compiler: &std::sync::Arc<Compiler>,
+    case: &crate::case::Case,
+) -> crate::error::Result<Result<Vec<u8>, String>> {
+    type Flagged = std::collections::HashMap<(PathBuf, Vec<String>), std::sync::Arc<Compiler>>;
+    static FLAGGED: std::sync::OnceLock<std::sync::Mutex<Flagged>> = std::sync::OnceLock::new();
+    let Some(u) = case.upstream.as_ref().filter(|u| !u.mpy_flags.is_empty()) else {
+        return compiler.compile(case);
+    };
+    let mut flags = compiler.flags.clone();
+    flags.extend(u.mpy_flags.iter().cloned());
+    let flagged = {
+        let mut map = FLAGGED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry((compiler.path.clone(), flags.clone()))
+            .or_insert_with(|| {
+                std::sync::Arc::new(
+                    Compiler::new(
+                        compiler.path.clone(),
+                        compiler.pinned,
+                        compiler.cache_dir().to_path_buf(),
+                    )
+                    .with_flags(flags),
+                )
+            })
+            .clone()
+    };
+    flagged.compile(case)
+}
+
+/// The module name a test's `.mpy` is imported as: not the test's own name, or the
+/// `.py` beside it in the test dir (cwd, first on `sys.path`) would be found first.
+pub(crate) fn mpy_module(case_name: &str) -> String {
+    format!("mpcheck_mpy_{case_name}")
+}
+
+fn micropypath(u: &UpstreamCase, first: Option<&Path>) -> std::ffi::OsString {
+    let mut p = std::ffi::OsString::new();
+    if let Some(f) = first {
+        p.push(f);
+        p.push(":");
+    }
+    p.push(".frozen:");
+    p.push(u.tests_dir.join("../extmod"));
+    p.push(":");
+    p.push(
+        u.tests_dir
+            .join("../lib/micropython-lib/python-stdlib/unittest"),
+    );
+    p
+}
+
+/// The command for a test on a host VM; `None` where it is not a plain command (a REPL
+/// test needs a terminal) or not a kind this module knows (webassembly runs as usual).
+pub(crate) fn command(
+    kind: HostKind,
+    vm: &Path,
+    board_args: &[String],
+    u: &UpstreamCase,
+    request: &RunRequest,
+    scratch: &Path,
+) -> Option<Command> {
+    let path = u.tests_dir.join(&u.rel);
+    let dir = path.parent()?.to_path_buf();
+    let mut c = Command::new(vm);
+    match kind {
+        HostKind::Cpython => {
+            c.args(["-B", "-S"])
+                .args(board_args)
+                .arg(&path)
+                .current_dir(&dir);
+            c.env("PYTHONIOENCODING", "utf-8");
+        }
+        HostKind::Unix if u.special => {
+            if u.repl {
+                return None;
+            }
+            c.args(&u.cmdline)
+                .arg(&u.rel)
+                .current_dir(&u.tests_dir)
+                .env("MICROPYPATH", micropypath(u, None));
+        }
+        HostKind::Unix => {
+            c.args(board_args).args(["-X", "emit=bytecode"]);
+            match request.mode {
+                Mode::Source => {
+                    c.arg(&path).env("MICROPYPATH", micropypath(u, None));
+                }
+                Mode::Mpy => {
+                    let module = mpy_module(&request.case.id.name);
+                    std::fs::write(scratch.join(format!("{module}.mpy")), request.mpy?).ok()?;
+                    c.arg("-m")
+                        .arg(module)
+                        .env("MICROPYPATH", micropypath(u, Some(scratch)));
+                }
+            }
+            c.current_dir(&dir);
+        }
+        HostKind::Webassembly => return None,
+    }
+    Some(c)
+}
+
+/// Runs a test on a host VM; `None` when the host target should run it its usual way.
+pub(crate) fn run(
+    kind: HostKind,
+    vm: &Path,
+    board_args: &[String],
+    u: &UpstreamCase,
+    request: &RunRequest,
+    scratch: &Path,
+) -> Option<Outcome> {
+    if kind == HostKind::Unix && u.special && u.repl {
+        let mut c = Command::new(vm);
+        c.args(&u.cmdline)
+            .current_dir(&u.tests_dir)
+            .env("MICROPYPATH", micropypath(u, None));
+        return Some(run_repl(c, &request.case.source, request.timeout));
+    }
+    let cmd = command(kind, vm, board_args, u, request, scratch)?;
+    // Threaded tests run as plain processes: thread/stress_recurse overflowed its
+    // thread's stack in 2 of 6 forked runs and in none of the plain ones (measured).
+    let threaded = String::from_utf8_lossy(&request.case.source).contains("_thread");
+    let forked = match kind {
+        HostKind::Unix if threaded => None,
+        HostKind::Unix => super::zygote::run(vm, &cmd, request.timeout),
+        HostKind::Cpython => super::zygote::run_cpython(vm, &cmd, request.timeout),
+        HostKind::Webassembly => None,
+    };
+    if forked.is_some() {
+        return forked;
+    }
+    Some(crate::target::process::run(cmd, request.timeout))
+}
+
+/// Feeds a script to the VM's REPL on a pseudo-terminal, line by line, as run-tests.py
+/// does: the banner, then each line's echo and output once the terminal is quiet; a
+/// `{\xNN}` in a line is the control byte NN (decimal); Ctrl-D at the end.
+pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Outcome {
+    let start = Instant::now();
+    let (mut master, slave) = match open_pty() {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome::not_started(format!("could not open a pty: {e}"), start.elapsed());
+        }
+    };
+    let stdio = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
+    match (stdio(&slave), stdio(&slave), stdio(&slave)) {
+        (Ok(i), Ok(o), Ok(e)) => {
+            cmd.stdin(i).stdout(o).stderr(e).process_group(0);
+        }
+        _ => return Outcome::not_started("could not share the pty".into(), start.elapsed()),
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Outcome::not_started(format!("could not start the VM: {e}"), start.elapsed());
+        }
+    };
+    drop(cmd);
+    let deadline = start + timeout;
+    let mut out = read_quiet(&mut master, true, deadline);
+    for line in script.split_inclusive(|&b| b == b'\n') {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let _ = master.write_all(&control_codes(line));
+        out.extend(read_quiet(&mut master, false, deadline));
+    }
+    let _ = master.write_all(b"\x04");
+    read_quiet(&mut master, false, deadline);
+    let timed_out = Instant::now() >= deadline;
+    // SAFETY: killpg only sends a signal to the VM's own process group.
+    unsafe {
+        libc::killpg(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    drop(slave);
+    let status = if timed_out {
+        Status::TimedOut(timeout)
+    } else {
+        Status::Exited(0)
+    };
+    Outcome::new(out, false, status, start.elapsed())
+}
+
+/// `{\x04}` → byte 4 (the number is decimal, as upstream's `int(m.group(1))`).
+fn control_codes(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i..].starts_with(b"{\\x")
+            && line.len() >= i + 6
+            && line[i + 3].is_ascii_digit()
+            && line[i + 4].is_ascii_digit()
+            && line[i + 5] == b'}'
+        {
+            out.push((line[i + 3] - b'0') * 10 + (line[i + 4] - b'0'));
+            i += 6;
+        } else {
+            out.push(line[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Reads until the terminal has been quiet for [`REPL_QUIET`]; with `required`, first
+/// waits for at least some output.
+fn read_quiet(master: &mut std::fs::File, required: bool, deadline: Instant) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a bounded timeout.
+        let ready = unsafe { libc::poll(&mut pfd, 1, REPL_QUIET.as_millis() as i32) };
+        if ready > 0 && pfd.revents & libc::POLLIN != 0 {
+            match master.read(&mut buf) {
+                Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+                _ => return got,
+            }
+        } else if !required || !got.is_empty() || Instant::now() >= deadline {
+            return got;
+        }
+    }
+}
+
+fn open_pty() -> std::io::Result<(std::fs::File, OwnedFd)> {
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two fds; the name/termios/winsize pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just opened and are owned here alone.
+    unsafe {
+        Ok((
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_codes_are_decimal() {
+        assert_eq!(control_codes(b"a{\\x04}b{\\x1}\n"), b"a\x04b{\\x1}\n");
+    }
+
+    #[test]
+    fn a_repl_on_a_pty_echoes_and_answers() {
+        // `cat` on a terminal echoes what is typed and prints each line back.
+        let mut c = Command::new("sh");
+        c.args(["-c", "echo banner; exec cat"]);
+        let o = run_repl(c, b"hello\n", Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&o.output);
+        assert!(text.starts_with("banner"), "{text:?}");
+        assert!(text.matches("hello").count() >= 2, "{text:?}");
+        assert_eq!(o.status, Status::Exited(0));
+    }
+}

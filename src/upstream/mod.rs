@@ -1,0 +1,508 @@
+//! MicroPython's own `tests/` directory as a suite, run as-is with run-tests.py's
+//! verdicts (without ever running or importing run-tests.py):
+//!
+//! ```text
+//! Suite::load     tests/ → candidate tests (every directory some target could add,
+//!                 `*.py` directly inside: subpackage directories hold helpers), skip
+//!                 lists read from the checkout's run-tests.py (pyread, skips)
+//! plan_trials     per board: feature_check/ run through the target (facts) → its test
+//!                 directories and skips → trials
+//! exec / judge    host command lines, the pty REPL, `CRASH`, regex `.exp`, unittest
+//! reclassify      known-flaky failures → "ignored"
+//! results         _results.json and the failures' .exp/.out, --run-failures
+//! ```
+
+pub mod exec;
+pub mod facts;
+pub mod judge;
+pub mod pyread;
+pub mod results;
+pub mod skips;
+pub mod zygote;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rayon::prelude::*;
+
+use crate::board::Board;
+use crate::case::{Case, CaseId, CaseSettings, Mode};
+use crate::compare::Verdict;
+use crate::pipeline::{Pipeline, TrialResult};
+use crate::plan::Trial;
+use crate::target::{RunRequest, Target};
+use facts::Facts;
+use skips::SkipLists;
+
+/// Why a tests directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Read(#[from] pyread::ReadError),
+    #[error("{}: not a MicroPython tests/ directory (no run-tests.py in it)", .0.display())]
+    NotTests(PathBuf),
+}
+
+impl From<UpstreamError> for crate::error::Error {
+    fn from(e: UpstreamError) -> Self {
+        crate::error::Error::Usage(e.to_string())
+    }
+}
+
+/// What an upstream test needs beyond a plain case.
+#[derive(Debug, Clone)]
+pub struct UpstreamCase {
+    /// The checkout's `tests/` (absolute).
+    pub tests_dir: PathBuf,
+    /// `basics/foo.py`: the name run-tests.py reports.
+    pub rel: String,
+    /// `cmdline/` and `feature_check/`: run with `# cmdline:` args, output regex-matched.
+    pub special: bool,
+    /// The `.exp` is in the regex dialect.
+    pub regex: bool,
+    /// A `repl_*` special test: fed to the REPL on a pty.
+    pub repl: bool,
+    /// The `# cmdline:` header's VM arguments.
+    pub cmdline: Vec<String>,
+    /// mpy-cross flags for this board (`-march=<arch>` from its feature check, as
+    /// run-tests.py passes them): cases are copied per board with them set.
+    pub mpy_flags: Vec<String>,
+}
+
+impl UpstreamCase {
+    /// `<test>.py.<emit>.exp`, else `<test>.py.exp`, if either exists.
+    pub fn exp_file(&self, emit: &str) -> Option<PathBuf> {
+        [
+            format!("{}.{emit}.exp", self.rel),
+            format!("{}.exp", self.rel),
+        ]
+        .into_iter()
+        .map(|n| self.tests_dir.join(n))
+        .find(|p| p.is_file())
+    }
+}
+
+/// A MicroPython tests directory ready to plan.
+pub struct Suite {
+    pub tests_dir: PathBuf,
+    pub(crate) lists: SkipLists,
+    /// Every test any target could run, sorted by path.
+    pub cases: Vec<Arc<Case>>,
+    feature_checks: Vec<Arc<Case>>,
+}
+
+/// Directories some target adds to the default set (run-tests.py's discovery).
+const CANDIDATE_DIRS: [&str; 11] = [
+    "basics",
+    "micropython",
+    "misc",
+    "extmod",
+    "stress",
+    "thread",
+    "float",
+    "unicode",
+    "import",
+    "cmdline",
+    "io",
+];
+
+/// Upstream's per-test limit (`MICROPY_TEST_TIMEOUT`, default 30 s).
+fn test_timeout() -> f64 {
+    std::env::var("MICROPY_TEST_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|t: &f64| *t > 0.0)
+        .unwrap_or(30.0)
+}
+
+impl Suite {
+    pub fn load(dir: &Path) -> Result<Suite, UpstreamError> {
+        let tests_dir = std::fs::canonicalize(dir).map_err(|e| UpstreamError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let run_tests = tests_dir.join("run-tests.py");
+        if !run_tests.is_file() {
+            return Err(UpstreamError::NotTests(tests_dir));
+        }
+        let lists = SkipLists::load(&run_tests)?;
+        let mut dirs: Vec<String> = CANDIDATE_DIRS.map(String::from).to_vec();
+        for parent in ["inlineasm", "ports"] {
+            if let Ok(rd) = std::fs::read_dir(tests_dir.join(parent)) {
+                let mut subs: Vec<String> = rd
+                    .flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| format!("{parent}/{}", e.file_name().to_string_lossy()))
+                    .collect();
+                subs.sort();
+                dirs.extend(subs);
+            }
+        }
+        let mut cases = Vec::new();
+        for d in &dirs {
+            cases.extend(load_dir(&tests_dir, d, &lists)?);
+        }
+        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        let feature_checks = load_dir(&tests_dir, "feature_check", &lists)?;
+        Ok(Suite {
+            tests_dir,
+            lists,
+            cases,
+            feature_checks,
+        })
+    }
+
+    /// Runs every feature check through the target (host VMs in parallel, a board one
+    /// after another) and reads the facts from their outputs.
+    pub(crate) fn probe(&self, pipeline: &Pipeline, target: &dyn Target, lanes: bool) -> Facts {
+        let run = |case: &Arc<Case>| {
+            let u = case
+                .upstream
+                .as_ref()
+                .expect("feature checks are upstream cases");
+            let name = u.rel.trim_start_matches("feature_check/").to_string();
+            // REPL checks need a prompt: run-tests.py gives boards an empty output.
+            if lanes && u.repl {
+                return (name, Vec::new());
+            }
+            let outcome = target.run(&RunRequest {
+                case,
+                mode: Mode::Source,
+                mpy: None,
+                timeout: Duration::from_secs_f64(test_timeout()),
+                heap: None,
+                slow: false,
+            });
+            (name, judge::mupy_output(u, &outcome).unwrap_or_default())
+        };
+        let outputs: BTreeMap<String, Vec<u8>> = if lanes {
+            self.feature_checks.iter().map(run).collect()
+        } else {
+            self.feature_checks.par_iter().map(run).collect()
+        };
+        let cpython = self
+            .feature_checks
+            .iter()
+            .find(|c| c.id.name == "byteorder")
+            .and_then(|c| pipeline.reference().output(c).ok())
+            .unwrap_or_default();
+        Facts::from_outputs(outputs, &cpython)
+    }
+}
+
+fn load_dir(
+    tests_dir: &Path,
+    dir: &str,
+    lists: &SkipLists,
+) -> Result<Vec<Arc<Case>>, UpstreamError> {
+    let path = tests_dir.join(dir);
+    let Ok(rd) = std::fs::read_dir(&path) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let name = p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            let rel = format!("{dir}/{name}.py");
+            let mut case = Case::load(
+                p,
+                CaseId {
+                    group: dir.to_string(),
+                    name: name.clone(),
+                },
+            )
+            .map_err(|e| UpstreamError::Io {
+                path: p.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let special = dir == "cmdline" || dir == "feature_check";
+            let cmdline = if special {
+                let first = case.source.split(|&b| b == b'\n').next().unwrap_or(b"");
+                first
+                    .strip_prefix(b"# cmdline:")
+                    .map(|a| {
+                        String::from_utf8_lossy(a)
+                            .split_whitespace()
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            // Upstream tests have no mpcheck header: their settings are upstream's.
+            case.settings = Ok(CaseSettings {
+                timeout: Some(test_timeout()),
+                ..CaseSettings::default()
+            });
+            case.upstream = Some(Arc::new(UpstreamCase {
+                tests_dir: tests_dir.to_path_buf(),
+                regex: special || lists.regex_output.contains(&rel),
+                repl: special && name.starts_with("repl_"),
+                special,
+                cmdline,
+                rel,
+                mpy_flags: Vec::new(),
+            }));
+            Ok(Arc::new(case))
+        })
+        .collect()
+}
+
+/// A board's copy of a case, with that board's mpy-cross flags.
+fn with_mpy_flags(case: &Arc<Case>, flags: &[String]) -> Arc<Case> {
+    let Some(u) = &case.upstream else {
+        return case.clone();
+    };
+    Arc::new(Case {
+        id: case.id.clone(),
+        path: case.path.clone(),
+        source: case.source.clone(),
+        settings: case.settings.clone(),
+        import_name: case.import_name.clone(),
+        upstream: Some(Arc::new(UpstreamCase {
+            mpy_flags: flags.to_vec(),
+            ..(**u).clone()
+        })),
+    })
+}
+
+/// Whether an upstream test will be judged against CPython's output: no `.exp`, and not
+/// a unittest-based test (judged by its summary). A user golden may still take over.
+pub fn wants_reference(case: &Case) -> bool {
+    let Some(u) = &case.upstream else {
+        return false;
+    };
+    let source = String::from_utf8_lossy(&case.source);
+    let unittest = source
+        .lines()
+        .any(|l| l.starts_with("import") && l.contains("unittest"));
+    // Two processes of one test binding the same port would see each other.
+    let network = source.contains("socket");
+    !u.special && !unittest && !network && u.exp_file("bytecode").is_none()
+}
+
+/// What was found about each board, kept for the reports.
+#[derive(Default)]
+pub struct Session {
+    /// board → facts (absent: the board was unavailable).
+    facts: BTreeMap<String, Facts>,
+    notes: Vec<String>,
+}
+
+impl Session {
+    pub fn describe(&self) -> Vec<String> {
+        self.facts
+            .iter()
+            .map(|(b, f)| format!("{b}: {}", f.describe()))
+            .chain(self.notes.iter().cloned())
+            .collect()
+    }
+
+    pub(crate) fn platform(&self, board: &str) -> Option<&str> {
+        self.facts.get(board).map(|f| f.platform.as_str())
+    }
+}
+
+/// Which trials to make: modes (empty: every mode of the board), a name filter, and
+/// an optional set of (board, mode, test) to keep (`--run-failures`).
+#[derive(Default, Clone)]
+pub struct TrialFilter {
+    pub modes: Vec<Mode>,
+    pub name: Option<String>,
+    pub only: Option<BTreeSet<(String, Mode, String)>>,
+}
+
+/// Probes each board once and makes its trials: the tests of its directories, with
+/// run-tests.py's skips decided up front.
+pub fn plan_trials(
+    pipeline: &Pipeline,
+    suite: &Suite,
+    boards: &[Arc<Board>],
+    filter: &TrialFilter,
+) -> (Vec<Trial>, Session) {
+    let mut session = Session::default();
+    let mut trials = Vec::new();
+    for board in boards {
+        let modes: Vec<Mode> = board
+            .modes
+            .iter()
+            .copied()
+            .filter(|m| filter.modes.is_empty() || filter.modes.contains(m))
+            .collect();
+        let target = match pipeline.targets().get(&board.name) {
+            Ok(t) => t,
+            Err(verdict) => {
+                // Unavailable: the default directories, each with the board's verdict.
+                for case in suite.cases.iter().filter(|c| {
+                    ["basics", "micropython", "misc", "extmod", "stress"]
+                        .contains(&c.id.group.as_str())
+                }) {
+                    for &mode in &modes {
+                        trials.push(Trial {
+                            board: board.clone(),
+                            case: case.clone(),
+                            mode,
+                            decided: Some(verdict.clone()),
+                        });
+                    }
+                }
+                continue;
+            }
+        };
+        let lanes = pipeline.targets().lanes(&board.name).is_some();
+        let facts = suite.probe(pipeline, target, lanes);
+        let dirs = facts.test_dirs(&suite.tests_dir);
+        let flags = facts
+            .arch
+            .iter()
+            .map(|a| format!("-march={a}"))
+            .chain(["-X".to_string(), "emit=bytecode".to_string()])
+            .collect::<Vec<_>>();
+        let cases: Vec<Arc<Case>> = suite
+            .cases
+            .iter()
+            .filter(|c| dirs.contains(&c.id.group))
+            .map(|c| with_mpy_flags(c, &flags))
+            .collect();
+        let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
+        for &mode in &modes {
+            let skipped = suite
+                .lists
+                .skipped(&facts, mode == Mode::Mpy, "bytecode", &paths);
+            for (case, rel) in cases.iter().zip(&paths) {
+                let reason = skipped.get(rel).cloned().or_else(|| {
+                    skips::feature_skip(&case.id.name, &facts)
+                        .map(|why| format!("{why} (feature check)"))
+                });
+                let trial = Trial {
+                    board: board.clone(),
+                    case: case.clone(),
+                    mode,
+                    decided: reason.map(|reason| Verdict::Skip { reason }),
+                };
+                let keep = filter
+                    .name
+                    .as_ref()
+                    .is_none_or(|f| trial.name().contains(f))
+                    && filter
+                        .only
+                        .as_ref()
+                        .is_none_or(|only| only.contains(&(board.name.clone(), mode, rel.clone())));
+                if keep {
+                    trials.push(trial);
+                }
+            }
+        }
+        let unknown = suite.lists.unknown_conditions(&facts);
+        session.notes.push(format!(
+            "{}: {} skip-list entries read from run-tests.py; not evaluated (skips under them not applied): {}",
+            board.name,
+            suite.lists.size(),
+            if unknown.is_empty() { "none".to_string() } else { unknown.join(" | ") }
+        ));
+        session.facts.insert(board.name.clone(), facts);
+    }
+    (trials, session)
+}
+
+/// The prefix of a skip reason that stands for run-tests.py's "ignored" (a known-flaky
+/// test that failed: it does not fail the run).
+pub const IGNORED: &str = "ignored: flaky: ";
+
+/// Known-flaky failures become "ignored" skips, as run-tests.py reclassifies them after
+/// the run; a user's known differences (`known.yaml` beside the project's goldens) too.
+pub fn reclassify(results: &mut [TrialResult], suite: &Suite, session: &Session, known: &Known) {
+    for r in results.iter_mut().filter(|r| r.verdict.is_failure()) {
+        let rel = format!("{}.py", r.case);
+        let platform = session.platform(&r.board).unwrap_or("");
+        if let Some(reason) = suite.lists.flaky(&rel, platform) {
+            r.note = Some(format!("{} failed", r.verdict.name()));
+            r.verdict = Verdict::Skip {
+                reason: format!("{IGNORED}{reason}"),
+            };
+        } else if let Some(reason) = known.reason(&rel, &r.board) {
+            r.note = Some(format!("{} failed", r.verdict.name()));
+            r.verdict = Verdict::Skip {
+                reason: format!("known difference: {reason}"),
+            };
+        }
+    }
+}
+
+/// A user's known differences: `test path → reason`, or `test path → {board: reason}`,
+/// from `<root>/golden/upstream-known.yaml`. A listed test that fails is a skip with the
+/// reason; one that passes stays a pass.
+#[derive(Debug, Default)]
+pub struct Known(BTreeMap<String, KnownEntry>);
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum KnownEntry {
+    All(String),
+    Boards(BTreeMap<String, String>),
+}
+
+impl Known {
+    pub fn load(path: &Path) -> crate::error::Result<Known> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Known::default()),
+            Err(e) => return Err(crate::error::Error::io(path, e)),
+        };
+        let map: BTreeMap<String, KnownEntry> =
+            yaml_serde::from_str(&text).map_err(|e| crate::error::Error::yaml(path, 1, &e))?;
+        Ok(Known(map))
+    }
+
+    fn reason(&self, rel: &str, board: &str) -> Option<&str> {
+        match self.0.get(rel)? {
+            KnownEntry::All(r) => Some(r),
+            KnownEntry::Boards(m) => m.get(board).map(String::as_str),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_differences_parse_and_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("upstream-known.yaml");
+        std::fs::write(
+            &p,
+            "basics/a.py: a reason\nbasics/b.py:\n  unix: only here\n",
+        )
+        .unwrap();
+        let k = Known::load(&p).unwrap();
+        assert_eq!(k.reason("basics/a.py", "qemu"), Some("a reason"));
+        assert_eq!(k.reason("basics/b.py", "unix"), Some("only here"));
+        assert_eq!(k.reason("basics/b.py", "qemu"), None);
+        std::fs::write(&p, "basics/a.py: ok\nbasics/b.py: [1, 2\n").unwrap();
+        let e = Known::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("upstream-known.yaml:") && e.contains("expected"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! `_results.json` in run-tests.py's format (Octoprobe reads it), with each failure's
+//! `<name>.exp` / `<name>.out` beside it, and reading it back for `--run-failures`.
+//!
+//! One result directory per (board, mode): the report dir itself when the run has one
+//! pair (as run-tests.py's `results/`), else `<report dir>/<board>-<mode>/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{IGNORED, Suite, UpstreamCase};
+use crate::case::Mode;
+use crate::compare::Verdict;
+use crate::error::{Error, Result};
+use crate::pipeline::TrialResult;
+use crate::target::{Outcome, Status};
+
+/// run-tests.py's verdict and reason for a result.
+pub fn upstream_verdict(v: &Verdict) -> (&'static str, String) {
+    match v {
+        Verdict::Pass => ("pass", String::new()),
+        Verdict::Skip { reason } if reason.starts_with(IGNORED) => {
+            ("ignored", format!("flaky: {}", &reason[IGNORED.len()..]))
+        }
+        Verdict::Skip { reason } if reason == "too large" => ("skip", reason.clone()),
+        Verdict::Skip { .. } => ("skip", String::new()),
+        _ => ("fail", String::new()),
+    }
+}
+
+/// `basics/foo.py` → `basics_foo.py` (run-tests.py's result file base name).
+pub fn result_basename(rel: &str) -> String {
+    rel.replace("..", "_").replace("./", "").replace('/', "_")
+}
+
+/// Writes the result directories; returns the `_results.json` paths written.
+pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Result<Vec<PathBuf>> {
+    let mut groups: BTreeMap<(String, Mode), Vec<&TrialResult>> = BTreeMap::new();
+    for r in results {
+        groups.entry((r.board.clone(), r.mode)).or_default().push(r);
+    }
+    let single = groups.len() == 1;
+    let mut written = Vec::new();
+    for ((board, mode), rs) in groups {
+        let dir = if single {
+            report_dir.to_path_buf()
+        } else {
+            report_dir.join(format!("{board}-{}", mode.as_str()))
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut entries = Vec::new();
+        let (mut failed, mut ignored) = (Vec::new(), Vec::new());
+        for r in &rs {
+            let rel = format!("{}.py", r.case);
+            let (verdict, reason) = upstream_verdict(&r.verdict);
+            let base = dir.join(result_basename(&rel));
+            let (exp, out) = (base.with_extension("py.exp"), base.with_extension("py.out"));
+            if verdict == "fail" {
+                failed.push(rel.clone());
+                if let Some(e) = &r.expected {
+                    crate::fsutil::write_atomic(&exp, e.as_bytes())?;
+                } else {
+                    crate::fsutil::remove_if_exists(&exp)?;
+                }
+                let case = suite.cases.iter().find(|c| c.id.to_string() == r.case);
+                let actual = match (case.and_then(|c| c.upstream.as_deref()), &r.output) {
+                    (Some(u), Some(o)) => as_upstream_saw(u, o, r.exit.as_deref()),
+                    (_, o) => o.clone().unwrap_or_default(),
+                };
+                crate::fsutil::write_atomic(&out, &actual)?;
+            } else {
+                crate::fsutil::remove_if_exists(&exp)?;
+                crate::fsutil::remove_if_exists(&out)?;
+            }
+            if verdict == "ignored" {
+                ignored.push(rel.clone());
+            }
+            entries.push(json!([rel, verdict, reason]));
+        }
+        let doc = json!({
+            "args": {
+                "test_instance": board,
+                "via_mpy": mode == Mode::Mpy,
+                "emit": "bytecode",
+                "result_dir": dir,
+                "test_dirs": [suite.tests_dir],
+                "mpcheck_board": board,
+                "mpcheck_mode": mode.as_str(),
+            },
+            "results": entries,
+            "failed_tests": failed,
+            "ignored_tests": ignored,
+        });
+        let path = dir.join("_results.json");
+        let text = serde_json::to_string(&doc).unwrap_or_default();
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The output as run-tests.py compared it, from a result's output and exit text.
+fn as_upstream_saw(u: &UpstreamCase, output: &[u8], exit: Option<&str>) -> Vec<u8> {
+    let num = |s: &str| s.split_whitespace().nth(1).and_then(|n| n.parse().ok());
+    let status = match exit {
+        Some(e) if e.starts_with("exit") => Status::Exited(num(e).unwrap_or(0)),
+        Some(e) if e.starts_with("signal") => Status::Signalled(num(e).unwrap_or(9)),
+        Some(e) if e.starts_with("killed") => Status::TimedOut(Default::default()),
+        _ => Status::Exited(0),
+    };
+    let o = Outcome::new(output.to_vec(), false, status, Default::default());
+    super::judge::mupy_output(u, &o).unwrap_or_else(|_| output.to_vec())
+}
+
+/// The failed (board, mode, test) of the last run's `_results.json` files in the report
+/// dir (and its `<board>-<mode>/` subdirectories).
+pub fn failures(report_dir: &Path) -> Result<BTreeSet<(String, Mode, String)>> {
+    let mut files = vec![report_dir.join("_results.json")];
+    if let Ok(rd) = std::fs::read_dir(report_dir) {
+        files.extend(rd.flatten().map(|e| e.path().join("_results.json")));
+    }
+    let mut out = BTreeSet::new();
+    let mut found = false;
+    for f in files.iter().filter(|f| f.is_file()) {
+        found = true;
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::config(f, e.line(), format!("not a _results.json: {e}")))?;
+        let board = doc["args"]["mpcheck_board"]
+            .as_str()
+            .or(doc["args"]["test_instance"].as_str())
+            .unwrap_or("unix")
+            .to_string();
+        let mode = if doc["args"]["via_mpy"].as_bool() == Some(true) {
+            Mode::Mpy
+        } else {
+            Mode::Source
+        };
+        for r in doc["results"].as_array().into_iter().flatten() {
+            if r[1].as_str() == Some("fail")
+                && let Some(test) = r[0].as_str()
+            {
+                out.insert((board.clone(), mode, test.to_string()));
+            }
+        }
+    }
+    if !found {
+        return Err(Error::Usage(format!(
+            "--run-failures: no _results.json in {} (run the suite first)",
+            report_dir.display()
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_map_onto_upstreams() {
+        assert_eq!(upstream_verdict(&Verdict::Pass).0, "pass");
+        assert_eq!(upstream_verdict(&Verdict::Fail).0, "fail");
+        assert_eq!(
+            upstream_verdict(&Verdict::timeout(std::time::Duration::from_secs(1))).0,
+            "fail"
+        );
+        let ignored = Verdict::Skip {
+            reason: format!("{IGNORED}GC race"),
+        };
+        assert_eq!(
+            upstream_verdict(&ignored),
+            ("ignored", "flaky: GC race".into())
+        );
+        assert_eq!(
+            upstream_verdict(&Verdict::Skip {
+                reason: "too large".into()
+            }),
+            ("skip", "too large".into())
+        );
+        assert_eq!(result_basename("basics/a.py"), "basics_a.py");
+    }
+
+    #[test]
+    fn failures_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("_results.json"),
+            r#"{"args": {"via_mpy": true, "mpcheck_board": "unix"}, "results": [["basics/a.py", "fail", ""], ["basics/b.py", "pass", ""]]}"#,
+        )
+        .unwrap();
+        let f = failures(dir.path()).unwrap();
+        assert_eq!(
+            f.into_iter().collect::<Vec<_>>(),
+            vec![("unix".to_string(), Mode::Mpy, "basics/a.py".to_string())]
+        );
+        std::fs::write(dir.path().join("_results.json"), "{not json").unwrap();
+        let e = failures(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("_results.json:1"), "{e}");
+    }
+}

@@ -1,0 +1,329 @@
+//! `mpcheck run --tests DIR` end to end on the pinned unix port, on a small tests/
+//! directory made here: the checkout's own run-tests.py (its skip lists) and
+//! feature_check/, and tests written to exercise each of run-tests.py's rules. The
+//! directory is read-only while mpcheck runs: nothing may be written into it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn checkout_tests() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0/tests");
+    assert!(
+        p.join("run-tests.py").is_file(),
+        "the v1.28.0 checkout is expected at {} (shared/ beside the work tree)",
+        p.display()
+    );
+    p
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), t).unwrap();
+        }
+    }
+}
+
+/// A checkout-shaped tree: `<tmp>/mp/tests` with the real run-tests.py and
+/// feature_check/, micropython-lib's unittest, and the tests below.
+fn make_checkout(tmp: &Path) -> PathBuf {
+    let src = checkout_tests();
+    let tests = tmp.join("mp/tests");
+    std::fs::create_dir_all(&tests).unwrap();
+    std::fs::copy(src.join("run-tests.py"), tests.join("run-tests.py")).unwrap();
+    copy_dir(&src.join("feature_check"), &tests.join("feature_check"));
+    copy_dir(
+        &src.join("../lib/micropython-lib/python-stdlib/unittest"),
+        &tmp.join("mp/lib/micropython-lib/python-stdlib/unittest"),
+    );
+    // Judged against CPython's output.
+    write(&tests, "basics/cpy_pass.py", "print(sum(range(10)))\n");
+    // Against its .exp; and one whose .exp is wrong.
+    write(
+        &tests,
+        "basics/exp_pass.py",
+        "import sys\nprint(sys.implementation.name)\n",
+    );
+    write(&tests, "basics/exp_pass.py.exp", "micropython\n");
+    write(&tests, "basics/exp_fail.py", "print('actual')\n");
+    write(&tests, "basics/exp_fail.py.exp", "expected\n");
+    // Skips itself.
+    write(
+        &tests,
+        "basics/self_skip.py",
+        "print('SKIP')\nraise SystemExit\n",
+    );
+    // An uncaught exception: upstream appends CRASH, so it fails against CPython's output.
+    write(&tests, "basics/raises.py", "print(1)\nraise ValueError\n");
+    // Imports a helper from a package directory beside it (not a test itself).
+    write(&tests, "basics/helperpkg/__init__.py", "");
+    write(
+        &tests,
+        "basics/helperpkg/mod.py",
+        "print('this helper is not a test')\nX = 42\n",
+    );
+    write(
+        &tests,
+        "basics/uses_helper.py",
+        "from helperpkg.mod import X\nprint(X)\n",
+    );
+    // unittest-based: judged by the summary, no expected output needed.
+    write(
+        &tests,
+        "basics/ut_ok.py",
+        "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(1, 1)\n    @unittest.skip('no')\n    def test_b(self):\n        pass\nif __name__ == '__main__':\n    unittest.main()\n",
+    );
+    write(
+        &tests,
+        "basics/ut_fail.py",
+        "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(1, 2)\nif __name__ == '__main__':\n    unittest.main()\n",
+    );
+    // In run-tests.py's tests_with_regex_output: the regex .exp dialect.
+    write(
+        &tests,
+        "micropython/meminfo.py",
+        "import gc\nprint('mem:', gc.mem_free() > 0, 12345)\nfor i in range(3):\n    print('noise', i)\nprint('end')\n",
+    );
+    write(
+        &tests,
+        "micropython/meminfo.py.exp",
+        "mem: True \\\\d\\+\n########\nend\n",
+    );
+    // Feature pattern: t-strings are absent on the pinned port → skipped by name.
+    write(&tests, "basics/string_tstring_x.py", "print(1)\n");
+    // via_mpy_tests_to_skip has io/argv.py: runs plain, skipped in .mpy mode.
+    write(&tests, "io/argv.py", "import sys\nprint(len(sys.argv))\n");
+    write(&tests, "io/argv.py.exp", "1\n");
+    // cmdline/: a `# cmdline:` header, regex .exp; a REPL test on a pty.
+    write(
+        &tests,
+        "cmdline/cmd_opt.py",
+        "# cmdline: -O2\nprint(__debug__)\n",
+    );
+    write(&tests, "cmdline/cmd_opt.py.exp", "False\n");
+    write(&tests, "cmdline/repl_sum.py", "1 + 2\n");
+    write(
+        &tests,
+        "cmdline/repl_sum.py.exp",
+        "MicroPython \\.\\+ version\nType \"help()\" for more information.\n>>> 1 + 2\n3\n>>> \n",
+    );
+    // A known-flaky test (flaky_tests_to_ignore) that fails: "ignored".
+    write(&tests, "thread/thread_gc1.py", "print('flaky')\n");
+    write(&tests, "thread/thread_gc1.py.exp", "not this\n");
+    tests
+}
+
+fn mpcheck(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        // The provisioned tools of this work tree: the temp project has none.
+        .env(
+            "MPCHECK_HOME",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck"),
+        )
+        .env_remove("CI")
+        .output()
+        .unwrap()
+}
+
+fn results(dir: &Path) -> BTreeMap<String, (String, String)> {
+    let text = std::fs::read_to_string(dir.join("_results.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_string(),
+                (
+                    r[1].as_str().unwrap().to_string(),
+                    r[2].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out: Vec<(PathBuf, u64)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e.path().to_path_buf(),
+                e.metadata().map(|m| m.len()).unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn set_readonly(dir: &Path, ro: bool) {
+    for e in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        let mut perm = e.metadata().unwrap().permissions();
+        perm.set_readonly(ro);
+        std::fs::set_permissions(e.path(), perm).unwrap();
+    }
+}
+
+#[test]
+fn upstream_rules_on_the_unix_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let reports = tmp.path().join("reports");
+    let before = listing(&tmp.path().join("mp"));
+    // Read-only as /work/shared is (root ignores the bits; the listing check does not).
+    set_readonly(&tmp.path().join("mp"), true);
+    let t = tests.to_str().unwrap();
+    let r = reports.to_str().unwrap();
+    let out = mpcheck(
+        &project,
+        &["run", "--tests", t, "--mode", "source", "--report-dir", r],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let got = results(&reports);
+    let verdict = |t: &str| got.get(t).map(|v| v.0.as_str()).unwrap_or("absent");
+    let expect = [
+        ("basics/cpy_pass.py", "pass"),
+        ("basics/exp_pass.py", "pass"),
+        ("basics/exp_fail.py", "fail"),
+        ("basics/self_skip.py", "skip"),
+        ("basics/raises.py", "fail"),
+        ("basics/uses_helper.py", "pass"),
+        ("basics/ut_ok.py", "pass"),
+        ("basics/ut_fail.py", "fail"),
+        ("micropython/meminfo.py", "pass"),
+        ("basics/string_tstring_x.py", "skip"),
+        ("io/argv.py", "pass"),
+        ("cmdline/cmd_opt.py", "pass"),
+        ("cmdline/repl_sum.py", "pass"),
+        ("thread/thread_gc1.py", "ignored"),
+    ];
+    for (test, want) in expect {
+        assert_eq!(verdict(test), want, "{test}: {got:?}\n{stdout}\n{stderr}");
+    }
+    assert_eq!(got.len(), expect.len(), "helpers are not tests: {got:?}");
+    assert_eq!(got["thread/thread_gc1.py"].1, "flaky: GC race condition");
+    // The failures' .exp/.out pairs, as run-tests.py names them.
+    let exp = std::fs::read_to_string(reports.join("basics_exp_fail.py.exp")).unwrap();
+    let actual = std::fs::read_to_string(reports.join("basics_exp_fail.py.out")).unwrap();
+    assert_eq!((exp.as_str(), actual.as_str()), ("expected\n", "actual\n"));
+    let raised = std::fs::read_to_string(reports.join("basics_raises.py.out")).unwrap();
+    assert!(raised.ends_with("CRASH"), "{raised}");
+    assert!(!reports.join("basics_cpy_pass.py.out").exists());
+
+    // Nothing was written into the checkout.
+    set_readonly(&tmp.path().join("mp"), false);
+    assert_eq!(listing(&tmp.path().join("mp")), before);
+
+    // --run-failures: only the failed ones run again; a user's golden override and a
+    // known difference (both in the user's project, not the checkout) now apply.
+    write(&project, "golden/basics/exp_fail.unix.out", "actual\n");
+    write(
+        &project,
+        "golden/upstream-known.yaml",
+        "basics/raises.py: micropython prints a shorter traceback\n",
+    );
+    let out = mpcheck(
+        &project,
+        &[
+            "run",
+            "--tests",
+            t,
+            "--mode",
+            "source",
+            "--report-dir",
+            r,
+            "--run-failures",
+        ],
+    );
+    let got = results(&reports);
+    let names: Vec<&str> = got.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "basics/exp_fail.py",
+            "basics/raises.py",
+            "basics/ut_fail.py"
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(got["basics/exp_fail.py"].0, "pass");
+    assert_eq!(got["basics/raises.py"].0, "skip");
+    assert_eq!(got["basics/ut_fail.py"].0, "fail");
+}
+
+#[test]
+fn mpy_mode_follows_via_mpy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let reports = tmp.path().join("reports");
+    let before = listing(&tmp.path().join("mp"));
+    let out = mpcheck(
+        &project,
+        &[
+            "run",
+            "--tests",
+            tests.to_str().unwrap(),
+            "--mode",
+            "mpy",
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "basics/",
+        ],
+    );
+    let got = results(&reports);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(got["basics/cpy_pass.py"].0, "pass", "{got:?} {stderr}");
+    assert_eq!(got["basics/uses_helper.py"].0, "pass", "{got:?}");
+    assert_eq!(got["basics/ut_ok.py"].0, "pass", "{got:?}");
+    assert!(got.keys().all(|k| k.starts_with("basics/")), "{got:?}");
+    let out = mpcheck(
+        &project,
+        &["list", "--tests", tests.to_str().unwrap(), "--mode", "mpy"],
+    );
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.contains("unix::io/argv.mpy  (skip: run-tests.py: via_mpy_tests_to_skip)"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("unix::basics/cpy_pass\n"),
+        "only mpy trials: {list}"
+    );
+    assert_eq!(listing(&tmp.path().join("mp")), before);
+}
+
+#[test]
+fn a_directory_without_run_tests_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = mpcheck(
+        tmp.path(),
+        &["list", "--tests", tmp.path().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a MicroPython tests/ directory"), "{err}");
+}
