@@ -102,11 +102,13 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
 
 /// The output as run-tests.py compared it, from a result's output and exit text.
 fn as_upstream_saw(u: &UpstreamCase, output: &[u8], exit: Option<&str>) -> Vec<u8> {
-    let num = |s: &str| s.split_whitespace().nth(1).and_then(|n| n.parse().ok());
+    // The words are `Status`'s Display: "exit status N", "killed by signal N", "no
+    // result within T s".
+    let num = |s: &str| s.split_whitespace().last().and_then(|n| n.parse().ok());
     let status = match exit {
-        Some(e) if e.starts_with("exit") => Status::Exited(num(e).unwrap_or(0)),
-        Some(e) if e.starts_with("signal") => Status::Signalled(num(e).unwrap_or(9)),
-        Some(e) if e.starts_with("killed") => Status::TimedOut(Default::default()),
+        Some(e) if e.starts_with("exit status") => Status::Exited(num(e).unwrap_or(0)),
+        Some(e) if e.starts_with("killed by signal") => Status::Signalled(num(e).unwrap_or(9)),
+        Some(e) if e.starts_with("no result within") => Status::TimedOut(Default::default()),
         _ => Status::Exited(0),
     };
     let o = Outcome::new(output.to_vec(), false, status, Default::default());
