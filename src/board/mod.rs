@@ -11,6 +11,7 @@
 //!                                  on hang: recover::next_rung → Ctrl-C → soft → hard reset
 //! ```
 
+pub mod case_run;
 pub mod config;
 pub mod console_url;
 pub mod driver;

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
+pub use super::case_run::{CaseRun, Timings, VerdictHint};
+use super::case_run::{finish, looks_corrupted};
 use super::config::{BoardConfig, Console, ResetMethod, firmware_path};
 use super::driver::{self, CASE_ALIAS, Driver, Load, RamFile};
 use super::error::BoardError;
@@ -12,7 +12,7 @@ use super::features::{self, Features};
 use super::mpy_upload;
 use super::qemu::{QemuSpec, QemuTransport};
 use super::raw_repl::RunOutput;
-use super::recover::{self, Ladder, Recovered, Rung};
+use super::recover::{self, Ladder, Recovered};
 use super::repl::Repl;
 use super::serial::SerialTransport;
 use super::transport::{ResetHook, Transport};
@@ -31,51 +31,6 @@ const RESET_TIMEOUT: Duration = Duration::from_secs(5);
 const UPLOAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Base64 script size per exec when writing files: well inside the micro:bit's ~10 KB heap.
 const FILE_SCRIPT_BYTES: usize = 512;
-
-/// What the harness should make of a run (the harness decides the verdict).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum VerdictHint {
-    /// The program ran to its end (normally or with an exception).
-    Completed,
-    /// The test printed `SKIP`.
-    Skip { reason: String },
-    /// `MemoryError` before the case started: the test does not fit the board.
-    TooLarge,
-    /// The deadline passed; the board was brought back by `recovered_by`.
-    TimedOut { recovered_by: Rung },
-    /// The link broke mid-case (e.g. QEMU died); the board was brought back.
-    LinkLost { cause: String, recovered_by: Rung },
-}
-
-/// Where a case's time went.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Timings {
-    pub reset: Duration,
-    pub upload: Duration,
-    pub run: Duration,
-    pub read: Duration,
-}
-
-/// One case's result on the board.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseRun {
-    /// Stdout with `\r\n` → `\n`: the case's own bytes only (the driver's nonces and
-    /// status word removed).
-    pub stdout: Vec<u8>,
-    /// Traceback text (`\r\n` → `\n`), if the program raised, naming the case's file
-    /// and lines (the driver's frame removed).
-    pub exception: Option<String>,
-    pub truncated: bool,
-    /// The driver printed its opening nonce: the board compiled it and began running the
-    /// case (upstream's `START TEST` marker, without a line of its own in the case).
-    pub started: bool,
-    /// The case raised `SystemExit` with this exit status (the driver caught it, so the
-    /// board did not soft-reset); `None`: it ended normally or with a traceback.
-    pub exit_code: Option<i32>,
-    pub verdict_hint: VerdictHint,
-    pub timings: Timings,
-}
 
 pub struct BoardSession {
     repl: Repl,
@@ -447,44 +402,6 @@ impl BoardSession {
     }
 }
 
-/// Normalise a finished run and decide the hint from its shape; `driver`: the run was
-/// framed by it (its frame is taken out of the traceback).
-fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) -> CaseRun {
-    let started = out.started;
-    let stdout = crlf_to_lf(&out.stdout);
-    let exception = (!out.exception.is_empty()).then(|| {
-        let text = String::from_utf8_lossy(&crlf_to_lf(&out.exception)).into_owned();
-        match driver {
-            Some(d) => d.case_traceback(&text),
-            None => text,
-        }
-    });
-    let exit_code = out.status.as_deref().and_then(driver::exit_code);
-    let too_large = exception.as_deref().is_some_and(driver::compile_ran_out)
-        || !started
-            && exception
-                .as_deref()
-                .is_some_and(|e| e.contains("MemoryError"));
-    let verdict_hint = if too_large {
-        VerdictHint::TooLarge
-    } else if stdout == b"SKIP\n" {
-        VerdictHint::Skip {
-            reason: "test printed SKIP".into(),
-        }
-    } else {
-        VerdictHint::Completed
-    };
-    CaseRun {
-        stdout,
-        exception,
-        truncated: out.truncated,
-        started,
-        exit_code,
-        verdict_hint,
-        timings,
-    }
-}
-
 fn is_identifier(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
@@ -498,28 +415,6 @@ fn is_identifier(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !KEYWORDS.contains(&name)
-}
-
-/// A SyntaxError before the driver ran (it is always valid Python), or, for a case
-/// mpy-cross compiled (`known_good`), a SyntaxError compiling it with nothing printed: the
-/// upload may have been corrupted on the link.
-fn looks_corrupted(run: &CaseRun, known_good: bool) -> bool {
-    run.verdict_hint == VerdictHint::Completed
-        && (!run.started || known_good && run.stdout.is_empty())
-        && run
-            .exception
-            .as_deref()
-            .is_some_and(|e| e.contains("SyntaxError"))
-}
-
-fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for (i, &b) in bytes.iter().enumerate() {
-        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
-            out.push(b);
-        }
-    }
-    out
 }
 
 fn open_transport(
