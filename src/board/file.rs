@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::build_section::{FirmwareSource, RawBuild, check_build, firmware_source};
 use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
+pub use super::probe_spec::ProbeSpec;
 use crate::case::Mode;
 use crate::env::EnvError;
 use crate::error::{Error, Result};
-use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};
-use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection};
+use crate::firmware_build::BuildSpec;
+use crate::flash::probe_section::RawProbeSection;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.
@@ -81,33 +83,6 @@ pub struct DeviceSpec {
     /// built image. `None` when a prebuilt firmware is given (it wins) or the board
     /// has no `build:` section.
     pub build: Option<BuildSpec>,
-}
-
-/// A board file's `probe:` section: as written, and checked against the chip database
-/// once, on first use (loading a board file stays fast: `mpcheck list` never opens the
-/// chip database), then kept.
-#[derive(Debug, Clone)]
-pub struct ProbeSpec {
-    pub raw: RawProbeSection,
-    file: PathBuf,
-    checked: std::sync::Arc<std::sync::OnceLock<Result<ProbeBoard, FlashConfigError>>>,
-}
-
-impl ProbeSpec {
-    pub fn new(raw: RawProbeSection, file: &Path) -> ProbeSpec {
-        ProbeSpec {
-            raw,
-            file: file.to_path_buf(),
-            checked: Default::default(),
-        }
-    }
-
-    /// The checked section: chip looked up, firmware read and shown to fit.
-    pub fn checked(&self) -> Result<&ProbeBoard, &FlashConfigError> {
-        self.checked
-            .get_or_init(|| crate::flash::probe_section::validate(self.raw.clone(), &self.file))
-            .as_ref()
-    }
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -198,20 +173,6 @@ struct DeviceFile {
     interrupts: Option<u8>,
     #[serde(default)]
     lossy_link: bool,
-}
-
-/// `build: {source, port, board, args}` as written.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBuild {
-    source: String,
-    port: String,
-    board: String,
-    #[serde(default)]
-    args: Vec<String>,
-    image: Option<String>,
-    compiler: Option<String>,
-    packages: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -490,120 +451,14 @@ fn parse_device(
     })
 }
 
-/// Where a qemu board's firmware comes from, decided from what the board file gives and
-/// which of its variables are set.
-enum FirmwareSource {
-    Prebuilt(PathBuf),
-    Build(BuildSpec),
-    /// Neither is usable here: the exact variables to set.
-    Unavailable(String),
-    /// The file gives neither (a file error, not an environment one).
-    Missing,
-}
-
-/// The prebuilt image wins when its path expands (a user's own firmware); else the
-/// `build:` section when its source expands; else the board is unavailable, saying
-/// exactly which variable to set.
-fn firmware_source(
-    firmware: Option<std::result::Result<PathBuf, (String, EnvError)>>,
-    build: Option<std::result::Result<BuildSpec, (String, EnvError)>>,
-) -> FirmwareSource {
-    let unset_var = |e: &EnvError| match e {
-        EnvError::Unset(var) => Some(var.clone()),
-        EnvError::Unclosed => None,
-    };
-    match (firmware, build) {
-        (Some(Ok(p)), _) => FirmwareSource::Prebuilt(p),
-        (_, Some(Ok(b))) => FirmwareSource::Build(b),
-        (Some(Err((fw, fw_err))), Some(Err((src, src_err)))) => {
-            FirmwareSource::Unavailable(match (unset_var(&src_err), unset_var(&fw_err)) {
-                (Some(s), Some(f)) => {
-                    format!("set {s} to a MicroPython checkout, or {f} to a prebuilt image")
-                }
-                _ => format!("build.source `{src}`: {src_err}; qemu.firmware `{fw}`: {fw_err}"),
-            })
-        }
-        (None, Some(Err((src, e)))) => FirmwareSource::Unavailable(match unset_var(&e) {
-            Some(var) => format!("set {var} to a MicroPython checkout"),
-            None => format!("build.source `{src}`: {e}"),
-        }),
-        (Some(Err((fw, e))), None) => {
-            FirmwareSource::Unavailable(format!("qemu.firmware: {e} (used in `{fw}`)"))
-        }
-        (None, None) => FirmwareSource::Missing,
-    }
-}
-
-/// Checks a `build:` section's values; its source path is expanded (an unset variable
-/// is the inner `Err`: the board is then unavailable, which is not a file error).
-fn check_build(
-    path: &Path,
-    text: &str,
-    dir: &Path,
-    raw: RawBuild,
-) -> Result<std::result::Result<BuildSpec, (String, EnvError)>> {
-    let bad = |message: String| Error::config(path, line_of(text, "build"), message);
-    // Port and board become path components under ports/ and the cache dir.
-    let is_name = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
-    if !is_name(&raw.port) || !is_name(&raw.board) {
-        return Err(bad(format!(
-            "build: port `{}` and board `{}` must be plain names (letters, digits, `_`, `-`)",
-            raw.port, raw.board
-        )));
-    }
-    for arg in &raw.args {
-        let name = arg.split_once('=').map(|(n, _)| n);
-        let is_variable = name.is_some_and(|n| {
-            n.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        if !is_variable {
-            return Err(bad(format!(
-                "build.args: `{arg}` is not a make variable (`NAME=value`)"
-            )));
-        }
-        if let Some(n) = name.filter(|n| RESERVED_VARIABLES.contains(n)) {
-            return Err(bad(format!(
-                "build.args: `{n}` is set by mpcheck (the build is out of tree, with the tree's own mpy-cross)"
-            )));
-        }
-    }
-    let image = raw.image.unwrap_or_else(|| "firmware.elf".into());
-    if image.is_empty() || Path::new(&image).is_absolute() || image.split('/').any(|c| c == "..") {
-        return Err(bad(format!(
-            "build.image: `{image}` must be a path inside the build dir"
-        )));
-    }
-    Ok(match expand_path(dir, &raw.source) {
-        Ok(source) => Ok(BuildSpec {
-            source,
-            port: raw.port,
-            board: raw.board,
-            args: raw.args,
-            image,
-            compiler: raw.compiler.unwrap_or_else(|| "arm-none-eabi-gcc".into()),
-            packages: raw.packages.unwrap_or_else(|| {
-                crate::toolchain::FIRMWARE_BUILD_PACKAGES
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect()
-            }),
-        }),
-        Err(e) => Err(e),
-    })
-}
-
 /// Like [`resolve_path`], keeping the expansion error typed (which variable is unset);
 /// an empty expansion counts as unset (`VAR=` in a shell). A relative path that a
 /// variable supplied (`MICROPY_SRC=../mp`) is relative to the current directory, where
 /// the user typed it; one written in the file, to the board file's directory.
-fn expand_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, (String, EnvError)> {
+pub(super) fn expand_path(
+    dir: &Path,
+    value: &str,
+) -> std::result::Result<PathBuf, (String, EnvError)> {
     let expanded = crate::env::expand_env(value, &crate::env::process_env)
         .map_err(|e| (value.to_string(), e))?;
     if expanded.is_empty() {
@@ -620,7 +475,7 @@ fn expand_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, (String,
     })
 }
 
-fn line_of(text: &str, key: &str) -> usize {
+pub(super) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.starts_with(&format!("{key}:")))
         .map_or(1, |i| i + 1)

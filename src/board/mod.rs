@@ -11,6 +11,7 @@
 //!                                  on hang: recover::next_rung → Ctrl-C → soft → hard reset
 //! ```
 
+pub mod build_section;
 pub mod case_run;
 pub mod config;
 pub mod console_url;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod features;
 pub mod file;
 pub mod mpy_upload;
+pub mod probe_spec;
 pub mod qemu;
 pub mod raw_repl;
 pub mod recover;

@@ -15,6 +15,7 @@
 pub mod exec;
 pub mod facts;
 pub mod judge;
+mod pylex;
 pub mod pyread;
 pub mod results;
 pub mod skips;

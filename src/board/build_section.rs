@@ -1,0 +1,134 @@
+//! A board file's `build:` section (a board built from a MicroPython tree): as written,
+//! checked, and whether the prebuilt image or the build supplies the firmware.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::file::{expand_path, line_of};
+use crate::env::EnvError;
+use crate::error::{Error, Result};
+use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};
+
+/// `build: {source, port, board, args}` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBuild {
+    source: String,
+    port: String,
+    board: String,
+    #[serde(default)]
+    args: Vec<String>,
+    image: Option<String>,
+    compiler: Option<String>,
+    packages: Option<Vec<String>>,
+}
+
+/// Where a qemu board's firmware comes from, decided from what the board file gives and
+/// which of its variables are set.
+pub(super) enum FirmwareSource {
+    Prebuilt(PathBuf),
+    Build(BuildSpec),
+    /// Neither is usable here: the exact variables to set.
+    Unavailable(String),
+    /// The file gives neither (a file error, not an environment one).
+    Missing,
+}
+
+/// The prebuilt image wins when its path expands (a user's own firmware); else the
+/// `build:` section when its source expands; else the board is unavailable, saying
+/// exactly which variable to set.
+pub(super) fn firmware_source(
+    firmware: Option<std::result::Result<PathBuf, (String, EnvError)>>,
+    build: Option<std::result::Result<BuildSpec, (String, EnvError)>>,
+) -> FirmwareSource {
+    let unset_var = |e: &EnvError| match e {
+        EnvError::Unset(var) => Some(var.clone()),
+        EnvError::Unclosed => None,
+    };
+    match (firmware, build) {
+        (Some(Ok(p)), _) => FirmwareSource::Prebuilt(p),
+        (_, Some(Ok(b))) => FirmwareSource::Build(b),
+        (Some(Err((fw, fw_err))), Some(Err((src, src_err)))) => {
+            FirmwareSource::Unavailable(match (unset_var(&src_err), unset_var(&fw_err)) {
+                (Some(s), Some(f)) => {
+                    format!("set {s} to a MicroPython checkout, or {f} to a prebuilt image")
+                }
+                _ => format!("build.source `{src}`: {src_err}; qemu.firmware `{fw}`: {fw_err}"),
+            })
+        }
+        (None, Some(Err((src, e)))) => FirmwareSource::Unavailable(match unset_var(&e) {
+            Some(var) => format!("set {var} to a MicroPython checkout"),
+            None => format!("build.source `{src}`: {e}"),
+        }),
+        (Some(Err((fw, e))), None) => {
+            FirmwareSource::Unavailable(format!("qemu.firmware: {e} (used in `{fw}`)"))
+        }
+        (None, None) => FirmwareSource::Missing,
+    }
+}
+
+/// Checks a `build:` section's values; its source path is expanded (an unset variable
+/// is the inner `Err`: the board is then unavailable, which is not a file error).
+pub(super) fn check_build(
+    path: &Path,
+    text: &str,
+    dir: &Path,
+    raw: RawBuild,
+) -> Result<std::result::Result<BuildSpec, (String, EnvError)>> {
+    let bad = |message: String| Error::config(path, line_of(text, "build"), message);
+    // Port and board become path components under ports/ and the cache dir.
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if !is_name(&raw.port) || !is_name(&raw.board) {
+        return Err(bad(format!(
+            "build: port `{}` and board `{}` must be plain names (letters, digits, `_`, `-`)",
+            raw.port, raw.board
+        )));
+    }
+    for arg in &raw.args {
+        let name = arg.split_once('=').map(|(n, _)| n);
+        let is_variable = name.is_some_and(|n| {
+            n.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !is_variable {
+            return Err(bad(format!(
+                "build.args: `{arg}` is not a make variable (`NAME=value`)"
+            )));
+        }
+        if let Some(n) = name.filter(|n| RESERVED_VARIABLES.contains(n)) {
+            return Err(bad(format!(
+                "build.args: `{n}` is set by mpcheck (the build is out of tree, with the tree's own mpy-cross)"
+            )));
+        }
+    }
+    let image = raw.image.unwrap_or_else(|| "firmware.elf".into());
+    if image.is_empty() || Path::new(&image).is_absolute() || image.split('/').any(|c| c == "..") {
+        return Err(bad(format!(
+            "build.image: `{image}` must be a path inside the build dir"
+        )));
+    }
+    Ok(match expand_path(dir, &raw.source) {
+        Ok(source) => Ok(BuildSpec {
+            source,
+            port: raw.port,
+            board: raw.board,
+            args: raw.args,
+            image,
+            compiler: raw.compiler.unwrap_or_else(|| "arm-none-eabi-gcc".into()),
+            packages: raw.packages.unwrap_or_else(|| {
+                crate::toolchain::FIRMWARE_BUILD_PACKAGES
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect()
+            }),
+        }),
+        Err(e) => Err(e),
+    })
+}
