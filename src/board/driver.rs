@@ -256,24 +256,7 @@ pub(crate) fn compile_ran_out(exception: &str) -> bool {
 /// A Python str literal for UTF-8 text (other bytes are replaced): quotes, backslashes
 /// and control characters escaped, everything else as is.
 fn str_literal(text: &[u8]) -> String {
-    let text = String::from_utf8_lossy(text);
-    let mut out = String::with_capacity(text.len() + text.len() / 16 + 2);
-    out.push('\'');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
+    format!("'{}'", escaped(&String::from_utf8_lossy(text), false))
 }
 
 /// A str literal for source text, as short as it can be: triple-quoted with real
@@ -284,21 +267,26 @@ fn long_literal(text: &[u8]) -> String {
     if t.contains("'''") || t.ends_with('\'') {
         return str_literal(text);
     }
-    let mut out = String::with_capacity(t.len() + 8);
-    out.push_str("'''");
-    for c in t.chars() {
+    format!("'''{}'''", escaped(&t, true))
+}
+
+/// The body of a single-quoted str literal (`triple`: inside `'''`, where newlines,
+/// tabs and lone quotes stand as they are).
+fn escaped(text: &str, triple: bool) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '\n' => out.push('\n'),
-            '\t' => out.push('\t'),
+            '\'' if !triple => out.push_str("\\'"),
+            '\n' if !triple => out.push_str("\\n"),
+            '\t' if !triple => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            c if (c as u32) < 0x20 && !(triple && matches!(c, '\n' | '\t')) || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c => out.push(c),
         }
     }
-    out.push_str("'''");
     out
 }
 
@@ -325,22 +313,8 @@ fn blank_comments(source: &[u8]) -> Vec<u8> {
 
 /// Standard base64 with padding (what `binascii.a2b_base64` reads).
 fn base64_encode(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A Python bytes literal: printable ASCII as is, everything else `\xNN`.
