@@ -77,10 +77,6 @@ impl BoardTarget {
         *self.release.lock().unwrap_or_else(|p| p.into_inner()) = Some(release);
     }
 
-    pub fn instances(&self) -> usize {
-        self.instances
-    }
-
     /// Stops every idle emulator or console session: the next case connects afresh (for
     /// QEMU, a new emulator with the board's current image).
     pub fn restart_all(&self) {

@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 
 use crate::target::{Outcome, Status};
 
-const SERVER: &str = r#"
-import os, sys, json, ctypes
-import micropython_run
-libc = ctypes.CDLL(None)
-for line in sys.stdin.buffer:
+/// The loop both servers share: a JSON request per line, a forked child per request
+/// with its own process group, output file, stdin and cwd (the rest is each server's);
+/// the parent answers the child's pid, then its wait status.
+macro_rules! fork_child {
+    () => {
+        r#"for line in sys.stdin.buffer:
     req = json.loads(line)
     pid = os.fork()
     if pid == 0:
@@ -33,7 +34,29 @@ for line in sys.stdin.buffer:
             os.dup2(fd, 2)
             os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
             os.chdir(req["cwd"])
-            os.environ.pop("MICROPYPATH", None)
+"#
+    };
+}
+
+macro_rules! answer_pid_and_status {
+    () => {
+        r#"    sys.stdout.write("%d\n" % pid)
+    sys.stdout.flush()
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write("%d\n" % status)
+    sys.stdout.flush()
+"#
+    };
+}
+
+const SERVER: &str = concat!(
+    r#"
+import os, sys, json, ctypes
+import micropython_run
+libc = ctypes.CDLL(None)
+"#,
+    fork_child!(),
+    r#"            os.environ.pop("MICROPYPATH", None)
             for k, v in req["env"].items():
                 os.environ[k] = v
             code = micropython_run.run_main(req["argv"])
@@ -43,31 +66,19 @@ for line in sys.stdin.buffer:
             code = 97
         libc.fflush(None)
         os._exit(code if isinstance(code, int) else 1)
-    sys.stdout.write("%d\n" % pid)
-    sys.stdout.flush()
-    _, status = os.waitpid(pid, 0)
-    sys.stdout.write("%d\n" % status)
-    sys.stdout.flush()
-"#;
+"#,
+    answer_pid_and_status!()
+);
 
 /// The CPython reference's server: each child runs a test file as `python3 -B -S
 /// FILE` would (its directory first on `sys.path`, `__main__`, an uncaught exception's
 /// traceback without the server's own frames, printed before stdout is flushed).
-const CPYTHON_SERVER: &str = r#"
+const CPYTHON_SERVER: &str = concat!(
+    r#"
 import os, sys, json, runpy, traceback
-for line in sys.stdin.buffer:
-    req = json.loads(line)
-    pid = os.fork()
-    if pid == 0:
-        code = 98
-        try:
-            os.setpgid(0, 0)
-            fd = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-            os.chdir(req["cwd"])
-            for k, v in req["env"].items():
+"#,
+    fork_child!(),
+    r#"            for k, v in req["env"].items():
                 os.environ[k] = v
             path = req["argv"][-1]
             sys.argv = [path]
@@ -98,12 +109,9 @@ for line in sys.stdin.buffer:
         except BaseException:
             pass
         os._exit(code)
-    sys.stdout.write("%d\n" % pid)
-    sys.stdout.flush()
-    _, status = os.waitpid(pid, 0)
-    sys.stdout.write("%d\n" % status)
-    sys.stdout.flush()
-"#;
+"#,
+    answer_pid_and_status!()
+);
 
 struct Zygote {
     child: Child,
