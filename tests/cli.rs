@@ -333,6 +333,14 @@ fn hung_board_is_recovered_and_the_next_case_passes() {
     assert_eq!(stuck["verdict"], "timeout");
     assert_eq!(stuck["note"], "board recovered by a hard reset");
     assert_eq!(f.result("mb::g/d_ok")["verdict"], "pass");
+    // Each recovery is an event the console shows as it happens.
+    let err = stderr(&run);
+    for line in [
+        "RECOVERED mb::g/a_hang: the board was brought back by Ctrl-C",
+        "RECOVERED mb::g/c_no_ctrl_c: the board was brought back by a hard reset",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
 }
 
 #[test]

@@ -49,7 +49,9 @@ impl Features {
             "bigint" => self.bigint,
             "fstring" => self.fstring,
             "const" => self.const_,
-            "mem_total" => self.mem_total,
+            // The shared vocabulary (`requires: [mem_stats]`, as on host VMs): the
+            // board's `micropython.mem_total` is what MICROPY_MEM_STATS provides.
+            "mem_stats" => self.mem_total,
             "gc_mem_alloc" => self.gc_mem_alloc,
             "heap_lock" => self.heap_lock,
             "raw_paste" => self.raw_paste,

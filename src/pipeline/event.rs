@@ -2,6 +2,15 @@
 
 use super::TrialResult;
 
+/// What a trial's stages tell while it runs (the executor turns it into an [`Event`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// Run again, and why.
+    Retried(&'a str),
+    /// The board was brought back, and how.
+    Recovered(&'a str),
+}
+
 pub enum Event<'a> {
     /// A selected board cannot be used here; its trials are skipped with this reason.
     BoardUnavailable { board: &'a str, why: &'a str },
@@ -11,6 +20,8 @@ pub enum Event<'a> {
     Started { trials: usize },
     /// A trial is being run again, and why.
     Retried { trial: &'a str, why: &'a str },
+    /// A board hung or lost its link during a trial and was brought back: how.
+    Recovered { trial: &'a str, how: &'a str },
     /// A trial's result.
     Finished(&'a TrialResult),
 }

@@ -14,6 +14,7 @@ use crate::plan::Trial;
 
 enum Msg {
     Retried { trial: String, why: String },
+    Recovered { trial: String, how: String },
     Done(usize, Box<TrialResult>),
 }
 
@@ -66,10 +67,16 @@ pub fn execute(
     let (tx, rx) = mpsc::channel::<Msg>();
     let run_one = |tx: &mpsc::Sender<Msg>, i: usize| {
         let trial = &trials[i];
-        let retried = |why: &str| {
-            let _ = tx.send(Msg::Retried {
-                trial: trial.name(),
-                why: why.to_string(),
+        let tell = |notice: super::Notice| {
+            let _ = tx.send(match notice {
+                super::Notice::Retried(why) => Msg::Retried {
+                    trial: trial.name(),
+                    why: why.to_string(),
+                },
+                super::Notice::Recovered(how) => Msg::Recovered {
+                    trial: trial.name(),
+                    how: how.to_string(),
+                },
             });
         };
         // Interrupted (Ctrl-C, SIGTERM): start nothing more; the reports say so.
@@ -85,7 +92,7 @@ pub fn execute(
                 std::time::Duration::ZERO,
             )
         } else {
-            pipeline.run_attempts(trial, options.attempts, options.today, &retried)
+            pipeline.run_attempts(trial, options.attempts, options.today, &tell)
         };
         if options.fail_fast && result.verdict.is_failure() && result.quarantined.is_none() {
             stop.store(true, Ordering::Relaxed);
@@ -127,6 +134,10 @@ pub fn execute(
                 Msg::Retried { trial, why } => on_event(Event::Retried {
                     trial: &trial,
                     why: &why,
+                }),
+                Msg::Recovered { trial, how } => on_event(Event::Recovered {
+                    trial: &trial,
+                    how: &how,
                 }),
                 Msg::Done(i, result) => {
                     on_event(Event::Finished(&result));

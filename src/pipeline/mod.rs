@@ -19,7 +19,7 @@ mod stages;
 use std::time::{Duration, Instant};
 
 pub use crate::result::{Attempt, Judgement, TrialResult};
-pub use event::Event;
+pub use event::{Event, Notice};
 pub use executor::{Options, default_threads, execute};
 pub use policy::{Attempts, Quarantine, quarantine};
 
@@ -74,15 +74,15 @@ impl Pipeline {
         self.run_telling(trial, &|_| {})
     }
 
-    /// [`Pipeline::run`], telling `retried` why a trial is run again.
-    pub fn run_telling(&self, trial: &Trial, retried: &dyn Fn(&str)) -> TrialResult {
+    /// [`Pipeline::run`], telling `tell` what happens (a re-run and why, a recovery).
+    pub fn run_telling(&self, trial: &Trial, tell: &dyn Fn(Notice)) -> TrialResult {
         let start = Instant::now();
         let judgement = match self
             .gate(trial)
             .and_then(|go| self.prepare(trial, &go).map(|p| (go, p)))
         {
             Err(verdict) => Judgement::decided(verdict),
-            Ok((go, prepared)) => self.judge_run(trial, &go, &prepared, retried),
+            Ok((go, prepared)) => self.judge_run(trial, &go, &prepared, tell),
         };
         TrialResult::new(trial, judgement, start.elapsed())
     }

@@ -59,14 +59,14 @@ impl Pipeline {
         trial: &Trial,
         attempts: Attempts,
         today: NaiveDate,
-        retried: &dyn Fn(&str),
+        tell: &dyn Fn(super::Notice),
     ) -> TrialResult {
-        let mut results = vec![self.run_telling(trial, retried)];
+        let mut results = vec![self.run_telling(trial, tell)];
         // A verdict decided without running (skip, bad settings) does not change.
         let ran = results[0].output.is_some();
         if ran {
             for _ in 1..attempts.repeat.max(1) {
-                results.push(self.run_telling(trial, retried));
+                results.push(self.run_telling(trial, tell));
             }
             let mut left = if attempts.repeat > 1 {
                 0
@@ -75,11 +75,11 @@ impl Pipeline {
             };
             while left > 0 && results.last().is_some_and(|r| r.verdict.is_failure()) {
                 let last = results.last().map_or("", |r| r.verdict.name());
-                retried(&format!(
+                tell(super::Notice::Retried(&format!(
                     "attempt {} was {last}: retrying ({left} left)",
                     results.len()
-                ));
-                results.push(self.run_telling(trial, retried));
+                )));
+                results.push(self.run_telling(trial, tell));
                 left -= 1;
             }
         }

@@ -120,15 +120,26 @@ impl Pipeline {
         }
     }
 
-    pub(super) fn attempt(&self, trial: &Trial, go: &Go, p: &Prepared, slow: bool) -> Outcome {
-        go.target.run(&RunRequest {
+    pub(super) fn attempt(
+        &self,
+        trial: &Trial,
+        go: &Go,
+        p: &Prepared,
+        slow: bool,
+        tell: &dyn Fn(super::Notice),
+    ) -> Outcome {
+        let outcome = go.target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
             mpy: p.mpy.as_deref(),
             timeout: p.timeout,
             heap: p.heap,
             slow,
-        })
+        });
+        if let Some(how) = &outcome.recovered {
+            tell(super::Notice::Recovered(how));
+        }
+        outcome
     }
 
     /// Runs, expects and judges a trial that passed the gate.
@@ -137,7 +148,7 @@ impl Pipeline {
         trial: &Trial,
         go: &Go,
         p: &Prepared,
-        retried: &dyn Fn(&str),
+        tell: &dyn Fn(super::Notice),
     ) -> Judgement {
         let start = Instant::now();
         // An upstream test judged against CPython: its reference runs beside the VM (it
@@ -147,7 +158,7 @@ impl Pipeline {
             if crate::upstream::wants_reference(&trial.case) {
                 s.spawn(|| drop(self.reference.output(&trial.case)));
             }
-            self.attempt(trial, go, p, false)
+            self.attempt(trial, go, p, false, tell)
         });
         let (expected, judged) = self.judge_output(trial, go, &first);
         let first_verdict = judged.verdict.clone();
@@ -157,10 +168,10 @@ impl Pipeline {
         // A dropped line can leave valid Python that fails differently: run it again
         // slowly before the failure counts (never a silent wrong verdict).
         let why = "failed on a link that can lose input: re-uploading slowly";
-        retried(why);
+        tell(super::Notice::Retried(why));
         let first_ms = start.elapsed().as_millis();
         let again_start = Instant::now();
-        let second = self.attempt(trial, go, p, true);
+        let second = self.attempt(trial, go, p, true, tell);
         let (_, second_judged) = self.judge_output(trial, go, &second);
         let verdict = recheck(
             &first.output,

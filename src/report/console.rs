@@ -40,6 +40,9 @@ impl Console {
             }
             Event::Firmware { line, .. } => self.line(&format!("mpcheck: {line}")),
             Event::Retried { trial, why } => self.line(&format!("RETRY {trial}: {why}")),
+            Event::Recovered { trial, how } => self.line(&format!(
+                "RECOVERED {trial}: the board was brought back by {how}"
+            )),
             Event::Started { trials } => {
                 self.total = trials;
                 if let Some(bar) = &self.bar {

@@ -386,6 +386,12 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
         output.extend_from_slice(exc.as_bytes());
     }
     let raised = run.exception.is_some();
+    let recovered = match &run.verdict_hint {
+        VerdictHint::TimedOut { recovered_by } | VerdictHint::LinkLost { recovered_by, .. } => {
+            Some(recovered_by.to_string())
+        }
+        _ => None,
+    };
     let (status, note) = match run.verdict_hint {
         // One exit rule on every target: 0 normal end, 1 an uncaught exception (its
         // traceback is in the output), n for `sys.exit(n)`.
@@ -412,6 +418,7 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
         ),
     };
     let mut o = Outcome::new(output, run.truncated, status, duration);
+    o.recovered = recovered;
     o.note = note;
     o.phases = vec![
         ("reset", run.timings.reset),

@@ -82,6 +82,8 @@ pub struct Outcome {
     pub exception: Option<String>,
     /// What else happened worth reporting (e.g. how a hung board was recovered).
     pub note: Option<String>,
+    /// The board hung or lost its link and was brought back: how (told as an event).
+    pub recovered: Option<String>,
     /// Where the time went, for boards: reset, upload, run, read.
     pub phases: Vec<(&'static str, Duration)>,
     /// Heap figures, when measured (raw: the wrapper's own cost not yet subtracted).
@@ -128,6 +130,7 @@ impl Outcome {
             duration,
             exception,
             note: None,
+            recovered: None,
             phases: Vec::new(),
             heap: None,
         }

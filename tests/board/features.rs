@@ -16,7 +16,7 @@ fn probe_reports_what_micro_bit_1_9_2_can_do() {
     assert_eq!(f.has("bigint"), Some(true));
     assert_eq!(f.has("fstring"), Some(false));
     assert_eq!(f.has("const"), Some(true));
-    assert_eq!(f.has("mem_total"), Some(false));
+    assert_eq!(f.has("mem_stats"), Some(false));
     assert_eq!(f.has("gc_mem_alloc"), Some(true));
     assert_eq!(f.has("heap_lock"), Some(true));
     assert_eq!(f.has("raw_paste"), Some(false));
