@@ -20,6 +20,7 @@ pub mod error;
 pub mod features;
 pub mod file;
 pub mod mpy_upload;
+pub mod paths;
 pub mod probe_spec;
 pub mod qemu;
 pub mod raw_repl;
