@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::build_section::{FirmwareSource, RawBuild, check_build, firmware_source};
+use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 pub(super) use super::paths::expand_path;
 pub use super::paths::resolve_path;
-use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 pub use super::probe_spec::ProbeSpec;
 use crate::case::Mode;
 use crate::error::{Error, Result};
@@ -451,7 +451,6 @@ fn parse_device(
         })),
     })
 }
-
 
 pub(super) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
