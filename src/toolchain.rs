@@ -230,11 +230,31 @@ pub const FIRMWARE_BUILD_PACKAGES: &[&str] = &[
     "libnewlib-arm-none-eabi",
 ];
 
+/// Wait (up to 10 min) for a dpkg lock held by another program, e.g. unattended-upgrades.
+const APT_WAIT_FOR_LOCK: [&str; 2] = ["-o", "DPkg::Lock::Timeout=600"];
+
 /// Installs Debian packages that are not installed yet (as root, with apt-get); when
 /// that cannot be done here, the error says exactly what to run. `who` names what needs
 /// them (a board file).
 pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
-    let missing: Vec<&String> = packages
+    if missing_debian_packages(packages).is_empty() {
+        return Ok(());
+    }
+    // apt is machine-wide and refuses a second concurrent install ("Could not get lock
+    // /var/lib/dpkg/lock-frontend"): parallel tests and runs queue on one lock file, then
+    // look again, since the one before may have installed what this one needs.
+    let lock_path = std::env::temp_dir().join("mpcheck-apt.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|e| Error::Toolchain(format!("cannot lock {}: {e}", lock_path.display())))?;
+    let missing = missing_debian_packages(packages);
+    let installed = install_debian_packages(&missing, who);
+    drop(lock);
+    installed
+}
+
+fn missing_debian_packages(packages: &[String]) -> Vec<&String> {
+    packages
         .iter()
         .filter(|p| {
             !Command::new("dpkg-query")
@@ -242,7 +262,10 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
                 .output()
                 .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
         })
-        .collect();
+        .collect()
+}
+
+fn install_debian_packages(missing: &[&String], who: &str) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -262,6 +285,7 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
     let install = || {
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(APT_WAIT_FOR_LOCK)
             .args(missing.iter().map(|s| s.as_str()))
             .env("DEBIAN_FRONTEND", "noninteractive")
             .output()
@@ -271,12 +295,15 @@ pub fn ensure_debian_packages(packages: &[String], who: &str) -> Result<()> {
     }
     // A fresh machine's package lists may be empty or stale: update once and retry.
     run_step(
-        Command::new("apt-get").args(["update", "-qq"]),
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .args(APT_WAIT_FOR_LOCK),
         "update the apt package lists",
     )?;
     run_step(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(APT_WAIT_FOR_LOCK)
             .args(missing.iter().map(|s| s.as_str()))
             .env("DEBIAN_FRONTEND", "noninteractive"),
         &format!("apt-get install {list} for {who}"),
