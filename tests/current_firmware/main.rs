@@ -20,9 +20,24 @@ use mpcheck::board::BoardSpec;
 
 type Test = fn(&str);
 
+/// The mpy-cross that goes with the image: the one built from the same tree, or
+/// `MPCHECK_MPY_CROSS` beside a prebuilt image.
+static MPY_CROSS: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+
+pub fn mpy_cross() -> std::path::PathBuf {
+    match MPY_CROSS.get() {
+        Some(Ok(path)) => path.clone(),
+        Some(Err(why)) => panic!("{why}"),
+        None => panic!("mpy_cross() before the firmware was resolved"),
+    }
+}
+
 /// The mps2-an385 image, or why there is none here.
 fn firmware() -> Result<String, String> {
     if let Ok(path) = std::env::var("MPCHECK_MPS2_AN385_FIRMWARE") {
+        let _ = MPY_CROSS.set(std::env::var("MPCHECK_MPY_CROSS").map(Into::into).map_err(|_| {
+            "MPCHECK_MPS2_AN385_FIRMWARE is set: set MPCHECK_MPY_CROSS to the mpy-cross of the same build".to_string()
+        }));
         return Ok(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -37,12 +52,18 @@ fn firmware() -> Result<String, String> {
     let built = mpcheck::setup::built(&project, &[Arc::new(board)], &mut |_| {})
         .map_err(|e| e.to_string())?;
     match &built[0].spec {
-        BoardSpec::Device(d) => d
-            .config
-            .qemu
-            .as_ref()
-            .map(|q| q.firmware.clone())
-            .ok_or_else(|| "boards/mps2-an385-qemu.yaml is not a qemu board".to_string()),
+        BoardSpec::Device(d) => {
+            let _ = MPY_CROSS.set(
+                d.mpy_cross
+                    .clone()
+                    .ok_or_else(|| "the mps2-an385 build gave no mpy-cross".to_string()),
+            );
+            d.config
+                .qemu
+                .as_ref()
+                .map(|q| q.firmware.clone())
+                .ok_or_else(|| "boards/mps2-an385-qemu.yaml is not a qemu board".to_string())
+        }
         _ => Err("boards/mps2-an385-qemu.yaml is not a device board".into()),
     }
 }
