@@ -48,6 +48,9 @@ pub(crate) struct Driver {
     /// The case pasted into the driver's `try:` block (old firmware: no `compile`, and
     /// `exec` costs stack a tiny board lacks): its name and first and last driver line.
     inline: Option<(String, usize, usize)>,
+    /// The case runs inside the heap measurement, whose frames (module level and its
+    /// functions) are all the driver's: every leading `<stdin>` frame is removed.
+    measured: bool,
 }
 
 /// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
@@ -67,7 +70,16 @@ impl Driver {
     /// `binascii.a2b_base64`, so binary files travel at 4/3 of their size instead of
     /// about 2.5× as escaped bytes. Every byte costs link time (QEMU's mps2 UART takes
     /// ~75 µs per byte), so the driver is terse.
-    pub(crate) fn new(load: Load, files: &[RamFile], nonce: Vec<u8>, base64: bool) -> Driver {
+    ///
+    /// `heap`: run the case inside the heap measurement ([`crate::heap::measurement`];
+    /// `Some(zero_alloc)`), whose report line and heap maps come out in its stdout.
+    pub(crate) fn new(
+        load: Load,
+        files: &[RamFile],
+        nonce: Vec<u8>,
+        base64: bool,
+        heap: Option<Option<&str>>,
+    ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
         let mut s = String::new();
         let mut lines = 0;
@@ -107,19 +119,41 @@ impl Driver {
         let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
         let mut inline = None;
         let mut rename_string = None;
-        let run = match load {
-            Load::Source {
-                name,
-                source,
-                has_compile: true,
-            } => {
+        let run = match (load, heap) {
+            (Load::Source { name, source, .. }, Some(zero_alloc)) => {
+                // Without `compile` (1.9-era firmware) the measured loader cannot name the
+                // case's frames; the figures are still the case's.
+                line(
+                    &mut s,
+                    &format!("S={}", long_literal(&blank_comments(source))),
+                );
+                let load = crate::heap::Load::Source {
+                    text: "S".into(),
+                    name: name.to_string(),
+                };
+                measured(&mut s, &mut line, &load, zero_alloc)
+            }
+            (Load::Import { module }, Some(zero_alloc)) => {
+                let load = crate::heap::Load::Import {
+                    module: module.to_string(),
+                };
+                measured(&mut s, &mut line, &load, zero_alloc)
+            }
+            (
+                Load::Source {
+                    name,
+                    source,
+                    has_compile: true,
+                },
+                None,
+            ) => {
                 line(
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
                 format!(" exec(compile(S,{name:?},'exec'),{})", glob(name))
             }
-            Load::Source { name, source, .. } if indentable(source) => {
+            (Load::Source { name, source, .. }, None) if indentable(source) => {
                 let count = String::from_utf8_lossy(source).lines().count();
                 inline = Some((name.to_string(), count));
                 let blanked = blank_comments(source);
@@ -136,11 +170,11 @@ impl Driver {
                 body.push_str(" pass");
                 body
             }
-            Load::Source { name, source, .. } => {
+            (Load::Source { name, source, .. }, None) => {
                 rename_string = Some(name.to_string());
                 format!(" exec({},{})", str_literal(source), glob(name))
             }
-            Load::Import { module } => format!(" __import__({module:?})"),
+            (Load::Import { module }, None) => format!(" __import__({module:?})"),
         };
         line(&mut s, &format!("print('{n}',end='')"));
         let try_line = line(&mut s, "try:");
@@ -172,6 +206,7 @@ impl Driver {
             driver_lines,
             rename_string,
             inline,
+            measured: heap.is_some(),
         }
     }
 
@@ -192,6 +227,13 @@ impl Driver {
         };
         // The driver's frames are the outermost ones, right after the header.
         'strip: loop {
+            if self.measured
+                && let Some(frame) = rest.strip_prefix("  File \"<stdin>\", line ")
+                && let Some(end) = frame.find('\n')
+            {
+                rest = &frame[end + 1..];
+                continue 'strip;
+            }
             for k in &self.driver_lines {
                 let frame = format!("  File \"<stdin>\", line {k}, in <module>\n");
                 if let Some(r) = rest.strip_prefix(&frame) {
@@ -228,6 +270,24 @@ impl Driver {
         }
         text
     }
+}
+
+/// The heap measurement's setup as driver lines (before the opening nonce), and its body
+/// indented into the driver's `try:` block (returned).
+fn measured(
+    s: &mut String,
+    line: &mut impl FnMut(&mut String, &str) -> usize,
+    load: &crate::heap::Load,
+    zero_alloc: Option<&str>,
+) -> String {
+    let m = crate::heap::measurement(load, zero_alloc);
+    line(s, m.setup.trim_end());
+    m.body
+        .trim_end()
+        .lines()
+        .map(|l| format!(" {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether a case's source can be pasted into a `try:` block one space deeper without
@@ -357,6 +417,7 @@ mod tests {
             &[],
             b"@n@".to_vec(),
             false,
+            None,
         );
         let k = d.driver_lines[0];
         let board = format!(
@@ -395,6 +456,7 @@ mod tests {
             &[],
             b"@n@".to_vec(),
             false,
+            None,
         );
         let script = String::from_utf8(d.script.clone()).unwrap();
         let (_, first, last) = d.inline.clone().expect("pasted inline");

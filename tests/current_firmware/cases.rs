@@ -57,7 +57,7 @@ fn framing_suite(s: &mut BoardSession) {
 /// Tracebacks name the case's file and its own line numbers; exit statuses are data.
 fn exact_suite(s: &mut BoardSession) {
     let src = b"# comment\ndef fail():\n    raise ValueError('boom')\n\nprint('before')\nfail()\n";
-    let run = s.run_source("uncaught", src, &[], T, true).unwrap();
+    let run = s.run_source("uncaught", src, &[], T, true, None).unwrap();
     assert_eq!(run.stdout, b"before\n");
     assert_eq!(
         run.exception.as_deref(),
@@ -165,7 +165,8 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
     // under load QEMU's UART slows down, so 1 s is asserted relative to it).
     let same_size = vec![b'#'; source.len()];
     let start = Instant::now();
-    s.run_source("floor", &same_size, &[], T, true).unwrap();
+    s.run_source("floor", &same_size, &[], T, true, None)
+        .unwrap();
     let floor = start.elapsed();
     // known_good false: mpy-cross 1.28 rejects t-strings too, as the target finds.
     let start = Instant::now();
@@ -176,6 +177,7 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
             &[],
             Duration::from_secs(30),
             false,
+            None,
         )
         .unwrap();
     let took = start.elapsed();
@@ -203,7 +205,14 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
     }
     let start = Instant::now();
     let run = s
-        .run_source("big", big.as_bytes(), &[], Duration::from_secs(30), true)
+        .run_source(
+            "big",
+            big.as_bytes(),
+            &[],
+            Duration::from_secs(30),
+            true,
+            None,
+        )
         .unwrap();
     assert_eq!(run.verdict_hint, VerdictHint::TooLarge, "{run:?}");
     // Long before the 30 s timeout: the board's MemoryError ends it, not a hard reset.
@@ -225,8 +234,10 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
         let py = dir.path().join(format!("{name}.py"));
         std::fs::write(&py, src).unwrap();
         let out = dir.path().join("out.mpy");
-        let cross = std::env::var("MPCHECK_MPY_CROSS")
-            .unwrap_or_else(|_| "/work/fw/mpy-cross/mpy-cross".into());
+        let cross = super::MPY_CROSS
+            .get()
+            .expect("a prebuilt image needs MPCHECK_MPY_CROSS beside it")
+            .clone();
         let st = std::process::Command::new(&cross)
             .arg("-o")
             .arg(&out)
@@ -246,7 +257,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
             name: "_helper.mpy".into(),
             bytes: compile("_helper", helper),
         }];
-        let run = s.run_mpy_case(name, &mpy, &helpers, T).unwrap();
+        let run = s.run_mpy_case(name, &mpy, &helpers, T, None).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&run.stdout),
             "__main__ 42\n",
@@ -275,6 +286,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
             &helpers,
             T,
             true,
+            None,
         )
         .unwrap();
     assert_eq!(run.stdout, b"8\n", "{run:?}");
