@@ -179,7 +179,10 @@ impl Driver {
             }
             (Load::Import { module }, None) => format!(" __import__({module:?})"),
         };
-        line(&mut s, &format!("print('{n}',end='')"));
+        // The closing nonce is printed once, in `finally`, so it comes before the
+        // traceback the REPL prints for an uncaught exception; a `SystemExit` leaves its
+        // status word in `_x` instead. Every byte here is sent for every case.
+        line(&mut s, &format!("print('{n}',end='')\n_x=''"));
         let try_line = line(&mut s, "try:");
         let run_end = line(&mut s, &run);
         let inline = match inline {
@@ -192,17 +195,10 @@ impl Driver {
         // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
         line(
             &mut s,
-            &format!(
-                "except SystemExit as e:\n a=(e.args+(0,))[0]\n print('{n}x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1),end='')"
-            ),
+            "except SystemExit as e:a=(e.args+(0,))[0];_x='x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1)",
         );
-        // Every other exception prints the closing nonce first, then goes to the REPL,
-        // which prints its traceback (1.9.2 adds a frame for the bare re-raise).
-        driver_lines.push(line(
-            &mut s,
-            &format!("except BaseException:\n print('{n}',end='');raise"),
-        ));
-        line(&mut s, &format!("else:print('{n}',end='')"));
+        // Firmware that adds a frame where the exception leaves `finally` names this line.
+        driver_lines.push(line(&mut s, &format!("finally:print('{n}'+_x,end='')")));
         Driver {
             script: s.into_bytes(),
             nonce,

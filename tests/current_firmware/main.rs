@@ -62,7 +62,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 8] = [
+    let tests: [(&str, Test, bool); 9] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -101,6 +101,11 @@ fn main() {
         (
             "mpy_and_helpers_from_a_ram_filesystem",
             cases::mpy_and_helpers_from_a_ram_filesystem,
+            true,
+        ),
+        (
+            "heap_figures_are_identical_run_to_run",
+            cases::heap_figures_are_identical_run_to_run,
             true,
         ),
     ];
