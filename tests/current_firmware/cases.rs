@@ -122,7 +122,10 @@ pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
     let lines = 200; // ~10 KB: about 80 of the board's 128-byte windows
     // The link's own cost for the whole script, run without error.
     let start = Instant::now();
-    let out = s.exec_plain(&script_with_error_at(0, lines), T).unwrap();
+    // (30 s: hang detection only; a loaded 2-core machine has taken over 5 s here.)
+    let out = s
+        .exec_plain(&script_with_error_at(0, lines), Duration::from_secs(30))
+        .unwrap();
     let clean = start.elapsed();
     assert_eq!(out.stdout, b"end\r\n");
     for (bad, what) in [(1, "first window"), (lines / 2, "mid-way"), (lines, "end")] {
