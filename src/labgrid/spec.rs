@@ -69,6 +69,9 @@ impl LabgridSpec {
     }
 }
 
+/// A key of the board file and what is wrong with it.
+pub type BadKey = (&'static str, String);
+
 /// A board file's `labgrid:` section against the rest of it: only serial boards live in
 /// places, and their `serial:` section names no console (the place has it) and may be
 /// left out. The error is the key whose line it is about, and the message.
@@ -76,7 +79,7 @@ pub fn board_section(
     raw: Option<RawLabgrid>,
     serial: Option<SerialConfig>,
     serial_kind: bool,
-) -> Result<(Option<LabgridSpec>, Option<SerialConfig>), (&'static str, String)> {
+) -> Result<(Option<LabgridSpec>, Option<SerialConfig>), BadKey> {
     let Some(raw) = raw else {
         return Ok((None, serial));
     };
