@@ -184,15 +184,21 @@ fn said(out: &Output) -> String {
     }
 }
 
-/// Who holds the place, from a failed acquire's message (labgrid 24–26 say
-/// `Place NAME is already acquired by HOST/USER.`); `None`: it failed for another reason.
+/// Who holds the place, from a failed acquire's message; `None`: it failed for another
+/// reason. labgrid 24–26 say `Place NAME is already acquired by HOST/USER.` when the
+/// client saw the holder, and `Place NAME is already acquired` when the coordinator
+/// refused a place another client took a moment before.
 pub fn holder(acquire_stderr: &str) -> Option<String> {
-    let rest = acquire_stderr.split("is already acquired by ").nth(1)?;
-    let holder = rest
-        .split(|c: char| c.is_whitespace())
-        .next()?
-        .trim_end_matches(['.', ',']);
-    holder.contains('/').then(|| holder.to_string())
+    if let Some(rest) = acquire_stderr.split("is already acquired by ").nth(1) {
+        let holder = rest
+            .split(|c: char| c.is_whitespace())
+            .next()?
+            .trim_end_matches(['.', ',']);
+        return holder.contains('/').then(|| holder.to_string());
+    }
+    acquire_stderr
+        .contains("is already acquired")
+        .then(|| "another client".to_string())
 }
 
 #[cfg(test)]
@@ -208,6 +214,12 @@ mod tests {
             None
         );
         assert_eq!(holder("is already acquired by nobody"), None);
+        // The race: free when the client looked, taken when the coordinator answered.
+        assert_eq!(
+            holder("labgrid-client: Server error: Error: Place microbit-1 is already acquired\n")
+                .as_deref(),
+            Some("another client")
+        );
     }
 
     #[test]

@@ -88,7 +88,10 @@ impl Board {
                 .arg("-device")
                 .arg(format!("loader,file={}", self.firmware))
                 .arg("-serial")
-                .arg(format!("tcp:127.0.0.1:{},server=on,wait=off", self.uart_port))
+                .arg(format!(
+                    "tcp:127.0.0.1:{},server=on,wait=off",
+                    self.uart_port
+                ))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -163,9 +166,11 @@ pub struct Farm {
     pub coordinator: String,
     pub place: String,
     pub bin: PathBuf,
-    pub board: Arc<Board>,
     pub relay: Relay,
-    pub dir: tempfile::TempDir,
+    /// Holds the configs and the parts' logs while the farm runs.
+    _dir: tempfile::TempDir,
+    /// Owned by the relay too; kept so the board outlives every part that reaches it.
+    _board: Arc<Board>,
     // Dropped in this order: exporter before coordinator.
     _exporter: Proc,
     _ser2net: Proc,
@@ -191,7 +196,11 @@ impl Farm {
             ),
         )
         .unwrap();
-        let ser2net = spawn(Command::new("ser2net").args(["-n", "-c"]).arg(&s2n), dir.path(), "ser2net");
+        let ser2net = spawn(
+            Command::new("ser2net").args(["-n", "-c"]).arg(&s2n),
+            dir.path(),
+            "ser2net",
+        );
         wait_listening(ser2net_port, "ser2net");
 
         let coordinator_port = free_port();
@@ -226,16 +235,22 @@ impl Farm {
             coordinator,
             place: "microbit-1".into(),
             bin: bin.to_path_buf(),
-            board,
             relay,
-            dir,
+            _dir: dir,
+            _board: board,
             _exporter: exporter,
             _ser2net: ser2net,
             _coordinator: coord,
         };
         let until = Instant::now() + UP;
-        while !farm.client(&["resources"]).contains("bench/microbit/NetworkSerialPort") {
-            assert!(Instant::now() < until, "the exporter's resources never appeared");
+        while !farm
+            .client(&["resources"])
+            .contains("bench/microbit/NetworkSerialPort")
+        {
+            assert!(
+                Instant::now() < until,
+                "the exporter's resources never appeared"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         farm.client_ok(&["-p", &farm.place, "create"]);
@@ -262,13 +277,19 @@ impl Farm {
     /// Who holds the place (`host/user`), or `None`.
     pub fn holder(&self) -> Option<String> {
         let show = self.client(&["-p", &self.place, "show"]);
-        let line = show.lines().find(|l| l.trim_start().starts_with("acquired:"))?;
+        let line = show
+            .lines()
+            .find(|l| l.trim_start().starts_with("acquired:"))?;
         let who = line.split_once(':')?.1.trim();
         (who != "None").then(|| who.to_string())
     }
 
     /// Waits (hang limit `UP`) until `pred(holder)`.
-    pub fn wait_holder(&self, what: &str, pred: impl Fn(&Option<String>) -> bool) -> Option<String> {
+    pub fn wait_holder(
+        &self,
+        what: &str,
+        pred: impl Fn(&Option<String>) -> bool,
+    ) -> Option<String> {
         let until = Instant::now() + UP;
         loop {
             let h = self.holder();
@@ -294,7 +315,10 @@ fn spawn(cmd: &mut Command, dir: &Path, name: &str) -> Proc {
 
 /// Debian's micro:bit MicroPython 1.9.2 (installed with QEMU if missing).
 pub fn microbit_firmware() -> String {
-    let packages = ["qemu-system-arm".to_string(), "firmware-microbit-micropython".to_string()];
+    let packages = [
+        "qemu-system-arm".to_string(),
+        "firmware-microbit-micropython".to_string(),
+    ];
     mpcheck::toolchain::ensure_debian_packages(&packages, "the labgrid tests").unwrap();
     "/usr/share/firmware-microbit-micropython/firmware.hex".to_string()
 }

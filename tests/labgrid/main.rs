@@ -15,11 +15,22 @@ use project::Project;
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: Vec<(&str, fn(&Farm) -> Result<(), Failed>)> = vec![
-        ("suite_through_a_place_matches_the_board_reached_directly", same_verdicts),
-        ("two_runs_contending_for_one_place_take_turns", contending_runs),
-        ("killed_runs_release_their_place", killed_runs),
-        ("nextest_partitions_acquire_only_the_places_they_need", partitions::nextest),
+    type Test = fn(&Farm) -> Result<Completion, Failed>;
+    let tests: Vec<(&str, Test)> = vec![
+        (
+            "suite_through_a_place_matches_the_board_reached_directly",
+            |f| same_verdicts(f).map(|()| Completion::Completed),
+        ),
+        ("two_runs_contending_for_one_place_take_turns", |f| {
+            contending_runs(f).map(|()| Completion::Completed)
+        }),
+        ("killed_runs_release_their_place", |f| {
+            killed_runs(f).map(|()| Completion::Completed)
+        }),
+        (
+            "nextest_partitions_acquire_only_the_places_they_need",
+            partitions::nextest,
+        ),
     ];
     // Installing labgrid (once) is needed only when a test runs, not to list them.
     let bin = std::sync::Arc::new(std::sync::OnceLock::new());
@@ -27,13 +38,11 @@ fn main() {
         .into_iter()
         .map(|(name, test)| {
             let bin = bin.clone();
-            Trial::ignorable_test(name, move || {
-                match bin.get_or_init(farm::labgrid_bin) {
-                    Ok(bin) => test(&Farm::start(bin)).map(|()| Completion::Completed),
-                    Err(why) => Ok(Completion::ignored_with(format!(
-                        "labgrid unavailable: {why}"
-                    ))),
-                }
+            Trial::ignorable_test(name, move || match bin.get_or_init(farm::labgrid_bin) {
+                Ok(bin) => test(&Farm::start(bin)),
+                Err(why) => Ok(Completion::ignored_with(format!(
+                    "labgrid unavailable: {why}"
+                ))),
             })
         })
         .collect();
@@ -56,12 +65,19 @@ fn same_verdicts(farm: &Farm) -> Result<(), Failed> {
         return Err(format!("verdicts differ:\n direct {d:?}\n placed {l:?}").into());
     }
     if d.len() != p.cases() || d.get("power/hang").map(String::as_str) != Some("timeout") {
-        return Err(format!("expected {} cases with power/hang timing out: {d:?}", p.cases()).into());
+        return Err(format!(
+            "expected {} cases with power/hang timing out: {d:?}",
+            p.cases()
+        )
+        .into());
     }
     // The hang ended by the place's power switch: off, then on.
     let switched = farm.relay.switched.lock().unwrap().clone();
     if switched != [false, true] {
-        return Err(format!("expected one power cycle through labgrid, the relay saw {switched:?}").into());
+        return Err(format!(
+            "expected one power cycle through labgrid, the relay saw {switched:?}"
+        )
+        .into());
     }
     released(farm)
 }

@@ -31,6 +31,32 @@ pub struct Running {
 
 impl Project {
     pub fn new(farm: &Farm) -> Project {
+        Self::make(&lg_board(farm, &farm.coordinator), true)
+    }
+
+    /// The plain cases only, on `lg` (its coordinator at `coordinator`) and `unix`; all
+    /// but the first `on_lg` of them are for `unix` only (their `lg` trials are ignored).
+    pub fn new_basics_with_unix(farm: &Farm, coordinator: &str, on_lg: usize) -> Project {
+        let p = Self::make(&lg_board(farm, coordinator), false);
+        for case in &BASICS[on_lg..] {
+            let path = p.root.path().join(format!("cases/basics/{case}.py"));
+            let source = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(
+                &path,
+                format!("# ---\n# boards: [unix, cpython]\n# ---\n{source}"),
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            p.root.path().join("boards/unix.yaml"),
+            "kind: unix\nmodes: [source]\n",
+        )
+        .unwrap();
+        std::fs::remove_file(p.root.path().join("boards/direct.yaml")).unwrap();
+        p
+    }
+
+    fn make(lg: &str, hang: bool) -> Project {
         let root = tempfile::tempdir().unwrap();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let r = root.path();
@@ -41,7 +67,9 @@ impl Project {
             let file = format!("cases/basics/{case}.py");
             std::fs::copy(repo.join(&file), r.join(&file)).unwrap();
         }
-        std::fs::write(r.join("cases/power/hang.py"), HANG).unwrap();
+        if hang {
+            std::fs::write(r.join("cases/power/hang.py"), HANG).unwrap();
+        }
         std::fs::write(
             r.join("boards/direct.yaml"),
             format!(
@@ -50,7 +78,7 @@ impl Project {
             ),
         )
         .unwrap();
-        std::fs::write(r.join("boards/lg.yaml"), lg_board(farm)).unwrap();
+        std::fs::write(r.join("boards/lg.yaml"), lg).unwrap();
         Project { root }
     }
 
@@ -119,9 +147,9 @@ impl Run {
 /// The micro:bit UART's pacing and lossiness, as in boards/microbit-qemu.yaml.
 const MICROBIT_LINK: &str = "pacing: {chunk_bytes: 32, pause_ms: 10}\nlossy_link: true\n";
 
-pub fn lg_board(farm: &Farm) -> String {
+fn lg_board(farm: &Farm, coordinator: &str) -> String {
     format!(
         "kind: serial\ntimeout: 10\nmodes: [source]\nlabgrid: {{place: {}, coordinator: \"{}\", acquire_timeout: 120}}\n{MICROBIT_LINK}",
-        farm.place, farm.coordinator
+        farm.place, coordinator
     )
 }
