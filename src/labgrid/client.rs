@@ -41,16 +41,42 @@ impl std::fmt::Display for Identity {
 }
 
 /// This process's identity: `LG_HOSTNAME`/`LG_USERNAME` as labgrid reads them, else the
-/// host name and login name, with `.mpcheck<pid>` appended to the user.
+/// host name and login name (as Python's `getpass.getuser`: `LOGNAME`, `USER`, then
+/// the uid), with `.mpcheck<pid>` appended to the user.
 pub fn identity() -> Identity {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty() && !v.contains('/'))
+    };
     let host = env("LG_HOSTNAME").unwrap_or_else(hostname);
     let user = env("LG_USERNAME")
+        .or_else(|| env("LOGNAME"))
         .or_else(|| env("USER"))
-        .unwrap_or_else(|| "mpcheck".into());
+        .unwrap_or_else(login_name);
     Identity {
         host,
         user: format!("{user}.mpcheck{}", std::process::id()),
+    }
+}
+
+/// The password database's name for our uid (`uid<N>` when it has none).
+fn login_name() -> String {
+    // SAFETY: getuid has no preconditions; getpwuid_r writes only into `pwd` and `buf`
+    // (their sizes given) and sets `result` to `&pwd` or null; `pw_name` points into
+    // `buf`, read before either goes out of scope.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = [0 as libc::c_char; 1024];
+        let mut result = std::ptr::null_mut();
+        libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if result.is_null() || pwd.pw_name.is_null() {
+            return format!("uid{uid}");
+        }
+        std::ffi::CStr::from_ptr(pwd.pw_name)
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

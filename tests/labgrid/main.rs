@@ -54,8 +54,15 @@ fn main() {
 /// that only a hard reset ends (QEMU restart there, the place's power cycle here).
 fn same_verdicts(farm: &Farm) -> Result<(), Failed> {
     let p = Project::new(farm);
+    let start = std::time::Instant::now();
     let direct = p.run("direct", None, "direct");
+    let direct_s = start.elapsed().as_secs_f64();
     let placed = p.run("lg", None, "placed");
+    // Printed for the record, never asserted (speed belongs to `mpcheck bench`).
+    eprintln!(
+        "wall time: direct {direct_s:.1} s, through the place {:.1} s",
+        start.elapsed().as_secs_f64() - direct_s
+    );
     // Exit 1: the hang is a `timeout` verdict.
     check(&direct.output, 1)?;
     check(&placed.output, 1)?;
@@ -86,10 +93,31 @@ fn same_verdicts(farm: &Farm) -> Result<(), Failed> {
 /// when the first releases it, and both report every case with its own full output.
 fn contending_runs(farm: &Farm) -> Result<(), Failed> {
     let p = Project::new(farm);
+    // Held by a person for longer than the board file's acquire timeout: a clear error.
+    farm.client(&["-p", &farm.place, "acquire"]);
+    let impatient = p.run("lg-impatient", Some("basics/"), "impatient");
+    farm.client(&["-p", &farm.place, "release"]);
+    check(&impatient.output, 2)?;
+    let said = String::from_utf8_lossy(&impatient.output.stderr);
+    if !said.contains("labgrid place `microbit-1`")
+        || !said.contains("is still held by")
+        || !said.contains("/farm-admin after 2 s")
+        || !said.contains("labgrid.acquire_timeout")
+    {
+        return Err(format!("no clear message for a place held too long:\n{said}").into());
+    }
     let first = p.spawn("lg", Some("basics/"), "first");
     let holder = farm.wait_holder("acquired", Option::is_some).unwrap();
     let second = p.spawn("lg", Some("basics/"), "second");
     let (first, second) = (first.finish(), second.finish());
+    eprintln!(
+        "the second run said: {}",
+        String::from_utf8_lossy(&second.output.stderr)
+            .lines()
+            .filter(|l| l.contains("labgrid"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     check(&first.output, 0)?;
     check(&second.output, 0)?;
     let said = String::from_utf8_lossy(&second.output.stderr);

@@ -52,7 +52,9 @@ impl Project {
             "kind: unix\nmodes: [source]\n",
         )
         .unwrap();
-        std::fs::remove_file(p.root.path().join("boards/direct.yaml")).unwrap();
+        for other in ["direct", "lg-impatient"] {
+            std::fs::remove_file(p.root.path().join(format!("boards/{other}.yaml"))).unwrap();
+        }
         p
     }
 
@@ -79,6 +81,8 @@ impl Project {
         )
         .unwrap();
         std::fs::write(r.join("boards/lg.yaml"), lg).unwrap();
+        let impatient = lg.replace("acquire_timeout: 120", "acquire_timeout: 2");
+        std::fs::write(r.join("boards/lg-impatient.yaml"), impatient).unwrap();
         Project { root }
     }
 
