@@ -198,9 +198,9 @@ impl Client {
 /// or everything it printed when there are none.
 fn said(out: &Output) -> String {
     let text = format!("{}{}", out.stderr, out.stdout);
-    let errors: Vec<&str> = text
+    let errors: Vec<String> = text
         .lines()
-        .map(str::trim)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| l.to_ascii_lowercase().contains("error"))
         .collect();
     if errors.is_empty() {
@@ -253,7 +253,7 @@ mod tests {
         let out = Output {
             success: false,
             stdout: String::new(),
-            stderr: "ERROR root: coordinator is unavailable: refused\nServer error: Error: Could not connect to coordinator\n".into(),
+            stderr: "ERROR          root: coordinator is unavailable: refused\nServer error: Error: Could not connect to coordinator\n".into(),
         };
         assert_eq!(
             said(&out),

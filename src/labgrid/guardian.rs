@@ -3,7 +3,8 @@
 //! mpcheck; end-of-file (mpcheck closed it, or the kernel did because mpcheck died) runs
 //! `labgrid-client release-from HOST/USER`, which releases the place only while it is
 //! still ours. A normal end goes the same way (mpcheck closes the pipe and waits), so
-//! the crash path is the path every run takes.
+//! the crash path is the path every run takes. Only a run that never acquired the
+//! place says so first (`none`), and the guardian ends without a call.
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
@@ -14,10 +15,11 @@ use std::time::{Duration, Instant};
 use super::client::Client;
 
 /// `sh` ignores the signals that end a run (a Ctrl-C at the terminal reaches the whole
-/// foreground process group; a CI runner's SIGTERM too), waits for end-of-file, then
-/// becomes labgrid-client (which keeps the ignored SIGINT: Python leaves an ignored
-/// signal ignored).
-const SCRIPT: &str = r#"trap "" INT TERM HUP; cat >/dev/null; exec "$@""#;
+/// foreground process group; a CI runner's SIGTERM too), waits for a line or
+/// end-of-file, then (unless the line is `none`) becomes labgrid-client (which keeps the
+/// ignored SIGINT: Python leaves an ignored signal ignored).
+const SCRIPT: &str =
+    r#"trap "" INT TERM HUP; IFS= read -r line; [ "$line" = none ] && exit 0; exec "$@""#;
 
 /// A release call's own hang limit plus start-up: how long a normal end waits for it.
 const RELEASE_WAIT: Duration = Duration::from_secs(75);
@@ -53,9 +55,13 @@ impl Guardian {
         Ok(Guardian { child, pipe })
     }
 
-    /// Releases the place now: closes the pipe, waits for the release to finish.
-    /// `Err`: what went wrong, for a notice (the place may stay held).
-    pub fn release(mut self) -> Result<(), String> {
+    /// Releases the place now (`acquired`; else the guardian just ends): closes the
+    /// pipe, waits for the release to finish. `Err`: what went wrong, for a notice (the
+    /// place may stay held).
+    pub fn release(mut self, acquired: bool) -> Result<(), String> {
+        if let (false, Some(pipe)) = (acquired, &mut self.pipe) {
+            let _ = std::io::Write::write_all(pipe, b"none\n");
+        }
         drop(self.pipe.take());
         let until = Instant::now() + RELEASE_WAIT;
         loop {

@@ -29,6 +29,8 @@ pub struct HeldPlace {
     pub client: Client,
     pub resources: PlaceResources,
     id: u64,
+    /// An acquire succeeded (every call runs to its end, so otherwise none did).
+    acquired: bool,
 }
 
 impl HeldPlace {
@@ -59,6 +61,7 @@ impl HeldPlace {
                 power: false,
             },
             id,
+            acquired: false,
         };
         held.wait_for_place(board_file)?;
         let env = held.client.call_ok(&["env"])?;
@@ -67,7 +70,8 @@ impl HeldPlace {
         Ok(held)
     }
 
-    fn wait_for_place(&self, board_file: &str) -> Result<(), LabgridError> {
+    /// Acquires, waiting while someone else holds the place (sets `acquired`).
+    fn wait_for_place(&mut self, board_file: &str) -> Result<(), LabgridError> {
         let spec = &self.client.spec;
         let start = Instant::now();
         let mut told = false;
@@ -77,8 +81,12 @@ impl HeldPlace {
                     place: spec.place.clone(),
                 });
             }
-            let out = self.client.call(&["acquire"])?;
+            let out = self.client.call(&["acquire"]).inspect_err(|e| {
+                // A call that hung may have acquired the place before it was killed.
+                self.acquired |= matches!(e, LabgridError::Hung { .. });
+            })?;
             if out.success {
+                self.acquired = true;
                 if told {
                     crate::report::notice::notice(format_args!(
                         "acquired labgrid place `{}` after {:.0} s",
@@ -144,7 +152,7 @@ impl Drop for HeldPlace {
     fn drop(&mut self) {
         let guardian = lock().remove(&self.id);
         if let Some(g) = guardian {
-            release(&self.client.spec.place, g);
+            release(&self.client.spec.place, g, self.acquired);
         }
     }
 }
@@ -153,8 +161,8 @@ fn lock() -> std::sync::MutexGuard<'static, BTreeMap<u64, Guardian>> {
     GUARDIANS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn release(place: &str, guardian: Guardian) {
-    if let Err(e) = guardian.release() {
+fn release(place: &str, guardian: Guardian, acquired: bool) {
+    if let Err(e) = guardian.release(acquired) {
         crate::report::notice::notice(format_args!(
             "labgrid place `{place}` may still be held: {e}"
         ));
@@ -162,10 +170,11 @@ fn release(place: &str, guardian: Guardian) {
 }
 
 /// Releases every place this process holds (on the way out, before children are
-/// killed).
+/// killed). Whether an acquire succeeded is not known here: each guardian calls
+/// `release-from`, a no-op for a place that is not ours.
 pub fn release_all() {
     let all = std::mem::take(&mut *lock());
     for (_, g) in all {
-        release("(on exit)", g);
+        release("(on exit)", g, true);
     }
 }
