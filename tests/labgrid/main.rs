@@ -68,6 +68,11 @@ fn same_verdicts(farm: &Farm) -> Result<(), Failed> {
     check(&placed.output, 1)?;
     let (d, l) = (direct.verdicts(), placed.verdicts());
     eprintln!("direct: {d:?}\nplaced: {l:?}");
+    eprintln!(
+        "ms per case: direct {:?}\n             placed {:?}",
+        direct.durations(),
+        placed.durations()
+    );
     if d != l {
         return Err(format!("verdicts differ:\n direct {d:?}\n placed {l:?}").into());
     }
@@ -132,20 +137,34 @@ fn contending_runs(farm: &Farm) -> Result<(), Failed> {
 }
 
 /// A run killed while it holds the place (SIGKILL: no cleanup of its own at all; SIGINT:
-/// its own wind-down) leaves the place free.
+/// its own wind-down; SIGINT twice: it stops at once, releasing first) leaves the place
+/// free.
 fn killed_runs(farm: &Farm) -> Result<(), Failed> {
     let p = Project::new(farm);
-    for (signal, name) in [(libc::SIGKILL, "SIGKILL"), (libc::SIGINT, "SIGINT")] {
+    for (signals, name) in [
+        (&[libc::SIGKILL][..], "SIGKILL"),
+        (&[libc::SIGINT], "SIGINT"),
+        (&[libc::SIGINT, libc::SIGINT], "SIGINT twice"),
+    ] {
         let run = p.spawn("lg", None, name);
         let holder = farm.wait_holder("acquired", Option::is_some).unwrap();
         if !holder.contains(".mpcheck") {
             return Err(format!("held by {holder}, not by the mpcheck run").into());
         }
-        // SAFETY: signalling our own child by pid.
-        unsafe { libc::kill(run.child.id() as i32, signal) };
+        for &signal in signals {
+            // SAFETY: signalling our own child by pid.
+            unsafe { libc::kill(run.child.id() as i32, signal) };
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let out = run.finish();
-        if signal == libc::SIGINT && out.output.status.code() != Some(130) {
+        if signals[0] == libc::SIGINT && out.output.status.code() != Some(130) {
             return Err(format!("{name}: exit {:?}", out.output.status).into());
+        }
+        // The second SIGINT must have cut the wind-down short (the path that releases
+        // before killing every child, the guardian included).
+        let said = String::from_utf8_lossy(&out.output.stderr);
+        if signals.len() == 2 && !said.contains("interrupted again") {
+            return Err(format!("{name}: the run was not stopped at once:\n{said}").into());
         }
         farm.wait_holder(&format!("released after {name}"), Option::is_none);
         eprintln!("{name}: the place held by {holder} was released");

@@ -130,6 +130,15 @@ impl Running {
 impl Run {
     /// Case → verdict, from results.json.
     pub fn verdicts(&self) -> BTreeMap<String, String> {
+        self.field("verdict")
+    }
+
+    /// Case → duration in ms, from results.json (printed for the record).
+    pub fn durations(&self) -> BTreeMap<String, String> {
+        self.field("duration_ms")
+    }
+
+    fn field(&self, key: &str) -> BTreeMap<String, String> {
         let text = std::fs::read_to_string(&self.report).unwrap_or_default();
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
             return BTreeMap::new();
@@ -141,7 +150,10 @@ impl Run {
             .map(|r| {
                 (
                     r["case"].as_str().unwrap_or("?").to_string(),
-                    r["verdict"].as_str().unwrap_or("?").to_string(),
+                    match &r[key] {
+                        serde_json::Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    },
                 )
             })
             .collect()
