@@ -344,7 +344,8 @@ fn parse_device(
     let mut unavailable = None;
     let mut build = None;
     let mut qemu = raw.qemu;
-    let (labgrid, serial) = labgrid_section(path, text, kind, raw.labgrid, raw.serial)?;
+    let has_probe = raw.probe.is_some();
+    let (labgrid, serial) = labgrid_section(path, text, kind, raw.labgrid, raw.serial, has_probe)?;
     let raw_build = raw
         .build
         .map(|b| check_build(path, text, dir, b))
@@ -471,9 +472,10 @@ fn labgrid_section(
     kind: Kind,
     raw: Option<crate::labgrid::spec::RawLabgrid>,
     serial: Option<SerialConfig>,
+    has_probe: bool,
 ) -> Result<(Option<crate::labgrid::LabgridSpec>, Option<SerialConfig>)> {
     let serial_kind = matches!(kind, Kind::Serial);
-    crate::labgrid::spec::board_section(raw, serial, serial_kind)
+    crate::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
         .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
 }
 
@@ -771,6 +773,16 @@ mod tests {
             .to_string();
         assert!(
             err.contains("boards/lg.yaml:2") && err.contains("unknown field `coordinatr`"),
+            "{err}"
+        );
+        let err = parse(
+            "lg",
+            "kind: serial\nlabgrid: {place: p}\nprobe: {chip: nRF52840_xxAA}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/lg.yaml:3: probe: a board in a labgrid place"),
             "{err}"
         );
         // Without a labgrid section a serial board still needs its console.

@@ -74,11 +74,12 @@ pub type BadKey = (&'static str, String);
 
 /// A board file's `labgrid:` section against the rest of it: only serial boards live in
 /// places, and their `serial:` section names no console (the place has it) and may be
-/// left out. The error is the key whose line it is about, and the message.
+/// left out; they have no `probe:` here. The error is the key whose line it is about, and the message.
 pub fn board_section(
     raw: Option<RawLabgrid>,
     serial: Option<SerialConfig>,
     serial_kind: bool,
+    has_probe: bool,
 ) -> Result<(Option<LabgridSpec>, Option<SerialConfig>), BadKey> {
     let Some(raw) = raw else {
         return Ok((None, serial));
@@ -87,6 +88,13 @@ pub fn board_section(
         return Err((
             "labgrid",
             "labgrid: only serial boards live in labgrid places".into(),
+        ));
+    }
+    if has_probe {
+        // The probe hangs off the exporter's host, out of this machine's reach.
+        return Err((
+            "probe",
+            "probe: a board in a labgrid place is reset by the place's power switch; flash it on its own host".into(),
         ));
     }
     let spec = LabgridSpec::check(raw).map_err(|m| ("labgrid", m))?;
