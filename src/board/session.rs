@@ -478,7 +478,14 @@ fn open_transport(
                         )
                     })?;
                     let inner = super::console_url::open(&target, s.baud).map_err(open_err)?;
-                    Ok(Box::new(super::transport::WithResetHook::new(inner, hook)))
+                    let reopens = hook.reopens_console();
+                    let t = super::transport::WithResetHook::new(inner, hook);
+                    let baud = s.baud;
+                    Ok(Box::new(if reopens {
+                        t.reopening(Box::new(move || super::console_url::open(&target, baud)))
+                    } else {
+                        t
+                    }))
                 }
             }
         }

@@ -35,17 +35,55 @@ pub trait Transport: Send {
 pub trait ResetHook: Send {
     fn reset(&mut self) -> io::Result<()>;
     fn describe(&self) -> String;
+    /// Whether the console must be opened again after a reset (a power cycle may drop a
+    /// network console's connection). Defaults to no.
+    fn reopens_console(&self) -> bool {
+        false
+    }
 }
+
+/// Opens a console again (after a reset that dropped it).
+pub type Reopen = Box<dyn FnMut() -> io::Result<Box<dyn Transport>> + Send>;
+
+/// A console being reset: closed until it is opened again.
+struct Closed(String);
+
+impl Transport for Closed {
+    fn write(&mut self, _: &[u8]) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::NotConnected, self.describe()))
+    }
+    fn read(&mut self, _: &mut [u8], _: Duration) -> io::Result<usize> {
+        Err(io::Error::new(io::ErrorKind::NotConnected, self.describe()))
+    }
+    fn describe(&self) -> String {
+        format!("{} (closed for a reset)", self.0)
+    }
+}
+
+/// A board's console comes back within its boot time (QEMU: < 0.1 s; ser2net accepts at
+/// once); 10 s, as the recovery ladder waits for a boot.
+const REOPEN_WAIT: Duration = Duration::from_secs(10);
 
 /// A transport whose hard reset is an external hook (e.g. a debug probe's reset line).
 pub struct WithResetHook {
     inner: Box<dyn Transport>,
     hook: Box<dyn ResetHook>,
+    reopen: Option<Reopen>,
 }
 
 impl WithResetHook {
     pub fn new(inner: Box<dyn Transport>, hook: Box<dyn ResetHook>) -> Self {
-        Self { inner, hook }
+        Self {
+            inner,
+            hook,
+            reopen: None,
+        }
+    }
+
+    /// After each reset, the console is closed and opened again with `reopen`.
+    pub fn reopening(mut self, reopen: Reopen) -> Self {
+        self.reopen = Some(reopen);
+        self
     }
 }
 
@@ -67,6 +105,24 @@ impl Transport for WithResetHook {
         true
     }
     fn hard_reset(&mut self) -> io::Result<()> {
-        self.hook.reset()
+        let Some(reopen) = &mut self.reopen else {
+            return self.hook.reset();
+        };
+        // Closed first: a console server that allows one client (ser2net without
+        // `kickolduser`) would refuse the new connection while the old one is open.
+        let name = self.inner.describe();
+        self.inner = Box::new(Closed(name));
+        self.hook.reset()?;
+        let until = std::time::Instant::now() + REOPEN_WAIT;
+        loop {
+            match reopen() {
+                Ok(t) => {
+                    self.inner = t;
+                    return Ok(());
+                }
+                Err(e) if std::time::Instant::now() >= until => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
     }
 }

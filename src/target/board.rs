@@ -31,6 +31,9 @@ pub struct BoardTarget {
     release: Mutex<Option<crate::board::session::Release>>,
     /// A serial board's lock, held while this process drives it.
     lock: Mutex<Option<std::fs::File>>,
+    /// The labgrid place the board lives in: held as long as the target, its power
+    /// switch the hard reset.
+    place: Option<crate::labgrid::HeldPlace>,
 }
 
 #[derive(Default)]
@@ -63,7 +66,14 @@ impl BoardTarget {
             lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
+            place: None,
         }
+    }
+
+    /// Holds `place` for as long as the target lives; resets through its power switch.
+    pub fn with_place(mut self, place: crate::labgrid::HeldPlace) -> BoardTarget {
+        self.place = Some(place);
+        self
     }
 
     /// Resets through this debug probe when Ctrl-C and soft reset fail.
@@ -156,6 +166,11 @@ impl BoardTarget {
     }
 
     fn reset_hook(&self) -> Option<Box<dyn crate::board::transport::ResetHook>> {
+        if let Some(place) = &self.place {
+            return place
+                .power_cycle()
+                .map(|p| Box::new(p) as Box<dyn crate::board::transport::ResetHook>);
+        }
         let probe = self.probe.clone()?;
         Some(Box::new(crate::flash::reset_hook::ProbeResetHook::new(
             probe,

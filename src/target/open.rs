@@ -78,7 +78,7 @@ impl Targets {
                     t.unavailable.insert(board.name.clone(), why.clone());
                     continue;
                 }
-                let target = open_device(board, d, compilers)?;
+                let target = open_device(board, d, toolchain, compilers)?;
                 t.lanes.insert(board.name.clone(), d.instances);
                 t.devices.insert(board.name.clone(), target.clone());
                 t.opened.insert(board.name.clone(), target);
@@ -179,7 +179,7 @@ pub fn open_target(
             .with_flags(spec.flags.clone());
             Ok(Arc::new(BytecodeTarget::new(Arc::new(compiler))))
         }
-        BoardSpec::Device(spec) => Ok(open_device(board, spec, compilers)?),
+        BoardSpec::Device(spec) => Ok(open_device(board, spec, toolchain, compilers)?),
     }
 }
 
@@ -188,8 +188,12 @@ pub fn open_target(
 fn open_device(
     board: &Board,
     spec: &DeviceSpec,
+    toolchain: &Toolchain,
     compilers: &mut Compilers,
 ) -> Result<Arc<BoardTarget>> {
+    if let Some(lg) = &spec.labgrid {
+        return open_labgrid_device(board, spec, lg, toolchain, compilers);
+    }
     if let Some(q) = &spec.config.qemu {
         let present = |q: &crate::board::config::QemuConfig| {
             crate::toolchain::find_on_path(&q.binary).is_some()
@@ -230,6 +234,36 @@ fn open_device(
         }
         _ => target,
     }))
+}
+
+/// A board in a labgrid place: the place is acquired now (waiting while another run holds
+/// it) and held by the target, so it is released when the run drops its targets.
+fn open_labgrid_device(
+    board: &Board,
+    spec: &DeviceSpec,
+    lg: &crate::labgrid::LabgridSpec,
+    toolchain: &Toolchain,
+    compilers: &mut Compilers,
+) -> Result<Arc<BoardTarget>> {
+    let client = crate::labgrid::client::Client::new(toolchain.labgrid_client()?, lg.clone());
+    let log_dir = toolchain.dir.with_file_name("labgrid");
+    let place =
+        crate::labgrid::HeldPlace::acquire(client, &board.file.display().to_string(), &log_dir)
+            .map_err(|e| match e {
+                crate::labgrid::LabgridError::Interrupted { .. } => {
+                    Error::Interrupted(format!("board `{}`: {e}", board.name))
+                }
+                e => Error::Usage(format!(
+                    "board `{}` ({}): {e}",
+                    board.name,
+                    board.file.display()
+                )),
+            })?;
+    let compiler = compilers.get(spec.mpy_cross.as_ref());
+    let config = place.board_config(&spec.config);
+    Ok(Arc::new(
+        BoardTarget::new(&board.name, config, spec.instances, Some(compiler)).with_place(place),
+    ))
 }
 
 /// The CPython reference's board when no `cpython` board file exists.

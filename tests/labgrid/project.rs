@@ -1,0 +1,171 @@
+//! A throw-away mpcheck project for the farm: a few of the repository's cases, a hang
+//! that needs a hard reset, and two board files for the same QEMU micro:bit: `direct`
+//! (QEMU's stdio) and `lg` (the farm's place).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+
+use super::farm::Farm;
+
+/// Plain cases every board passes (copied from the repository's `cases/`).
+const BASICS: &[&str] = &["int_small", "list_ops", "dict_ops", "closures", "tuple_set"];
+
+/// Ctrl-C disabled, then a busy loop: only a hard reset gets the board back.
+const HANG: &str = "# ---\n# timeout: 2\n# ---\nimport micropython\nmicropython.kbd_intr(-1)\nwhile True:\n    pass\n";
+
+pub struct Project {
+    pub root: tempfile::TempDir,
+}
+
+/// A finished run: its output and its results.json.
+pub struct Run {
+    pub output: Output,
+    pub report: PathBuf,
+}
+
+pub struct Running {
+    pub child: Child,
+    report: PathBuf,
+}
+
+impl Project {
+    pub fn new(farm: &Farm) -> Project {
+        Self::make(&lg_board(farm, &farm.coordinator), true)
+    }
+
+    /// The plain cases only, on `lg` (its coordinator at `coordinator`) and `unix`; all
+    /// but the first `on_lg` of them are for `unix` only (their `lg` trials are ignored).
+    pub fn new_basics_with_unix(farm: &Farm, coordinator: &str, on_lg: usize) -> Project {
+        let p = Self::make(&lg_board(farm, coordinator), false);
+        for case in &BASICS[on_lg..] {
+            let path = p.root.path().join(format!("cases/basics/{case}.py"));
+            let source = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(
+                &path,
+                format!("# ---\n# boards: [unix, cpython]\n# ---\n{source}"),
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            p.root.path().join("boards/unix.yaml"),
+            "kind: unix\nmodes: [source]\n",
+        )
+        .unwrap();
+        for other in ["direct", "lg-impatient"] {
+            std::fs::remove_file(p.root.path().join(format!("boards/{other}.yaml"))).unwrap();
+        }
+        p
+    }
+
+    fn make(lg: &str, hang: bool) -> Project {
+        let root = tempfile::tempdir().unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let r = root.path();
+        for dir in ["cases/basics", "cases/power", "golden/basics", "boards"] {
+            std::fs::create_dir_all(r.join(dir)).unwrap();
+        }
+        for case in BASICS {
+            let file = format!("cases/basics/{case}.py");
+            std::fs::copy(repo.join(&file), r.join(&file)).unwrap();
+        }
+        if hang {
+            std::fs::write(r.join("cases/power/hang.py"), HANG).unwrap();
+        }
+        std::fs::write(
+            r.join("boards/direct.yaml"),
+            format!(
+                "kind: qemu\ntimeout: 10\nmodes: [source]\nqemu:\n  machine: microbit\n  firmware: {}\n{MICROBIT_LINK}",
+                super::farm::microbit_firmware()
+            ),
+        )
+        .unwrap();
+        std::fs::write(r.join("boards/lg.yaml"), lg).unwrap();
+        let impatient = lg.replace("acquire_timeout: 120", "acquire_timeout: 2");
+        std::fs::write(r.join("boards/lg-impatient.yaml"), impatient).unwrap();
+        Project { root }
+    }
+
+    pub fn cases(&self) -> usize {
+        BASICS.len() + 1
+    }
+
+    pub fn basics(&self) -> usize {
+        BASICS.len()
+    }
+
+    pub fn spawn(&self, board: &str, filter: Option<&str>, name: &str) -> Running {
+        let report = self.root.path().join("reports").join(name);
+        let mut cmd = super::mpcheck();
+        cmd.arg("--root")
+            .arg(self.root.path())
+            .args(["run", "--board", board, "--no-history", "--report-dir"])
+            .arg(&report)
+            .args(filter)
+            // The tools already provisioned for the repository.
+            .env("MPCHECK_HOME", super::farm::state_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Running {
+            child: cmd.spawn().unwrap(),
+            report: report.join("results.json"),
+        }
+    }
+
+    pub fn run(&self, board: &str, filter: Option<&str>, name: &str) -> Run {
+        self.spawn(board, filter, name).finish()
+    }
+}
+
+impl Running {
+    pub fn finish(self) -> Run {
+        Run {
+            output: self.child.wait_with_output().unwrap(),
+            report: self.report,
+        }
+    }
+}
+
+impl Run {
+    /// Case → verdict, from results.json.
+    pub fn verdicts(&self) -> BTreeMap<String, String> {
+        self.field("verdict")
+    }
+
+    /// Case → duration in ms, from results.json (printed for the record).
+    pub fn durations(&self) -> BTreeMap<String, String> {
+        self.field("duration_ms")
+    }
+
+    fn field(&self, key: &str) -> BTreeMap<String, String> {
+        let text = std::fs::read_to_string(&self.report).unwrap_or_default();
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return BTreeMap::new();
+        };
+        json["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["case"].as_str().unwrap_or("?").to_string(),
+                    match &r[key] {
+                        serde_json::Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// The micro:bit UART's pacing and lossiness, as in boards/microbit-qemu.yaml.
+const MICROBIT_LINK: &str = "pacing: {chunk_bytes: 32, pause_ms: 10}\nlossy_link: true\n";
+
+fn lg_board(farm: &Farm, coordinator: &str) -> String {
+    format!(
+        "kind: serial\ntimeout: 10\nmodes: [source]\nlabgrid: {{place: {}, coordinator: \"{}\", acquire_timeout: 120}}\n{MICROBIT_LINK}",
+        farm.place, coordinator
+    )
+}
