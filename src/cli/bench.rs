@@ -31,9 +31,13 @@ pub struct BenchArgs {
     /// `--jobs` workers and a cold CPython reference cache; prints the wall-time ratio.
     #[arg(long, value_name = "DIR")]
     pub tests: Option<std::path::PathBuf>,
-    /// Workers for both runners (with --tests).
+    /// Workers for both runners (with --tests on a host VM; a board runs one instance).
     #[arg(long, short = 'j', default_value_t = 2)]
     pub jobs: usize,
+    /// With --tests: only these test directories (repeatable, e.g. `--dir basics`), as
+    /// run-tests.py's `-d`; default: run-tests.py's default set.
+    #[arg(long = "dir", value_name = "DIR", requires = "tests")]
+    pub dirs: Vec<String>,
 }
 
 pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
@@ -309,7 +313,9 @@ fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
 
 /// mpcheck and run-tests.py on the same tests/ directory, plain (`--mode source`), both
 /// cold: mpcheck gets a fresh state dir (the provisioned toolchain linked in), so its
-/// CPython reference cache is empty, as run-tests.py's always is.
+/// CPython reference cache is empty, as run-tests.py's always is. On a QEMU board both
+/// drive one emulator: run-tests.py through `execpty:` (pyboard.py over a pty, as
+/// upstream runs the qemu port), mpcheck with `instances` set to 1.
 fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Result<i32> {
     use crate::error::Error;
     let select = SelectArgs {
@@ -328,31 +334,73 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
     std::fs::create_dir_all(&cold.state_dir).map_err(|e| Error::io(&cold.state_dir, e))?;
     std::os::unix::fs::symlink(&toolchain.dir, cold.state_dir.join("toolchain"))
         .map_err(|e| Error::io(&cold.state_dir, e))?;
+    // A board's firmware is built (or found in the project's build cache) before either
+    // runner starts; the cold state dir shares that cache.
+    std::os::unix::fs::symlink(
+        project.state_dir.join("build"),
+        cold.state_dir.join("build"),
+    )
+    .map_err(|e| Error::io(&cold.state_dir, e))?;
 
-    // run-tests.py first: its own runner, results into a temp dir, nothing written into
-    // the checkout (-B: no __pycache__; plain mode writes no .mpy beside the tests).
-    let selection = select.selection(&cold)?;
+    let mut selection = select.selection(&cold)?;
+    selection.boards = crate::setup::built(&cold, &selection.boards, &mut |_| {})?;
+    let board = (*selection.boards[0]).clone();
     let suite = selection
         .upstream
         .clone()
         .expect("a --tests selection has a suite");
     let python = crate::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
-    let micropython = match &selection.boards[0].spec {
-        BoardSpec::Host(h) => h.executable.clone(),
-        _ => None,
+    let (micropython, instance, jobs) = match &board.spec {
+        BoardSpec::Host(h) => (
+            h.executable
+                .clone()
+                .unwrap_or(toolchain.micropython.clone()),
+            None,
+            args.jobs,
+        ),
+        BoardSpec::Device(d) => (
+            toolchain.micropython.clone(),
+            Some(execpty(&board.name, d)?),
+            1,
+        ),
+        _ => {
+            return Err(Error::Usage(format!(
+                "bench --tests: board `{}` is neither a host VM nor a QEMU board",
+                board.name
+            )));
+        }
+    };
+    // One emulator, as run-tests.py drives one.
+    let mut one = board.clone();
+    if let BoardSpec::Device(d) = &mut one.spec {
+        d.instances = 1;
     }
-    .unwrap_or(toolchain.micropython.clone());
-    let start = Instant::now();
-    let upstream = std::process::Command::new(&python)
+    selection.boards = vec![std::sync::Arc::new(one)];
+
+    // run-tests.py first: its own runner, results into a temp dir, nothing written into
+    // the checkout (-B: no __pycache__; plain mode writes no .mpy beside the tests).
+    let mut upstream = std::process::Command::new(&python);
+    upstream
         .arg("-B")
         .arg("run-tests.py")
-        .arg(format!("-j{}", args.jobs))
+        .arg(format!("-j{jobs}"))
         .arg("-r")
         .arg(tmp.path().join("run-tests-results"))
         .current_dir(&suite.tests_dir)
         .env("MICROPY_MICROPYTHON", &micropython)
         .env("MICROPY_MPYCROSS", &toolchain.mpy_cross)
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null());
+    if let Some(instance) = &instance {
+        upstream
+            .arg("-t")
+            .arg(instance)
+            .env("PYTHONPATH", toolchain.pyserial()?);
+    }
+    if !args.dirs.is_empty() {
+        upstream.arg("-d").args(&args.dirs);
+    }
+    let start = Instant::now();
+    let upstream = upstream
         .output()
         .map_err(|e| Error::Toolchain(format!("could not run {}: {e}", python.display())))?;
     let upstream_wall = start.elapsed();
@@ -365,13 +413,11 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
 
     let start = Instant::now();
     let opened = open(&cold, &selection, Firmware::Flash, &mut |_| {})?;
-    let (trials, session) = select.trials(&opened.pipeline, &selection)?;
-    let mut results = execute(
-        &opened.pipeline,
-        &trials,
-        &Options::new(args.jobs),
-        &mut |_| {},
-    );
+    let (mut trials, session) = select.trials(&opened.pipeline, &selection)?;
+    if !args.dirs.is_empty() {
+        trials.retain(|t| args.dirs.contains(&t.case.id.group));
+    }
+    let mut results = execute(&opened.pipeline, &trials, &Options::new(jobs), &mut |_| {});
     if let Some(session) = &session {
         let known = crate::upstream::Known::load(&cold.golden_dir().join("upstream-known.yaml"))?;
         crate::upstream::reclassify(&mut results, &suite, session, &known);
@@ -384,19 +430,51 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         python.display(),
         micropython.display()
     );
+    if !upstream.status.success() && summary.is_empty() {
+        return Err(Error::Toolchain(format!(
+            "run-tests.py failed: {}",
+            String::from_utf8_lossy(&upstream.stderr).trim()
+        )));
+    }
+    let on = if instance.is_some() {
+        format!("{}, 1 instance", board.name)
+    } else {
+        format!("{}, -j{jobs}", board.name)
+    };
     println!(
-        "run-tests.py -j{}: {:.2} s ({summary})",
-        args.jobs,
+        "run-tests.py ({on}): {:.2} s ({summary})",
         upstream_wall.as_secs_f64()
     );
     println!(
-        "mpcheck      -j{}: {:.2} s ({counts})",
-        args.jobs,
+        "mpcheck      ({on}): {:.2} s ({counts})",
         mpcheck_wall.as_secs_f64()
     );
     println!(
-        "mpcheck / run-tests.py: {:.3}x (target <= 0.6x)",
-        mpcheck_wall.as_secs_f64() / upstream_wall.as_secs_f64()
+        "mpcheck / run-tests.py: {:.3}x (target <= {})",
+        mpcheck_wall.as_secs_f64() / upstream_wall.as_secs_f64(),
+        if instance.is_some() { "0.3x" } else { "0.6x" }
     );
     Ok(exit::OK)
+}
+
+/// run-tests.py's `-t execpty:<command>` for a QEMU board: its emulator with the UART on a
+/// pty, as upstream runs the qemu port.
+fn execpty(name: &str, d: &crate::board::file::DeviceSpec) -> Result<String> {
+    let q = d
+        .config
+        .qemu
+        .as_ref()
+        .filter(|q| q.firmware.ends_with(".elf"));
+    let Some(q) = q else {
+        return Err(crate::error::Error::Usage(format!(
+            "bench --tests: board `{name}` is not a QEMU board booting an .elf image"
+        )));
+    };
+    Ok(format!(
+        "execpty:{} -machine {} -nographic -monitor null -serial pty {} -kernel {}",
+        q.binary,
+        q.machine,
+        q.args.join(" "),
+        q.firmware
+    ))
 }
