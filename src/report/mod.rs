@@ -123,6 +123,34 @@ impl std::fmt::Display for Counts {
     }
 }
 
+/// One line saying why a result did not pass (a CI system's failure message; the list
+/// at the end of a run): what differed and from what, or the verdict's reason.
+pub fn headline(r: &TrialResult) -> String {
+    let from = r.expected_from.as_deref();
+    let line = match (&r.verdict, &r.heap_table, &r.expected, &r.actual) {
+        (crate::compare::Verdict::Fail, Some(_), _, _) => format!(
+            "heap figures differ from {}",
+            from.unwrap_or("the heap golden")
+        ),
+        (crate::compare::Verdict::Fail, None, Some(e), Some(a)) => {
+            let changed = similar::TextDiff::from_lines(e, a)
+                .iter_all_changes()
+                .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                .count();
+            format!(
+                "output differs from {} ({changed} {} changed)",
+                from.unwrap_or("the expected output"),
+                if changed == 1 { "line" } else { "lines" }
+            )
+        }
+        (v, ..) => v
+            .reason()
+            .or_else(|| r.note.clone())
+            .unwrap_or_else(|| v.name().to_string()),
+    };
+    line.lines().next().unwrap_or_default().to_string()
+}
+
 /// The text explaining a non-passing result: the diff for a failed output, the heap
 /// table for failed heap figures, the note, or the verdict's reason.
 pub fn explanation(r: &TrialResult) -> String {
