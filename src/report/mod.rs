@@ -1,8 +1,10 @@
 //! Report sinks: the console as results land, and the files written at the end of a run
-//! (`junit.xml`, `results.json`, `summary.md`).
+//! (`junit.xml`, `results.json`, `summary.md`, `index.html`).
 
+pub mod compare;
 pub mod console;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -25,10 +27,12 @@ pub struct RunReport<'a> {
     /// Ctrl-C or SIGTERM stopped the run: how many trials were planned (the results hold
     /// only those that finished).
     pub interrupted: Option<usize>,
+    /// `--reference BOARD`: every board's agreement with the reference.
+    pub matrix: Option<&'a crate::differential::Matrix>,
 }
 
 /// The report files, in the order they are written.
-const FILES: [&str; 3] = ["junit.xml", "results.json", "summary.md"];
+const FILES: [&str; 4] = ["junit.xml", "results.json", "summary.md", "index.html"];
 
 /// Finds report-directory problems before a run rather than after it: the directory is
 /// created, each report's path must not be a directory, and a file must be creatable in
@@ -61,6 +65,7 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
         let text = match name {
             "junit.xml" => junit::render(report),
             "results.json" => json::render(report),
+            "index.html" => html::run_page(report),
             _ => markdown::render(report),
         };
         (name, text)
