@@ -305,6 +305,67 @@ fn a_run_ends_with_its_failures_coloured_unless_no_color() {
     assert!(!refused.contains('\x1b'), "{refused:?}");
 }
 
+/// index.html as a browser shows it: real headless Chromium (a Debian package the test
+/// installs) renders the page; the DOM after render holds the matrix cells and the
+/// failure's side-by-side diff, and the screenshot shows the failing cell's red.
+#[test]
+fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    f.write("cases/g/bad.py", "print('head line')\n");
+    f.write("golden/g/bad.out", "golden line\n");
+    let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    mpcheck::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
+        .unwrap();
+    let page = f.root().join("reports/index.html");
+    let profile = tempfile::tempdir().unwrap();
+    let shot = f.root().join("shot.png");
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=900,600",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap()
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom = stdout(&dom);
+    assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
+    assert!(dom.contains("<td class=\"fail\">1 ✗ </td>"), "{dom}");
+    assert!(dom.contains("<td class=\"del\">golden line</td>"), "{dom}");
+    assert!(dom.contains("<td class=\"ins\">head line</td>"), "{dom}");
+    let out = chromium(&[&format!("--screenshot={}", shot.display())]);
+    assert!(shot.exists(), "no screenshot: {}", stderr(&out));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let red = buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| p[0] > 190 && p[1] < 70 && p[2] < 70)
+        .count();
+    // The failing cell (td.fail, #d62020) is some hundreds of pixels; nothing else is red.
+    assert!(
+        red > 200,
+        "{red} red pixels in {}x{}",
+        info.width,
+        info.height
+    );
+}
+
 #[test]
 fn missing_host_tool_says_what_to_install() {
     let f = Fixture::new();
