@@ -63,22 +63,34 @@ impl HeapFigures {
     }
 }
 
-/// What the wrapper runs.
+/// How the measured code loads the case: any way that runs it and leaves its globals.
 pub enum Load {
-    /// Compile and run the source at this path (as the target sees it), named `name`.
-    Source { path: String, name: String },
-    /// Import this module (its `.mpy` is on the target's path).
-    Mpy { module: String },
+    /// Compile and run source text, named `name` in tracebacks. `text` is a Python
+    /// expression giving the text (`open("c.py").read()` on a host, a variable the board
+    /// driver set); it is evaluated before the first reading.
+    Source { text: String, name: String },
+    /// Import this module: a `.mpy` on the target's path, or a frozen module.
+    Import { module: String },
 }
 
-/// The wrapper script. `zero_alloc`: run the case (or, when named, one function of it,
-/// after the case ran) with the heap locked.
-pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
+/// The heap measurement around one case, in two parts so a caller can frame it: `setup`
+/// (top-level Python, run before anything is measured) defines the helpers and the
+/// loader; `body` (top-level statements, indentable as a block) takes the first
+/// reading, runs the case, takes the second and prints the report line. Hosts run
+/// `setup + body` as a script; the board driver runs `body` inside its framing.
+pub struct Measurement {
+    pub setup: String,
+    pub body: String,
+}
+
+/// The measurement of `load`. `zero_alloc`: run the case (or, when named, one function
+/// of it, after the case ran) with the heap locked.
+pub fn measurement(load: &Load, zero_alloc: Option<&str>) -> Measurement {
     let run = match load {
-        Load::Source { path, name } => format!(
-            "_g = {{'__name__': '__main__', 'mpcheck_region': _Region}}\n_src = open({path:?}).read()\ndef _run():\n    exec(compile(_src, {name:?}, 'exec'), _g)\n"
+        Load::Source { text, name } => format!(
+            "_g = {{'__name__': '__main__', 'mpcheck_region': _Region}}\n_src = {text}\ndef _run():\n    exec(compile(_src, {name:?}, 'exec'), _g)\n"
         ),
-        Load::Mpy { module } => format!(
+        Load::Import { module } => format!(
             "import builtins\nbuiltins.mpcheck_region = _Region\ndef _run():\n    global _g\n    _g = __import__({module:?}).__dict__\n"
         ),
     };
@@ -91,7 +103,16 @@ pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
     let start = MEASURE_START
         .replace("\"MAPSTART\"", "\"\\x1empcheck-map\"")
         .replace("\"MAPEND\"", "\"\\x1empcheck-map-end\"");
-    format!("{PRELUDE}{run}{start}{locked}{end}")
+    Measurement {
+        setup: format!("{PRELUDE}{run}"),
+        body: format!("{start}{locked}{end}"),
+    }
+}
+
+/// The measurement as one script (host VMs).
+pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
+    let m = measurement(load, zero_alloc);
+    format!("{}{}", m.setup, m.body)
 }
 
 const PRELUDE: &str = r#"import gc

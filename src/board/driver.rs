@@ -48,6 +48,9 @@ pub(crate) struct Driver {
     /// The case pasted into the driver's `try:` block (old firmware: no `compile`, and
     /// `exec` costs stack a tiny board lacks): its name and first and last driver line.
     inline: Option<(String, usize, usize)>,
+    /// The case runs inside the heap measurement, whose frames (module level and its
+    /// functions) are all the driver's: every leading `<stdin>` frame is removed.
+    measured: bool,
 }
 
 /// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
@@ -67,7 +70,16 @@ impl Driver {
     /// `binascii.a2b_base64`, so binary files travel at 4/3 of their size instead of
     /// about 2.5× as escaped bytes. Every byte costs link time (QEMU's mps2 UART takes
     /// ~75 µs per byte), so the driver is terse.
-    pub(crate) fn new(load: Load, files: &[RamFile], nonce: Vec<u8>, base64: bool) -> Driver {
+    ///
+    /// `heap`: run the case inside the heap measurement ([`crate::heap::measurement`];
+    /// `Some(zero_alloc)`), whose report line and heap maps come out in its stdout.
+    pub(crate) fn new(
+        load: Load,
+        files: &[RamFile],
+        nonce: Vec<u8>,
+        base64: bool,
+        heap: Option<Option<&str>>,
+    ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
         let mut s = String::new();
         let mut lines = 0;
@@ -96,10 +108,13 @@ impl Driver {
             table.push('}');
             line(&mut s, &table);
             let main = format!("{CASE_ALIAS}.mpy");
+            // Files are `io.BytesIO` over the bytes: it reads without allocating (a
+            // Python `readinto` allocates a slice per read, which heap figures of `.mpy`
+            // mode would count) and costs no class on the wire.
             line(
                 &mut s,
                 &format!(
-                    "class F(io.IOBase):\n def __init__(s,b):s.b=b;s.o=0\n def ioctl(s,r,a):return 0 if r==4 else -1\n def readinto(s,b):m=s.b[s.o:s.o+len(b)];n=len(m);b[:n]=m;s.o+=n;return n\nclass V:\n def mount(s,r,m):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return F(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
+                    "class V:\n def mount(s,r,m):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
                 ),
             );
         }
@@ -107,19 +122,41 @@ impl Driver {
         let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
         let mut inline = None;
         let mut rename_string = None;
-        let run = match load {
-            Load::Source {
-                name,
-                source,
-                has_compile: true,
-            } => {
+        let run = match (load, heap) {
+            (Load::Source { name, source, .. }, Some(zero_alloc)) => {
+                // Without `compile` (1.9-era firmware) the measured loader cannot name the
+                // case's frames; the figures are still the case's.
+                line(
+                    &mut s,
+                    &format!("S={}", long_literal(&blank_comments(source))),
+                );
+                let load = crate::heap::Load::Source {
+                    text: "S".into(),
+                    name: name.to_string(),
+                };
+                measured(&mut s, &mut line, &load, zero_alloc)
+            }
+            (Load::Import { module }, Some(zero_alloc)) => {
+                let load = crate::heap::Load::Import {
+                    module: module.to_string(),
+                };
+                measured(&mut s, &mut line, &load, zero_alloc)
+            }
+            (
+                Load::Source {
+                    name,
+                    source,
+                    has_compile: true,
+                },
+                None,
+            ) => {
                 line(
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
                 format!(" exec(compile(S,{name:?},'exec'),{})", glob(name))
             }
-            Load::Source { name, source, .. } if indentable(source) => {
+            (Load::Source { name, source, .. }, None) if indentable(source) => {
                 let count = String::from_utf8_lossy(source).lines().count();
                 inline = Some((name.to_string(), count));
                 let blanked = blank_comments(source);
@@ -136,13 +173,16 @@ impl Driver {
                 body.push_str(" pass");
                 body
             }
-            Load::Source { name, source, .. } => {
+            (Load::Source { name, source, .. }, None) => {
                 rename_string = Some(name.to_string());
                 format!(" exec({},{})", str_literal(source), glob(name))
             }
-            Load::Import { module } => format!(" __import__({module:?})"),
+            (Load::Import { module }, None) => format!(" __import__({module:?})"),
         };
-        line(&mut s, &format!("print('{n}',end='')"));
+        // The closing nonce is printed once, in `finally`, so it comes before the
+        // traceback the REPL prints for an uncaught exception; a `SystemExit` leaves its
+        // status word in `_x` instead. Every byte here is sent for every case.
+        line(&mut s, &format!("print('{n}',end='')\n_x=''"));
         let try_line = line(&mut s, "try:");
         let run_end = line(&mut s, &run);
         let inline = match inline {
@@ -155,23 +195,17 @@ impl Driver {
         // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
         line(
             &mut s,
-            &format!(
-                "except SystemExit as e:\n a=(e.args+(0,))[0]\n print('{n}x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1),end='')"
-            ),
+            "except SystemExit as e:a=(e.args+(0,))[0];_x='x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1)",
         );
-        // Every other exception prints the closing nonce first, then goes to the REPL,
-        // which prints its traceback (1.9.2 adds a frame for the bare re-raise).
-        driver_lines.push(line(
-            &mut s,
-            &format!("except BaseException:\n print('{n}',end='');raise"),
-        ));
-        line(&mut s, &format!("else:print('{n}',end='')"));
+        // Firmware that adds a frame where the exception leaves `finally` names this line.
+        driver_lines.push(line(&mut s, &format!("finally:print('{n}'+_x,end='')")));
         Driver {
             script: s.into_bytes(),
             nonce,
             driver_lines,
             rename_string,
             inline,
+            measured: heap.is_some(),
         }
     }
 
@@ -192,6 +226,13 @@ impl Driver {
         };
         // The driver's frames are the outermost ones, right after the header.
         'strip: loop {
+            if self.measured
+                && let Some(frame) = rest.strip_prefix("  File \"<stdin>\", line ")
+                && let Some(end) = frame.find('\n')
+            {
+                rest = &frame[end + 1..];
+                continue 'strip;
+            }
             for k in &self.driver_lines {
                 let frame = format!("  File \"<stdin>\", line {k}, in <module>\n");
                 if let Some(r) = rest.strip_prefix(&frame) {
@@ -228,6 +269,24 @@ impl Driver {
         }
         text
     }
+}
+
+/// The heap measurement's setup as driver lines (before the opening nonce), and its body
+/// indented into the driver's `try:` block (returned).
+fn measured(
+    s: &mut String,
+    line: &mut impl FnMut(&mut String, &str) -> usize,
+    load: &crate::heap::Load,
+    zero_alloc: Option<&str>,
+) -> String {
+    let m = crate::heap::measurement(load, zero_alloc);
+    line(s, m.setup.trim_end());
+    m.body
+        .trim_end()
+        .lines()
+        .map(|l| format!(" {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether a case's source can be pasted into a `try:` block one space deeper without
@@ -357,6 +416,7 @@ mod tests {
             &[],
             b"@n@".to_vec(),
             false,
+            None,
         );
         let k = d.driver_lines[0];
         let board = format!(
@@ -395,6 +455,7 @@ mod tests {
             &[],
             b"@n@".to_vec(),
             false,
+            None,
         );
         let script = String::from_utf8(d.script.clone()).unwrap();
         let (_, first, last) = d.inline.clone().expect("pasted inline");

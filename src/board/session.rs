@@ -132,11 +132,13 @@ impl BoardSession {
         timeout: Duration,
         known_good: bool,
     ) -> Result<CaseRun, BoardError> {
-        self.run_source("case", source, &[], timeout, known_good)
+        self.run_source("case", source, &[], timeout, known_good, None)
     }
 
     /// Run a case's source as file `<module>.py` (tracebacks name it, with its own line
-    /// numbers), with `helpers` (`_*.py` modules it imports) beside it.
+    /// numbers), with `helpers` (`_*.py` modules it imports) beside it. `heap`: inside
+    /// the heap measurement (`Some(zero_alloc)`), after a soft reset so the heap and the
+    /// qstr pool are fresh; its report stays in the stdout for [`crate::heap::extract`].
     pub fn run_source(
         &mut self,
         module: &str,
@@ -144,6 +146,7 @@ impl BoardSession {
         helpers: &[RamFile],
         timeout: Duration,
         known_good: bool,
+        heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         let name = format!("{module}.py");
         let load = Load::Source {
@@ -152,7 +155,7 @@ impl BoardSession {
             has_compile: self.features.compile == Some(true),
         };
         let (files, written) = self.place_files(helpers)?;
-        let run = self.run_driver(load, &files, timeout, known_good);
+        let run = self.run_driver(load, &files, timeout, known_good, heap);
         self.remove_files(&written)?;
         run
     }
@@ -160,13 +163,15 @@ impl BoardSession {
     /// Import `mpy` (the case compiled by mpy-cross) as `__main__`, with `helpers` beside
     /// it: from a RAM filesystem the driver mounts where the firmware has `vfs.mount`,
     /// else written to the board's own filesystem. Boards that cannot import `.mpy`
-    /// files get a `Skip` without touching the board.
+    /// files get a `Skip` without touching the board. `heap` as for
+    /// [`BoardSession::run_source`].
     pub fn run_mpy_case(
         &mut self,
         module: &str,
         mpy: &[u8],
         helpers: &[RamFile],
         timeout: Duration,
+        heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         if self.features.mpy_import != Some(true) {
             return Ok(CaseRun {
@@ -196,7 +201,7 @@ impl BoardSession {
         }];
         all.extend_from_slice(helpers);
         let (files, written) = self.place_files(&all)?;
-        let run = self.run_driver(Load::Import { module: alias }, &files, timeout, false);
+        let run = self.run_driver(Load::Import { module: alias }, &files, timeout, false, heap);
         self.remove_files(&written)?;
         run
     }
@@ -233,16 +238,23 @@ impl BoardSession {
         files: &[RamFile],
         timeout: Duration,
         known_good: bool,
+        heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
-        let first = Driver::new(load, files, driver::nonce(), base64);
+        let first = Driver::new(load, files, driver::nonce(), base64, heap);
+        // Heap figures need what a fresh VM has: the last case's objects and qstrs gone.
+        self.dirty |= heap.is_some();
         let run = self.run_script(&first, timeout)?;
         if !looks_corrupted(&run, known_good) {
             return Ok(run);
         }
         let normal = self.repl.pacing;
         self.repl.pacing = normal.slower();
-        let retry = self.run_script(&Driver::new(load, files, driver::nonce(), base64), timeout);
+        self.dirty |= heap.is_some();
+        let retry = self.run_script(
+            &Driver::new(load, files, driver::nonce(), base64, heap),
+            timeout,
+        );
         self.repl.pacing = normal;
         let retry = retry?;
         // The driver is always valid Python, so a SyntaxError before it ran is the link's;

@@ -22,6 +22,9 @@ pub struct BoardTarget {
     pool: Mutex<Pool>,
     freed: Condvar,
     features: OnceLock<Features>,
+    /// The firmware has `gc.mem_alloc()`, which heap measurement needs (probed with the
+    /// features).
+    gc_mem_alloc: OnceLock<bool>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
@@ -56,6 +59,7 @@ impl BoardTarget {
             pool: Mutex::default(),
             freed: Condvar::new(),
             features: OnceLock::new(),
+            gc_mem_alloc: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
@@ -201,9 +205,13 @@ impl BoardTarget {
     ) -> Result<CaseRun, BoardError> {
         let helpers = self.helpers(request.case, request.mode)?;
         match (request.mode, request.mpy) {
-            (Mode::Mpy, Some(mpy)) => {
-                session.run_mpy_case(request.case.module_name(), mpy, &helpers, request.timeout)
-            }
+            (Mode::Mpy, Some(mpy)) => session.run_mpy_case(
+                request.case.module_name(),
+                mpy,
+                &helpers,
+                request.timeout,
+                request.heap,
+            ),
             _ if request.slow => session.run_case_slowly(&request.case.source, request.timeout),
             _ => {
                 // A case mpy-cross compiles is known-good Python: a SyntaxError from the
@@ -218,6 +226,7 @@ impl BoardTarget {
                     &helpers,
                     request.timeout,
                     known_good,
+                    request.heap,
                 )
             }
         }
@@ -327,6 +336,7 @@ impl Target for BoardTarget {
         self.features.get_or_init(|| match self.checkout() {
             Ok(session) => {
                 let probed = session.features();
+                let _ = self.gc_mem_alloc.set(probed.gc_mem_alloc == Some(true));
                 let f = Features(
                     KNOWN
                         .iter()
@@ -347,7 +357,12 @@ impl Target for BoardTarget {
     fn capabilities(&self) -> super::Capabilities {
         super::Capabilities {
             produces: super::Produces::ProgramOutput,
-            measures_heap: false,
+            // The measurement needs `gc.mem_alloc()` (probed at connect); the rest of
+            // the figures are read where the firmware has them.
+            measures_heap: {
+                self.features();
+                self.gc_mem_alloc.get() == Some(&true)
+            },
             lossy_link: self.config.lossy_link,
         }
     }
@@ -363,7 +378,13 @@ impl Target for BoardTarget {
         match result {
             Ok(run) => {
                 self.checkin(Some(session), None);
-                outcome_of(run, request.timeout, duration)
+                let mut outcome = outcome_of(run, request.timeout, duration);
+                if request.heap.is_some() {
+                    let (output, figures) = crate::heap::extract(&outcome.output);
+                    outcome.output = output;
+                    outcome.heap = figures;
+                }
+                outcome
             }
             Err(e @ BoardError::Dead { .. }) => {
                 self.checkin(None, Some(e.to_string()));

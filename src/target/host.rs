@@ -147,7 +147,7 @@ impl HostTarget {
             // The driver puts the scratch directory's files at the root of the VM's
             // filesystem.
             (Mode::Source, HostKind::Webassembly) => crate::heap::Load::Source {
-                path: format!("/{file}"),
+                text: format!("open({:?}).read()", format!("/{file}")),
                 name: file,
             },
             // A fixed relative name: the path is a string literal in the wrapper, and
@@ -155,14 +155,14 @@ impl HostTarget {
             (Mode::Source, _) => {
                 write(&scratch.join("_mpcheck_case.py"), &case.source)?;
                 crate::heap::Load::Source {
-                    path: "_mpcheck_case.py".into(),
+                    text: "open(\"_mpcheck_case.py\").read()".into(),
                     name: file,
                 }
             }
             (Mode::Mpy, _) => {
                 let mpy = request.mpy.ok_or("mpy mode without a .mpy")?;
                 write(&scratch.join(format!("{}.mpy", case.import_name)), mpy)?;
-                crate::heap::Load::Mpy {
+                crate::heap::Load::Import {
                     module: case.import_name.clone(),
                 }
             }

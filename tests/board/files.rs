@@ -32,7 +32,7 @@ fn binary_file_arrives_intact_and_is_removed() {
 #[test]
 fn mpy_case_is_skipped_on_a_board_that_cannot_import_mpy() {
     let mut s = connect(QemuConsole::Stdio);
-    let run = s.run_mpy_case("m", b"M\x02\x00\x1f", &[], T).unwrap();
+    let run = s.run_mpy_case("m", b"M\x02\x00\x1f", &[], T, None).unwrap();
     assert!(
         matches!(&run.verdict_hint, VerdictHint::Skip { reason } if reason.contains(".mpy")),
         "{run:?}"

@@ -57,7 +57,7 @@ fn framing_suite(s: &mut BoardSession) {
 /// Tracebacks name the case's file and its own line numbers; exit statuses are data.
 fn exact_suite(s: &mut BoardSession) {
     let src = b"# comment\ndef fail():\n    raise ValueError('boom')\n\nprint('before')\nfail()\n";
-    let run = s.run_source("uncaught", src, &[], T, true).unwrap();
+    let run = s.run_source("uncaught", src, &[], T, true, None).unwrap();
     assert_eq!(run.stdout, b"before\n");
     assert_eq!(
         run.exception.as_deref(),
@@ -122,7 +122,10 @@ pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
     let lines = 200; // ~10 KB: about 80 of the board's 128-byte windows
     // The link's own cost for the whole script, run without error.
     let start = Instant::now();
-    let out = s.exec_plain(&script_with_error_at(0, lines), T).unwrap();
+    // (30 s: hang detection only; a loaded 2-core machine has taken over 5 s here.)
+    let out = s
+        .exec_plain(&script_with_error_at(0, lines), Duration::from_secs(30))
+        .unwrap();
     let clean = start.elapsed();
     assert_eq!(out.stdout, b"end\r\n");
     for (bad, what) in [(1, "first window"), (lines / 2, "mid-way"), (lines, "end")] {
@@ -165,7 +168,8 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
     // under load QEMU's UART slows down, so 1 s is asserted relative to it).
     let same_size = vec![b'#'; source.len()];
     let start = Instant::now();
-    s.run_source("floor", &same_size, &[], T, true).unwrap();
+    s.run_source("floor", &same_size, &[], T, true, None)
+        .unwrap();
     let floor = start.elapsed();
     // known_good false: mpy-cross 1.28 rejects t-strings too, as the target finds.
     let start = Instant::now();
@@ -176,6 +180,7 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
             &[],
             Duration::from_secs(30),
             false,
+            None,
         )
         .unwrap();
     let took = start.elapsed();
@@ -203,7 +208,14 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
     }
     let start = Instant::now();
     let run = s
-        .run_source("big", big.as_bytes(), &[], Duration::from_secs(30), true)
+        .run_source(
+            "big",
+            big.as_bytes(),
+            &[],
+            Duration::from_secs(30),
+            true,
+            None,
+        )
         .unwrap();
     assert_eq!(run.verdict_hint, VerdictHint::TooLarge, "{run:?}");
     // Long before the 30 s timeout: the board's MemoryError ends it, not a hard reset.
@@ -220,24 +232,7 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
 pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
     let mut s = session(fw);
     assert_eq!(s.features().mpy_import, Some(true), "{:?}", s.features());
-    let compile = |name: &str, src: &str| -> Vec<u8> {
-        let dir = tempfile::tempdir().unwrap();
-        let py = dir.path().join(format!("{name}.py"));
-        std::fs::write(&py, src).unwrap();
-        let out = dir.path().join("out.mpy");
-        let cross = std::env::var("MPCHECK_MPY_CROSS")
-            .unwrap_or_else(|_| "/work/fw/mpy-cross/mpy-cross".into());
-        let st = std::process::Command::new(&cross)
-            .arg("-o")
-            .arg(&out)
-            .arg("-s")
-            .arg(format!("{name}.py"))
-            .arg(&py)
-            .status()
-            .unwrap_or_else(|e| panic!("mpy-cross {cross}: {e} (set MPCHECK_MPY_CROSS)"));
-        assert!(st.success());
-        std::fs::read(out).unwrap()
-    };
+    let compile = compile_mpy;
     let case = "import _helper\nprint(__name__, _helper.twice(21))\ndef f():\n    raise KeyError(1)\nf()\n";
     let helper = "def twice(x):\n    return 2 * x\n";
     for name in ["raise", "sys", "a.b"] {
@@ -246,7 +241,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
             name: "_helper.mpy".into(),
             bytes: compile("_helper", helper),
         }];
-        let run = s.run_mpy_case(name, &mpy, &helpers, T).unwrap();
+        let run = s.run_mpy_case(name, &mpy, &helpers, T, None).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&run.stdout),
             "__main__ 42\n",
@@ -275,7 +270,76 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
             &helpers,
             T,
             true,
+            None,
         )
         .unwrap();
     assert_eq!(run.stdout, b"8\n", "{run:?}");
+}
+
+/// Heap figures on the board are a property of the case: every heap case, measured twice
+/// (each after a soft reset), gives identical figures, in source and in `.mpy` mode; and
+/// the figures are there at all (`live_bytes`, and `alloc_bytes` from `mem_total`).
+pub fn heap_figures_are_identical_run_to_run(fw: &str) {
+    // Hang detection only: a heap case sends its heap maps too, and QEMU's UART slows
+    // down a lot on a loaded machine.
+    const HANG: Duration = Duration::from_secs(60);
+    let mut s = session(fw);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/heap");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".py") && !n.starts_with('_'))
+        .map(|n| n.trim_end_matches(".py").to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    let helper = std::fs::read(root.join("_heap_helper.py")).unwrap();
+    let helpers = [RamFile {
+        name: "_heap_helper.py".into(),
+        bytes: helper,
+    }];
+    let mut measure = |name: &str, mpy: bool| {
+        let source = std::fs::read(root.join(format!("{name}.py"))).unwrap();
+        let run = if mpy {
+            let bytes = compile_mpy(name, &String::from_utf8_lossy(&source));
+            s.run_mpy_case(name, &bytes, &helpers, HANG, Some(None))
+        } else {
+            s.run_source(name, &source, &helpers, HANG, true, Some(None))
+        }
+        .unwrap();
+        let (_, figures) = mpcheck::heap::extract(&run.stdout);
+        figures.unwrap_or_else(|| panic!("{name}: no heap figures in {run:?}"))
+    };
+    for name in &names {
+        for mpy in [false, true] {
+            let first = measure(name, mpy);
+            assert!(
+                first.live_bytes.is_some() && first.alloc_bytes.is_some(),
+                "{name}: {first:?}"
+            );
+            assert_eq!(first, measure(name, mpy), "{name} (mpy: {mpy})");
+        }
+    }
+}
+
+/// `src` compiled by the mpy-cross built with the firmware, recording `name.py`.
+fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let py = dir.path().join(format!("{name}.py"));
+    std::fs::write(&py, src).unwrap();
+    let out = dir.path().join("out.mpy");
+    let cross = super::MPY_CROSS
+        .get()
+        .expect("a prebuilt image needs MPCHECK_MPY_CROSS beside it")
+        .clone();
+    let st = std::process::Command::new(&cross)
+        .arg("-o")
+        .arg(&out)
+        .arg("-s")
+        .arg(format!("{name}.py"))
+        .arg(&py)
+        .status()
+        .unwrap_or_else(|e| panic!("mpy-cross {cross}: {e} (set MPCHECK_MPY_CROSS)"));
+    assert!(st.success());
+    std::fs::read(out).unwrap()
 }

@@ -20,9 +20,16 @@ use mpcheck::board::BoardSpec;
 
 type Test = fn(&str);
 
+/// The mpy-cross that matches the firmware: the one built with it, else
+/// `MPCHECK_MPY_CROSS` beside a prebuilt image.
+pub static MPY_CROSS: OnceLock<String> = OnceLock::new();
+
 /// The mps2-an385 image, or why there is none here.
 fn firmware() -> Result<String, String> {
     if let Ok(path) = std::env::var("MPCHECK_MPS2_AN385_FIRMWARE") {
+        if let Ok(cross) = std::env::var("MPCHECK_MPY_CROSS") {
+            let _ = MPY_CROSS.set(cross);
+        }
         return Ok(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -37,12 +44,16 @@ fn firmware() -> Result<String, String> {
     let built = mpcheck::setup::built(&project, &[Arc::new(board)], &mut |_| {})
         .map_err(|e| e.to_string())?;
     match &built[0].spec {
-        BoardSpec::Device(d) => d
-            .config
-            .qemu
-            .as_ref()
-            .map(|q| q.firmware.clone())
-            .ok_or_else(|| "boards/mps2-an385-qemu.yaml is not a qemu board".to_string()),
+        BoardSpec::Device(d) => {
+            if let Some(cross) = &d.mpy_cross {
+                let _ = MPY_CROSS.set(cross.display().to_string());
+            }
+            d.config
+                .qemu
+                .as_ref()
+                .map(|q| q.firmware.clone())
+                .ok_or_else(|| "boards/mps2-an385-qemu.yaml is not a qemu board".to_string())
+        }
         _ => Err("boards/mps2-an385-qemu.yaml is not a device board".into()),
     }
 }
@@ -51,7 +62,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 8] = [
+    let tests: [(&str, Test, bool); 9] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -90,6 +101,11 @@ fn main() {
         (
             "mpy_and_helpers_from_a_ram_filesystem",
             cases::mpy_and_helpers_from_a_ram_filesystem,
+            true,
+        ),
+        (
+            "heap_figures_are_identical_run_to_run",
+            cases::heap_figures_are_identical_run_to_run,
             true,
         ),
     ];
