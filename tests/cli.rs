@@ -294,7 +294,7 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     let dom = chromium(&["--dump-dom"]);
     let dom = stdout(&dom);
     assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
-    assert!(dom.contains("<td class=\"fail\">1 ✗ </td>"), "{dom}");
+    assert!(dom.contains("<td class=\"fail\">1 ✓ 1 ✗ </td>"), "{dom}");
     assert!(dom.contains("<td class=\"del\">golden line</td>"), "{dom}");
     assert!(dom.contains("<td class=\"ins\">head line</td>"), "{dom}");
     let out = chromium(&[&format!("--screenshot={}", shot.display())]);
