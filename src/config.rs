@@ -73,7 +73,7 @@ impl Overrides {
         }
     }
 
-    fn apply(&self, board: &mut Board) {
+    pub(crate) fn apply(&self, board: &mut Board) {
         match &mut board.spec {
             BoardSpec::Host(spec) => {
                 if let Some(vm) = &self.micropython {

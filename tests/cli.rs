@@ -151,31 +151,170 @@ fn broken_case_settings_error_that_case_only() {
     assert_eq!(f.result("unix::g/ok.mpy")["verdict"], "pass");
 }
 
+/// junit.xml as two real consumers read it: Jenkins' xunit schema (vendored in
+/// tests/junit/, checked by xmllint) and PyPI's junitparser. A case printing XML and
+/// control characters stays inside its own `system-out`.
 #[test]
-fn junit_is_well_formed_xml_with_one_case_per_trial() {
+fn junit_passes_the_jenkins_schema_and_junitparser_reads_it() {
     let f = Fixture::new();
     f.write("cases/g/ok.py", "print(2)\n");
     f.write("cases/g/bad.py", "print('<&>')\n");
     f.write("golden/g/bad.out", "other\n");
-    let run = f.mpcheck(&["run", "--board", "unix"]);
-    assert_eq!(run.status.code(), Some(1));
-    let xml = f.read("reports/junit.xml");
-    let mut reader = quick_xml::Reader::from_str(&xml);
-    let (mut cases, mut failures) = (0, 0);
-    loop {
-        match reader.read_event().expect("well-formed junit.xml") {
-            quick_xml::events::Event::Eof => break,
-            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
-                match e.name().as_ref() {
-                    b"testcase" => cases += 1,
-                    b"failure" => failures += 1,
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    assert_eq!((cases, failures), (4, 2), "{xml}");
+    f.write(
+        "cases/g/hostile.py",
+        "print('</system-out></testcase><testcase name=\"forged\">\\x1b[31m\\x00')\n",
+    );
+    f.write(
+        "cases/g/skipped.py",
+        "# ---\n# exclude: {unix: not on this port}\n# ---\nprint(1)\n",
+    );
+    let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let junit = f.root().join("reports/junit.xml");
+
+    mpcheck::toolchain::ensure_debian_packages(&["libxml2-utils".into()], "the junit test")
+        .unwrap();
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit/junit-10.xsd");
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}\n{}",
+        stderr(&lint),
+        f.read("reports/junit.xml")
+    );
+
+    let tools = mpcheck::toolchain::Toolchain::ensure(&state_dir().join("toolchain")).unwrap();
+    let python = tools.python_package("junitparser==3.2.0").unwrap();
+    let read = Command::new(python)
+        .args([
+            "-c",
+            "import sys, junitparser\n\
+             x = junitparser.JUnitXml.fromfile(sys.argv[1])\n\
+             for s in x:\n\
+             \x20 for c in s:\n\
+             \x20   r = [type(x).__name__ + '=' + (x.message or '') for x in c.result]\n\
+             \x20   print(s.name, c.name, c.time > 0 or c.time == 0, r, repr(c.system_out))\n",
+        ])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let seen = stdout(&read);
+    assert!(read.status.success(), "{}", stderr(&read));
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "one test case per trial, none forged:\n{seen}"
+    );
+    let line = |name: &str| *lines.iter().find(|l| l.contains(name)).unwrap();
+    assert!(
+        line("g/bad").contains("['Failure=output differs from ")
+            && line("g/bad").contains("golden/g/bad.out (2 lines changed)']"),
+        "{seen}"
+    );
+    assert!(line("g/bad").contains("'<&>\\n'"), "system-out: {seen}");
+    assert!(line("g/ok").contains("[] '2\\n'"), "{seen}");
+    assert!(
+        line("g/skipped").contains("['Skipped=not on this port']"),
+        "{seen}"
+    );
+    assert!(line("g/hostile").contains("\\\\x1b[31m"), "{seen}");
+}
+
+/// The run ends with its failures, one line each; verdicts are coloured only when the
+/// terminal rule says so (CLICOLOR_FORCE here, as stderr is a pipe), never with NO_COLOR.
+#[test]
+fn a_run_ends_with_its_failures_coloured_unless_no_color() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    f.write("cases/g/bad.py", "print(1)\n");
+    f.write("golden/g/bad.out", "other\n");
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mpcheck"));
+        cmd.arg("--root").arg(f.root());
+        cmd.args(["run", "--board", "unix", "--mode", "source", "--no-history"]);
+        cmd.env("MPCHECK_HOME", state_dir()).env_remove("CI");
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        cmd.envs(vars.iter().copied());
+        stderr(&cmd.output().unwrap())
+    };
+    let plain = run(&[]);
+    let tail = plain.rsplit("failures (1):\n").next().unwrap();
+    assert!(
+        tail.starts_with("  FAIL          unix::g/bad: output differs from "),
+        "{plain}"
+    );
+    assert!(!plain.contains('\x1b'), "no colour on a pipe: {plain}");
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains("\x1b[1m\x1b[31mFAIL"), "{forced:?}");
+    let refused = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!refused.contains('\x1b'), "{refused:?}");
+}
+
+/// index.html as a browser shows it: real headless Chromium (a Debian package the test
+/// installs) renders the page; the DOM after render holds the matrix cells and the
+/// failure's side-by-side diff, and the screenshot shows the failing cell's red.
+#[test]
+fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
+    let f = Fixture::new();
+    f.write("cases/g/ok.py", "print(2)\n");
+    f.write("cases/g/bad.py", "print('head line')\n");
+    f.write("golden/g/bad.out", "golden line\n");
+    let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    mpcheck::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
+        .unwrap();
+    let page = f.root().join("reports/index.html");
+    let profile = tempfile::tempdir().unwrap();
+    let shot = f.root().join("shot.png");
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=900,600",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap()
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom = stdout(&dom);
+    assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
+    assert!(dom.contains("<td class=\"fail\">1 ✓ 1 ✗ </td>"), "{dom}");
+    assert!(dom.contains("<td class=\"del\">golden line</td>"), "{dom}");
+    assert!(dom.contains("<td class=\"ins\">head line</td>"), "{dom}");
+    let out = chromium(&[&format!("--screenshot={}", shot.display())]);
+    assert!(shot.exists(), "no screenshot: {}", stderr(&out));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let red = buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| p[0] > 190 && p[1] < 70 && p[2] < 70)
+        .count();
+    // The failing cell (td.fail, #d62020) is some hundreds of pixels; nothing else is red.
+    assert!(
+        red > 200,
+        "{red} red pixels in {}x{}",
+        info.width,
+        info.height
+    );
 }
 
 #[test]

@@ -100,6 +100,9 @@ pub struct HostSpec {
     pub mpy_cross: Option<PathBuf>,
     /// Extra VM arguments (e.g. `-X heapsize=256k`).
     pub args: Vec<String>,
+    /// Webassembly boards: another npm release of the port than the pinned one (e.g.
+    /// `1.27.0`), provisioned beside it.
+    pub npm_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +198,7 @@ struct HostFile {
     mpy_cross: Option<String>,
     #[serde(default)]
     args: Vec<String>,
+    npm_version: Option<String>,
 }
 
 fn yes() -> bool {
@@ -296,6 +300,23 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
             "mpy_cross: cpython boards compile nothing with mpy-cross",
         ));
     }
+    if let Some(v) = &raw.npm_version {
+        let plain = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+        let why = if host_kind != HostKind::Webassembly {
+            Some("npm_version: only webassembly boards come from npm")
+        } else if raw.executable.is_some() {
+            Some("give `executable` or `npm_version`, not both")
+        } else if !plain {
+            Some("npm_version: must be a plain release such as 1.27.0")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(Error::config(path, line_of("npm_version"), why));
+        }
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     let resolve = |key: &str, value: Option<String>| -> Result<Option<PathBuf>> {
         value
@@ -317,6 +338,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
             executable: resolve("executable", raw.executable)?,
             mpy_cross: resolve("mpy_cross", raw.mpy_cross)?,
             args: raw.args,
+            npm_version: raw.npm_version,
         }),
     })
 }
@@ -498,6 +520,20 @@ mod tests {
 
     fn parse(name: &str, text: &str) -> Result<Board> {
         parse_board(Path::new(&format!("boards/{name}.yaml")), text)
+    }
+
+    #[test]
+    fn npm_version_is_for_webassembly_only_and_plain() {
+        let b = parse("w", "kind: webassembly\nnpm_version: 1.27.0\n").unwrap();
+        let BoardSpec::Host(h) = &b.spec else {
+            panic!("not a host board")
+        };
+        assert_eq!(h.npm_version.as_deref(), Some("1.27.0"));
+        let e = parse("u", "kind: unix\ntimeout: 5\nnpm_version: 1.27.0\n").unwrap_err();
+        assert!(e.to_string().contains("boards/u.yaml:3"), "{e}");
+        assert!(e.to_string().contains("only webassembly"), "{e}");
+        let e = parse("w", "kind: webassembly\nnpm_version: 1.27.0 && rm -rf\n").unwrap_err();
+        assert!(e.to_string().contains("plain release"), "{e}");
     }
 
     #[test]

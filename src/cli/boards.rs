@@ -117,10 +117,11 @@ fn check(file: &Path, state_dir: &Path) -> Row {
     row.kind = board.kind().into();
     match &board.spec {
         BoardSpec::Host(h) => {
-            row.image = h
-                .executable
-                .as_ref()
-                .map_or("(pinned)".into(), |p| p.display().to_string());
+            row.image = match (&h.executable, &h.npm_version) {
+                (Some(p), _) => p.display().to_string(),
+                (None, Some(v)) => format!("npm {v}"),
+                (None, None) => "(pinned)".into(),
+            };
         }
         BoardSpec::Bytecode(b) => {
             row.image = match (&b.mpy_cross, &b.mpy_cross_version) {

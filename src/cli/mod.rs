@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bless;
 pub mod boards;
+pub mod compare;
 pub mod compare_compilers;
 pub mod disasm;
 pub mod flash;
@@ -65,6 +66,9 @@ pub enum Command {
     Flash(flash::FlashArgs),
     /// Disassemble a .mpy (or a .py, compiled first).
     Disasm(disasm::DisasmArgs),
+    /// Two builds A/B: output, bytecode, heap and time of every case on a base and a
+    /// head board; `--fail-on` thresholds decide the exit code.
+    Compare(compare::CompareArgs),
     /// Bytecode size and instruction deltas of every case between two mpy-cross versions.
     CompareCompilers(compare_compilers::CompareArgs),
 }
@@ -119,13 +123,17 @@ pub struct SelectArgs {
     /// Only these modes (repeatable): source (run-tests.py's plain run) or mpy (--via-mpy).
     #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
     pub modes: Vec<crate::case::Mode>,
+    /// Show every board's agreement with this board's output, case by case (the board
+    /// joins the run); differences explained in known-differences/ are marked known.
+    #[arg(long, value_name = "BOARD")]
+    pub reference: Option<String>,
     /// With --tests: the emitter, as run-tests.py's --emit (`-X emit=` for the VM and
     /// mpy-cross; `<test>.py.native.exp` preferred).
     #[arg(long, value_enum, default_value_t, requires = "tests")]
     pub emit: crate::upstream::Emit,
 }
 
-fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
+pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
     match s {
         "source" => Ok(crate::case::Mode::Source),
         "mpy" => Ok(crate::case::Mode::Mpy),
@@ -138,9 +146,18 @@ impl SelectArgs {
     pub fn selection(&self, project: &Project) -> Result<Selection> {
         let overrides =
             Overrides::from_args_and_env(self.micropython.clone(), self.mpy_cross.clone());
+        let mut boards = self.boards.clone();
+        if let Some(r) = &self.reference {
+            if boards.is_empty() {
+                return Err(Error::Usage(
+                    "--reference: name the boards to compare with it (--board, repeatable)".into(),
+                ));
+            }
+            boards.insert(0, r.clone());
+        }
         match &self.tests {
-            Some(dir) => Selection::load_tests(project, dir, self.emit, &self.boards, &overrides),
-            None => Selection::load(project, &self.boards, &overrides),
+            Some(dir) => Selection::load_tests(project, dir, self.emit, &boards, &overrides),
+            None => Selection::load(project, &boards, &overrides),
         }
     }
 
@@ -195,6 +212,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Boards(command) => boards::boards(&project, &command),
         Command::Probes => probes::probes(),
         Command::Flash(args) => flash::flash(&project, &args),
+        Command::Compare(args) => compare::compare(&project, &args),
         Command::CompareCompilers(args) => compare_compilers::compare_compilers(&project, &args),
     }
 }
@@ -264,12 +282,31 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         record_history(&path, project, &mut results, &tools, duration)?;
     }
     console.summary(&results, duration.as_secs_f64());
+    let matrix = match &args.reference {
+        Some(reference) => {
+            let known = crate::differential::KnownDifferences::load(
+                &project.root.join("known-differences"),
+            )?;
+            let kind = |name: &str| {
+                selection
+                    .boards
+                    .iter()
+                    .find(|b| b.name == name)
+                    .map_or(String::new(), |b| port_of(b))
+            };
+            Some(crate::differential::Matrix::build(
+                &results, reference, &kind, &known,
+            ))
+        }
+        None => None,
+    };
     let report = RunReport {
         toolchain: &tools,
         flashes: &opened.flashes,
         results: &results,
         duration,
         interrupted: interrupted.then_some(trials.len()),
+        matrix: matrix.as_ref(),
     };
     let mut written = write_files(&report_dir, &report)?;
     if let Some(suite) = &selection.upstream {
@@ -295,6 +332,18 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         results,
         duration,
     })
+}
+
+/// A board's port, as known-differences/ files name it: the host VM's kind, or for a
+/// device board the port it is built from (`build.port`), else its kind.
+fn port_of(board: &crate::board::Board) -> String {
+    match &board.spec {
+        crate::board::BoardSpec::Device(d) => d
+            .build
+            .as_ref()
+            .map_or_else(|| board.kind().to_string(), |b| b.port.clone()),
+        _ => board.kind().to_string(),
+    }
 }
 
 /// The trials `--rerun-failed` keeps; none left is an error (exit 2), never a green run.

@@ -1,19 +1,24 @@
 //! The terminal sink: one line per non-passing trial with its diff or reason, a progress
 //! bar on an interactive terminal (none when stderr is not a terminal, or in CI, so logs
 //! stay clean), and a summary at the end. Quiet about passes so a nightly log shows what
-//! matters.
+//! matters. Verdicts are coloured when anstream says stderr takes colour (a terminal,
+//! no `NO_COLOR`; `CLICOLOR_FORCE` forces it), and the run ends with the list of its
+//! failures, one line each, so the end of a long log says what to look at.
 
 use std::io::{IsTerminal, Write};
 
+use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Counts, explanation};
+use super::{Counts, explanation, headline};
+use crate::compare::Verdict;
 use crate::pipeline::{Event, TrialResult};
 
 pub struct Console {
     total: usize,
     done: usize,
     bar: Option<ProgressBar>,
+    colour: bool,
 }
 
 impl Default for Console {
@@ -24,13 +29,50 @@ impl Default for Console {
     }
 }
 
+/// Whether stderr takes colour: anstream's rule (tty, `NO_COLOR`, `CLICOLOR_FORCE`).
+pub fn stderr_colour() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
+/// `text` in `style` when `on`, else as is.
+pub fn paint(on: bool, style: Style, text: &str) -> String {
+    if on {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The colour a verdict is shown in: red for what fails a run, yellow for flaky, dim
+/// for a skip.
+fn verdict_style(v: &Verdict) -> Style {
+    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    match v {
+        Verdict::Pass => Style::new().fg_color(Some(AnsiColor::Green.into())),
+        Verdict::Skip { .. } => Style::new().dimmed(),
+        Verdict::Flaky { .. } => Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+        Verdict::Fail
+        | Verdict::Timeout { .. }
+        | Verdict::Crash { .. }
+        | Verdict::CompileError { .. }
+        | Verdict::Error { .. } => red,
+    }
+}
+
 impl Console {
     pub fn new(progress: bool) -> Console {
         Console {
             total: 0,
             done: 0,
             bar: progress.then(ProgressBar::hidden),
+            colour: stderr_colour(),
         }
+    }
+
+    /// A console with colour decided by the caller (tests of the rendering).
+    pub fn with_colour(mut self, colour: bool) -> Console {
+        self.colour = colour;
+        self
     }
 
     pub fn event(&mut self, event: Event) {
@@ -39,10 +81,24 @@ impl Console {
                 self.line(&format!("mpcheck: board `{board}` is unavailable: {why}"))
             }
             Event::Firmware { line, .. } => self.line(&format!("mpcheck: {line}")),
-            Event::Retried { trial, why } => self.line(&format!("RETRY {trial}: {why}")),
-            Event::Recovered { trial, how } => self.line(&format!(
-                "RECOVERED {trial}: the board was brought back by {how}"
-            )),
+            Event::Retried { trial, why } => {
+                let word = paint(
+                    self.colour,
+                    Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                    "RETRY",
+                );
+                self.line(&format!("{word} {trial}: {why}"))
+            }
+            Event::Recovered { trial, how } => {
+                let word = paint(
+                    self.colour,
+                    Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+                    "RECOVERED",
+                );
+                self.line(&format!(
+                    "{word} {trial}: the board was brought back by {how}"
+                ))
+            }
             Event::Started { trials } => {
                 self.total = trials;
                 if let Some(bar) = &self.bar {
@@ -63,7 +119,11 @@ impl Console {
                 if r.verdict.is_failure() {
                     let mut text = format!(
                         "{} {} [{}/{}]",
-                        r.verdict.name().to_uppercase(),
+                        paint(
+                            self.colour,
+                            verdict_style(&r.verdict),
+                            &r.verdict.name().to_uppercase()
+                        ),
                         r.name,
                         self.done,
                         self.total
@@ -106,8 +166,44 @@ impl Console {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+        let _ = write!(std::io::stderr(), "{}", self.summary_text(results, seconds));
+    }
+
+    /// The end of a run: every failure in one line (verdict, trial, why), then the counts
+    /// (green when nothing failed, red otherwise).
+    pub fn summary_text(&self, results: &[TrialResult], seconds: f64) -> String {
+        let failures: Vec<&TrialResult> =
+            results.iter().filter(|r| r.verdict.is_failure()).collect();
+        let mut text = String::new();
+        if !failures.is_empty() {
+            text.push_str(&format!("failures ({}):\n", failures.len()));
+            for r in &failures {
+                let word = r.verdict.name().to_uppercase();
+                text.push_str(&format!(
+                    "  {} {}: {}\n",
+                    paint(
+                        self.colour,
+                        verdict_style(&r.verdict),
+                        &format!("{word:<13}")
+                    ),
+                    r.name,
+                    headline(r)
+                ));
+            }
+        }
         let counts = Counts::of(results);
-        let _ = writeln!(std::io::stderr(), "{counts} in {seconds:.1} s");
+        let style = if failures.is_empty() {
+            verdict_style(&Verdict::Pass)
+        } else {
+            verdict_style(&Verdict::Fail)
+        };
+        text.push_str(&paint(
+            self.colour,
+            style,
+            &format!("{counts} in {seconds:.1} s"),
+        ));
+        text.push('\n');
+        text
     }
 }
 

@@ -1,70 +1,159 @@
-//! `junit.xml`: one test suite per board, one test case per board × case × mode; a
-//! failure's message is the diff.
+//! `junit.xml`: one test suite per board, one test case per board × case × mode, valid
+//! against Jenkins' xunit JUnit schema (`tests/junit/junit-10.xsd`), the strictest
+//! common consumer: a failure's `message` is one line, the diff is its body, the case's
+//! output is its `system-out`, and every level carries its time.
+//!
+//! Written with quick-xml rather than quick-junit: quick-junit always writes
+//! `testsuites@skipped`, which that schema rejects.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use super::{RunReport, explanation};
+use super::{RunReport, explanation, headline};
 use crate::compare::Verdict;
+use crate::pipeline::TrialResult;
 
 pub fn render(report: &RunReport) -> String {
-    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    let mut suites: BTreeMap<&str, Vec<&TrialResult>> = BTreeMap::new();
     for r in report.results {
-        let status = match &r.verdict {
-            Verdict::Pass => TestCaseStatus::success(),
-            Verdict::Skip { reason } => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(reason.as_str());
-                s
-            }
-            Verdict::Fail
-            | Verdict::Timeout { .. }
-            | Verdict::Crash { .. }
-            | Verdict::Flaky { .. } => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(format!(
-                    "{}: {}",
-                    r.verdict.name(),
-                    first_line(&explanation(r))
-                ));
-                s.set_type(r.verdict.name());
-                s.set_description(explanation(r));
-                s
-            }
-            Verdict::CompileError { message } | Verdict::Error { message } => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(message.as_str());
-                s.set_type(r.verdict.name());
-                s
-            }
-        };
-        let mut case = TestCase::new(
-            format!(
-                "{}{}",
-                r.case,
-                if r.mode == crate::case::Mode::Mpy {
-                    ".mpy"
-                } else {
-                    ""
-                }
-            ),
-            status,
-        );
-        case.set_classname(r.board.as_str());
-        case.set_time(Duration::from_millis(r.duration_ms as u64));
-        suites
-            .entry(r.board.as_str())
-            .or_insert_with(|| TestSuite::new(r.board.as_str()))
-            .add_test_case(case);
+        suites.entry(r.board.as_str()).or_default().push(r);
     }
-    let mut junit = Report::new("mpcheck");
-    junit.set_time(report.duration);
-    junit.add_test_suites(suites.into_values());
-    junit.to_string().unwrap_or_default()
+    let all = Tally::of(report.results.iter());
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let mut root = BytesStart::new("testsuites");
+    root.push_attribute(("name", "mpcheck"));
+    all.attributes(&mut root);
+    root.push_attribute(("time", seconds(report.duration.as_millis()).as_str()));
+    let _ = w.write_event(Event::Start(root));
+    for (board, results) in &suites {
+        let tally = Tally::of(results.iter().copied());
+        let mut suite = BytesStart::new("testsuite");
+        suite.push_attribute(("name", *board));
+        tally.attributes(&mut suite);
+        suite.push_attribute(("skipped", tally.skipped.to_string().as_str()));
+        let time: u128 = results.iter().map(|r| r.duration_ms).sum();
+        suite.push_attribute(("time", seconds(time).as_str()));
+        let _ = w.write_event(Event::Start(suite));
+        for r in results {
+            test_case(&mut w, r);
+        }
+        let _ = w.write_event(Event::End(BytesEnd::new("testsuite")));
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new("testsuites")));
+    String::from_utf8_lossy(&w.into_inner()).into_owned() + "\n"
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
+fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
+    let mut case = BytesStart::new("testcase");
+    let suffix = if r.mode == crate::case::Mode::Source {
+        String::new()
+    } else {
+        format!(".{}", r.mode.as_str())
+    };
+    case.push_attribute(("name", format!("{}{suffix}", r.case).as_str()));
+    case.push_attribute(("classname", r.board.as_str()));
+    case.push_attribute(("time", seconds(r.duration_ms).as_str()));
+    let _ = w.write_event(Event::Start(case));
+    let status = match &r.verdict {
+        Verdict::Pass => None,
+        Verdict::Skip { .. } => Some("skipped"),
+        Verdict::Fail | Verdict::Timeout { .. } | Verdict::Crash { .. } | Verdict::Flaky { .. } => {
+            Some("failure")
+        }
+        Verdict::CompileError { .. } | Verdict::Error { .. } => Some("error"),
+    };
+    if let Some(tag) = status {
+        let mut el = BytesStart::new(tag);
+        el.push_attribute(("type", r.verdict.name()));
+        el.push_attribute(("message", xml_safe(&headline(r)).as_str()));
+        let _ = w.write_event(Event::Start(el));
+        if tag != "skipped" {
+            let _ = w.write_event(Event::Text(BytesText::new(&xml_safe(&explanation(r)))));
+        }
+        let _ = w.write_event(Event::End(BytesEnd::new(tag)));
+    }
+    if let Some(out) = &r.output {
+        let _ = w.write_event(Event::Start(BytesStart::new("system-out")));
+        let text = xml_safe(&String::from_utf8_lossy(out));
+        let _ = w.write_event(Event::Text(BytesText::new(&text)));
+        let _ = w.write_event(Event::End(BytesEnd::new("system-out")));
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new("testcase")));
+}
+
+/// The counts the schema requires on a suite (and allows on the root).
+struct Tally {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn of<'a>(results: impl Iterator<Item = &'a TrialResult>) -> Tally {
+        let mut t = Tally {
+            tests: 0,
+            failures: 0,
+            errors: 0,
+            skipped: 0,
+        };
+        for r in results {
+            t.tests += 1;
+            match r.verdict {
+                Verdict::Pass => {}
+                Verdict::Skip { .. } => t.skipped += 1,
+                Verdict::Fail
+                | Verdict::Timeout { .. }
+                | Verdict::Crash { .. }
+                | Verdict::Flaky { .. } => t.failures += 1,
+                Verdict::CompileError { .. } | Verdict::Error { .. } => t.errors += 1,
+            }
+        }
+        t
+    }
+
+    fn attributes(&self, el: &mut BytesStart) {
+        el.push_attribute(("tests", self.tests.to_string().as_str()));
+        el.push_attribute(("failures", self.failures.to_string().as_str()));
+        el.push_attribute(("errors", self.errors.to_string().as_str()));
+    }
+}
+
+/// Seconds with millisecond precision, the schema's SUREFIRE_TIME form (no exponent, no
+/// thousands separator).
+fn seconds(ms: u128) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Characters XML 1.0 cannot hold at all (NUL, most C0 controls, e.g. a case's ANSI
+/// escapes), written as visible `\xNN` so the file stays parseable whatever a case prints.
+fn xml_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn controls_become_visible_and_the_rest_is_kept() {
+        assert_eq!(super::xml_safe("a\x1b[31m\0b\n"), "a\\x1b[31m\\x00b\n");
+    }
+
+    #[test]
+    fn times_are_plain_decimal_seconds() {
+        assert_eq!(super::seconds(12_345), "12.345");
+        assert_eq!(super::seconds(7), "0.007");
+    }
 }

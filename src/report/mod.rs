@@ -1,8 +1,10 @@
 //! Report sinks: the console as results land, and the files written at the end of a run
-//! (`junit.xml`, `results.json`, `summary.md`).
+//! (`junit.xml`, `results.json`, `summary.md`, `index.html`).
 
+pub mod compare;
 pub mod console;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -25,10 +27,12 @@ pub struct RunReport<'a> {
     /// Ctrl-C or SIGTERM stopped the run: how many trials were planned (the results hold
     /// only those that finished).
     pub interrupted: Option<usize>,
+    /// `--reference BOARD`: every board's agreement with the reference.
+    pub matrix: Option<&'a crate::differential::Matrix>,
 }
 
 /// The report files, in the order they are written.
-const FILES: [&str; 3] = ["junit.xml", "results.json", "summary.md"];
+const FILES: [&str; 4] = ["junit.xml", "results.json", "summary.md", "index.html"];
 
 /// Finds report-directory problems before a run rather than after it: the directory is
 /// created, each report's path must not be a directory, and a file must be creatable in
@@ -61,6 +65,7 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
         let text = match name {
             "junit.xml" => junit::render(report),
             "results.json" => json::render(report),
+            "index.html" => html::run_page(report),
             _ => markdown::render(report),
         };
         (name, text)
@@ -121,6 +126,34 @@ impl std::fmt::Display for Counts {
         }
         Ok(())
     }
+}
+
+/// One line saying why a result did not pass (a CI system's failure message; the list
+/// at the end of a run): what differed and from what, or the verdict's reason.
+pub fn headline(r: &TrialResult) -> String {
+    let from = r.expected_from.as_deref();
+    let line = match (&r.verdict, &r.heap_table, &r.expected, &r.actual) {
+        (crate::compare::Verdict::Fail, Some(_), _, _) => format!(
+            "heap figures differ from {}",
+            from.unwrap_or("the heap golden")
+        ),
+        (crate::compare::Verdict::Fail, None, Some(e), Some(a)) => {
+            let changed = similar::TextDiff::from_lines(e, a)
+                .iter_all_changes()
+                .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                .count();
+            format!(
+                "output differs from {} ({changed} {} changed)",
+                from.unwrap_or("the expected output"),
+                if changed == 1 { "line" } else { "lines" }
+            )
+        }
+        (v, ..) => v
+            .reason()
+            .or_else(|| r.note.clone())
+            .unwrap_or_else(|| v.name().to_string()),
+    };
+    line.lines().next().unwrap_or_default().to_string()
 }
 
 /// The text explaining a non-passing result: the diff for a failed output, the heap

@@ -151,7 +151,10 @@ pub fn open_target(
             let (vm, pinned) = match (&spec.executable, spec.kind) {
                 (Some(p), _) => (p.clone(), false),
                 (None, HostKind::Unix) => (toolchain.micropython.clone(), true),
-                (None, HostKind::Webassembly) => (toolchain.micropython_mjs.clone(), true),
+                (None, HostKind::Webassembly) => match &spec.npm_version {
+                    Some(v) => (toolchain.webassembly_version(v)?, true),
+                    None => (toolchain.micropython_mjs.clone(), true),
+                },
                 (None, HostKind::Cpython) => (toolchain.python.clone(), false),
             };
             let compiler =
@@ -280,6 +283,7 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
             executable: None,
             mpy_cross: None,
             args: Vec::new(),
+            npm_version: None,
         }),
     }
 }

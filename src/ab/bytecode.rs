@@ -1,0 +1,59 @@
+//! A case's bytecode under two compilers: size, instruction count and the opcode
+//! families whose counts changed (what `compare` and `compare-compilers` report).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::case::Case;
+use crate::compile::Compiler;
+use crate::mpy::{read, stats};
+
+/// Base → head figures of one case's bytecode.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BytecodeDelta {
+    pub base_bytes: i64,
+    pub head_bytes: i64,
+    pub base_instructions: i64,
+    pub head_instructions: i64,
+    /// Opcode family → head count minus base count, only those that changed.
+    pub opcode_deltas: BTreeMap<String, i64>,
+}
+
+/// What one compiler makes of a case: bytecode bytes, instructions, opcode families.
+struct Figures {
+    bytes: i64,
+    instructions: i64,
+    opcodes: BTreeMap<&'static str, usize>,
+}
+
+fn figures(c: &Compiler, case: &Case) -> Result<Figures, String> {
+    let bytes = c.compile(case).map_err(|e| e.to_string())??;
+    let s = stats(&read(&bytes).map_err(|e| e.to_string())?);
+    Ok(Figures {
+        bytes: s.bytecode_bytes as i64,
+        instructions: s.instruction_count as i64,
+        opcodes: s.opcodes,
+    })
+}
+
+/// The case compiled by both; `Err` says why it could not be compared (e.g. a
+/// compiler rejected it).
+pub fn delta(base: &Compiler, head: &Compiler, case: &Case) -> Result<BytecodeDelta, String> {
+    let (b, h) = (figures(base, case)?, figures(head, case)?);
+    let mut opcode_deltas = BTreeMap::new();
+    for family in b.opcodes.keys().chain(h.opcodes.keys()) {
+        let count = |f: &Figures| *f.opcodes.get(family).unwrap_or(&0) as i64;
+        let d = count(&h) - count(&b);
+        if d != 0 {
+            opcode_deltas.insert(family.to_string(), d);
+        }
+    }
+    Ok(BytecodeDelta {
+        base_bytes: b.bytes,
+        head_bytes: h.bytes,
+        base_instructions: b.instructions,
+        head_instructions: h.instructions,
+        opcode_deltas,
+    })
+}

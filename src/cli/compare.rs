@@ -1,0 +1,243 @@
+//! `mpcheck compare --base BOARD --head BOARD [FILTER]`: the selection on two builds, and
+//! what changed between them (output, bytecode, heap, time); `--fail-on` thresholds
+//! decide the exit code. Writes compare.md, compare.json and compare.html.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::ab::threshold::{FailOn, breaches};
+use crate::ab::{Comparison, Side, pair};
+use crate::board::{Board, BoardSpec};
+use crate::config::{Overrides, Project, Selection};
+use crate::error::{Error, Result, exit};
+use crate::pipeline::{Attempts, Options, default_threads, execute};
+use crate::report::console::Console;
+use crate::setup::Firmware;
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The baseline board (a board file's name).
+    #[arg(long, value_name = "BOARD")]
+    pub base: String,
+    /// The candidate board; may be the same file as --base with another build below.
+    #[arg(long, value_name = "BOARD")]
+    pub head: String,
+    /// The base's own micropython binary (unix) or micropython.mjs (webassembly).
+    #[arg(long, value_name = "PATH")]
+    pub base_micropython: Option<PathBuf>,
+    /// The head's own micropython binary or micropython.mjs.
+    #[arg(long, value_name = "PATH")]
+    pub head_micropython: Option<PathBuf>,
+    /// A make variable added to the head's firmware build (repeatable), e.g.
+    /// `CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE=0`: two builds of one tree.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub head_build_arg: Vec<String>,
+    /// Run every trial N times a side: the time's median and spread (default 3, the
+    /// fewest for a spread to mean anything).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub repeat: usize,
+    /// Only these modes (repeatable): source or mpy.
+    #[arg(long = "mode", value_name = "MODE", value_parser = super::parse_mode)]
+    pub modes: Vec<crate::case::Mode>,
+    /// Exit 1 when: `output` differs, `heap:+N%`, `bytecode:+N%`, `time:+N%` (outside
+    /// the noise) is exceeded by any case (repeatable).
+    #[arg(long, value_name = "LIMIT")]
+    pub fail_on: Vec<FailOn>,
+    /// Where to write compare.md, compare.json and compare.html.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Trials at once (default: one per core).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Only cases whose id (`group/name`) contains this.
+    pub filter: Option<String>,
+}
+
+/// One side's board: the file's board with that side's overrides; renamed
+/// `<name>@base`/`<name>@head` when both sides use one file, so results stay apart.
+fn side_board(
+    all: &[Arc<Board>],
+    name: &str,
+    micropython: Option<&PathBuf>,
+    build_args: &[String],
+    suffix: Option<&str>,
+) -> Result<Arc<Board>> {
+    let mut board = all
+        .iter()
+        .find(|b| b.name == name)
+        .map(|b| (**b).clone())
+        .ok_or_else(|| {
+            let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
+            Error::Usage(format!("no board `{name}` (boards: {})", known.join(", ")))
+        })?;
+    if let Some(vm) = micropython {
+        if !matches!(board.spec, BoardSpec::Host(_)) {
+            return Err(Error::Usage(format!(
+                "board `{name}` is not a host VM: give a board file whose firmware is your build"
+            )));
+        }
+        Overrides {
+            micropython: Some(vm.clone()),
+            mpy_cross: None,
+        }
+        .apply(&mut board);
+    }
+    if !build_args.is_empty() {
+        match &mut board.spec {
+            BoardSpec::Device(d) if d.build.is_some() => {
+                if let Some(b) = d.build.as_mut() {
+                    b.args.extend(build_args.iter().cloned());
+                }
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--head-build-arg: board `{name}` is not built from source (no `build:` section, or a prebuilt image wins)"
+                )));
+            }
+        }
+    }
+    if let Some(s) = suffix {
+        board.name = format!("{}@{s}", board.name);
+    }
+    Ok(Arc::new(board))
+}
+
+pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
+    for a in &args.head_build_arg {
+        if a.split_once('=').is_none_or(|(n, _)| n.is_empty()) {
+            return Err(Error::Usage(format!(
+                "--head-build-arg `{a}`: expected NAME=VALUE"
+            )));
+        }
+    }
+    let all: Vec<Arc<Board>> = crate::board::load_boards(&project.boards_dir())?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let same = args.base == args.head;
+    let base = side_board(
+        &all,
+        &args.base,
+        args.base_micropython.as_ref(),
+        &[],
+        same.then_some("base"),
+    )?;
+    let head = side_board(
+        &all,
+        &args.head,
+        args.head_micropython.as_ref(),
+        &args.head_build_arg,
+        same.then_some("head"),
+    )?;
+    let cases: Vec<_> = crate::discover::discover(&project.cases_dir())?
+        .into_iter()
+        .filter(|c| {
+            args.filter
+                .as_deref()
+                .is_none_or(|f| c.id.to_string().contains(f))
+        })
+        .collect();
+    let selection = Selection {
+        boards: vec![base.clone(), head.clone()],
+        cases,
+        all_boards: all,
+        upstream: None,
+    };
+    let mut trials = crate::plan::plan(&selection.boards, &selection.cases, None);
+    trials.retain(|t| args.modes.is_empty() || args.modes.contains(&t.mode));
+    if trials.is_empty() {
+        return Err(Error::Usage(match &args.filter {
+            Some(f) => format!("no case matches the filter `{f}` (see `mpcheck list`)"),
+            None => "no cases to compare".into(),
+        }));
+    }
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| project.default_report_dir());
+    crate::report::check_dir(&report_dir)?;
+    let mut console = Console::default();
+    let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
+        console.event(e)
+    })?;
+    let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
+    options.attempts = Attempts {
+        repeat: args.repeat.max(1),
+        retries: 0,
+    };
+    let start = std::time::Instant::now();
+    let results = execute(&opened.pipeline, &trials, &options, &mut |e| {
+        console.event(e)
+    });
+    console.summary(&results, start.elapsed().as_secs_f64());
+    if crate::interrupt::requested() {
+        return Err(Error::Interrupted(
+            "interrupted: no comparison written".into(),
+        ));
+    }
+    let (base_results, head_results): (Vec<_>, Vec<_>) =
+        results.into_iter().partition(|r| r.board == base.name);
+    let compiler = |board: &str| {
+        opened
+            .pipeline
+            .targets()
+            .get(board)
+            .ok()
+            .and_then(|t| t.compiler().cloned())
+    };
+    let (base_cc, head_cc) = (compiler(&base.name), compiler(&head.name));
+    // Bytecode is compared once per case (the mpy row) and only when the compilers differ.
+    let compilers_differ = match (&base_cc, &head_cc) {
+        (Some(b), Some(h)) => b.path != h.path || b.version() != h.version(),
+        _ => false,
+    };
+    let by_id: std::collections::BTreeMap<String, &Arc<crate::case::Case>> = selection
+        .cases
+        .iter()
+        .map(|c| (c.id.to_string(), c))
+        .collect();
+    let bytecode = |r: &crate::pipeline::TrialResult| {
+        let (b, h) = (base_cc.as_ref()?, head_cc.as_ref()?);
+        if !compilers_differ || r.mode != crate::case::Mode::Mpy {
+            return None;
+        }
+        let case = by_id.get(&r.case)?;
+        Some(crate::ab::bytecode::delta(b, h, case))
+    };
+    let deltas = pair(&base_results, &head_results, &bytecode);
+    let tools = opened.pipeline.tools();
+    let versions = |board: &str| {
+        tools
+            .iter()
+            .filter(|t| t.tool == board || t.tool.starts_with(&format!("{board} ")))
+            .map(|t| t.version.clone())
+            .chain(
+                compiler(board)
+                    .filter(|_| compilers_differ)
+                    .map(|c| c.version().to_string()),
+            )
+            .collect()
+    };
+    let comparison = Comparison {
+        base: Side {
+            board: base.name.clone(),
+            versions: versions(&base.name),
+        },
+        head: Side {
+            board: head.name.clone(),
+            versions: versions(&head.name),
+        },
+        repeats: args.repeat.max(1),
+        breaches: breaches(&args.fail_on, &deltas),
+        deltas,
+    };
+    let written = crate::report::compare::write_files(&report_dir, &comparison)?;
+    crate::report::compare::console_summary(&comparison, &written);
+    Ok(if comparison.breaches.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURES
+    })
+}

@@ -1,0 +1,222 @@
+//! The files of `mpcheck compare`: compare.md (short enough for a pull-request comment:
+//! the headline, then tables, diffs folded away), compare.json (everything), and
+//! compare.html; and the lines it ends with on the terminal.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::ab::{CaseDelta, Comparison, OutputChange};
+use crate::error::{Error, Result};
+
+pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let json = serde_json::to_string_pretty(c).unwrap_or_default() + "\n";
+    let files = [
+        ("compare.md", markdown(c)),
+        ("compare.json", json),
+        ("compare.html", super::html::compare_page(c)),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The headline every rendering starts with.
+pub fn headline(c: &Comparison) -> String {
+    let t = c.tally();
+    format!(
+        "{} rows: output {} same, {} different, {} not compared; time (median of {}) {} faster, {} slower, {} inside the noise",
+        c.deltas.len(),
+        t.same,
+        t.different,
+        t.not_compared,
+        c.repeats,
+        t.faster,
+        t.slower,
+        t.inside_noise
+    )
+}
+
+fn side(s: &crate::ab::Side) -> String {
+    if s.versions.is_empty() {
+        format!("`{}`", s.board)
+    } else {
+        format!("`{}` ({})", s.board, s.versions.join("; "))
+    }
+}
+
+fn pct(base: f64, head: f64) -> String {
+    if base == 0.0 {
+        if head == 0.0 {
+            "0%".into()
+        } else {
+            "new".into()
+        }
+    } else {
+        format!("{:+.1}%", (head - base) / base * 100.0)
+    }
+}
+
+pub fn markdown(c: &Comparison) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# mpcheck compare\n");
+    let _ = writeln!(md, "- base: {}\n- head: {}\n", side(&c.base), side(&c.head));
+    let _ = writeln!(md, "{}\n", headline(c));
+    if c.breaches.is_empty() {
+        let _ = writeln!(md, "No `--fail-on` threshold broken.\n");
+    } else {
+        let _ = writeln!(md, "**Thresholds broken ({}):**\n", c.breaches.len());
+        for b in &c.breaches {
+            let _ = writeln!(md, "- {b}");
+        }
+        md.push('\n');
+    }
+    let row = |d: &CaseDelta| format!("{} ({})", d.case, d.mode.as_str());
+
+    let different: Vec<&CaseDelta> = c
+        .deltas
+        .iter()
+        .filter(|d| !matches!(d.output, OutputChange::Same))
+        .collect();
+    if !different.is_empty() {
+        let _ = writeln!(md, "## Output\n");
+        for d in different {
+            match &d.output {
+                OutputChange::Different { diff } => {
+                    let _ = writeln!(
+                        md,
+                        "<details><summary>{} differs</summary>\n\n```diff\n{}\n```\n</details>\n",
+                        row(d),
+                        diff.trim_end()
+                    );
+                }
+                OutputChange::NotCompared { why } => {
+                    let _ = writeln!(md, "- {} not compared: {why}", row(d));
+                }
+                OutputChange::Same => {}
+            }
+        }
+        md.push('\n');
+    }
+
+    let heap: Vec<(&CaseDelta, &crate::ab::HeapDelta)> = c
+        .deltas
+        .iter()
+        .flat_map(|d| d.heap.iter().map(move |m| (d, m)))
+        .collect();
+    if !heap.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Heap (bytes; only rows where a side measured)\n\n| case | metric | base | head | delta | |\n|---|---|---|---|---|---|"
+        );
+        let show = |v: Option<i64>| v.map_or("n/a".into(), |v| v.to_string());
+        for (d, m) in heap {
+            let (delta, p) = match (m.base, m.head) {
+                (Some(b), Some(h)) => (format!("{:+}", h - b), pct(b as f64, h as f64)),
+                _ => ("n/a".into(), String::new()),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {delta} | {p} |",
+                row(d),
+                m.metric,
+                show(m.base),
+                show(m.head)
+            );
+        }
+        md.push('\n');
+    }
+
+    let bytecode: Vec<&CaseDelta> = c.deltas.iter().filter(|d| d.bytecode.is_some()).collect();
+    if !bytecode.is_empty() {
+        let (mut tb, mut th) = (0, 0);
+        let _ = writeln!(
+            md,
+            "## Bytecode (the compilers differ)\n\n| case | bytes | insns | opcode changes |\n|---|---|---|---|"
+        );
+        for d in bytecode {
+            let Some(b) = &d.bytecode else { continue };
+            (tb, th) = (tb + b.base_bytes, th + b.head_bytes);
+            let ops: Vec<String> = b
+                .opcode_deltas
+                .iter()
+                .map(|(k, v)| format!("{k} {v:+}"))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} → {} ({:+}) | {} → {} ({:+}) | {} |",
+                d.case,
+                b.base_bytes,
+                b.head_bytes,
+                b.head_bytes - b.base_bytes,
+                b.base_instructions,
+                b.head_instructions,
+                b.head_instructions - b.base_instructions,
+                ops.join(", ")
+            );
+        }
+        let _ = writeln!(md, "| **total** | {tb} → {th} ({:+}) | | |\n", th - tb);
+    }
+    for d in c.deltas.iter().filter(|d| d.bytecode_note.is_some()) {
+        let _ = writeln!(
+            md,
+            "- bytecode of {} not compared: {}",
+            d.case,
+            d.bytecode_note.as_deref().unwrap_or_default()
+        );
+    }
+
+    let timed: Vec<&CaseDelta> = c.deltas.iter().filter(|d| d.time.is_some()).collect();
+    if !timed.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Time (ms per trial, median [min–max] of {} runs a side)\n\n| case | base | head | change | |\n|---|---|---|---|---|",
+            c.repeats
+        );
+        for d in timed {
+            let Some(t) = &d.time else { continue };
+            let _ = writeln!(
+                md,
+                "| {} | {:.1} [{:.1}–{:.1}] | {:.1} [{:.1}–{:.1}] | {} | {} |",
+                row(d),
+                t.base.median_ms,
+                t.base.min_ms,
+                t.base.max_ms,
+                t.head.median_ms,
+                t.head.min_ms,
+                t.head.max_ms,
+                pct(t.base.median_ms, t.head.median_ms),
+                t.verdict.describe()
+            );
+        }
+    }
+    md
+}
+
+/// The terminal's closing lines: the headline, each broken threshold, the files.
+pub fn console_summary(c: &Comparison, written: &[PathBuf]) {
+    let mut err = std::io::stderr();
+    let _ = std::io::Write::write_fmt(
+        &mut err,
+        format_args!(
+            "compare {} → {}: {}\n",
+            c.base.board,
+            c.head.board,
+            headline(c)
+        ),
+    );
+    let colour = super::console::stderr_colour();
+    let red = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    for b in &c.breaches {
+        let word = super::console::paint(colour, red, "BROKEN");
+        let _ = std::io::Write::write_fmt(&mut err, format_args!("  {word} {b}\n"));
+    }
+    let shown: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    let _ = std::io::Write::write_fmt(&mut err, format_args!("reports: {}\n", shown.join(", ")));
+}

@@ -1,0 +1,273 @@
+//! The HTML pages: `index.html` for a run (the board × group matrix, every failure with
+//! a side-by-side diff, heap figures against their goldens) and `compare.html` for
+//! `mpcheck compare`. Self-contained: the style is inline, nothing is fetched. Markup
+//! from maud, which escapes every value (a case's output cannot add markup).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use similar::{ChangeTag, TextDiff};
+
+use super::{Counts, RunReport, explanation, headline};
+use crate::ab::{Comparison, OutputChange};
+use crate::pipeline::TrialResult;
+
+/// Why these colours: a failing cell must stand out in a screenshot at a glance (and is
+/// what the Chromium test looks for): pure-ish red, green and grey, no gradients.
+const STYLE: &str = "
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}
+td.pass{background:#2e9e44;color:#fff} td.fail{background:#d62020;color:#fff}
+td.skip{background:#9a9a9a;color:#fff} td.none{background:#eee}
+table.diff td{font:12px/1.3 monospace;white-space:pre-wrap;border:none;padding:0 .5em}
+table.diff td.del{background:#fdd} table.diff td.ins{background:#dfd}
+pre{background:#f6f6f6;padding:.5em;overflow:auto}
+";
+
+fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+    .into_string()
+}
+
+/// Two columns, expected on the left and actual on the right, changed lines coloured.
+pub fn side_by_side(expected: &str, actual: &str) -> Markup {
+    let diff = TextDiff::from_lines(expected, actual);
+    let mut rows: Vec<(Option<String>, Option<String>)> = Vec::new();
+    for op in diff.ops() {
+        let (mut dels, mut ins) = (Vec::new(), Vec::new());
+        for change in diff.iter_changes(op) {
+            let text = change.value().trim_end_matches('\n').to_string();
+            match change.tag() {
+                ChangeTag::Equal => rows.push((Some(text.clone()), Some(text))),
+                ChangeTag::Delete => dels.push(text),
+                ChangeTag::Insert => ins.push(text),
+            }
+        }
+        for i in 0..dels.len().max(ins.len()) {
+            rows.push((dels.get(i).cloned(), ins.get(i).cloned()));
+        }
+    }
+    html! {
+        table.diff {
+            tr { th { "expected" } th { "actual" } }
+            @for (l, r) in &rows {
+                @let changed = l != r;
+                tr {
+                    td class=(if changed { "del" } else { "" }) { (l.as_deref().unwrap_or("")) }
+                    td class=(if changed { "ins" } else { "" }) { (r.as_deref().unwrap_or("")) }
+                }
+            }
+        }
+    }
+}
+
+fn group_of(r: &TrialResult) -> &str {
+    r.case.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+fn cell(c: &Counts) -> Markup {
+    let class = if c.failures() > 0 {
+        "fail"
+    } else if c.pass > 0 {
+        "pass"
+    } else if c.skip > 0 {
+        "skip"
+    } else {
+        "none"
+    };
+    html! {
+        td class=(class) {
+            @if c.pass > 0 { (c.pass) " ✓ " }
+            @if c.failures() > 0 { (c.failures()) " ✗ " }
+            @if c.skip > 0 { (c.skip) " ○" }
+        }
+    }
+}
+
+/// The differential matrix: case × board against the reference, known differences
+/// with their reason on hover and below, unexplained ones with their diff.
+fn matrix_table(m: &crate::differential::Matrix) -> Markup {
+    use crate::differential::Agreement;
+    html! {
+        h2 { "Against the reference " code { (m.reference) } }
+        table #differential {
+            tr { th { "case" } @for b in &m.boards { th { (b) } } }
+            @for r in &m.rows {
+                tr {
+                    th { (r.case) " (" (r.mode.as_str()) ")" }
+                    @for b in &m.boards {
+                        @match r.cells.get(b) {
+                            Some(Agreement::Same) => td.pass { "same" },
+                            Some(Agreement::Known { reason }) => td.skip title=(reason) { "known" },
+                            Some(Agreement::Unexplained { .. }) => td.fail { "differs" },
+                            Some(Agreement::NotCompared { why }) => td.none title=(why) { "–" },
+                            None => td.none {},
+                        }
+                    }
+                }
+            }
+        }
+        @for r in &m.rows {
+            @for (b, cell) in &r.cells {
+                @if let Agreement::Unexplained { diff } = cell {
+                    h3 { (b) ": " (r.case) " (" (r.mode.as_str()) ") differs from " (m.reference) }
+                    pre { (diff) }
+                }
+            }
+        }
+    }
+}
+
+/// `index.html` for a run.
+pub fn run_page(report: &RunReport) -> String {
+    let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();
+    let boards: BTreeSet<&str> = report.results.iter().map(|r| r.board.as_str()).collect();
+    let mut cells: BTreeMap<(&str, &str), Vec<&TrialResult>> = BTreeMap::new();
+    for r in report.results {
+        cells
+            .entry((r.board.as_str(), group_of(r)))
+            .or_default()
+            .push(r);
+    }
+    let failures: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.verdict.is_failure())
+        .collect();
+    let measured: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()))
+        .collect();
+    let body = html! {
+        h1 { "mpcheck" }
+        p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
+        @if let Some(planned) = report.interrupted {
+            p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
+        }
+        h2 { "Board × group" }
+        table #matrix {
+            tr { th { "board" } @for g in &groups { th { (g) } } }
+            @for b in &boards {
+                tr {
+                    th { (b) }
+                    @for g in &groups {
+                        (cell(&Counts::of(cells.get(&(*b, *g)).into_iter().flatten().copied())))
+                    }
+                }
+            }
+        }
+        @if let Some(m) = report.matrix { (matrix_table(m)) }
+        @if !failures.is_empty() {
+            h2 { "Failures (" (failures.len()) ")" }
+            @for r in &failures {
+                div.failure id=(format!("failure-{}", r.name)) {
+                    h3 { (r.verdict.name().to_uppercase()) " " (r.name) }
+                    p { (headline(r)) }
+                    @if let (Some(e), Some(a)) = (&r.expected, &r.actual) {
+                        (side_by_side(e, a))
+                    }
+                    @if r.heap_table.is_some() || r.expected.is_none() {
+                        pre { (explanation(r)) }
+                    }
+                }
+            }
+        }
+        @if !measured.is_empty() {
+            h2 { "Heap (bytes, calibrated)" }
+            table #heap {
+                tr { th { "trial" } @for m in crate::heap::METRICS { th { (m) } } }
+                @for r in &measured {
+                    tr {
+                        td { (r.name) }
+                        @for m in crate::heap::METRICS {
+                            td { (r.heap.get(m).map_or("n/a".to_string(), |v| v.to_string())) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page("mpcheck report", body)
+}
+
+/// A small inline bar chart of per-case deltas (percent of the base), green for a fall
+/// and red for a rise: where people would rather look than read a column of numbers.
+fn delta_chart(rows: &[(String, f64)]) -> Markup {
+    let height = 16 * rows.len() + 4;
+    let max = rows.iter().map(|(_, v)| v.abs()).fold(1.0, f64::max);
+    html! {
+        svg width="420" height=(height) xmlns="http://www.w3.org/2000/svg" {
+            line x1="260" y1="0" x2="260" y2=(height) stroke="#888" {}
+            @for (i, (label, v)) in rows.iter().enumerate() {
+                @let w = v.abs() / max * 150.0;
+                @let x = if *v < 0.0 { 260.0 - w } else { 260.0 };
+                text x="0" y=(i * 16 + 13) font-size="11" { (label) }
+                rect x=(format!("{x:.1}")) y=(i * 16 + 3) width=(format!("{w:.1}")) height="11"
+                    fill=(if *v > 0.0 { "#d62020" } else { "#2e9e44" }) {}
+            }
+        }
+    }
+}
+
+/// `compare.html`.
+pub fn compare_page(c: &Comparison) -> String {
+    let time_rows: Vec<(String, f64)> = c
+        .deltas
+        .iter()
+        .filter_map(|d| {
+            let t = d.time.as_ref()?;
+            let p = (t.head.median_ms - t.base.median_ms) / t.base.median_ms.max(0.001) * 100.0;
+            Some((format!("{} ({})", d.case, d.mode.as_str()), p))
+        })
+        .collect();
+    let body = html! {
+        h1 { "mpcheck compare" }
+        p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) }
+        p { "head: " code { (c.head.board) } " " (c.head.versions.join("; ")) }
+        p #headline { (super::compare::headline(c)) }
+        @if !c.breaches.is_empty() {
+            h2 { "Thresholds broken" }
+            ul { @for b in &c.breaches { li { (b) } } }
+        }
+        h2 { "Cases" }
+        table #cases {
+            tr { th { "case" } th { "mode" } th { "output" } th { "bytecode" } th { "heap" } th { "time (median ms)" } }
+            @for d in &c.deltas {
+                tr {
+                    td { (d.case) } td { (d.mode.as_str()) }
+                    @match &d.output {
+                        OutputChange::Same => td.pass { "same" },
+                        OutputChange::Different { .. } => td.fail { "different" },
+                        OutputChange::NotCompared { why } => td.skip { (why) },
+                    }
+                    td { @if let Some(b) = &d.bytecode { (b.base_bytes) " → " (b.head_bytes) } }
+                    td { @for m in &d.heap { @if let Some(delta) = m.delta() { (m.metric) " " (format!("{delta:+}")) br; } } }
+                    td { @if let Some(t) = &d.time { (format!("{:.1} → {:.1}", t.base.median_ms, t.head.median_ms)) " (" (t.verdict.describe()) ")" } }
+                }
+            }
+        }
+        @if !time_rows.is_empty() {
+            h2 { "Time change (% of base median)" }
+            (delta_chart(&time_rows))
+        }
+        @for d in &c.deltas {
+            @if let OutputChange::Different { diff } = &d.output {
+                h3 { (d.case) " (" (d.mode.as_str()) ")" }
+                pre { (diff) }
+            }
+        }
+    };
+    page("mpcheck compare", body)
+}
