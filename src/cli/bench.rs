@@ -391,10 +391,10 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .env("MICROPY_MPYCROSS", &toolchain.mpy_cross)
         .stdin(std::process::Stdio::null());
     if let Some(instance) = &instance {
-        upstream
-            .arg("-t")
-            .arg(instance)
-            .env("PYTHONPATH", toolchain.pyserial()?);
+        upstream.arg("-t").arg(instance).env(
+            "PYTHONPATH",
+            toolchain.python_package(crate::toolchain::PYSERIAL_PIN)?,
+        );
     }
     if !args.dirs.is_empty() {
         upstream.arg("-d").args(&args.dirs);
