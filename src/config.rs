@@ -168,10 +168,11 @@ impl Selection {
     pub fn load_tests(
         project: &Project,
         tests: &Path,
+        emit: crate::upstream::Emit,
         names: &[String],
         overrides: &Overrides,
     ) -> Result<Selection> {
-        let suite = crate::upstream::Suite::load(tests)?;
+        let suite = crate::upstream::Suite::load(tests, emit)?;
         let mut project = project.clone();
         if !project.boards_dir().is_dir() {
             project.root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

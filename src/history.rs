@@ -61,6 +61,16 @@ pub struct Past {
 }
 
 impl Past {
+    /// One more (older-to-newer) row: its verdict, duration and heap figures' JSON.
+    fn push(&mut self, verdict: String, duration_ms: i64, heap: &str) {
+        let live = serde_json::from_str::<crate::heap::HeapFigures>(heap)
+            .ok()
+            .and_then(|h| h.live_bytes);
+        self.verdicts.push(verdict);
+        self.durations_ms.push(duration_ms);
+        self.live_bytes.push(live);
+    }
+
     /// The share of runs that were flaky: a `flaky` verdict, or a verdict that flipped
     /// from the run before (a nightly that fails one night and passes the next).
     pub fn flake_rate(&self) -> f64 {
@@ -193,17 +203,56 @@ impl History {
         let mut past: BTreeMap<String, Past> = BTreeMap::new();
         for row in rows {
             let (name, verdict, ms, heap) = row.map_err(|e| self.err(e))?;
-            let live = serde_json::from_str::<crate::heap::HeapFigures>(&heap)
-                .ok()
-                .and_then(|h| h.live_bytes);
-            let p = past.entry(name).or_insert_with(|| Past {
+            past.entry(name)
+                .or_insert_with(|| Past {
+                    verdicts: Vec::new(),
+                    durations_ms: Vec::new(),
+                    live_bytes: Vec::new(),
+                })
+                .push(verdict, ms, &heap);
+        }
+        Ok(past)
+    }
+
+    /// The last `n` recorded results of each of these trials (a run's own names): one
+    /// indexed lookup per name, so a run's cost does not grow with the history's length.
+    pub fn past_of<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+        n: usize,
+    ) -> Result<BTreeMap<String, Past>, HistoryError> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT verdict, duration_ms, heap FROM
+                   (SELECT verdict, duration_ms, heap, run FROM trials
+                    WHERE name = ?1 ORDER BY run DESC LIMIT ?2)
+                 ORDER BY run",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut past = BTreeMap::new();
+        for name in names {
+            let rows = stmt
+                .query_map(params![name, n as i64], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            let mut p = Past {
                 verdicts: Vec::new(),
                 durations_ms: Vec::new(),
                 live_bytes: Vec::new(),
-            });
-            p.verdicts.push(verdict);
-            p.durations_ms.push(ms);
-            p.live_bytes.push(live);
+            };
+            for row in rows {
+                let (verdict, ms, heap) = row.map_err(|e| self.err(e))?;
+                p.push(verdict, ms, &heap);
+            }
+            if !p.verdicts.is_empty() {
+                past.insert(name.to_string(), p);
+            }
         }
         Ok(past)
     }
@@ -253,6 +302,40 @@ mod tests {
             durations_ms: vec![1; verdicts.len()],
             live_bytes: vec![None; verdicts.len()],
         }
+    }
+
+    #[test]
+    fn a_runs_own_names_get_the_same_past_as_the_filtered_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("h.sqlite")).unwrap();
+        for run in 1..=4 {
+            h.db.execute(
+                "INSERT INTO runs VALUES (?1, '2026-12-01T00:00:00Z', NULL, '[]', 1)",
+                params![run],
+            )
+            .unwrap();
+            for (name, verdict) in [("u::a", "pass"), ("u::ab", "fail"), ("u::c", "pass")] {
+                let verdict = if run == 3 && name == "u::a" {
+                    "flaky"
+                } else {
+                    verdict
+                };
+                h.db.execute(
+                    "INSERT INTO trials VALUES (?1, ?2, 'u', 'x', 'source', ?3, NULL, ?1,
+                     '{\"live_bytes\": 8}', NULL)",
+                    params![run, name, verdict],
+                )
+                .unwrap();
+            }
+        }
+        let all = h.past("", 3).unwrap();
+        let own = h.past_of(["u::a", "u::ab", "u::new"], 3).unwrap();
+        assert_eq!(own.keys().collect::<Vec<_>>(), ["u::a", "u::ab"]);
+        assert_eq!(own["u::a"], all["u::a"]);
+        assert_eq!(own["u::ab"], all["u::ab"]);
+        assert_eq!(own["u::a"].verdicts, ["pass", "flaky", "pass"]);
+        assert_eq!(own["u::a"].durations_ms, [2, 3, 4]);
+        assert_eq!(own["u::a"].live_bytes, [Some(8); 3]);
     }
 
     #[test]

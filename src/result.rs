@@ -78,6 +78,9 @@ pub struct TrialResult {
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<String>,
+    /// How the VM ended (what `exit` says in words).
+    #[serde(skip)]
+    pub status: Option<Status>,
     /// Heap figures (calibrated): metric → bytes, null where not measured or unavailable.
     pub heap: HeapFigures,
     /// For a heap failure: metric, golden, actual, delta.
@@ -141,6 +144,7 @@ impl TrialResult {
             exception: outcome.as_ref().and_then(|o| o.exception.clone()),
             truncated: outcome.as_ref().is_some_and(|o| o.truncated),
             exit: outcome.as_ref().map(|o| o.status.to_string()),
+            status: outcome.as_ref().map(|o| o.status.clone()),
             heap,
             heap_table,
             note: note.or_else(|| outcome.as_ref().and_then(|o| o.note.clone())),

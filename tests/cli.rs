@@ -1,69 +1,20 @@
 //! The `mpcheck` command end to end, on small projects made in temp dirs and run on the
 //! real VMs (the toolchain is shared with the repository's `.mpcheck`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
+mod support;
+use support::{Fixture, state_dir, stderr};
 
 impl Fixture {
+    /// The unix port, and CPython as the reference (not a default board).
     fn new() -> Fixture {
-        let f = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let f = Fixture::empty();
         f.write("boards/unix.yaml", "kind: unix\ntimeout: 10\n");
         f.write("boards/cpython.yaml", "kind: cpython\ndefault: false\n");
         f
     }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.root().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap()
-    }
-
-    fn mpcheck(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_mpcheck"))
-            .arg("--root")
-            .arg(self.root())
-            .args(args)
-            .env("MPCHECK_HOME", state_dir())
-            .env_remove("CI")
-            .output()
-            .unwrap()
-    }
-
-    fn results(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read("reports/results.json")).unwrap()
-    }
-
-    fn result(&self, name: &str) -> serde_json::Value {
-        self.results()["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no result {name}"))
-            .clone()
-    }
-}
-
-fn state_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const MP_ONLY: &str = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nimport micropython\nprint('a')\nprint('b')\nprint('c')\n";

@@ -7,7 +7,6 @@
 //! built once per machine (or CI run), whichever test gets there first.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
@@ -77,66 +76,16 @@ fn micropython_src() -> Result<PathBuf, String> {
     }
 }
 
-struct Fixture {
-    dir: tempfile::TempDir,
-}
+mod support;
+use support::{Fixture, state_dir, stderr};
 
 impl Fixture {
+    /// CPython only (not a default board): each test adds the board it builds.
     fn new() -> Fixture {
-        let f = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let f = Fixture::empty();
         f.write("boards/cpython.yaml", "kind: cpython\ndefault: false\n");
         f
     }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.root().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn mpcheck(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mpcheck"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .args(args)
-            .env("MPCHECK_HOME", state_dir())
-            .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
-            .env_remove("CI");
-        cmd
-    }
-
-    fn results(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.root().join("reports/results.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn result(&self, name: &str) -> serde_json::Value {
-        self.results()["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no result {name}"))
-            .clone()
-    }
-}
-
-fn state_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn mps2_board(build: &str) -> String {

@@ -10,18 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-struct Project {
-    dir: tempfile::TempDir,
-}
+mod support;
+use support::{Fixture as Project, state_dir, stderr};
 
 const HOSTS: &str = "kind: unix\ntimeout: 20\n";
 const MICROBIT_HEX: &str = "/usr/share/firmware-microbit-micropython/firmware.hex";
 
 impl Project {
     fn new() -> Project {
-        let p = Project {
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let p = Project::empty();
         p.write("boards/unix.yaml", HOSTS);
         p.write(
             "boards/webassembly.yaml",
@@ -34,7 +31,7 @@ impl Project {
     fn with_microbit(self) -> Project {
         self.write(
             "boards/mb.yaml",
-            format!(
+            &format!(
                 "kind: qemu\nmodes: [source]\ninstances: 1\ndefault: false\ntimeout: 10\n\
                  packages: [qemu-system-arm, firmware-microbit-micropython]\n\
                  qemu:\n  machine: microbit\n  firmware: {MICROBIT_HEX}\n\
@@ -42,48 +39,6 @@ impl Project {
             ),
         );
         self
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
-        let p = self.root().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root().join(rel)).unwrap()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_mpcheck"));
-        c.arg("--root")
-            .arg(self.root())
-            .args(args)
-            .env("MPCHECK_HOME", state_dir())
-            .env_remove("CI");
-        c
-    }
-
-    fn mpcheck(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn results(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read("reports/results.json")).unwrap()
-    }
-
-    fn result(&self, name: &str) -> serde_json::Value {
-        self.results()["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no result {name}"))
-            .clone()
     }
 
     /// Every file under `cases/`, `golden/` and `boards/` with its content.
@@ -106,14 +61,6 @@ impl Project {
         }
         files
     }
-}
-
-fn state_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 // ---- isolation ----
@@ -149,7 +96,7 @@ fn a_case_cannot_create_or_change_files_in_the_project() {
     let golden = p.root().join("golden/g/victim.out");
     p.write(
         "cases/h/node_fs.py",
-        format!(
+        &format!(
             "# ---\n# boards: [webassembly]\n# ---\nimport js\nfs = js.process.getBuiltinModule('fs')\n\
              try:\n    fs.writeFileSync({:?}, 'pwned')\n    print('wrote')\nexcept Exception:\n    print('blocked')\n",
             golden.display().to_string()
@@ -227,7 +174,7 @@ fn awkward_case_names_run_in_mpy_mode_with_their_own_file_name_in_tracebacks() {
         );
         p.write(
             &format!("golden/g/{name}.out"),
-            format!(
+            &format!(
                 "ran\nTraceback (most recent call last):\n  File \"{name}.py\", line 5, in <module>\nValueError: x\n"
             ),
         );
@@ -322,7 +269,7 @@ fn absurd_timeouts_are_errors_naming_file_and_line() {
             .replace("timeout: 10\n", "");
         p.write(
             &format!("boards/{board}.yaml"),
-            format!("timeout: {value}\n{text}"),
+            &format!("timeout: {value}\n{text}"),
         );
         let run = p.mpcheck(&["run", "--board", board]);
         assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
@@ -340,7 +287,7 @@ fn absurd_timeouts_are_errors_naming_file_and_line() {
 #[test]
 fn a_case_that_is_not_utf8_is_an_error_and_the_others_run() {
     let p = Project::new();
-    p.write("cases/g/latin1.py", b"print('caf\xe9')\n");
+    p.write_bytes("cases/g/latin1.py", b"print('caf\xe9')\n");
     p.write("cases/g/ok.py", "print(2)\n");
     let run = p.mpcheck(&["run", "--board", "unix"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));

@@ -129,8 +129,8 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
         eprintln!("mpcheck trials: {e}");
         std::process::exit(2);
     };
-    let selection =
-        Selection::load_tests(project, dir, &names, &overrides).unwrap_or_else(|e| fail(&e));
+    let selection = Selection::load_tests(project, dir, Default::default(), &names, &overrides)
+        .unwrap_or_else(|e| fail(&e));
     let pipeline = Arc::new(
         open(project, &selection, Firmware::Flash, &mut |_| {})
             .unwrap_or_else(|e| fail(&e))
@@ -138,7 +138,7 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     );
     let select = mpcheck::cli::SelectArgs::default();
     let (planned, _) = select
-        .trials(project, &pipeline, &selection)
+        .trials(&pipeline, &selection)
         .unwrap_or_else(|e| fail(&e));
     let trials = planned
         .into_iter()

@@ -365,7 +365,7 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
 
     let start = Instant::now();
     let opened = open(&cold, &selection, Firmware::Flash, &mut |_| {})?;
-    let (trials, session) = select.trials(&cold, &opened.pipeline, &selection)?;
+    let (trials, session) = select.trials(&opened.pipeline, &selection)?;
     let mut results = execute(
         &opened.pipeline,
         &trials,

@@ -89,7 +89,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     let relying = |case: &CaseId| relying_elsewhere(out, case);
     let reference = |case: &Case| {
         // An upstream test's baseline is its own .exp, when it has one.
-        if let Some(exp) = case.upstream.as_ref().and_then(|u| u.exp_file("bytecode")) {
+        if let Some(exp) = case.upstream.as_ref().and_then(|u| u.exp_file()) {
             return std::fs::read(exp)
                 .ok()
                 .map(|b| crate::compare::normalise(&b));

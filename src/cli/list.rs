@@ -12,7 +12,7 @@ pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
     // An upstream suite's trials depend on each board's feature checks: open the boards.
     let trials = if selection.upstream.is_some() {
         let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |_| {})?;
-        args.trials(project, &opened.pipeline, &selection)?.0
+        args.trials(&opened.pipeline, &selection)?.0
     } else {
         args.trials_without_targets(&selection)
     };

@@ -100,8 +100,9 @@ pub struct SelectArgs {
     /// Start no more trials after the first failure (the rest are reported not run).
     #[arg(long)]
     pub fail_fast: bool,
-    /// Run only the trials that failed in the last run (its results.json in the report dir).
-    #[arg(long)]
+    /// Run only the trials that failed in the last run (its results.json in the report
+    /// dir); `--run-failures` is run-tests.py's name for it.
+    #[arg(long, visible_alias = "run-failures")]
     pub rerun_failed: bool,
     /// The run history file (default: the project's .mpcheck/history.sqlite).
     #[arg(long, value_name = "PATH")]
@@ -118,9 +119,10 @@ pub struct SelectArgs {
     /// Only these modes (repeatable): source (run-tests.py's plain run) or mpy (--via-mpy).
     #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
     pub modes: Vec<crate::case::Mode>,
-    /// With --tests: re-run only the tests that failed in the report dir's _results.json.
-    #[arg(long, requires = "tests")]
-    pub run_failures: bool,
+    /// With --tests: the emitter, as run-tests.py's --emit (`-X emit=` for the VM and
+    /// mpy-cross; `<test>.py.native.exp` preferred).
+    #[arg(long, value_enum, default_value_t, requires = "tests")]
+    pub emit: crate::upstream::Emit,
 }
 
 fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
@@ -137,7 +139,7 @@ impl SelectArgs {
         let overrides =
             Overrides::from_args_and_env(self.micropython.clone(), self.mpy_cross.clone());
         match &self.tests {
-            Some(dir) => Selection::load_tests(project, dir, &self.boards, &overrides),
+            Some(dir) => Selection::load_tests(project, dir, self.emit, &self.boards, &overrides),
             None => Selection::load(project, &self.boards, &overrides),
         }
     }
@@ -146,24 +148,15 @@ impl SelectArgs {
     /// board first); with the upstream session.
     pub fn trials(
         &self,
-        project: &Project,
         pipeline: &Pipeline,
         selection: &Selection,
     ) -> Result<(Vec<crate::plan::Trial>, Option<crate::upstream::Session>)> {
         let Some(suite) = &selection.upstream else {
             return Ok((self.trials_without_targets(selection), None));
         };
-        let only = if self.run_failures {
-            Some(crate::upstream::results::failures(
-                &self.report_dir(project),
-            )?)
-        } else {
-            None
-        };
         let filter = crate::upstream::TrialFilter {
             modes: self.modes.clone(),
             name: self.filter.clone(),
-            only,
         };
         let (trials, session) =
             crate::upstream::plan_trials(pipeline, suite, &selection.boards, &filter);
@@ -242,7 +235,7 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let (trials, session) = match early {
         Some(trials) => (trials, None),
         None => {
-            let (trials, session) = args.trials(project, &opened.pipeline, &selection)?;
+            let (trials, session) = args.trials(&opened.pipeline, &selection)?;
             (narrow(args, project, &report_dir, trials)?, session)
         }
     };
@@ -330,7 +323,9 @@ fn record_history(
 ) -> Result<()> {
     let history_err = |e: crate::history::HistoryError| crate::error::Error::Usage(e.to_string());
     let mut history = crate::history::History::open(path).map_err(history_err)?;
-    let past = history.past("", 10).map_err(history_err)?;
+    let past = history
+        .past_of(results.iter().map(|r| r.name.as_str()), 10)
+        .map_err(history_err)?;
     for r in results.iter_mut() {
         r.history = crate::history::mark(past.get(&r.name), r);
     }

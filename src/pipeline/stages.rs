@@ -252,12 +252,7 @@ impl Pipeline {
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
                     // An upstream test's own .exp comes after the user's goldens.
-                    if let Some(path) = trial
-                        .case
-                        .upstream
-                        .as_ref()
-                        .and_then(|u| u.exp_file("bytecode"))
-                    {
+                    if let Some(path) = trial.case.upstream.as_ref().and_then(|u| u.exp_file()) {
                         return std::fs::read(&path)
                             .map(|b| ExpectedOutput {
                                 bytes: crate::compare::normalise(&b),

@@ -2,8 +2,8 @@
 //! into the checkout:
 //!
 //! ```text
-//! plain       micropython [board args] -X emit=bytecode /abs/test.py     cwd = test dir
-//! via .mpy    micropython [board args] -X emit=bytecode -m <module>      cwd = test dir,
+//! plain       micropython [board args] -X emit=<emit>   /abs/test.py     cwd = test dir
+//! via .mpy    micropython [board args] -X emit=<emit>   -m <module>      cwd = test dir,
 //!             the .mpy in a scratch dir first on MICROPYPATH (upstream writes it beside the test)
 //! special     micropython [# cmdline: args] cmdline/test.py              cwd = tests dir
 //! repl_*      the same on a pseudo-terminal, the file fed line by line
@@ -117,7 +117,9 @@ pub(crate) fn command(
                 .env("MICROPYPATH", micropypath(u, None));
         }
         HostKind::Unix => {
-            c.args(board_args).args(["-X", "emit=bytecode"]);
+            c.args(board_args)
+                .arg("-X")
+                .arg(format!("emit={}", u.emit.as_str()));
             match request.mode {
                 Mode::Source => {
                     c.arg(&path).env("MICROPYPATH", micropypath(u, None));

@@ -9,7 +9,7 @@
 //!                 directories and skips → trials
 //! exec / judge    host command lines, the pty REPL, `CRASH`, regex `.exp`, unittest
 //! reclassify      known-flaky failures → "ignored"
-//! results         _results.json and the failures' .exp/.out, --run-failures
+//! results         _results.json and the failures' .exp/.out
 //! ```
 
 pub mod exec;
@@ -21,7 +21,7 @@ pub mod results;
 pub mod skips;
 pub mod zygote;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +58,24 @@ impl From<UpstreamError> for crate::error::Error {
     }
 }
 
+/// The emitter a suite runs with (run-tests.py's `--emit`): `-X emit=` for the VM and
+/// mpy-cross, `<test>.py.<emit>.exp` before `<test>.py.exp`, and its skip list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    #[default]
+    Bytecode,
+    Native,
+}
+
+impl Emit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Emit::Bytecode => "bytecode",
+            Emit::Native => "native",
+        }
+    }
+}
+
 /// What an upstream test needs beyond a plain case.
 #[derive(Debug, Clone)]
 pub struct UpstreamCase {
@@ -76,13 +94,14 @@ pub struct UpstreamCase {
     /// mpy-cross flags for this board (`-march=<arch>` from its feature check, as
     /// run-tests.py passes them): cases are copied per board with them set.
     pub mpy_flags: Vec<String>,
+    pub emit: Emit,
 }
 
 impl UpstreamCase {
     /// `<test>.py.<emit>.exp`, else `<test>.py.exp`, if either exists.
-    pub fn exp_file(&self, emit: &str) -> Option<PathBuf> {
+    pub fn exp_file(&self) -> Option<PathBuf> {
         [
-            format!("{}.{emit}.exp", self.rel),
+            format!("{}.{}.exp", self.rel, self.emit.as_str()),
             format!("{}.exp", self.rel),
         ]
         .into_iter()
@@ -98,6 +117,7 @@ pub struct Suite {
     /// Every test any target could run, sorted by path.
     pub cases: Vec<Arc<Case>>,
     feature_checks: Vec<Arc<Case>>,
+    pub emit: Emit,
 }
 
 /// Directories some target adds to the default set (run-tests.py's discovery).
@@ -125,7 +145,7 @@ fn test_timeout() -> f64 {
 }
 
 impl Suite {
-    pub fn load(dir: &Path) -> Result<Suite, UpstreamError> {
+    pub fn load(dir: &Path, emit: Emit) -> Result<Suite, UpstreamError> {
         let tests_dir = std::fs::canonicalize(dir).map_err(|e| UpstreamError::Io {
             path: dir.to_path_buf(),
             source: e,
@@ -149,15 +169,17 @@ impl Suite {
         }
         let mut cases = Vec::new();
         for d in &dirs {
-            cases.extend(load_dir(&tests_dir, d, &lists)?);
+            cases.extend(load_dir(&tests_dir, d, &lists, emit)?);
         }
         cases.sort_by(|a, b| a.id.cmp(&b.id));
-        let feature_checks = load_dir(&tests_dir, "feature_check", &lists)?;
+        // Feature checks run as run-tests.py runs them: with the suite's emitter.
+        let feature_checks = load_dir(&tests_dir, "feature_check", &lists, emit)?;
         Ok(Suite {
             tests_dir,
             lists,
             cases,
             feature_checks,
+            emit,
         })
     }
 
@@ -203,6 +225,7 @@ fn load_dir(
     tests_dir: &Path,
     dir: &str,
     lists: &SkipLists,
+    emit: Emit,
 ) -> Result<Vec<Arc<Case>>, UpstreamError> {
     let path = tests_dir.join(dir);
     let Ok(rd) = std::fs::read_dir(&path) else {
@@ -262,6 +285,7 @@ fn load_dir(
                 cmdline,
                 rel,
                 mpy_flags: Vec::new(),
+                emit,
             }));
             Ok(Arc::new(case))
         })
@@ -298,7 +322,7 @@ pub fn wants_reference(case: &Case) -> bool {
         .any(|l| l.starts_with("import") && l.contains("unittest"));
     // Two processes of one test binding the same port would see each other.
     let network = source.contains("socket");
-    !u.special && !unittest && !network && u.exp_file("bytecode").is_none()
+    !u.special && !unittest && !network && u.exp_file().is_none()
 }
 
 /// What was found about each board, kept for the reports.
@@ -323,13 +347,11 @@ impl Session {
     }
 }
 
-/// Which trials to make: modes (empty: every mode of the board), a name filter, and
-/// an optional set of (board, mode, test) to keep (`--run-failures`).
+/// Which trials to make: modes (empty: every mode of the board) and a name filter.
 #[derive(Default, Clone)]
 pub struct TrialFilter {
     pub modes: Vec<Mode>,
     pub name: Option<String>,
-    pub only: Option<BTreeSet<(String, Mode, String)>>,
 }
 
 /// Probes each board once and makes its trials: the tests of its directories, with
@@ -376,7 +398,7 @@ pub fn plan_trials(
             .arch
             .iter()
             .map(|a| format!("-march={a}"))
-            .chain(["-X".to_string(), "emit=bytecode".to_string()])
+            .chain(["-X".to_string(), format!("emit={}", suite.emit.as_str())])
             .collect::<Vec<_>>();
         let cases: Vec<Arc<Case>> = suite
             .cases
@@ -386,9 +408,10 @@ pub fn plan_trials(
             .collect();
         let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
         for &mode in &modes {
-            let skipped = suite
-                .lists
-                .skipped(&facts, mode == Mode::Mpy, "bytecode", &paths);
+            let skipped =
+                suite
+                    .lists
+                    .skipped(&facts, mode == Mode::Mpy, suite.emit.as_str(), &paths);
             for (case, rel) in cases.iter().zip(&paths) {
                 let reason = skipped.get(rel).cloned().or_else(|| {
                     skips::feature_skip(&case.id.name, &facts)
@@ -403,11 +426,7 @@ pub fn plan_trials(
                 let keep = filter
                     .name
                     .as_ref()
-                    .is_none_or(|f| trial.name().contains(f))
-                    && filter
-                        .only
-                        .as_ref()
-                        .is_none_or(|only| only.contains(&(board.name.clone(), mode, rel.clone())));
+                    .is_none_or(|f| trial.name().contains(f));
                 if keep {
                     trials.push(trial);
                 }

@@ -1,10 +1,10 @@
 //! `_results.json` in run-tests.py's format (Octoprobe reads it), with each failure's
-//! `<name>.exp` / `<name>.out` beside it, and reading it back for `--run-failures`.
+//! `<name>.exp` / `<name>.out` beside it, (`--rerun-failed` reads mpcheck's own results.json).
 //!
 //! One result directory per (board, mode): the report dir itself when the run has one
 //! pair (as run-tests.py's `results/`), else `<report dir>/<board>-<mode>/`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -65,7 +65,7 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
                 }
                 let case = suite.cases.iter().find(|c| c.id.to_string() == r.case);
                 let actual = match (case.and_then(|c| c.upstream.as_deref()), &r.output) {
-                    (Some(u), Some(o)) => as_upstream_saw(u, o, r.exit.as_deref()),
+                    (Some(u), Some(o)) => as_upstream_saw(u, o, r.status.clone()),
                     (_, o) => o.clone().unwrap_or_default(),
                 };
                 crate::fsutil::write_atomic(&out, &actual)?;
@@ -82,7 +82,7 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
             "args": {
                 "test_instance": board,
                 "via_mpy": mode == Mode::Mpy,
-                "emit": "bytecode",
+                "emit": suite.emit.as_str(),
                 "result_dir": dir,
                 "test_dirs": [suite.tests_dir],
                 "mpcheck_board": board,
@@ -100,60 +100,11 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
     Ok(written)
 }
 
-/// The output as run-tests.py compared it, from a result's output and exit text.
-fn as_upstream_saw(u: &UpstreamCase, output: &[u8], exit: Option<&str>) -> Vec<u8> {
-    // The words are `Status`'s Display: "exit status N", "killed by signal N", "no
-    // result within T s".
-    let num = |s: &str| s.split_whitespace().last().and_then(|n| n.parse().ok());
-    let status = match exit {
-        Some(e) if e.starts_with("exit status") => Status::Exited(num(e).unwrap_or(0)),
-        Some(e) if e.starts_with("killed by signal") => Status::Signalled(num(e).unwrap_or(9)),
-        Some(e) if e.starts_with("no result within") => Status::TimedOut(Default::default()),
-        _ => Status::Exited(0),
-    };
+/// The output as run-tests.py compared it, from a result's output and how the VM ended.
+fn as_upstream_saw(u: &UpstreamCase, output: &[u8], status: Option<Status>) -> Vec<u8> {
+    let status = status.unwrap_or(Status::Exited(0));
     let o = Outcome::new(output.to_vec(), false, status, Default::default());
     super::judge::mupy_output(u, &o).unwrap_or_else(|_| output.to_vec())
-}
-
-/// The failed (board, mode, test) of the last run's `_results.json` files in the report
-/// dir (and its `<board>-<mode>/` subdirectories).
-pub fn failures(report_dir: &Path) -> Result<BTreeSet<(String, Mode, String)>> {
-    let mut files = vec![report_dir.join("_results.json")];
-    if let Ok(rd) = std::fs::read_dir(report_dir) {
-        files.extend(rd.flatten().map(|e| e.path().join("_results.json")));
-    }
-    let mut out = BTreeSet::new();
-    let mut found = false;
-    for f in files.iter().filter(|f| f.is_file()) {
-        found = true;
-        let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::config(f, e.line(), format!("not a _results.json: {e}")))?;
-        let board = doc["args"]["mpcheck_board"]
-            .as_str()
-            .or(doc["args"]["test_instance"].as_str())
-            .unwrap_or("unix")
-            .to_string();
-        let mode = if doc["args"]["via_mpy"].as_bool() == Some(true) {
-            Mode::Mpy
-        } else {
-            Mode::Source
-        };
-        for r in doc["results"].as_array().into_iter().flatten() {
-            if r[1].as_str() == Some("fail")
-                && let Some(test) = r[0].as_str()
-            {
-                out.insert((board.clone(), mode, test.to_string()));
-            }
-        }
-    }
-    if !found {
-        return Err(Error::Usage(format!(
-            "--run-failures: no _results.json in {} (run the suite first)",
-            report_dir.display()
-        )));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -182,23 +133,5 @@ mod tests {
             ("skip", "too large".into())
         );
         assert_eq!(result_basename("basics/a.py"), "basics_a.py");
-    }
-
-    #[test]
-    fn failures_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("_results.json"),
-            r#"{"args": {"via_mpy": true, "mpcheck_board": "unix"}, "results": [["basics/a.py", "fail", ""], ["basics/b.py", "pass", ""]]}"#,
-        )
-        .unwrap();
-        let f = failures(dir.path()).unwrap();
-        assert_eq!(
-            f.into_iter().collect::<Vec<_>>(),
-            vec![("unix".to_string(), Mode::Mpy, "basics/a.py".to_string())]
-        );
-        std::fs::write(dir.path().join("_results.json"), "{not json").unwrap();
-        let e = failures(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("_results.json:1"), "{e}");
     }
 }

@@ -122,7 +122,10 @@ pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
     let lines = 200; // ~10 KB: about 80 of the board's 128-byte windows
     // The link's own cost for the whole script, run without error.
     let start = Instant::now();
-    let out = s.exec_plain(&script_with_error_at(0, lines), T).unwrap();
+    // (30 s: hang detection only; a loaded 2-core machine has taken over 5 s here.)
+    let out = s
+        .exec_plain(&script_with_error_at(0, lines), Duration::from_secs(30))
+        .unwrap();
     let clean = start.elapsed();
     assert_eq!(out.stdout, b"end\r\n");
     for (bad, what) in [(1, "first window"), (lines / 2, "mid-way"), (lines, "end")] {
@@ -325,10 +328,7 @@ fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
     let py = dir.path().join(format!("{name}.py"));
     std::fs::write(&py, src).unwrap();
     let out = dir.path().join("out.mpy");
-    let cross = super::MPY_CROSS
-        .get()
-        .expect("a prebuilt image needs MPCHECK_MPY_CROSS beside it")
-        .clone();
+    let cross = crate::mpy_cross();
     let st = std::process::Command::new(&cross)
         .arg("-o")
         .arg(&out)
@@ -336,7 +336,7 @@ fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
         .arg(format!("{name}.py"))
         .arg(&py)
         .status()
-        .unwrap_or_else(|e| panic!("mpy-cross {cross}: {e} (set MPCHECK_MPY_CROSS)"));
+        .unwrap_or_else(|e| panic!("mpy-cross {}: {e}", cross.display()));
     assert!(st.success());
     std::fs::read(out).unwrap()
 }
