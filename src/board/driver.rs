@@ -193,11 +193,12 @@ impl Driver {
             }
         };
         // Unix exits with an int's low 8 bits, 0 for None, 1 (printing it) otherwise.
-        line(
+        // 1.9-era firmware adds a frame for each handler an exception passes through:
+        // this line, and the `finally` one.
+        driver_lines.push(line(
             &mut s,
             "except SystemExit as e:a=(e.args+(0,))[0];_x='x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1)",
-        );
-        // Firmware that adds a frame where the exception leaves `finally` names this line.
+        ));
         driver_lines.push(line(&mut s, &format!("finally:print('{n}'+_x,end='')")));
         Driver {
             script: s.into_bytes(),

@@ -328,10 +328,7 @@ fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
     let py = dir.path().join(format!("{name}.py"));
     std::fs::write(&py, src).unwrap();
     let out = dir.path().join("out.mpy");
-    let cross = super::MPY_CROSS
-        .get()
-        .expect("a prebuilt image needs MPCHECK_MPY_CROSS beside it")
-        .clone();
+    let cross = crate::mpy_cross();
     let st = std::process::Command::new(&cross)
         .arg("-o")
         .arg(&out)
@@ -339,7 +336,7 @@ fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
         .arg(format!("{name}.py"))
         .arg(&py)
         .status()
-        .unwrap_or_else(|e| panic!("mpy-cross {cross}: {e} (set MPCHECK_MPY_CROSS)"));
+        .unwrap_or_else(|e| panic!("mpy-cross {}: {e}", cross.display()));
     assert!(st.success());
     std::fs::read(out).unwrap()
 }
