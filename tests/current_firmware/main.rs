@@ -20,16 +20,24 @@ use mpcheck::board::BoardSpec;
 
 type Test = fn(&str);
 
-/// The mpy-cross that matches the firmware: the one built with it, else
+/// The mpy-cross that goes with the image: the one built from the same tree, or
 /// `MPCHECK_MPY_CROSS` beside a prebuilt image.
-pub static MPY_CROSS: OnceLock<String> = OnceLock::new();
+static MPY_CROSS: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+
+pub fn mpy_cross() -> std::path::PathBuf {
+    match MPY_CROSS.get() {
+        Some(Ok(path)) => path.clone(),
+        Some(Err(why)) => panic!("{why}"),
+        None => panic!("mpy_cross() before the firmware was resolved"),
+    }
+}
 
 /// The mps2-an385 image, or why there is none here.
 fn firmware() -> Result<String, String> {
     if let Ok(path) = std::env::var("MPCHECK_MPS2_AN385_FIRMWARE") {
-        if let Ok(cross) = std::env::var("MPCHECK_MPY_CROSS") {
-            let _ = MPY_CROSS.set(cross);
-        }
+        let _ = MPY_CROSS.set(std::env::var("MPCHECK_MPY_CROSS").map(Into::into).map_err(|_| {
+            "MPCHECK_MPS2_AN385_FIRMWARE is set: set MPCHECK_MPY_CROSS to the mpy-cross of the same build".to_string()
+        }));
         return Ok(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -45,9 +53,11 @@ fn firmware() -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     match &built[0].spec {
         BoardSpec::Device(d) => {
-            if let Some(cross) = &d.mpy_cross {
-                let _ = MPY_CROSS.set(cross.display().to_string());
-            }
+            let _ = MPY_CROSS.set(
+                d.mpy_cross
+                    .clone()
+                    .ok_or_else(|| "the mps2-an385 build gave no mpy-cross".to_string()),
+            );
             d.config
                 .qemu
                 .as_ref()
