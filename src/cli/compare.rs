@@ -207,17 +207,22 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         Some(crate::ab::bytecode::delta(b, h, case))
     };
     let deltas = pair(&base_results, &head_results, &bytecode);
-    let tools = opened.pipeline.tools();
-    let versions = |board: &str| {
-        tools
-            .iter()
-            .filter(|t| t.tool == board || t.tool.starts_with(&format!("{board} ")))
-            .map(|t| t.version.clone())
-            .chain(
-                compiler(board)
-                    .filter(|_| compilers_differ)
-                    .map(|c| c.version().to_string()),
-            )
+    // Each side's versions come from its own target: tool names say the port kind
+    // ("unix", "webassembly"), not the board, so both sides of a unix/unix or
+    // webassembly/webassembly comparison would otherwise share one list. The compiler's
+    // version is shown only when the compilers differ, and node's never (one host
+    // runtime drives both sides).
+    let versions = |board: &str| -> Vec<String> {
+        let Ok(target) = opened.pipeline.targets().get(board) else {
+            return Vec::new();
+        };
+        let own_compiler = target.compiler().map(|c| c.path.clone());
+        target
+            .tools()
+            .into_iter()
+            .filter(|t| t.tool != "node")
+            .filter(|t| compilers_differ || Some(&t.path) != own_compiler.as_ref())
+            .map(|t| t.version)
             .collect()
     };
     let comparison = Comparison {

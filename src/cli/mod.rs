@@ -234,6 +234,14 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let selection = args.selection(project)?;
     let report_dir = args.report_dir(project);
     crate::report::check_dir(&report_dir)?;
+    // Read before any board boots: a known difference without its reason is an error
+    // that should not cost a whole run to find.
+    let known = match &args.reference {
+        Some(_) => Some(crate::differential::KnownDifferences::load(
+            &project.root.join("known-differences"),
+        )?),
+        None => None,
+    };
     // A cases/ selection's trials are known before anything is opened, so an empty one
     // is an error before any board boots; an upstream suite's need each board's features.
     let early = match &selection.upstream {
@@ -282,11 +290,8 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         record_history(&path, project, &mut results, &tools, duration)?;
     }
     console.summary(&results, duration.as_secs_f64());
-    let matrix = match &args.reference {
-        Some(reference) => {
-            let known = crate::differential::KnownDifferences::load(
-                &project.root.join("known-differences"),
-            )?;
+    let matrix = match (&args.reference, &known) {
+        (Some(reference), Some(known)) => {
             let kind = |name: &str| {
                 selection
                     .boards
@@ -295,10 +300,10 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
                     .map_or(String::new(), |b| port_of(b))
             };
             Some(crate::differential::Matrix::build(
-                &results, reference, &kind, &known,
+                &results, reference, &kind, known,
             ))
         }
-        None => None,
+        _ => None,
     };
     let report = RunReport {
         toolchain: &tools,

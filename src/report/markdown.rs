@@ -57,6 +57,10 @@ pub fn render(report: &RunReport) -> String {
         }
     }
 
+    if let Some(m) = report.matrix {
+        matrix_section(&mut md, m);
+    }
+
     let failures: Vec<&TrialResult> = report
         .results
         .iter()
@@ -138,6 +142,54 @@ pub fn render(report: &RunReport) -> String {
         }
     }
     md
+}
+
+/// `--reference`: per board, how many trials agree with the reference; then every
+/// unexplained difference with its diff (what a new port's maintainer must look at) and
+/// the known ones one line each, with their reason (so they can be re-checked).
+fn matrix_section(md: &mut String, m: &crate::differential::Matrix) {
+    use crate::differential::Agreement;
+    let _ = writeln!(
+        md,
+        "\n## Against the reference `{}`\n\n| board | same | known | unexplained | not compared |\n|---|---|---|---|---|",
+        m.reference
+    );
+    for b in &m.boards {
+        let [same, known, unexplained, not_compared] = m.counts(b);
+        let _ = writeln!(
+            md,
+            "| {b} | {same} | {known} | {unexplained} | {not_compared} |"
+        );
+    }
+    let cells = || {
+        m.rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(move |(b, c)| (r, b, c)))
+    };
+    let mut heading = false;
+    for (r, b, cell) in cells() {
+        if let Agreement::Unexplained { diff } = cell {
+            if !std::mem::replace(&mut heading, true) {
+                let _ = writeln!(md, "\n### Unexplained differences\n");
+            }
+            let _ = writeln!(
+                md,
+                "#### {b}: {} ({})\n\n```diff\n{}\n```\n",
+                r.case,
+                r.mode.as_str(),
+                diff.trim_end()
+            );
+        }
+    }
+    let mut heading = false;
+    for (r, b, cell) in cells() {
+        if let Agreement::Known { reason } = cell {
+            if !std::mem::replace(&mut heading, true) {
+                let _ = writeln!(md, "\n### Known differences\n");
+            }
+            let _ = writeln!(md, "- {b}: {} ({}): {reason}", r.case, r.mode.as_str());
+        }
+    }
 }
 
 fn group_of(r: &TrialResult) -> &str {
