@@ -22,9 +22,8 @@ pub struct BoardTarget {
     pool: Mutex<Pool>,
     freed: Condvar,
     features: OnceLock<Features>,
-    /// The firmware has `gc.mem_alloc()`, which heap measurement needs (probed with the
-    /// features).
-    gc_mem_alloc: OnceLock<bool>,
+    /// The firmware has what heap measurement needs (probed with the features).
+    measures_heap: OnceLock<bool>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
@@ -62,7 +61,7 @@ impl BoardTarget {
             pool: Mutex::default(),
             freed: Condvar::new(),
             features: OnceLock::new(),
-            gc_mem_alloc: OnceLock::new(),
+            measures_heap: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
@@ -351,7 +350,11 @@ impl Target for BoardTarget {
         self.features.get_or_init(|| match self.checkout() {
             Ok(session) => {
                 let probed = session.features();
-                let _ = self.gc_mem_alloc.set(probed.gc_mem_alloc == Some(true));
+                // The measured loader compiles the case under its own name: firmware
+                // without `compile` (1.9-era) measures no heap rather than a wrong one.
+                let _ = self
+                    .measures_heap
+                    .set(probed.gc_mem_alloc == Some(true) && probed.compile == Some(true));
                 let f = Features(
                     KNOWN
                         .iter()
@@ -372,11 +375,11 @@ impl Target for BoardTarget {
     fn capabilities(&self) -> super::Capabilities {
         super::Capabilities {
             produces: super::Produces::ProgramOutput,
-            // The measurement needs `gc.mem_alloc()` (probed at connect); the rest of
-            // the figures are read where the firmware has them.
+            // The measurement needs `gc.mem_alloc()` and `compile` (probed at connect);
+            // the rest of the figures are read where the firmware has them.
             measures_heap: {
                 self.features();
-                self.gc_mem_alloc.get() == Some(&true)
+                self.measures_heap.get() == Some(&true)
             },
             lossy_link: self.config.lossy_link,
         }
