@@ -23,6 +23,10 @@ pub(crate) enum Load<'a> {
         name: &'a str,
         source: &'a [u8],
         has_compile: bool,
+        /// The case sees `__file__` = `name`, as when the unix port runs it from a file
+        /// (mpcheck's own cases, compared with unix goldens); upstream tests get none,
+        /// as run-tests.py's raw-REPL exec on a board gives them (`sys_path.py` SKIPs).
+        defines_file: bool,
     },
     /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
     Import { module: &'a str },
@@ -119,7 +123,13 @@ impl Driver {
             );
         }
         let mut driver_lines = Vec::new();
-        let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
+        let glob = |name: &str, defines_file: bool| {
+            if defines_file {
+                format!("{{'__name__':'__main__','__file__':{name:?}}}")
+            } else {
+                "{'__name__':'__main__'}".to_string()
+            }
+        };
         let mut inline = None;
         let mut rename_string = None;
         let run = match (load, heap) {
@@ -147,6 +157,7 @@ impl Driver {
                     name,
                     source,
                     has_compile: true,
+                    defines_file,
                 },
                 None,
             ) => {
@@ -154,7 +165,10 @@ impl Driver {
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
-                format!(" exec(compile(S,{name:?},'exec'),{})", glob(name))
+                format!(
+                    " exec(compile(S,{name:?},'exec'),{})",
+                    glob(name, defines_file)
+                )
             }
             (Load::Source { name, source, .. }, None) if indentable(source) => {
                 let count = String::from_utf8_lossy(source).lines().count();
@@ -173,9 +187,21 @@ impl Driver {
                 body.push_str(" pass");
                 body
             }
-            (Load::Source { name, source, .. }, None) => {
+            (
+                Load::Source {
+                    name,
+                    source,
+                    defines_file,
+                    ..
+                },
+                None,
+            ) => {
                 rename_string = Some(name.to_string());
-                format!(" exec({},{})", str_literal(source), glob(name))
+                format!(
+                    " exec({},{})",
+                    str_literal(source),
+                    glob(name, defines_file)
+                )
             }
             (Load::Import { module }, None) => format!(" __import__({module:?})"),
         };
@@ -413,6 +439,7 @@ mod tests {
                 name: "uncaught.py",
                 source: b"1/0\n",
                 has_compile: true,
+                defines_file: true,
             },
             &[],
             b"@n@".to_vec(),
@@ -452,6 +479,7 @@ mod tests {
                 name: "c.py",
                 source: src,
                 has_compile: false,
+                defines_file: true,
             },
             &[],
             b"@n@".to_vec(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{Outcome, RunRequest, Status, Target};
 use crate::board::driver::RamFile;
-use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, VerdictHint};
+use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
 use crate::case::{Case, Mode};
 use crate::compile::Compiler;
 use crate::features::{Features, KNOWN};
@@ -235,14 +235,13 @@ impl BoardTarget {
                     .compiler
                     .as_ref()
                     .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
-                session.run_source(
-                    request.case.module_name(),
-                    &request.case.source,
-                    &helpers,
-                    request.timeout,
-                    known_good,
-                    request.heap,
-                )
+                let (module, source) = (request.case.module_name(), &request.case.source);
+                let case = if request.case.upstream.is_some() {
+                    SourceCase::upstream(module, source)
+                } else {
+                    SourceCase::own(module, source)
+                };
+                session.run_source(case, &helpers, request.timeout, known_good, request.heap)
             }
         }
     }
