@@ -114,11 +114,14 @@ impl Driver {
             let main = format!("{CASE_ALIAS}.mpy");
             // Files are `io.BytesIO` over the bytes: it reads without allocating (a
             // Python `readinto` allocates a slice per read, which heap figures of `.mpy`
-            // mode would count) and costs no class on the wire.
+            // mode would count) and costs no class on the wire. The methods are those of
+            // run-tests.py's `--via-mpy` filesystem (`umount`: a case may unmount every
+            // mount point, as micropython/builtin_execfile.py does), no more: every byte
+            // is sent with every case.
             line(
                 &mut s,
                 &format!(
-                    "class V:\n def mount(s,r,m):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
+                    "class V:\n def mount(s,r,m):0\n def umount(s):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
                 ),
             );
         }

@@ -298,6 +298,22 @@ pub fn only_own_cases_see_a_file_name(fw: &str) {
     );
 }
 
+/// A case may unmount every mount point, the `.mpy` mode's RAM filesystem included (as
+/// micropython/builtin_execfile.py does), as run-tests.py's `--via-mpy` filesystem lets it.
+pub fn a_case_can_unmount_the_ram_filesystem(fw: &str) {
+    let mut s = session(fw);
+    let case = "import os, vfs\nfor p in os.listdir('/'):\n    vfs.umount('/' + p)\nprint('unmounted', os.listdir('/'))\n";
+    let mpy = compile_mpy("unmounts", case);
+    let run = s.run_mpy_case("unmounts", &mpy, &[], T, None).unwrap();
+    assert_eq!(run.exception, None);
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "unmounted []\n");
+    // The next case mounts its own again.
+    let run = s
+        .run_mpy_case("after", &compile_mpy("after", "print(1)\n"), &[], T, None)
+        .unwrap();
+    assert_eq!(run.stdout, b"1\n", "{run:?}");
+}
+
 /// Heap figures on the board are a property of the case: every heap case, measured twice
 /// (each after a soft reset), gives identical figures, in source and in `.mpy` mode; and
 /// the figures are there at all (`live_bytes`, and `alloc_bytes` from `mem_total`).

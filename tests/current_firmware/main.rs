@@ -72,7 +72,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 10] = [
+    let tests: [(&str, Test, bool); 11] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -116,6 +116,11 @@ fn main() {
         (
             "only_own_cases_see_a_file_name",
             cases::only_own_cases_see_a_file_name,
+            true,
+        ),
+        (
+            "a_case_can_unmount_the_ram_filesystem",
+            cases::a_case_can_unmount_the_ram_filesystem,
             true,
         ),
         (
