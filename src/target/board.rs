@@ -25,6 +25,8 @@ pub struct BoardTarget {
     /// The firmware has `gc.mem_alloc()`, which heap measurement needs (probed with the
     /// features).
     gc_mem_alloc: OnceLock<bool>,
+    /// `sys.implementation._mpy`'s native arch (probed with the features).
+    mpy_arch: OnceLock<Option<String>>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
@@ -63,6 +65,7 @@ impl BoardTarget {
             freed: Condvar::new(),
             features: OnceLock::new(),
             gc_mem_alloc: OnceLock::new(),
+            mpy_arch: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
@@ -351,6 +354,7 @@ impl Target for BoardTarget {
             Ok(session) => {
                 let probed = session.features();
                 let _ = self.gc_mem_alloc.set(probed.gc_mem_alloc == Some(true));
+                let _ = self.mpy_arch.set(probed.mpy_arch.clone());
                 let f = Features(
                     KNOWN
                         .iter()
@@ -366,6 +370,11 @@ impl Target for BoardTarget {
 
     fn compiler(&self) -> Option<&Arc<Compiler>> {
         self.compiler.as_ref()
+    }
+
+    fn native_arch(&self) -> Option<String> {
+        self.features();
+        self.mpy_arch.get().cloned().flatten()
     }
 
     fn capabilities(&self) -> super::Capabilities {

@@ -232,6 +232,10 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
 pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
     let mut s = session(fw);
     assert_eq!(s.features().mpy_import, Some(true), "{:?}", s.features());
+    // Its native emitter (armv7em, as the qemu port builds it) is named in `_mpy`:
+    // `requires: [native]` cases run, compiled with `-march=armv7em`.
+    assert_eq!(s.features().mpy_arch.as_deref(), Some("armv7em"));
+    assert_eq!(s.features().has("native"), Some(true));
     let compile = compile_mpy;
     let case = "import _helper\nprint(__name__, _helper.twice(21))\ndef f():\n    raise KeyError(1)\nf()\n";
     let helper = "def twice(x):\n    return 2 * x\n";
