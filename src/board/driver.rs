@@ -210,8 +210,17 @@ impl Driver {
         };
         // The closing nonce is printed once, in `finally`, so it comes before the
         // traceback the REPL prints for an uncaught exception; a `SystemExit` leaves its
-        // status word in `_x` instead. Every byte here is sent for every case.
-        line(&mut s, &format!("print('{n}',end='')\n_x=''"));
+        // status word in `_x` instead. Every byte here is sent for every case. A case
+        // pasted inline runs in these globals and may list them: there `_x` is set only
+        // on exit, and taken back out. (Elsewhere the text stays as it is: board heap
+        // figures shift with the driver's qstrs.)
+        let status = if inline.is_some() {
+            line(&mut s, &format!("print('{n}',end='')"));
+            "globals().pop('_x','')"
+        } else {
+            line(&mut s, &format!("print('{n}',end='')\n_x=''"));
+            "_x"
+        };
         let try_line = line(&mut s, "try:");
         let run_end = line(&mut s, &run);
         let inline = match inline {
@@ -228,7 +237,10 @@ impl Driver {
             &mut s,
             "except SystemExit as e:a=(e.args+(0,))[0];_x='x'+str(0 if a is None else a&255 if type(a) is int else print(a) or 1)",
         ));
-        driver_lines.push(line(&mut s, &format!("finally:print('{n}'+_x,end='')")));
+        driver_lines.push(line(
+            &mut s,
+            &format!("finally:print('{n}'+{status},end='')"),
+        ));
         Driver {
             script: s.into_bytes(),
             nonce,

@@ -22,9 +22,8 @@ pub struct BoardTarget {
     pool: Mutex<Pool>,
     freed: Condvar,
     features: OnceLock<Features>,
-    /// The firmware has `gc.mem_alloc()`, which heap measurement needs (probed with the
-    /// features).
-    gc_mem_alloc: OnceLock<bool>,
+    /// The firmware has what heap measurement needs (probed with the features).
+    measures_heap: OnceLock<bool>,
     /// `sys.implementation._mpy`'s native arch (probed with the features).
     mpy_arch: OnceLock<Option<String>>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
@@ -64,7 +63,7 @@ impl BoardTarget {
             pool: Mutex::default(),
             freed: Condvar::new(),
             features: OnceLock::new(),
-            gc_mem_alloc: OnceLock::new(),
+            measures_heap: OnceLock::new(),
             mpy_arch: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
@@ -353,7 +352,11 @@ impl Target for BoardTarget {
         self.features.get_or_init(|| match self.checkout() {
             Ok(session) => {
                 let probed = session.features();
-                let _ = self.gc_mem_alloc.set(probed.gc_mem_alloc == Some(true));
+                // The measured loader compiles the case under its own name: firmware
+                // without `compile` (1.9-era) measures no heap rather than a wrong one.
+                let _ = self
+                    .measures_heap
+                    .set(probed.gc_mem_alloc == Some(true) && probed.compile == Some(true));
                 let _ = self.mpy_arch.set(probed.mpy_arch.clone());
                 let f = Features(
                     KNOWN
@@ -380,11 +383,11 @@ impl Target for BoardTarget {
     fn capabilities(&self) -> super::Capabilities {
         super::Capabilities {
             produces: super::Produces::ProgramOutput,
-            // The measurement needs `gc.mem_alloc()` (probed at connect); the rest of
-            // the figures are read where the firmware has them.
+            // The measurement needs `gc.mem_alloc()` and `compile` (probed at connect);
+            // the rest of the figures are read where the firmware has them.
             measures_heap: {
                 self.features();
-                self.gc_mem_alloc.get() == Some(&true)
+                self.measures_heap.get() == Some(&true)
             },
             lossy_link: self.config.lossy_link,
         }
