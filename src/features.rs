@@ -12,6 +12,9 @@ pub const KNOWN: &[&str] = &[
     "mem_stats",
     "heap_lock",
     "mpy_import",
+    // Native code (`@micropython.native`) that the target can load from a `.mpy`: it
+    // has a native emitter and `sys.implementation._mpy` names its arch.
+    "native",
 ];
 
 /// What a target has, by feature name; a name absent from the map is unknown.

@@ -23,6 +23,10 @@ pub(crate) enum Load<'a> {
         name: &'a str,
         source: &'a [u8],
         has_compile: bool,
+        /// The case sees `__file__` = `name`, as when the unix port runs it from a file
+        /// (mpcheck's own cases, compared with unix goldens); upstream tests get none,
+        /// as run-tests.py's raw-REPL exec on a board gives them (`sys_path.py` SKIPs).
+        defines_file: bool,
     },
     /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
     Import { module: &'a str },
@@ -110,16 +114,25 @@ impl Driver {
             let main = format!("{CASE_ALIAS}.mpy");
             // Files are `io.BytesIO` over the bytes: it reads without allocating (a
             // Python `readinto` allocates a slice per read, which heap figures of `.mpy`
-            // mode would count) and costs no class on the wire.
+            // mode would count) and costs no class on the wire. The methods are those of
+            // run-tests.py's `--via-mpy` filesystem (`umount`: a case may unmount every
+            // mount point, as micropython/builtin_execfile.py does), no more: every byte
+            // is sent with every case.
             line(
                 &mut s,
                 &format!(
-                    "class V:\n def mount(s,r,m):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
+                    "class V:\n def mount(s,r,m):0\n def umount(s):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
                 ),
             );
         }
         let mut driver_lines = Vec::new();
-        let glob = |name: &str| format!("{{'__name__':'__main__','__file__':{name:?}}}");
+        let glob = |name: &str, defines_file: bool| {
+            if defines_file {
+                format!("{{'__name__':'__main__','__file__':{name:?}}}")
+            } else {
+                "{'__name__':'__main__'}".to_string()
+            }
+        };
         let mut inline = None;
         let mut rename_string = None;
         let run = match (load, heap) {
@@ -147,6 +160,7 @@ impl Driver {
                     name,
                     source,
                     has_compile: true,
+                    defines_file,
                 },
                 None,
             ) => {
@@ -154,7 +168,10 @@ impl Driver {
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
-                format!(" exec(compile(S,{name:?},'exec'),{})", glob(name))
+                format!(
+                    " exec(compile(S,{name:?},'exec'),{})",
+                    glob(name, defines_file)
+                )
             }
             (Load::Source { name, source, .. }, None) if indentable(source) => {
                 let count = String::from_utf8_lossy(source).lines().count();
@@ -173,9 +190,21 @@ impl Driver {
                 body.push_str(" pass");
                 body
             }
-            (Load::Source { name, source, .. }, None) => {
+            (
+                Load::Source {
+                    name,
+                    source,
+                    defines_file,
+                    ..
+                },
+                None,
+            ) => {
                 rename_string = Some(name.to_string());
-                format!(" exec({},{})", str_literal(source), glob(name))
+                format!(
+                    " exec({},{})",
+                    str_literal(source),
+                    glob(name, defines_file)
+                )
             }
             (Load::Import { module }, None) => format!(" __import__({module:?})"),
         };
@@ -425,6 +454,7 @@ mod tests {
                 name: "uncaught.py",
                 source: b"1/0\n",
                 has_compile: true,
+                defines_file: true,
             },
             &[],
             b"@n@".to_vec(),
@@ -464,6 +494,7 @@ mod tests {
                 name: "c.py",
                 source: src,
                 has_compile: false,
+                defines_file: true,
             },
             &[],
             b"@n@".to_vec(),

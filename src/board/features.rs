@@ -59,6 +59,9 @@ impl Features {
             "compile" => self.compile,
             "vfs_mount" => self.vfs_mount,
             "binascii" => self.binascii,
+            // The arch is in `_mpy` only where a native emitter is built in; firmware
+            // without `_mpy` (1.9.2) cannot say which native `.mpy` it would load.
+            "native" => self.version.as_ref().map(|_| self.mpy_arch.is_some()),
             _ => None,
         }
     }
@@ -243,6 +246,16 @@ mod tests {
         assert_eq!(decode_mpy(2822), (6, 3, Some("x64")));
         // webassembly: 774 = mpy 6.3, no native arch
         assert_eq!(decode_mpy(774), (6, 3, None));
+    }
+
+    #[test]
+    fn native_needs_an_arch_in_mpy() {
+        let mut f = Features::default();
+        assert_eq!(f.has("native"), None, "nothing probed");
+        f.version = Some("1.9.2".into());
+        assert_eq!(f.has("native"), Some(false), "no _mpy: micro:bit 1.9.2");
+        f.mpy_arch = Some("armv7m".into());
+        assert_eq!(f.has("native"), Some(true));
     }
 
     #[test]

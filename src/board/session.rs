@@ -15,6 +15,7 @@ use super::raw_repl::RunOutput;
 use super::recover::{self, Ladder, Recovered};
 use super::repl::Repl;
 use super::serial::SerialTransport;
+pub use super::source_case::SourceCase;
 use super::transport::{ResetHook, Transport};
 
 /// Lets a board held halted (after flashing) run; called once its console is open.
@@ -132,7 +133,13 @@ impl BoardSession {
         timeout: Duration,
         known_good: bool,
     ) -> Result<CaseRun, BoardError> {
-        self.run_source("case", source, &[], timeout, known_good, None)
+        self.run_source(
+            SourceCase::own("case", source),
+            &[],
+            timeout,
+            known_good,
+            None,
+        )
     }
 
     /// Run a case's source as file `<module>.py` (tracebacks name it, with its own line
@@ -141,18 +148,18 @@ impl BoardSession {
     /// qstr pool are fresh; its report stays in the stdout for [`crate::heap::extract`].
     pub fn run_source(
         &mut self,
-        module: &str,
-        source: &[u8],
+        case: SourceCase,
         helpers: &[RamFile],
         timeout: Duration,
         known_good: bool,
         heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
-        let name = format!("{module}.py");
+        let name = format!("{}.py", case.module);
         let load = Load::Source {
             name: &name,
-            source,
+            source: case.source,
             has_compile: self.features.compile == Some(true),
+            defines_file: case.defines_file,
         };
         let (files, written) = self.place_files(helpers)?;
         let run = self.run_driver(load, &files, timeout, known_good, heap);

@@ -89,7 +89,17 @@ impl Pipeline {
                         trial.board.name
                     ),
                 })?;
-                match crate::upstream::exec::compile(compiler, &trial.case) {
+                let march: Vec<String> = go
+                    .settings
+                    .requires
+                    .iter()
+                    .any(|r| r == "native")
+                    .then(|| go.target.native_arch())
+                    .flatten()
+                    .map(|arch| format!("-march={arch}"))
+                    .into_iter()
+                    .collect();
+                match crate::upstream::exec::compile(compiler, &trial.case, &march) {
                     Ok(Ok(bytes)) => Some(bytes),
                     Ok(Err(message)) => return Err(Verdict::CompileError { message }),
                     Err(e) => {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{Outcome, RunRequest, Status, Target};
 use crate::board::driver::RamFile;
-use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, VerdictHint};
+use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
 use crate::case::{Case, Mode};
 use crate::compile::Compiler;
 use crate::features::{Features, KNOWN};
@@ -24,6 +24,8 @@ pub struct BoardTarget {
     features: OnceLock<Features>,
     /// The firmware has what heap measurement needs (probed with the features).
     measures_heap: OnceLock<bool>,
+    /// `sys.implementation._mpy`'s native arch (probed with the features).
+    mpy_arch: OnceLock<Option<String>>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
@@ -62,6 +64,7 @@ impl BoardTarget {
             freed: Condvar::new(),
             features: OnceLock::new(),
             measures_heap: OnceLock::new(),
+            mpy_arch: OnceLock::new(),
             lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
@@ -234,14 +237,13 @@ impl BoardTarget {
                     .compiler
                     .as_ref()
                     .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
-                session.run_source(
-                    request.case.module_name(),
-                    &request.case.source,
-                    &helpers,
-                    request.timeout,
-                    known_good,
-                    request.heap,
-                )
+                let (module, source) = (request.case.module_name(), &request.case.source);
+                let case = if request.case.upstream.is_some() {
+                    SourceCase::upstream(module, source)
+                } else {
+                    SourceCase::own(module, source)
+                };
+                session.run_source(case, &helpers, request.timeout, known_good, request.heap)
             }
         }
     }
@@ -355,6 +357,7 @@ impl Target for BoardTarget {
                 let _ = self
                     .measures_heap
                     .set(probed.gc_mem_alloc == Some(true) && probed.compile == Some(true));
+                let _ = self.mpy_arch.set(probed.mpy_arch.clone());
                 let f = Features(
                     KNOWN
                         .iter()
@@ -370,6 +373,11 @@ impl Target for BoardTarget {
 
     fn compiler(&self) -> Option<&Arc<Compiler>> {
         self.compiler.as_ref()
+    }
+
+    fn native_arch(&self) -> Option<String> {
+        self.features();
+        self.mpy_arch.get().cloned().flatten()
     }
 
     fn capabilities(&self) -> super::Capabilities {

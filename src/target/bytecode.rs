@@ -20,7 +20,8 @@ impl BytecodeTarget {
     pub fn new(compiler: Arc<Compiler>) -> BytecodeTarget {
         BytecodeTarget {
             compiler,
-            features: Features::default(),
+            // Native code is machine code, not bytecode to compare.
+            features: Features([("native".to_string(), false)].into()),
         }
     }
 }

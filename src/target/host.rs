@@ -55,7 +55,13 @@ impl HostTarget {
         // user's own build is probed per feature by the cases themselves (`SKIP`).
         let features = match kind {
             HostKind::Cpython => Features::all_of(&["float", "bigint", "fstring"]),
-            HostKind::Unix | HostKind::Webassembly => Features::all_of(crate::features::KNOWN),
+            HostKind::Unix => Features::all_of(crate::features::KNOWN),
+            // No native emitter in a WebAssembly VM.
+            HostKind::Webassembly => {
+                let mut f = Features::all_of(crate::features::KNOWN);
+                f.0.insert("native".into(), false);
+                f
+            }
         };
         Ok(HostTarget {
             kind,
@@ -305,6 +311,11 @@ impl Target for HostTarget {
 
     fn compiler(&self) -> Option<&Arc<Compiler>> {
         self.compiler.as_ref()
+    }
+
+    /// The unix VM runs on this machine: mpy-cross's own arch is its arch.
+    fn native_arch(&self) -> Option<String> {
+        (self.kind == HostKind::Unix).then(|| "host".to_string())
     }
 
     fn capabilities(&self) -> super::Capabilities {

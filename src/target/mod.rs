@@ -37,6 +37,11 @@ pub trait Target: Send + Sync {
     fn features(&self) -> &Features;
     /// The compiler whose `.mpy` files this target loads (None: no `.mpy` mode).
     fn compiler(&self) -> Option<&Arc<Compiler>>;
+    /// The `-march` mpy-cross is given for cases that require `native` (None: the
+    /// target loads no native code).
+    fn native_arch(&self) -> Option<String> {
+        None
+    }
     /// Runs a case. Never fails: a VM that cannot start is an outcome too.
     fn run(&self, request: &RunRequest) -> Outcome;
     /// The plain command a host VM runs for this request, with files it needs written

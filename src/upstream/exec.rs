@@ -32,17 +32,20 @@ const REPL_QUIET: Duration = Duration::from_millis(20);
 
 /// Compiles a case with its board's mpy-cross flags (upstream cases) or as usual. The
 /// compilers with flags are made once per flag set (each asks its version once).
+/// `extra`: more flags (`-march` for a case that requires `native`).
 pub(crate) fn compile(
     compiler: &std::sync::Arc<Compiler>,
     case: &crate::case::Case,
+    extra: &[String],
 ) -> crate::error::Result<Result<Vec<u8>, String>> {
     type Flagged = std::collections::HashMap<(PathBuf, Vec<String>), std::sync::Arc<Compiler>>;
     static FLAGGED: std::sync::OnceLock<std::sync::Mutex<Flagged>> = std::sync::OnceLock::new();
-    let Some(u) = case.upstream.as_ref().filter(|u| !u.mpy_flags.is_empty()) else {
+    let upstream = case.upstream.as_ref().map_or(&[][..], |u| &u.mpy_flags[..]);
+    if upstream.is_empty() && extra.is_empty() {
         return compiler.compile(case);
-    };
+    }
     let mut flags = compiler.flags.clone();
-    flags.extend(u.mpy_flags.iter().cloned());
+    flags.extend(upstream.iter().chain(extra).cloned());
     let flagged = {
         let mut map = FLAGGED
             .get_or_init(Default::default)

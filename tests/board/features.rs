@@ -21,4 +21,6 @@ fn probe_reports_what_micro_bit_1_9_2_can_do() {
     assert_eq!(f.has("heap_lock"), Some(true));
     assert_eq!(f.has("raw_paste"), Some(false));
     assert_eq!(f.has("mpy_import"), Some(false));
+    // No `sys.implementation._mpy`: which native .mpy it could load is unknown.
+    assert_eq!(f.has("native"), Some(false));
 }

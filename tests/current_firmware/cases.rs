@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use mpcheck::board::driver::RamFile;
-use mpcheck::board::{BoardConfig, BoardSession, Pacing, VerdictHint};
+use mpcheck::board::{BoardConfig, BoardSession, Pacing, SourceCase, VerdictHint};
 
 use super::common::{T, connect};
 use mpcheck::board::qemu::QemuConsole;
@@ -57,7 +57,9 @@ fn framing_suite(s: &mut BoardSession) {
 /// Tracebacks name the case's file and its own line numbers; exit statuses are data.
 fn exact_suite(s: &mut BoardSession) {
     let src = b"# comment\ndef fail():\n    raise ValueError('boom')\n\nprint('before')\nfail()\n";
-    let run = s.run_source("uncaught", src, &[], T, true, None).unwrap();
+    let run = s
+        .run_source(SourceCase::own("uncaught", src), &[], T, true, None)
+        .unwrap();
     assert_eq!(run.stdout, b"before\n");
     assert_eq!(
         run.exception.as_deref(),
@@ -168,15 +170,14 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
     // under load QEMU's UART slows down, so 1 s is asserted relative to it).
     let same_size = vec![b'#'; source.len()];
     let start = Instant::now();
-    s.run_source("floor", &same_size, &[], T, true, None)
+    s.run_source(SourceCase::own("floor", &same_size), &[], T, true, None)
         .unwrap();
     let floor = start.elapsed();
     // known_good false: mpy-cross 1.28 rejects t-strings too, as the target finds.
     let start = Instant::now();
     let run = s
         .run_source(
-            "string_tstring_basic",
-            &source,
+            SourceCase::upstream("string_tstring_basic", &source),
             &[],
             Duration::from_secs(30),
             false,
@@ -209,8 +210,7 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
     let start = Instant::now();
     let run = s
         .run_source(
-            "big",
-            big.as_bytes(),
+            SourceCase::own("big", big.as_bytes()),
             &[],
             Duration::from_secs(30),
             true,
@@ -232,6 +232,10 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
 pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
     let mut s = session(fw);
     assert_eq!(s.features().mpy_import, Some(true), "{:?}", s.features());
+    // Its native emitter (armv7em, as the qemu port builds it) is named in `_mpy`:
+    // `requires: [native]` cases run, compiled with `-march=armv7em`.
+    assert_eq!(s.features().mpy_arch.as_deref(), Some("armv7em"));
+    assert_eq!(s.features().has("native"), Some(true));
     let compile = compile_mpy;
     let case = "import _helper\nprint(__name__, _helper.twice(21))\ndef f():\n    raise KeyError(1)\nf()\n";
     let helper = "def twice(x):\n    return 2 * x\n";
@@ -265,8 +269,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
     }];
     let run = s
         .run_source(
-            "uses_helper",
-            b"import _helper\nprint(_helper.twice(4))\n",
+            SourceCase::own("uses_helper", b"import _helper\nprint(_helper.twice(4))\n"),
             &helpers,
             T,
             true,
@@ -274,6 +277,45 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
         )
         .unwrap();
     assert_eq!(run.stdout, b"8\n", "{run:?}");
+}
+
+/// `__file__` as each kind of case expects: mpcheck's own cases have it (as on the unix
+/// port, which runs them from a file), upstream tests have none (run-tests.py's raw-REPL
+/// exec on a board gives none, so `basics/sys_path.py` SKIPs).
+pub fn only_own_cases_see_a_file_name(fw: &str) {
+    let mut s = session(fw);
+    let probe = b"print(globals().get('__file__'))\n";
+    let run = |s: &mut BoardSession, case| s.run_source(case, &[], T, true, None).unwrap();
+    let own = run(&mut s, SourceCase::own("probe", probe));
+    assert_eq!(String::from_utf8_lossy(&own.stdout), "probe.py\n");
+    let upstream = run(&mut s, SourceCase::upstream("probe", probe));
+    assert_eq!(String::from_utf8_lossy(&upstream.stdout), "None\n");
+    // basics/sys_path.py's guard, as it is in v1.28.0.
+    let guard = b"if \"__file__\" not in globals() or \"sys_path.py\" not in __file__:\n    print(\"SKIP\")\n    raise SystemExit\nprint('ran')\n";
+    let run = run(&mut s, SourceCase::upstream("sys_path", guard));
+    assert_eq!(
+        run.verdict_hint,
+        VerdictHint::Skip {
+            reason: "test printed SKIP".into()
+        },
+        "{run:?}"
+    );
+}
+
+/// A case may unmount every mount point, the `.mpy` mode's RAM filesystem included (as
+/// micropython/builtin_execfile.py does), as run-tests.py's `--via-mpy` filesystem lets it.
+pub fn a_case_can_unmount_the_ram_filesystem(fw: &str) {
+    let mut s = session(fw);
+    let case = "import os, vfs\nfor p in os.listdir('/'):\n    vfs.umount('/' + p)\nprint('unmounted', os.listdir('/'))\n";
+    let mpy = compile_mpy("unmounts", case);
+    let run = s.run_mpy_case("unmounts", &mpy, &[], T, None).unwrap();
+    assert_eq!(run.exception, None);
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "unmounted []\n");
+    // The next case mounts its own again.
+    let run = s
+        .run_mpy_case("after", &compile_mpy("after", "print(1)\n"), &[], T, None)
+        .unwrap();
+    assert_eq!(run.stdout, b"1\n", "{run:?}");
 }
 
 /// Heap figures on the board are a property of the case: every heap case, measured twice
@@ -304,7 +346,13 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
             let bytes = compile_mpy(name, &String::from_utf8_lossy(&source));
             s.run_mpy_case(name, &bytes, &helpers, HANG, Some(None))
         } else {
-            s.run_source(name, &source, &helpers, HANG, true, Some(None))
+            s.run_source(
+                SourceCase::own(name, &source),
+                &helpers,
+                HANG,
+                true,
+                Some(None),
+            )
         }
         .unwrap();
         let (_, figures) = mpcheck::heap::extract(&run.stdout);

@@ -72,7 +72,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 9] = [
+    let tests: [(&str, Test, bool); 11] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -111,6 +111,16 @@ fn main() {
         (
             "mpy_and_helpers_from_a_ram_filesystem",
             cases::mpy_and_helpers_from_a_ram_filesystem,
+            true,
+        ),
+        (
+            "only_own_cases_see_a_file_name",
+            cases::only_own_cases_see_a_file_name,
+            true,
+        ),
+        (
+            "a_case_can_unmount_the_ram_filesystem",
+            cases::a_case_can_unmount_the_ram_filesystem,
             true,
         ),
         (
