@@ -177,6 +177,14 @@ pub struct Farm {
     _coordinator: Proc,
 }
 
+/// The relay's thread holds the board for good, so its emulator would outlive the farm
+/// (and the test binary): switch it off with the farm.
+impl Drop for Farm {
+    fn drop(&mut self) {
+        self._board.power(false);
+    }
+}
+
 impl Farm {
     pub fn start(bin: &Path) -> Farm {
         let firmware = microbit_firmware();
