@@ -34,8 +34,9 @@ impl fmt::Display for CaseId {
     }
 }
 
-/// How a case is run on a target: its source compiled on the target, or pre-compiled by
-/// mpy-cross and imported as a `.mpy`.
+/// How a case is run on a target: its source compiled on the target, pre-compiled by
+/// mpy-cross and imported as a `.mpy`, or frozen into a firmware built for the run and
+/// imported from ROM.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
 )]
@@ -43,15 +44,28 @@ impl fmt::Display for CaseId {
 pub enum Mode {
     Source,
     Mpy,
+    Frozen,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 2] = [Mode::Source, Mode::Mpy];
+    pub const ALL: [Mode; 3] = [Mode::Source, Mode::Mpy, Mode::Frozen];
+    /// The modes every MicroPython target can run (frozen needs a firmware build).
+    pub const LOADED: [Mode; 2] = [Mode::Source, Mode::Mpy];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Source => "source",
             Mode::Mpy => "mpy",
+            Mode::Frozen => "frozen",
+        }
+    }
+
+    /// What a trial name ends with in this mode (`<board>::<group>/<name><suffix>`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Mode::Source => "",
+            Mode::Mpy => ".mpy",
+            Mode::Frozen => ".frozen",
         }
     }
 }
@@ -185,6 +199,30 @@ impl Case {
     pub fn module_name(&self) -> &str {
         &self.id.name
     }
+}
+
+/// The helper modules (`_*.py` beside the case) the case names, as (module name, path),
+/// sorted: only those whose name appears in its source travel to a board or into a
+/// frozen firmware (every byte costs link time or a rebuild).
+pub fn helper_modules(case: &Case) -> Vec<(String, PathBuf)> {
+    let Some(dir) = case.path.parent() else {
+        return Vec::new();
+    };
+    let source = String::from_utf8_lossy(&case.source);
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "py"))
+                .filter_map(|p| {
+                    let stem = p.file_stem()?.to_str()?.to_string();
+                    (stem.starts_with('_') && source.contains(&stem)).then_some((stem, p))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 /// The module name a case's `.mpy` is imported under: never its file name, which may be

@@ -64,12 +64,20 @@ impl Compiler {
     /// The `.mpy` bytes for a case, or mpy-cross's own message when it rejects the case.
     /// `Err` is for the harness (I/O); a compile error is `Ok(Err(message))`.
     pub fn compile(&self, case: &Case) -> Result<Result<Vec<u8>, String>> {
+        self.compile_as(case, &format!("{}.py", case.module_name()))
+    }
+
+    /// [`Compiler::compile`], recording `source_name` in the `.mpy`: the name tracebacks
+    /// show, and a frozen module's name in the firmware (`mpcheck/heap/_x.py`).
+    pub fn compile_as(&self, case: &Case, source_name: &str) -> Result<Result<Vec<u8>, String>> {
         let key = hex(&Sha256::new()
             .chain_update(self.version())
             .chain_update([0])
             .chain_update(self.flags.join(" "))
             .chain_update([0])
             .chain_update(case.id.to_string())
+            .chain_update([0])
+            .chain_update(source_name)
             .chain_update([0])
             .chain_update(&case.source)
             .finalize());
@@ -84,7 +92,7 @@ impl Compiler {
             .arg(&out_path)
             // The name recorded in the .mpy, as tracebacks show it.
             .arg("-s")
-            .arg(format!("{}.py", case.module_name()))
+            .arg(source_name)
             .args(&self.flags)
             .arg(&case.path)
             .output()

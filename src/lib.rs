@@ -7,7 +7,7 @@
 //! cases/**/*.py ─ discover ────┴─ config::Selection ─ plan (board × case × mode → trials)
 //!                                                         │
 //! setup: toolchain, firmware_build (from a MicroPython tree, cached), target::open,
-//!        firmware (flash if changed), reference
+//!        firmware (flash if changed), frozen (the frozen trials' firmware), reference
 //!                                                         ▼
 //! pipeline: gate → prepare → attempt(s) → expect → judge → TrialResult   (events → report)
 //!                      │ compile (mpy-cross, cached)     │ compare (status, re-check rule)
@@ -30,6 +30,7 @@ pub mod error;
 pub mod features;
 pub mod firmware_build;
 pub mod flash;
+pub mod frozen;
 pub mod fsutil;
 pub mod golden;
 pub mod heap;

@@ -17,13 +17,15 @@ pub struct Trial {
 }
 
 impl Trial {
-    /// `<board>::<group>/<name>`, with `.mpy` appended in mpy mode: the name cargo test,
-    /// nextest and the reports use.
+    /// `<board>::<group>/<name>`, with `.mpy` or `.frozen` appended in those modes: the
+    /// name cargo test, nextest and the reports use.
     pub fn name(&self) -> String {
-        match self.mode {
-            Mode::Source => format!("{}::{}", self.board.name, self.case.id),
-            Mode::Mpy => format!("{}::{}.mpy", self.board.name, self.case.id),
-        }
+        format!(
+            "{}::{}{}",
+            self.board.name,
+            self.case.id,
+            self.mode.suffix()
+        )
     }
 }
 

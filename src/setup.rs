@@ -33,20 +33,58 @@ pub enum Firmware {
     Leave,
 }
 
+/// The cases of each board's frozen trials (board name → cases): one frozen firmware
+/// per board serves them all.
+pub type FrozenCases = std::collections::BTreeMap<String, Vec<Arc<crate::case::Case>>>;
+
+/// What each board freezes: every case its frozen trials could run, not only the
+/// selected ones, for each board with a frozen trial to run. The image, and so every
+/// frozen heap figure (its qstr pool sets the size of the first pool a case allocates),
+/// is then the same whatever the filter selects.
+pub fn frozen_cases(selection: &Selection, trials: &[crate::plan::Trial]) -> FrozenCases {
+    let frozen =
+        |t: &&crate::plan::Trial| t.mode == crate::case::Mode::Frozen && t.decided.is_none();
+    let boards: std::collections::BTreeSet<&str> = trials
+        .iter()
+        .filter(frozen)
+        .map(|t| t.board.name.as_str())
+        .collect();
+    let mut cases = FrozenCases::new();
+    for t in crate::plan::plan(&selection.boards, &selection.cases, None)
+        .iter()
+        .filter(frozen)
+        .filter(|t| boards.contains(t.board.name.as_str()))
+    {
+        cases
+            .entry(t.board.name.clone())
+            .or_default()
+            .push(t.case.clone());
+    }
+    cases
+}
+
 /// Provisions the toolchain, opens every selected board, puts each device board's
-/// firmware in place (with [`Firmware::Flash`]), and finds the CPython reference.
+/// firmware in place (with [`Firmware::Flash`]), builds the frozen firmware of boards
+/// with frozen trials (`frozen`), and finds the CPython reference.
 pub fn open(
     project: &Project,
     selection: &Selection,
     firmware: Firmware,
+    frozen: &FrozenCases,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Opened> {
     let toolchain = Toolchain::ensure(&project.state_dir.join("toolchain"))?;
     let mut compilers = Compilers::new(&project.state_dir, &toolchain);
     let boards = built(project, &selection.boards, on_event)?;
-    let targets = Targets::open(&boards, &toolchain, &mut compilers)?;
+    let mut targets = Targets::open(&boards, &toolchain, &mut compilers)?;
     for (board, why) in targets.unavailable() {
         on_event(Event::BoardUnavailable { board, why });
+    }
+    for board in &boards {
+        if let Some(cases) = frozen.get(&board.name).filter(|c| !c.is_empty()) {
+            let target = crate::frozen::open_variant(project, board, &targets, cases, on_event);
+            targets.set_frozen(&board.name, target);
+        }
     }
     let mut flashes = Vec::new();
     for board in boards.iter().filter(|_| firmware == Firmware::Flash) {

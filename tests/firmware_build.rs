@@ -16,7 +16,15 @@ type BuildTest = fn(&Path);
 fn main() {
     let args = Arguments::from_args();
     let src = micropython_src();
-    let tests: [(&str, BuildTest); 6] = [
+    let tests: [(&str, BuildTest); 8] = [
+        (
+            "frozen_trials_pass_and_a_case_the_freezer_rejects_is_a_compile_error",
+            frozen_trials_pass_and_a_rejected_case_is_a_compile_error,
+        ),
+        (
+            "changing_one_case_rebuilds_the_frozen_firmware_by_content",
+            changing_one_case_rebuilds_the_frozen_firmware,
+        ),
         (
             "a_board_built_from_source_boots_a_case_passes_and_the_next_run_is_a_cache_hit",
             builds_boots_passes_then_hits_the_cache,
@@ -172,6 +180,97 @@ fn builds_boots_passes_then_hits_the_cache(src: &Path) {
     );
     let secs = cache_check_secs(&err);
     assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+/// The frozen image a run's progress line names, and whether that run built it.
+fn frozen_image(err: &str) -> (String, bool) {
+    let line = err
+        .lines()
+        .find(|l| l.contains("built frozen firmware in ") || l.contains("frozen firmware cached: "))
+        .unwrap_or_else(|| panic!("no frozen firmware line:\n{err}"));
+    let path = line.rsplit(": ").next().unwrap().to_string();
+    (path, line.contains("built frozen firmware in "))
+}
+
+fn frozen_trials_pass_and_a_rejected_case_is_a_compile_error(src: &Path) {
+    let f = Fixture::new();
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(src, "")).replace("modes: [source]", "modes: [frozen]"),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    // A helper imported under its own name; a case of another group with the same name.
+    f.write(
+        "cases/g/_helper.py",
+        "def value():\n    return 'from helper'\n",
+    );
+    f.write(
+        "cases/g/uses_helper.py",
+        "import _helper\nprint(_helper.value())\n",
+    );
+    f.write("cases/h/add.py", "print('h', 2 + 2)\n");
+    // The frames keep the names `.mpy` mode shows (the golden is the board's own).
+    f.write(
+        "cases/g/raises.py",
+        "def f():\n    raise ValueError('x')\nprint('before')\nf()\n",
+    );
+    f.write(
+        "golden/g/raises.mps2.out",
+        "before\nTraceback (most recent call last):\n  File \"raises.py\", line 4, in <module>\n  File \"raises.py\", line 2, in f\nValueError: x\n",
+    );
+    f.write("cases/g/broken.py", "def f(:\n    pass\n");
+    let run = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&run);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "the compile error fails the run: {err}"
+    );
+    frozen_image(&err);
+    for name in ["g/add", "g/uses_helper", "h/add", "g/raises"] {
+        let r = f.result(&format!("mps2::{name}.frozen"));
+        assert_eq!(r["verdict"], "pass", "{name}: {r}");
+    }
+    let broken = f.result("mps2::g/broken.frozen");
+    assert_eq!(broken["verdict"], "compile-error", "{broken}");
+    assert!(
+        broken.to_string().contains("SyntaxError"),
+        "mpy-cross's own message: {broken}"
+    );
+}
+
+fn changing_one_case_rebuilds_the_frozen_firmware(src: &Path) {
+    let f = Fixture::new();
+    f.write(
+        "boards/mps2.yaml",
+        &mps2_board(&mps2_build(src, "")).replace("modes: [source]", "modes: [frozen]"),
+    );
+    // A value no earlier run froze, so the first run builds.
+    let token = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    f.write("cases/g/a.py", &format!("print('a', {token})\n"));
+    f.write("cases/g/b.py", "print('b')\n");
+    let first = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&first);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    let (image, built) = frozen_image(&err);
+    assert!(built, "new content is built: {err}");
+    // The same cases again: the image is found by content, nothing is built.
+    let again = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&again);
+    assert_eq!(again.status.code(), Some(0), "{err}");
+    assert_eq!(frozen_image(&err), (image.clone(), false), "{err}");
+    // One case changed: another image, built, and it is the one booted.
+    f.write("cases/g/a.py", &format!("print('a changed', {token})\n"));
+    let changed = f.mpcheck(&["run", "--board", "mps2"]);
+    let err = stderr(&changed);
+    assert_eq!(changed.status.code(), Some(0), "{err}");
+    let (rebuilt, built) = frozen_image(&err);
+    assert!(built && rebuilt != image, "{err}");
+    assert_eq!(f.result("mps2::g/a.frozen")["verdict"], "pass");
+    assert_eq!(f.result("mps2::g/b.frozen")["verdict"], "pass");
 }
 
 fn broken_build_reports_the_compiler_error(src: &Path) {

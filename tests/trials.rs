@@ -59,21 +59,29 @@ fn main() {
     let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
     // Open only the boards that have a trial this invocation runs (filters, --skip,
     // --ignored), decided with libtest-mimic's own rules on name-only trials.
-    let needed: BTreeSet<String> = planned
+    let runs: Vec<mpcheck::plan::Trial> = planned
         .iter()
         .filter(|t| {
             let probe = Trial::test(t.name(), || Ok(())).with_ignored_flag(ignored(t));
             !args.list && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
         })
-        .map(|t| t.board.name.clone())
+        .cloned()
         .collect();
+    let needed: BTreeSet<String> = runs.iter().map(|t| t.board.name.clone()).collect();
     selection.boards.retain(|b| needed.contains(&b.name));
+    // One frozen firmware per board, with every frozen trial this invocation runs.
+    let frozen = Arc::new(mpcheck::setup::frozen_cases(&selection, &runs));
     let selection = Arc::new(selection);
     let runner: Arc<OnceLock<Result<Pipeline, String>>> = Arc::default();
     let trials = planned
         .into_iter()
         .map(|trial| {
-            let (runner, project, selection) = (runner.clone(), project.clone(), selection.clone());
+            let (runner, project, selection, frozen) = (
+                runner.clone(),
+                project.clone(),
+                selection.clone(),
+                frozen.clone(),
+            );
             let is_ignored = ignored(&trial);
             let unavailable = match &trial.board.spec {
                 BoardSpec::Device(d) => d.unavailable.clone(),
@@ -87,7 +95,7 @@ fn main() {
                 }
                 let runner = runner
                     .get_or_init(|| {
-                        open(&project, &selection, Firmware::Flash, &mut |_| {})
+                        open(&project, &selection, Firmware::Flash, &frozen, &mut |_| {})
                             .map(|o| o.pipeline)
                             .map_err(|e| e.to_string())
                     })
@@ -147,9 +155,15 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     let selection = Selection::load_tests(project, dir, Default::default(), &names, &overrides)
         .unwrap_or_else(|e| fail(&e));
     let pipeline = Arc::new(
-        open(project, &selection, Firmware::Flash, &mut |_| {})
-            .unwrap_or_else(|e| fail(&e))
-            .pipeline,
+        open(
+            project,
+            &selection,
+            Firmware::Flash,
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| fail(&e))
+        .pipeline,
     );
     let select = mpcheck::cli::SelectArgs::default();
     let (planned, _) = select

@@ -1,5 +1,6 @@
 # ---
 # requires: [native]
+# modes: [source, mpy]  # frozen: freezing native code needs the port's -march (not wired yet)
 # exclude:
 #   cpython: micropython.native is MicroPython-only
 # ---

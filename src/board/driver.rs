@@ -30,6 +30,11 @@ pub(crate) enum Load<'a> {
     },
     /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
     Import { module: &'a str },
+    /// Import `module`, frozen into the firmware as `<dir>/<module>.py`: `.frozen/<dir>`
+    /// goes first on `sys.path` (before the first nonce: outside the case) so the case's
+    /// `import _helper` finds the helpers frozen beside it. Named `module`, not
+    /// `__main__`: a frozen module has no hook to rename it before it runs.
+    Frozen { dir: &'a str, module: &'a str },
 }
 
 /// A file the driver serves from its RAM filesystem.
@@ -207,6 +212,21 @@ impl Driver {
                 )
             }
             (Load::Import { module }, None) => format!(" __import__({module:?})"),
+            (Load::Frozen { dir, module }, heap) => {
+                line(
+                    &mut s,
+                    &format!("import sys;sys.path.insert(0,'.frozen/{dir}')"),
+                );
+                match heap {
+                    Some(zero_alloc) => {
+                        let load = crate::heap::Load::Import {
+                            module: module.to_string(),
+                        };
+                        measured(&mut s, &mut line, &load, zero_alloc)
+                    }
+                    None => format!(" __import__({module:?})"),
+                }
+            }
         };
         // The closing nonce is printed once, in `finally`, so it comes before the
         // traceback the REPL prints for an uncaught exception; a `SystemExit` leaves its

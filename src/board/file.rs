@@ -283,9 +283,18 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
             ));
         }
         Some(m) => m,
-        None if can_load_mpy => Mode::ALL.to_vec(),
+        // The unix port can freeze only when built from a full checkout: frozen is
+        // opt-in (boards/unix.yaml lists it, skipped with the reason where it cannot).
+        None if can_load_mpy => Mode::LOADED.to_vec(),
         None => vec![Mode::Source],
     };
+    if host_kind != HostKind::Unix && modes.contains(&Mode::Frozen) {
+        return Err(Error::config(
+            path,
+            line_of("modes"),
+            "modes: only boards built from source (and the unix port) have frozen mode",
+        ));
+    }
     if !can_load_mpy && modes.contains(&Mode::Mpy) {
         return Err(Error::config(
             path,
@@ -360,8 +369,16 @@ fn parse_device(
             ));
         }
         Some(m) => m,
-        None => Mode::ALL.to_vec(),
+        None if raw.build.is_some() => Mode::ALL.to_vec(),
+        None => Mode::LOADED.to_vec(),
     };
+    if raw.build.is_none() && modes.contains(&Mode::Frozen) {
+        return Err(Error::config(
+            path,
+            line_of(text, "modes"),
+            "modes: frozen mode needs a `build:` section (the firmware is built with the cases frozen in)",
+        ));
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut unavailable = None;
     let mut build = None;
@@ -541,8 +558,24 @@ mod tests {
         let b = parse("unix", "kind: unix\n").unwrap();
         assert_eq!(b.name, "unix");
         assert_eq!(b.kind(), "unix");
+        // Frozen is opt-in for unix (it needs a full checkout to freeze).
         assert_eq!(b.modes, vec![Mode::Source, Mode::Mpy]);
         assert_eq!(b.timeout, Duration::from_secs(10));
+        let w = parse(
+            "webassembly",
+            "kind: webassembly
+",
+        )
+        .unwrap();
+        assert_eq!(w.modes, vec![Mode::Source, Mode::Mpy]);
+        let e = parse(
+            "w",
+            "kind: webassembly
+modes: [frozen]
+",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("frozen mode"), "{e}");
         let c = parse("cpython", "kind: cpython\n").unwrap();
         assert_eq!(c.modes, vec![Mode::Source]);
     }

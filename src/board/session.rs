@@ -213,6 +213,18 @@ impl BoardSession {
         run
     }
 
+    /// Import `module`, frozen into the firmware under `.frozen/<dir>/` (helpers beside
+    /// it): nothing to upload but the driver.
+    pub fn run_frozen(
+        &mut self,
+        dir: &str,
+        module: &str,
+        timeout: Duration,
+        heap: Option<Option<&str>>,
+    ) -> Result<CaseRun, BoardError> {
+        self.run_driver(Load::Frozen { dir, module }, &[], timeout, false, heap)
+    }
+
     /// The files for the driver's RAM filesystem, or, without `vfs.mount`, written to
     /// the board's filesystem (returned second, to remove afterwards).
     fn place_files(

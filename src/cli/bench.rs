@@ -57,7 +57,14 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
         return bench_board(project, selection);
     }
     let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
-    let runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
+    let runner = open(
+        project,
+        &selection,
+        Firmware::Flash,
+        &Default::default(),
+        &mut |_| {},
+    )?
+    .pipeline;
     let threads = default_threads();
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
     execute(&runner, &trials, &Options::new(threads), &mut |_| {});
@@ -78,7 +85,14 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     }
     // Heap measurement on every case (the wrapper, calibration and parsing) against the
     // same suite without it, measured in the same process.
-    let mut heap_runner = open(project, &selection, Firmware::Flash, &mut |_| {})?.pipeline;
+    let mut heap_runner = open(
+        project,
+        &selection,
+        Firmware::Flash,
+        &Default::default(),
+        &mut |_| {},
+    )?
+    .pipeline;
     heap_runner.heap_all = true;
     execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
     let mut best_heap = Duration::MAX;
@@ -135,7 +149,14 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             upstream: None,
         };
         let before = CpuTimes::now();
-        let runner = open(project, &sel, Firmware::Flash, &mut |_| {})?.pipeline;
+        let runner = open(
+            project,
+            &sel,
+            Firmware::Flash,
+            &Default::default(),
+            &mut |_| {},
+        )?
+        .pipeline;
         let start = Instant::now();
         let results = execute(
             &runner,
@@ -412,7 +433,13 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .join("; ");
 
     let start = Instant::now();
-    let opened = open(&cold, &selection, Firmware::Flash, &mut |_| {})?;
+    let opened = open(
+        &cold,
+        &selection,
+        Firmware::Flash,
+        &Default::default(),
+        &mut |_| {},
+    )?;
     let (mut trials, session) = select.trials(&opened.pipeline, &selection)?;
     if !args.dirs.is_empty() {
         trials.retain(|t| args.dirs.contains(&t.case.id.group));

@@ -172,7 +172,8 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .unwrap_or_else(|| project.default_report_dir());
     crate::report::check_dir(&report_dir)?;
     let mut console = Console::default();
-    let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
+    let frozen = crate::setup::frozen_cases(&selection, &trials);
+    let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {
         console.event(e)
     })?;
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));

@@ -11,7 +11,13 @@ pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
     let selection = args.selection(project)?;
     // An upstream suite's trials depend on each board's feature checks: open the boards.
     let trials = if selection.upstream.is_some() {
-        let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |_| {})?;
+        let opened = crate::setup::open(
+            project,
+            &selection,
+            Firmware::Flash,
+            &Default::default(),
+            &mut |_| {},
+        )?;
         args.trials(&opened.pipeline, &selection)?.0
     } else {
         args.trials_without_targets(&selection)

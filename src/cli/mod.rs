@@ -117,7 +117,7 @@ pub struct SelectArgs {
     /// expected outputs and skips) instead of cases/; default board: unix.
     #[arg(long, value_name = "DIR")]
     pub tests: Option<PathBuf>,
-    /// Only these modes (repeatable): source (run-tests.py's plain run) or mpy (--via-mpy).
+    /// Only these modes (repeatable): source (run-tests.py's plain run), mpy (--via-mpy) or frozen (cases/ only: frozen into a built firmware).
     #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
     pub modes: Vec<crate::case::Mode>,
     /// Show every board's agreement with this board's output, case by case (the board
@@ -134,7 +134,10 @@ pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, Stri
     match s {
         "source" => Ok(crate::case::Mode::Source),
         "mpy" => Ok(crate::case::Mode::Mpy),
-        other => Err(format!("unknown mode `{other}` (modes: source, mpy)")),
+        "frozen" => Ok(crate::case::Mode::Frozen),
+        other => Err(format!(
+            "unknown mode `{other}` (modes: source, mpy, frozen)"
+        )),
     }
 }
 
@@ -250,7 +253,8 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         Some(_) => None,
     };
     let mut console = Console::default();
-    let opened = crate::setup::open(project, &selection, Firmware::Flash, &mut |e| {
+    let frozen = crate::setup::frozen_cases(&selection, early.as_deref().unwrap_or_default());
+    let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {
         console.event(e)
     })?;
     let start = Instant::now();

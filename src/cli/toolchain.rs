@@ -15,6 +15,7 @@ pub fn toolchain(project: &Project) -> Result<i32> {
         project,
         &selection,
         crate::setup::Firmware::Leave,
+        &Default::default(),
         &mut |_| {},
     )?;
     let tools = opened.pipeline.tools();

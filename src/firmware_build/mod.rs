@@ -21,9 +21,12 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+mod frozen;
 mod log;
 mod progress;
 mod tree;
+
+pub(crate) use frozen::{FrozenFile, build_frozen};
 
 pub(crate) use log::{error_lines, last_lines};
 pub use progress::{Artifact, BuildError, BuildProgress};
@@ -77,6 +80,8 @@ pub struct BuildSpec {
 pub struct Built {
     pub firmware: PathBuf,
     pub mpy_cross: PathBuf,
+    /// The firmware's build dir (its objects seed the frozen variant's incremental build).
+    pub firmware_dir: PathBuf,
 }
 
 /// The cache entries a build would use, and which of them exist.
@@ -163,6 +168,7 @@ pub(crate) fn cached(
     Ok((plan.hits().len() == 2).then(|| Built {
         firmware: plan.firmware(spec),
         mpy_cross: plan.mpy_cross(),
+        firmware_dir: plan.firmware_dir.clone(),
     }))
 }
 
@@ -221,17 +227,7 @@ pub(crate) fn build(
         jobs,
         progress,
     )?;
-    let mut firmware_make = Command::new("make");
-    firmware_make
-        .arg("-C")
-        .arg(spec.source.join("ports").join(&spec.port))
-        .arg(format!("BOARD={}", spec.board))
-        .arg(format!("-j{jobs}"))
-        .arg(format!("MPY_CROSS={}", mpy_cross.display()))
-        .args(&spec.args)
-        // What tools/makemanifest.py runs for frozen modules; without it the build
-        // looks for mpy-cross inside the (read-only) tree.
-        .env("MICROPY_MPYCROSS", &mpy_cross);
+    let firmware_make = firmware_make(spec, &mpy_cross, jobs);
     build_artifact(
         Artifact::Firmware,
         &plan.firmware_dir,
@@ -245,7 +241,23 @@ pub(crate) fn build(
     Ok(Built {
         firmware: plan.firmware(spec),
         mpy_cross,
+        firmware_dir: plan.firmware_dir.clone(),
     })
+}
+
+/// The port's make for the firmware (BUILD= is added by the caller).
+fn firmware_make(spec: &BuildSpec, mpy_cross: &Path, jobs: usize) -> Command {
+    let mut make = Command::new("make");
+    make.arg("-C")
+        .arg(spec.source.join("ports").join(&spec.port))
+        .arg(format!("BOARD={}", spec.board))
+        .arg(format!("-j{jobs}"))
+        .arg(format!("MPY_CROSS={}", mpy_cross.display()))
+        .args(&spec.args)
+        // What tools/makemanifest.py runs for frozen modules; without it the build
+        // looks for mpy-cross inside the (read-only) tree.
+        .env("MICROPY_MPYCROSS", mpy_cross);
+    make
 }
 
 /// Builds one artifact into `<dir>.tmp`, then renames it to `dir`; a no-op when `dir` is
@@ -255,7 +267,7 @@ fn build_artifact(
     artifact: Artifact,
     dir: &Path,
     product: &str,
-    mut make: Command,
+    make: Command,
     plan: &Plan,
     file: &Path,
     jobs: usize,
@@ -289,44 +301,13 @@ fn build_artifact(
         std::fs::remove_dir_all(&tmp).map_err(io("remove", &tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-    let log_path = tmp.join("build.log");
-    let log = File::create(&log_path).map_err(io("create", &log_path))?;
-    let log_err = log.try_clone().map_err(io("open", &log_path))?;
-    make.arg(format!("BUILD={}", tmp.display()))
-        // A writable tree must not gain __pycache__ dirs (they would change its hash).
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err);
-    let command = describe(&make);
     progress(BuildProgress::Started {
         artifact,
         dir: dir.to_path_buf(),
         jobs,
     });
     let start = Instant::now();
-    let status = make.status().map_err(io("run make for", &tmp))?;
-    let text = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
-    if !status.success() {
-        return Err(BuildError::Make {
-            file: file.to_path_buf(),
-            artifact,
-            command,
-            status: status.to_string(),
-            lines: error_lines(&text),
-            log: log_path,
-        });
-    }
-    if !tmp.join(product).is_file() {
-        return Err(BuildError::Make {
-            file: file.to_path_buf(),
-            artifact,
-            command,
-            status: format!("succeeded but made no `{product}`"),
-            lines: last_lines(&text),
-            log: log_path,
-        });
-    }
+    let command = run_make(artifact, make, &tmp, product, file)?;
     let stamp = format!(
         "{RECIPE}\n{command}\n{}\n{}\nbuilt in {:.1} s\n",
         plan.versions[0],
@@ -346,6 +327,60 @@ fn build_artifact(
         elapsed: start.elapsed(),
     });
     Ok(())
+}
+
+/// Runs `make` with `BUILD=build`, its output in `build/build.log`; `Ok` only when it
+/// succeeded and made `product`. Returns the command as a user would type it.
+fn run_make(
+    artifact: Artifact,
+    mut make: Command,
+    build: &Path,
+    product: &str,
+    file: &Path,
+) -> Result<String, BuildError> {
+    let io = |what: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |error| BuildError::Io {
+            file: file.to_path_buf(),
+            artifact,
+            what,
+            path,
+            error,
+        }
+    };
+    let log_path = build.join("build.log");
+    let log = File::create(&log_path).map_err(io("create", &log_path))?;
+    let log_err = log.try_clone().map_err(io("open", &log_path))?;
+    make.arg(format!("BUILD={}", build.display()))
+        // A writable tree must not gain __pycache__ dirs (they would change its hash).
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    let command = describe(&make);
+    let status = make.status().map_err(io("run make for", build))?;
+    let text = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
+    if !status.success() {
+        return Err(BuildError::Make {
+            file: file.to_path_buf(),
+            artifact,
+            command,
+            status: status.to_string(),
+            lines: error_lines(&text),
+            log: log_path,
+        });
+    }
+    if !build.join(product).is_file() {
+        return Err(BuildError::Make {
+            file: file.to_path_buf(),
+            artifact,
+            command,
+            status: format!("succeeded but made no `{product}`"),
+            lines: last_lines(&text),
+            log: log_path,
+        });
+    }
+    Ok(command)
 }
 
 /// `dir` with `.suffix` appended to its name (`with_extension` would replace a `.` in it).

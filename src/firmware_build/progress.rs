@@ -9,6 +9,8 @@ use std::time::Duration;
 pub enum Artifact {
     MpyCross,
     Firmware,
+    /// The firmware with a run's cases frozen in.
+    FrozenFirmware,
 }
 
 impl fmt::Display for Artifact {
@@ -16,6 +18,7 @@ impl fmt::Display for Artifact {
         f.write_str(match self {
             Artifact::MpyCross => "mpy-cross",
             Artifact::Firmware => "firmware",
+            Artifact::FrozenFirmware => "frozen firmware",
         })
     }
 }
@@ -35,6 +38,8 @@ pub enum BuildProgress {
         dir: PathBuf,
         jobs: usize,
     },
+    /// The artifact was already in the cache: nothing built.
+    Cached { artifact: Artifact, path: PathBuf },
     /// make finished and the artifact is in the cache.
     Finished {
         artifact: Artifact,
@@ -74,6 +79,9 @@ impl fmt::Display for BuildProgress {
                 "building {artifact} (make -j{jobs}) in {}",
                 dir.display()
             ),
+            BuildProgress::Cached { artifact, path } => {
+                write!(f, "{artifact} cached: {}", path.display())
+            }
             BuildProgress::Finished {
                 artifact,
                 path,

@@ -42,7 +42,10 @@ impl Pipeline {
         if let Some(v) = &trial.decided {
             return Err(v.clone());
         }
-        let target = self.targets.get(&trial.board.name)?;
+        let target = match trial.mode {
+            Mode::Frozen => self.targets.frozen(&trial.board.name)?,
+            Mode::Source | Mode::Mpy => self.targets.get(&trial.board.name)?,
+        };
         let settings = trial
             .case
             .settings
@@ -79,7 +82,8 @@ impl Pipeline {
 
     pub(super) fn prepare<'a>(&self, trial: &Trial, go: &Go<'a>) -> Result<Prepared<'a>, Verdict> {
         let mpy = match trial.mode {
-            Mode::Source => None,
+            // A frozen case is in the firmware: the frozen target knows its module.
+            Mode::Source | Mode::Frozen => None,
             // cmdline/ tests run from source in every mode, as upstream runs them.
             Mode::Mpy if trial.case.upstream.as_ref().is_some_and(|u| u.special) => None,
             Mode::Mpy => {

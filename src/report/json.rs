@@ -18,6 +18,7 @@ pub fn render(report: &RunReport) -> String {
             "duration_ms": report.duration.as_millis(),
         },
         "results": report.results,
+        "heap_by_mode": super::heap_modes::rows(report.results),
     });
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }

@@ -125,6 +125,7 @@ pub fn render(report: &RunReport) -> String {
             );
         }
     }
+    md.push_str(&super::heap_modes::markdown(report.results));
     let skipped: Vec<&TrialResult> = report
         .results
         .iter()

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod console;
 pub mod diff;
+pub mod heap_modes;
 pub mod html;
 pub mod json;
 pub mod junit;

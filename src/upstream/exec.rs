@@ -127,6 +127,8 @@ pub(crate) fn command(
                 Mode::Source => {
                     c.arg(&path).env("MICROPYPATH", micropypath(u, None));
                 }
+                // Upstream suites are planned in source and mpy modes only.
+                Mode::Frozen => return None,
                 Mode::Mpy => {
                     let module = mpy_module(&request.case.id.name);
                     std::fs::write(scratch.join(format!("{module}.mpy")), request.mpy?).ok()?;

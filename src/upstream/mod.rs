@@ -369,6 +369,8 @@ pub fn plan_trials(
             .modes
             .iter()
             .copied()
+            // Upstream's tests run as run-tests.py runs them: from source or via .mpy.
+            .filter(|m| *m != Mode::Frozen)
             .filter(|m| filter.modes.is_empty() || filter.modes.contains(m))
             .collect();
         let target = match pipeline.targets().get(&board.name) {

@@ -1,0 +1,78 @@
+//! A board booted with its frozen firmware variant, as the target of its frozen trials:
+//! each case is imported from ROM, or gets the verdict its compilation earned.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::prepare::Entry;
+use crate::case::CaseId;
+use crate::compile::Compiler;
+use crate::features::Features;
+use crate::target::board::BoardTarget;
+use crate::target::{Capabilities, Outcome, RunRequest, Status, Target};
+use crate::toolchain::ToolInfo;
+
+pub struct FrozenTarget {
+    board: Arc<BoardTarget>,
+    entries: BTreeMap<CaseId, Entry>,
+}
+
+impl FrozenTarget {
+    /// `board` must boot the image with `entries`' modules frozen in.
+    pub(crate) fn new(board: Arc<BoardTarget>, entries: BTreeMap<CaseId, Entry>) -> FrozenTarget {
+        FrozenTarget { board, entries }
+    }
+}
+
+impl Target for FrozenTarget {
+    fn tools(&self) -> Vec<ToolInfo> {
+        self.board.tools()
+    }
+
+    fn features(&self) -> &Features {
+        self.board.features()
+    }
+
+    fn compiler(&self) -> Option<&Arc<Compiler>> {
+        self.board.compiler()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.board.capabilities()
+    }
+
+    fn run(&self, request: &RunRequest) -> Outcome {
+        let empty = super::prepare::empty_module();
+        let module = match self.entries.get(&request.case.id) {
+            Some(Entry::Frozen(m)) => m,
+            // An empty case (the heap calibration's) is the empty frozen module.
+            None if request.case.source.iter().all(u8::is_ascii_whitespace) => &empty,
+            Some(Entry::Rejected(message)) => {
+                return Outcome::new(
+                    Vec::new(),
+                    false,
+                    Status::Rejected(message.clone()),
+                    Duration::ZERO,
+                );
+            }
+            Some(Entry::Broken(why)) => return Outcome::not_started(why.clone(), Duration::ZERO),
+            None => {
+                return Outcome::not_started(
+                    format!(
+                        "{} was not frozen into this run's firmware (not among its frozen trials when setup built it)",
+                        request.case.id
+                    ),
+                    Duration::ZERO,
+                );
+            }
+        };
+        let mut outcome = self.board.run_frozen(request, &module.dir, &module.module);
+        // Bytes that are not UTF-8 stay as the board sent them (no frame to rename).
+        if let Ok(text) = std::str::from_utf8(&outcome.output) {
+            outcome.output = module.rename_frames(text).into_bytes();
+        }
+        outcome.exception = outcome.exception.map(|e| module.rename_frames(&e));
+        outcome
+    }
+}

@@ -1,0 +1,110 @@
+//! Opening a board's frozen variant for a run: compile the frozen trials' cases, build
+//! the firmware with them frozen in (cached), and a board target that boots it. Whatever
+//! fails is the frozen trials' verdict, never the run's error.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{FrozenTarget, prepare};
+use crate::board::{Board, BoardSpec, HostKind};
+use crate::case::Case;
+use crate::config::Project;
+use crate::pipeline::Event;
+use crate::target::Target;
+use crate::target::board::BoardTarget;
+use crate::target::open::{FrozenMissing, Targets};
+
+/// The target of `board`'s frozen trials, or why there is none.
+pub fn open_variant(
+    project: &Project,
+    board: &Board,
+    targets: &Targets,
+    cases: &[Arc<Case>],
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Arc<dyn Target>, FrozenMissing> {
+    let spec = match &board.spec {
+        BoardSpec::Host(h) if h.kind == HostKind::Unix => {
+            return Err(FrozenMissing::Unsupported(unix_reason(
+                std::env::var_os("MICROPY_SRC").as_deref().map(Path::new),
+            )));
+        }
+        BoardSpec::Device(d) if d.build.is_some() => d,
+        _ => {
+            return Err(FrozenMissing::Unsupported(format!(
+                "board `{}` cannot freeze: frozen mode needs a board built from source (a `build:` section)",
+                board.name
+            )));
+        }
+    };
+    let (Some(build), Some(plain)) = (&spec.build, targets.device(&board.name)) else {
+        return Err(FrozenMissing::Failed(format!(
+            "board `{}` was not opened",
+            board.name
+        )));
+    };
+    let failed = |e: &dyn std::fmt::Display| FrozenMissing::Failed(format!("frozen firmware: {e}"));
+    let compiler = plain
+        .compiler()
+        .ok_or_else(|| failed(&"the board has no mpy-cross"))?;
+    let prepared = prepare(compiler, cases);
+    if prepared.files.is_empty() {
+        // Every case was rejected: nothing to build, nothing will boot.
+        return Ok(Arc::new(FrozenTarget::new(plain.clone(), prepared.entries)));
+    }
+    let built = crate::firmware_build::cached(build, &board.file, &project.state_dir)
+        .map_err(|e| failed(&e))?
+        .ok_or_else(|| failed(&"the plain firmware is not built"))?;
+    let frozen = crate::firmware_build::build_frozen(
+        build,
+        &board.file,
+        &built,
+        &prepared.files,
+        &mut |p| {
+            on_event(Event::Firmware {
+                board: &board.name,
+                line: &format!("board `{}`: {p}", board.name),
+            })
+        },
+    )
+    .map_err(|e| failed(&e))?;
+    let mut config = spec.config.clone();
+    if let Some(q) = &mut config.qemu {
+        q.firmware = frozen.firmware.to_string_lossy().into_owned();
+    }
+    let booted = BoardTarget::new(&board.name, config, spec.instances, Some(compiler.clone()));
+    Ok(Arc::new(FrozenTarget::new(
+        Arc::new(booted),
+        prepared.entries,
+    )))
+}
+
+/// Why the unix port's frozen trials are skipped: it freezes only when built from a
+/// checkout with `ports/unix` (`make -C ports/unix FROZEN_MANIFEST=…`).
+fn unix_reason(source: Option<&Path>) -> String {
+    match source {
+        None => "frozen mode on the unix port needs a MicroPython checkout with ports/unix: set MICROPY_SRC".into(),
+        Some(src) if !src.join("ports/unix/Makefile").is_file() => format!(
+            "frozen mode on the unix port needs a full MicroPython checkout: MICROPY_SRC ({}) has no ports/unix",
+            src.display()
+        ),
+        Some(src) => format!(
+            "frozen mode on the unix port is not built yet: MICROPY_SRC ({}) has ports/unix, but mpcheck builds only qemu boards with frozen cases so far",
+            src.display()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unix_reason_names_what_is_missing() {
+        assert!(unix_reason(None).ends_with("set MICROPY_SRC"));
+        let t = tempfile::tempdir().unwrap();
+        assert!(unix_reason(Some(t.path())).contains("has no ports/unix"));
+        std::fs::create_dir_all(t.path().join("ports/unix")).unwrap();
+        std::fs::write(t.path().join("ports/unix/Makefile"), "").unwrap();
+        assert!(unix_reason(Some(t.path())).contains("has ports/unix"));
+    }
+}

@@ -1,0 +1,136 @@
+//! Heap figures of one case on one board in its three loading modes side by side
+//! (source, `.mpy`, frozen), with what `.mpy` and frozen save against source: the table
+//! summary.md shows and `heap_by_mode` in results.json.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::case::Mode;
+use crate::result::TrialResult;
+
+/// The two figures the modes are compared by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub live_bytes: Option<i64>,
+    pub alloc_bytes: Option<i64>,
+}
+
+/// Saved against source, in percent of source (negative: costs more).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Savings {
+    pub live_bytes: Option<f64>,
+    pub alloc_bytes: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModeRow {
+    pub case: String,
+    pub board: String,
+    /// Figures per mode measured (`source`, `mpy`, `frozen`).
+    pub modes: BTreeMap<&'static str, Figures>,
+    /// `mpy` and `frozen` against `source`, where both were measured.
+    pub savings_percent: BTreeMap<&'static str, Savings>,
+}
+
+/// One row per (case, board) measured in at least two modes, in case then board order.
+pub fn rows(results: &[TrialResult]) -> Vec<ModeRow> {
+    let mut by: BTreeMap<(String, String), BTreeMap<&'static str, Figures>> = BTreeMap::new();
+    for r in results.iter().filter(|r| r.heap.live_bytes.is_some()) {
+        by.entry((r.case.clone(), r.board.clone()))
+            .or_default()
+            .insert(
+                r.mode.as_str(),
+                Figures {
+                    live_bytes: r.heap.live_bytes,
+                    alloc_bytes: r.heap.alloc_bytes,
+                },
+            );
+    }
+    by.into_iter()
+        .filter(|(_, modes)| modes.len() > 1)
+        .map(|((case, board), modes)| {
+            let savings_percent = match modes.get(Mode::Source.as_str()) {
+                Some(source) => [Mode::Mpy, Mode::Frozen]
+                    .iter()
+                    .filter_map(|m| {
+                        let f = modes.get(m.as_str())?;
+                        Some((
+                            m.as_str(),
+                            Savings {
+                                live_bytes: saved(source.live_bytes, f.live_bytes),
+                                alloc_bytes: saved(source.alloc_bytes, f.alloc_bytes),
+                            },
+                        ))
+                    })
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+            ModeRow {
+                case,
+                board,
+                modes,
+                savings_percent,
+            }
+        })
+        .collect()
+}
+
+/// `x` against `source` in percent of source, one decimal; none when source is 0.
+fn saved(source: Option<i64>, x: Option<i64>) -> Option<f64> {
+    let (s, x) = (source?, x?);
+    (s != 0).then(|| ((s - x) as f64 * 1000.0 / s as f64).round() / 10.0)
+}
+
+/// The markdown section (empty when no case was measured in two modes).
+pub fn markdown(results: &[TrialResult]) -> String {
+    let rows = rows(results);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\n## Heap by mode (live / allocated bytes; saved: against source)\n\n\
+         | case | board | source | mpy | frozen | mpy saves | frozen saves |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
+    let figures = |row: &ModeRow, m: Mode| {
+        row.modes.get(m.as_str()).map_or("–".to_string(), |f| {
+            format!("{} / {}", show(f.live_bytes), show(f.alloc_bytes))
+        })
+    };
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v}%"));
+    let savings = |row: &ModeRow, m: Mode| {
+        row.savings_percent
+            .get(m.as_str())
+            .map_or("–".to_string(), |s| {
+                format!("{} / {}", pct(s.live_bytes), pct(s.alloc_bytes))
+            })
+    };
+    for row in &rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            row.case,
+            row.board,
+            figures(row, Mode::Source),
+            figures(row, Mode::Mpy),
+            figures(row, Mode::Frozen),
+            savings(row, Mode::Mpy),
+            savings(row, Mode::Frozen),
+        ));
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn savings_are_percent_of_source_and_only_where_both_were_measured() {
+        assert_eq!(saved(Some(1072), Some(336)), Some(68.7));
+        assert_eq!(saved(Some(100), Some(150)), Some(-50.0));
+        assert_eq!(saved(Some(0), Some(10)), None);
+        assert_eq!(saved(None, Some(10)), None);
+    }
+}
