@@ -90,8 +90,10 @@ pub fn measurement(load: &Load, zero_alloc: Option<&str>) -> Measurement {
         Load::Source { text, name } => format!(
             "_g = {{'__name__': '__main__', 'mpcheck_region': _Region}}\n_src = {text}\ndef _run():\n    exec(compile(_src, {name:?}, 'exec'), _g)\n"
         ),
+        // `_g` exists before the measurement, so setting it inside does not grow the
+        // globals (whose size then depends on how many names the caller had defined).
         Load::Import { module } => format!(
-            "import builtins\nbuiltins.mpcheck_region = _Region\ndef _run():\n    global _g\n    _g = __import__({module:?}).__dict__\n"
+            "import builtins\nbuiltins.mpcheck_region = _Region\n_g = None\ndef _run():\n    global _g\n    _g = __import__({module:?}).__dict__\n"
         ),
     };
     let locked = match zero_alloc {

@@ -72,6 +72,10 @@ pub struct QemuConfig {
     /// QEMU binary; `qemu-system-arm` by default.
     #[serde(default = "default_qemu_binary")]
     pub binary: String,
+    /// The machine's main RAM, unused by the firmware, shared with the harness: code
+    /// reaches the board through it instead of the UART (see [`super::shared_ram`]).
+    #[serde(default)]
+    pub shared_ram: Option<super::shared_ram::SharedRamConfig>,
 }
 
 fn default_qemu_binary() -> String {
@@ -151,6 +155,7 @@ impl BoardConfig {
                 args: Vec::new(),
                 console: QemuConsole::Stdio,
                 binary: default_qemu_binary(),
+                shared_ram: None,
             }),
             serial: None,
             lossy_link: false,

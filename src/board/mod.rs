@@ -30,6 +30,7 @@ pub mod rfc2217;
 pub mod rung;
 pub mod serial;
 pub mod session;
+pub mod shared_ram;
 pub mod source_case;
 pub mod tcp;
 pub mod telnet;

@@ -10,6 +10,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::shared_ram::{SharedRam, SharedRamConfig};
 use super::tcp::TcpTransport;
 use super::transport::Transport;
 
@@ -33,6 +34,8 @@ pub struct QemuSpec {
     pub firmware: PathBuf,
     pub extra_args: Vec<String>,
     pub console: QemuConsole,
+    /// The machine's RAM to share with the harness (see [`super::shared_ram`]).
+    pub shared_ram: Option<SharedRamConfig>,
 }
 
 enum Link {
@@ -49,6 +52,8 @@ pub struct QemuTransport {
     link: Link,
     /// Tail of QEMU's stderr, for messages when it dies.
     stderr: StderrTail,
+    /// The machine's RAM, also mapped here; kept across restarts.
+    shared_ram: Option<SharedRam>,
 }
 
 /// Enough stderr to show QEMU's last complaint without growing without bound.
@@ -64,12 +69,14 @@ impl QemuTransport {
                 format!("firmware {} not found", spec.firmware.display()),
             ));
         }
-        let (child, link, stderr) = start(&spec)?;
+        let shared_ram = spec.shared_ram.map(SharedRam::create).transpose()?;
+        let (child, link, stderr) = start(&spec, shared_ram.as_ref())?;
         Ok(Self {
             spec,
             child,
             link,
             stderr,
+            shared_ram,
         })
     }
 
@@ -112,7 +119,7 @@ impl QemuTransport {
 /// QEMU's stderr tail, filled by a reader thread.
 type StderrTail = Arc<Mutex<Vec<u8>>>;
 
-fn start(spec: &QemuSpec) -> io::Result<(Child, Link, StderrTail)> {
+fn start(spec: &QemuSpec, ram: Option<&SharedRam>) -> io::Result<(Child, Link, StderrTail)> {
     let mut cmd = Command::new(&spec.binary);
     cmd.arg("-M").arg(&spec.machine);
     let fw = spec.firmware.display().to_string();
@@ -137,6 +144,21 @@ fn start(spec: &QemuSpec) -> io::Result<(Child, Link, StderrTail)> {
         }
     };
     cmd.args(&spec.extra_args);
+    if let Some(ram) = ram {
+        cmd.args(ram.qemu_args());
+        let fd = ram.fd();
+        // SAFETY: runs in the forked child before exec; fcntl(2) is async-signal-safe.
+        // Only the child's copy of the descriptor loses close-on-exec, so no other
+        // child this process spawns inherits it.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     cmd.stderr(Stdio::piped()).process_group(0);
     let mut child = cmd
         .spawn()
@@ -261,7 +283,7 @@ impl Transport for QemuTransport {
     /// Kill QEMU and start it again: the board boots from scratch (flash filesystem too).
     fn hard_reset(&mut self) -> io::Result<()> {
         self.kill();
-        let (child, link, stderr) = start(&self.spec)?;
+        let (child, link, stderr) = start(&self.spec, self.shared_ram.as_ref())?;
         self.child = child;
         self.link = link;
         self.stderr = stderr;
@@ -270,6 +292,10 @@ impl Transport for QemuTransport {
 
     fn process_id(&self) -> Option<u32> {
         Some(self.child.id())
+    }
+
+    fn shared_ram(&mut self) -> Option<&mut SharedRam> {
+        self.shared_ram.as_mut()
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::config::Pacing;
 use super::error::{BoardError, tail};
 use super::raw_repl::{self, Event, RawRepl, RunOutput};
+use super::shared_ram;
 use super::transport::Transport;
 
 /// Longest single wait on the transport, so deadlines are checked often enough.
@@ -43,6 +44,8 @@ pub struct Repl {
     paste: PasteMode,
     console: String,
     output_limit: usize,
+    /// Code goes through the link's shared RAM (checked by [`Repl::use_shared_ram`]).
+    shared_ram: bool,
 }
 
 impl Repl {
@@ -64,6 +67,7 @@ impl Repl {
             },
             console,
             output_limit,
+            shared_ram: false,
         }
     }
 
@@ -77,6 +81,31 @@ impl Repl {
 
     pub fn transport(&self) -> &dyn Transport {
         self.transport.as_ref()
+    }
+
+    /// Whether code reaches the board through shared RAM rather than the console.
+    pub fn uses_shared_ram(&self) -> bool {
+        self.shared_ram
+    }
+
+    /// At an empty raw prompt: check that the board reads what this process writes into
+    /// the link's shared RAM (the firmware has `uctypes` and leaves that RAM alone); if
+    /// it does, code goes through it from now on. Returns whether it does.
+    pub fn use_shared_ram(&mut self, timeout: Duration) -> Result<bool, BoardError> {
+        let token = super::driver::nonce();
+        let Some(ram) = self.transport.shared_ram() else {
+            return Ok(false);
+        };
+        let address = ram
+            .put(&token)
+            .map_err(|e| self.io("writing shared RAM", e))?;
+        let probe = format!(
+            "try:\n print(bytes(__import__('uctypes').bytearray_at({address},{})).decode())\nexcept Exception as e:\n print(repr(e))",
+            token.len()
+        );
+        let (out, _) = self.exec_framed(probe.as_bytes(), None, Instant::now() + timeout)?;
+        self.shared_ram = out.stdout.trim_ascii() == token.as_slice();
+        Ok(self.shared_ram)
     }
 
     /// Interrupt whatever runs and enter raw mode (no soft reset).
@@ -148,9 +177,20 @@ impl Repl {
     ) -> Result<(RunOutput, ExecTimings), BoardError> {
         let start = Instant::now();
         self.proto.frame_with(nonce.map(<[u8]>::to_vec));
-        let window = match self.paste {
-            PasteMode::Unknown | PasteMode::RawPaste { .. } => self.request_paste(deadline)?,
-            PasteMode::Classic => None,
+        // Through shared RAM only a one-line stub crosses the console, in classic mode:
+        // shorter than one pacing chunk, it needs no flow control and no paste request.
+        let stub;
+        let (code, window) = match self.shared_ram_stub(code)? {
+            Some(s) => {
+                stub = s;
+                (stub.as_bytes(), None)
+            }
+            None => match self.paste {
+                PasteMode::Unknown | PasteMode::RawPaste { .. } => {
+                    (code, self.request_paste(deadline)?)
+                }
+                PasteMode::Classic => (code, None),
+            },
         };
         match window {
             Some(window) => self.upload_paste(code, window, deadline)?,
@@ -178,6 +218,25 @@ impl Repl {
             read: stdout_done.elapsed(),
         };
         Ok((run, timings))
+    }
+
+    /// The stub that runs `code` from shared RAM, with `code` put there; `None` where
+    /// code goes over the console (no shared RAM, or code shorter than the stub).
+    fn shared_ram_stub(&mut self, code: &[u8]) -> Result<Option<String>, BoardError> {
+        if !self.shared_ram {
+            return Ok(None);
+        }
+        let Some(ram) = self.transport.shared_ram() else {
+            return Ok(None);
+        };
+        let address = ram.config().address;
+        let stub = shared_ram::stub(address, code.len());
+        if code.len() <= stub.len() {
+            return Ok(None);
+        }
+        ram.put(code)
+            .map_err(|e| self.io("writing shared RAM", e))?;
+        Ok(Some(stub))
     }
 
     /// Ask for raw-paste; `Some(window)` if granted. A refusal or an old firmware's
@@ -244,16 +303,19 @@ impl Repl {
         self.write_raw(raw_repl::CTRL_D, "ending raw-paste")
     }
 
-    /// Classic upload: chunks and pauses as the board's pacing says, the deadline checked
-    /// before every chunk (a slow UART must not overrun the case's limit).
+    /// Classic upload: chunks and pauses between them as the board's pacing says, the
+    /// deadline checked before every chunk (a slow UART must not overrun the case's
+    /// limit). Nothing follows the last chunk but `^D`, so no pause after it.
     fn write_paced(&mut self, code: &[u8], deadline: Instant) -> Result<(), BoardError> {
         let started = Instant::now();
-        for chunk in code.chunks(self.pacing.chunk_bytes.max(1)) {
+        for (i, chunk) in code.chunks(self.pacing.chunk_bytes.max(1)).enumerate() {
+            if i > 0 {
+                self.pause();
+            }
             if Instant::now() >= deadline {
                 return Err(self.timeout("uploading code", started.elapsed()));
             }
             self.write_raw(chunk, "uploading code")?;
-            self.pause();
         }
         Ok(())
     }

@@ -82,6 +82,7 @@ impl BoardSession {
             .or_else(|_| recover::recover(&mut repl, ladder, false, false).map(|_| ()))?;
         repl.soft_reset(RESET_TIMEOUT)?;
         let features = features::probe(&mut repl, ladder)?;
+        repl.use_shared_ram(RESET_TIMEOUT)?;
         Ok(Self {
             repl,
             config: config.clone(),
@@ -89,6 +90,11 @@ impl BoardSession {
             ladder,
             dirty: false,
         })
+    }
+
+    /// Whether code reaches the board through shared RAM (checked at connect).
+    pub fn uses_shared_ram(&self) -> bool {
+        self.repl.uses_shared_ram()
     }
 
     pub fn features(&self) -> &Features {
@@ -460,6 +466,7 @@ fn open_transport(
                 firmware: firmware_path(q)?,
                 extra_args: q.args.clone(),
                 console: q.console,
+                shared_ram: q.shared_ram,
             };
             let describe = format!("qemu -M {}", spec.machine);
             QemuTransport::spawn(spec)

@@ -28,6 +28,11 @@ pub trait Transport: Send {
     fn process_id(&self) -> Option<u32> {
         None
     }
+    /// RAM the board can read that this process writes directly (QEMU's machine RAM
+    /// shared through a memfd), if the link has any.
+    fn shared_ram(&mut self) -> Option<&mut super::shared_ram::SharedRam> {
+        None
+    }
 }
 
 /// A way to reset a board from outside its console (e.g. a debug probe). Given to a

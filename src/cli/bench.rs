@@ -131,6 +131,14 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
 /// case, throughput, where a case's time goes (reset, upload, run, read, and the rest),
 /// and the CPU time of the harness and of the emulators, which share the cores.
 fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
+    if let BoardSpec::Device(d) = &selection.boards[0].spec
+        && let Some(why) = &d.unavailable
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "bench: board `{}` is unavailable: {why}",
+            selection.boards[0].name
+        )));
+    }
     let mut columns = Vec::new();
     for instances in [1, 2] {
         let mut board = (*selection.boards[0]).clone();
@@ -149,6 +157,7 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             upstream: None,
         };
         let before = CpuTimes::now();
+        let start = Instant::now();
         let runner = open(
             project,
             &sel,
@@ -157,7 +166,6 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             &mut |_| {},
         )?
         .pipeline;
-        let start = Instant::now();
         let results = execute(
             &runner,
             &trials,
@@ -209,6 +217,14 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
         "emulator CPU (all instances)",
         format!("{:.2} s", one.cpu.children),
         format!("{:.2} s", two.cpu.children),
+    );
+    // What one instance keeps busy bounds what two can gain: an emulated board whose
+    // firmware polls its UART keeps a core busy even while it waits.
+    let cores = default_threads();
+    let busy = (one.cpu.children + one.cpu.harness) / one.wall;
+    println!(
+        "cores: {cores}; 1 instance kept {busy:.2} of them busy, so 2 instances can gain at most {:.2}x",
+        (cores as f64 / busy).min(2.0)
     );
     println!(
         "median per case with 1 instance: {:.1} ms (target <= 10 ms); throughput 2 instances / 1: {:.2}x (target >= 1.8x)",

@@ -9,9 +9,25 @@ use mpcheck::board::{BoardConfig, BoardSession, Pacing, SourceCase, VerdictHint}
 
 use super::common::{T, connect};
 use mpcheck::board::qemu::QemuConsole;
+use mpcheck::board::shared_ram::SharedRamConfig;
 
-/// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`.
+/// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`:
+/// code reaches it through the machine's shared RAM.
 pub fn mps2(firmware: &str) -> BoardConfig {
+    let mut c = mps2_uart(firmware);
+    c.qemu.as_mut().unwrap().shared_ram = Some(SHARED_RAM);
+    c
+}
+
+/// The board file's `qemu.shared_ram`.
+const SHARED_RAM: SharedRamConfig = SharedRamConfig {
+    address: 0x2100_0000,
+    size: 0x100_0000,
+};
+
+/// The same board with no shared RAM: code goes over the UART (raw-paste), as on a real
+/// board.
+pub fn mps2_uart(firmware: &str) -> BoardConfig {
     super::common::install(&["qemu-system-arm"]);
     let mut c = BoardConfig::qemu("mps2-an385", firmware);
     c.qemu.as_mut().unwrap().args = vec!["-semihosting".into()];
@@ -23,7 +39,15 @@ pub fn mps2(firmware: &str) -> BoardConfig {
 }
 
 fn session(firmware: &str) -> BoardSession {
-    BoardSession::connect(&mps2(firmware)).expect("connect to mps2-an385 in qemu")
+    let s = BoardSession::connect(&mps2(firmware)).expect("connect to mps2-an385 in qemu");
+    assert!(s.uses_shared_ram(), "the board reads the shared RAM");
+    s
+}
+
+fn uart_session(firmware: &str) -> BoardSession {
+    let s = BoardSession::connect(&mps2_uart(firmware)).expect("connect to mps2-an385 in qemu");
+    assert!(!s.uses_shared_ram());
+    s
 }
 
 /// The forging case of issue 10, and legitimate output containing `\x04`.
@@ -84,8 +108,8 @@ fn exact_suite(s: &mut BoardSession) {
 }
 
 pub fn framing_cannot_be_forged_on_mps2(fw: &str) {
-    let mut s = session(fw);
-    framing_suite(&mut s);
+    framing_suite(&mut session(fw));
+    framing_suite(&mut uart_session(fw));
 }
 
 pub fn framing_cannot_be_forged_on_the_microbit(_: &str) {
@@ -94,7 +118,35 @@ pub fn framing_cannot_be_forged_on_the_microbit(_: &str) {
 }
 
 pub fn tracebacks_and_exit_statuses_are_exact_on_mps2(fw: &str) {
+    exact_suite(&mut session(fw));
+    exact_suite(&mut uart_session(fw));
+}
+
+/// The shared RAM holds the driver, nonce included, only until the stub has compiled it:
+/// a case that reads it finds zeros, so it cannot end its run early with the nonce.
+pub fn a_case_cannot_read_the_nonce_out_of_the_shared_ram(fw: &str) {
     let mut s = session(fw);
+    let case = b"import uctypes\nm = bytes(uctypes.bytearray_at(0x21000000, 65536))\ni = m.find(b'@')\nprint('found' if i >= 0 and m[i + 17:i + 18] == b'@' else 'nothing', len(m.strip(bytes(1))))\n";
+    let run = s.run_case(case, T).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "nothing 0\n",
+        "{run:?}"
+    );
+    assert_eq!(run.exception, None);
+}
+
+/// Shared RAM at an address the board does not see (the machine's RAM is elsewhere):
+/// the check at connect finds the board reading something else, and code goes over the
+/// UART, with the same results.
+pub fn shared_ram_the_board_cannot_see_falls_back_to_the_uart(fw: &str) {
+    let mut c = mps2(fw);
+    c.qemu.as_mut().unwrap().shared_ram = Some(SharedRamConfig {
+        address: 0x2000_0000,
+        ..SHARED_RAM
+    });
+    let mut s = BoardSession::connect(&c).unwrap();
+    assert!(!s.uses_shared_ram());
     exact_suite(&mut s);
 }
 
@@ -120,7 +172,7 @@ fn script_with_error_at(bad_line: usize, lines: usize) -> Vec<u8> {
 }
 
 pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
-    let mut s = session(fw);
+    let mut s = uart_session(fw);
     let lines = 200; // ~10 KB: about 80 of the board's 128-byte windows
     // The link's own cost for the whole script, run without error.
     let start = Instant::now();
@@ -161,7 +213,11 @@ pub fn raw_paste_honours_the_boards_early_abort(fw: &str) {
 /// measured, not asserted: the machine is shared, and a timed test would be flaky. This
 /// asserts only that the verdict came long before the timeout.)
 pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
-    let mut s = session(fw);
+    tstring_verdict(&mut session(fw), "shared RAM");
+    tstring_verdict(&mut uart_session(fw), "UART");
+}
+
+fn tstring_verdict(s: &mut BoardSession, link: &str) {
     let path = "/work/shared/micropython-1.28.0/tests/basics/string_tstring_basic.py";
     let Ok(source) = std::fs::read(path) else {
         panic!("{path} not found (the shared MicroPython checkout)");
@@ -185,7 +241,7 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
         )
         .unwrap();
     let took = start.elapsed();
-    eprintln!("t-string case: {took:?}, same-size valid case {floor:?}");
+    eprintln!("t-string case ({link}): {took:?}, same-size valid case {floor:?}");
     assert!(
         took < Duration::from_secs(10),
         "{took:?}: a hang, not an early abort (same-size valid case {floor:?})"

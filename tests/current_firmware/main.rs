@@ -72,7 +72,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 11] = [
+    let tests: [(&str, Test, bool); 13] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -92,6 +92,16 @@ fn main() {
             "tracebacks_and_exit_statuses_are_exact_on_the_microbit",
             cases::tracebacks_and_exit_statuses_are_exact_on_the_microbit,
             false,
+        ),
+        (
+            "a_case_cannot_read_the_nonce_out_of_the_shared_ram",
+            cases::a_case_cannot_read_the_nonce_out_of_the_shared_ram,
+            true,
+        ),
+        (
+            "shared_ram_the_board_cannot_see_falls_back_to_the_uart",
+            cases::shared_ram_the_board_cannot_see_falls_back_to_the_uart,
+            true,
         ),
         (
             "raw_paste_honours_the_boards_early_abort",

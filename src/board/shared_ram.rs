@@ -1,0 +1,136 @@
+//! Guest RAM the harness writes directly. QEMU maps a machine's main RAM from a memory
+//! file this process maps too, so code for the board skips the emulated UART: QEMU's
+//! CMSDK UART (mps2) takes one byte per turn of its main loop, ~50 µs a byte on an idle
+//! 2-core machine, so a 1 KB driver costs 50 ms there and microseconds here. Only the
+//! stub that tells the board where the code is crosses the UART.
+//!
+//! The memory is an anonymous memfd (no name in any filesystem, so nothing is left behind
+//! whatever ends the run); QEMU opens it as `/proc/self/fd/N`, inherited across `exec`.
+//! It outlives a QEMU restart (hard reset), which opens the same file again.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+
+use serde::{Deserialize, Serialize};
+
+/// Where the shared RAM sits, from the board file: `qemu.shared_ram`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedRamConfig {
+    /// The guest address of the machine's main RAM (mps2: 0x21000000, its PSRAM).
+    pub address: u64,
+    /// Its size in bytes: QEMU insists on the machine's own RAM size (mps2: 16 MiB).
+    pub size: u64,
+}
+
+/// The QEMU object id of the RAM backend.
+const BACKEND_ID: &str = "mpcheck-shared-ram";
+
+/// The shared RAM, mapped into this process.
+pub struct SharedRam {
+    config: SharedRamConfig,
+    file: File,
+    map: memmap2::MmapMut,
+}
+
+impl std::fmt::Debug for SharedRam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedRam")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedRam {
+    /// A zero-filled memfd of `config.size` bytes, mapped.
+    pub fn create(config: SharedRamConfig) -> io::Result<Self> {
+        let len = usize::try_from(config.size)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "shared_ram.size too big"))?;
+        // SAFETY: a NUL-terminated name; the flags are valid for memfd_create(2).
+        let fd = unsafe { libc::memfd_create(c"mpcheck-shared-ram".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: memfd_create returned a fresh descriptor that nothing else owns.
+        let file = unsafe { File::from_raw_fd(fd) };
+        file.set_len(config.size)?;
+        // SAFETY: the memfd is private to this process and QEMU; QEMU writes only guest
+        // RAM the firmware uses, and the harness reads nothing back through this map, so
+        // a concurrent change cannot break a Rust invariant.
+        let map = unsafe { memmap2::MmapOptions::new().len(len).map_mut(&file)? };
+        Ok(Self { config, file, map })
+    }
+
+    /// QEMU's arguments for the machine's RAM to be this memory, given to the child as
+    /// its descriptor [`SharedRam::fd`] (kept open across `exec` by the spawner).
+    pub fn qemu_args(&self) -> [String; 4] {
+        [
+            "-object".to_string(),
+            format!(
+                "memory-backend-file,id={BACKEND_ID},size={},mem-path=/proc/self/fd/{},share=on",
+                self.config.size,
+                self.fd()
+            ),
+            "-machine".to_string(),
+            format!("memory-backend={BACKEND_ID}"),
+        ]
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+
+    pub fn config(&self) -> SharedRamConfig {
+        self.config
+    }
+
+    /// Put `bytes` at the start of the shared RAM; returns their guest address.
+    pub fn put(&mut self, bytes: &[u8]) -> io::Result<u64> {
+        let room = self.map.get_mut(..bytes.len()).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} bytes do not fit the shared RAM ({} bytes)",
+                    bytes.len(),
+                    self.config.size
+                ),
+            )
+        })?;
+        room.copy_from_slice(bytes);
+        Ok(self.config.address)
+    }
+}
+
+/// The line the board runs instead of `len` bytes of code at `address`: it compiles them
+/// as `<stdin>`, as if they had come over the console, and zeroes them before running
+/// them, so the code that runs (a case) cannot read the driver's nonce out of the shared
+/// RAM. Its own frame (`<stdin>`, line 1) heads any traceback; the driver takes it out
+/// with its own.
+pub fn stub(address: u64, len: usize) -> String {
+    format!(
+        "m=__import__('uctypes').bytearray_at({address},{len});c=compile(bytes(m),'<stdin>','exec');m[:]=bytes({len});del m;exec(c)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_writes_the_memfd_and_refuses_what_does_not_fit() {
+        let mut ram = SharedRam::create(SharedRamConfig {
+            address: 0x2100_0000,
+            size: 4096,
+        })
+        .unwrap();
+        assert_eq!(ram.put(b"print(1)").unwrap(), 0x2100_0000);
+        // What QEMU would see: the file's bytes, read through the descriptor.
+        let seen = std::fs::read(format!("/proc/self/fd/{}", ram.fd())).unwrap();
+        assert_eq!(&seen[..8], b"print(1)");
+        assert_eq!(seen.len(), 4096);
+        let err = ram.put(&[0; 4097]).unwrap_err();
+        assert!(err.to_string().contains("do not fit"), "{err}");
+        assert!(ram.qemu_args()[1].contains("size=4096,mem-path=/proc/self/fd/"));
+    }
+}
