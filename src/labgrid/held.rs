@@ -23,6 +23,10 @@ const POLL: Duration = Duration::from_secs(1);
 /// The guardians of places held by this process, by id: released by [`release_all`] when
 /// the process ends without unwinding (a second Ctrl-C, the grace period running out).
 static GUARDIANS: Mutex<BTreeMap<u64, Guardian>> = Mutex::new(BTreeMap::new());
+/// Held while a guardian releases its place, so [`release_all`] (a second Ctrl-C, on the
+/// signal thread) waits for a release in flight (a `HeldPlace` dropped on the main
+/// thread) before the process kills its children, that guardian among them.
+static RELEASING: Mutex<()> = Mutex::new(());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 pub struct HeldPlace {
@@ -150,6 +154,7 @@ impl HeldPlace {
 
 impl Drop for HeldPlace {
     fn drop(&mut self) {
+        let _releasing = RELEASING.lock().unwrap_or_else(|p| p.into_inner());
         let guardian = lock().remove(&self.id);
         if let Some(g) = guardian {
             release(&self.client.spec.place, g, self.acquired);
@@ -173,6 +178,7 @@ fn release(place: &str, guardian: Guardian, acquired: bool) {
 /// killed). Whether an acquire succeeded is not known here: each guardian calls
 /// `release-from`, a no-op for a place that is not ours.
 pub fn release_all() {
+    let _releasing = RELEASING.lock().unwrap_or_else(|p| p.into_inner());
     let all = std::mem::take(&mut *lock());
     for (_, g) in all {
         release("(on exit)", g, true);
