@@ -1109,3 +1109,42 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
         assert_eq!(r["reason"], format!("board unavailable: {WHY}"), "{r}");
     }
 }
+
+/// A case measured in two modes gets one row of the heap-by-mode table, in summary.md
+/// and index.html alike: both figures per mode and what `.mpy` saves against source.
+#[test]
+fn heap_by_mode_is_in_the_markdown_and_the_html_report() {
+    let f = Fixture::new();
+    f.write(
+        "cases/heap/mod.py",
+        "# ---\n# exclude: {cpython: heap figures are MicroPython's}\n# heap: {}\n# ---\nclass P:\n    def f(self):\n        return [1, 2]\nT = tuple(range(40))\n",
+    );
+    f.write(
+        "cases/heap/empty.py",
+        "# ---\n# exclude: {cpython: heap}\n# heap: {}\n# ---\n",
+    );
+    let run = f.mpcheck(&["bless", "--board", "unix", "--no-history"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let md = f.read("reports/summary.md");
+    let section = md.split("## Heap by mode").nth(1).unwrap_or_default();
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| heap/mod | unix | "))
+        .unwrap_or_else(|| panic!("no heap-by-mode row:\n{md}"));
+    let cells: Vec<&str> = row.split(" | ").collect();
+    // source and mpy measured (live / allocated), no frozen on the unix port here
+    assert!(
+        cells[2].contains(" / ") && cells[3].contains(" / "),
+        "{row}"
+    );
+    assert_eq!(cells[4], "–", "{row}");
+    assert!(cells[5].ends_with('%'), "{row}");
+    let html = f.read("reports/index.html");
+    assert!(html.contains("<table id=\"heap-by-mode\">"), "{html}");
+    for cell in &cells[1..6] {
+        assert!(
+            html.contains(&format!("<td>{cell}</td>")),
+            "{cell} not in the HTML"
+        );
+    }
+}

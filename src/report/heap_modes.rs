@@ -82,42 +82,61 @@ fn saved(source: Option<i64>, x: Option<i64>) -> Option<f64> {
     (s != 0).then(|| ((s - x) as f64 * 1000.0 / s as f64).round() / 10.0)
 }
 
-/// The markdown section (empty when no case was measured in two modes).
-pub fn markdown(results: &[TrialResult]) -> String {
-    let rows = rows(results);
-    if rows.is_empty() {
-        return String::new();
-    }
-    let mut md = String::from(
-        "\n## Heap by mode (live / allocated bytes; saved: against source)\n\n\
-         | case | board | source | mpy | frozen | mpy saves | frozen saves |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
+/// The table's column heads; [`cells`] gives a row's texts in this order.
+pub const COLUMNS: [&str; 7] = [
+    "case",
+    "board",
+    "source",
+    "mpy",
+    "frozen",
+    "mpy saves",
+    "frozen saves",
+];
+
+/// A row's texts: figures as `live / allocated`, savings in percent, `–` for a mode not
+/// measured, `n/a` for a figure the target cannot give.
+pub fn cells(row: &ModeRow) -> [String; 7] {
     let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
-    let figures = |row: &ModeRow, m: Mode| {
+    let figures = |m: Mode| {
         row.modes.get(m.as_str()).map_or("–".to_string(), |f| {
             format!("{} / {}", show(f.live_bytes), show(f.alloc_bytes))
         })
     };
     let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v}%"));
-    let savings = |row: &ModeRow, m: Mode| {
+    let savings = |m: Mode| {
         row.savings_percent
             .get(m.as_str())
             .map_or("–".to_string(), |s| {
                 format!("{} / {}", pct(s.live_bytes), pct(s.alloc_bytes))
             })
     };
+    [
+        row.case.clone(),
+        row.board.clone(),
+        figures(Mode::Source),
+        figures(Mode::Mpy),
+        figures(Mode::Frozen),
+        savings(Mode::Mpy),
+        savings(Mode::Frozen),
+    ]
+}
+
+/// The heading both reports give the table.
+pub const TITLE: &str = "Heap by mode (live / allocated bytes; saved: against source)";
+
+/// The markdown section (empty when no case was measured in two modes).
+pub fn markdown(results: &[TrialResult]) -> String {
+    let rows = rows(results);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\n## {TITLE}\n\n| {} |\n|{}\n",
+        COLUMNS.join(" | "),
+        "---|".repeat(COLUMNS.len())
+    );
     for row in &rows {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            row.case,
-            row.board,
-            figures(row, Mode::Source),
-            figures(row, Mode::Mpy),
-            figures(row, Mode::Frozen),
-            savings(row, Mode::Mpy),
-            savings(row, Mode::Frozen),
-        ));
+        md.push_str(&format!("| {} |\n", cells(row).join(" | ")));
     }
     md
 }

@@ -150,6 +150,7 @@ pub fn run_page(report: &RunReport) -> String {
         .iter()
         .filter(|r| crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()))
         .collect();
+    let by_mode = super::heap_modes::rows(report.results);
     let body = html! {
         h1 { "mpcheck" }
         p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
@@ -181,6 +182,15 @@ pub fn run_page(report: &RunReport) -> String {
                     @if r.heap_table.is_some() || r.expected.is_none() {
                         pre { (explanation(r)) }
                     }
+                }
+            }
+        }
+        @if !by_mode.is_empty() {
+            h2 { (super::heap_modes::TITLE) }
+            table #heap-by-mode {
+                tr { @for c in super::heap_modes::COLUMNS { th { (c) } } }
+                @for row in &by_mode {
+                    tr { @for c in super::heap_modes::cells(row) { td { (c) } } }
                 }
             }
         }
