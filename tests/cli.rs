@@ -1148,3 +1148,36 @@ fn heap_by_mode_is_in_the_markdown_and_the_html_report() {
         );
     }
 }
+
+/// What a run would skip for reasons its board files and the environment already give is
+/// listed with the reason, not as if it would run: a board whose firmware variable is
+/// unset, and the unix port's frozen mode without a checkout to build it from.
+#[test]
+fn list_shows_the_skips_board_files_and_environment_decide() {
+    let f = Fixture::new();
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write("boards/ux.yaml", "kind: unix\nmodes: [source, frozen]\n");
+    f.write(
+        "boards/q.yaml",
+        "kind: qemu\nmodes: [source]\nqemu:\n  machine: mps2-an385\n  firmware: ${MPCHECK_SURELY_UNSET_FW}\n",
+    );
+    let out = f
+        .command(&["list", "--board", "ux", "--board", "q"])
+        .env_remove("MICROPY_SRC")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "ux::g/add", "{text}");
+    assert_eq!(
+        lines[1],
+        "ux::g/add.frozen  (skip: frozen mode on the unix port needs a MicroPython checkout with ports/unix: set MICROPY_SRC)",
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("q::g/add  (skip: board unavailable: ")
+            && lines[2].contains("MPCHECK_SURELY_UNSET_FW"),
+        "{text}"
+    );
+}

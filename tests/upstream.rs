@@ -313,6 +313,23 @@ fn mpy_mode_follows_via_mpy() {
         !list.contains("unix::basics/cpy_pass\n"),
         "only mpy trials: {list}"
     );
+    // Frozen is mpcheck's own: asked for a tests/ directory, it says so, not "no trial".
+    let out = mpcheck(
+        &project,
+        &[
+            "list",
+            "--tests",
+            tests.to_str().unwrap(),
+            "--mode",
+            "frozen",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--mode frozen: a tests/ directory runs as run-tests.py"),
+        "{err}"
+    );
     assert_eq!(listing(&tmp.path().join("mp")), before);
 }
 

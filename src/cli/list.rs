@@ -25,18 +25,33 @@ pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
     super::check_not_empty(&trials, args.filter.as_deref(), project)?;
     let mut out = std::io::stdout().lock();
     for trial in trials {
-        let line = match &trial.decided {
-            None => trial.name(),
-            Some(v) => format!(
+        let line = match (&trial.decided, known_skip(&trial)) {
+            (Some(v), _) => format!(
                 "{}  ({}: {})",
                 trial.name(),
                 v.name(),
                 v.reason().unwrap_or_default()
             ),
+            (None, Some(reason)) => format!("{}  (skip: {reason})", trial.name()),
+            (None, None) => trial.name(),
         };
         if let Err(e) = writeln!(out, "{line}") {
             return super::stdout_closed(e);
         }
     }
     Ok(exit::OK)
+}
+
+/// A skip a run will give `trial` that its board file and the environment already tell
+/// (the board unavailable, frozen mode unsupported), so the listing never shows as
+/// runnable what a run skips.
+fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
+    if let crate::board::BoardSpec::Device(d) = &trial.board.spec
+        && let Some(why) = &d.unavailable
+    {
+        return Some(format!("board unavailable: {why}"));
+    }
+    (trial.mode == crate::case::Mode::Frozen)
+        .then(|| crate::frozen::unsupported(&trial.board))
+        .flatten()
 }

@@ -155,6 +155,11 @@ impl SelectArgs {
             }
             boards.insert(0, r.clone());
         }
+        if self.tests.is_some() && self.modes.contains(&crate::case::Mode::Frozen) {
+            return Err(Error::Usage(
+                "--mode frozen: a tests/ directory runs as run-tests.py runs it, from source (plain) and as .mpy (--via-mpy); frozen mode runs the project's own cases".into(),
+            ));
+        }
         match &self.tests {
             Some(dir) => Selection::load_tests(project, dir, self.emit, &boards, &overrides),
             None => Selection::load(project, &boards, &overrides),

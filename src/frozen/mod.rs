@@ -27,7 +27,7 @@ use crate::case::{Case, CaseId};
 
 pub(crate) use prepare::prepare;
 pub use target::FrozenTarget;
-pub use variant::open_variant;
+pub use variant::{open_variant, unsupported};
 
 /// Where the frozen modules of a group live, under `.frozen/` (and the stage dir).
 pub(crate) fn group_dir(group: &str) -> String {

@@ -22,19 +22,11 @@ pub fn open_variant(
     cases: &[Arc<Case>],
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Arc<dyn Target>, FrozenMissing> {
-    let spec = match &board.spec {
-        BoardSpec::Host(h) if h.kind == HostKind::Unix => {
-            return Err(FrozenMissing::Unsupported(unix_reason(
-                std::env::var_os("MICROPY_SRC").as_deref().map(Path::new),
-            )));
-        }
-        BoardSpec::Device(d) if d.build.is_some() => d,
-        _ => {
-            return Err(FrozenMissing::Unsupported(format!(
-                "board `{}` cannot freeze: frozen mode needs a board built from source (a `build:` section)",
-                board.name
-            )));
-        }
+    if let Some(reason) = unsupported(board) {
+        return Err(FrozenMissing::Unsupported(reason));
+    }
+    let BoardSpec::Device(spec) = &board.spec else {
+        unreachable!("`unsupported` passes only device boards")
     };
     let (Some(build), Some(plain)) = (&spec.build, targets.device(&board.name)) else {
         return Err(FrozenMissing::Failed(format!(
@@ -76,6 +68,21 @@ pub fn open_variant(
         Arc::new(booted),
         prepared.entries,
     )))
+}
+
+/// Why `board` cannot run frozen trials at all, known from its board file and the
+/// environment alone (`mpcheck list` shows it; a run skips them with it).
+pub fn unsupported(board: &Board) -> Option<String> {
+    match &board.spec {
+        BoardSpec::Host(h) if h.kind == HostKind::Unix => Some(unix_reason(
+            std::env::var_os("MICROPY_SRC").as_deref().map(Path::new),
+        )),
+        BoardSpec::Device(d) if d.build.is_some() => None,
+        _ => Some(format!(
+            "board `{}` cannot freeze: frozen mode needs a board built from source (a `build:` section)",
+            board.name
+        )),
+    }
 }
 
 /// Why the unix port's frozen trials are skipped: it freezes only when built from a
