@@ -1,11 +1,10 @@
 # ---
 # requires: [native]
-# modes: [source, mpy]  # frozen: freezing native code needs the port's -march (not wired yet)
 # exclude:
 #   cpython: micropython.native is MicroPython-only
 # ---
-# A function the native emitter compiles to machine code: in .mpy mode mpy-cross needs
-# the target's -march, and boards that cannot load native code skip it.
+# A function the native emitter compiles to machine code: in .mpy and frozen mode
+# mpy-cross needs the target's -march, and boards that cannot load native code skip it.
 import micropython
 
 

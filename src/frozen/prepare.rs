@@ -41,8 +41,24 @@ pub(crate) fn empty_module() -> FrozenModule {
     }
 }
 
-/// Compiles `cases` (each once) and the helpers they name (each once per group).
-pub(crate) fn prepare(compiler: &Compiler, cases: &[Arc<Case>]) -> Prepared {
+/// Compiles `cases` (each once) and the helpers they name (each once per group); a case
+/// that requires `native` with `-march=<native_arch>`, as `.mpy` mode compiles it (none:
+/// the board loads no native code, and the freezer's rejection is the verdict).
+pub(crate) fn prepare(
+    compiler: &Compiler,
+    native_arch: Option<&str>,
+    cases: &[Arc<Case>],
+) -> Prepared {
+    let native = native_arch.map(|arch| {
+        let mut flags = compiler.flags.clone();
+        flags.push(format!("-march={arch}"));
+        Compiler::new(
+            compiler.path.clone(),
+            compiler.pinned,
+            compiler.cache_dir().to_path_buf(),
+        )
+        .with_flags(flags)
+    });
     let mut out = Prepared::default();
     // Each helper's frozen name → whether it compiled (its message if not).
     let mut helpers: BTreeMap<String, Result<(), String>> = BTreeMap::new();
@@ -54,7 +70,15 @@ pub(crate) fn prepare(compiler: &Compiler, cases: &[Arc<Case>]) -> Prepared {
     }
     for case in cases.iter().filter(|c| seen.insert(c.id.clone())) {
         let module = FrozenModule::of(case);
-        let entry = match compile(compiler, case, &module.frozen_name()) {
+        let requires_native = case
+            .settings
+            .as_ref()
+            .is_ok_and(|s| s.requires.iter().any(|r| r == "native"));
+        let case_compiler = match &native {
+            Some(native) if requires_native => native,
+            _ => compiler,
+        };
+        let entry = match compile(case_compiler, case, &module.frozen_name()) {
             Ok(Ok(bytes)) => match freeze_helpers(compiler, case, &mut helpers, &mut out.files) {
                 Ok(()) => {
                     out.files.push(stage_file(&module.frozen_name(), bytes));

@@ -38,7 +38,7 @@ pub fn open_variant(
     let compiler = plain
         .compiler()
         .ok_or_else(|| failed(&"the board has no mpy-cross"))?;
-    let prepared = prepare(compiler, cases);
+    let prepared = prepare(compiler, plain.native_arch().as_deref(), cases);
     if prepared.files.is_empty() {
         // Every case was rejected: nothing to build, nothing will boot.
         return Ok(Arc::new(FrozenTarget::new(plain.clone(), prepared.entries)));
