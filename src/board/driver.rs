@@ -131,10 +131,7 @@ impl Driver {
                 ),
             );
         }
-        // Line 1 is also the frame of the stub that runs a driver from shared RAM (see
-        // `shared_ram::stub`); no exception passes the driver's own line 1 (the case runs
-        // in the `try:` below it).
-        let mut driver_lines = vec![1];
+        let mut driver_lines = Vec::new();
         let glob = |name: &str, defines_file: bool| {
             if defines_file {
                 format!("{{'__name__':'__main__','__file__':{name:?}}}")
@@ -485,8 +482,7 @@ mod tests {
             false,
             None,
         );
-        // [0] is the shared-RAM stub's line 1, [1] the line that runs the case.
-        let k = d.driver_lines[1];
+        let k = d.driver_lines[0];
         let board = format!(
             "Traceback (most recent call last):\n  File \"<stdin>\", line {k}, in <module>\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
         );
@@ -494,12 +490,6 @@ mod tests {
             d.case_traceback(&board),
             "Traceback (most recent call last):\n  File \"uncaught.py\", line 1, in <module>\nZeroDivisionError: divide by zero\n"
         );
-        // Through shared RAM the stub's frame heads it: removed too.
-        let stubbed = board.replace(
-            "last):\n",
-            "last):\n  File \"<stdin>\", line 1, in <module>\n",
-        );
-        assert_eq!(d.case_traceback(&stubbed), d.case_traceback(&board));
         // Not the driver's line: left alone.
         let other = board.replace(&format!("line {k},"), "line 999,");
         assert_eq!(d.case_traceback(&other), other);
@@ -511,7 +501,7 @@ mod tests {
         assert!(
             script
                 .lines()
-                .nth(d.driver_lines[1] - 1)
+                .nth(d.driver_lines[0] - 1)
                 .unwrap()
                 .contains("compile(")
         );

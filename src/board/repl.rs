@@ -90,14 +90,15 @@ impl Repl {
 
     /// At an empty raw prompt: check that the board reads what this process writes into
     /// the link's shared RAM (the firmware has `uctypes` and leaves that RAM alone); if
-    /// it does, code goes through it from now on. Returns whether it does.
-    pub fn use_shared_ram(&mut self, timeout: Duration) -> Result<bool, BoardError> {
+    /// it does, code goes through it from now on. `Err`: the link has shared RAM the
+    /// board did not read back, with what the board printed instead.
+    pub fn use_shared_ram(&mut self, timeout: Duration) -> Result<Result<(), String>, BoardError> {
         let token = super::driver::nonce();
         let Some(ram) = self.transport.shared_ram() else {
-            return Ok(false);
+            return Ok(Ok(()));
         };
         let address = ram
-            .put(&token)
+            .put_at(0, &token)
             .map_err(|e| self.io("writing shared RAM", e))?;
         let probe = format!(
             "try:\n print(bytes(__import__('uctypes').bytearray_at({address},{})).decode())\nexcept Exception as e:\n print(repr(e))",
@@ -105,7 +106,22 @@ impl Repl {
         );
         let (out, _) = self.exec_framed(probe.as_bytes(), None, Instant::now() + timeout)?;
         self.shared_ram = out.stdout.trim_ascii() == token.as_slice();
-        Ok(self.shared_ram)
+        if self.shared_ram {
+            return Ok(Ok(()));
+        }
+        Ok(Err(format!(
+            "the board read {:?} at {address:#x}, not what mpcheck wrote there ({:?}){}",
+            String::from_utf8_lossy(out.stdout.trim_ascii()),
+            String::from_utf8_lossy(&token),
+            if out.exception.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; it raised {}",
+                    String::from_utf8_lossy(&out.exception).trim()
+                )
+            }
+        )))
     }
 
     /// Interrupt whatever runs and enter raw mode (no soft reset).
@@ -180,7 +196,9 @@ impl Repl {
         // Through shared RAM only a one-line stub crosses the console, in classic mode:
         // shorter than one pacing chunk, it needs no flow control and no paste request.
         let stub;
-        let (code, window) = match self.shared_ram_stub(code)? {
+        let delivered = self.shared_ram_stub(code)?;
+        let through_ram = delivered.is_some();
+        let (code, window) = match delivered {
             Some(s) => {
                 stub = s;
                 (stub.as_bytes(), None)
@@ -197,7 +215,6 @@ impl Repl {
             None => {
                 self.proto.sent_command();
                 self.write_paced(code, deadline)?;
-                self.write_raw(raw_repl::CTRL_D, "ending the upload")?;
             }
         }
         self.wait(deadline, "waiting for the board to accept the code", |e| {
@@ -208,10 +225,13 @@ impl Repl {
             (e == Event::StdoutDone).then_some(())
         })?;
         let stdout_done = Instant::now();
-        let run = self.wait(deadline, "reading the exception text", |e| match e {
+        let mut run = self.wait(deadline, "reading the exception text", |e| match e {
             Event::Finished(run) => Some(run),
             _ => None,
         })?;
+        if through_ram {
+            run.exception = shared_ram::without_frames(&run.exception);
+        }
         let timings = ExecTimings {
             upload: accepted - start,
             run: stdout_done - accepted,
@@ -221,20 +241,18 @@ impl Repl {
     }
 
     /// The stub that runs `code` from shared RAM, with `code` put there; `None` where
-    /// code goes over the console (no shared RAM, or code shorter than the stub).
+    /// code goes over the console (no shared RAM, or code no longer than the stub).
     fn shared_ram_stub(&mut self, code: &[u8]) -> Result<Option<String>, BoardError> {
-        if !self.shared_ram {
+        /// About the stub's own length: shorter code is cheaper sent as it is.
+        const WORTH_IT: usize = 64;
+        if !self.shared_ram || code.len() <= WORTH_IT {
             return Ok(None);
         }
         let Some(ram) = self.transport.shared_ram() else {
             return Ok(None);
         };
-        let address = ram.config().address;
-        let stub = shared_ram::stub(address, code.len());
-        if code.len() <= stub.len() {
-            return Ok(None);
-        }
-        ram.put(code)
+        let stub = ram
+            .deliver(code)
             .map_err(|e| self.io("writing shared RAM", e))?;
         Ok(Some(stub))
     }
@@ -303,21 +321,28 @@ impl Repl {
         self.write_raw(raw_repl::CTRL_D, "ending raw-paste")
     }
 
-    /// Classic upload: chunks and pauses between them as the board's pacing says, the
-    /// deadline checked before every chunk (a slow UART must not overrun the case's
-    /// limit). Nothing follows the last chunk but `^D`, so no pause after it.
+    /// Classic upload, then `^D`. A command that fits one chunk with its `^D` goes as one
+    /// write (the most the link takes at once, by the board's pacing). A longer one goes
+    /// in chunks with a pause after each, the last too, so the `^D` never rides on a
+    /// chunk the board is still taking in (a lossy UART drops what overruns it); the
+    /// deadline is checked before every chunk (a slow UART must not overrun the case's
+    /// limit).
     fn write_paced(&mut self, code: &[u8], deadline: Instant) -> Result<(), BoardError> {
+        let chunk = self.pacing.chunk_bytes.max(1);
+        if code.len() < chunk {
+            let mut command = code.to_vec();
+            command.extend_from_slice(raw_repl::CTRL_D);
+            return self.write_raw(&command, "uploading code");
+        }
         let started = Instant::now();
-        for (i, chunk) in code.chunks(self.pacing.chunk_bytes.max(1)).enumerate() {
-            if i > 0 {
-                self.pause();
-            }
+        for part in code.chunks(chunk) {
             if Instant::now() >= deadline {
                 return Err(self.timeout("uploading code", started.elapsed()));
             }
-            self.write_raw(chunk, "uploading code")?;
+            self.write_raw(part, "uploading code")?;
+            self.pause();
         }
-        Ok(())
+        self.write_raw(raw_repl::CTRL_D, "ending the upload")
     }
 
     fn pause(&self) {

@@ -82,7 +82,14 @@ impl BoardSession {
             .or_else(|_| recover::recover(&mut repl, ladder, false, false).map(|_| ()))?;
         repl.soft_reset(RESET_TIMEOUT)?;
         let features = features::probe(&mut repl, ladder)?;
-        repl.use_shared_ram(RESET_TIMEOUT)?;
+        // Said, not silent: code then goes over the console, slower, and heap figures
+        // (which depend on how the driver arrives) differ from those of shared RAM.
+        if let Err(why) = repl.use_shared_ram(RESET_TIMEOUT)? {
+            crate::report::notice::notice(format_args!(
+                "{}: shared RAM not used, code goes over the console: {why}",
+                repl.console()
+            ));
+        }
         Ok(Self {
             repl,
             config: config.clone(),

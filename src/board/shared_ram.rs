@@ -85,32 +85,79 @@ impl SharedRam {
         self.config
     }
 
-    /// Put `bytes` at the start of the shared RAM; returns their guest address.
-    pub fn put(&mut self, bytes: &[u8]) -> io::Result<u64> {
-        let room = self.map.get_mut(..bytes.len()).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{} bytes do not fit the shared RAM ({} bytes)",
-                    bytes.len(),
-                    self.config.size
-                ),
-            )
-        })?;
+    /// Put `bytes` at `offset` into the shared RAM; returns their guest address.
+    pub fn put_at(&mut self, offset: usize, bytes: &[u8]) -> io::Result<u64> {
+        let room = offset
+            .checked_add(bytes.len())
+            .and_then(|end| self.map.get_mut(offset..end))
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} bytes do not fit the shared RAM ({} bytes)",
+                        bytes.len(),
+                        self.config.size
+                    ),
+                )
+            })?;
         room.copy_from_slice(bytes);
-        Ok(self.config.address)
+        Ok(self.config.address + offset as u64)
+    }
+
+    /// Put `code` (and the loader that runs it) into the shared RAM; returns the line the
+    /// board runs instead of `code`: [`stub`]. Its frames head any traceback the code
+    /// raises; [`without_frames`] takes them out.
+    pub fn deliver(&mut self, code: &[u8]) -> io::Result<String> {
+        let at = self.put_at(CODE_OFFSET, code)?;
+        let loader = loader(at, code.len());
+        debug_assert!(loader.len() <= CODE_OFFSET);
+        let address = self.put_at(0, loader.as_bytes())?;
+        Ok(stub(address, loader.len()))
     }
 }
 
-/// The line the board runs instead of `len` bytes of code at `address`: it compiles them
-/// as `<stdin>`, as if they had come over the console, and zeroes them before running
-/// them, so the code that runs (a case) cannot read the driver's nonce out of the shared
-/// RAM. Its own frame (`<stdin>`, line 1) heads any traceback; the driver takes it out
-/// with its own.
-pub fn stub(address: u64, len: usize) -> String {
+/// Where the code goes; the loader sits before it.
+const CODE_OFFSET: usize = 256;
+
+/// What crosses the UART: it runs the loader at `address` (`len` bytes), so only these
+/// ~60 bytes pay the UART's rate (the loader's own text would double them).
+fn stub(address: u64, len: usize) -> String {
+    format!("exec(bytes(__import__('uctypes').bytearray_at({address},{len})))")
+}
+
+/// Compiles the `len` bytes of code at `address` as `<stdin>` (as if they had come over
+/// the console) and zeroes them before running them, so the code that runs (a case)
+/// cannot read the driver's nonce out of the shared RAM.
+fn loader(address: u64, len: usize) -> String {
     format!(
         "m=__import__('uctypes').bytearray_at({address},{len});c=compile(bytes(m),'<stdin>','exec');m[:]=bytes({len});del m;exec(c)"
     )
+}
+
+/// The stub's and the loader's frames, the outermost two of a traceback the code raised
+/// (lines end as the board ends them: `\r\n` from the raw REPL).
+const FRAMES: [&str; 2] = [
+    "  File \"<stdin>\", line 1, in <module>",
+    "  File \"<string>\", line 1, in <module>",
+];
+
+/// A traceback as the code would have given it over the console: the stub's and the
+/// loader's frames taken out (anything else is left as it is).
+pub fn without_frames(exception: &[u8]) -> Vec<u8> {
+    let eol: &[u8] = if exception.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
+    let header = [&b"Traceback (most recent call last):"[..], eol].concat();
+    let frames = FRAMES.map(|f| [f.as_bytes(), eol].concat()).concat();
+    match exception
+        .strip_prefix(&header[..])
+        .and_then(|rest| rest.strip_prefix(&frames[..]))
+    {
+        Some(rest) => [&header[..], rest].concat(),
+        None => exception.to_vec(),
+    }
 }
 
 #[cfg(test)]
@@ -124,13 +171,39 @@ mod tests {
             size: 4096,
         })
         .unwrap();
-        assert_eq!(ram.put(b"print(1)").unwrap(), 0x2100_0000);
+        assert_eq!(ram.put_at(0, b"print(1)").unwrap(), 0x2100_0000);
         // What QEMU would see: the file's bytes, read through the descriptor.
         let seen = std::fs::read(format!("/proc/self/fd/{}", ram.fd())).unwrap();
         assert_eq!(&seen[..8], b"print(1)");
         assert_eq!(seen.len(), 4096);
-        let err = ram.put(&[0; 4097]).unwrap_err();
+        let err = ram.put_at(8, &[0; 4089]).unwrap_err();
         assert!(err.to_string().contains("do not fit"), "{err}");
         assert!(ram.qemu_args()[1].contains("size=4096,mem-path=/proc/self/fd/"));
+        // The stub names the loader, the loader the code behind it.
+        let stub = ram.deliver(b"print(2)").unwrap();
+        assert!(stub.starts_with("exec(bytes(") && stub.len() < 70, "{stub}");
+        let seen = std::fs::read(format!("/proc/self/fd/{}", ram.fd())).unwrap();
+        assert_eq!(&seen[CODE_OFFSET..CODE_OFFSET + 8], b"print(2)");
+        assert!(seen.starts_with(b"m=__import__('uctypes').bytearray_at(553648384,8);"));
+    }
+
+    #[test]
+    fn only_the_stubs_and_loaders_frames_are_taken_out() {
+        for eol in ["\n", "\r\n"] {
+            let tb = format!(
+                "Traceback (most recent call last):{eol}{}{eol}{}{eol}  File \"<stdin>\", line 9, in <module>{eol}ValueError: {eol}",
+                FRAMES[0], FRAMES[1]
+            );
+            assert_eq!(
+                String::from_utf8(without_frames(tb.as_bytes())).unwrap(),
+                format!(
+                    "Traceback (most recent call last):{eol}  File \"<stdin>\", line 9, in <module>{eol}ValueError: {eol}"
+                )
+            );
+        }
+        let other =
+            b"Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nE\n";
+        assert_eq!(without_frames(other), other);
+        assert_eq!(without_frames(b""), b"");
     }
 }
