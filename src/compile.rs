@@ -61,6 +61,13 @@ impl Compiler {
         self
     }
 
+    /// The same mpy-cross with `extra` after this one's flags (e.g. `-march=`), sharing
+    /// its cache (flags are part of every cache key).
+    pub fn adding_flags(&self, extra: &[String]) -> Compiler {
+        let flags = self.flags.iter().chain(extra).cloned().collect();
+        Compiler::new(self.path.clone(), self.pinned, self.cache_dir.clone()).with_flags(flags)
+    }
+
     /// The `.mpy` bytes for a case, or mpy-cross's own message when it rejects the case.
     /// `Err` is for the harness (I/O); a compile error is `Ok(Err(message))`.
     pub fn compile(&self, case: &Case) -> Result<Result<Vec<u8>, String>> {

@@ -195,14 +195,9 @@ impl Repl {
         self.proto.frame_with(nonce.map(<[u8]>::to_vec));
         // Through shared RAM only a one-line stub crosses the console, in classic mode:
         // shorter than one pacing chunk, it needs no flow control and no paste request.
-        let stub;
-        let delivered = self.shared_ram_stub(code)?;
-        let through_ram = delivered.is_some();
-        let (code, window) = match delivered {
-            Some(s) => {
-                stub = s;
-                (stub.as_bytes(), None)
-            }
+        let stub = self.shared_ram_stub(code)?;
+        let (code, window) = match &stub {
+            Some(stub) => (stub.as_bytes(), None),
             None => match self.paste {
                 PasteMode::Unknown | PasteMode::RawPaste { .. } => {
                     (code, self.request_paste(deadline)?)
@@ -229,7 +224,7 @@ impl Repl {
             Event::Finished(run) => Some(run),
             _ => None,
         })?;
-        if through_ram {
+        if stub.is_some() {
             run.exception = shared_ram::without_frames(&run.exception);
         }
         let timings = ExecTimings {

@@ -57,14 +57,7 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
         return bench_board(project, selection);
     }
     let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
-    let runner = open(
-        project,
-        &selection,
-        Firmware::Flash,
-        &Default::default(),
-        &mut |_| {},
-    )?
-    .pipeline;
+    let runner = pipeline(project, &selection)?;
     let threads = default_threads();
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
     execute(&runner, &trials, &Options::new(threads), &mut |_| {});
@@ -85,14 +78,7 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
     }
     // Heap measurement on every case (the wrapper, calibration and parsing) against the
     // same suite without it, measured in the same process.
-    let mut heap_runner = open(
-        project,
-        &selection,
-        Firmware::Flash,
-        &Default::default(),
-        &mut |_| {},
-    )?
-    .pipeline;
+    let mut heap_runner = pipeline(project, &selection)?;
     heap_runner.heap_all = true;
     execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
     let mut best_heap = Duration::MAX;
@@ -158,14 +144,7 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
         };
         let before = CpuTimes::now();
         let start = Instant::now();
-        let runner = open(
-            project,
-            &sel,
-            Firmware::Flash,
-            &Default::default(),
-            &mut |_| {},
-        )?
-        .pipeline;
+        let runner = pipeline(project, &sel)?;
         let results = execute(
             &runner,
             &trials,
@@ -232,6 +211,19 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
         two.rate() / one.rate()
     );
     Ok(exit::OK)
+}
+
+/// The boards of `selection` opened for a benchmark: flashed where needed, no frozen
+/// variants, progress not shown.
+fn pipeline(project: &Project, selection: &Selection) -> Result<crate::pipeline::Pipeline> {
+    Ok(open(
+        project,
+        selection,
+        Firmware::Flash,
+        &Default::default(),
+        &mut |_| {},
+    )?
+    .pipeline)
 }
 
 /// The phases a board case reports, then what the phases do not cover (checkout, the
@@ -449,18 +441,12 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .join("; ");
 
     let start = Instant::now();
-    let opened = open(
-        &cold,
-        &selection,
-        Firmware::Flash,
-        &Default::default(),
-        &mut |_| {},
-    )?;
-    let (mut trials, session) = select.trials(&opened.pipeline, &selection)?;
+    let runner = pipeline(&cold, &selection)?;
+    let (mut trials, session) = select.trials(&runner, &selection)?;
     if !args.dirs.is_empty() {
         trials.retain(|t| args.dirs.contains(&t.case.id.group));
     }
-    let mut results = execute(&opened.pipeline, &trials, &Options::new(jobs), &mut |_| {});
+    let mut results = execute(&runner, &trials, &Options::new(jobs), &mut |_| {});
     if let Some(session) = &session {
         let known = crate::upstream::Known::load(&cold.golden_dir().join("upstream-known.yaml"))?;
         crate::upstream::reclassify(&mut results, &suite, session, &known);

@@ -49,7 +49,7 @@ fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
     if let crate::board::BoardSpec::Device(d) = &trial.board.spec
         && let Some(why) = &d.unavailable
     {
-        return Some(format!("board unavailable: {why}"));
+        return Some(crate::target::open::unavailable_reason(why));
     }
     (trial.mode == crate::case::Mode::Frozen)
         .then(|| crate::frozen::unsupported(&trial.board))

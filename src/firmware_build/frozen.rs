@@ -87,16 +87,7 @@ pub(crate) fn build_frozen(
     progress: &mut dyn FnMut(BuildProgress),
 ) -> Result<FrozenBuilt, BuildError> {
     let artifact = Artifact::FrozenFirmware;
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |error| BuildError::Io {
-            file: file.to_path_buf(),
-            artifact,
-            what,
-            path,
-            error,
-        }
-    };
+    let io = |what, path: &Path| BuildError::io(file, artifact, what, path);
     let root = sibling(&built.firmware_dir, "frozen");
     let stage = root.join("stage");
     let text = manifest(&stage, files);

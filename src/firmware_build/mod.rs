@@ -273,16 +273,7 @@ fn build_artifact(
     jobs: usize,
     progress: &mut dyn FnMut(BuildProgress),
 ) -> Result<(), BuildError> {
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |error| BuildError::Io {
-            file: file.to_path_buf(),
-            artifact,
-            what,
-            path,
-            error,
-        }
-    };
+    let io = |what, path: &Path| BuildError::io(file, artifact, what, path);
     if is_complete(dir) {
         return Ok(());
     }
@@ -338,16 +329,7 @@ fn run_make(
     product: &str,
     file: &Path,
 ) -> Result<String, BuildError> {
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |error| BuildError::Io {
-            file: file.to_path_buf(),
-            artifact,
-            what,
-            path,
-            error,
-        }
-    };
+    let io = |what, path: &Path| BuildError::io(file, artifact, what, path);
     let log_path = build.join("build.log");
     let log = File::create(&log_path).map_err(io("create", &log_path))?;
     let log_err = log.try_clone().map_err(io("open", &log_path))?;

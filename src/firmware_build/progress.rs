@@ -128,3 +128,23 @@ pub enum BuildError {
     #[error("{}: {message}", file.display())]
     Toolchain { file: PathBuf, message: String },
 }
+
+impl BuildError {
+    /// For `map_err`: step `what` on `path` failed while building `artifact` for the
+    /// board file `file`.
+    pub(crate) fn io(
+        file: &std::path::Path,
+        artifact: Artifact,
+        what: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> BuildError + use<> {
+        let (file, path) = (file.to_path_buf(), path.to_path_buf());
+        move |error| BuildError::Io {
+            file,
+            artifact,
+            what,
+            path,
+            error,
+        }
+    }
+}

@@ -49,16 +49,7 @@ pub(crate) fn prepare(
     native_arch: Option<&str>,
     cases: &[Arc<Case>],
 ) -> Prepared {
-    let native = native_arch.map(|arch| {
-        let mut flags = compiler.flags.clone();
-        flags.push(format!("-march={arch}"));
-        Compiler::new(
-            compiler.path.clone(),
-            compiler.pinned,
-            compiler.cache_dir().to_path_buf(),
-        )
-        .with_flags(flags)
-    });
+    let native = native_arch.map(|arch| compiler.adding_flags(&[format!("-march={arch}")]));
     let mut out = Prepared::default();
     // Each helper's frozen name → whether it compiled (its message if not).
     let mut helpers: BTreeMap<String, Result<(), String>> = BTreeMap::new();

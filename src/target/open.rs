@@ -69,6 +69,11 @@ impl Compilers {
     }
 }
 
+/// The skip reason of a board the environment does not provide (`why`: what to set).
+pub fn unavailable_reason(why: &str) -> String {
+    format!("board unavailable: {why}")
+}
+
 impl Targets {
     /// Opens every board's target; a device board the environment does not provide (its
     /// firmware variable unset) is recorded as unavailable, not opened.
@@ -108,7 +113,7 @@ impl Targets {
     pub fn get(&self, board: &str) -> Result<&dyn Target, Verdict> {
         if let Some(why) = self.unavailable.get(board) {
             return Err(Verdict::Skip {
-                reason: format!("board unavailable: {why}"),
+                reason: unavailable_reason(why),
             });
         }
         self.opened

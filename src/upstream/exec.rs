@@ -44,24 +44,18 @@ pub(crate) fn compile(
     if upstream.is_empty() && extra.is_empty() {
         return compiler.compile(case);
     }
-    let mut flags = compiler.flags.clone();
-    flags.extend(upstream.iter().chain(extra).cloned());
+    let added: Vec<String> = upstream.iter().chain(extra).cloned().collect();
     let flagged = {
         let mut map = FLAGGED
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        map.entry((compiler.path.clone(), flags.clone()))
-            .or_insert_with(|| {
-                std::sync::Arc::new(
-                    Compiler::new(
-                        compiler.path.clone(),
-                        compiler.pinned,
-                        compiler.cache_dir().to_path_buf(),
-                    )
-                    .with_flags(flags),
-                )
-            })
+        let key = (
+            compiler.path.clone(),
+            compiler.flags.iter().chain(&added).cloned().collect(),
+        );
+        map.entry(key)
+            .or_insert_with(|| std::sync::Arc::new(compiler.adding_flags(&added)))
             .clone()
     };
     flagged.compile(case)
