@@ -80,6 +80,7 @@ pub struct CaseSettings {
     #[serde(default)]
     pub exclude: BTreeMap<String, String>,
     /// Wall-clock limit in seconds, overriding the board's.
+    #[serde(default, deserialize_with = "seconds")]
     pub timeout: Option<f64>,
     /// Features the target must have (e.g. `float`, `bigint`); unmet → skip with reason.
     #[serde(default)]
@@ -175,9 +176,17 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case file that is not a regular file or is too large is still a case, whose
+    /// settings are the error (an `error` verdict; the other cases run).
     pub fn load(path: &Path, id: CaseId) -> Result<Case> {
-        let source = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let settings = parse_header(path, &source).map_err(|e| e.to_string());
+        let (source, settings) =
+            match crate::input::read(path, crate::input::cap::SOURCE, "case file") {
+                Ok(source) => {
+                    let settings = parse_header(path, &source).map_err(|e| e.to_string());
+                    (source, settings)
+                }
+                Err(refused) => (Vec::new(), Err(refused.to_string())),
+            };
         let dir = path.parent().unwrap_or(Path::new("."));
         let import_name = import_alias(&id.name, |n| {
             ["py", "mpy"]
@@ -191,6 +200,20 @@ impl Case {
             source,
             settings,
             import_name,
+            upstream: None,
+        })
+    }
+
+    /// A helper module (`_*.py` beside a case): its source must be readable (a FIFO or
+    /// an oversized file is an error naming it); a header in it means nothing.
+    pub fn load_helper(path: &Path, id: CaseId) -> Result<Case> {
+        let source = crate::input::read(path, crate::input::cap::SOURCE, "helper module")?;
+        Ok(Case {
+            id,
+            path: path.to_path_buf(),
+            source,
+            settings: Ok(CaseSettings::default()),
+            import_name: String::new(),
             upstream: None,
         })
     }
@@ -248,11 +271,21 @@ const FENCE: &str = "# ---";
 /// far from the clock's range (`1e19` seconds overflows it).
 pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
-/// A timeout in seconds must be positive and at most [`MAX_TIMEOUT_SECS`]: the message.
+/// The shortest timeout: no VM starts and no board answers sooner, so a smaller one
+/// (`1e-300`) is a typo that would time out every trial.
+pub const MIN_TIMEOUT_SECS: f64 = 0.1;
+
+/// A timeout in seconds must be between [`MIN_TIMEOUT_SECS`] and [`MAX_TIMEOUT_SECS`]:
+/// the message.
 pub fn check_timeout(secs: f64) -> Result<(), String> {
     if !(secs.is_finite() && secs > 0.0) {
         return Err(format!(
             "timeout: must be a positive number of seconds, got {secs}"
+        ));
+    }
+    if secs < MIN_TIMEOUT_SECS {
+        return Err(format!(
+            "timeout: at least {MIN_TIMEOUT_SECS} seconds, got {secs:e}"
         ));
     }
     if secs > MAX_TIMEOUT_SECS {
@@ -261,6 +294,34 @@ pub fn check_timeout(secs: f64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A number of seconds from YAML. A number too large for a float (`1e309`) reaches serde
+/// as a string: said as out of range rather than as "invalid type: string".
+pub fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(f64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Number(n)) => Ok(Some(n)),
+        Some(Raw::Other(_)) => Err(serde::de::Error::custom(
+            "timeout: a number of seconds, got a list or map",
+        )),
+        Some(Raw::Text(t)) => match t.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n)),
+            Ok(_) => Err(serde::de::Error::custom(format!(
+                "timeout: {t} is out of range: at most {MAX_TIMEOUT_SECS} seconds (one day)"
+            ))),
+            Err(_) => Err(serde::de::Error::custom(format!(
+                "timeout: a number of seconds, got {t:?}"
+            ))),
+        },
+    }
 }
 
 /// Reads the settings block at the top of a case. No block means default settings.
@@ -297,8 +358,7 @@ pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
             if yaml.trim().is_empty() {
                 return Ok(CaseSettings::default());
             }
-            let settings: CaseSettings =
-                yaml_serde::from_str(&yaml).map_err(|e| Error::yaml(path, 2, &e))?;
+            let settings: CaseSettings = crate::input::yaml(path, 2, &yaml)?;
             validate(path, &yaml, &settings)?;
             return Ok(settings);
         }
@@ -311,6 +371,16 @@ pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
         };
         yaml.push_str(body.strip_prefix(' ').unwrap_or(body));
         yaml.push('\n');
+        if yaml.len() as u64 > crate::input::cap::HEADER {
+            return Err(Error::config(
+                path,
+                index + 1,
+                format!(
+                    "settings header longer than {} bytes: close it with `# ---`",
+                    crate::input::cap::HEADER
+                ),
+            ));
+        }
     }
     Err(Error::config(
         path,
@@ -410,7 +480,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("cases/g/c.py:3: timeout: invalid type"),
+            err.starts_with("cases/g/c.py:3: timeout: a number of seconds, got \"soon\""),
             "{err}"
         );
         let err = parse("# ---\n# timeout: -1\n# ---\n")

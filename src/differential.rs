@@ -51,9 +51,12 @@ impl KnownDifferences {
             .collect();
         paths.sort();
         for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let map: BTreeMap<String, String> =
-                yaml_serde::from_str(&text).map_err(|e| Error::yaml(&path, 1, &e))?;
+            let text = crate::input::read_text(
+                &path,
+                crate::input::cap::CONFIG,
+                "known-differences file",
+            )?;
+            let map: BTreeMap<String, String> = crate::input::yaml(&path, 1, &text)?;
             if let Some((case, _)) = map.iter().find(|(_, why)| why.trim().is_empty()) {
                 let line = text.lines().position(|l| l.starts_with(case.as_str()));
                 return Err(Error::config(
@@ -140,12 +143,14 @@ impl Matrix {
                             reason: reason.to_string(),
                         },
                         None => Agreement::Unexplained {
-                            diff: crate::report::diff::unified(
+                            diff: crate::report::escape::controls(&crate::report::diff::unified(
                                 &String::from_utf8_lossy(x.output.as_deref().unwrap_or_default()),
                                 &String::from_utf8_lossy(out),
                                 &format!("reference ({reference})"),
                                 &r.board,
-                            ),
+                                crate::report::diff::REPORT_LINES,
+                            ))
+                            .into_owned(),
                         },
                     }
                 }

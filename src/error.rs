@@ -37,6 +37,9 @@ pub enum Error {
     /// and carries the build's own error lines).
     #[error(transparent)]
     Build(Box<crate::firmware_build::BuildError>),
+    /// A file that was not read: not a regular file, or larger than its cap.
+    #[error(transparent)]
+    Input(Box<crate::input::Refused>),
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
@@ -54,6 +57,7 @@ impl Error {
             | Error::Toolchain(_)
             | Error::Io { .. }
             | Error::Usage(_)
+            | Error::Input(_)
             | Error::Build(_) => exit::CONFIG,
         }
     }

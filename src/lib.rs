@@ -35,6 +35,7 @@ pub mod fsutil;
 pub mod golden;
 pub mod heap;
 pub mod history;
+pub mod input;
 pub mod interrupt;
 pub mod labgrid;
 pub mod mpy;

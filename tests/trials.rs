@@ -113,7 +113,7 @@ fn main() {
                     | Verdict::Flaky { .. } => Err(Failed::from(format!(
                         "{}: {}",
                         result.verdict.name(),
-                        mpcheck::report::explanation(&result)
+                        mpcheck::report::explanation(&result, mpcheck::report::diff::CONSOLE_LINES)
                     ))),
                 }
             })
@@ -138,7 +138,7 @@ fn completion(result: &mpcheck::pipeline::TrialResult) -> Result<Completion, Fai
         v => Err(Failed::from(format!(
             "{}: {}",
             v.name(),
-            mpcheck::report::explanation(result)
+            mpcheck::report::explanation(result, mpcheck::report::diff::CONSOLE_LINES)
         ))),
     }
 }

@@ -103,12 +103,14 @@ pub fn pair(
         let output = match (&b.output, &h.output) {
             (Some(bo), Some(ho)) if bo == ho => OutputChange::Same,
             (Some(bo), Some(ho)) => OutputChange::Different {
-                diff: crate::report::diff::unified(
+                diff: crate::report::escape::controls(&crate::report::diff::unified(
                     &String::from_utf8_lossy(bo),
                     &String::from_utf8_lossy(ho),
                     &format!("base ({})", b.board),
                     &format!("head ({})", h.board),
-                ),
+                    crate::report::diff::REPORT_LINES,
+                ))
+                .into_owned(),
             },
             _ => OutputChange::NotCompared {
                 why: [b, h]

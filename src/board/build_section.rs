@@ -68,6 +68,41 @@ pub(super) fn firmware_source(
     }
 }
 
+/// A make variable given to a firmware build (`build.args`, `--head-build-arg`):
+/// `NAME=value`, not one mpcheck sets, and a value make and the recipes' shell take
+/// literally. `$` would be expanded by make (`$(shell …)`, `$(file >…)`), and quotes,
+/// `;`, `|`, `&`, `<`, `>`, backquotes and the like reach `/bin/sh` inside recipes
+/// (`CFLAGS_EXTRA=-O2; rm …`), so a board file could run anything or write anywhere.
+pub fn check_make_variable(arg: &str) -> std::result::Result<(), String> {
+    let Some((name, value)) = arg.split_once('=') else {
+        return Err(format!("`{arg}` is not a make variable (`NAME=value`)"));
+    };
+    let is_variable = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_variable {
+        return Err(format!("`{arg}` is not a make variable (`NAME=value`)"));
+    }
+    if RESERVED_VARIABLES.contains(&name) {
+        return Err(format!(
+            "`{name}` is set by mpcheck (the build is out of tree, with the tree's own mpy-cross)"
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || " _-=.,/+:@%".contains(c)))
+    {
+        return Err(format!(
+            "`{arg}`: `{}` in a value would be read by make or the shell, not passed on \
+             (values may hold letters, digits, spaces and `_-=.,/+:@%`)",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a `build:` section's values; its source path is expanded (an unset variable
 /// is the inner `Err`: the board is then unavailable, which is not a file error).
 pub(super) fn check_build(
@@ -90,23 +125,7 @@ pub(super) fn check_build(
         )));
     }
     for arg in &raw.args {
-        let name = arg.split_once('=').map(|(n, _)| n);
-        let is_variable = name.is_some_and(|n| {
-            n.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        if !is_variable {
-            return Err(bad(format!(
-                "build.args: `{arg}` is not a make variable (`NAME=value`)"
-            )));
-        }
-        if let Some(n) = name.filter(|n| RESERVED_VARIABLES.contains(n)) {
-            return Err(bad(format!(
-                "build.args: `{n}` is set by mpcheck (the build is out of tree, with the tree's own mpy-cross)"
-            )));
-        }
+        check_make_variable(arg).map_err(|m| bad(format!("build.args: {m}")))?;
     }
     let image = raw.image.unwrap_or_else(|| "firmware.elf".into());
     if image.is_empty() || Path::new(&image).is_absolute() || image.split('/').any(|c| c == "..") {

@@ -146,6 +146,7 @@ struct BytecodeFile {
     kind: String,
     #[serde(default)]
     description: String,
+    #[serde(default, deserialize_with = "crate::case::seconds")]
     timeout: Option<f64>,
     #[serde(default = "yes")]
     default: bool,
@@ -162,6 +163,7 @@ struct DeviceFile {
     kind: String,
     #[serde(default)]
     description: String,
+    #[serde(default, deserialize_with = "crate::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
     #[serde(default = "yes")]
@@ -190,6 +192,7 @@ struct HostFile {
     kind: String,
     #[serde(default)]
     description: String,
+    #[serde(default, deserialize_with = "crate::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
     #[serde(default = "yes")]
@@ -217,7 +220,7 @@ pub fn load_boards(dir: &Path) -> Result<Vec<Board>> {
 }
 
 pub fn load_board(path: &Path) -> Result<Board> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_text(path, crate::input::cap::CONFIG, "board file")?;
     parse_board(path, &text)
 }
 
@@ -227,7 +230,8 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         .and_then(|s| s.to_str())
         .ok_or_else(|| Error::config(path, 1, "board file name is not valid UTF-8"))?
         .to_string();
-    let yaml = |e: yaml_serde::Error| Error::yaml(path, 1, &e);
+    crate::input::check_depth(path, 1, text)?;
+    let yaml = |e: yaml_serde::Error| crate::input::yaml_error(path, 1, text, &e);
     let KindOnly { kind } = yaml_serde::from_str(text).map_err(yaml)?;
     let host_kind = match kind {
         Kind::Unix => HostKind::Unix,
@@ -602,7 +606,7 @@ modes: [frozen]
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("boards/x.yaml:3: timeout: invalid type"),
+            err.starts_with("boards/x.yaml:3: timeout: a number of seconds, got a list"),
             "{err}"
         );
         let err = parse("x", "description: d\n").unwrap_err().to_string();
@@ -776,6 +780,24 @@ modes: [frozen]
             err.starts_with("boards/m.yaml:4: build.args: `BUILD` is set by mpcheck"),
             "{err}"
         );
+        // Make expansion and recipe-shell syntax in a value: refused, naming the char.
+        for (arg, c) in [
+            ("'CFLAGS_EXTRA=$(shell touch /tmp/x)'", "$"),
+            ("'CFLAGS_EXTRA=-O2; touch /tmp/x'", ";"),
+            ("'CFLAGS_EXTRA=`id`'", "`"),
+            ("'CFLAGS_EXTRA=-DX=\"y\"'", "\\\""),
+            ("'PROG=a>b'", ">"),
+        ] {
+            let err = with(&format!(
+                "{{source: /s, port: qemu, board: B, args: [{arg}]}}"
+            ));
+            assert!(
+                err.contains(&format!(
+                    "`{c}` in a value would be read by make or the shell"
+                )),
+                "{arg}: {err}"
+            );
+        }
         let err = with("{source: /s, port: ../qemu, board: B}");
         assert!(err.contains("must be plain names"), "{err}");
         let err = with("{source: /s, port: qemu, board: B, image: ../x.elf}");

@@ -90,7 +90,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     let reference = |case: &Case| {
         // An upstream test's baseline is its own .exp, when it has one.
         if let Some(exp) = case.upstream.as_ref().and_then(|u| u.exp_file()) {
-            return std::fs::read(exp)
+            return crate::input::read(&exp, crate::input::cap::GOLDEN, ".exp file")
                 .ok()
                 .map(|b| crate::compare::normalise(&b));
         }

@@ -108,11 +108,8 @@ fn side_board(
 
 pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     for a in &args.head_build_arg {
-        if a.split_once('=').is_none_or(|(n, _)| n.is_empty()) {
-            return Err(Error::Usage(format!(
-                "--head-build-arg `{a}`: expected NAME=VALUE"
-            )));
-        }
+        crate::board::build_section::check_make_variable(a)
+            .map_err(|m| Error::Usage(format!("--head-build-arg: {m}")))?;
     }
     let all: Vec<Arc<Board>> = crate::board::load_boards(&project.boards_dir())?
         .into_iter()
@@ -170,7 +167,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .report_dir
         .clone()
         .unwrap_or_else(|| project.default_report_dir());
-    crate::report::check_dir(&report_dir)?;
+    crate::report::check_dir(&report_dir, project)?;
     let mut console = Console::default();
     let frozen = crate::setup::frozen_cases(&selection, &trials);
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {

@@ -39,13 +39,17 @@ pub enum Format {
 pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
     // A `.py` is its own source: the listing then quotes its lines, as the goldens do.
     let source = if args.file.extension().is_some_and(|e| e == "py") {
-        Some(std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?)
+        Some(crate::input::read(
+            &args.file,
+            crate::input::cap::SOURCE,
+            "source file",
+        )?)
     } else {
         None
     };
     let bytes = match source {
         Some(_) => compile(project, args)?,
-        None => std::fs::read(&args.file).map_err(|e| Error::io(&args.file, e))?,
+        None => crate::input::read(&args.file, crate::input::cap::SOURCE, ".mpy file")?,
     };
     let file = crate::mpy::read(&bytes)
         .map_err(|e| Error::Usage(format!("{}: {e}", args.file.display())))?;

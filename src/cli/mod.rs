@@ -237,7 +237,10 @@ pub struct RunOutput {
 pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> {
     let selection = args.selection(project)?;
     let report_dir = args.report_dir(project);
-    crate::report::check_dir(&report_dir)?;
+    crate::report::check_dir(&report_dir, project)?;
+    if let Some(path) = &args.history {
+        check_history_location(path)?;
+    }
     // Read before any board boots: a known difference without its reason is an error
     // that should not cost a whole run to find.
     let known = match &args.reference {
@@ -395,10 +398,33 @@ fn record_history(
     Ok(())
 }
 
+/// An explicit `--history` must name a file in a directory that exists: a typo in the
+/// path would otherwise create directories and a fresh history where none was meant.
+fn check_history_location(path: &std::path::Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--history {}: the directory {} does not exist (create it, or choose another path)",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--history {}: is a directory, not a history file",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The trials that failed in the last run, from its results.json.
 fn last_failed(report_dir: &std::path::Path) -> Result<Vec<String>> {
     let path = report_dir.join("results.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+    let text = crate::input::read_text(&path, crate::input::cap::RESULTS, "results.json")?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         crate::error::Error::config(&path, e.line(), format!("not a results.json: {e}"))
     })?;

@@ -104,6 +104,10 @@ pub fn review(project: &Project, args: &ReviewArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// Diff lines shown per pending change: a reviewer reads them all, but a change of a
+/// million lines is not read on a terminal.
+const REVIEW_LINES: usize = 2000;
+
 /// One pending change as a reviewer sees it: the golden, then a unified diff.
 fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Result<String> {
     let now = store.current(entry)?;
@@ -115,14 +119,13 @@ fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Resu
         (Some(_), None) => "remove golden",
         _ => "changed golden",
     };
-    Ok(format!(
-        "{what} {golden} (case {}):\n{}",
-        entry.case,
-        crate::report::diff::unified(
-            old.as_deref().unwrap_or(""),
-            new.as_deref().unwrap_or(""),
-            &golden,
-            &format!("{golden} (pending)")
-        )
-    ))
+    let diff = crate::report::diff::unified(
+        old.as_deref().unwrap_or(""),
+        new.as_deref().unwrap_or(""),
+        &golden,
+        &format!("{golden} (pending)"),
+        REVIEW_LINES,
+    );
+    let text = format!("{what} {golden} (case {}):\n{diff}", entry.case);
+    Ok(crate::report::escape::controls(&text).into_owned())
 }

@@ -62,7 +62,8 @@ fn walk(source: &Path, rel: &Path, out: &mut Vec<(PathBuf, bool)>) -> std::io::R
             if !skipped {
                 walk(source, &path, out)?;
             }
-        } else if !name_str.ends_with(".pyc") {
+        } else if !name_str.ends_with(".pyc") && (kind.is_file() || kind.is_symlink()) {
+            // A FIFO or device in a checkout is not source: reading it would hang.
             out.push((path, kind.is_symlink()));
         }
     }

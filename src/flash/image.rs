@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -76,11 +76,8 @@ pub struct Image {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read {0}")]
+    Read(#[from] crate::input::Refused),
     #[error("line {line}: {message}")]
     Hex { line: usize, message: String },
     #[error("not a valid elf file: {0}")]
@@ -106,10 +103,7 @@ impl Image {
         format: ImageFormat,
         base_address: Option<u64>,
     ) -> Result<Image, ImageError> {
-        let bytes = std::fs::read(path).map_err(|source| ImageError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::input::read(path, crate::input::cap::IMAGE, "firmware image")?;
         Image::parse(&bytes, format, base_address)
     }
 

@@ -106,11 +106,8 @@ pub struct Firmware {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlashConfigError {
-    #[error("{}: cannot read board file: {source}", file.display())]
-    Read {
-        file: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read board file: {0}")]
+    Read(#[from] crate::input::Refused),
     #[error("{}:{line}: {message}", file.display())]
     Yaml {
         file: PathBuf,
@@ -191,10 +188,17 @@ pub fn load(board_file: &Path) -> Result<ProbeBoard, FlashConfigError> {
     struct WithProbe {
         probe: RawProbeSection,
     }
-    let text = std::fs::read_to_string(board_file).map_err(|source| FlashConfigError::Read {
-        file: board_file.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::input::read(board_file, crate::input::cap::CONFIG, "board file")?;
+    let text = String::from_utf8_lossy(&bytes);
+    if let Err(crate::error::Error::Config { line, message, .. }) =
+        crate::input::check_depth(board_file, 1, &text)
+    {
+        return Err(FlashConfigError::Yaml {
+            file: board_file.to_path_buf(),
+            line,
+            message,
+        });
+    }
     let raw: WithProbe = yaml_serde::from_str(&text).map_err(|e| yaml_error(board_file, &e))?;
     validate(raw.probe, board_file)
 }

@@ -32,7 +32,9 @@ fn record_path(state_dir: &Path, board: &str) -> PathBuf {
 
 /// What a board was last flashed with: (content hash, image path).
 pub fn last_flashed(state_dir: &Path, board: &str) -> Option<(String, String)> {
-    let text = std::fs::read_to_string(record_path(state_dir, board)).ok()?;
+    let path = record_path(state_dir, board);
+    let bytes = crate::input::read(&path, crate::input::cap::CONFIG, "flash record").ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let (hash, path) = text.trim_end().split_once(' ')?;
     Some((hash.to_string(), path.to_string()))
 }

@@ -102,8 +102,8 @@ fn freeze_helpers(
         }
         let name = helper_frozen_name(&case.id.group, &stem);
         let result = done.entry(name.clone()).or_insert_with(|| {
-            let helper =
-                Case::load(&path, helper_id(&case.id.group, &stem)).map_err(|e| e.to_string())?;
+            let helper = Case::load_helper(&path, helper_id(&case.id.group, &stem))
+                .map_err(|e| e.to_string())?;
             files.push(stage_file(&name, compile(compiler, &helper, &name)??));
             Ok(())
         });

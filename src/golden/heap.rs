@@ -23,26 +23,23 @@ impl HeapGoldens<'_> {
             return Ok(HeapGolden::new());
         };
         let text = String::from_utf8_lossy(&bytes);
-        yaml_serde::from_str::<Option<HeapGolden>>(&text)
+        crate::input::yaml::<Option<HeapGolden>>(&path, 1, &text)
             .map(Option::unwrap_or_default)
-            .map_err(|e| {
-                let located = crate::error::Error::yaml(&path, 1, &e);
-                match located {
-                    crate::error::Error::Config {
-                        file,
-                        line,
-                        message,
-                    } => GoldenError::Malformed {
-                        path: file,
-                        line,
-                        message,
-                    },
-                    other => GoldenError::Malformed {
-                        path,
-                        line: 1,
-                        message: other.to_string(),
-                    },
-                }
+            .map_err(|located| match located {
+                crate::error::Error::Config {
+                    file,
+                    line,
+                    message,
+                } => GoldenError::Malformed {
+                    path: file,
+                    line,
+                    message,
+                },
+                other => GoldenError::Malformed {
+                    path,
+                    line: 1,
+                    message: other.to_string(),
+                },
             })
     }
 }

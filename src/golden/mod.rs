@@ -107,12 +107,9 @@ impl Change {
 /// Why a golden could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum GoldenError {
-    #[error("{}: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Not readable: missing permissions, not a regular file, too large.
+    #[error(transparent)]
+    Unreadable(#[from] crate::input::Refused),
     #[error("{}:{line}: {message}", path.display())]
     Malformed {
         path: PathBuf,
@@ -165,14 +162,11 @@ impl Goldens {
 
 /// A golden file's bytes, `None` when it does not exist.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, GoldenError> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(GoldenError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    Ok(crate::input::read_if_exists(
+        path,
+        crate::input::cap::GOLDEN,
+        "golden file",
+    )?)
 }
 
 /// Bless never writes in CI: a CI run checks goldens, it does not change them.

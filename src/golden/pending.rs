@@ -4,6 +4,13 @@
 //! tools elsewhere: pending changes belong to one checkout); `mpcheck review` shows each with its diff and accepts or rejects
 //! it. Each entry remembers the golden it was made against (a SHA-256), so accepting a
 //! stale entry never overwrites a golden changed since.
+//!
+//! The store is untrusted input (it is plausibly copied from a CI artefact): where an
+//! entry writes is never taken from its content. It is re-derived from the entry's own
+//! place in the store (`.mpcheck/pending/golden/g/a.out.json` → `golden/g/a.out`), must
+//! lie under `golden/` (also after following symbolic links), and must agree with the
+//! `golden` the entry names; its content must decode. Anything else is refused, naming
+//! the entry's file.
 
 use std::path::{Path, PathBuf};
 
@@ -28,10 +35,14 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// The new content (checked to decode when the entry was listed).
     pub fn new_bytes(&self) -> Option<Vec<u8>> {
         self.new_hex.as_ref().and_then(|h| hex::decode(h).ok())
     }
 }
+
+/// The one folder pending changes may write into, relative to the project root.
+const GOLDEN_DIR: &str = "golden";
 
 /// The pending store of a project.
 pub struct PendingStore {
@@ -70,6 +81,12 @@ impl PendingStore {
         }
         for (case, change) in changes {
             let golden = self.relative(&change.path);
+            if confined(&golden).is_none() {
+                return Err(Error::Usage(format!(
+                    "not staging {}: pending changes are goldens under {GOLDEN_DIR}/",
+                    change.path.display()
+                )));
+            }
             let entry = Pending {
                 case: case.clone(),
                 base: change.old.as_deref().map(digest),
@@ -83,7 +100,8 @@ impl PendingStore {
     }
 
     /// Every staged entry with its file, sorted by golden path. An entry that does not
-    /// parse is an error naming it.
+    /// parse, is not where its golden says, or would write outside `golden/` is an
+    /// error naming it.
     pub fn list(&self) -> Result<Vec<(PathBuf, Pending)>> {
         let mut entries = Vec::new();
         if !self.dir.exists() {
@@ -94,21 +112,91 @@ impl PendingStore {
                 let path = e.path().unwrap_or(&self.dir).to_path_buf();
                 Error::io(path, std::io::Error::other(e.to_string()))
             })?;
-            if !item.file_type().is_file() || item.path().extension().is_none_or(|e| e != "json") {
+            if item.file_type().is_dir() || item.path().extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let text =
-                std::fs::read_to_string(item.path()).map_err(|e| Error::io(item.path(), e))?;
-            let entry: Pending = serde_json::from_str(&text)
-                .map_err(|e| Error::config(item.path(), e.line(), format!("pending entry: {e}")))?;
-            entries.push((item.path().to_path_buf(), entry));
+            let file = item.path();
+            let refuse = |line: usize, why: String| {
+                Error::config(file, line, format!("pending entry refused: {why}"))
+            };
+            if !item.file_type().is_file() {
+                return Err(refuse(1, "not a regular file (remove it)".into()));
+            }
+            let text = crate::input::read_text(file, crate::input::cap::PENDING, "pending entry")?;
+            let entry: Pending =
+                serde_json::from_str(&text).map_err(|e| refuse(e.line(), e.to_string()))?;
+            let rel = file.strip_prefix(&self.dir).unwrap_or(file);
+            let derived = rel.with_extension("");
+            if confined(&derived).is_none() {
+                return Err(refuse(
+                    1,
+                    format!(
+                        "it is stored as {}, not as a golden under {GOLDEN_DIR}/ (remove it)",
+                        rel.display()
+                    ),
+                ));
+            }
+            if entry.golden != derived {
+                return Err(refuse(
+                    1,
+                    format!(
+                        "it names the golden {} but is stored for {} (remove it)",
+                        entry.golden.display(),
+                        derived.display()
+                    ),
+                ));
+            }
+            if let Some(h) = &entry.new_hex
+                && let Err(e) = hex::decode(h)
+            {
+                return Err(refuse(1, format!("new_hex is not hex ({e})")));
+            }
+            if let Some(b) = &entry.base
+                && (b.len() != 64 || hex::decode(b).is_err())
+            {
+                return Err(refuse(1, "base is not a SHA-256 in hex".into()));
+            }
+            self.target(&derived).map_err(|why| refuse(1, why))?;
+            entries.push((file.to_path_buf(), entry));
         }
         Ok(entries)
     }
 
+    /// Where a (confined) golden path writes: under the project's `golden/`, also after
+    /// resolving the symbolic links of the part of the path that exists.
+    fn target(&self, golden: &Path) -> std::result::Result<PathBuf, String> {
+        let path = self.root.join(golden);
+        let top = self.root.join(GOLDEN_DIR);
+        let real_top = top.canonicalize().unwrap_or_else(|_| top.clone());
+        // The deepest existing folder on the way (none yet: all of it will be created).
+        let mut existing = path.parent().filter(|d| d.starts_with(&top));
+        while let Some(dir) = existing {
+            if let Ok(real) = dir.canonicalize() {
+                if !real.starts_with(&real_top) {
+                    return Err(format!(
+                        "{} leads outside {GOLDEN_DIR}/ (to {})",
+                        dir.display(),
+                        real.display()
+                    ));
+                }
+                break;
+            }
+            existing = dir.parent().filter(|d| d.starts_with(&top));
+        }
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(format!("{} is not a regular file", path.display()));
+        }
+        Ok(path)
+    }
+
     /// The golden as it is now, to diff against.
     pub fn current(&self, entry: &Pending) -> Result<Option<Vec<u8>>> {
-        crate::fsutil::read_if_exists(&self.root.join(&entry.golden))
+        let path = self.target(&entry.golden).map_err(Error::Usage)?;
+        Ok(crate::input::read_if_exists(
+            &path,
+            crate::input::cap::GOLDEN,
+            "golden file",
+        )?)
     }
 
     /// Writes the entry's change into the golden, unless the golden changed since it was
@@ -121,7 +209,9 @@ impl PendingStore {
                 entry.golden.display()
             )));
         }
-        let target = self.root.join(&entry.golden);
+        let target = self
+            .target(&entry.golden)
+            .map_err(|why| Error::config(file, 1, format!("pending entry refused: {why}")))?;
         match (&entry.new_hex, entry.new_bytes()) {
             (Some(_), Some(bytes)) => crate::fsutil::write_atomic(&target, &bytes)?,
             (Some(_), None) => {
@@ -136,6 +226,18 @@ impl PendingStore {
     pub fn reject(&self, file: &Path) -> Result<()> {
         crate::fsutil::remove_if_exists(file)
     }
+}
+
+/// `path` if it is `golden/<group…>/<file>`: relative, no `..`, `.` or root parts.
+fn confined(path: &Path) -> Option<&Path> {
+    use std::path::Component;
+    let mut parts = path.components();
+    let first = parts.next()?;
+    let rest: Vec<_> = parts.collect();
+    (first == Component::Normal(GOLDEN_DIR.as_ref())
+        && rest.len() >= 2
+        && rest.iter().all(|c| matches!(c, Component::Normal(_))))
+    .then_some(path)
 }
 
 #[cfg(test)]

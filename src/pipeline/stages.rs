@@ -267,12 +267,12 @@ impl Pipeline {
                 Ok(None) => {
                     // An upstream test's own .exp comes after the user's goldens.
                     if let Some(path) = trial.case.upstream.as_ref().and_then(|u| u.exp_file()) {
-                        return std::fs::read(&path)
+                        return crate::input::read(&path, crate::input::cap::GOLDEN, ".exp file")
                             .map(|b| ExpectedOutput {
                                 bytes: crate::compare::normalise(&b),
                                 from: ExpectedFrom::Golden(path.clone()),
                             })
-                            .map_err(|e| format!("{}: {e}", path.display()));
+                            .map_err(|e| e.to_string());
                     }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(

@@ -77,17 +77,20 @@ impl Console {
 
     pub fn event(&mut self, event: Event) {
         match event {
-            Event::BoardUnavailable { board, why } => {
-                self.line(&format!("mpcheck: board `{board}` is unavailable: {why}"))
+            Event::BoardUnavailable { board, why } => self.line(&format!(
+                "mpcheck: board `{board}` is unavailable: {}",
+                super::escape::controls(why)
+            )),
+            Event::Firmware { line, .. } => {
+                self.line(&format!("mpcheck: {}", super::escape::controls(line)))
             }
-            Event::Firmware { line, .. } => self.line(&format!("mpcheck: {line}")),
             Event::Retried { trial, why } => {
                 let word = paint(
                     self.colour,
                     Style::new().fg_color(Some(AnsiColor::Yellow.into())),
                     "RETRY",
                 );
-                self.line(&format!("{word} {trial}: {why}"))
+                self.line(&format!("{word} {trial}: {}", super::escape::controls(why)))
             }
             Event::Recovered { trial, how } => {
                 let word = paint(
@@ -124,11 +127,11 @@ impl Console {
                             verdict_style(&r.verdict),
                             &r.verdict.name().to_uppercase()
                         ),
-                        r.name,
+                        super::escape::controls(&r.name),
                         self.done,
                         self.total
                     );
-                    for line in explanation(r).lines() {
+                    for line in explanation(r, super::diff::CONSOLE_LINES).lines() {
                         text.push_str("\n    ");
                         text.push_str(line);
                     }
@@ -140,7 +143,7 @@ impl Console {
                     }
                 }
                 if let Some(bar) = &self.bar {
-                    bar.set_message(r.name.clone());
+                    bar.set_message(super::escape::controls(&r.name).into_owned());
                     bar.inc(1);
                 }
             }
@@ -186,7 +189,7 @@ impl Console {
                         verdict_style(&r.verdict),
                         &format!("{word:<13}")
                     ),
-                    r.name,
+                    super::escape::controls(&r.name),
                     headline(r)
                 ));
             }

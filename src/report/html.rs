@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use similar::{ChangeTag, TextDiff};
+use similar::ChangeTag;
 
 use super::{Counts, RunReport, explanation, headline};
 use crate::ab::{Comparison, OutputChange};
@@ -41,13 +41,17 @@ fn page(title: &str, body: Markup) -> String {
 }
 
 /// Two columns, expected on the left and actual on the right, changed lines coloured.
+/// At most [`super::diff::REPORT_LINES`] rows, then one saying how many more there are.
 pub fn side_by_side(expected: &str, actual: &str) -> Markup {
-    let diff = TextDiff::from_lines(expected, actual);
+    let diff = super::diff::lines(expected, actual);
     let mut rows: Vec<(Option<String>, Option<String>)> = Vec::new();
     for op in diff.ops() {
+        if rows.len() > super::diff::REPORT_LINES {
+            break;
+        }
         let (mut dels, mut ins) = (Vec::new(), Vec::new());
         for change in diff.iter_changes(op) {
-            let text = change.value().trim_end_matches('\n').to_string();
+            let text = super::escape::controls(change.value().trim_end_matches('\n')).into_owned();
             match change.tag() {
                 ChangeTag::Equal => rows.push((Some(text.clone()), Some(text))),
                 ChangeTag::Delete => dels.push(text),
@@ -58,6 +62,8 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
             rows.push((dels.get(i).cloned(), ins.get(i).cloned()));
         }
     }
+    let more = rows.len().saturating_sub(super::diff::REPORT_LINES);
+    rows.truncate(super::diff::REPORT_LINES);
     html! {
         table.diff {
             tr { th { "expected" } th { "actual" } }
@@ -67,6 +73,9 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
                     td class=(if changed { "del" } else { "" }) { (l.as_deref().unwrap_or("")) }
                     td class=(if changed { "ins" } else { "" }) { (r.as_deref().unwrap_or("")) }
                 }
+            }
+            @if more > 0 {
+                tr { td colspan="2" { "… " (more) " more rows not shown (results.json has the whole outputs)" } }
             }
         }
     }
@@ -180,7 +189,7 @@ pub fn run_page(report: &RunReport) -> String {
                         (side_by_side(e, a))
                     }
                     @if r.heap_table.is_some() || r.expected.is_none() {
-                        pre { (explanation(r)) }
+                        pre { (explanation(r, super::diff::REPORT_LINES)) }
                     }
                 }
             }

@@ -46,6 +46,9 @@ pub fn render(report: &RunReport) -> String {
     String::from_utf8_lossy(&w.into_inner()).into_owned() + "\n"
 }
 
+/// How much of a trial's output goes into its `<system-out>`: CI pages show it whole.
+const SYSTEM_OUT_CHARS: usize = 64 * 1024;
+
 fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
     let mut case = BytesStart::new("testcase");
     let suffix = if r.mode == crate::case::Mode::Source {
@@ -71,13 +74,23 @@ fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
         el.push_attribute(("message", xml_safe(&headline(r)).as_str()));
         let _ = w.write_event(Event::Start(el));
         if tag != "skipped" {
-            let _ = w.write_event(Event::Text(BytesText::new(&xml_safe(&explanation(r)))));
+            let text = explanation(r, super::diff::REPORT_LINES);
+            let _ = w.write_event(Event::Text(BytesText::new(&xml_safe(&text))));
         }
         let _ = w.write_event(Event::End(BytesEnd::new(tag)));
     }
     if let Some(out) = &r.output {
         let _ = w.write_event(Event::Start(BytesStart::new("system-out")));
-        let text = xml_safe(&String::from_utf8_lossy(out));
+        let text = String::from_utf8_lossy(out);
+        let text = match text.char_indices().nth(SYSTEM_OUT_CHARS) {
+            Some((cut, _)) => format!(
+                "{}\n… {} more bytes not shown (results.json has the whole output)\n",
+                &text[..cut],
+                text.len() - cut
+            ),
+            None => text.into_owned(),
+        };
+        let text = xml_safe(&text);
         let _ = w.write_event(Event::Text(BytesText::new(&text)));
         let _ = w.write_event(Event::End(BytesEnd::new("system-out")));
     }
@@ -130,18 +143,10 @@ fn seconds(ms: u128) -> String {
 
 /// Characters XML 1.0 cannot hold at all (NUL, most C0 controls, e.g. a case's ANSI
 /// escapes), written as visible `\xNN` so the file stays parseable whatever a case prints.
+/// Text XML 1.0 can carry, with the target's control characters escaped (a raw ESC is
+/// not even allowed in XML).
 fn xml_safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape::controls(text).into_owned()
 }
 
 #[cfg(test)]

@@ -72,9 +72,9 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(
                 md,
                 "### {} — {}\n\n```diff\n{}\n```\n",
-                r.name,
+                super::escape::controls(&r.name),
                 r.verdict.name(),
-                explanation(r).trim_end()
+                explanation(r, super::diff::REPORT_LINES).trim_end()
             );
         }
     }

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod console;
 pub mod diff;
+pub mod escape;
 pub mod heap_modes;
 pub mod html;
 pub mod json;
@@ -38,7 +39,8 @@ const FILES: [&str; 4] = ["junit.xml", "results.json", "summary.md", "index.html
 /// Finds report-directory problems before a run rather than after it: the directory is
 /// created, each report's path must not be a directory, and a file must be creatable in
 /// it (a read-only mount, a file where the directory should be).
-pub fn check_dir(dir: &Path) -> Result<()> {
+pub fn check_dir(dir: &Path, project: &crate::config::Project) -> Result<()> {
+    check_outside_project_data(dir, project)?;
     let problem = |e: std::io::Error| {
         Error::Usage(format!(
             "report directory {} cannot be written: {e} (choose another with --report-dir)",
@@ -56,6 +58,61 @@ pub fn check_dir(dir: &Path) -> Result<()> {
         }
     }
     tempfile::NamedTempFile::new_in(dir).map_err(problem)?;
+    Ok(())
+}
+
+/// The folders whose files are the project's data or mpcheck's own state: reports
+/// written there would be taken for cases, goldens, boards or pending changes.
+const PROJECT_DATA: [&str; 5] = ["cases", "golden", "boards", "known-differences", ".mpcheck"];
+
+/// Refuses a report directory inside one of [`PROJECT_DATA`] (after resolving symbolic
+/// links of the part that exists).
+fn check_outside_project_data(dir: &Path, project: &crate::config::Project) -> Result<()> {
+    let resolve = |p: &Path| {
+        let absolute = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        // `..` taken lexically, so `new/../golden` is seen as `golden`.
+        let absolute = absolute
+            .components()
+            .fold(std::path::PathBuf::new(), |mut acc, c| {
+                match c {
+                    std::path::Component::ParentDir => {
+                        acc.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    c => acc.push(c),
+                }
+                acc
+            });
+        // The deepest existing ancestor, resolved, with the rest appended.
+        let mut existing = absolute.as_path();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(real) = existing.canonicalize() {
+                return rest
+                    .iter()
+                    .rev()
+                    .fold(real, |acc: std::path::PathBuf, part| acc.join(part));
+            }
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    existing = parent;
+                }
+                _ => return absolute,
+            }
+        }
+    };
+    let dir_real = resolve(dir);
+    for name in PROJECT_DATA {
+        let data = resolve(&project.root.join(name));
+        if dir_real.starts_with(&data) {
+            return Err(Error::Usage(format!(
+                "report directory {} is inside the project's {name}/: reports there would be \
+                 taken for project files (choose another with --report-dir)",
+                dir.display()
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -130,7 +187,8 @@ impl std::fmt::Display for Counts {
 }
 
 /// One line saying why a result did not pass (a CI system's failure message; the list
-/// at the end of a run): what differed and from what, or the verdict's reason.
+/// at the end of a run): what differed and from what, or the verdict's reason. Control
+/// characters from the target are escaped.
 pub fn headline(r: &TrialResult) -> String {
     let from = r.expected_from.as_deref();
     let line = match (&r.verdict, &r.heap_table, &r.expected, &r.actual) {
@@ -139,10 +197,7 @@ pub fn headline(r: &TrialResult) -> String {
             from.unwrap_or("the heap golden")
         ),
         (crate::compare::Verdict::Fail, None, Some(e), Some(a)) => {
-            let changed = similar::TextDiff::from_lines(e, a)
-                .iter_all_changes()
-                .filter(|c| c.tag() != similar::ChangeTag::Equal)
-                .count();
+            let changed = diff::changed_lines(e, a);
             format!(
                 "output differs from {} ({changed} {} changed)",
                 from.unwrap_or("the expected output"),
@@ -154,21 +209,34 @@ pub fn headline(r: &TrialResult) -> String {
             .or_else(|| r.note.clone())
             .unwrap_or_else(|| v.name().to_string()),
     };
-    line.lines().next().unwrap_or_default().to_string()
+    escape::controls(line.lines().next().unwrap_or_default()).into_owned()
 }
 
-/// The text explaining a non-passing result: the diff for a failed output, the heap
-/// table for failed heap figures, the note, or the verdict's reason.
-pub fn explanation(r: &TrialResult) -> String {
+/// The text explaining a non-passing result: the diff for a failed output (at most
+/// `max_lines`, then a pointer to the full outputs), the heap table for failed heap
+/// figures, the note, or the verdict's reason. Control characters from the target are
+/// escaped.
+pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
     let mut text = String::new();
     if let (crate::compare::Verdict::Fail, Some(expected), Some(actual)) =
         (&r.verdict, &r.expected, &r.actual)
         && expected != actual
     {
         let from = r.expected_from.as_deref().unwrap_or("expected");
-        text += &diff::unified(expected, actual, from, &format!("actual ({})", r.name));
+        let shown = diff::unified(
+            expected,
+            actual,
+            from,
+            &format!("actual ({})", r.name),
+            max_lines,
+        );
+        let cut = shown.contains(" more diff lines not shown\n");
+        text += &shown;
         if r.truncated {
             text.push_str("(output truncated at the capture limit)\n");
+        }
+        if cut {
+            text.push_str("(the whole expected and actual output: results.json, this trial)\n");
         }
     }
     if let Some(table) = &r.heap_table {
@@ -191,5 +259,16 @@ pub fn explanation(r: &TrialResult) -> String {
     if let Some(h) = &r.history {
         text += &format!("history: {h}\n");
     }
-    text
+    // A reason or note can be long too (a traceback of a flood): the whole text is cut.
+    let limit = max_lines + 20;
+    let total = text.lines().count();
+    if total > limit {
+        let kept: Vec<&str> = text.lines().take(limit).collect();
+        text = format!(
+            "{}\n… {} more lines not shown (results.json has them all)\n",
+            kept.join("\n"),
+            total - limit
+        );
+    }
+    escape::controls(&text).into_owned()
 }

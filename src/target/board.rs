@@ -253,7 +253,7 @@ impl BoardTarget {
     fn helpers(&self, case: &Case, mode: Mode) -> Result<Vec<RamFile>, BoardError> {
         let mut files = Vec::new();
         for (stem, path) in crate::case::helper_modules(case) {
-            let helper = Case::load(
+            let helper = Case::load_helper(
                 &path,
                 crate::case::CaseId {
                     group: case.id.group.clone(),

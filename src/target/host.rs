@@ -269,8 +269,11 @@ fn prepare_scratch(
         let name = entry.file_name();
         let text = name.to_string_lossy();
         if text.starts_with('_') && text.ends_with(".py") {
-            std::fs::copy(entry.path(), scratch.join(&name))
-                .map_err(|e| failed(&entry.path(), e))?;
+            let bytes =
+                crate::input::read(&entry.path(), crate::input::cap::SOURCE, "helper module")
+                    .map_err(|e| format!("preparing the case: {e}"))?;
+            std::fs::write(scratch.join(&name), bytes)
+                .map_err(|e| failed(&scratch.join(&name), e))?;
         }
     }
     if with_case {
