@@ -92,15 +92,27 @@ fn kill_group(pgid: i32) {
     }
 }
 
-/// Reads to end of file, keeping the first `cap` bytes and discarding the rest.
+/// Past this much output a case is flooding: reads are batched (see [`read_capped`]).
+const FLOOD_BYTES: usize = 64 * 1024;
+
+/// Reads to end of file, keeping the first `cap` bytes and discarding the rest. A VM that
+/// prints line by line makes one write per line; read as they come, a million-line flood
+/// costs the harness a million reads (a second of CPU). Once the output is past
+/// [`FLOOD_BYTES`], each read waits a millisecond first, so the pipe fills and one read
+/// takes up to its whole buffer; ordinary outputs never wait.
 fn read_capped(mut r: impl Read, cap: usize) -> (Vec<u8>, bool) {
     let mut kept = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut truncated = false;
+    let mut seen = 0usize;
     loop {
+        if seen > FLOOD_BYTES {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         match r.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                seen += n;
                 let room = cap.saturating_sub(kept.len());
                 kept.extend_from_slice(&buf[..n.min(room)]);
                 truncated |= n > room;
