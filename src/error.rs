@@ -40,6 +40,10 @@ pub enum Error {
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
+    /// The run history could not be read or written (names its path or URL, and what
+    /// to do about it).
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
     /// Ctrl-C or SIGTERM stopped the command (after it wrote what it could, as said).
     #[error("{0}")]
     Interrupted(String),
@@ -54,6 +58,7 @@ impl Error {
             | Error::Toolchain(_)
             | Error::Io { .. }
             | Error::Usage(_)
+            | Error::History(_)
             | Error::Build(_) => exit::CONFIG,
         }
     }

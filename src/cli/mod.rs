@@ -105,12 +105,20 @@ pub struct SelectArgs {
     /// dir); `--run-failures` is run-tests.py's name for it.
     #[arg(long, visible_alias = "run-failures")]
     pub rerun_failed: bool,
-    /// The run history file (default: the project's .mpcheck/history.sqlite).
-    #[arg(long, value_name = "PATH")]
-    pub history: Option<PathBuf>,
+    /// The run history: a file, or a PostgreSQL server's postgres:// URL (default: the
+    /// project's .mpcheck/history.sqlite).
+    #[arg(long, value_name = "PATH|URL")]
+    pub history: Option<String>,
     /// Do not record this run in the history.
-    #[arg(long, conflicts_with = "history")]
+    #[arg(long, conflicts_with_all = ["history", "history_required"])]
     pub no_history: bool,
+    /// Seconds to wait for another writer's lock on the history, or for its server.
+    #[arg(long, value_name = "SECS", default_value_t = crate::history::DEFAULT_TIMEOUT.as_secs())]
+    pub history_timeout: u64,
+    /// A run whose history fails exits 2 (its reports are still written); by default it
+    /// keeps the verdicts' exit code and its results in a side file for `--import`.
+    #[arg(long)]
+    pub history_required: bool,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
     /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
@@ -287,13 +295,16 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let duration = start.elapsed();
     let interrupted = crate::interrupt::requested();
     let tools = opened.pipeline.tools();
-    if !args.no_history {
-        let path = args
-            .history
-            .clone()
-            .unwrap_or_else(|| project.root.join(".mpcheck").join("history.sqlite"));
-        record_history(&path, project, &mut results, &tools, duration)?;
-    }
+    // The marks (new failure, fixed) go into the reports, so the history is read first;
+    // a history that fails is said after the reports are written, never instead of them.
+    let unrecorded = (!args.no_history)
+        .then(|| {
+            let location =
+                crate::history::Location::or_default(args.history.as_deref(), &project.root);
+            let timeout = Duration::from_secs(args.history_timeout);
+            record_history(&location, timeout, project, &mut results, &tools, duration).err()
+        })
+        .flatten();
     console.summary(&results, duration.as_secs_f64());
     let matrix = match (&args.reference, &known) {
         (Some(reference), Some(known)) => {
@@ -325,6 +336,12 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
             suite,
             &results,
         )?);
+    }
+    if let Some(unrecorded) = unrecorded {
+        unrecorded.keep(&report_dir);
+        if args.history_required {
+            return Err(Error::History(unrecorded.error));
+        }
     }
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
@@ -372,27 +389,57 @@ fn narrow(
 }
 
 /// Marks each result against the history (new failure, fixed, known flaky), then
-/// records the run.
+/// records the run; a history that fails gives back the run it could not record.
 fn record_history(
-    path: &std::path::Path,
+    location: &crate::history::Location,
+    timeout: Duration,
     project: &Project,
     results: &mut [TrialResult],
     tools: &[crate::toolchain::ToolInfo],
     duration: Duration,
-) -> Result<()> {
-    let history_err = |e: crate::history::HistoryError| crate::error::Error::Usage(e.to_string());
-    let mut history = crate::history::History::open(path).map_err(history_err)?;
-    let past = history
-        .past_of(results.iter().map(|r| r.name.as_str()), 10)
-        .map_err(history_err)?;
-    for r in results.iter_mut() {
-        r.history = crate::history::mark(past.get(&r.name), r);
-    }
+) -> std::result::Result<(), Unrecorded> {
+    let marked = crate::history::History::open(location, timeout).and_then(|mut history| {
+        let past = history.past_of(results.iter().map(|r| r.name.as_str()), 10)?;
+        for r in results.iter_mut() {
+            r.history = crate::history::mark(past.get(&r.name), r);
+        }
+        Ok(history)
+    });
     let commit = crate::history::git_commit(&project.root);
-    history
-        .record(results, tools, commit.as_deref(), duration)
-        .map_err(history_err)?;
-    Ok(())
+    let record = crate::history::RunRecord::of(results, tools, commit, duration);
+    match marked.and_then(|mut history| history.record(&record)) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(Unrecorded { error, record }),
+    }
+}
+
+/// A run its history could not take, with why.
+struct Unrecorded {
+    error: crate::history::HistoryError,
+    record: crate::history::RunRecord,
+}
+
+impl Unrecorded {
+    /// Keeps the run in a side file in the report directory (CI keeps that directory)
+    /// and says loudly what failed and how to record the run later.
+    fn keep(&self, report_dir: &std::path::Path) {
+        use crate::report::notice::notice;
+        notice(format!("warning: {}", self.error));
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let side = report_dir.join(format!("unrecorded-run-{stamp}.json"));
+        let text = serde_json::to_string_pretty(&self.record).unwrap_or_default() + "\n";
+        match crate::fsutil::write_atomic(&side, text.as_bytes()) {
+            Ok(()) => notice(format!(
+                "warning: this run is not in the history; its results are kept in {}: once the history works, record them with `mpcheck history --history {} --import {}`",
+                side.display(),
+                self.error.location,
+                side.display()
+            )),
+            Err(e) => notice(format!(
+                "warning: this run is not in the history, and its results could not be kept either: {e}"
+            )),
+        }
+    }
 }
 
 /// The trials that failed in the last run, from its results.json.

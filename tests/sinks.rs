@@ -1,0 +1,198 @@
+//! A run's sinks fail alone: a history that is corrupt, locked or cannot be opened
+//! costs neither the reports nor the exit code, and the run is kept for `--import`.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+mod support;
+use support::{Fixture, stderr};
+
+/// One case that passes and one that fails: a run's own exit code is 1.
+fn two_cases() -> Fixture {
+    let f = Fixture::empty();
+    f.write("boards/unix.yaml", "kind: unix\ntimeout: 10\n");
+    f.write(
+        "cases/g/ok.py",
+        "# ---\n# modes: [source]\n# ---\nprint(1)\n",
+    );
+    f.write("golden/g/ok.out", "1\n");
+    f.write(
+        "cases/g/bad.py",
+        "# ---\n# modes: [source]\n# ---\nprint(2)\n",
+    );
+    f.write("golden/g/bad.out", "3\n");
+    f
+}
+
+const REPORTS: [&str; 4] = ["junit.xml", "results.json", "summary.md", "index.html"];
+
+/// The reports of the run, all written, with both results.
+fn assert_reports_written(f: &Fixture, run: &Output) {
+    for name in REPORTS {
+        assert!(
+            f.root().join("reports").join(name).is_file(),
+            "{name} not written: {}",
+            stderr(run)
+        );
+    }
+    assert_eq!(f.results()["results"].as_array().unwrap().len(), 2);
+}
+
+/// The side file the run's results were kept in (named on stderr), one only.
+fn kept(f: &Fixture) -> PathBuf {
+    let kept: Vec<PathBuf> = std::fs::read_dir(f.root().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("unrecorded-run-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    kept[0].clone()
+}
+
+fn run_into(f: &Fixture, history: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--history", history.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    f.mpcheck(&args)
+}
+
+/// `mpcheck history` of a history: the runs and trial rows it counts.
+fn history_counts(f: &Fixture, history: &str) -> String {
+    let shown = f.mpcheck(&["history", "--history", history]);
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// Importing the kept run into a working history records it whole.
+fn assert_import_records_the_run(f: &Fixture, side: &Path, history: &str) {
+    let import = f.mpcheck(&[
+        "history",
+        "--history",
+        history,
+        "--import",
+        side.to_str().unwrap(),
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let counts = history_counts(f, history);
+    assert!(counts.ends_with(": 1 runs, 2 trial results"), "{counts}");
+}
+
+#[test]
+fn a_corrupt_history_costs_neither_the_reports_nor_the_exit_code() {
+    let f = two_cases();
+    let db = f.root().join("history.sqlite");
+    // 100 bytes that are not a database (a crashed disk, a half-copied file).
+    let noise: Vec<u8> = (0..100u32).map(|i| (i * 97 + 13) as u8).collect();
+    std::fs::write(&db, &noise).unwrap();
+    let run = run_into(&f, &db, &[]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "the verdicts' code: {err}");
+    assert_reports_written(&f, &run);
+    assert!(err.contains(&db.display().to_string()), "{err}");
+    assert!(err.contains("not a database"), "{err}");
+    assert!(err.contains("move it aside"), "{err}");
+    let side = kept(&f);
+    assert!(err.contains(&side.display().to_string()), "{err}");
+    // The corrupt file is left as it was (evidence), never overwritten.
+    assert_eq!(std::fs::read(&db).unwrap(), noise);
+    // Asked for: the history is required, so the run exits 2, its reports written.
+    let required = run_into(&f, &db, &["--history-required"]);
+    assert_eq!(required.status.code(), Some(2), "{}", stderr(&required));
+    assert_reports_written(&f, &required);
+    let fresh = f.root().join("fresh.sqlite");
+    assert_import_records_the_run(&f, &side, fresh.to_str().unwrap());
+}
+
+#[test]
+fn a_history_locked_past_its_timeout_costs_nothing_and_keeps_the_run() {
+    let f = two_cases();
+    let db = f.root().join("history.sqlite");
+    assert_eq!(run_into(&f, &db, &[]).status.code(), Some(1));
+    // Another writer holds the file's write lock for the whole run.
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let run = run_into(&f, &db, &["--history-timeout", "1"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "the verdicts' code: {err}");
+    assert_reports_written(&f, &run);
+    assert!(err.contains(&db.display().to_string()), "{err}");
+    assert!(err.contains("locked"), "{err}");
+    assert!(err.contains("--history-timeout"), "{err}");
+    let side = kept(&f);
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    let import = f.mpcheck(&[
+        "history",
+        "--history",
+        db.to_str().unwrap(),
+        "--import",
+        side.to_str().unwrap(),
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let counts = history_counts(&f, db.to_str().unwrap());
+    assert!(counts.ends_with(": 2 runs, 4 trial results"), "{counts}");
+}
+
+#[test]
+fn a_history_that_cannot_be_opened_costs_nothing_and_keeps_the_run() {
+    let f = two_cases();
+    // A directory where the file should be.
+    let db = f.root().join("history.sqlite");
+    std::fs::create_dir(&db).unwrap();
+    let run = run_into(&f, &db, &[]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "the verdicts' code: {err}");
+    assert_reports_written(&f, &run);
+    assert!(err.contains(&db.display().to_string()), "{err}");
+    assert!(err.contains("cannot be opened"), "{err}");
+    let side = kept(&f);
+    let fresh = f.root().join("fresh.sqlite");
+    assert_import_records_the_run(&f, &side, fresh.to_str().unwrap());
+}
+
+#[test]
+fn an_import_that_is_not_a_kept_run_names_the_file_and_line() {
+    let f = two_cases();
+    f.write("bad.json", "{\n  \"started\": 3,\n");
+    let db = f.root().join("h.sqlite");
+    let import = f.mpcheck(&[
+        "history",
+        "--history",
+        db.to_str().unwrap(),
+        "--import",
+        f.root().join("bad.json").to_str().unwrap(),
+    ]);
+    assert_eq!(import.status.code(), Some(2));
+    let err = stderr(&import);
+    assert!(err.contains("bad.json:"), "{err}");
+}
+
+#[test]
+fn a_history_server_that_is_down_costs_nothing_and_keeps_the_run() {
+    let f = two_cases();
+    // Nothing listens on port 1 of the loopback address.
+    let url = "postgres://mpcheck:secret@127.0.0.1:1/history";
+    let run = f.mpcheck(&["run", "--history", url, "--history-timeout", "2"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "the verdicts' code: {err}");
+    assert_reports_written(&f, &run);
+    assert!(
+        err.contains("postgres://mpcheck:***@127.0.0.1:1/history"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret"),
+        "the password is never shown: {err}"
+    );
+    assert!(err.contains("cannot be reached"), "{err}");
+    // Never a file named after the URL.
+    assert!(!f.root().join("postgres:").exists());
+    let side = kept(&f);
+    let fresh = f.root().join("fresh.sqlite");
+    assert_import_records_the_run(&f, &side, fresh.to_str().unwrap());
+}
