@@ -1,5 +1,7 @@
-//! A run's sinks fail alone: a history that is corrupt, locked or cannot be opened
-//! costs neither the reports nor the exit code, and the run is kept for `--import`.
+//! One night's sinks. A history that is corrupt, locked, cannot be opened or whose
+//! server is down costs neither the reports nor the exit code, and the run is kept for
+//! `--import`. `mpcheck merge` puts partitioned runs back together, saying what is
+//! missing, duplicated or in conflict.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -195,4 +197,168 @@ fn a_history_server_that_is_down_costs_nothing_and_keeps_the_run() {
     let side = kept(&f);
     let fresh = f.root().join("fresh.sqlite");
     assert_import_records_the_run(&f, &side, fresh.to_str().unwrap());
+}
+
+/// Five cases, one failing: enough for three partitions of unequal shares.
+fn five_cases() -> Fixture {
+    let f = two_cases();
+    for (name, out) in [("c", "4"), ("d", "5"), ("e", "6")] {
+        f.write(
+            &format!("cases/g/{name}.py"),
+            &format!("# ---\n# modes: [source]\n# ---\nprint({out})\n"),
+        );
+        f.write(&format!("golden/g/{name}.out"), &format!("{out}\n"));
+    }
+    f
+}
+
+fn run_share(f: &Fixture, share: Option<&str>, dir: &str) -> Output {
+    let mut args = vec!["run", "--no-history", "--report-dir", dir];
+    if let Some(p) = share {
+        args.extend(["--partition", p]);
+    }
+    f.mpcheck(&args)
+}
+
+fn verdicts(results: &serde_json::Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["verdict"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn three_partitions_merge_into_the_whole_run_and_a_missing_one_is_said() {
+    let f = five_cases();
+    let dir = |d: &str| f.root().join(d).to_str().unwrap().to_string();
+    assert_eq!(run_share(&f, None, &dir("whole")).status.code(), Some(1));
+    for k in 1..=3 {
+        let run = run_share(&f, Some(&format!("count:{k}/3")), &dir(&format!("p{k}")));
+        assert!(
+            run.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&run)
+        );
+    }
+    let merge = f.mpcheck(&[
+        "merge",
+        &dir("p1"),
+        &dir("p2"),
+        &dir("p3"),
+        "--report-dir",
+        &dir("merged"),
+    ]);
+    let err = stderr(&merge);
+    assert_eq!(merge.status.code(), Some(1), "one case fails: {err}");
+    assert!(
+        !err.contains("merge: "),
+        "nothing to say of a whole night: {err}"
+    );
+    let whole = read_json(&f.root().join("whole/results.json"));
+    let merged = read_json(&f.root().join("merged/results.json"));
+    assert_eq!(verdicts(&merged), verdicts(&whole));
+    assert_eq!(verdicts(&merged).len(), 5);
+    for key in ["pass", "fail", "skip", "error", "flaky"] {
+        assert_eq!(merged["summary"][key], whole["summary"][key], "{key}");
+    }
+    for r in merged["results"].as_array().unwrap() {
+        assert!(
+            r["origin"]["host"].as_str().is_some_and(|h| !h.is_empty()),
+            "{r}"
+        );
+        assert!(
+            r["origin"]["partition"].as_str().unwrap().ends_with("/3"),
+            "{r}"
+        );
+    }
+    for name in REPORTS {
+        assert!(f.root().join("merged").join(name).is_file(), "{name}");
+    }
+    assert!(f.read("merged/summary.md").contains("Merged from 3 runs"));
+
+    // Partition 2 missing, partition 3 given twice.
+    let bad = f.mpcheck(&[
+        "merge",
+        &dir("p1"),
+        &dir("p3"),
+        &dir("p3"),
+        "--report-dir",
+        &dir("bad"),
+    ]);
+    let err = stderr(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{err}");
+    assert!(err.contains("partition 2/3 is missing"), "{err}");
+    assert!(
+        err.contains("partition 3/3 was given more than once"),
+        "{err}"
+    );
+    // count:2/3 of five trials is the 2nd and the 5th: named as without a result.
+    let p2 = read_json(&f.root().join("p2/results.json"));
+    let lost: Vec<String> = verdicts(&p2).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(lost.len(), 2);
+    assert!(
+        err.contains("2 trials of the suite have no result"),
+        "{err}"
+    );
+    for name in &lost {
+        assert!(err.contains(name.as_str()), "{name}: {err}");
+    }
+    assert!(err.contains("duplicate: "), "{err}");
+    let md = f.read("bad/summary.md");
+    assert!(md.contains("partition 2/3 is missing"), "{md}");
+    assert!(
+        f.read("bad/index.html")
+            .contains("partition 2/3 is missing")
+    );
+    let notes = &read_json(&f.root().join("bad/results.json"))["merge"];
+    assert_eq!(notes["missing_partitions"], serde_json::json!(["2/3"]));
+}
+
+#[test]
+fn runs_that_disagree_on_a_trial_are_a_conflict_kept_as_flaky() {
+    let f = two_cases();
+    let dir = |d: &str| f.root().join(d).to_str().unwrap().to_string();
+    run_share(&f, None, &dir("a"));
+    // The same trial passes on the second runner.
+    f.write("golden/g/bad.out", "2\n");
+    assert_eq!(run_share(&f, None, &dir("b")).status.code(), Some(0));
+    let merge = f.mpcheck(&["merge", &dir("a"), &dir("b"), "--report-dir", &dir("m")]);
+    let err = stderr(&merge);
+    assert_eq!(merge.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("conflict: unix::g/bad has different verdicts: fail on"),
+        "{err}"
+    );
+    assert!(err.contains("duplicate: unix::g/ok"), "{err}");
+    let merged = read_json(&f.root().join("m/results.json"));
+    let bad = merged["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "unix::g/bad")
+        .unwrap();
+    assert_eq!(bad["verdict"], "flaky", "{bad}");
+    assert_eq!(bad["attempts"].as_array().unwrap().len(), 2, "{bad}");
+    let allowed = f.mpcheck(&[
+        "merge",
+        &dir("a"),
+        &dir("b"),
+        "--report-dir",
+        &dir("m"),
+        "--allow-flaky",
+    ]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
 }

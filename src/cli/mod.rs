@@ -9,6 +9,7 @@ pub mod disasm;
 pub mod flash;
 pub mod history;
 pub mod list;
+pub mod merge;
 pub mod probes;
 pub mod review;
 pub mod run;
@@ -52,6 +53,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// List the trials a run would make.
     List(SelectArgs),
+    /// Merge the reports of several runs (runners, partitions) into one.
+    Merge(merge::MergeArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
     Toolchain,
     /// Measure the harness against the bare VM floor, or a board's throughput.
@@ -119,6 +122,10 @@ pub struct SelectArgs {
     /// keeps the verdicts' exit code and its results in a side file for `--import`.
     #[arg(long)]
     pub history_required: bool,
+    /// Run one share of the trials, as nextest's `--partition count:K/N` (the i-th trial
+    /// goes to partition i % N + 1); `mpcheck merge` puts the shares back together.
+    #[arg(long, value_name = "count:K/N")]
+    pub partition: Option<crate::partition::Partition>,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
     /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
@@ -219,6 +226,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Review(args) => review::review(&project, &args),
         Command::History(args) => history::history(&project, &args),
         Command::List(args) => list::list(&project, &args),
+        Command::Merge(args) => merge::merge(&project, &args),
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
         Command::Disasm(args) => disasm::disasm(&project, &args),
@@ -266,13 +274,19 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         Some(_) => None,
     };
     let mut console = Console::default();
-    let frozen = crate::setup::frozen_cases(&selection, early.as_deref().unwrap_or_default());
+    let frozen = crate::setup::frozen_cases(
+        &selection,
+        early
+            .as_ref()
+            .map(|(share, _)| share.as_slice())
+            .unwrap_or_default(),
+    );
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {
         console.event(e)
     })?;
     let start = Instant::now();
-    let (trials, session) = match early {
-        Some(trials) => (trials, None),
+    let ((trials, suite_trials), session) = match early {
+        Some(narrowed) => (narrowed, None),
         None => {
             let (trials, session) = args.trials(&opened.pipeline, &selection)?;
             (narrow(args, project, &report_dir, trials)?, session)
@@ -328,6 +342,12 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         duration,
         interrupted: interrupted.then_some(trials.len()),
         matrix: matrix.as_ref(),
+        provenance: &crate::report::Provenance {
+            host: crate::host::hostname(),
+            partition: args.partition,
+            suite_trials,
+        },
+        merge: None,
     };
     let mut written = write_files(&report_dir, &report)?;
     if let Some(suite) = &selection.upstream {
@@ -373,19 +393,26 @@ fn port_of(board: &crate::board::Board) -> String {
     }
 }
 
-/// The trials `--rerun-failed` keeps; none left is an error (exit 2), never a green run.
+/// The trials `--rerun-failed` keeps (none left is an error, exit 2, never a green run),
+/// then this `--partition`'s share of them (which may be empty: 3 shares of 2 trials);
+/// with the names of all of them, which the reports record for `mpcheck merge`.
 fn narrow(
     args: &SelectArgs,
     project: &Project,
     report_dir: &std::path::Path,
     mut trials: Vec<crate::plan::Trial>,
-) -> Result<Vec<crate::plan::Trial>> {
+) -> Result<(Vec<crate::plan::Trial>, Vec<String>)> {
     if args.rerun_failed {
         let failed = last_failed(report_dir)?;
         trials.retain(|t| failed.contains(&t.name()));
     }
     check_not_empty(&trials, args.filter.as_deref(), project)?;
-    Ok(trials)
+    let suite = trials.iter().map(crate::plan::Trial::name).collect();
+    let share = match args.partition {
+        Some(p) => p.select(trials),
+        None => trials,
+    };
+    Ok((share, suite))
 }
 
 /// Marks each result against the history (new failure, fixed, known flaky), then

@@ -30,6 +30,19 @@ pub struct RunReport<'a> {
     pub interrupted: Option<usize>,
     /// `--reference BOARD`: every board's agreement with the reference.
     pub matrix: Option<&'a crate::differential::Matrix>,
+    /// Which run this is, for `mpcheck merge`.
+    pub provenance: &'a Provenance,
+    /// A merged report: its inputs and what the merge found.
+    pub merge: Option<&'a crate::merge::Notes>,
+}
+
+/// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
+/// its partition, and every trial of the suite (so that a missing share is seen).
+pub struct Provenance {
+    pub host: String,
+    pub partition: Option<crate::partition::Partition>,
+    /// The suite's trials before partitioning (after filters), in order.
+    pub suite_trials: Vec<String>,
 }
 
 /// The report files, in the order they are written.
@@ -190,6 +203,9 @@ pub fn explanation(r: &TrialResult) -> String {
     }
     if let Some(h) = &r.history {
         text += &format!("history: {h}\n");
+    }
+    if let Some(o) = &r.origin {
+        text += &format!("ran on {o}\n");
     }
     text
 }
