@@ -154,12 +154,21 @@ impl Notes {
                 runs_text(&c.runs)
             ));
         }
-        for d in &self.duplicates {
+        // A repeated partition repeats every trial of it: a few lines, then the count
+        // (results.json's `merge.duplicates` lists them all).
+        const DUPLICATES_SHOWN: usize = 5;
+        for d in self.duplicates.iter().take(DUPLICATES_SHOWN) {
             lines.push(format!(
                 "duplicate: {} is in {} runs: {} (kept once)",
                 d.trial,
                 d.runs.len(),
                 runs_text(&d.runs)
+            ));
+        }
+        if self.duplicates.len() > DUPLICATES_SHOWN {
+            lines.push(format!(
+                "duplicate: … {} more trials are in several runs with one verdict (kept once; all listed in results.json)",
+                self.duplicates.len() - DUPLICATES_SHOWN
             ));
         }
         lines

@@ -316,7 +316,7 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
             let location =
                 crate::history::Location::or_default(args.history.as_deref(), &project.root);
             let timeout = Duration::from_secs(args.history_timeout);
-            record_history(&location, timeout, project, &mut results, &tools, duration).err()
+            record_history(&location, timeout, project, &mut results, &tools, duration)
         })
         .flatten();
     console.summary(&results, duration.as_secs_f64());
@@ -424,7 +424,7 @@ fn record_history(
     results: &mut [TrialResult],
     tools: &[crate::toolchain::ToolInfo],
     duration: Duration,
-) -> std::result::Result<(), Unrecorded> {
+) -> Option<Unrecorded> {
     let marked = crate::history::History::open(location, timeout).and_then(|mut history| {
         let past = history.past_of(results.iter().map(|r| r.name.as_str()), 10)?;
         for r in results.iter_mut() {
@@ -434,10 +434,10 @@ fn record_history(
     });
     let commit = crate::history::git_commit(&project.root);
     let record = crate::history::RunRecord::of(results, tools, commit, duration);
-    match marked.and_then(|mut history| history.record(&record)) {
-        Ok(_) => Ok(()),
-        Err(error) => Err(Unrecorded { error, record }),
-    }
+    let error = marked
+        .and_then(|mut history| history.record(&record))
+        .err()?;
+    Some(Unrecorded { error, record })
 }
 
 /// A run its history could not take, with why.

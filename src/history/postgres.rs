@@ -35,7 +35,7 @@ fn failure(e: postgres::Error) -> Failure {
 }
 
 /// Any key: it only keeps concurrent first runs from creating the tables twice.
-const SCHEMA_LOCK: i64 = 0x6d70_6368_6563_6b;
+const SCHEMA_LOCK: i64 = 0x006d_7063_6865_636b;
 
 impl PostgresStore {
     pub fn open(url: &str, timeout: Duration) -> Result<PostgresStore, Failure> {

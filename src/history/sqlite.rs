@@ -43,11 +43,6 @@ impl SqliteStore {
             .map_err(failure)?;
         Ok(SqliteStore { db })
     }
-
-    #[cfg(test)]
-    pub fn connection(&self) -> &Connection {
-        &self.db
-    }
 }
 
 impl Store for SqliteStore {
