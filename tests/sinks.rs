@@ -362,3 +362,16 @@ fn runs_that_disagree_on_a_trial_are_a_conflict_kept_as_flaky() {
     ]);
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
 }
+
+#[test]
+fn golden_changes_that_cannot_be_staged_cost_neither_reports_nor_exit_code() {
+    let f = two_cases();
+    // A file where the pending-changes directory should be.
+    f.write(".mpcheck/pending", "not a directory");
+    let run = f.mpcheck(&["run", "--no-history"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "the verdicts' code: {err}");
+    assert_reports_written(&f, &run);
+    assert!(err.contains("not staged for `mpcheck review`"), "{err}");
+    assert!(err.contains(".mpcheck/pending"), "{err}");
+}

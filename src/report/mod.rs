@@ -73,6 +73,8 @@ pub fn check_dir(dir: &Path) -> Result<()> {
 }
 
 /// Writes every file report into `dir` (created if missing); returns the paths written.
+/// Each report is a sink of its own: one that cannot be written does not cost the
+/// others (they are written, then the first failure is returned).
 pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let files = FILES.map(|name| {
@@ -85,12 +87,21 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
         (name, text)
     });
     let mut written = Vec::new();
+    let mut failed = None;
     for (name, text) in files {
         let path = dir.join(name);
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
+        match crate::fsutil::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => written.push(path),
+            Err(e) => {
+                notice::notice(format!("report {} not written: {e}", path.display()));
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(written)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// Counts of each verdict, in a fixed order.
@@ -208,4 +219,36 @@ pub fn explanation(r: &TrialResult) -> String {
         text += &format!("ran on {o}\n");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_that_cannot_be_written_does_not_cost_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where junit.xml should go: the first report fails.
+        std::fs::create_dir(dir.path().join("junit.xml")).unwrap();
+        let provenance = Provenance {
+            host: "h".into(),
+            partition: None,
+            suite_trials: Vec::new(),
+        };
+        let report = RunReport {
+            toolchain: &[],
+            flashes: &[],
+            results: &[],
+            duration: Duration::ZERO,
+            interrupted: None,
+            matrix: None,
+            provenance: &provenance,
+            merge: None,
+        };
+        let err = write_files(dir.path(), &report).unwrap_err();
+        assert!(err.to_string().contains("junit.xml"), "{err}");
+        for name in ["results.json", "summary.md", "index.html"] {
+            assert!(dir.path().join(name).is_file(), "{name}");
+        }
+    }
 }
