@@ -43,6 +43,10 @@ pub enum Error {
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
+    /// The run history could not be read or written (names its path or URL, and what
+    /// to do about it).
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
     /// Ctrl-C or SIGTERM stopped the command (after it wrote what it could, as said).
     #[error("{0}")]
     Interrupted(String),
@@ -58,6 +62,7 @@ impl Error {
             | Error::Io { .. }
             | Error::Usage(_)
             | Error::Input(_)
+            | Error::History(_)
             | Error::Build(_) => exit::CONFIG,
         }
     }

@@ -10,13 +10,32 @@ use crate::plan::Trial;
 use crate::target::{Outcome, Status};
 
 /// One attempt at a trial, kept as data: a re-check never erases the first try.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Attempt {
     #[serde(flatten)]
     pub verdict: Verdict,
     /// Why this attempt was made ("first", or why it was re-run).
     pub why: String,
     pub duration_ms: u128,
+}
+
+/// Where a merged result was run: the runner's host, its partition, its report dir.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    pub host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    pub reports: String,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.host)?;
+        if let Some(p) = &self.partition {
+            write!(f, ", partition {p}")?;
+        }
+        write!(f, " ({})", self.reports)
+    }
 }
 
 /// What the pipeline decided about a trial, with the evidence.
@@ -52,8 +71,9 @@ impl Judgement {
     }
 }
 
-/// The result of one trial, with the evidence behind its verdict.
-#[derive(Debug, Clone, serde::Serialize)]
+/// The result of one trial, with the evidence behind its verdict. Read back from a
+/// results.json by `mpcheck merge` (what is not written there is left empty).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrialResult {
     pub name: String,
     pub board: String,
@@ -74,7 +94,7 @@ pub struct TrialResult {
     pub actual: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<String>,
@@ -90,10 +110,10 @@ pub struct TrialResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Where a board case's time went: reset, upload, run, read (milliseconds).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub phases_ms: BTreeMap<String, f64>,
     /// Every attempt, when the trial was run more than once.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,
     /// A known-flaky case's failure, within its quarantine: why (it does not fail the run).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +121,9 @@ pub struct TrialResult {
     /// What the history says of this trial: new failure, fixed, known flaky.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
+    /// In a merged report: the run (host, partition, report directory) it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     #[serde(skip)]
     pub case_id: Option<CaseId>,
     /// The VM ran the case to its end (exit 0 or an uncaught exception), output whole:
@@ -160,6 +183,7 @@ impl TrialResult {
             attempts,
             quarantined: None,
             history: None,
+            origin: None,
             case_id: Some(trial.case.id.clone()),
             blessable,
             output,

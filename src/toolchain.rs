@@ -284,7 +284,7 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// A tool as the report names it: what, where, and the version it reported itself.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ToolInfo {
     pub tool: String,
     pub path: PathBuf,

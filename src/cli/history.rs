@@ -1,13 +1,15 @@
 //! `mpcheck history [FILTER]`: per trial, the last runs' verdicts, the flake rate, and
-//! the heap and time trend, from the run history.
+//! the heap and time trend, from the run history (a file or a server); `--import FILE`
+//! records a run that was kept in a side file when its history failed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
-use crate::history::{History, Past};
+use crate::history::{History, Location, Past, RunRecord};
 
 #[derive(Args)]
 pub struct HistoryArgs {
@@ -16,22 +18,28 @@ pub struct HistoryArgs {
     /// How many of the last runs to show per trial.
     #[arg(long, default_value_t = 10)]
     pub last: usize,
-    /// The history file (default: the project's .mpcheck/history.sqlite).
-    #[arg(long, value_name = "PATH")]
-    pub history: Option<PathBuf>,
+    /// The history: a file, or a PostgreSQL server's postgres:// URL (default: the
+    /// project's .mpcheck/history.sqlite).
+    #[arg(long, value_name = "PATH|URL")]
+    pub history: Option<String>,
+    /// Seconds to wait for another writer's lock or for the server to answer.
+    #[arg(long, value_name = "SECS", default_value_t = crate::history::DEFAULT_TIMEOUT.as_secs())]
+    pub history_timeout: u64,
+    /// Record a run kept in a side file (`unrecorded-run-*.json`, written when a run's
+    /// history failed), then rename it `*.imported`.
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<PathBuf>,
 }
 
 pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
-    let path = args
-        .history
-        .clone()
-        .unwrap_or_else(|| project.root.join(".mpcheck").join("history.sqlite"));
-    let h = History::open(&path).map_err(|e| Error::Usage(e.to_string()))?;
-    let past = h
-        .past(args.filter.as_deref().unwrap_or(""), args.last.max(1))
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let (runs, rows) = h.counts().map_err(|e| Error::Usage(e.to_string()))?;
-    println!("{}: {runs} runs, {rows} trial results", path.display());
+    let location = Location::or_default(args.history.as_deref(), &project.root);
+    let mut h = History::open(&location, Duration::from_secs(args.history_timeout))?;
+    if let Some(file) = &args.import {
+        return import(&mut h, file);
+    }
+    let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
+    let (runs, rows) = h.counts()?;
+    println!("{location}: {runs} runs, {rows} trial results");
     let width = past.keys().map(String::len).max().unwrap_or(5);
     println!(
         "{:width$}  {:<12} {:>6}  {:<22} time (ms, first→last)",
@@ -46,6 +54,31 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
             trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>())
         );
     }
+    Ok(exit::OK)
+}
+
+/// Records the kept run; the file is renamed so that it is not imported twice.
+fn import(h: &mut History, file: &Path) -> Result<i32> {
+    let text = crate::input::read_text(file, crate::input::cap::RESULTS, "kept run")?;
+    let record: RunRecord = serde_json::from_str(&text).map_err(|e| {
+        Error::config(
+            file,
+            e.line(),
+            format!("not a kept run (unrecorded-run-*.json): {e}"),
+        )
+    })?;
+    let id = h.record(&record)?;
+    let mut done = file.as_os_str().to_owned();
+    done.push(".imported");
+    std::fs::rename(file, &done).map_err(|e| Error::io(file, e))?;
+    println!(
+        "{}: recorded as run {id} in {} ({} trials, started {}); the file is now {}",
+        file.display(),
+        h.location(),
+        record.trials.len(),
+        record.started,
+        Path::new(&done).display()
+    );
     Ok(exit::OK)
 }
 

@@ -9,6 +9,7 @@ pub mod disasm;
 pub mod flash;
 pub mod history;
 pub mod list;
+pub mod merge;
 pub mod probes;
 pub mod review;
 pub mod run;
@@ -52,6 +53,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// List the trials a run would make.
     List(SelectArgs),
+    /// Merge the reports of several runs (runners, partitions) into one.
+    Merge(merge::MergeArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
     Toolchain,
     /// Measure the harness against the bare VM floor, or a board's throughput.
@@ -105,12 +108,24 @@ pub struct SelectArgs {
     /// dir); `--run-failures` is run-tests.py's name for it.
     #[arg(long, visible_alias = "run-failures")]
     pub rerun_failed: bool,
-    /// The run history file (default: the project's .mpcheck/history.sqlite).
-    #[arg(long, value_name = "PATH")]
-    pub history: Option<PathBuf>,
+    /// The run history: a file, or a PostgreSQL server's postgres:// URL (default: the
+    /// project's .mpcheck/history.sqlite).
+    #[arg(long, value_name = "PATH|URL")]
+    pub history: Option<String>,
     /// Do not record this run in the history.
-    #[arg(long, conflicts_with = "history")]
+    #[arg(long, conflicts_with_all = ["history", "history_required"])]
     pub no_history: bool,
+    /// Seconds to wait for another writer's lock on the history, or for its server.
+    #[arg(long, value_name = "SECS", default_value_t = crate::history::DEFAULT_TIMEOUT.as_secs())]
+    pub history_timeout: u64,
+    /// A run whose history fails exits 2 (its reports are still written); by default it
+    /// keeps the verdicts' exit code and its results in a side file for `--import`.
+    #[arg(long)]
+    pub history_required: bool,
+    /// Run one share of the trials, as nextest's `--partition count:K/N` (the i-th trial
+    /// goes to partition i % N + 1); `mpcheck merge` puts the shares back together.
+    #[arg(long, value_name = "count:K/N")]
+    pub partition: Option<crate::partition::Partition>,
     /// Only trials whose name (`board::group/name[.mpy]`) contains this.
     pub filter: Option<String>,
     /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
@@ -211,6 +226,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Review(args) => review::review(&project, &args),
         Command::History(args) => history::history(&project, &args),
         Command::List(args) => list::list(&project, &args),
+        Command::Merge(args) => merge::merge(&project, &args),
         Command::Toolchain => toolchain::toolchain(&project),
         Command::Bench(args) => bench::bench(&project, &args),
         Command::Disasm(args) => disasm::disasm(&project, &args),
@@ -238,8 +254,10 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let selection = args.selection(project)?;
     let report_dir = args.report_dir(project);
     crate::report::check_dir(&report_dir, project)?;
-    if let Some(path) = &args.history {
-        check_history_location(path)?;
+    if let Some(crate::history::Location::Sqlite(path)) =
+        args.history.as_deref().map(crate::history::Location::parse)
+    {
+        check_history_location(&path)?;
     }
     // Read before any board boots: a known difference without its reason is an error
     // that should not cost a whole run to find.
@@ -261,13 +279,19 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         Some(_) => None,
     };
     let mut console = Console::default();
-    let frozen = crate::setup::frozen_cases(&selection, early.as_deref().unwrap_or_default());
+    let frozen = crate::setup::frozen_cases(
+        &selection,
+        early
+            .as_ref()
+            .map(|(share, _)| share.as_slice())
+            .unwrap_or_default(),
+    );
     let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {
         console.event(e)
     })?;
     let start = Instant::now();
-    let (trials, session) = match early {
-        Some(trials) => (trials, None),
+    let ((trials, suite_trials), session) = match early {
+        Some(narrowed) => (narrowed, None),
         None => {
             let (trials, session) = args.trials(&opened.pipeline, &selection)?;
             (narrow(args, project, &report_dir, trials)?, session)
@@ -290,13 +314,16 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
     let duration = start.elapsed();
     let interrupted = crate::interrupt::requested();
     let tools = opened.pipeline.tools();
-    if !args.no_history {
-        let path = args
-            .history
-            .clone()
-            .unwrap_or_else(|| project.root.join(".mpcheck").join("history.sqlite"));
-        record_history(&path, project, &mut results, &tools, duration)?;
-    }
+    // The marks (new failure, fixed) go into the reports, so the history is read first;
+    // a history that fails is said after the reports are written, never instead of them.
+    let unrecorded = (!args.no_history)
+        .then(|| {
+            let location =
+                crate::history::Location::or_default(args.history.as_deref(), &project.root);
+            let timeout = Duration::from_secs(args.history_timeout);
+            record_history(&location, timeout, project, &mut results, &tools, duration)
+        })
+        .flatten();
     console.summary(&results, duration.as_secs_f64());
     let matrix = match (&args.reference, &known) {
         (Some(reference), Some(known)) => {
@@ -320,6 +347,12 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         duration,
         interrupted: interrupted.then_some(trials.len()),
         matrix: matrix.as_ref(),
+        provenance: &crate::report::Provenance {
+            host: crate::host::hostname(),
+            partition: args.partition,
+            suite_trials,
+        },
+        merge: None,
     };
     let mut written = write_files(&report_dir, &report)?;
     if let Some(suite) = &selection.upstream {
@@ -328,6 +361,12 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
             suite,
             &results,
         )?);
+    }
+    if let Some(unrecorded) = unrecorded {
+        unrecorded.keep(&report_dir);
+        if args.history_required {
+            return Err(Error::History(unrecorded.error));
+        }
     }
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
@@ -359,43 +398,80 @@ fn port_of(board: &crate::board::Board) -> String {
     }
 }
 
-/// The trials `--rerun-failed` keeps; none left is an error (exit 2), never a green run.
+/// The trials `--rerun-failed` keeps (none left is an error, exit 2, never a green run),
+/// then this `--partition`'s share of them (which may be empty: 3 shares of 2 trials);
+/// with the names of all of them, which the reports record for `mpcheck merge`.
 fn narrow(
     args: &SelectArgs,
     project: &Project,
     report_dir: &std::path::Path,
     mut trials: Vec<crate::plan::Trial>,
-) -> Result<Vec<crate::plan::Trial>> {
+) -> Result<(Vec<crate::plan::Trial>, Vec<String>)> {
     if args.rerun_failed {
         let failed = last_failed(report_dir)?;
         trials.retain(|t| failed.contains(&t.name()));
     }
     check_not_empty(&trials, args.filter.as_deref(), project)?;
-    Ok(trials)
+    let suite = trials.iter().map(crate::plan::Trial::name).collect();
+    let share = match args.partition {
+        Some(p) => p.select(trials),
+        None => trials,
+    };
+    Ok((share, suite))
 }
 
 /// Marks each result against the history (new failure, fixed, known flaky), then
-/// records the run.
+/// records the run; a history that fails gives back the run it could not record.
 fn record_history(
-    path: &std::path::Path,
+    location: &crate::history::Location,
+    timeout: Duration,
     project: &Project,
     results: &mut [TrialResult],
     tools: &[crate::toolchain::ToolInfo],
     duration: Duration,
-) -> Result<()> {
-    let history_err = |e: crate::history::HistoryError| crate::error::Error::Usage(e.to_string());
-    let mut history = crate::history::History::open(path).map_err(history_err)?;
-    let past = history
-        .past_of(results.iter().map(|r| r.name.as_str()), 10)
-        .map_err(history_err)?;
-    for r in results.iter_mut() {
-        r.history = crate::history::mark(past.get(&r.name), r);
-    }
+) -> Option<Unrecorded> {
+    let marked = crate::history::History::open(location, timeout).and_then(|mut history| {
+        let past = history.past_of(results.iter().map(|r| r.name.as_str()), 10)?;
+        for r in results.iter_mut() {
+            r.history = crate::history::mark(past.get(&r.name), r);
+        }
+        Ok(history)
+    });
     let commit = crate::history::git_commit(&project.root);
-    history
-        .record(results, tools, commit.as_deref(), duration)
-        .map_err(history_err)?;
-    Ok(())
+    let record = crate::history::RunRecord::of(results, tools, commit, duration);
+    let error = marked
+        .and_then(|mut history| history.record(&record))
+        .err()?;
+    Some(Unrecorded { error, record })
+}
+
+/// A run its history could not take, with why.
+struct Unrecorded {
+    error: crate::history::HistoryError,
+    record: crate::history::RunRecord,
+}
+
+impl Unrecorded {
+    /// Keeps the run in a side file in the report directory (CI keeps that directory)
+    /// and says loudly what failed and how to record the run later.
+    fn keep(&self, report_dir: &std::path::Path) {
+        use crate::report::notice::notice;
+        notice(format!("warning: {}", self.error));
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let side = report_dir.join(format!("unrecorded-run-{stamp}.json"));
+        let text = serde_json::to_string_pretty(&self.record).unwrap_or_default() + "\n";
+        match crate::fsutil::write_atomic(&side, text.as_bytes()) {
+            Ok(()) => notice(format!(
+                "warning: this run is not in the history; its results are kept in {}: once the history works, record them with `mpcheck history --history {} --import {}`",
+                side.display(),
+                self.error.location,
+                side.display()
+            )),
+            Err(e) => notice(format!(
+                "warning: this run is not in the history, and its results could not be kept either: {e}"
+            )),
+        }
+    }
 }
 
 /// An explicit `--history` must name a file in a directory that exists: a typo in the
@@ -412,12 +488,8 @@ fn check_history_location(path: &std::path::Path) -> Result<()> {
             dir.display()
         )));
     }
-    if path.is_dir() {
-        return Err(Error::Usage(format!(
-            "--history {}: is a directory, not a history file",
-            path.display()
-        )));
-    }
+    // Anything else that keeps the file from opening (a directory in its place, a
+    // corrupt file) is the history sink's failure: said at the end, the run kept.
     Ok(())
 }
 

@@ -11,9 +11,13 @@ pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
     if out.selection.upstream.is_none()
         && !crate::golden::in_ci(std::env::var("CI").ok().as_deref())
     {
-        let staged = super::bless::stage(project, &out)?;
-        if staged > 0 {
-            crate::report::console::staged(staged);
+        // Staging is a sink like the reports: one that fails costs only itself.
+        match super::bless::stage(project, &out) {
+            Ok(0) => {}
+            Ok(staged) => crate::report::console::staged(staged),
+            Err(e) => crate::report::notice::notice(format!(
+                "warning: this run's golden changes are not staged for `mpcheck review`: {e} (`mpcheck bless` still writes them)"
+            )),
         }
     }
     Ok(run_exit_code(&out.results, args.allow_flaky))

@@ -49,7 +49,7 @@ pub fn identity() -> Identity {
             .ok()
             .filter(|v| !v.is_empty() && !v.contains('/'))
     };
-    let host = env("LG_HOSTNAME").unwrap_or_else(hostname);
+    let host = env("LG_HOSTNAME").unwrap_or_else(crate::host::hostname);
     let user = env("LG_USERNAME")
         .or_else(|| env("LOGNAME"))
         .or_else(|| env("USER"))
@@ -77,18 +77,6 @@ fn login_name() -> String {
         std::ffi::CStr::from_ptr(pwd.pw_name)
             .to_string_lossy()
             .into_owned()
-    }
-}
-
-fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it
-    // (or truncates, which is fine for a name shown to people).
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match std::str::from_utf8(&buf[..end]) {
-        Ok(h) if ok && !h.is_empty() && !h.contains('/') => h.to_string(),
-        _ => "localhost".into(),
     }
 }
 

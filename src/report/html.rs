@@ -19,7 +19,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
 td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}
 td.pass{background:#2e9e44;color:#fff} td.fail{background:#d62020;color:#fff}
-td.skip{background:#9a9a9a;color:#fff} td.none{background:#eee}
+td.skip{background:#9a9a9a;color:#fff} td.none{background:#eee} ul.problems{color:#d62020;font-weight:bold}
 table.diff td{font:12px/1.3 monospace;white-space:pre-wrap;border:none;padding:0 .5em}
 table.diff td.del{background:#fdd} table.diff td.ins{background:#dfd}
 pre{background:#f6f6f6;padding:.5em;overflow:auto}
@@ -165,6 +165,14 @@ pub fn run_page(report: &RunReport) -> String {
         p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
         @if let Some(planned) = report.interrupted {
             p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
+        }
+        @if let Some(notes) = report.merge {
+            h2 { "Merged from " (notes.inputs.len()) " runs" }
+            ul #merged-runs { @for i in &notes.inputs { li { (i.origin) ": " (i.results) " results" } } }
+            @let problems = notes.problems();
+            @if !problems.is_empty() {
+                ul #merge-problems.problems { @for p in &problems { li { (p) } } }
+            }
         }
         h2 { "Board × group" }
         table #matrix {

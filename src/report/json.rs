@@ -1,6 +1,7 @@
 //! `results.json`: the toolchain with each tool's reported version, and every result;
 //! `"interrupted": true` (with the planned trial count) when Ctrl-C or SIGTERM stopped
-//! the run.
+//! the run. The host, partition and the suite's trial names are there for `mpcheck
+//! merge`, and a merged report's `merge` holds what the merge found.
 
 use super::{Counts, RunReport};
 
@@ -9,6 +10,10 @@ pub fn render(report: &RunReport) -> String {
     let value = serde_json::json!({
         "interrupted": report.interrupted.is_some(),
         "planned_trials": report.interrupted.unwrap_or(report.results.len()),
+        "host": report.provenance.host,
+        "partition": report.provenance.partition,
+        "suite_trials": report.provenance.suite_trials,
+        "merge": report.merge,
         "toolchain": report.toolchain,
         "flashes": report.flashes,
         "summary": {

@@ -7,6 +7,22 @@ use std::fmt::Write;
 use super::{Counts, RunReport, explanation};
 use crate::pipeline::TrialResult;
 
+/// A merged report's inputs, and every problem the merge found.
+fn merge_section(md: &mut String, notes: &crate::merge::Notes) {
+    let _ = writeln!(md, "Merged from {} runs:\n", notes.inputs.len());
+    for i in &notes.inputs {
+        let _ = writeln!(md, "- {}: {} results", i.origin, i.results);
+    }
+    let problems = notes.problems();
+    if !problems.is_empty() {
+        let _ = writeln!(md, "\n**The merge found problems:**\n");
+        for p in problems {
+            let _ = writeln!(md, "- {p}");
+        }
+    }
+    md.push('\n');
+}
+
 pub fn render(report: &RunReport) -> String {
     let mut md = String::new();
     let total = Counts::of(report.results);
@@ -21,6 +37,10 @@ pub fn render(report: &RunReport) -> String {
             "**Interrupted** (Ctrl-C or SIGTERM): {} of {planned} trials finished; the rest did not run.\n",
             report.results.len()
         );
+    }
+
+    if let Some(notes) = report.merge {
+        merge_section(&mut md, notes);
     }
 
     let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();

@@ -31,6 +31,19 @@ pub struct RunReport<'a> {
     pub interrupted: Option<usize>,
     /// `--reference BOARD`: every board's agreement with the reference.
     pub matrix: Option<&'a crate::differential::Matrix>,
+    /// Which run this is, for `mpcheck merge`.
+    pub provenance: &'a Provenance,
+    /// A merged report: its inputs and what the merge found.
+    pub merge: Option<&'a crate::merge::Notes>,
+}
+
+/// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
+/// its partition, and every trial of the suite (so that a missing share is seen).
+pub struct Provenance {
+    pub host: String,
+    pub partition: Option<crate::partition::Partition>,
+    /// The suite's trials before partitioning (after filters), in order.
+    pub suite_trials: Vec<String>,
 }
 
 /// The report files, in the order they are written.
@@ -117,6 +130,8 @@ fn check_outside_project_data(dir: &Path, project: &crate::config::Project) -> R
 }
 
 /// Writes every file report into `dir` (created if missing); returns the paths written.
+/// Each report is a sink of its own: one that cannot be written does not cost the
+/// others (they are written, then the first failure is returned).
 pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let files = FILES.map(|name| {
@@ -129,12 +144,21 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
         (name, text)
     });
     let mut written = Vec::new();
+    let mut failed = None;
     for (name, text) in files {
         let path = dir.join(name);
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
+        match crate::fsutil::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => written.push(path),
+            Err(e) => {
+                notice::notice(format!("report {} not written: {e}", path.display()));
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(written)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// Counts of each verdict, in a fixed order.
@@ -259,6 +283,9 @@ pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
     if let Some(h) = &r.history {
         text += &format!("history: {h}\n");
     }
+    if let Some(o) = &r.origin {
+        text += &format!("ran on {o}\n");
+    }
     // A reason or note can be long too (a traceback of a flood): the whole text is cut.
     let limit = max_lines + 20;
     let total = text.lines().count();
@@ -271,4 +298,36 @@ pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
         );
     }
     escape::controls(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_that_cannot_be_written_does_not_cost_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where junit.xml should go: the first report fails.
+        std::fs::create_dir(dir.path().join("junit.xml")).unwrap();
+        let provenance = Provenance {
+            host: "h".into(),
+            partition: None,
+            suite_trials: Vec::new(),
+        };
+        let report = RunReport {
+            toolchain: &[],
+            flashes: &[],
+            results: &[],
+            duration: Duration::ZERO,
+            interrupted: None,
+            matrix: None,
+            provenance: &provenance,
+            merge: None,
+        };
+        let err = write_files(dir.path(), &report).unwrap_err();
+        assert!(err.to_string().contains("junit.xml"), "{err}");
+        for name in ["results.json", "summary.md", "index.html"] {
+            assert!(dir.path().join(name).is_file(), "{name}");
+        }
+    }
 }

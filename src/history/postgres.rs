@@ -1,0 +1,111 @@
+//! The history on a PostgreSQL server (`--history postgres://…`): the same schema and
+//! queries as the SQLite file, for runners on several hosts writing one history (each
+//! run one transaction; the server orders concurrent writers).
+
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{Client, NoTls};
+
+use super::{Failure, FailureKind, RunRecord, Store, sql};
+
+pub struct PostgresStore {
+    client: Client,
+}
+
+/// Connecting failed: no answer is an unreachable server; an answer (no such database,
+/// a refused login) is a history that cannot be opened as given.
+fn connect_failure(e: postgres::Error) -> Failure {
+    let kind = match e.code() {
+        None => FailureKind::Unreachable,
+        Some(_) => FailureKind::Unopenable,
+    };
+    Failure::new(kind, e)
+}
+
+fn failure(e: postgres::Error) -> Failure {
+    let kind = match e.code() {
+        Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || *c == SqlState::QUERY_CANCELED => {
+            FailureKind::Locked
+        }
+        None if e.is_closed() => FailureKind::Unreachable,
+        _ => FailureKind::Failed,
+    };
+    Failure::new(kind, e)
+}
+
+/// Any key: it only keeps concurrent first runs from creating the tables twice.
+const SCHEMA_LOCK: i64 = 0x006d_7063_6865_636b;
+
+impl PostgresStore {
+    pub fn open(url: &str, timeout: Duration) -> Result<PostgresStore, Failure> {
+        let mut config: postgres::Config = url.parse().map_err(connect_failure)?;
+        config
+            .connect_timeout(timeout)
+            .options(&format!("-c lock_timeout={}", timeout.as_millis()));
+        let mut client = config.connect(NoTls).map_err(connect_failure)?;
+        let mut tx = client.transaction().map_err(failure)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .map_err(failure)?;
+        tx.batch_execute(&sql::SCHEMA.replace("{id}", "BIGSERIAL PRIMARY KEY"))
+            .map_err(failure)?;
+        tx.commit().map_err(failure)?;
+        Ok(PostgresStore { client })
+    }
+}
+
+impl Store for PostgresStore {
+    fn record(&mut self, run: &RunRecord) -> Result<i64, Failure> {
+        let mut tx = self.client.transaction().map_err(failure)?;
+        let tools = run.tools.to_string();
+        let id: i64 = tx
+            .query_one(
+                sql::INSERT_RUN,
+                &[&run.started, &run.commit, &tools, &run.duration_ms],
+            )
+            .map_err(failure)?
+            .get(0);
+        let insert = tx.prepare(sql::INSERT_TRIAL).map_err(failure)?;
+        for t in &run.trials {
+            let heap = t.heap.to_string();
+            tx.execute(
+                &insert,
+                &[
+                    &id,
+                    &t.name,
+                    &t.board,
+                    &t.case_id,
+                    &t.mode,
+                    &t.verdict,
+                    &t.reason,
+                    &t.duration_ms,
+                    &heap,
+                    &t.quarantined,
+                ],
+            )
+            .map_err(failure)?;
+        }
+        tx.commit().map_err(failure)?;
+        Ok(id)
+    }
+
+    fn recent(&mut self, name: &str, n: usize) -> Result<Vec<(String, i64, String)>, Failure> {
+        let rows = self
+            .client
+            .query(sql::RECENT, &[&name, &(n as i64)])
+            .map_err(failure)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn names(&mut self) -> Result<Vec<String>, Failure> {
+        let rows = self.client.query(sql::NAMES, &[]).map_err(failure)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn count(&mut self, query: &str) -> Result<i64, Failure> {
+        Ok(self.client.query_one(query, &[]).map_err(failure)?.get(0))
+    }
+}

@@ -1,0 +1,108 @@
+//! The embedded history: one SQLite file, in WAL mode with a busy timeout, so
+//! concurrent runs on one machine writing one file lose nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, params};
+
+use super::{Failure, FailureKind, RunRecord, Store, sql};
+
+pub struct SqliteStore {
+    db: Connection,
+}
+
+/// `$N` → `?N`: SQLite's numbered parameters.
+fn q(text: &str) -> String {
+    text.replace('$', "?")
+}
+
+fn failure(e: rusqlite::Error) -> Failure {
+    let kind = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => FailureKind::Corrupt,
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => FailureKind::Locked,
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            FailureKind::Unopenable
+        }
+        _ => FailureKind::Failed,
+    };
+    Failure::new(kind, e)
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, timeout: Duration) -> Result<SqliteStore, Failure> {
+        if let Some(dir) = path.parent() {
+            // A directory that cannot be made is said by the open that follows.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let db = Connection::open(path).map_err(failure)?;
+        db.busy_timeout(timeout).map_err(failure)?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(failure)?;
+        db.execute_batch(&sql::SCHEMA.replace("{id}", "INTEGER PRIMARY KEY"))
+            .map_err(failure)?;
+        Ok(SqliteStore { db })
+    }
+}
+
+impl Store for SqliteStore {
+    fn record(&mut self, run: &RunRecord) -> Result<i64, Failure> {
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(failure)?;
+        let id: i64 = tx
+            .query_row(
+                &q(sql::INSERT_RUN),
+                params![
+                    run.started,
+                    run.commit,
+                    run.tools.to_string(),
+                    run.duration_ms
+                ],
+                |row| row.get(0),
+            )
+            .map_err(failure)?;
+        {
+            let mut insert = tx.prepare(&q(sql::INSERT_TRIAL)).map_err(failure)?;
+            for t in &run.trials {
+                insert
+                    .execute(params![
+                        id,
+                        t.name,
+                        t.board,
+                        t.case_id,
+                        t.mode,
+                        t.verdict,
+                        t.reason,
+                        t.duration_ms,
+                        t.heap.to_string(),
+                        t.quarantined,
+                    ])
+                    .map_err(failure)?;
+            }
+        }
+        tx.commit().map_err(failure)?;
+        Ok(id)
+    }
+
+    fn recent(&mut self, name: &str, n: usize) -> Result<Vec<(String, i64, String)>, Failure> {
+        let mut stmt = self.db.prepare_cached(&q(sql::RECENT)).map_err(failure)?;
+        let rows = stmt
+            .query_map(params![name, n as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(failure)?;
+        rows.collect::<Result<_, _>>().map_err(failure)
+    }
+
+    fn names(&mut self) -> Result<Vec<String>, Failure> {
+        let mut stmt = self.db.prepare(sql::NAMES).map_err(failure)?;
+        let rows = stmt.query_map([], |row| row.get(0)).map_err(failure)?;
+        rows.collect::<Result<_, _>>().map_err(failure)
+    }
+
+    fn count(&mut self, query: &str) -> Result<i64, Failure> {
+        self.db.query_row(query, [], |r| r.get(0)).map_err(failure)
+    }
+}
