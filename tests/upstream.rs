@@ -2,19 +2,76 @@
 //! directory made here: the checkout's own run-tests.py (its skip lists) and
 //! feature_check/, and tests written to exercise each of run-tests.py's rules. The
 //! directory is read-only while mpcheck runs: nothing may be written into it.
+//!
+//! The checkouts are the MicroPython trees in `MPCHECK_SHARED` (default: `../shared`
+//! beside the repository, CI's layout). A test whose tree is absent (a user's machine) is
+//! reported *ignored* with the path it looked for, never passed and never a panic (hence
+//! libtest-mimic rather than `#[test]`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn checkout_tests() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0/tests");
-    assert!(
-        p.join("run-tests.py").is_file(),
-        "the v1.28.0 checkout is expected at {} (shared/ beside the work tree)",
-        p.display()
-    );
-    p
+use libtest_mimic::{Arguments, Completion, Trial};
+
+/// A test given the checkout's `tests/` it needs.
+type CheckoutTest = fn(&Path);
+
+fn main() {
+    let args = Arguments::from_args();
+    let v128 = checkout_tests("micropython-1.28.0");
+    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 3] = [
+        (
+            "upstream_rules_on_the_unix_port",
+            Some(&v128),
+            upstream_rules_on_the_unix_port,
+        ),
+        ("mpy_mode_follows_via_mpy", Some(&v128), mpy_mode_follows_via_mpy),
+        (
+            "a_directory_without_run_tests_is_a_clear_error",
+            None,
+            |_| a_directory_without_run_tests_is_a_clear_error(),
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, tree, test)| {
+            let tree = tree.cloned();
+            Trial::ignorable_test(name, move || match tree {
+                None => {
+                    test(Path::new(""));
+                    Ok(Completion::Completed)
+                }
+                Some(Ok(tests)) => {
+                    test(&tests);
+                    Ok(Completion::Completed)
+                }
+                Some(Err(why)) => Ok(Completion::ignored_with(why)),
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Where the shared MicroPython trees are: `MPCHECK_SHARED`, else `../shared`.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("MPCHECK_SHARED")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A tree's `tests/`, or why it is not here (the ignore reason).
+fn checkout_tests(tree: &str) -> Result<PathBuf, String> {
+    let p = shared_dir().join(tree).join("tests");
+    if p.join("run-tests.py").is_file() {
+        Ok(p)
+    } else {
+        Err(format!(
+            "needs the MicroPython checkout {} (set MPCHECK_SHARED to the directory holding {tree}/)",
+            p.display()
+        ))
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -37,8 +94,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A checkout-shaped tree: `<tmp>/mp/tests` with the real run-tests.py and
 /// feature_check/, micropython-lib's unittest, and the tests below.
-fn make_checkout(tmp: &Path) -> PathBuf {
-    let src = checkout_tests();
+fn make_checkout(src: &Path, tmp: &Path) -> PathBuf {
     let tests = tmp.join("mp/tests");
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::copy(src.join("run-tests.py"), tests.join("run-tests.py")).unwrap();
@@ -181,10 +237,9 @@ fn set_readonly(dir: &Path, ro: bool) {
     }
 }
 
-#[test]
-fn upstream_rules_on_the_unix_port() {
+fn upstream_rules_on_the_unix_port(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(tmp.path());
+    let tests = make_checkout(src, tmp.path());
     let project = tmp.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let reports = tmp.path().join("reports");
@@ -273,10 +328,9 @@ fn upstream_rules_on_the_unix_port() {
     assert_eq!(got["basics/ut_fail.py"].0, "fail");
 }
 
-#[test]
-fn mpy_mode_follows_via_mpy() {
+fn mpy_mode_follows_via_mpy(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(tmp.path());
+    let tests = make_checkout(src, tmp.path());
     let project = tmp.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let reports = tmp.path().join("reports");
@@ -333,7 +387,6 @@ fn mpy_mode_follows_via_mpy() {
     assert_eq!(listing(&tmp.path().join("mp")), before);
 }
 
-#[test]
 fn a_directory_without_run_tests_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let out = mpcheck(
