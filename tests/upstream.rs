@@ -26,7 +26,11 @@ fn main() {
             Some(&v128),
             upstream_rules_on_the_unix_port,
         ),
-        ("mpy_mode_follows_via_mpy", Some(&v128), mpy_mode_follows_via_mpy),
+        (
+            "mpy_mode_follows_via_mpy",
+            Some(&v128),
+            mpy_mode_follows_via_mpy,
+        ),
         (
             "a_directory_without_run_tests_is_a_clear_error",
             None,
