@@ -4,7 +4,7 @@
 //! directories it runs, and which `--target` names it knows. Releases differ in all of
 //! these; nothing here names one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::pyread::{Assign, Source, Tok, Value};
 use super::skips::split_top;
@@ -52,6 +52,12 @@ pub(crate) struct Conventions {
     /// `platform_to_port_map` and `PC_PLATFORMS`, where it has them.
     pub port_map: BTreeMap<String, String>,
     pub pc_platforms: Vec<String>,
+    /// Tests run as "special" on a PC (`is_special = True`: the plain VM, `# cmdline:`
+    /// arguments, never via .mpy, regex `.exp`): path prefixes and a list.
+    pub special_prefixes: Vec<String>,
+    pub special_tests: BTreeSet<String>,
+    /// Tests whose `.exp` is in the regex dialect (`test_file_abspath in NAME`).
+    pub regex_tests: BTreeSet<String>,
 }
 
 impl Conventions {
@@ -126,6 +132,55 @@ impl Conventions {
                 c.locals.insert(name.to_string(), a.value.clone());
             }
         }
+        let (mut special_lists, mut regex_lists) = (BTreeSet::new(), BTreeSet::new());
+        for a in &source.statements {
+            let special = a.targets == ["is_special"] && a.value == [Tok::Name("True".into())];
+            for cond in &a.conditions {
+                let Ok(toks) =
+                    super::pyread::tokenize(std::path::Path::new("condition"), &cond.text)
+                else {
+                    continue;
+                };
+                let toks: Vec<Tok> = toks.into_iter().map(|t| t.0).collect();
+                for w in toks.windows(3) {
+                    if let [Tok::Name(f), Tok::Name(i), Tok::Name(list)] = w
+                        && f == "test_file_abspath"
+                        && i == "in"
+                    {
+                        regex_lists.insert(list.clone());
+                        if special {
+                            special_lists.insert(list.clone());
+                        }
+                    }
+                }
+                if special
+                    && let Some(at) = toks.windows(3).position(|w| {
+                        w[0] == Tok::Name("test_file_abspath".into())
+                            && w[2] == Tok::Name("startswith".into())
+                    })
+                {
+                    let args = &toks[at + 3..];
+                    let end = args
+                        .iter()
+                        .position(|t| *t == Tok::Name("or".into()) || *t == Tok::Name("and".into()))
+                        .unwrap_or(args.len());
+                    c.special_prefixes
+                        .extend(args[..end].iter().filter_map(|t| match t {
+                            Tok::Str(s) => Some(s.clone()),
+                            _ => None,
+                        }));
+                }
+            }
+        }
+        let strings = |lists: &BTreeSet<String>| -> BTreeSet<String> {
+            lists
+                .iter()
+                .filter_map(|l| source.assignments.get(l))
+                .flat_map(Value::strings)
+                .collect()
+        };
+        c.special_tests = strings(&special_lists);
+        c.regex_tests = strings(&regex_lists);
         for (name, v) in &source.assignments {
             if name.ends_with("_TARGETS") {
                 c.targets.extend(v.strings());
@@ -142,6 +197,17 @@ impl Conventions {
             c.pc_platforms = v.strings();
         }
         c
+    }
+
+    /// Whether run-tests.py runs `rel` (`cmdline/x.py`) as a special test on a PC.
+    pub(crate) fn is_special(&self, rel: &str) -> bool {
+        // Feature checks always are (run_feature_check passes is_special=True).
+        rel.starts_with("feature_check/")
+            || self
+                .special_prefixes
+                .iter()
+                .any(|p| rel.starts_with(p.as_str()))
+            || self.special_tests.contains(rel)
     }
 
     /// The feature checks whose output CPython must also give (`cpy_byteorder`).

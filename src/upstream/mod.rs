@@ -171,14 +171,14 @@ impl Suite {
         }
         let mut cases = Vec::new();
         for d in &dirs {
-            cases.extend(load_dir(&tests_dir, d, &lists, emit)?);
+            cases.extend(load_dir(&tests_dir, d, &conventions, emit)?);
         }
         cases.sort_by(|a, b| a.id.cmp(&b.id));
         // Feature checks run as run-tests.py runs them: with the suite's emitter.
-        let feature_checks = load_dir(&tests_dir, "feature_check", &lists, emit)?;
+        let feature_checks = load_dir(&tests_dir, "feature_check", &conventions, emit)?;
         let platform_probe = match &conventions.target_info {
             Some(t) if t.names.iter().any(|n| n == "platform") => None,
-            _ => Some(platform_probe(&lists, emit)?),
+            _ => Some(platform_probe(&conventions, emit)?),
         };
         Ok(Suite {
             tests_dir,
@@ -269,7 +269,7 @@ fn subdirs(tests_dir: &Path, rel: &str) -> Vec<String> {
 
 /// mpcheck's own `sys.platform` probe as a feature check in a temp dir of its own.
 fn platform_probe(
-    lists: &SkipLists,
+    conventions: &Conventions,
     emit: Emit,
 ) -> Result<(tempfile::TempDir, Arc<Case>), UpstreamError> {
     let io = |path: &Path, e| UpstreamError::Io {
@@ -281,7 +281,7 @@ fn platform_probe(
     std::fs::create_dir_all(&probe_dir).map_err(|e| io(&probe_dir, e))?;
     let file = probe_dir.join("platform.py");
     std::fs::write(&file, PLATFORM_PROBE).map_err(|e| io(&file, e))?;
-    let case = load_dir(dir.path(), "feature_check", lists, emit)?
+    let case = load_dir(dir.path(), "feature_check", conventions, emit)?
         .pop()
         .ok_or_else(|| io(&file, std::io::Error::other("the probe did not load")))?;
     Ok((dir, case))
@@ -290,7 +290,7 @@ fn platform_probe(
 fn load_dir(
     tests_dir: &Path,
     dir: &str,
-    lists: &SkipLists,
+    conventions: &Conventions,
     emit: Emit,
 ) -> Result<Vec<Arc<Case>>, UpstreamError> {
     let path = tests_dir.join(dir);
@@ -323,7 +323,7 @@ fn load_dir(
                 path: p.clone(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-            let special = dir == "cmdline" || dir == "feature_check";
+            let special = conventions.is_special(&rel);
             let cmdline = if special {
                 let first = case.source.split(|&b| b == b'\n').next().unwrap_or(b"");
                 first
@@ -345,7 +345,7 @@ fn load_dir(
             });
             case.upstream = Some(Arc::new(UpstreamCase {
                 tests_dir: tests_dir.to_path_buf(),
-                regex: special || lists.regex_output.contains(&rel),
+                regex: special || conventions.regex_tests.contains(&rel),
                 repl: special && name.starts_with("repl_"),
                 special,
                 cmdline,

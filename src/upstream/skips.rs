@@ -3,7 +3,7 @@
 //! calls evaluated against what the target has, and the file-name patterns tied to
 //! features.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::facts::Facts;
@@ -19,8 +19,6 @@ pub(crate) struct SkipLists {
     platform: BTreeMap<String, Vec<String>>,
     /// test → (reason, platforms or None for all)
     flaky: BTreeMap<String, (String, Option<Vec<String>>)>,
-    /// Tests whose `.exp` is in the regex dialect.
-    pub regex_output: BTreeSet<String>,
     /// Named top-level tuples of strings (e.g. `tests_requiring_slice`, `PC_PLATFORMS`).
     lists: BTreeMap<String, Vec<String>>,
     conditional: Vec<ConditionalSkip>,
@@ -77,10 +75,6 @@ impl SkipLists {
             emitter: by_key("emitter_tests_to_skip"),
             platform: by_key("platform_tests_to_skip"),
             flaky,
-            regex_output: a
-                .get("tests_with_regex_output")
-                .map(|v| v.strings().into_iter().collect())
-                .unwrap_or_default(),
             lists,
             conditional: source.skips,
         }
