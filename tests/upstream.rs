@@ -20,7 +20,18 @@ type CheckoutTest = fn(&Path);
 fn main() {
     let args = Arguments::from_args();
     let v128 = checkout_tests("micropython-1.28.0");
-    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 3] = [
+    let v124 = checkout_tests("micropython-1.24.0");
+    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 5] = [
+        (
+            "v1_28_0_tree_facts_dirs_and_special_tests",
+            Some(&v128),
+            a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
+        (
+            "v1_24_0_tree_facts_dirs_and_special_tests",
+            Some(&v124),
+            a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
         (
             "upstream_rules_on_the_unix_port",
             Some(&v128),
@@ -400,4 +411,105 @@ fn a_directory_without_run_tests_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a MicroPython tests/ directory"), "{err}");
+}
+
+/// The directories run-tests.py (both v1.24.0, by `--target unix`, and v1.28.0, by the
+/// target's facts) runs on the unix port by default.
+const UNIX_DEFAULT_DIRS: [&str; 11] = [
+    "basics",
+    "micropython",
+    "misc",
+    "extmod",
+    "stress",
+    "float",
+    "unicode",
+    "import",
+    "cmdline",
+    "io",
+    "ports/unix",
+];
+
+/// A whole real tree, read-only, on the pinned unix port: the facts are printed before
+/// the trials, every directory run-tests.py runs is planned with every test in it, and
+/// the tests the checkout runs as special or with a regex `.exp` (in one release a
+/// `special_tests` list, in the next `tests_with_regex_output`) pass as they do there.
+/// The same assertions for every tree: what differs between releases is read from them.
+fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
+    let project = tempfile::tempdir().unwrap();
+    let t = tests.to_str().unwrap();
+    let before = listing(tests);
+    let out = mpcheck(
+        project.path(),
+        &["list", "--tests", t, "--board", "unix", "--mode", "source"],
+    );
+    let (list, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let facts = err
+        .lines()
+        .find(|l| l.starts_with("mpcheck: unix: platform="))
+        .unwrap_or_else(|| panic!("no facts line: {err}"));
+    assert!(
+        facts.contains("platform=linux")
+            && facts.contains("arch=x64")
+            && facts.contains("float=64-bit"),
+        "{facts}"
+    );
+    assert!(
+        !err.contains("`test_dirs"),
+        "a test_dirs statement was dropped: {err}"
+    );
+    for dir in UNIX_DEFAULT_DIRS {
+        let files = std::fs::read_dir(tests.join(dir))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "py"))
+            .count();
+        let planned = list
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("unix::")
+                    .and_then(|n| n.rsplit_once('/'))
+                    .is_some_and(|(d, _)| d == dir)
+            })
+            .count();
+        assert_eq!(
+            planned, files,
+            "{dir}/: {files} tests, {planned} planned\n{err}"
+        );
+    }
+    let reports = project.path().join("reports");
+    for filter in ["micropython/meminfo", "basics/builtin_help"] {
+        let out = mpcheck(
+            project.path(),
+            &[
+                "run",
+                "--tests",
+                t,
+                "--board",
+                "unix",
+                "--mode",
+                "source",
+                "--no-history",
+                "--report-dir",
+                reports.to_str().unwrap(),
+                filter,
+            ],
+        );
+        let got = results(&reports);
+        let name = format!("{filter}.py");
+        assert_eq!(
+            got.get(&name).map(|v| v.0.as_str()),
+            Some("pass"),
+            "{got:?}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_eq!(
+        listing(tests),
+        before,
+        "nothing is written into the checkout"
+    );
 }
