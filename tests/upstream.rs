@@ -21,7 +21,12 @@ fn main() {
     let args = Arguments::from_args();
     let v128 = checkout_tests("micropython-1.28.0");
     let v124 = checkout_tests("micropython-1.24.0");
-    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 5] = [
+    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 6] = [
+        (
+            "the_same_test_in_two_checkouts_has_two_references",
+            Some(&v128),
+            the_same_test_in_two_checkouts_has_two_references,
+        ),
         (
             "v1_28_0_tree_facts_dirs_and_special_tests",
             Some(&v128),
@@ -512,4 +517,41 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
         before,
         "nothing is written into the checkout"
     );
+}
+
+/// CPython's cached output is per checkout: a test that prints its own path (as
+/// `io/argv.py` does) is judged against its own reference, not another tree's.
+fn the_same_test_in_two_checkouts_has_two_references(src: &Path) {
+    let project = tempfile::tempdir().unwrap();
+    for tree in ["a", "b"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let tests = make_checkout(src, &tmp.path().join(tree));
+        write(
+            &tests,
+            "basics/own_path.py",
+            "import sys\nprint(sys.argv)\n",
+        );
+        let reports = tmp.path().join("reports");
+        let out = mpcheck(
+            project.path(),
+            &[
+                "run",
+                "--tests",
+                tests.to_str().unwrap(),
+                "--mode",
+                "source",
+                "--no-history",
+                "--report-dir",
+                reports.to_str().unwrap(),
+                "basics/own_path",
+            ],
+        );
+        let got = results(&reports);
+        assert_eq!(
+            got.get("basics/own_path.py").map(|v| v.0.as_str()),
+            Some("pass"),
+            "checkout {tree}: {got:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
