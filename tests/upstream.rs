@@ -17,11 +17,14 @@ use libtest_mimic::{Arguments, Completion, Trial};
 /// A test given the checkout's `tests/` it needs.
 type CheckoutTest = fn(&Path);
 
+/// The tree a test needs (`None`: none), or why it is absent.
+type Tree<'a> = Option<&'a Result<PathBuf, String>>;
+
 fn main() {
     let args = Arguments::from_args();
     let v128 = checkout_tests("micropython-1.28.0");
     let v124 = checkout_tests("micropython-1.24.0");
-    let tests: [(&str, Option<&Result<PathBuf, String>>, CheckoutTest); 6] = [
+    let tests: [(&str, Tree, CheckoutTest); 6] = [
         (
             "the_same_test_in_two_checkouts_has_two_references",
             Some(&v128),

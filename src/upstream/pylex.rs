@@ -178,13 +178,16 @@ fn is_prefix(word: &str) -> bool {
 }
 
 /// The end of a number literal at `i` (digits, `_`, a fraction, an exponent, `j`).
-fn number_end(b: &[u8], mut i: usize) -> usize {
+fn number_end(b: &[u8], start: usize) -> usize {
+    // `0x1e+5` is a sum: only a decimal number has an exponent sign.
+    let hex = b
+        .get(start..start + 2)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"0x"));
+    let mut i = start;
     while i < b.len() {
         let c = b[i];
-        let exp_sign = (c == b'+' || c == b'-')
-            && i > 0
-            && matches!(b[i - 1], b'e' | b'E')
-            && !b.get(i.wrapping_sub(2)).is_some_and(|p| *p == b'x');
+        let exp_sign =
+            !hex && (c == b'+' || c == b'-') && i > start && matches!(b[i - 1], b'e' | b'E');
         if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || exp_sign {
             i += 1;
         } else {
