@@ -225,6 +225,8 @@ pub(crate) enum SkipArg {
     Test(String),
     /// `skip_tests.update(NAME)`: a top-level list by name.
     List(String),
+    /// `skip_tests.update({"basics/%s.py" % t for t in "a b".split()})`: those tests.
+    Tests(Vec<String>),
     /// `for t in tests: if t.startswith("prefix"): skip_tests.add(t)`: every test whose
     /// path starts with the prefix.
     Prefix(String),
@@ -368,7 +370,13 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
             }
         } else if let Some(arg) = call_arg(stmt, "skip_tests.update(") {
             let arg = arg.trim();
-            if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            if let Some(tests) = formatted_words(&tokenize(file, arg)?) {
+                out.skips.push(ConditionalSkip {
+                    conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
+                    line: ll.line,
+                    what: SkipArg::Tests(tests),
+                });
+            } else if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
                 out.skips.push(ConditionalSkip {
                     conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
                     line: ll.line,
@@ -411,6 +419,44 @@ fn assignment(
         probe: probe.clone(),
         line: ll.line,
     })
+}
+
+/// `{"fmt%s" % t for t in "a b c".split()}` (a set or list): each word put in the format.
+fn formatted_words(toks: &[Spanned]) -> Option<Vec<String>> {
+    let t: Vec<&Tok> = toks.iter().map(|t| &t.0).collect();
+    match t.as_slice() {
+        [
+            Tok::Op(open),
+            Tok::Str(fmt),
+            Tok::Op(pct),
+            Tok::Name(v),
+            Tok::Name(f),
+            Tok::Name(v2),
+            Tok::Name(i),
+            Tok::Str(words),
+            Tok::Op(dot),
+            Tok::Name(split),
+            Tok::Op(_),
+            Tok::Op(_),
+            Tok::Op(_),
+        ] if (open == "{" || open == "[")
+            && pct == "%"
+            && f == "for"
+            && v == v2
+            && i == "in"
+            && dot == "."
+            && split == "split"
+            && fmt.matches("%s").count() == 1 =>
+        {
+            Some(
+                words
+                    .split_whitespace()
+                    .map(|w| fmt.replace("%s", w))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
 }
 
 /// The argument when it is one string literal (not `"x".format(...)`).
@@ -504,6 +550,22 @@ mod tests {
         assert_eq!(s.skips[0].what, SkipArg::Prefix("thread/mutate_".into()));
         assert_eq!(s.skips[0].conditions.len(), 1);
         assert_eq!(s.skips[0].conditions[0].text, "args.thread == \"unsafe\"");
+    }
+
+    #[test]
+    fn a_formatted_set_of_words_reads_as_its_tests() {
+        // v1.24.0: the native emitter's try_reraise skips.
+        let s = read(
+            "def f():\n    if args.emit == \"native\":\n        skip_tests.update(\n            {\"basics/%s.py\" % t for t in \"try_reraise try_reraise2\".split()}\n        )  # why\n",
+        );
+        assert_eq!(
+            s.skips[0].what,
+            SkipArg::Tests(vec![
+                "basics/try_reraise.py".into(),
+                "basics/try_reraise2.py".into()
+            ])
+        );
+        assert_eq!(s.skips[0].conditions[0].text, "args.emit == \"native\"");
     }
 
     #[test]

@@ -123,6 +123,11 @@ impl SkipLists {
                 SkipArg::Test(t) => {
                     out.entry(t.clone()).or_insert(why);
                 }
+                SkipArg::Tests(ts) => {
+                    for t in ts {
+                        out.entry(t.clone()).or_insert_with(|| why.clone());
+                    }
+                }
                 SkipArg::Prefix(p) => {
                     for t in tests.iter().filter(|t| t.starts_with(p.as_str())) {
                         out.entry(t.clone()).or_insert_with(|| why.clone());
