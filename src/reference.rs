@@ -1,5 +1,6 @@
 //! CPython's output as the expected output of cases without a golden file, cached on disk
-//! by (case content, CPython version) so CPython does not run again on every run.
+//! by (case content, case path, CPython version) so CPython does not run again on every
+//! run.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,6 +67,10 @@ impl Reference {
             .chain_update(&self.version)
             .chain_update([0])
             .chain_update(&case.source)
+            .chain_update([0])
+            // The output can name the file (`sys.argv`, `__file__`, tracebacks): the same
+            // test in two checkouts has two references.
+            .chain_update(case.path.as_os_str().as_encoded_bytes())
             .finalize());
         let path = self.cache_dir.join(format!("{key}.out"));
         if let Ok(bytes) = std::fs::read(&path) {

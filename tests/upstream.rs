@@ -2,19 +2,99 @@
 //! directory made here: the checkout's own run-tests.py (its skip lists) and
 //! feature_check/, and tests written to exercise each of run-tests.py's rules. The
 //! directory is read-only while mpcheck runs: nothing may be written into it.
+//!
+//! The checkouts are the MicroPython trees in `MPCHECK_SHARED` (default: `../shared`
+//! beside the repository, CI's layout). A test whose tree is absent (a user's machine) is
+//! reported *ignored* with the path it looked for, never passed and never a panic (hence
+//! libtest-mimic rather than `#[test]`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn checkout_tests() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0/tests");
-    assert!(
-        p.join("run-tests.py").is_file(),
-        "the v1.28.0 checkout is expected at {} (shared/ beside the work tree)",
-        p.display()
-    );
-    p
+use libtest_mimic::{Arguments, Completion, Trial};
+
+/// A test given the checkout's `tests/` it needs.
+type CheckoutTest = fn(&Path);
+
+/// The tree a test needs (`None`: none), or why it is absent.
+type Tree<'a> = Option<&'a Result<PathBuf, String>>;
+
+fn main() {
+    let args = Arguments::from_args();
+    let v128 = checkout_tests("micropython-1.28.0");
+    let v124 = checkout_tests("micropython-1.24.0");
+    let tests: [(&str, Tree, CheckoutTest); 6] = [
+        (
+            "the_same_test_in_two_checkouts_has_two_references",
+            Some(&v128),
+            the_same_test_in_two_checkouts_has_two_references,
+        ),
+        (
+            "v1_28_0_tree_facts_dirs_and_special_tests",
+            Some(&v128),
+            a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
+        (
+            "v1_24_0_tree_facts_dirs_and_special_tests",
+            Some(&v124),
+            a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
+        (
+            "upstream_rules_on_the_unix_port",
+            Some(&v128),
+            upstream_rules_on_the_unix_port,
+        ),
+        (
+            "mpy_mode_follows_via_mpy",
+            Some(&v128),
+            mpy_mode_follows_via_mpy,
+        ),
+        (
+            "a_directory_without_run_tests_is_a_clear_error",
+            None,
+            |_| a_directory_without_run_tests_is_a_clear_error(),
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, tree, test)| {
+            let tree = tree.cloned();
+            Trial::ignorable_test(name, move || match tree {
+                None => {
+                    test(Path::new(""));
+                    Ok(Completion::Completed)
+                }
+                Some(Ok(tests)) => {
+                    test(&tests);
+                    Ok(Completion::Completed)
+                }
+                Some(Err(why)) => Ok(Completion::ignored_with(why)),
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// Where the shared MicroPython trees are: `MPCHECK_SHARED`, else `../shared`.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("MPCHECK_SHARED")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A tree's `tests/`, or why it is not here (the ignore reason).
+fn checkout_tests(tree: &str) -> Result<PathBuf, String> {
+    let p = shared_dir().join(tree).join("tests");
+    if p.join("run-tests.py").is_file() {
+        Ok(p)
+    } else {
+        Err(format!(
+            "needs the MicroPython checkout {} (set MPCHECK_SHARED to the directory holding {tree}/)",
+            p.display()
+        ))
+    }
 }
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -37,8 +117,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A checkout-shaped tree: `<tmp>/mp/tests` with the real run-tests.py and
 /// feature_check/, micropython-lib's unittest, and the tests below.
-fn make_checkout(tmp: &Path) -> PathBuf {
-    let src = checkout_tests();
+fn make_checkout(src: &Path, tmp: &Path) -> PathBuf {
     let tests = tmp.join("mp/tests");
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::copy(src.join("run-tests.py"), tests.join("run-tests.py")).unwrap();
@@ -181,10 +260,9 @@ fn set_readonly(dir: &Path, ro: bool) {
     }
 }
 
-#[test]
-fn upstream_rules_on_the_unix_port() {
+fn upstream_rules_on_the_unix_port(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(tmp.path());
+    let tests = make_checkout(src, tmp.path());
     let project = tmp.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let reports = tmp.path().join("reports");
@@ -273,10 +351,9 @@ fn upstream_rules_on_the_unix_port() {
     assert_eq!(got["basics/ut_fail.py"].0, "fail");
 }
 
-#[test]
-fn mpy_mode_follows_via_mpy() {
+fn mpy_mode_follows_via_mpy(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(tmp.path());
+    let tests = make_checkout(src, tmp.path());
     let project = tmp.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let reports = tmp.path().join("reports");
@@ -333,7 +410,6 @@ fn mpy_mode_follows_via_mpy() {
     assert_eq!(listing(&tmp.path().join("mp")), before);
 }
 
-#[test]
 fn a_directory_without_run_tests_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let out = mpcheck(
@@ -343,4 +419,142 @@ fn a_directory_without_run_tests_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a MicroPython tests/ directory"), "{err}");
+}
+
+/// The directories run-tests.py (both v1.24.0, by `--target unix`, and v1.28.0, by the
+/// target's facts) runs on the unix port by default.
+const UNIX_DEFAULT_DIRS: [&str; 11] = [
+    "basics",
+    "micropython",
+    "misc",
+    "extmod",
+    "stress",
+    "float",
+    "unicode",
+    "import",
+    "cmdline",
+    "io",
+    "ports/unix",
+];
+
+/// A whole real tree, read-only, on the pinned unix port: the facts are printed before
+/// the trials, every directory run-tests.py runs is planned with every test in it, and
+/// the tests the checkout runs as special or with a regex `.exp` (in one release a
+/// `special_tests` list, in the next `tests_with_regex_output`) pass as they do there.
+/// The same assertions for every tree: what differs between releases is read from them.
+fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
+    let project = tempfile::tempdir().unwrap();
+    let t = tests.to_str().unwrap();
+    let before = listing(tests);
+    let out = mpcheck(
+        project.path(),
+        &["list", "--tests", t, "--board", "unix", "--mode", "source"],
+    );
+    let (list, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let facts = err
+        .lines()
+        .find(|l| l.starts_with("mpcheck: unix: platform="))
+        .unwrap_or_else(|| panic!("no facts line: {err}"));
+    assert!(
+        facts.contains("platform=linux")
+            && facts.contains("arch=x64")
+            && facts.contains("float=64-bit"),
+        "{facts}"
+    );
+    assert!(
+        !err.contains("`test_dirs"),
+        "a test_dirs statement was dropped: {err}"
+    );
+    for dir in UNIX_DEFAULT_DIRS {
+        let files = std::fs::read_dir(tests.join(dir))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "py"))
+            .count();
+        let planned = list
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("unix::")
+                    .and_then(|n| n.rsplit_once('/'))
+                    .is_some_and(|(d, _)| d == dir)
+            })
+            .count();
+        assert_eq!(
+            planned, files,
+            "{dir}/: {files} tests, {planned} planned\n{err}"
+        );
+    }
+    let reports = project.path().join("reports");
+    for filter in ["micropython/meminfo", "basics/builtin_help"] {
+        let out = mpcheck(
+            project.path(),
+            &[
+                "run",
+                "--tests",
+                t,
+                "--board",
+                "unix",
+                "--mode",
+                "source",
+                "--no-history",
+                "--report-dir",
+                reports.to_str().unwrap(),
+                filter,
+            ],
+        );
+        let got = results(&reports);
+        let name = format!("{filter}.py");
+        assert_eq!(
+            got.get(&name).map(|v| v.0.as_str()),
+            Some("pass"),
+            "{got:?}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_eq!(
+        listing(tests),
+        before,
+        "nothing is written into the checkout"
+    );
+}
+
+/// CPython's cached output is per checkout: a test that prints its own path (as
+/// `io/argv.py` does) is judged against its own reference, not another tree's.
+fn the_same_test_in_two_checkouts_has_two_references(src: &Path) {
+    let project = tempfile::tempdir().unwrap();
+    for tree in ["a", "b"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let tests = make_checkout(src, &tmp.path().join(tree));
+        write(
+            &tests,
+            "basics/own_path.py",
+            "import sys\nprint(sys.argv)\n",
+        );
+        let reports = tmp.path().join("reports");
+        let out = mpcheck(
+            project.path(),
+            &[
+                "run",
+                "--tests",
+                tests.to_str().unwrap(),
+                "--mode",
+                "source",
+                "--no-history",
+                "--report-dir",
+                reports.to_str().unwrap(),
+                "basics/own_path",
+            ],
+        );
+        let got = results(&reports);
+        assert_eq!(
+            got.get("basics/own_path.py").map(|v| v.0.as_str()),
+            Some("pass"),
+            "checkout {tree}: {got:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -1,10 +1,17 @@
 //! What a target has, found once per target by running the checkout's own
-//! `feature_check/` scripts through the target itself (the same scripts on every target).
-//! Which output means "has it" is the fixed table of run-tests.py (v1.28); unlike
-//! upstream's, a probe that cannot run (old firmware) leaves the feature absent instead
-//! of stopping the run.
+//! `feature_check/` scripts through the target itself, and read the way that checkout's
+//! run-tests.py reads them ([`super::conventions`]): its target-information fields by
+//! name and position, its flags by its own comparisons. Unlike upstream's, a probe that
+//! cannot run (old firmware) does not stop the run: what cannot be read is a notice
+//! naming the script, its output and what was assumed.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::conventions::Conventions;
+use super::pyread::Tok;
+use super::skips::{Evaluator, Fact, eval, split_top, strip_parens};
 
 /// What one target has.
 #[derive(Debug, Clone)]
@@ -13,30 +20,39 @@ pub(crate) struct Facts {
     pub arch: Option<String>,
     pub build: String,
     pub thread: Option<String>,
-    pub float_prec: i64,
-    pub unicode: bool,
+    /// `None`: this checkout's run-tests.py does not detect it.
+    pub float_prec: Option<i64>,
+    pub unicode: Option<bool>,
     pub inlineasm_arch: Option<String>,
-    pub native: bool,
-    pub int_big: bool,
-    pub int_64: bool,
-    pub bytearray: bool,
-    pub set: bool,
-    pub slice: bool,
-    pub async_: bool,
-    pub const_: bool,
-    pub revops: bool,
-    pub fstring: bool,
-    pub tstring: bool,
-    /// `byteorder.py` printed what CPython prints.
-    pub endian_matches: bool,
-    pub complex: bool,
-    pub coverage: bool,
+    /// run-tests.py's `--target` (releases that take one), decided from `platform`.
+    pub target: Option<String>,
+    /// The emitter the suite runs with (`args.emit`).
+    pub emit: String,
+    /// Flag variables (`skip_X`, `has_X`) as the checkout's run-tests.py sets them.
+    pub flags: BTreeMap<String, bool>,
     /// Each feature-check script's output (after the regex `.exp` conversion), by file name.
     pub outputs: BTreeMap<String, Vec<u8>>,
+    /// CPython's output of the scripts run-tests.py also runs with CPython.
+    pub cpython: BTreeMap<String, Vec<u8>>,
+    pub tests_dir: PathBuf,
+    pub conventions: Arc<Conventions>,
+    /// What could not be read, and what was assumed instead.
+    pub notices: Vec<String>,
 }
 
-/// Platforms run-tests.py treats as PCs (`PC_PLATFORMS`).
+/// Platforms run-tests.py treats as PCs (`PC_PLATFORMS`) where the checkout does not say.
 pub(crate) const PC_PLATFORMS: [&str; 3] = ["darwin", "linux", "win32"];
+
+/// One line of output for a notice.
+fn shown(out: &[u8]) -> String {
+    let s = String::from_utf8_lossy(out);
+    let s = s.trim_end();
+    if s.is_empty() {
+        "nothing".into()
+    } else {
+        format!("`{}`", s.replace('\n', "\\n"))
+    }
+}
 
 impl Facts {
     /// The facts of the pinned unix port, for tests of the evaluation (not used to run).
@@ -47,165 +63,321 @@ impl Facts {
             arch: Some("x64".into()),
             build: "standard".into(),
             thread: Some("GIL".into()),
-            float_prec: 64,
-            unicode: true,
+            float_prec: Some(64),
+            unicode: Some(true),
             inlineasm_arch: None,
-            native: true,
-            int_big: true,
-            int_64: true,
-            bytearray: true,
-            set: true,
-            slice: true,
-            async_: true,
-            const_: true,
-            revops: true,
-            fstring: true,
-            tstring: true,
-            endian_matches: true,
-            complex: true,
-            coverage: false,
+            target: None,
+            emit: "bytecode".into(),
+            flags: [("has_coverage", false), ("skip_slice", false)]
+                .map(|(k, v)| (k.to_string(), v))
+                .into(),
             outputs: BTreeMap::new(),
+            cpython: BTreeMap::new(),
+            tests_dir: PathBuf::from("/nonexistent"),
+            conventions: Arc::default(),
+            notices: Vec::new(),
         }
     }
 
-    /// Reads the facts from the feature checks' outputs (`script name → output`) and
-    /// CPython's output of `byteorder.py`.
-    pub(crate) fn from_outputs(
+    /// Reads the facts from the feature checks' outputs (`script name → output`), as the
+    /// checkout's run-tests.py does. `own_platform`: `sys.platform` from mpcheck's own
+    /// probe, for a checkout whose target information does not print it.
+    pub(crate) fn read(
         outputs: BTreeMap<String, Vec<u8>>,
-        cpython_byteorder: &[u8],
+        cpython: BTreeMap<String, Vec<u8>>,
+        conventions: Arc<Conventions>,
+        lists: &BTreeMap<String, Vec<String>>,
+        own_platform: Option<String>,
+        emit: &str,
+        tests_dir: PathBuf,
     ) -> Facts {
+        let mut notices = Vec::new();
         let out = |name: &str| outputs.get(name).map(Vec::as_slice).unwrap_or(b"");
-        let is = |name: &str, want: &[u8]| out(name) == want;
-        let info = String::from_utf8_lossy(out("target_info.py")).into_owned();
-        let fields: Vec<&str> = info.split_whitespace().collect();
-        // One line of seven fields with a number for the float precision, or nothing
-        // (an old firmware's traceback is not target information).
-        let well_formed = info.trim().lines().count() == 1
-            && fields.len() == 7
-            && fields[5].parse::<i64>().is_ok();
-        let field = |i: usize| fields.get(i).copied().filter(|_| well_formed);
-        let none_is = |v: Option<&str>| v.filter(|s| *s != "None").map(str::to_string);
+        let info_out = out("target_info.py");
+        let info = String::from_utf8_lossy(info_out).into_owned();
+        let mut fields: BTreeMap<String, String> = BTreeMap::new();
+        match &conventions.target_info {
+            None => notices.push(format!(
+                "run-tests.py does not read feature_check/target_info.py (it printed {}): \
+                 no target information read from it",
+                shown(info_out)
+            )),
+            Some(t) => {
+                let values: Vec<String> = if t.split {
+                    info.split_whitespace().map(str::to_string).collect()
+                } else {
+                    vec![info.trim().to_string()]
+                };
+                let one_line = info.trim().lines().count() == 1;
+                if one_line && values.len() == t.names.len() {
+                    fields = t.names.iter().cloned().zip(values).collect();
+                } else {
+                    notices.push(format!(
+                        "feature_check/target_info.py printed {}, but run-tests.py:{} reads {} field(s) from it ({}): \
+                         none of them read; assumed what each fact below says",
+                        shown(info_out),
+                        t.line,
+                        t.names.len(),
+                        t.names.join(" ")
+                    ));
+                }
+            }
+        }
+        let field = |n: &str| fields.get(n).filter(|v| *v != "None").cloned();
+        let platform = match (field("platform"), own_platform) {
+            (Some(p), _) => p,
+            (None, Some(p)) => {
+                notices.push(format!(
+                    "platform: this checkout's target information does not give it; \
+                     sys.platform read by mpcheck's own probe: {p}"
+                ));
+                p
+            }
+            (None, None) => {
+                notices.push(
+                    "platform: not read (no target information, no sys.platform); \
+                     assumed `minimal` (run-tests.py's fallback)"
+                        .into(),
+                );
+                "minimal".into()
+            }
+        };
+        let float_prec = match field("float_prec") {
+            Some(v) => v.parse().ok(),
+            // run-tests.py: `int(output)`, and 0 when that fails.
+            None => conventions
+                .int_probes
+                .first()
+                .map(|s| String::from_utf8_lossy(out(s)).trim().parse().unwrap_or(0)),
+        };
         let inlineasm_arch = ["rv32", "thumb", "xtensa"]
             .into_iter()
             .find(|a| String::from_utf8_lossy(out(&format!("inlineasm_{a}.py"))).trim() == *a)
             .map(str::to_string);
-        Facts {
-            // Old firmware without `sys.platform`: run-tests.py's own fallback name.
-            platform: field(0).unwrap_or("minimal").to_string(),
-            arch: none_is(field(1)),
-            build: field(3).unwrap_or("unknown").to_string(),
-            thread: none_is(field(4)),
-            float_prec: field(5).and_then(|f| f.parse().ok()).unwrap_or(0),
-            unicode: field(6) == Some("True"),
+        let mut f = Facts {
+            arch: field("arch"),
+            build: field("build").unwrap_or_else(|| "unknown".into()),
+            thread: field("thread"),
+            float_prec,
+            unicode: fields.get("unicode").map(|u| u == "True"),
             inlineasm_arch,
-            native: is("native_check.py", b"native\n"),
-            int_big: is(
-                "int_big.py",
-                b"1000000000000000000000000000000000000000000000\n",
-            ),
-            int_64: is("int_64.py", b"4611686018427387904\n"),
-            bytearray: is("bytearray.py", b"bytearray\n"),
-            set: is("set_check.py", b"{1}\n"),
-            slice: is("slice.py", b"slice\n"),
-            async_: is("async_check.py", b"async\n"),
-            const_: is("const.py", b"1\n"),
-            revops: !is("reverse_ops.py", b"TypeError\n"),
-            fstring: is("fstring.py", b"a=1\n"),
-            tstring: is("tstring.py", b"tstring\n"),
-            endian_matches: out("byteorder.py") == cpython_byteorder,
-            complex: is("complex.py", b"complex\n"),
-            coverage: is("coverage.py", b"coverage\n"),
+            target: None,
+            emit: emit.to_string(),
+            flags: BTreeMap::new(),
+            platform,
             outputs,
-        }
-    }
-
-    pub(crate) fn is_pc(&self) -> bool {
-        PC_PLATFORMS.contains(&self.platform.as_str())
-    }
-
-    /// `sys.platform` → port name, as run-tests.py maps it.
-    pub(crate) fn port(&self) -> &str {
-        match self.platform.as_str() {
-            "pyboard" => "stm32",
-            "WiPy" => "cc3200",
-            p if PC_PLATFORMS.contains(&p) => "unix",
-            p => p,
-        }
-    }
-
-    /// The test directories run-tests.py runs on this target by default.
-    pub(crate) fn test_dirs(&self, tests_dir: &std::path::Path) -> Vec<String> {
-        let mut dirs: Vec<String> = ["basics", "micropython", "misc", "extmod", "stress"]
-            .map(String::from)
-            .to_vec();
-        if let Some(a) = &self.inlineasm_arch {
-            dirs.push(format!("inlineasm/{a}"));
-        }
-        if self.thread.is_some() {
-            dirs.push("thread".into());
-        }
-        if self.float_prec > 0 {
-            dirs.push("float".into());
-        }
-        if self.unicode {
-            dirs.push("unicode".into());
-        }
-        let port = format!("ports/{}", self.port());
-        if tests_dir.join(&port).is_dir() {
-            dirs.push(port);
-        }
-        if self.is_pc() {
-            dirs.push("import".into());
-            if self.build != "minimal" {
-                dirs.push("cmdline".into());
-                dirs.push("io".into());
+            cpython,
+            tests_dir,
+            conventions: conventions.clone(),
+            notices,
+        };
+        f.target = f.decide_target();
+        // The flags, in run-tests.py's order (a later assignment overrides an earlier).
+        for a in &conventions.flags {
+            let name = &a.targets[0];
+            let conds: Vec<Option<bool>> =
+                a.conditions.iter().map(|c| eval(c, &f, lists)).collect();
+            if conds.contains(&Some(false)) {
+                continue;
+            }
+            let ev = Evaluator {
+                facts: &f,
+                lists,
+                probe: a.probe.as_deref(),
+            };
+            let value = if conds.contains(&None) {
+                None
+            } else {
+                ev.truth(&a.value)
+            };
+            match value {
+                Some(v) => {
+                    f.flags.insert(name.clone(), v);
+                }
+                None => {
+                    let was = match f.flags.get(name) {
+                        Some(true) => "True",
+                        Some(false) => "False",
+                        None => "unset",
+                    };
+                    let printed = a
+                        .probe
+                        .as_ref()
+                        .map(|p| {
+                            let o = f.outputs.get(p).map(Vec::as_slice).unwrap_or(b"");
+                            format!(" (feature_check/{p} printed {})", shown(o))
+                        })
+                        .unwrap_or_default();
+                    f.notices.push(format!(
+                        "run-tests.py:{}: `{name} = {}` not evaluated{printed}; {name} stays {was}",
+                        a.line, a.text
+                    ));
+                }
             }
         }
-        dirs
+        f
+    }
+
+    /// run-tests.py's `--target`: the platform when it is one of its targets, else its
+    /// default (what a user running it against this target without `--target` gets).
+    fn decide_target(&mut self) -> Option<String> {
+        let c = self.conventions.clone();
+        if c.targets.is_empty() {
+            return None;
+        }
+        if c.targets.contains(&self.platform) {
+            return Some(self.platform.clone());
+        }
+        let default = c.default_target.clone()?;
+        self.notices.push(format!(
+            "target: sys.platform `{}` is not one of run-tests.py's targets ({}); \
+             assumed its --target default `{default}`",
+            self.platform,
+            c.targets.join(" ")
+        ));
+        Some(default)
+    }
+
+    /// Whether a test is skipped by its name (`skip_it |= FLAG and PATTERN`), and why.
+    pub(crate) fn name_skip(
+        &self,
+        test_name: &str,
+        lists: &BTreeMap<String, Vec<String>>,
+    ) -> Option<String> {
+        self.conventions.name_skips.iter().find_map(|ns| {
+            if self.flag(&ns.flag) != Some(true) {
+                return None;
+            }
+            let ev = Evaluator {
+                facts: self,
+                lists,
+                probe: None,
+            };
+            ev.with_test_name(test_name, &ns.pattern)
+                .filter(|m| *m)
+                .map(|_| format!("run-tests.py:{}: {} (feature check)", ns.line, ns.text))
+        })
+    }
+
+    /// `sys.platform` → port name, as run-tests.py's `platform_to_port` maps it (its
+    /// `platform_to_port_map`, updated with every PC platform → `unix`).
+    pub(crate) fn port_of(&self, platform: &str) -> String {
+        if let Some(p) = self.conventions.port_map.get(platform) {
+            return p.clone();
+        }
+        if self.pc_platforms().any(|p| p == platform) {
+            return "unix".into();
+        }
+        platform.to_string()
+    }
+
+    fn pc_platforms(&self) -> impl Iterator<Item = &str> {
+        let own = &self.conventions.pc_platforms;
+        let list: Vec<&str> = if own.is_empty() {
+            PC_PLATFORMS.to_vec()
+        } else {
+            own.iter().map(String::as_str).collect()
+        };
+        list.into_iter()
+    }
+
+    /// The test directories run-tests.py runs on this target by default: its own
+    /// `test_dirs = ...` / `test_dirs += ...` statements, evaluated on these facts. A
+    /// statement that cannot be evaluated is not applied, and said.
+    pub(crate) fn test_dirs(
+        &self,
+        lists: &BTreeMap<String, Vec<String>>,
+    ) -> (Vec<String>, Vec<String>) {
+        let (mut dirs, mut notes) = (Vec::<String>::new(), Vec::new());
+        for a in &self.conventions.test_dirs {
+            let conds: Vec<Option<bool>> =
+                a.conditions.iter().map(|c| eval(c, self, lists)).collect();
+            if conds.contains(&Some(false)) {
+                continue;
+            }
+            if conds.contains(&None) {
+                let texts: Vec<&str> = a.conditions.iter().map(|c| c.text.as_str()).collect();
+                notes.push(format!(
+                    "run-tests.py:{}: `test_dirs {} {}` not applied: cannot evaluate `{}`",
+                    a.line,
+                    a.op,
+                    a.text,
+                    texts.join(" and ")
+                ));
+                continue;
+            }
+            let ev = Evaluator {
+                facts: self,
+                lists,
+                probe: None,
+            };
+            let entries: Option<Vec<String>> = split_top(
+                strip_parens(&a.value),
+                &|t| matches!(t, Tok::Op(o) if o == ","),
+            )
+            .into_iter()
+            .filter(|e| !e.is_empty())
+            .map(|e| ev.string(e))
+            .collect();
+            let Some(entries) = entries else {
+                notes.push(format!(
+                    "run-tests.py:{}: `test_dirs {} {}` not applied: cannot evaluate its entries",
+                    a.line, a.op, a.text
+                ));
+                continue;
+            };
+            if a.op == "=" {
+                dirs = entries;
+            } else {
+                dirs.extend(entries);
+            }
+        }
+        if self.conventions.test_dirs.is_empty() {
+            dirs = ["basics", "micropython", "misc", "extmod"]
+                .map(String::from)
+                .to_vec();
+            notes.push(format!(
+                "run-tests.py has no `test_dirs` statements: assumed {}",
+                dirs.join(" ")
+            ));
+        }
+        dirs.dedup();
+        (dirs, notes)
     }
 
     /// `args.NAME` in a run-tests.py condition.
-    pub(crate) fn attr(&self, name: &str) -> Option<super::skips::Fact> {
-        use super::skips::Fact;
+    pub(crate) fn attr(&self, name: &str) -> Option<Fact> {
         let opt = |v: &Option<String>| v.clone().map_or(Fact::None, Fact::Str);
         Some(match name {
             "platform" => Fact::Str(self.platform.clone()),
             "arch" => opt(&self.arch),
             "build" => Fact::Str(self.build.clone()),
             "thread" => opt(&self.thread),
-            "float_prec" => Fact::Int(self.float_prec),
-            "unicode" => Fact::Bool(self.unicode),
+            "float_prec" => Fact::Int(self.float_prec?),
+            "unicode" => Fact::Bool(self.unicode?),
             "inlineasm_arch" => opt(&self.inlineasm_arch),
+            "target" => opt(&self.target),
+            "emit" => Fact::Str(self.emit.clone()),
+            // mpcheck runs the default set: no `-d`, no test files named, not
+            // `--run-failures` (mpcheck's own re-run plans from its results).
+            "test_dirs" => Fact::None,
+            "files" => Fact::Str(String::new()),
+            "run_failures" => Fact::Bool(false),
             _ => return None,
         })
     }
 
-    /// A flag variable of run-tests.py (`skip_X`, `has_X`).
+    /// A flag variable of run-tests.py (`skip_X`, `has_X`), as it set it.
     pub(crate) fn flag(&self, name: &str) -> Option<bool> {
-        let has = match name.strip_prefix("skip_").or(name.strip_prefix("has_"))? {
-            "native" => self.native,
-            "int_big" => self.int_big,
-            "int_64" => self.int_64,
-            "bytearray" => self.bytearray,
-            "set_type" => self.set,
-            "slice" => self.slice,
-            "async" => self.async_,
-            "const" => self.const_,
-            "revops" => self.revops,
-            "fstring" => self.fstring,
-            "tstring" => self.tstring,
-            "endian" => self.endian_matches,
-            "inlineasm" => self.inlineasm_arch.is_some(),
-            "complex" => self.complex,
-            "coverage" => self.coverage,
-            _ => return None,
-        };
-        Some(if name.starts_with("skip_") { !has } else { has })
+        self.flags.get(name).copied()
     }
 
-    /// One line for the run log, like run-tests.py's.
+    /// One line for the run log, like run-tests.py's, with what the flags say is missing.
     pub(crate) fn describe(&self) -> String {
         let mut s = format!("platform={}", self.platform);
+        if let Some(t) = &self.target {
+            s += &format!(" target={t}");
+        }
         if let Some(a) = &self.arch {
             s += &format!(" arch={a}");
         }
@@ -215,25 +387,28 @@ impl Facts {
         if let Some(t) = &self.thread {
             s += &format!(" thread={t}");
         }
-        if self.float_prec > 0 {
-            s += &format!(" float={}-bit", self.float_prec);
+        match self.float_prec {
+            Some(0) => s += " float=none",
+            Some(p) => s += &format!(" float={p}-bit"),
+            None => s += " float=not-detected",
         }
-        if self.unicode {
-            s += " unicode";
+        match self.unicode {
+            Some(true) => s += " unicode",
+            Some(false) => s += " no-unicode",
+            None => s += " unicode=not-detected",
         }
-        let lacks: Vec<&str> = [
-            ("native", self.native),
-            ("int_big", self.int_big),
-            ("int_64", self.int_64),
-            ("complex", self.complex),
-            ("coverage", self.coverage),
-            ("tstring", self.tstring),
-            ("fstring", self.fstring),
-        ]
-        .into_iter()
-        .filter(|(_, h)| !h)
-        .map(|(n, _)| n)
-        .collect();
+        s += &format!(" build={}", self.build);
+        let lacks: Vec<&str> = self
+            .flags
+            .iter()
+            .filter_map(
+                |(k, v)| match (k.strip_prefix("skip_"), k.strip_prefix("has_")) {
+                    (Some(n), _) if *v => Some(n),
+                    (_, Some(n)) if !*v => Some(n),
+                    _ => None,
+                },
+            )
+            .collect();
         if !lacks.is_empty() {
             s += &format!(" lacks={}", lacks.join(","));
         }
@@ -244,40 +419,82 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn read(run_tests: &str, outputs: &[(&str, &[u8])]) -> Facts {
+        let source =
+            super::super::pyread::read_source(Path::new("run-tests.py"), run_tests).unwrap();
+        let conv = Arc::new(Conventions::from_source(&source));
+        let outputs = outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect();
+        let cpython = [("byteorder.py".to_string(), b"little\n".to_vec())].into();
+        Facts::read(
+            outputs,
+            cpython,
+            conv,
+            &BTreeMap::new(),
+            Some("linux".into()),
+            "bytecode",
+            "/x".into(),
+        )
+    }
+
+    const NEW: &str = "def d(pyb, args):\n    output = run_feature_check(pyb, args, \"target_info.py\")\n    platform, arch, arch_flags, build, thread, float_prec, unicode = (\n        str(output, \"ascii\").strip().split()\n    )\ndef run_tests():\n    skip_native = False\n    has_complex = True\n    if True:\n        output = run_feature_check(pyb, args, \"native_check.py\")\n        if output != b\"native\\n\":\n            skip_native = True\n        upy_byteorder = run_feature_check(pyb, args, \"byteorder.py\")\n        has_complex = run_feature_check(pyb, args, \"complex.py\") == b\"complex\\n\"\n        cpy_byteorder = subprocess.check_output(CPYTHON3_CMD + [base_path(\"feature_check/byteorder.py\")])\n        skip_endian = upy_byteorder != cpy_byteorder\n";
 
     #[test]
-    fn target_info_is_read() {
-        let outputs: BTreeMap<String, Vec<u8>> = [
-            ("target_info.py", &b"linux x64 0 standard GIL 64 True\n"[..]),
-            ("native_check.py", b"native\n"),
-            ("byteorder.py", b"little\n"),
-            ("inlineasm_thumb.py", b"CRASH"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_vec()))
-        .collect();
-        let f = Facts::from_outputs(outputs, b"little\n");
-        assert_eq!(f.platform, "linux");
-        assert_eq!(f.float_prec, 64);
-        assert!(f.unicode && f.native && f.endian_matches && !f.int_big);
-        assert_eq!(f.inlineasm_arch, None);
-        let dirs = f.test_dirs(std::path::Path::new("/nonexistent"));
-        assert!(dirs.contains(&"cmdline".to_string()) && dirs.contains(&"float".to_string()));
+    fn target_info_and_flags_are_read_as_run_tests_reads_them() {
+        let f = read(
+            NEW,
+            &[
+                ("target_info.py", b"linux x64 0 standard GIL 64 True\n"),
+                ("native_check.py", b"native\n"),
+                ("byteorder.py", b"big\n"),
+                ("complex.py", b"complex\n"),
+            ],
+        );
+        assert_eq!(
+            (f.platform.as_str(), f.float_prec, f.unicode),
+            ("linux", Some(64), Some(true))
+        );
+        assert_eq!(f.thread.as_deref(), Some("GIL"));
+        assert_eq!(f.flag("skip_native"), Some(false));
+        assert_eq!(f.flag("has_complex"), Some(true));
+        assert_eq!(f.flag("skip_endian"), Some(true));
+        assert!(f.notices.is_empty(), "{:?}", f.notices);
     }
 
     #[test]
-    fn old_firmware_does_not_stop_the_run() {
-        let outputs: BTreeMap<String, Vec<u8>> = [(
-            "target_info.py".to_string(),
-            b"Traceback (most recent call last):\nAttributeError: _mpy\n".to_vec(),
-        )]
-        .into();
-        let f = Facts::from_outputs(outputs, b"little\n");
-        assert_eq!(f.platform, "minimal");
-        assert_eq!(f.float_prec, 0);
-        assert!(
-            !f.test_dirs(std::path::Path::new("/x"))
-                .contains(&"float".to_string())
+    fn a_line_of_another_shape_is_a_notice_naming_script_output_and_assumption() {
+        // One field more than this run-tests.py reads (a newer feature check).
+        let f = read(
+            NEW,
+            &[(
+                "target_info.py",
+                b"linux x64 0 standard GIL 64 True extra\n",
+            )],
         );
+        let n = f.notices.join("\n");
+        assert!(
+            n.contains("target_info.py printed `linux x64 0 standard GIL 64 True extra`"),
+            "{n}"
+        );
+        assert!(n.contains("reads 7 field(s)"), "{n}");
+        assert!(n.contains("own probe: linux"), "{n}");
+        assert_eq!(f.flag("skip_native"), Some(true));
+    }
+
+    #[test]
+    fn an_arch_only_target_info_and_an_int_probe() {
+        let old = "def run_tests():\n    upy_float_precision = run_feature_check(pyb, args, \"float.py\")\n    try:\n        upy_float_precision = int(upy_float_precision)\n    except ValueError:\n        upy_float_precision = 0\ndef main():\n    LOCAL_TARGETS = (\"unix\", \"webassembly\")\n    cmd_parser.add_argument(\"--target\", default=\"unix\", help=\"t\")\n    if not args.mpy_cross_flags:\n        output = run_feature_check(pyb, args, \"target_info.py\")\n        arch = str(output, \"ascii\").strip()\n";
+        let f = read(old, &[("target_info.py", b"x64\n"), ("float.py", b"64\n")]);
+        assert_eq!(
+            (f.arch.as_deref(), f.float_prec, f.unicode),
+            (Some("x64"), Some(64), None)
+        );
+        assert_eq!(f.target.as_deref(), Some("unix"));
+        let n = f.notices.join("\n");
+        assert!(n.contains("assumed its --target default `unix`"), "{n}");
     }
 }

@@ -12,6 +12,7 @@
 //! results         _results.json and the failures' .exp/.out
 //! ```
 
+mod conventions;
 pub mod exec;
 pub mod facts;
 pub mod judge;
@@ -34,6 +35,7 @@ use crate::compare::Verdict;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
 use crate::target::{RunRequest, Target};
+use conventions::Conventions;
 use facts::Facts;
 use skips::SkipLists;
 
@@ -114,26 +116,22 @@ impl UpstreamCase {
 pub struct Suite {
     pub tests_dir: PathBuf,
     pub(crate) lists: SkipLists,
+    conventions: Arc<Conventions>,
+    /// mpcheck's own `sys.platform` probe, for a checkout whose target information does
+    /// not print the platform (kept in a temp dir, never in the checkout).
+    platform_probe: Option<(tempfile::TempDir, Arc<Case>)>,
     /// Every test any target could run, sorted by path.
     pub cases: Vec<Arc<Case>>,
     feature_checks: Vec<Arc<Case>>,
     pub emit: Emit,
 }
 
-/// Directories some target adds to the default set (run-tests.py's discovery).
-const CANDIDATE_DIRS: [&str; 11] = [
-    "basics",
-    "micropython",
-    "misc",
-    "extmod",
-    "stress",
-    "thread",
-    "float",
-    "unicode",
-    "import",
-    "cmdline",
-    "io",
-];
+/// Directories of a tests/ tree that hold no tests run-tests.py's discovery could pick.
+const NOT_TEST_DIRS: [&str; 2] = ["feature_check", "results"];
+
+/// What mpcheck's own platform probe runs (what run-tests.py's later target information
+/// prints first, and the same fallback name).
+const PLATFORM_PROBE: &str = "import sys\nprint(getattr(sys, \"platform\", \"minimal\"))\n";
 
 /// Upstream's per-test limit (`MICROPY_TEST_TIMEOUT`, default 30 s).
 fn test_timeout() -> f64 {
@@ -154,29 +152,39 @@ impl Suite {
         if !run_tests.is_file() {
             return Err(UpstreamError::NotTests(tests_dir));
         }
-        let lists = SkipLists::load(&run_tests)?;
-        let mut dirs: Vec<String> = CANDIDATE_DIRS.map(String::from).to_vec();
-        for parent in ["inlineasm", "ports"] {
-            if let Ok(rd) = std::fs::read_dir(tests_dir.join(parent)) {
-                let mut subs: Vec<String> = rd
-                    .flatten()
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| format!("{parent}/{}", e.file_name().to_string_lossy()))
-                    .collect();
-                subs.sort();
-                dirs.extend(subs);
+        let text = std::fs::read_to_string(&run_tests).map_err(|e| UpstreamError::Io {
+            path: run_tests.clone(),
+            source: e,
+        })?;
+        let source = pyread::read_source(&run_tests, &text)?;
+        let conventions = Arc::new(Conventions::from_source(&source));
+        let lists = SkipLists::from_source(source);
+        // Every directory (and subdirectory: `inlineasm/thumb`, `ports/unix`) a
+        // `test_dirs` statement could name; which run is decided per target.
+        let mut dirs: Vec<String> = Vec::new();
+        for top in subdirs(&tests_dir, "") {
+            if NOT_TEST_DIRS.contains(&top.as_str()) {
+                continue;
             }
+            dirs.extend(subdirs(&tests_dir, &top));
+            dirs.push(top);
         }
         let mut cases = Vec::new();
         for d in &dirs {
-            cases.extend(load_dir(&tests_dir, d, &lists, emit)?);
+            cases.extend(load_dir(&tests_dir, d, &conventions, emit)?);
         }
         cases.sort_by(|a, b| a.id.cmp(&b.id));
         // Feature checks run as run-tests.py runs them: with the suite's emitter.
-        let feature_checks = load_dir(&tests_dir, "feature_check", &lists, emit)?;
+        let feature_checks = load_dir(&tests_dir, "feature_check", &conventions, emit)?;
+        let platform_probe = match &conventions.target_info {
+            Some(t) if t.names.iter().any(|n| n == "platform") => None,
+            _ => Some(platform_probe(&conventions, emit)?),
+        };
         Ok(Suite {
             tests_dir,
             lists,
+            conventions,
+            platform_probe,
             cases,
             feature_checks,
             emit,
@@ -211,20 +219,78 @@ impl Suite {
         } else {
             self.feature_checks.par_iter().map(run).collect()
         };
+        let own_platform = self.platform_probe.as_ref().map(|(_, case)| {
+            let (_, out) = run(case);
+            String::from_utf8_lossy(&out).trim().to_string()
+        });
         let cpython = self
-            .feature_checks
-            .iter()
-            .find(|c| c.id.name == "byteorder")
-            .and_then(|c| pipeline.reference().output(c).ok())
-            .unwrap_or_default();
-        Facts::from_outputs(outputs, &cpython)
+            .conventions
+            .cpython_scripts()
+            .filter_map(|script| {
+                let case = self
+                    .feature_checks
+                    .iter()
+                    .find(|c| format!("{}.py", c.id.name) == *script)?;
+                Some((script.clone(), pipeline.reference().output(case).ok()?))
+            })
+            .collect();
+        Facts::read(
+            outputs,
+            cpython,
+            self.conventions.clone(),
+            self.lists.names(),
+            own_platform.filter(|p| !p.is_empty()),
+            self.emit.as_str(),
+            self.tests_dir.clone(),
+        )
     }
+}
+
+/// The subdirectories of `tests_dir/rel`, sorted, as paths relative to `tests_dir`.
+fn subdirs(tests_dir: &Path, rel: &str) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(tests_dir.join(rel)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = rd
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// mpcheck's own `sys.platform` probe as a feature check in a temp dir of its own.
+fn platform_probe(
+    conventions: &Conventions,
+    emit: Emit,
+) -> Result<(tempfile::TempDir, Arc<Case>), UpstreamError> {
+    let io = |path: &Path, e| UpstreamError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let dir = tempfile::tempdir().map_err(|e| io(&std::env::temp_dir(), e))?;
+    let probe_dir = dir.path().join("feature_check");
+    std::fs::create_dir_all(&probe_dir).map_err(|e| io(&probe_dir, e))?;
+    let file = probe_dir.join("platform.py");
+    std::fs::write(&file, PLATFORM_PROBE).map_err(|e| io(&file, e))?;
+    let case = load_dir(dir.path(), "feature_check", conventions, emit)?
+        .pop()
+        .ok_or_else(|| io(&file, std::io::Error::other("the probe did not load")))?;
+    Ok((dir, case))
 }
 
 fn load_dir(
     tests_dir: &Path,
     dir: &str,
-    lists: &SkipLists,
+    conventions: &Conventions,
     emit: Emit,
 ) -> Result<Vec<Arc<Case>>, UpstreamError> {
     let path = tests_dir.join(dir);
@@ -257,7 +323,7 @@ fn load_dir(
                 path: p.clone(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-            let special = dir == "cmdline" || dir == "feature_check";
+            let special = conventions.is_special(&rel);
             let cmdline = if special {
                 let first = case.source.split(|&b| b == b'\n').next().unwrap_or(b"");
                 first
@@ -279,7 +345,7 @@ fn load_dir(
             });
             case.upstream = Some(Arc::new(UpstreamCase {
                 tests_dir: tests_dir.to_path_buf(),
-                regex: special || lists.regex_output.contains(&rel),
+                regex: special || conventions.regex_tests.contains(&rel),
                 repl: special && name.starts_with("repl_"),
                 special,
                 cmdline,
@@ -395,7 +461,22 @@ pub fn plan_trials(
         };
         let lanes = pipeline.targets().lanes(&board.name).is_some();
         let facts = suite.probe(pipeline, target, lanes);
-        let dirs = facts.test_dirs(&suite.tests_dir);
+        let (dirs, dir_notes) = facts.test_dirs(suite.lists.names());
+        for d in &dirs {
+            if !suite.cases.iter().any(|c| c.id.group == *d) {
+                session.notes.push(format!(
+                    "{}: run-tests.py would run {d}/, which has no tests here",
+                    board.name
+                ));
+            }
+        }
+        session.notes.extend(
+            facts
+                .notices
+                .iter()
+                .chain(&dir_notes)
+                .map(|n| format!("{}: {n}", board.name)),
+        );
         let flags = facts
             .arch
             .iter()
@@ -415,10 +496,10 @@ pub fn plan_trials(
                     .lists
                     .skipped(&facts, mode == Mode::Mpy, suite.emit.as_str(), &paths);
             for (case, rel) in cases.iter().zip(&paths) {
-                let reason = skipped.get(rel).cloned().or_else(|| {
-                    skips::feature_skip(&case.id.name, &facts)
-                        .map(|why| format!("{why} (feature check)"))
-                });
+                let reason = skipped
+                    .get(rel)
+                    .cloned()
+                    .or_else(|| facts.name_skip(&case.id.name, suite.lists.names()));
                 let trial = Trial {
                     board: board.clone(),
                     case: case.clone(),

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub(crate) use super::pylex::{Spanned, Tok, tokenize};
+pub(crate) use super::pylex::{Spanned, Tok, logical_lines, tokenize};
 
 /// A Python literal value.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,40 +225,70 @@ pub(crate) enum SkipArg {
     Test(String),
     /// `skip_tests.update(NAME)`: a top-level list by name.
     List(String),
+    /// `skip_tests.update({"basics/%s.py" % t for t in "a b".split()})`: those tests.
+    Tests(Vec<String>),
     /// `for t in tests: if t.startswith("prefix"): skip_tests.add(t)`: every test whose
     /// path starts with the prefix.
     Prefix(String),
 }
 
+/// An assignment inside a function (`NAME = expr`, `a, b = expr`, `NAME += expr`,
+/// `NAME |= expr`), with the `if` lines around it: how run-tests.py turns feature-check
+/// outputs into facts and test names into skips.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Assign {
+    pub targets: Vec<String>,
+    /// `=`, `+=`, `|=`.
+    pub op: String,
+    /// The right-hand side's tokens and text.
+    pub value: Vec<Tok>,
+    pub text: String,
+    pub conditions: Vec<Condition>,
+    /// The feature check the block last ran (see [`ConditionalSkip::conditions`]).
+    pub probe: Option<String>,
+    pub line: usize,
+}
+
 /// What run-tests.py's source says.
 #[derive(Debug, Default)]
 pub(crate) struct Source {
-    /// Top-level assignments `NAME = literal`.
+    /// Assignments `NAME = literal`: every top-level one, and the tuples and lists
+    /// assigned inside functions (e.g. `misc_slice_tests`) under names not used at the
+    /// top.
     pub assignments: BTreeMap<String, Value>,
     pub skips: Vec<ConditionalSkip>,
+    /// Assignments inside functions, in source order.
+    pub statements: Vec<Assign>,
+    /// `VAR = run_feature_check(pyb, args, "S.py")`: VAR → S.py, for names bound once.
+    pub probe_vars: BTreeMap<String, String>,
+    /// `cmd_parser.add_argument("--flag", default="v", ...)`: `--flag` → v.
+    pub arg_defaults: BTreeMap<String, String>,
 }
 
 /// Reads the top-level literal assignments and the conditional skip calls.
 pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
     let mut out = Source::default();
-    let lines: Vec<&str> = src.lines().collect();
-    let mut i = 0;
     // (indent, condition) of the `if` blocks around the current line.
     let mut ifs: Vec<(usize, Condition)> = Vec::new();
     let mut probe: Option<String> = None;
-    while i < lines.len() {
-        let line = lines[i];
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            i += 1;
-            continue;
-        }
+    // The last `if`/`elif` closed, for the `else:` after it.
+    let mut closed: Option<(usize, Condition)> = None;
+    let mut rebound = std::collections::BTreeSet::new();
+    for ll in logical_lines(file, src)? {
+        let (indent, stmt) = (ll.indent, ll.text.as_str());
         while ifs.last().is_some_and(|(d, _)| *d >= indent) {
-            ifs.pop();
+            closed = ifs.pop();
         }
-        // A statement spanning lines: join until its brackets balance.
-        let (stmt, next) = join_statement(&lines, i);
+        if stmt.starts_with("cmd_parser.add_argument(")
+            && let [_, _, _, _, (Tok::Str(flag), _), ..] = ll.toks.as_slice()
+            && let Some(at) = ll
+                .toks
+                .iter()
+                .position(|t| t.0 == Tok::Name("default".into()))
+            && let Some((Tok::Str(default), _)) = ll.toks.get(at + 2)
+        {
+            out.arg_defaults.insert(flag.clone(), default.clone());
+        }
         if let Some(at) = stmt.find("run_feature_check(pyb, args, \"") {
             let rest = &stmt[at + 30..];
             probe = rest.split('"').next().map(str::to_string);
@@ -268,36 +298,59 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
             probe: probe.clone(),
         };
         if indent == 0 {
-            if let Some((name, rest)) = top_assignment(&stmt) {
-                let toks = tokenize(file, rest).map_err(|e| ReadError {
-                    line: e.line + i,
-                    ..e
-                })?;
-                if !toks.is_empty() {
-                    let v = Parser {
-                        toks: &toks,
-                        pos: 0,
+            if let [(Tok::Name(name), _), (Tok::Op(eq), _), rest @ ..] = ll.toks.as_slice()
+                && eq == "="
+                && !rest.is_empty()
+            {
+                let v = Parser { toks: rest, pos: 0 }.value();
+                out.assignments.insert(name.clone(), v);
+            }
+        } else if let Some(a) = assignment(&ll, &ifs, &probe) {
+            if let [target] = a.targets.as_slice() {
+                if let [Tok::Name(f), ..] = a.value.as_slice()
+                    && f == "run_feature_check"
+                    && let Some(script) = a.value.iter().find_map(|t| match t {
+                        Tok::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                {
+                    // A name bound to several checks (`output`) means the block's last one.
+                    if out.probe_vars.insert(target.clone(), script).is_some() {
+                        rebound.insert(target.clone());
                     }
-                    .value();
-                    out.assignments.insert(name.to_string(), v);
+                }
+                let spanned: Vec<Spanned> = a.value.iter().map(|t| (t.clone(), a.line)).collect();
+                let v = Parser {
+                    toks: &spanned,
+                    pos: 0,
+                }
+                .value();
+                if a.op == "=" && matches!(v, Value::Seq(_) | Value::Dict(_)) {
+                    out.assignments.entry(target.clone()).or_insert(v);
                 }
             }
-        } else if let Some(text) = trimmed
+            out.statements.push(a);
+        } else if let Some(text) = stmt
             .strip_prefix("if ")
-            .or_else(|| trimmed.strip_prefix("elif "))
-            && let Some(c) = strip_colon(text)
+            .or_else(|| stmt.strip_prefix("elif "))
+            && let Some(c) = text.trim_end().strip_suffix(':')
         {
-            ifs.push((indent, cond(c)));
-        } else if trimmed.starts_with("else:") {
-            ifs.push((indent, cond("else")));
-        } else if let Some(s) = call_arg(&stmt, "skip_tests.add(").and_then(|a| string_arg(file, a))
+            ifs.push((indent, cond(c.trim())));
+        } else if stmt.starts_with("else:") {
+            // What the `if` before it did not meet (of an `elif` chain, only the last).
+            let text = match closed.take() {
+                Some((d, c)) if d == indent && c.text != "else" => format!("not ({})", c.text),
+                _ => "else".to_string(),
+            };
+            ifs.push((indent, cond(&text)));
+        } else if let Some(s) = call_arg(stmt, "skip_tests.add(").and_then(|a| string_arg(file, a))
         {
             out.skips.push(ConditionalSkip {
                 conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
-                line: i + 1,
+                line: ll.line,
                 what: SkipArg::Test(s),
             });
-        } else if let Some(arg) = call_arg(&stmt, "skip_tests.add(")
+        } else if let Some(arg) = call_arg(stmt, "skip_tests.add(")
             && let Some((_, last)) = ifs.last()
             && let Some(prefix) = last
                 .text
@@ -311,23 +364,99 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
                         .iter()
                         .map(|(_, c)| c.clone())
                         .collect(),
-                    line: i + 1,
+                    line: ll.line,
                     what: SkipArg::Prefix(p.clone()),
                 });
             }
-        } else if let Some(arg) = call_arg(&stmt, "skip_tests.update(") {
+        } else if let Some(arg) = call_arg(stmt, "skip_tests.update(") {
             let arg = arg.trim();
-            if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            if let Some(tests) = formatted_words(&tokenize(file, arg)?) {
                 out.skips.push(ConditionalSkip {
                     conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
-                    line: i + 1,
+                    line: ll.line,
+                    what: SkipArg::Tests(tests),
+                });
+            } else if !arg.is_empty() && arg.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                out.skips.push(ConditionalSkip {
+                    conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
+                    line: ll.line,
                     what: SkipArg::List(arg.to_string()),
                 });
             }
         }
-        i = next;
     }
+    out.probe_vars.retain(|k, _| !rebound.contains(k));
     Ok(out)
+}
+
+/// An assignment statement: its targets (names only; `a.b = ...` is not one), operator
+/// and value.
+fn assignment(
+    ll: &super::pylex::LogicalLine,
+    ifs: &[(usize, Condition)],
+    probe: &Option<String>,
+) -> Option<Assign> {
+    let toks: Vec<&Tok> = ll.toks.iter().map(|t| &t.0).collect();
+    let at = toks
+        .iter()
+        .position(|t| matches!(t, Tok::Op(o) if ["=", "+=", "|="].contains(&o.as_str())))?;
+    let mut targets = Vec::new();
+    for (k, t) in toks[..at].iter().enumerate() {
+        match t {
+            Tok::Name(n) if k % 2 == 0 => targets.push(n.clone()),
+            Tok::Op(o) if k % 2 == 1 && o == "," => {}
+            _ => return None,
+        }
+    }
+    let Tok::Op(op) = toks[at] else { return None };
+    let text = ll.text.split_once(op.as_str())?.1.trim().to_string();
+    (!targets.is_empty()).then(|| Assign {
+        targets,
+        op: op.clone(),
+        value: toks[at + 1..].iter().map(|t| (*t).clone()).collect(),
+        text,
+        conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
+        probe: probe.clone(),
+        line: ll.line,
+    })
+}
+
+/// `{"fmt%s" % t for t in "a b c".split()}` (a set or list): each word put in the format.
+fn formatted_words(toks: &[Spanned]) -> Option<Vec<String>> {
+    let t: Vec<&Tok> = toks.iter().map(|t| &t.0).collect();
+    match t.as_slice() {
+        [
+            Tok::Op(open),
+            Tok::Str(fmt),
+            Tok::Op(pct),
+            Tok::Name(v),
+            Tok::Name(f),
+            Tok::Name(v2),
+            Tok::Name(i),
+            Tok::Str(words),
+            Tok::Op(dot),
+            Tok::Name(split),
+            Tok::Op(_),
+            Tok::Op(_),
+            Tok::Op(_),
+        ] if (open == "{" || open == "[")
+            && pct == "%"
+            && f == "for"
+            && v == v2
+            && i == "in"
+            && dot == "."
+            && split == "split"
+            && fmt.matches("%s").count() == 1 =>
+        {
+            Some(
+                words
+                    .split_whitespace()
+                    .map(|w| fmt.replace("%s", w))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
 }
 
 /// The argument when it is one string literal (not `"x".format(...)`).
@@ -338,71 +467,12 @@ fn string_arg(file: &Path, arg: &str) -> Option<String> {
     }
 }
 
-fn strip_colon(cond: &str) -> Option<&str> {
-    let cond = match cond.find(" #") {
-        Some(at) => &cond[..at],
-        None => cond,
-    };
-    cond.trim_end().strip_suffix(':').map(str::trim)
-}
-
-fn top_assignment(stmt: &str) -> Option<(&str, &str)> {
-    let (name, rest) = stmt.split_once('=')?;
-    let name = name.trim();
-    let ok = !name.is_empty()
-        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
-        && !rest.starts_with('=');
-    ok.then_some((name, rest))
-}
-
-/// The argument text of `prefix ... )` in a statement (comments removed first).
+/// The argument text of `prefix ... )` in a statement (its comments already removed).
 fn call_arg<'a>(stmt: &'a str, prefix: &str) -> Option<&'a str> {
     let t = stmt.trim_start();
     let rest = t.strip_prefix(prefix)?;
     let close = rest.rfind(')')?;
     Some(&rest[..close])
-}
-
-/// The statement starting at line `i`, joined with following lines until its brackets
-/// balance; and the index of the line after it.
-fn join_statement(lines: &[&str], i: usize) -> (String, usize) {
-    let mut text = String::new();
-    let mut depth: i64 = 0;
-    let mut j = i;
-    while j < lines.len() {
-        let l = strip_comment(lines[j]);
-        for c in l.chars() {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
-                _ => {}
-            }
-        }
-        text.push_str(l);
-        text.push('\n');
-        j += 1;
-        if depth <= 0 {
-            break;
-        }
-    }
-    (text, j)
-}
-
-/// A line without its `#` comment (a `#` inside a string is kept).
-fn strip_comment(line: &str) -> &str {
-    let mut quote: Option<char> = None;
-    let mut prev = ' ';
-    for (at, c) in line.char_indices() {
-        match quote {
-            Some(q) if c == q && prev != '\\' => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '#' => return &line[..at],
-            None => {}
-        }
-        prev = c;
-    }
-    line
 }
 
 #[cfg(test)]
@@ -480,6 +550,22 @@ mod tests {
         assert_eq!(s.skips[0].what, SkipArg::Prefix("thread/mutate_".into()));
         assert_eq!(s.skips[0].conditions.len(), 1);
         assert_eq!(s.skips[0].conditions[0].text, "args.thread == \"unsafe\"");
+    }
+
+    #[test]
+    fn a_formatted_set_of_words_reads_as_its_tests() {
+        // v1.24.0: the native emitter's try_reraise skips.
+        let s = read(
+            "def f():\n    if args.emit == \"native\":\n        skip_tests.update(\n            {\"basics/%s.py\" % t for t in \"try_reraise try_reraise2\".split()}\n        )  # why\n",
+        );
+        assert_eq!(
+            s.skips[0].what,
+            SkipArg::Tests(vec![
+                "basics/try_reraise.py".into(),
+                "basics/try_reraise2.py".into()
+            ])
+        );
+        assert_eq!(s.skips[0].conditions[0].text, "args.emit == \"native\"");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! calls evaluated against what the target has, and the file-name patterns tied to
 //! features.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::facts::Facts;
@@ -19,8 +19,6 @@ pub(crate) struct SkipLists {
     platform: BTreeMap<String, Vec<String>>,
     /// test → (reason, platforms or None for all)
     flaky: BTreeMap<String, (String, Option<Vec<String>>)>,
-    /// Tests whose `.exp` is in the regex dialect.
-    pub regex_output: BTreeSet<String>,
     /// Named top-level tuples of strings (e.g. `tests_requiring_slice`, `PC_PLATFORMS`).
     lists: BTreeMap<String, Vec<String>>,
     conditional: Vec<ConditionalSkip>,
@@ -30,15 +28,6 @@ pub(crate) struct SkipLists {
 pub(crate) type SkipReason = String;
 
 impl SkipLists {
-    pub(crate) fn load(run_tests: &Path) -> Result<SkipLists, super::UpstreamError> {
-        let src = std::fs::read_to_string(run_tests).map_err(|e| super::UpstreamError::Io {
-            path: run_tests.to_path_buf(),
-            source: e,
-        })?;
-        let source = pyread::read_source(run_tests, &src)?;
-        Ok(SkipLists::from_source(source))
-    }
-
     pub(crate) fn from_source(source: pyread::Source) -> SkipLists {
         let a = &source.assignments;
         let by_key = |name: &str| -> BTreeMap<String, Vec<String>> {
@@ -86,13 +75,14 @@ impl SkipLists {
             emitter: by_key("emitter_tests_to_skip"),
             platform: by_key("platform_tests_to_skip"),
             flaky,
-            regex_output: a
-                .get("tests_with_regex_output")
-                .map(|v| v.strings().into_iter().collect())
-                .unwrap_or_default(),
             lists,
             conditional: source.skips,
         }
+    }
+
+    /// The named tuples and lists (`PC_PLATFORMS`, `tests_requiring_slice`, ...).
+    pub(crate) fn names(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.lists
     }
 
     /// Total number of test names read, for the run log (a reader that silently read
@@ -132,6 +122,11 @@ impl SkipLists {
             match &c.what {
                 SkipArg::Test(t) => {
                     out.entry(t.clone()).or_insert(why);
+                }
+                SkipArg::Tests(ts) => {
+                    for t in ts {
+                        out.entry(t.clone()).or_insert_with(|| why.clone());
+                    }
                 }
                 SkipArg::Prefix(p) => {
                     for t in tests.iter().filter(|t| t.starts_with(p.as_str())) {
@@ -188,77 +183,13 @@ impl SkipLists {
     }
 }
 
-/// A skip by file-name pattern: the target lacks the feature the name says it tests.
-pub(crate) fn feature_skip(name: &str, f: &Facts) -> Option<&'static str> {
-    let starts = |p: &str| name.starts_with(p);
-    let ends = |p: &str| name.ends_with(p);
-    let rules: [(bool, bool, &'static str); 13] = [
-        (
-            starts("native_") || starts("viper_"),
-            f.native,
-            "no native emitter",
-        ),
-        (
-            ends("_endian"),
-            f.endian_matches,
-            "byte order differs from CPython's",
-        ),
-        (
-            starts("int_big") || ends("_intbig") || starts("ffi_int"),
-            f.int_big,
-            "no big integers",
-        ),
-        (
-            starts("int_64") || ends("_int64"),
-            f.int_64,
-            "no 64-bit integers",
-        ),
-        (
-            starts("bytearray") || ends("_bytearray"),
-            f.bytearray,
-            "no bytearray",
-        ),
-        (
-            starts("set_") || starts("frozenset") || ends("_set"),
-            f.set,
-            "no set type",
-        ),
-        (name.contains("slice"), f.slice, "no slice"),
-        (
-            starts("async_") || starts("asyncio_") || ends("_async"),
-            f.async_,
-            "no async/await",
-        ),
-        (starts("const"), f.const_, "no const"),
-        (
-            name.contains("reverse_op"),
-            f.revops,
-            "no reverse operators",
-        ),
-        (starts("string_fstring"), f.fstring, "no f-strings"),
-        (
-            starts("string_tstring") || ends("_tstring"),
-            f.tstring,
-            "no t-strings",
-        ),
-        (
-            starts("asm"),
-            f.inlineasm_arch.is_some(),
-            "no inline assembler",
-        ),
-    ];
-    rules
-        .into_iter()
-        .find(|(matches, has, _)| *matches && !*has)
-        .map(|(_, _, why)| why)
-}
-
 /// Evaluates one `if` condition of run-tests.py against the target; `None` when it is
 /// not one of the forms mpcheck knows (then the skip is not applied, and `list` says so).
-/// Forms: `True`, `[not] skip_X`, `[not] has_X`, `[not] args.ATTR`,
-/// `args.ATTR OP literal` (==, !=, <, <=, >, >=), `args.ATTR [not] in NAME|(tuple)`;
-/// and on the output of the feature check the block last ran: `VAR OP b"literal"`,
-/// `"literal" [not] in str(VAR, ...)`.
+/// Forms, combined with `and`, `or`, `not` and parentheses: `True`, flag variables
+/// (`skip_X`, `has_X`), `args.ATTR`, literals, `os.path.isdir(EXPR)`; comparisons
+/// (`==`, `!=`, `<`, `<=`, `>`, `>=`, `is [not]`, `[not] in NAME|(tuple)|str(VAR, ...)`);
+/// a variable holding a feature check's output (`output`, the one the block last ran, or
+/// one bound by name), compared as bytes or, against a number, as `int(output)`.
 pub(crate) fn eval(
     cond: &Condition,
     facts: &Facts,
@@ -269,87 +200,356 @@ pub(crate) fn eval(
         .into_iter()
         .map(|t| t.0)
         .collect();
-    let name = |t: &Tok| match t {
-        Tok::Name(n) => Some(n.clone()),
-        _ => None,
-    };
-    let op = |t: &Tok, o: &str| matches!(t, Tok::Op(x) if x == o);
-    let (negate, rest) = match toks.first() {
-        Some(Tok::Name(n)) if n == "not" => (true, &toks[1..]),
-        _ => (false, &toks[..]),
-    };
-    let probe = || {
-        let script = cond.probe.as_ref()?;
-        Some(Fact::Str(
-            String::from_utf8_lossy(facts.outputs.get(script)?).into_owned(),
-        ))
-    };
-    if let ([Tok::Str(needle), tail @ ..], Some(Fact::Str(out))) = (rest, probe()) {
-        let found = match tail {
-            [Tok::Name(n), Tok::Name(i), Tok::Name(f), ..]
-                if n == "not" && i == "in" && f == "str" =>
-            {
-                !out.contains(needle.as_str())
-            }
-            [Tok::Name(i), Tok::Name(f), ..] if i == "in" && f == "str" => {
-                out.contains(needle.as_str())
-            }
-            _ => return None,
-        };
-        return Some(found != negate);
+    Evaluator {
+        facts,
+        lists,
+        probe: cond.probe.as_deref(),
     }
-    // `args.ATTR`, a flag name, or a variable holding a probe's output: the left side.
-    let (left, rest) = match rest {
-        [Tok::Name(a), d, Tok::Name(attr), tail @ ..] if a == "args" && op(d, ".") => {
-            (facts.attr(attr)?, tail)
-        }
-        [Tok::Name(n), tail @ ..] if n == "True" => (Fact::Bool(true), tail),
-        [Tok::Name(n), tail @ ..] => match facts.flag(n) {
-            Some(b) => (Fact::Bool(b), tail),
-            None => (probe()?, tail),
-        },
-        _ => return None,
-    };
-    let value = match rest {
-        [] => left.truthy(),
-        [Tok::Op(o), lit] => {
-            let right = match lit {
-                Tok::Str(s) => Fact::Str(s.clone()),
-                Tok::Int(n) => Fact::Int(*n),
-                Tok::Name(n) if n == "None" => Fact::None,
-                Tok::Name(n) if n == "True" || n == "False" => Fact::Bool(n == "True"),
-                _ => return None,
-            };
-            left.compare(o, &right)?
-        }
-        [Tok::Name(n), Tok::Name(inn), tail @ ..] if n == "not" && inn == "in" => {
-            !contains(&left, tail, lists, &name)?
-        }
-        [Tok::Name(inn), tail @ ..] if inn == "in" => contains(&left, tail, lists, &name)?,
-        _ => return None,
-    };
-    Some(value != negate)
+    .truth(&toks)
 }
 
-fn contains(
-    left: &Fact,
-    tail: &[Tok],
-    lists: &BTreeMap<String, Vec<String>>,
-    name: &dyn Fn(&Tok) -> Option<String>,
-) -> Option<bool> {
-    let Fact::Str(s) = left else { return None };
-    let items: Vec<String> = match tail {
-        [t] => lists.get(&name(t)?)?.clone(),
-        [Tok::Op(o), inner @ .., Tok::Op(c)] if o == "(" && c == ")" => inner
-            .iter()
-            .filter_map(|t| match t {
-                Tok::Str(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => return None,
-    };
-    Some(items.contains(s))
+/// Evaluates run-tests.py expressions against one target's facts.
+pub(crate) struct Evaluator<'a> {
+    pub facts: &'a Facts,
+    pub lists: &'a BTreeMap<String, Vec<String>>,
+    /// The feature check whose output a bare `output`-like variable holds.
+    pub probe: Option<&'a str>,
+}
+
+/// An evaluator for name patterns: `test_name` is this test's name.
+struct NamedEvaluator<'a> {
+    inner: &'a Evaluator<'a>,
+    test_name: &'a str,
+}
+
+fn is_op(t: &Tok, o: &str) -> bool {
+    matches!(t, Tok::Op(x) if x == o)
+}
+
+fn is_name(t: &Tok, n: &str) -> bool {
+    matches!(t, Tok::Name(x) if x == n)
+}
+
+/// `toks` without brackets that enclose all of it.
+pub(crate) fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
+    while toks.len() >= 2 && is_op(&toks[0], "(") && is_op(&toks[toks.len() - 1], ")") {
+        let mut depth = 0i32;
+        let encloses = toks.iter().enumerate().all(|(k, t)| {
+            match t {
+                Tok::Op(o) if ["(", "[", "{"].contains(&o.as_str()) => depth += 1,
+                Tok::Op(o) if [")", "]", "}"].contains(&o.as_str()) => depth -= 1,
+                _ => {}
+            }
+            depth > 0 || k == toks.len() - 1
+        });
+        if !encloses {
+            break;
+        }
+        toks = &toks[1..toks.len() - 1];
+    }
+    toks
+}
+
+/// Splits at top-level tokens for which `at` holds.
+pub(crate) fn split_top<'t>(toks: &'t [Tok], at: &dyn Fn(&Tok) -> bool) -> Vec<&'t [Tok]> {
+    let (mut depth, mut from, mut out) = (0i32, 0usize, Vec::new());
+    for (k, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Op(o) if ["(", "[", "{"].contains(&o.as_str()) => depth += 1,
+            Tok::Op(o) if [")", "]", "}"].contains(&o.as_str()) => depth -= 1,
+            t if depth == 0 && at(t) => {
+                out.push(&toks[from..k]);
+                from = k + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&toks[from..]);
+    out
+}
+
+impl Evaluator<'_> {
+    /// A name pattern (`test_name.startswith(...) or ...`, `is_X` names) on one test.
+    pub(crate) fn with_test_name(&self, test_name: &str, toks: &[Tok]) -> Option<bool> {
+        let named = NamedEvaluator {
+            inner: self,
+            test_name,
+        };
+        named.truth(toks)
+    }
+
+    pub(crate) fn truth(&self, toks: &[Tok]) -> Option<bool> {
+        let toks = strip_parens(toks);
+        let ors = split_top(toks, &|t| is_name(t, "or"));
+        if ors.len() > 1 {
+            let v: Vec<Option<bool>> = ors.iter().map(|p| self.truth(p)).collect();
+            return if v.contains(&Some(true)) {
+                Some(true)
+            } else {
+                v.iter().all(|x| *x == Some(false)).then_some(false)
+            };
+        }
+        let ands = split_top(toks, &|t| is_name(t, "and"));
+        if ands.len() > 1 {
+            let v: Vec<Option<bool>> = ands.iter().map(|p| self.truth(p)).collect();
+            return if v.contains(&Some(false)) {
+                Some(false)
+            } else {
+                v.iter().all(|x| *x == Some(true)).then_some(true)
+            };
+        }
+        if let [Tok::Name(n), rest @ ..] = toks
+            && n == "not"
+            && !rest.is_empty()
+        {
+            return self.truth(rest).map(|b| !b);
+        }
+        self.comparison(toks)
+    }
+
+    fn comparison(&self, toks: &[Tok]) -> Option<bool> {
+        // `os.path.isdir(EXPR)`: a directory of the checkout.
+        if let [a, _, b, _, c, Tok::Op(open), inner @ .., Tok::Op(close)] = toks
+            && is_name(a, "os")
+            && is_name(b, "path")
+            && is_name(c, "isdir")
+            && open == "("
+            && close == ")"
+        {
+            let dir = self.string(inner)?;
+            return Some(self.facts.tests_dir.join(dir).is_dir());
+        }
+        let pos = toks.iter().position(|t| {
+            matches!(t, Tok::Op(o) if ["==", "!=", "<", "<=", ">", ">="].contains(&o.as_str()))
+                || is_name(t, "is")
+                || is_name(t, "in")
+        });
+        let Some(at) = pos else {
+            return Some(self.value(toks)?.truthy());
+        };
+        let (mut left, mut right) = (&toks[..at], &toks[at + 1..]);
+        let mut op = match &toks[at] {
+            Tok::Op(o) => o.clone(),
+            Tok::Name(n) => n.clone(),
+            _ => return None,
+        };
+        if op == "in" && left.last().is_some_and(|t| is_name(t, "not")) {
+            left = &left[..left.len() - 1];
+            op = "not in".into();
+        }
+        if op == "is" && right.first().is_some_and(|t| is_name(t, "not")) {
+            right = &right[1..];
+            op = "is not".into();
+        }
+        if op.ends_with("in") {
+            let found = self.contains(left, right)?;
+            return Some(found == (op == "in"));
+        }
+        let (l, r) = (self.value(left)?, self.value(right)?);
+        match op.as_str() {
+            "is" => Some(l == r),
+            "is not" => Some(l != r),
+            o => l.compare(o, &r),
+        }
+    }
+
+    /// `NEEDLE in HAYSTACK`: a list by name, a tuple, or `str(VAR, ...)` (a substring).
+    fn contains(&self, needle: &[Tok], hay: &[Tok]) -> Option<bool> {
+        if let [f, Tok::Op(o), inner @ ..] = hay
+            && is_name(f, "str")
+            && o == "("
+        {
+            let var = split_top(inner, &|t| is_op(t, ","))[0];
+            let (Fact::Str(n), Fact::Str(h)) = (self.value(needle)?, self.value(var)?) else {
+                return None;
+            };
+            return Some(h.contains(n.as_str()));
+        }
+        let Fact::Str(s) = self.value(needle)? else {
+            return None;
+        };
+        let items: Vec<String> = match hay {
+            [Tok::Name(n)] => self.lists.get(n)?.clone(),
+            [Tok::Op(o), inner @ .., Tok::Op(c)] if o == "(" && c == ")" => inner
+                .iter()
+                .filter_map(|t| match t {
+                    Tok::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => return None,
+        };
+        Some(items.contains(&s))
+    }
+
+    /// The value of an operand.
+    pub(crate) fn value(&self, toks: &[Tok]) -> Option<Fact> {
+        let f = self.facts;
+        // A check that did not run (a REPL check on a board) printed nothing, as
+        // run-tests.py has it.
+        let out = |script: &str| {
+            let o = f.outputs.get(script).map(Vec::as_slice).unwrap_or(b"");
+            Some(Fact::Str(String::from_utf8_lossy(o).into_owned()))
+        };
+        Some(match strip_parens(toks) {
+            [Tok::Str(s)] => Fact::Str(s.clone()),
+            [Tok::Int(n)] => Fact::Int(*n),
+            [Tok::Op(m), Tok::Int(n)] if m == "-" => Fact::Int(-n),
+            [Tok::Name(n)] if n == "True" || n == "False" => Fact::Bool(n == "True"),
+            [Tok::Name(n)] if n == "None" => Fact::None,
+            [Tok::Name(a), d, Tok::Name(attr)] if a == "args" && is_op(d, ".") => f.attr(attr)?,
+            // `len(args.files)`: a list attribute stands as a string of its length.
+            [Tok::Name(n), Tok::Op(o), inner @ .., Tok::Op(c)]
+                if n == "len" && o == "(" && c == ")" =>
+            {
+                match self.value(inner)? {
+                    Fact::Str(s) => Fact::Int(s.len() as i64),
+                    _ => return None,
+                }
+            }
+            [Tok::Name(n), Tok::Op(o), rest @ ..] if n == "run_feature_check" && o == "(" => {
+                let script = rest.iter().find_map(|t| match t {
+                    Tok::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })?;
+                out(script)?
+            }
+            [Tok::Name(n)] => {
+                if let Some(b) = f.flag(n) {
+                    Fact::Bool(b)
+                } else if let Some(script) = f.conventions.probe_vars.get(n) {
+                    out(script)?
+                } else if let Some(script) = f.conventions.cpython_vars.get(n) {
+                    Fact::Str(String::from_utf8_lossy(f.cpython.get(script)?).into_owned())
+                } else {
+                    out(self.probe?)?
+                }
+            }
+            other => Fact::Str(self.formatted(other)?),
+        })
+    }
+
+    /// A string expression: a literal, `args.ATTR`, `"...".format(...)`, a variable the
+    /// function assigned, `platform_to_port(EXPR)` (the checkout's own map).
+    pub(crate) fn string(&self, toks: &[Tok]) -> Option<String> {
+        if let Some(s) = self.formatted(toks) {
+            return Some(s);
+        }
+        match self.value(toks)? {
+            Fact::Str(s) => Some(s),
+            Fact::Int(n) => Some(n.to_string()),
+            Fact::Bool(b) => Some(if b { "True" } else { "False" }.into()),
+            Fact::None => Some("None".into()),
+        }
+    }
+
+    /// The string forms that are not plain values.
+    fn formatted(&self, toks: &[Tok]) -> Option<String> {
+        let toks = strip_parens(toks);
+        match toks {
+            [Tok::Str(fmt), d, fm, Tok::Op(o), args @ .., Tok::Op(c)]
+                if is_op(d, ".") && is_name(fm, "format") && o == "(" && c == ")" =>
+            {
+                let mut out = String::new();
+                let mut parts = split_top(args, &|t| is_op(t, ",")).into_iter();
+                let mut rest = fmt.as_str();
+                while let Some(at) = rest.find("{}") {
+                    out.push_str(&rest[..at]);
+                    out.push_str(&self.string(parts.next()?)?);
+                    rest = &rest[at + 2..];
+                }
+                out.push_str(rest);
+                Some(out)
+            }
+            [f, Tok::Op(o), inner @ .., Tok::Op(c)]
+                if is_name(f, "platform_to_port") && o == "(" && c == ")" =>
+            {
+                Some(self.facts.port_of(&self.string(inner)?))
+            }
+            [Tok::Name(n)] if self.facts.conventions.locals.contains_key(n) => {
+                let value = &self.facts.conventions.locals[n];
+                // `x = x ...` would not end.
+                (!value.contains(&Tok::Name(n.clone()))).then(|| self.string(value))?
+            }
+            _ => None,
+        }
+    }
+}
+
+impl NamedEvaluator<'_> {
+    fn truth(&self, toks: &[Tok]) -> Option<bool> {
+        let toks = strip_parens(toks);
+        for (word, any) in [("or", true), ("and", false)] {
+            let parts = split_top(toks, &|t| is_name(t, word));
+            if parts.len() > 1 {
+                let v: Vec<Option<bool>> = parts.iter().map(|p| self.truth(p)).collect();
+                return if v.contains(&Some(any)) {
+                    Some(any)
+                } else {
+                    v.iter().all(|x| *x == Some(!any)).then_some(!any)
+                };
+            }
+        }
+        if let [Tok::Name(n), rest @ ..] = toks
+            && n == "not"
+            && !rest.is_empty()
+        {
+            return self.truth(rest).map(|b| !b);
+        }
+        let name = self.test_name;
+        let strs = |args: &[Tok]| -> Vec<String> {
+            args.iter()
+                .filter_map(|t| match t {
+                    Tok::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        match toks {
+            [Tok::Name(p)] if self.inner.facts.conventions.patterns.contains_key(p) => {
+                self.truth(&self.inner.facts.conventions.patterns[p])
+            }
+            // test_name.startswith(...) / .endswith(...), one string or a tuple.
+            [v, d, Tok::Name(m), Tok::Op(o), args @ .., Tok::Op(c)]
+                if is_name(v, "test_name") && is_op(d, ".") && o == "(" && c == ")" =>
+            {
+                let s = strs(args);
+                match m.as_str() {
+                    "startswith" => Some(s.iter().any(|p| name.starts_with(p.as_str()))),
+                    "endswith" => Some(s.iter().any(|p| name.ends_with(p.as_str()))),
+                    _ => None,
+                }
+            }
+            // test_name.find("x") != -1
+            [
+                v,
+                d,
+                f,
+                Tok::Op(o),
+                Tok::Str(x),
+                Tok::Op(c),
+                Tok::Op(ne),
+                Tok::Op(m),
+                Tok::Int(1),
+            ] if is_name(v, "test_name")
+                && is_op(d, ".")
+                && is_name(f, "find")
+                && o == "("
+                && c == ")"
+                && ne == "!="
+                && m == "-" =>
+            {
+                Some(name.contains(x.as_str()))
+            }
+            [Tok::Str(x), i, v] if is_name(i, "in") && is_name(v, "test_name") => {
+                Some(name.contains(x.as_str()))
+            }
+            [v, i, Tok::Name(list)] if is_name(v, "test_name") && is_name(i, "in") => {
+                Some(self.inner.lists.get(list)?.iter().any(|t| t == name))
+            }
+            other => self.inner.truth(other),
+        }
+    }
 }
 
 /// A value of a target attribute in a condition.
@@ -362,7 +562,7 @@ pub(crate) enum Fact {
 }
 
 impl Fact {
-    fn truthy(&self) -> bool {
+    pub(crate) fn truthy(&self) -> bool {
         match self {
             Fact::Str(s) => !s.is_empty(),
             Fact::Int(n) => *n != 0,
@@ -371,9 +571,11 @@ impl Fact {
         }
     }
 
-    fn compare(&self, op: &str, other: &Fact) -> Option<bool> {
+    pub(crate) fn compare(&self, op: &str, other: &Fact) -> Option<bool> {
         let ord = match (self, other) {
             (Fact::Int(a), Fact::Int(b)) => a.cmp(b),
+            // A feature check's output against a number: `int(output)`.
+            (Fact::Str(s), Fact::Int(b)) => s.trim().parse::<i64>().ok()?.cmp(b),
             (Fact::Str(a), Fact::Str(b)) => a.cmp(b),
             _ => {
                 return match op {
@@ -465,26 +667,13 @@ mod tests {
             None
         );
         let mut fp = f.clone();
-        fp.float_prec = 30;
+        fp.float_prec = Some(30);
         fp.platform = "qemu".into();
         assert_eq!(eval("args.float_prec < 32", &fp, &l), Some(true));
         assert_eq!(
             eval("args.platform not in PC_PLATFORMS", &fp, &l),
             Some(true)
         );
-    }
-
-    #[test]
-    fn name_patterns() {
-        let mut f = facts();
-        assert_eq!(feature_skip("int_big_add", &f), None);
-        f.int_big = false;
-        assert_eq!(feature_skip("int_big_add", &f), Some("no big integers"));
-        assert_eq!(
-            feature_skip("float2int_intbig", &f),
-            Some("no big integers")
-        );
-        assert_eq!(feature_skip("asmsum", &f), Some("no inline assembler"));
     }
 
     #[test]

@@ -215,9 +215,19 @@ pub fn upstream_tstring_file_gets_its_verdict_at_once(fw: &str) {
 }
 
 fn tstring_verdict(s: &mut BoardSession, link: &str) {
-    let path = "/work/shared/micropython-1.28.0/tests/basics/string_tstring_basic.py";
-    let Ok(source) = std::fs::read(path) else {
-        panic!("{path} not found (the shared MicroPython checkout)");
+    // The tree the firmware is built from (MICROPY_SRC), else the shared v1.28.0 one.
+    let tree = std::env::var_os("MICROPY_SRC")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/micropython-1.28.0")
+        });
+    let path = tree.join("tests/basics/string_tstring_basic.py");
+    let Ok(source) = std::fs::read(&path) else {
+        panic!(
+            "{} not found: set MICROPY_SRC to the MicroPython tree the firmware is built from",
+            path.display()
+        );
     };
     // The link's own cost for a valid case of the same size (the machine is shared:
     // under load QEMU's UART slows down, so 1 s is asserted relative to it).
