@@ -636,3 +636,56 @@ fn report_dirs_and_huge_cases_around_a_run() {
     );
     assert_eq!(p.result("unix::g/ok")["verdict"], "pass");
 }
+
+#[test]
+fn a_hostile_run_tests_py_is_an_error_naming_it() {
+    // Only run-tests.py is needed: each of these fails where it is read, before any
+    // feature check runs.
+    let nested = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let cases: [(&str, Vec<u8>); 4] = [
+        (
+            "run-tests.py:1: brackets nested more than 64 levels deep",
+            nested.into_bytes(),
+        ),
+        (
+            "run-tests.py:1: not UTF-8 (at byte offset 0)",
+            vec![0xff; 4096],
+        ),
+        (
+            "more than the 4194304 bytes a run-tests.py may have",
+            vec![b'#'; 5 << 20],
+        ),
+        (
+            "run-tests.py: not a regular file (it is a FIFO)",
+            Vec::new(),
+        ),
+    ];
+    for (expected, bytes) in cases {
+        let p = Project::unix();
+        let tests = p.root().join("mp/tests");
+        if bytes.is_empty() {
+            mkfifo(&tests.join("run-tests.py"));
+        } else {
+            std::fs::create_dir_all(&tests).unwrap();
+            std::fs::write(tests.join("run-tests.py"), bytes).unwrap();
+        }
+        let (out, _) = within(
+            p.command(&[
+                "list",
+                "--tests",
+                tests.to_str().unwrap(),
+                "--board",
+                "unix",
+            ]),
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|| panic!("hung: {expected}"));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(
+            !err.contains("overflow") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+}

@@ -55,7 +55,11 @@ pub(crate) fn mupy_output(u: &UpstreamCase, o: &Outcome) -> Result<Vec<u8>, Verd
         return Ok(b"SKIP\n".to_vec());
     }
     if u.regex
-        && let Ok(exp) = std::fs::read(u.tests_dir.join(format!("{}.exp", u.rel)))
+        && let Ok(exp) = crate::input::read(
+            &u.tests_dir.join(format!("{}.exp", u.rel)),
+            crate::input::cap::GOLDEN,
+            ".exp file",
+        )
     {
         out = apply_regex_exp(&exp, &out);
     }

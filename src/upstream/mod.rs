@@ -50,6 +50,8 @@ pub enum UpstreamError {
     },
     #[error(transparent)]
     Read(#[from] pyread::ReadError),
+    #[error(transparent)]
+    Unreadable(#[from] crate::input::Refused),
     #[error("{}: not a MicroPython tests/ directory (no run-tests.py in it)", .0.display())]
     NotTests(PathBuf),
 }
@@ -59,6 +61,9 @@ impl From<UpstreamError> for crate::error::Error {
         crate::error::Error::Usage(e.to_string())
     }
 }
+
+/// The largest run-tests.py read (v1.28.0's is 60 KB).
+const RUN_TESTS_CAP: u64 = 4 << 20;
 
 /// The emitter a suite runs with (run-tests.py's `--emit`): `-X emit=` for the VM and
 /// mpy-cross, `<test>.py.<emit>.exp` before `<test>.py.exp`, and its skip list.
@@ -149,12 +154,22 @@ impl Suite {
             source: e,
         })?;
         let run_tests = tests_dir.join("run-tests.py");
-        if !run_tests.is_file() {
+        // Only a missing one means "not a tests/ directory"; anything else there (a FIFO,
+        // a device) is refused by name when it is read.
+        if std::fs::symlink_metadata(&run_tests).is_err() {
             return Err(UpstreamError::NotTests(tests_dir));
         }
-        let text = std::fs::read_to_string(&run_tests).map_err(|e| UpstreamError::Io {
-            path: run_tests.clone(),
-            source: e,
+        let bytes = crate::input::read(&run_tests, RUN_TESTS_CAP, "run-tests.py")?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            pyread::ReadError {
+                file: run_tests.clone(),
+                line: 1 + e.as_bytes()[..valid]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count(),
+                message: format!("not UTF-8 (at byte offset {valid}): not a run-tests.py"),
+            }
         })?;
         let source = pyread::read_source(&run_tests, &text)?;
         let conventions = Arc::new(Conventions::from_source(&source));
@@ -300,7 +315,9 @@ fn load_dir(
     let mut files: Vec<PathBuf> = rd
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "py"))
+        // Not only regular files: a FIFO or device named like a test is run-tests.py's
+        // test too, and becomes an error naming it (`Case::load`), never a hang or a gap.
+        .filter(|p| !p.is_dir() && p.extension().is_some_and(|e| e == "py"))
         .collect();
     files.sort();
     files
@@ -338,11 +355,15 @@ fn load_dir(
             } else {
                 Vec::new()
             };
-            // Upstream tests have no mpcheck header: their settings are upstream's.
-            case.settings = Ok(CaseSettings {
-                timeout: Some(test_timeout()),
-                ..CaseSettings::default()
-            });
+            // Upstream tests have no mpcheck header: their settings are upstream's. A file
+            // that could not be read (not regular, too large) keeps its error.
+            let refused = case.source.is_empty() && case.settings.is_err();
+            if !refused {
+                case.settings = Ok(CaseSettings {
+                    timeout: Some(test_timeout()),
+                    ..CaseSettings::default()
+                });
+            }
             case.upstream = Some(Arc::new(UpstreamCase {
                 tests_dir: tests_dir.to_path_buf(),
                 regex: special || conventions.regex_tests.contains(&rel),
@@ -500,11 +521,14 @@ pub fn plan_trials(
                     .get(rel)
                     .cloned()
                     .or_else(|| facts.name_skip(&case.id.name, suite.lists.names()));
+                let unreadable = case.settings.as_ref().err().map(|message| Verdict::Error {
+                    message: message.clone(),
+                });
                 let trial = Trial {
                     board: board.clone(),
                     case: case.clone(),
                     mode,
-                    decided: reason.map(|reason| Verdict::Skip { reason }),
+                    decided: unreadable.or(reason.map(|reason| Verdict::Skip { reason })),
                 };
                 let keep = filter
                     .name
@@ -566,13 +590,13 @@ enum KnownEntry {
 
 impl Known {
     pub fn load(path: &Path) -> crate::error::Result<Known> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Known::default()),
-            Err(e) => return Err(crate::error::Error::io(path, e)),
+        let Some(bytes) =
+            crate::input::read_if_exists(path, crate::input::cap::CONFIG, "known-failures file")?
+        else {
+            return Ok(Known::default());
         };
-        let map: BTreeMap<String, KnownEntry> =
-            yaml_serde::from_str(&text).map_err(|e| crate::error::Error::yaml(path, 1, &e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let map: BTreeMap<String, KnownEntry> = crate::input::yaml(path, 1, &text)?;
         Ok(Known(map))
     }
 
