@@ -480,6 +480,18 @@ fn special_files_are_named_not_read() {
 
 // ---- 6. small ones ----
 
+/// `mpcheck review` (not interactive) with `entry` stored for the golden `golden`.
+fn review_with(p: &Project, golden: &str, entry: &serde_json::Value) -> Output {
+    p.write(
+        &format!(".mpcheck/pending/{golden}.json"),
+        &entry.to_string(),
+    );
+    p.command(&["review"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn absurd_numbers_and_paths_get_their_own_message() {
     let p = Project::unix();
@@ -528,12 +540,7 @@ fn absurd_numbers_and_paths_get_their_own_message() {
     let entry = serde_json::json!({
         "case": "g/new", "golden": "golden/g/new.out", "base": null, "new_hex": "6e65770a",
     });
-    p.write(".mpcheck/pending/golden/g/new.out.json", &entry.to_string());
-    let review = p
-        .command(&["review"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let review = review_with(&p, "golden/g/new.out", &entry);
     let shown = String::from_utf8_lossy(&review.stdout);
     assert!(shown.contains("new golden golden/g/new.out"), "{shown}");
     assert!(!shown.contains("final newline"), "{shown}");
@@ -543,12 +550,7 @@ fn absurd_numbers_and_paths_get_their_own_message() {
     let entry = serde_json::json!({
         "case": "g/ok", "golden": "golden/g/ok.out", "base": null, "new_hex": "zz",
     });
-    p.write(".mpcheck/pending/golden/g/ok.out.json", &entry.to_string());
-    let review = p
-        .command(&["review"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let review = review_with(&p, "golden/g/ok.out", &entry);
     let shown = String::from_utf8_lossy(&review.stdout);
     assert!(!shown.contains("remove golden"), "{shown}");
     assert_eq!(review.status.code(), Some(2));
