@@ -149,6 +149,7 @@ impl Matrix {
                                 &format!("reference ({reference})"),
                                 &r.board,
                                 crate::report::diff::REPORT_LINES,
+                                None,
                             ))
                             .into_owned(),
                         },

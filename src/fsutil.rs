@@ -25,6 +25,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Where `path` really is, also when its tail does not exist yet (a directory about to
+/// be created): absolute, `..` taken lexically, and the deepest existing ancestor with
+/// its symbolic links resolved. For checking that a path stays inside (or outside) a
+/// folder before anything is written there.
+pub fn resolved(path: &Path) -> std::path::PathBuf {
+    use std::path::{Component, PathBuf};
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let lexical = absolute.components().fold(PathBuf::new(), |mut acc, c| {
+        match c {
+            Component::ParentDir => {
+                acc.pop();
+            }
+            Component::CurDir => {}
+            c => acc.push(c),
+        }
+        acc
+    });
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return lexical,
+        }
+    }
+}
+
 /// Removes a file; one that is already gone is fine.
 pub fn remove_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -50,6 +83,16 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn resolved_follows_links_of_what_exists_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(real.join("a")).unwrap();
+        std::os::unix::fs::symlink(real.join("a"), real.join("link")).unwrap();
+        assert_eq!(resolved(&real.join("link/new/x")), real.join("a/new/x"));
+        assert_eq!(resolved(&real.join("new/../a/y")), real.join("a/y"));
     }
 
     #[test]

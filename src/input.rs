@@ -30,6 +30,8 @@ pub mod cap {
     /// A firmware image to flash (the largest flash of a supported chip is 16 MiB; an
     /// ELF with debug information is larger).
     pub const IMAGE: u64 = 256 * MIB;
+    /// A checkout's run-tests.py (v1.28.0's is 60 KB).
+    pub const RUN_TESTS: u64 = 4 * MIB;
     /// A run's `results.json` (read by `--rerun-failed`).
     pub const RESULTS: u64 = 512 * MIB;
 }
@@ -139,13 +141,26 @@ pub fn read_if_exists(
 /// [`read`] as UTF-8 text; bytes that are not are an error naming the line.
 pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<String> {
     let bytes = read(path, cap, what).map_err(Error::from)?;
+    utf8(bytes).map_err(|e| Error::config(path, e.line, e.to_string()))
+}
+
+/// Bytes that are not UTF-8: where the first bad one is.
+#[derive(Debug, thiserror::Error)]
+#[error("not UTF-8 (at byte offset {offset})")]
+pub struct NotUtf8 {
+    pub line: usize,
+    pub offset: usize,
+}
+
+/// `bytes` as text, or the line and offset of the first byte that is not UTF-8.
+pub fn utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let line = 1 + e.as_bytes()[..valid]
+        let offset = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..offset]
             .iter()
             .filter(|&&b| b == b'\n')
             .count();
-        Error::config(path, line, format!("not UTF-8 (at byte offset {valid})"))
+        NotUtf8 { line, offset }
     })
 }
 

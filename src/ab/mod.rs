@@ -109,6 +109,7 @@ pub fn pair(
                     &format!("base ({})", b.board),
                     &format!("head ({})", h.board),
                     crate::report::diff::REPORT_LINES,
+                    None,
                 ))
                 .into_owned(),
             },

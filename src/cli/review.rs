@@ -125,6 +125,7 @@ fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Resu
         &golden,
         &format!("{golden} (pending)"),
         REVIEW_LINES,
+        None,
     );
     let text = format!("{what} {golden} (case {}):\n{diff}", entry.case);
     Ok(crate::report::escape::controls(&text).into_owned())

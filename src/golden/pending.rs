@@ -166,22 +166,14 @@ impl PendingStore {
     /// resolving the symbolic links of the part of the path that exists.
     fn target(&self, golden: &Path) -> std::result::Result<PathBuf, String> {
         let path = self.root.join(golden);
-        let top = self.root.join(GOLDEN_DIR);
-        let real_top = top.canonicalize().unwrap_or_else(|_| top.clone());
-        // The deepest existing folder on the way (none yet: all of it will be created).
-        let mut existing = path.parent().filter(|d| d.starts_with(&top));
-        while let Some(dir) = existing {
-            if let Ok(real) = dir.canonicalize() {
-                if !real.starts_with(&real_top) {
-                    return Err(format!(
-                        "{} leads outside {GOLDEN_DIR}/ (to {})",
-                        dir.display(),
-                        real.display()
-                    ));
-                }
-                break;
-            }
-            existing = dir.parent().filter(|d| d.starts_with(&top));
+        let top = crate::fsutil::resolved(&self.root.join(GOLDEN_DIR));
+        let real = crate::fsutil::resolved(&path);
+        if !real.starts_with(&top) {
+            return Err(format!(
+                "{} leads outside {GOLDEN_DIR}/ (to {})",
+                golden.display(),
+                real.display()
+            ));
         }
         if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
             return Err(format!("{} is not a regular file", path.display()));

@@ -20,13 +20,15 @@ fn diff<'a>(expected: &'a str, actual: &'a str) -> TextDiff<'a, 'a, 'a, str> {
         .diff_lines(expected, actual)
 }
 
-/// A unified diff of at most `max_lines` lines; what is cut is said in a last line.
+/// A unified diff of at most `max_lines` lines; what is cut is said in a last line,
+/// with `whole`, where the whole texts are (when there is such a place).
 pub fn unified(
     expected: &str,
     actual: &str,
     expected_name: &str,
     actual_name: &str,
     max_lines: usize,
+    whole: Option<&str>,
 ) -> String {
     let diff = diff(expected, actual);
     let full = diff
@@ -42,6 +44,11 @@ pub fn unified(
     let more = lines.count();
     if more > 0 {
         text.push_str(&format!("… {more} more diff lines not shown\n"));
+        if let Some(whole) = whole {
+            text.push_str(&format!(
+                "(the whole expected and actual output: {whole})\n"
+            ));
+        }
     }
     let bare = |s: &str| !s.is_empty() && !s.ends_with('\n');
     match (bare(expected), bare(actual)) {
@@ -79,6 +86,7 @@ mod tests {
             "golden/g/x.out",
             "actual (unix::g/x)",
             100,
+            None,
         );
         assert!(
             d.contains("--- golden/g/x.out") && d.contains("+++ actual (unix::g/x)"),
@@ -92,24 +100,29 @@ mod tests {
     fn a_huge_diff_is_cut_and_says_so_quickly() {
         let actual: String = (0..1_000_000).map(|i| format!("{i}\n")).collect();
         let start = std::time::Instant::now();
-        let d = unified("0\n", &actual, "e", "a", CONSOLE_LINES);
+        let d = unified("0\n", &actual, "e", "a", CONSOLE_LINES, Some("there"));
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "{:?}",
             start.elapsed()
         );
-        assert_eq!(d.lines().count(), CONSOLE_LINES + 1, "{d}");
-        assert!(d.ends_with(" more diff lines not shown\n"), "{d}");
+        assert_eq!(d.lines().count(), CONSOLE_LINES + 2, "{d}");
+        assert!(
+            d.ends_with(
+                " more diff lines not shown\n(the whole expected and actual output: there)\n"
+            ),
+            "{d}"
+        );
         assert_eq!(changed_lines("0\n", &actual), 999_999);
     }
 
     #[test]
     fn only_a_side_without_final_newline_is_named() {
         // A new golden: nothing before, a complete text after.
-        assert!(!unified("", "a\n", "old", "new", 10).contains("final newline"));
-        let d = unified("a\n", "b", "old", "new", 10);
+        assert!(!unified("", "a\n", "old", "new", 10, None).contains("final newline"));
+        let d = unified("a\n", "b", "old", "new", 10, None);
         assert!(d.ends_with("\\ (new has no final newline)\n"), "{d}");
-        let d = unified("a", "b", "old", "new", 10);
+        let d = unified("a", "b", "old", "new", 10, None);
         assert!(
             d.ends_with("\\ (neither side has a final newline)\n"),
             "{d}"

@@ -48,6 +48,8 @@ mod tests {
             controls("\x1b]0;PASS\x07\x1b[2J\rok\u{9b}\u{202e}\n\tend"),
             "\\x1b]0;PASS\\x07\\x1b[2J\\rok\\x9b\\u{202e}\n\tend"
         );
+        // NUL and the other C0 controls XML 1.0 cannot hold at all.
+        assert_eq!(controls("a\0b\x01"), "a\\x00b\\x01");
         assert!(matches!(
             controls("plain\ttext\n"),
             std::borrow::Cow::Borrowed(_)

@@ -81,43 +81,9 @@ const PROJECT_DATA: [&str; 5] = ["cases", "golden", "boards", "known-differences
 /// Refuses a report directory inside one of [`PROJECT_DATA`] (after resolving symbolic
 /// links of the part that exists).
 fn check_outside_project_data(dir: &Path, project: &crate::config::Project) -> Result<()> {
-    let resolve = |p: &Path| {
-        let absolute = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        // `..` taken lexically, so `new/../golden` is seen as `golden`.
-        let absolute = absolute
-            .components()
-            .fold(std::path::PathBuf::new(), |mut acc, c| {
-                match c {
-                    std::path::Component::ParentDir => {
-                        acc.pop();
-                    }
-                    std::path::Component::CurDir => {}
-                    c => acc.push(c),
-                }
-                acc
-            });
-        // The deepest existing ancestor, resolved, with the rest appended.
-        let mut existing = absolute.as_path();
-        let mut rest = Vec::new();
-        loop {
-            if let Ok(real) = existing.canonicalize() {
-                return rest
-                    .iter()
-                    .rev()
-                    .fold(real, |acc: std::path::PathBuf, part| acc.join(part));
-            }
-            match (existing.parent(), existing.file_name()) {
-                (Some(parent), Some(name)) => {
-                    rest.push(name.to_os_string());
-                    existing = parent;
-                }
-                _ => return absolute,
-            }
-        }
-    };
-    let dir_real = resolve(dir);
+    let dir_real = crate::fsutil::resolved(dir);
     for name in PROJECT_DATA {
-        let data = resolve(&project.root.join(name));
+        let data = crate::fsutil::resolved(&project.root.join(name));
         if dir_real.starts_with(&data) {
             return Err(Error::Usage(format!(
                 "report directory {} is inside the project's {name}/: reports there would be \
@@ -247,20 +213,16 @@ pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
         && expected != actual
     {
         let from = r.expected_from.as_deref().unwrap_or("expected");
-        let shown = diff::unified(
+        text += &diff::unified(
             expected,
             actual,
             from,
             &format!("actual ({})", r.name),
             max_lines,
+            Some("results.json, this trial"),
         );
-        let cut = shown.contains(" more diff lines not shown\n");
-        text += &shown;
         if r.truncated {
             text.push_str("(output truncated at the capture limit)\n");
-        }
-        if cut {
-            text.push_str("(the whole expected and actual output: results.json, this trial)\n");
         }
     }
     if let Some(table) = &r.heap_table {

@@ -62,9 +62,6 @@ impl From<UpstreamError> for crate::error::Error {
     }
 }
 
-/// The largest run-tests.py read (v1.28.0's is 60 KB).
-const RUN_TESTS_CAP: u64 = 4 << 20;
-
 /// The emitter a suite runs with (run-tests.py's `--emit`): `-X emit=` for the VM and
 /// mpy-cross, `<test>.py.<emit>.exp` before `<test>.py.exp`, and its skip list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -159,17 +156,11 @@ impl Suite {
         if std::fs::symlink_metadata(&run_tests).is_err() {
             return Err(UpstreamError::NotTests(tests_dir));
         }
-        let bytes = crate::input::read(&run_tests, RUN_TESTS_CAP, "run-tests.py")?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            pyread::ReadError {
-                file: run_tests.clone(),
-                line: 1 + e.as_bytes()[..valid]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count(),
-                message: format!("not UTF-8 (at byte offset {valid}): not a run-tests.py"),
-            }
+        let bytes = crate::input::read(&run_tests, crate::input::cap::RUN_TESTS, "run-tests.py")?;
+        let text = crate::input::utf8(bytes).map_err(|e| pyread::ReadError {
+            file: run_tests.clone(),
+            line: e.line,
+            message: format!("{e}: not a run-tests.py"),
         })?;
         let source = pyread::read_source(&run_tests, &text)?;
         let conventions = Arc::new(Conventions::from_source(&source));
