@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::pyread::{Assign, Source, Tok, Value};
+use super::pyread::{Assign, ProbeLoop, Source, Tok, Value};
 use super::skips::split_top;
 
 /// How run-tests.py reads `feature_check/target_info.py`'s output.
@@ -58,6 +58,9 @@ pub(crate) struct Conventions {
     pub special_tests: BTreeSet<String>,
     /// Tests whose `.exp` is in the regex dialect (`test_file_abspath in NAME`).
     pub regex_tests: BTreeSet<String>,
+    /// The inline assemblers it tries, in order (`detect_inline_asm_arch`'s loop over
+    /// `inlineasm_{}.py`); none where it has no such loop (v1.24 chose by platform).
+    pub inlineasm: Option<ProbeLoop>,
 }
 
 impl Conventions {
@@ -65,6 +68,11 @@ impl Conventions {
         let mut c = Conventions {
             probe_vars: source.probe_vars.clone(),
             default_target: source.arg_defaults.get("--target").cloned(),
+            inlineasm: source
+                .probe_loops
+                .iter()
+                .find(|l| l.template.starts_with("inlineasm_"))
+                .cloned(),
             ..Conventions::default()
         };
         let or_assigned: Vec<&String> = source
@@ -253,5 +261,24 @@ mod tests {
             (o.names.as_slice(), o.split),
             (&["arch".to_string()][..], false)
         );
+    }
+
+    #[test]
+    fn the_inline_assemblers_are_the_loop_s_own_list() {
+        let src = "def detect_inline_asm_arch(pyb, args):\n    for arch in (\"rv32\", \"thumb\", \"xtensa\", \"new\",):\n        output = run_feature_check(pyb, args, \"inlineasm_{}.py\".format(arch))\n        if output.strip() == arch.encode():\n            return arch\n    return None\n\ndef other():\n    output = run_feature_check(pyb, args, \"x_{}.py\".format(arch))\n";
+        let c = Conventions::from_source(
+            &super::super::pyread::read_source(Path::new("r"), src).unwrap(),
+        );
+        let l = c.inlineasm.expect("the loop is read");
+        assert_eq!(l.line, 3);
+        let scripts: Vec<(String, String)> = l.scripts().map(|(a, s)| (a.to_string(), s)).collect();
+        assert_eq!(scripts[1], ("thumb".into(), "inlineasm_thumb.py".into()));
+        assert_eq!(scripts[3], ("new".into(), "inlineasm_new.py".into()));
+        // Outside the loop, `arch` is no loop's variable: not a probe loop.
+        let no_loop = "def f():\n    output = run_feature_check(pyb, args, \"inlineasm_{}.py\".format(arch))\n";
+        let c = Conventions::from_source(
+            &super::super::pyread::read_source(Path::new("r"), no_loop).unwrap(),
+        );
+        assert_eq!(c.inlineasm, None);
     }
 }

@@ -150,10 +150,14 @@ impl Facts {
                 .first()
                 .map(|s| String::from_utf8_lossy(out(s)).trim().parse().unwrap_or(0)),
         };
-        let inlineasm_arch = ["rv32", "thumb", "xtensa"]
-            .into_iter()
-            .find(|a| String::from_utf8_lossy(out(&format!("inlineasm_{a}.py"))).trim() == *a)
-            .map(str::to_string);
+        // run-tests.py: the first arch whose check prints its own name.
+        let inlineasm_arch = conventions
+            .inlineasm
+            .iter()
+            .flat_map(|l| l.scripts())
+            .find_map(|(arch, script)| {
+                (String::from_utf8_lossy(out(&script)).trim() == arch).then(|| arch.to_string())
+            });
         let mut f = Facts {
             arch: field("arch"),
             build: field("build").unwrap_or_else(|| "unknown".into()),

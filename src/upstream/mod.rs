@@ -12,6 +12,7 @@
 //! results         _results.json and the failures' .exp/.out
 //! ```
 
+mod board_args;
 mod conventions;
 pub mod exec;
 pub mod facts;
@@ -502,15 +503,37 @@ pub fn plan_trials(
             .map(|c| with_mpy_flags(c, &flags))
             .collect();
         let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
+        // What the board's own make fragment has `make test` leave out on it.
+        let build = match &board.spec {
+            crate::board::BoardSpec::Device(d) => d.build.as_ref(),
+            _ => None,
+        };
+        let excludes = match build {
+            Some(b) => {
+                let (ex, notices) = board_args::excludes(&b.source, &b.port, &b.board);
+                session
+                    .notes
+                    .extend(notices.into_iter().map(|n| format!("{}: {n}", board.name)));
+                ex
+            }
+            None => Vec::new(),
+        };
+        let excluded = |rel: &str| {
+            excludes.iter().find(|e| e.pattern.is_match(rel)).map(|e| {
+                format!(
+                    "excluded on this board by its RUN_TESTS_ARGS (--exclude '{}', {})",
+                    e.pattern, e.origin
+                )
+            })
+        };
         for &mode in &modes {
             let skipped =
                 suite
                     .lists
                     .skipped(&facts, mode == Mode::Mpy, suite.emit.as_str(), &paths);
             for (case, rel) in cases.iter().zip(&paths) {
-                let reason = skipped
-                    .get(rel)
-                    .cloned()
+                let reason = excluded(rel)
+                    .or_else(|| skipped.get(rel).cloned())
                     .or_else(|| facts.name_skip(&case.id.name, suite.lists.names()));
                 let unreadable = case.settings.as_ref().err().map(|message| Verdict::Error {
                     message: message.clone(),

@@ -263,6 +263,28 @@ pub(crate) struct Source {
     pub probe_vars: BTreeMap<String, String>,
     /// `cmd_parser.add_argument("--flag", default="v", ...)`: `--flag` → v.
     pub arg_defaults: BTreeMap<String, String>,
+    /// Feature checks run in a loop over a tuple of names, one script per name.
+    pub probe_loops: Vec<ProbeLoop>,
+}
+
+/// `for V in ("a", "b"): ... run_feature_check(pyb, args, "T_{}.py".format(V))`: the
+/// checks `T_a.py`, `T_b.py` tried in that order (run-tests.py's
+/// `detect_inline_asm_arch`: the first whose output is its own name wins).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProbeLoop {
+    /// The script name with `{}` where the loop's value goes.
+    pub template: String,
+    pub values: Vec<String>,
+    pub line: usize,
+}
+
+impl ProbeLoop {
+    /// (value, script) in the loop's order.
+    pub(crate) fn scripts(&self) -> impl Iterator<Item = (&str, String)> {
+        self.values
+            .iter()
+            .map(|v| (v.as_str(), self.template.replacen("{}", v, 1)))
+    }
 }
 
 /// Reads the top-level literal assignments and the conditional skip calls.
@@ -274,10 +296,37 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
     // The last `if`/`elif` closed, for the `else:` after it.
     let mut closed: Option<(usize, Condition)> = None;
     let mut rebound = std::collections::BTreeSet::new();
+    // (indent, variable, values) of the `for V in ("a", ...):` loops around the line.
+    let mut loops: Vec<(usize, String, Vec<String>)> = Vec::new();
     for ll in logical_lines(file, src)? {
         let (indent, stmt) = (ll.indent, ll.text.as_str());
         while ifs.last().is_some_and(|(d, _)| *d >= indent) {
             closed = ifs.pop();
+        }
+        while loops.last().is_some_and(|(d, _, _)| *d >= indent) {
+            loops.pop();
+        }
+        if let [
+            (Tok::Name(f), _),
+            (Tok::Name(var), _),
+            (Tok::Name(i), _),
+            rest @ ..,
+        ] = ll.toks.as_slice()
+            && f == "for"
+            && i == "in"
+            && let [
+                (Tok::Op(open), _),
+                items @ ..,
+                (Tok::Op(close), _),
+                (Tok::Op(colon), _),
+            ] = rest
+            && (open, close, colon.as_str()) == (&"(".to_string(), &")".to_string(), ":")
+            && let Some(values) = string_items(items)
+        {
+            loops.push((indent, var.clone(), values));
+        }
+        if let Some(l) = probe_loop(&ll, &loops) {
+            out.probe_loops.push(l);
         }
         if stmt.starts_with("cmd_parser.add_argument(")
             && let [_, _, _, _, (Tok::Str(flag), _), ..] = ll.toks.as_slice()
@@ -387,6 +436,53 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
     }
     out.probe_vars.retain(|k, _| !rebound.contains(k));
     Ok(out)
+}
+
+/// `"a", "b", ...` (a trailing comma allowed): the strings, else `None`.
+fn string_items(items: &[Spanned]) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    for (k, (t, _)) in items.iter().enumerate() {
+        match t {
+            Tok::Str(s) if k % 2 == 0 => values.push(s.clone()),
+            Tok::Op(o) if k % 2 == 1 && o == "," => {}
+            _ => return None,
+        }
+    }
+    (!values.is_empty()).then_some(values)
+}
+
+/// `run_feature_check(pyb, args, "T{}".format(V))` inside a loop over V's strings.
+fn probe_loop(
+    ll: &super::pylex::LogicalLine,
+    loops: &[(usize, String, Vec<String>)],
+) -> Option<ProbeLoop> {
+    let toks: Vec<&Tok> = ll.toks.iter().map(|t| &t.0).collect();
+    let at = toks
+        .iter()
+        .position(|t| **t == Tok::Name("run_feature_check".into()))?;
+    toks[at..].windows(6).find_map(|w| match w {
+        [
+            Tok::Str(template),
+            Tok::Op(dot),
+            Tok::Name(format),
+            Tok::Op(open),
+            Tok::Name(var),
+            Tok::Op(close),
+        ] if dot == "."
+            && format == "format"
+            && open == "("
+            && close == ")"
+            && template.matches("{}").count() == 1 =>
+        {
+            let (_, _, values) = loops.iter().rev().find(|(_, v, _)| v == var)?;
+            Some(ProbeLoop {
+                template: template.clone(),
+                values: values.clone(),
+                line: ll.line,
+            })
+        }
+        _ => None,
+    })
 }
 
 /// An assignment statement: its targets (names only; `a.b = ...` is not one), operator
