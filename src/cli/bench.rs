@@ -481,7 +481,8 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
     println!(
         "mpcheck / run-tests.py: {:.3}x (target <= {})",
         mpcheck_wall.as_secs_f64() / upstream_wall.as_secs_f64(),
-        if instance.is_some() { "0.3x" } else { "0.6x" }
+        // #21's targets: a QEMU board's basics/ at a quarter, the unix default set at half.
+        if instance.is_some() { "0.25x" } else { "0.5x" }
     );
     Ok(exit::OK)
 }
