@@ -105,7 +105,10 @@ fn shell_words(s: &str) -> Option<Vec<String>> {
                     any = false;
                 }
             }
-            (_, c) => (word, any) = (word + &c.to_string(), true),
+            (_, c) => {
+                word.push(c);
+                any = true;
+            }
         }
     }
     if quote.is_some() {

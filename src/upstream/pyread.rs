@@ -320,7 +320,7 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
                 (Tok::Op(close), _),
                 (Tok::Op(colon), _),
             ] = rest
-            && (open, close, colon.as_str()) == (&"(".to_string(), &")".to_string(), ":")
+            && (open.as_str(), close.as_str(), colon.as_str()) == ("(", ")", ":")
             && let Some(values) = string_items(items)
         {
             loops.push((indent, var.clone(), values));
