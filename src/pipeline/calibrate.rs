@@ -2,6 +2,7 @@
 //! run around an empty case, so an empty case measures 0.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Pipeline;
@@ -47,19 +48,7 @@ impl Pipeline {
             // An empty case whose name is as long as this one's (module and file names
             // are interned as qstrs while loading).
             let name = "e".repeat(len);
-            let dir = self
-                .calibration
-                .scratch
-                .as_ref()?
-                .path()
-                .join(format!("{len}"));
-            let path = dir.join(format!("{name}.py"));
-            std::fs::create_dir_all(&dir)
-                // One newline, not nothing: compiling "" costs 32 bytes more than any
-                // text ending in a newline (the lexer supplies the missing final
-                // newline), so "" as the baseline made comment-only heap/empty -32.
-                .and_then(|()| std::fs::write(&path, "\n"))
-                .ok()?;
+            let path = empty_case_file(self.calibration.scratch.as_ref()?.path(), &name).ok()?;
             let empty = Case::load(
                 &path,
                 CaseId {
@@ -84,5 +73,39 @@ impl Pipeline {
                 .heap
         })
         .clone()
+    }
+}
+
+/// Writes the empty case `<name>.py` into a new directory under `scratch`: one per
+/// calibration, since cells of other modes or boards with a name as long run at the same
+/// time, and rewriting one shared file truncates it under another cell's read (which then
+/// calibrated "" and made every case of that trial 32 bytes lighter, see below).
+fn empty_case_file(scratch: &Path, name: &str) -> std::io::Result<PathBuf> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{}-", name.len()))
+        .tempdir_in(scratch)?
+        .keep();
+    let path = dir.join(format!("{name}.py"));
+    // One newline, not nothing: compiling "" costs 32 bytes more than any text ending in
+    // a newline (the lexer supplies the missing final newline), so "" as the baseline
+    // made comment-only heap/empty -32.
+    std::fs::write(&path, "\n")?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_calibration_has_its_own_empty_case_file() {
+        let scratch = tempfile::tempdir().unwrap();
+        let a = empty_case_file(scratch.path(), "eee").unwrap();
+        let b = empty_case_file(scratch.path(), "eee").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.file_name(), b.file_name());
+        // Writing the second did not truncate the first.
+        assert_eq!(std::fs::read(&a).unwrap(), b"\n");
+        assert_eq!(std::fs::read(&b).unwrap(), b"\n");
     }
 }
