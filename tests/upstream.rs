@@ -24,7 +24,21 @@ fn main() {
     let args = Arguments::from_args();
     let v128 = checkout_tests("micropython-1.28.0");
     let v124 = checkout_tests("micropython-1.24.0");
-    let tests: [(&str, Tree, CheckoutTest); 6] = [
+    // A board built from a tree: the v1.28.0 tests and a `MICROPY_SRC` to build it from.
+    let v128_board = v128.clone().and_then(|tests| {
+        match std::env::var_os("MICROPY_SRC").filter(|v| !v.is_empty()) {
+            Some(_) => Ok(tests),
+            None => {
+                Err("needs MICROPY_SRC, the MicroPython tree mps2-an385-qemu is built from".into())
+            }
+        }
+    });
+    let tests: [(&str, Tree, CheckoutTest); 7] = [
+        (
+            "unittest_tests_run_their_tests_on_a_board",
+            Some(&v128_board),
+            unittest_tests_run_their_tests_on_a_board,
+        ),
         (
             "the_same_test_in_two_checkouts_has_two_references",
             Some(&v128),
@@ -349,6 +363,48 @@ fn upstream_rules_on_the_unix_port(src: &Path) {
     assert_eq!(got["basics/exp_fail.py"].0, "pass");
     assert_eq!(got["basics/raises.py"].0, "skip");
     assert_eq!(got["basics/ut_fail.py"].0, "fail");
+}
+
+/// On a board, as at the REPL run-tests.py uses, `unittest.main()` finds the test's
+/// classes in `__main__`, in both modes (it ran 0 tests and failed when the case ran in a
+/// dict of its own). The board is built from `MICROPY_SRC`: without it, ignored.
+fn unittest_tests_run_their_tests_on_a_board(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(src, tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("boards")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml"),
+        project.join("boards/mps2-an385-qemu.yaml"),
+    )
+    .unwrap();
+    for mode in ["source", "mpy"] {
+        let reports = tmp.path().join(format!("reports-{mode}"));
+        let out = mpcheck(
+            &project,
+            &[
+                "run",
+                "--tests",
+                tests.to_str().unwrap(),
+                "--board",
+                "mps2-an385-qemu",
+                "--mode",
+                mode,
+                "--report-dir",
+                reports.to_str().unwrap(),
+                "basics/ut_",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let got = results(&reports);
+        assert_eq!(got["basics/ut_ok.py"].0, "pass", "{mode}: {got:?} {stderr}");
+        assert_eq!(got["basics/ut_fail.py"].0, "fail", "{mode}: {got:?}");
+        let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
+        assert!(
+            json.contains("unittest: 2 ran, 1 skipped"),
+            "{mode}: {json}"
+        );
+    }
 }
 
 fn mpy_mode_follows_via_mpy(src: &Path) {

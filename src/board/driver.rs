@@ -118,6 +118,19 @@ impl Driver {
             table.push('}');
             line(&mut s, &table);
             let main = format!("{CASE_ALIAS}.mpy");
+            // As run-tests.py's `--via-mpy` importer: the module is `__main__` to itself,
+            // and in `sys.modules` for `unittest.main()` where the case may ask for it
+            // (not for the others: heap figures shift with the driver's bytes).
+            let rename = if files
+                .iter()
+                .any(|f| f.name == main && reaches_main(&f.bytes))
+            {
+                format!(
+                    "m=sys.modules[{CASE_ALIAS:?}];m.__name__='__main__';sys.modules['__main__']=m"
+                )
+            } else {
+                format!("sys.modules[{CASE_ALIAS:?}].__name__='__main__'")
+            };
             // Files are `io.BytesIO` over the bytes: it reads without allocating (a
             // Python `readinto` allocates a slice per read, which heap figures of `.mpy`
             // mode would count) and costs no class on the wire. The methods are those of
@@ -127,7 +140,7 @@ impl Driver {
             line(
                 &mut s,
                 &format!(
-                    "class V:\n def mount(s,r,m):0\n def umount(s):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:sys.modules[{CASE_ALIAS:?}].__name__='__main__'\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
+                    "class V:\n def mount(s,r,m):0\n def umount(s):0\n def chdir(s,p):0\n def getcwd(s):return ''\n def stat(s,p):\n  if p.lstrip('/') in D:return (32768,)+(0,)*9\n  raise OSError(2)\n def open(s,p,m):\n  p=p.lstrip('/');s.stat(p)\n  if p=={main:?}:{rename}\n  return io.BytesIO(D[p])\nvfs.mount(V(),{MOUNT:?});os.chdir({MOUNT:?})"
                 ),
             );
         }
@@ -174,10 +187,28 @@ impl Driver {
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
-                format!(
-                    " exec(compile(S,{name:?},'exec'),{})",
-                    glob(name, defines_file)
-                )
+                if reaches_main(source) {
+                    // The case runs in a dict of its own, not in the REPL's globals (the
+                    // driver's names are there), so `__import__('__main__')` (what
+                    // `unittest.main()` does) would find the driver and run 0 tests.
+                    // MicroPython cannot make a module object: `sys.modules` gets one
+                    // whose attributes are the case's globals (`dir()` probes every
+                    // qstr, so AttributeError for the rest). run-tests.py runs the test
+                    // in the REPL's own globals.
+                    line(
+                        &mut s,
+                        &format!(
+                            "G={}\nclass M:\n def __getattr__(s,k):\n  if k in G:return G[k]\n  raise AttributeError(k)\nimport sys\nif hasattr(sys,'modules'):sys.modules['__main__']=M()",
+                            glob(name, defines_file)
+                        ),
+                    );
+                    format!(" exec(compile(S,{name:?},'exec'),G)")
+                } else {
+                    format!(
+                        " exec(compile(S,{name:?},'exec'),{})",
+                        glob(name, defines_file)
+                    )
+                }
             }
             (Load::Source { name, source, .. }, None) if indentable(source) => {
                 let count = String::from_utf8_lossy(source).lines().count();
@@ -354,6 +385,15 @@ fn measured(
 
 /// Whether a case's source can be pasted into a `try:` block one space deeper without
 /// changing what it means: no multi-line strings, backslash continuations or tabs.
+/// Whether a case (its source, or its `.mpy`, whose qstrs are stored as text) may ask for
+/// the `__main__` module: it names it, or imports unittest (whose `main()` imports
+/// `__main__`). Only those pay for the bytes that make it the case's: every byte crosses
+/// the link with every case, and heap figures shift with the driver's qstrs.
+fn reaches_main(source: &[u8]) -> bool {
+    let has = |needle: &[u8]| source.windows(needle.len()).any(|w| w == needle);
+    has(b"__main__") || has(b"unittest")
+}
+
 fn indentable(source: &[u8]) -> bool {
     let text = String::from_utf8_lossy(source);
     !text.contains("'''")
