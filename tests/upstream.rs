@@ -366,11 +366,17 @@ fn upstream_rules_on_the_unix_port(src: &Path) {
 }
 
 /// On a board, as at the REPL run-tests.py uses, `unittest.main()` finds the test's
-/// classes in `__main__`, in both modes (it ran 0 tests and failed when the case ran in a
+/// classes in `__main__` and `import __main__` is the test's module, in both modes (it ran 0 tests and failed when the case ran in a
 /// dict of its own). The board is built from `MICROPY_SRC`: without it, ignored.
 fn unittest_tests_run_their_tests_on_a_board(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let tests = make_checkout(src, tmp.path());
+    // `import __main__` is the case's own module (judged against CPython's output).
+    write(
+        &tests,
+        "basics/ut_main.py",
+        "import __main__\nX = 5\nprint(repr(__main__).startswith(\"<module '__main__'\"), __main__.X)\n",
+    );
     let project = tmp.path().join("project");
     std::fs::create_dir_all(project.join("boards")).unwrap();
     std::fs::copy(
@@ -399,6 +405,7 @@ fn unittest_tests_run_their_tests_on_a_board(src: &Path) {
         let got = results(&reports);
         assert_eq!(got["basics/ut_ok.py"].0, "pass", "{mode}: {got:?} {stderr}");
         assert_eq!(got["basics/ut_fail.py"].0, "fail", "{mode}: {got:?}");
+        assert_eq!(got["basics/ut_main.py"].0, "pass", "{mode}: {got:?}");
         let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
         assert!(
             json.contains("unittest: 2 ran, 1 skipped"),

@@ -11,6 +11,8 @@ use std::hash::{BuildHasher, Hasher};
 /// The module name a case is imported under in `.mpy` mode: any case name works (`raise`,
 /// `sys`, `a.b`), and nothing the case imports can clash with it.
 pub(crate) const CASE_ALIAS: &str = "_mpck_case";
+/// The empty module a case that asks for `__main__` runs in (see [`reaches_main`]).
+pub(crate) const MAIN_MODULE: &str = "_mpck_main";
 /// Where the RAM filesystem is mounted (and made the current directory).
 const MOUNT: &str = "/_mpck";
 
@@ -27,6 +29,9 @@ pub(crate) enum Load<'a> {
         /// (mpcheck's own cases, compared with unix goldens); upstream tests get none,
         /// as run-tests.py's raw-REPL exec on a board gives them (`sys_path.py` SKIPs).
         defines_file: bool,
+        /// The case runs as the module `__main__` (see [`reaches_main`]): the files
+        /// include an empty `MAIN_MODULE.py` to import for its module object.
+        main_module: bool,
     },
     /// Import `module` (a `.mpy` or `.py` the board can find), as `__main__`.
     Import { module: &'a str },
@@ -180,6 +185,7 @@ impl Driver {
                     source,
                     has_compile: true,
                     defines_file,
+                    main_module,
                 },
                 None,
             ) => {
@@ -187,19 +193,21 @@ impl Driver {
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
-                if reaches_main(source) {
-                    // The case runs in a dict of its own, not in the REPL's globals (the
-                    // driver's names are there), so `__import__('__main__')` (what
-                    // `unittest.main()` does) would find the driver and run 0 tests.
-                    // MicroPython cannot make a module object: `sys.modules` gets one
-                    // whose attributes are the case's globals (`dir()` probes every
-                    // qstr, so AttributeError for the rest). run-tests.py runs the test
-                    // in the REPL's own globals.
+                if main_module {
+                    // The case's globals are those of a real module, `sys.modules`'s
+                    // `__main__`, as at the REPL run-tests.py uses: `unittest.main()`
+                    // and `import __main__` find the case, not the driver's globals.
+                    // MicroPython cannot make a module object, so an empty one is
+                    // imported from the RAM filesystem and renamed.
+                    let file = if defines_file {
+                        format!(";G['__file__']={name:?}")
+                    } else {
+                        String::new()
+                    };
                     line(
                         &mut s,
                         &format!(
-                            "G={}\nclass M:\n def __getattr__(s,k):\n  if k in G:return G[k]\n  raise AttributeError(k)\nimport sys\nif hasattr(sys,'modules'):sys.modules['__main__']=M()",
-                            glob(name, defines_file)
+                            "import sys;m=__import__({MAIN_MODULE:?});G=m.__dict__;G.pop('__file__',0);G['__name__']='__main__';sys.modules['__main__']=m{file}"
                         ),
                     );
                     format!(" exec(compile(S,{name:?},'exec'),G)")
@@ -389,7 +397,7 @@ fn measured(
 /// the `__main__` module: it names it, or imports unittest (whose `main()` imports
 /// `__main__`). Only those pay for the bytes that make it the case's: every byte crosses
 /// the link with every case, and heap figures shift with the driver's qstrs.
-fn reaches_main(source: &[u8]) -> bool {
+pub(crate) fn reaches_main(source: &[u8]) -> bool {
     let has = |needle: &[u8]| source.windows(needle.len()).any(|w| w == needle);
     has(b"__main__") || has(b"unittest")
 }
@@ -516,6 +524,7 @@ mod tests {
                 source: b"1/0\n",
                 has_compile: true,
                 defines_file: true,
+                main_module: false,
             },
             &[],
             b"@n@".to_vec(),
@@ -556,6 +565,7 @@ mod tests {
                 source: src,
                 has_compile: false,
                 defines_file: true,
+                main_module: false,
             },
             &[],
             b"@n@".to_vec(),

@@ -168,13 +168,24 @@ impl BoardSession {
         heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         let name = format!("{}.py", case.module);
+        let has_compile = self.features.compile == Some(true);
+        // Not under the heap measurement: its figures would shift with the extra file.
+        let main_module = has_compile && heap.is_none() && driver::reaches_main(case.source);
         let load = Load::Source {
             name: &name,
             source: case.source,
-            has_compile: self.features.compile == Some(true),
+            has_compile,
             defines_file: case.defines_file,
+            main_module,
         };
-        let (files, written) = self.place_files(helpers)?;
+        let mut helpers = helpers.to_vec();
+        if main_module {
+            helpers.push(RamFile {
+                name: format!("{}.py", driver::MAIN_MODULE),
+                bytes: Vec::new(),
+            });
+        }
+        let (files, written) = self.place_files(&helpers)?;
         let run = self.run_driver(load, &files, timeout, known_good, heap);
         self.remove_files(&written)?;
         run
