@@ -75,7 +75,13 @@ libc = ctypes.CDLL(None)
 /// traceback without the server's own frames, printed before stdout is flushed).
 const CPYTHON_SERVER: &str = concat!(
     r#"
-import os, sys, json, runpy, traceback
+import os, sys, json, runpy, traceback, gc
+# run_path imports pkgutil (and re, typing, enum, ...) on first use: once here rather
+# than in every child (10 ms a test down to 3.5 ms, measured); a test sees the same
+# modules either way, as they are imported before its code runs. Frozen: the children
+# do not copy the server's pages to collect them.
+runpy.run_path(os.devnull, run_name="__main__")
+gc.freeze()
 "#,
     fork_child!(),
     r#"            for k, v in req["env"].items():
