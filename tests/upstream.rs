@@ -25,15 +25,30 @@ fn main() {
     let v128 = checkout_tests("micropython-1.28.0");
     let v124 = checkout_tests("micropython-1.24.0");
     // A board built from a tree: the v1.28.0 tests and a `MICROPY_SRC` to build it from.
-    let v128_board = v128.clone().and_then(|tests| {
-        match std::env::var_os("MICROPY_SRC").filter(|v| !v.is_empty()) {
-            Some(_) => Ok(tests),
-            None => {
-                Err("needs MICROPY_SRC, the MicroPython tree mps2-an385-qemu is built from".into())
-            }
-        }
-    });
-    let tests: [(&str, Tree, CheckoutTest); 7] = [
+    let v128_board = board_tree(&v128);
+    let v124_board = board_tree(&v124);
+    let full = full_matrix(&v128, &v124_board);
+    let tests: [(&str, Tree, CheckoutTest); 11] = [
+        (
+            "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
+            Some(&v128),
+            |t| drop(agree(t, "unix", "source", &["micropython"])),
+        ),
+        (
+            "v1_24_0_unix_micropython_verdicts_agree_with_run_tests_py",
+            Some(&v124),
+            |t| drop(agree(t, "unix", "source", &["micropython"])),
+        ),
+        (
+            "v1_28_0_mps2_an385_micropython_verdicts_agree_with_run_tests_py",
+            Some(&v128_board),
+            |t| drop(agree(t, "mps2-an385-qemu", "source", &["micropython"])),
+        ),
+        (
+            "every_mode_and_qemu_board_of_both_trees_agrees_with_run_tests_py",
+            Some(&full),
+            |_| agree_everywhere(),
+        ),
         (
             "unittest_tests_run_their_tests_on_a_board",
             Some(&v128_board),
@@ -88,6 +103,119 @@ fn main() {
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// A tree's tests/ where a QEMU board can be built too (CI sets `MICROPY_SRC`; the board
+/// is then built from the tree under test), or why not.
+fn board_tree(tests: &Result<PathBuf, String>) -> Result<PathBuf, String> {
+    tests.clone().and_then(|tests| {
+        match std::env::var_os("MICROPY_SRC").filter(|v| !v.is_empty()) {
+            Some(_) => Ok(tests),
+            None => Err(
+                "needs MICROPY_SRC (as CI sets it: QEMU boards are built from a MicroPython tree)"
+                    .into(),
+            ),
+        }
+    })
+}
+
+/// The whole agreement matrix (#21's measurement, longer than CI's budget): asked for
+/// with `MPCHECK_AGREEMENT=full`, with both trees buildable.
+fn full_matrix(
+    v128: &Result<PathBuf, String>,
+    v124: &Result<PathBuf, String>,
+) -> Result<PathBuf, String> {
+    if std::env::var("MPCHECK_AGREEMENT").as_deref() != Ok("full") {
+        return Err(
+            "every mode and QEMU board of both trees against run-tests.py takes about half an hour: MPCHECK_AGREEMENT=full runs it"
+                .into(),
+        );
+    }
+    board_tree(v128).and(v124.clone())
+}
+
+/// `mpcheck bench --tests` on `board`: run-tests.py and mpcheck side by side on the same
+/// tests; asserts its verdict line says at least 99.5 % the same (#21's bar), and
+/// returns the report. A QEMU board is built from the tree under test.
+fn agree(tests: &Path, board: &str, mode: &str, dirs: &[&str]) -> String {
+    let project = tempfile::tempdir().unwrap();
+    if board != "unix" {
+        std::fs::create_dir_all(project.path().join("boards")).unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("boards/{board}.yaml")),
+            project.path().join(format!("boards/{board}.yaml")),
+        )
+        .unwrap();
+    }
+    let mut args = vec![
+        "bench",
+        "--tests",
+        tests.to_str().unwrap(),
+        "--board",
+        board,
+        "--repeat",
+        "1",
+    ];
+    match mode {
+        "source" => {}
+        "mpy" => args.extend(["--mode", "mpy"]),
+        "native" => args.extend(["--mode", "mpy", "--emit", "native"]),
+        other => panic!("mode {other}"),
+    }
+    for d in dirs {
+        args.extend(["--dir", d]);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(project.path())
+        .args(&args)
+        .env(
+            "MPCHECK_HOME",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".mpcheck"),
+        )
+        .env("MICROPY_SRC", tests.parent().unwrap())
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("verdicts: "))
+        .unwrap_or_else(|| panic!("no verdict line:\n{stdout}\n{stderr}"));
+    let percent: f64 = line
+        .split(" = ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    let report = format!("{} {board} {mode} {dirs:?}:\n{stdout}", tests.display());
+    eprintln!("{report}");
+    assert!(percent >= 99.5, "{report}");
+    report
+}
+
+/// Every mode on the unix port's default set, and every QEMU board's `basics/`
+/// `micropython/` `inlineasm/thumb/`, of both trees (a board whose arch has no Thumb
+/// assembler, or whose make fragment excludes tests, skips them as run-tests.py omits
+/// them: the verdict lines list those as "not run").
+fn agree_everywhere() {
+    let shared = shared_dir();
+    for tree in ["micropython-1.28.0", "micropython-1.24.0"] {
+        let tests = shared.join(tree).join("tests");
+        for mode in ["source", "mpy", "native"] {
+            agree(&tests, "unix", mode, &[]);
+            for board in ["mps2-an385-qemu", "mps2-an500-qemu", "sabrelite-qemu"] {
+                agree(
+                    &tests,
+                    board,
+                    mode,
+                    &["basics", "micropython", "inlineasm/thumb"],
+                );
+            }
+        }
+    }
 }
 
 /// Where the shared MicroPython trees are: `MPCHECK_SHARED`, else `../shared`.

@@ -38,6 +38,12 @@ pub struct BenchArgs {
     /// run-tests.py's `-d`; default: run-tests.py's default set.
     #[arg(long = "dir", value_name = "DIR", requires = "tests")]
     pub dirs: Vec<String>,
+    /// With --tests: `mpy` runs both as run-tests.py's `--via-mpy`.
+    #[arg(long, value_name = "MODE", value_parser = super::parse_mode, default_value = "source", requires = "tests")]
+    pub mode: Mode,
+    /// With --tests: the emitter, as run-tests.py's `--emit` (native needs `--mode mpy`).
+    #[arg(long, value_enum, default_value_t, requires = "tests")]
+    pub emit: crate::upstream::Emit,
 }
 
 pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
@@ -347,10 +353,16 @@ fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
 /// upstream runs the qemu port), mpcheck with `instances` set to 1.
 fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Result<i32> {
     use crate::error::Error;
+    if args.mode == Mode::Frozen {
+        return Err(Error::Usage(
+            "bench --tests: --mode is source or mpy (run-tests.py's plain run or --via-mpy)".into(),
+        ));
+    }
     let select = SelectArgs {
         boards: vec![args.board.clone()],
         tests: Some(dir.to_path_buf()),
-        modes: vec![Mode::Source],
+        modes: vec![args.mode],
+        emit: args.emit,
         ..SelectArgs::default()
     };
     let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
@@ -379,16 +391,20 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .clone()
         .expect("a --tests selection has a suite");
     let python = crate::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
-    let (micropython, instance, jobs) = match &board.spec {
+    // Both runners compile `--via-mpy` with the board's own mpy-cross (a board built
+    // from a tree has the one built beside its firmware).
+    let (micropython, mpy_cross, instance, jobs) = match &board.spec {
         BoardSpec::Host(h) => (
             h.executable
                 .clone()
                 .unwrap_or(toolchain.micropython.clone()),
+            h.mpy_cross.clone().unwrap_or(toolchain.mpy_cross.clone()),
             None,
             args.jobs,
         ),
         BoardSpec::Device(d) => (
             toolchain.micropython.clone(),
+            d.mpy_cross.clone().unwrap_or(toolchain.mpy_cross.clone()),
             Some(execpty(&board.name, d)?),
             1,
         ),
@@ -417,13 +433,19 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .arg(tmp.path().join("run-tests-results"))
         .current_dir(&suite.tests_dir)
         .env("MICROPY_MICROPYTHON", &micropython)
-        .env("MICROPY_MPYCROSS", &toolchain.mpy_cross)
+        .env("MICROPY_MPYCROSS", &mpy_cross)
         .stdin(std::process::Stdio::null());
     if let Some(instance) = &instance {
         upstream.arg("-t").arg(instance).env(
             "PYTHONPATH",
             toolchain.python_package(crate::toolchain::PYSERIAL_PIN)?,
         );
+    }
+    if args.mode == Mode::Mpy {
+        upstream.arg("--via-mpy");
+    }
+    if args.emit == crate::upstream::Emit::Native {
+        upstream.args(["--emit", "native"]);
     }
     if !args.dirs.is_empty() {
         upstream.arg("-d").args(&args.dirs);
@@ -433,7 +455,8 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .output()
         .map_err(|e| Error::Toolchain(format!("could not run {}: {e}", python.display())))?;
     let upstream_wall = start.elapsed();
-    let summary = String::from_utf8_lossy(&upstream.stdout)
+    let upstream_stdout = String::from_utf8_lossy(&upstream.stdout).into_owned();
+    let summary = upstream_stdout
         .lines()
         .filter(|l| l.contains("tests performed") || l.contains("tests passed"))
         .map(str::to_string)
@@ -483,6 +506,27 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         mpcheck_wall.as_secs_f64() / upstream_wall.as_secs_f64(),
         // #21's targets: a QEMU board's basics/ at a quarter, the unix default set at half.
         if instance.is_some() { "0.25x" } else { "0.5x" }
+    );
+    // The same tests' verdicts, side by side.
+    let theirs = crate::upstream::agreement::read_run_tests(
+        &tmp.path().join("run-tests-results"),
+        &upstream_stdout,
+    )
+    .map_err(Error::Toolchain)?;
+    let ours = results
+        .iter()
+        .map(|r| {
+            let (verdict, _) = crate::upstream::results::upstream_verdict(&r.verdict);
+            let reason = match &r.verdict {
+                crate::compare::Verdict::Skip { reason } => reason.clone(),
+                _ => String::new(),
+            };
+            (format!("{}.py", r.case), (verdict.to_string(), reason))
+        })
+        .collect();
+    print!(
+        "{}",
+        crate::upstream::agreement::Agreement::of(&theirs, &ours)
     );
     Ok(exit::OK)
 }

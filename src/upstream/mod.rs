@@ -12,6 +12,7 @@
 //! results         _results.json and the failures' .exp/.out
 //! ```
 
+pub mod agreement;
 mod board_args;
 mod conventions;
 pub mod exec;
