@@ -40,6 +40,10 @@ pub enum Error {
     /// A file that was not read: not a regular file, or larger than its cap.
     #[error(transparent)]
     Input(Box<crate::input::Refused>),
+    /// A MicroPython tests/ directory that cannot be used (names the file, and the line
+    /// of run-tests.py where its reader stopped).
+    #[error(transparent)]
+    Upstream(Box<crate::upstream::UpstreamError>),
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
@@ -63,7 +67,8 @@ impl Error {
             | Error::Usage(_)
             | Error::Input(_)
             | Error::History(_)
-            | Error::Build(_) => exit::CONFIG,
+            | Error::Build(_)
+            | Error::Upstream(_) => exit::CONFIG,
         }
     }
 }

@@ -60,7 +60,7 @@ pub enum UpstreamError {
 
 impl From<UpstreamError> for crate::error::Error {
     fn from(e: UpstreamError) -> Self {
-        crate::error::Error::Usage(e.to_string())
+        crate::error::Error::Upstream(Box::new(e))
     }
 }
 
