@@ -140,12 +140,7 @@ fn full_matrix(
 fn agreement(tests: &Path, board: &str, mode: &str, dirs: &[&str]) -> (f64, String) {
     let project = tempfile::tempdir().unwrap();
     if board != "unix" {
-        std::fs::create_dir_all(project.path().join("boards")).unwrap();
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("boards/{board}.yaml")),
-            project.path().join(format!("boards/{board}.yaml")),
-        )
-        .unwrap();
+        add_board(project.path(), board);
     }
     let mut args = vec![
         "bench",
@@ -241,6 +236,16 @@ fn agree_everywhere() {
         .map(|(_, r)| r)
         .collect();
     assert!(below.is_empty(), "below 99.5 %:\n{below:#?}");
+}
+
+/// This project's board file `board` in the temp project `project`.
+fn add_board(project: &Path, board: &str) {
+    std::fs::create_dir_all(project.join("boards")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("boards/{board}.yaml")),
+        project.join(format!("boards/{board}.yaml")),
+    )
+    .unwrap();
 }
 
 /// Where the shared MicroPython trees are: `MPCHECK_SHARED`, else `../shared`.
@@ -531,12 +536,7 @@ fn unittest_tests_run_their_tests_on_a_board(src: &Path) {
         "import __main__\nX = 5\nprint(repr(__main__).startswith(\"<module '__main__'\"), __main__.X)\n",
     );
     let project = tmp.path().join("project");
-    std::fs::create_dir_all(project.join("boards")).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml"),
-        project.join("boards/mps2-an385-qemu.yaml"),
-    )
-    .unwrap();
+    add_board(&project, "mps2-an385-qemu");
     for mode in ["source", "mpy"] {
         let reports = tmp.path().join(format!("reports-{mode}"));
         let out = mpcheck(
