@@ -422,8 +422,10 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
     }
     selection.boards = vec![std::sync::Arc::new(one)];
 
-    // run-tests.py first: its own runner, results into a temp dir, nothing written into
-    // the checkout (-B: no __pycache__; plain mode writes no .mpy beside the tests).
+    // run-tests.py first: its own runner, results into a temp dir, and in a copy of the
+    // checkout's tests/, as `--via-mpy` writes its temp scripts into the current
+    // directory (and leaves them there when mpy-cross rejects one).
+    let copy = tests_copy(&suite.tests_dir, &tmp.path().join("checkout"))?;
     let mut upstream = std::process::Command::new(&python);
     upstream
         .arg("-B")
@@ -431,7 +433,7 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .arg(format!("-j{jobs}"))
         .arg("-r")
         .arg(tmp.path().join("run-tests-results"))
-        .current_dir(&suite.tests_dir)
+        .current_dir(&copy)
         .env("MICROPY_MICROPYTHON", &micropython)
         .env("MICROPY_MPYCROSS", &mpy_cross)
         .stdin(std::process::Stdio::null());
@@ -446,6 +448,15 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
     }
     if args.emit == crate::upstream::Emit::Native {
         upstream.args(["--emit", "native"]);
+    }
+    // As `make test` runs it on a board built from a tree: with the board's own
+    // `RUN_TESTS_ARGS` excludes (mpcheck skips those, naming them).
+    if let BoardSpec::Device(d) = &board.spec
+        && let Some(b) = &d.build
+    {
+        for e in crate::upstream::board_args::excludes(&b.source, &b.port, &b.board).0 {
+            upstream.arg("--exclude").arg(e.pattern.as_str());
+        }
     }
     if !args.dirs.is_empty() {
         upstream.arg("-d").args(&args.dirs);
@@ -529,6 +540,53 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         crate::upstream::agreement::Agreement::of(&theirs, &ours)
     );
     Ok(exit::OK)
+}
+
+/// `tests` copied to `<into>/tests`, beside links to the checkout's other directories
+/// (run-tests.py reads `../tools`, `../lib` and the like, and writes only in tests/,
+/// with -B): the copy is where it runs.
+fn tests_copy(tests: &std::path::Path, into: &std::path::Path) -> Result<std::path::PathBuf> {
+    use crate::error::Error;
+    let copy = into.join("tests");
+    for entry in walkdir::WalkDir::new(tests) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(tests).to_path_buf();
+            let source = e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("a loop of links"));
+            Error::io(path, source)
+        })?;
+        let Ok(rel) = entry.path().strip_prefix(tests) else {
+            continue;
+        };
+        let to = copy.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+        } else {
+            std::fs::copy(entry.path(), &to).map_err(|e| Error::io(entry.path(), e))?;
+        }
+    }
+    // Writable, whatever the checkout's modes (a read-only tree copies read-only).
+    for entry in walkdir::WalkDir::new(&copy).into_iter().flatten() {
+        let mut perm = entry
+            .metadata()
+            .map_err(|e| Error::io(entry.path(), e.into()))?
+            .permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perm.set_readonly(false);
+        std::fs::set_permissions(entry.path(), perm).map_err(|e| Error::io(entry.path(), e))?;
+    }
+    let parent = tests.parent().unwrap_or(tests);
+    for sibling in std::fs::read_dir(parent)
+        .map_err(|e| Error::io(parent, e))?
+        .flatten()
+    {
+        if sibling.file_name() != "tests" {
+            let link = into.join(sibling.file_name());
+            std::os::unix::fs::symlink(sibling.path(), &link).map_err(|e| Error::io(&link, e))?;
+        }
+    }
+    Ok(copy)
 }
 
 /// run-tests.py's `-t execpty:<command>` for a QEMU board: its emulator with the UART on a

@@ -13,7 +13,7 @@
 //! ```
 
 pub mod agreement;
-mod board_args;
+pub(crate) mod board_args;
 mod conventions;
 pub mod exec;
 pub mod facts;
