@@ -28,7 +28,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 11] = [
+    let tests: [(&str, Tree, CheckoutTest); 10] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -38,11 +38,6 @@ fn main() {
             "v1_24_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v124),
             |t| agree(t, "unix", "source", &["micropython"]),
-        ),
-        (
-            "v1_28_0_mps2_an385_micropython_verdicts_agree_with_run_tests_py",
-            Some(&v128_board),
-            |t| agree(t, "mps2-an385-qemu", "source", &["micropython"]),
         ),
         (
             "every_mode_and_qemu_board_of_both_trees_agrees_with_run_tests_py",
