@@ -391,8 +391,6 @@ fn measured(
         .join("\n")
 }
 
-/// Whether a case's source can be pasted into a `try:` block one space deeper without
-/// changing what it means: no multi-line strings, backslash continuations or tabs.
 /// Whether a case (its source, or its `.mpy`, whose qstrs are stored as text) may ask for
 /// the `__main__` module: it names it, or imports unittest (whose `main()` imports
 /// `__main__`). Only those pay for the bytes that make it the case's: every byte crosses
@@ -402,6 +400,8 @@ pub(crate) fn reaches_main(source: &[u8]) -> bool {
     has(b"__main__") || has(b"unittest")
 }
 
+/// Whether a case's source can be pasted into a `try:` block one space deeper without
+/// changing what it means: no multi-line strings, backslash continuations or tabs.
 fn indentable(source: &[u8]) -> bool {
     let text = String::from_utf8_lossy(source);
     !text.contains("'''")
