@@ -198,16 +198,18 @@ impl Driver {
                     // `__main__`, as at the REPL run-tests.py uses: `unittest.main()`
                     // and `import __main__` find the case, not the driver's globals.
                     // MicroPython cannot make a module object, so an empty one is
-                    // imported from the RAM filesystem and renamed.
+                    // imported from the RAM filesystem and renamed. Where that import
+                    // fails (v1.24's qemu port: ENOENT), a fresh dict as for the others.
                     let file = if defines_file {
-                        format!(";G['__file__']={name:?}")
+                        format!("G['__file__']={name:?}")
                     } else {
-                        String::new()
+                        "pass".to_string()
                     };
                     line(
                         &mut s,
                         &format!(
-                            "import sys;m=__import__({MAIN_MODULE:?});G=m.__dict__;G.pop('__file__',0);G['__name__']='__main__';sys.modules['__main__']=m{file}"
+                            "import sys\ntry:m=__import__({MAIN_MODULE:?});G=m.__dict__;G.pop('__file__',0);G['__name__']='__main__';sys.modules['__main__']=m\nexcept Exception:G={}\n{file}",
+                            glob(name, defines_file)
                         ),
                     );
                     format!(" exec(compile(S,{name:?},'exec'),G)")

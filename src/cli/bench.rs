@@ -438,7 +438,27 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .env("MICROPY_MPYCROSS", &mpy_cross)
         .stdin(std::process::Stdio::null());
     if let Some(instance) = &instance {
-        upstream.arg("-t").arg(instance).env(
+        // How this checkout's run-tests.py is told the instance, read from its own
+        // argument parser: `-t/--test-instance` (v1.25 on), else `--target <port>
+        // --device` (v1.24, whose qemu target is the port's name).
+        let script = suite.tests_dir.join("run-tests.py");
+        let source = std::fs::read_to_string(&script).map_err(|e| Error::io(&script, e))?;
+        if source.contains("\"--test-instance\"") {
+            upstream.arg("-t").arg(instance);
+        } else if source.contains("\"--device\"") {
+            let port = match &board.spec {
+                BoardSpec::Device(d) => d.build.as_ref().map_or("qemu", |b| b.port.as_str()),
+                _ => "qemu",
+            };
+            upstream.args(["--target", port, "--device"]).arg(instance);
+        } else {
+            return Err(Error::Usage(format!(
+                "bench --tests: {} declares neither --test-instance nor --device: cannot point it at board `{}`",
+                script.display(),
+                board.name
+            )));
+        }
+        upstream.env(
             "PYTHONPATH",
             toolchain.python_package(crate::toolchain::PYSERIAL_PIN)?,
         );
