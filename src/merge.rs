@@ -29,6 +29,9 @@ pub struct Input {
     pub host: Option<String>,
     #[serde(default)]
     pub partition: Option<Partition>,
+    /// Set in a results.json grown trial by trial (`report::incremental`).
+    #[serde(default)]
+    pub run_id: Option<String>,
     /// Every trial of the suite before partitioning; absent in results.json files
     /// written before mpcheck recorded it (then only the partitions can be checked).
     #[serde(default)]

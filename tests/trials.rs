@@ -12,6 +12,10 @@
 //! `MPCHECK_ROOT` names another project (cases/, boards/, golden/) than this repository:
 //! a test archive (`cargo nextest archive`) runs a farm's own project that way.
 //!
+//! `MPCHECK_TRIAL_RESULTS=DIR` records every trial that runs in `DIR/results.json`,
+//! whichever process runs it (`report::incremental`): the directories of `cargo nextest
+//! run --partition count:K/N` runners go to `mpcheck merge` like `mpcheck run`'s.
+//!
 //! Listing needs only the board files and cases. The toolchain is provisioned (or found
 //! provisioned) the first time a trial runs, and only the boards with a trial to run are
 //! opened: `cargo test -- unix::` does not build or boot a firmware.
@@ -19,13 +23,16 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::board::BoardSpec;
 use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
-use mpcheck::pipeline::Pipeline;
+use mpcheck::pipeline::{Judgement, Pipeline, TrialResult};
+use mpcheck::report::{Provenance, incremental};
 use mpcheck::setup::{Firmware, open};
+use mpcheck::toolchain::ToolInfo;
 
 fn main() {
     let args = Arguments::from_args();
@@ -67,6 +74,15 @@ fn main() {
         })
         .cloned()
         .collect();
+    // The suite a recorded run is checked against: every trial a process may run (one
+    // marked ignored runs in none, so it is not counted missing).
+    let recorder = Recorder::from_env(
+        planned
+            .iter()
+            .filter(|t| !ignored(t))
+            .map(|t| t.name())
+            .collect(),
+    );
     let needed: BTreeSet<String> = runs.iter().map(|t| t.board.name.clone()).collect();
     selection.boards.retain(|b| needed.contains(&b.name));
     // One frozen firmware per board, with every frozen trial this invocation runs.
@@ -76,11 +92,12 @@ fn main() {
     let trials = planned
         .into_iter()
         .map(|trial| {
-            let (runner, project, selection, frozen) = (
+            let (runner, project, selection, frozen, recorder) = (
                 runner.clone(),
                 project.clone(),
                 selection.clone(),
                 frozen.clone(),
+                recorder.clone(),
             );
             let is_ignored = ignored(&trial);
             let unavailable = match &trial.board.spec {
@@ -89,9 +106,16 @@ fn main() {
             };
             Trial::ignorable_test(trial.name(), move || {
                 if let Some(why) = &unavailable {
-                    return Ok(Completion::ignored_with(format!(
-                        "board unavailable: {why}"
-                    )));
+                    // Recorded as the skip `mpcheck run` reports, so a merge of the
+                    // partitions does not count the trial missing.
+                    let reason = format!("board unavailable: {why}");
+                    if let Some(r) = &recorder {
+                        let skip = Judgement::decided(Verdict::Skip {
+                            reason: reason.clone(),
+                        });
+                        r.record(&[], &TrialResult::new(&trial, skip, Duration::ZERO));
+                    }
+                    return Ok(Completion::ignored_with(reason));
                 }
                 let runner = runner
                     .get_or_init(|| {
@@ -102,20 +126,10 @@ fn main() {
                     .as_ref()
                     .map_err(|e| Failed::from(e.as_str()))?;
                 let result = runner.run(&trial);
-                match &result.verdict {
-                    Verdict::Pass => Ok(Completion::Completed),
-                    Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
-                    Verdict::Fail
-                    | Verdict::Timeout { .. }
-                    | Verdict::Crash { .. }
-                    | Verdict::CompileError { .. }
-                    | Verdict::Error { .. }
-                    | Verdict::Flaky { .. } => Err(Failed::from(format!(
-                        "{}: {}",
-                        result.verdict.name(),
-                        mpcheck::report::explanation(&result, mpcheck::report::diff::CONSOLE_LINES)
-                    ))),
+                if let Some(r) = &recorder {
+                    r.record(&runner.tools(), &result);
                 }
+                completion(&result)
             })
             .with_ignored_flag(is_ignored)
         })
@@ -124,6 +138,39 @@ fn main() {
     // `exit` skips destructors: drop the runner first so board sessions stop their QEMUs.
     drop(runner);
     conclusion.exit();
+}
+
+/// Where trials' results are recorded, when `MPCHECK_TRIAL_RESULTS` says.
+#[derive(Clone)]
+struct Recorder {
+    dir: std::path::PathBuf,
+    provenance: Arc<Provenance>,
+}
+
+impl Recorder {
+    fn from_env(suite_trials: Vec<String>) -> Option<Recorder> {
+        let dir = std::env::var_os(incremental::ENV).filter(|d| !d.is_empty())?;
+        Some(Recorder {
+            dir: dir.into(),
+            provenance: Arc::new(Provenance {
+                host: mpcheck::host::hostname(),
+                partition: None,
+                run_id: Some(incremental::run_id()),
+                suite_trials,
+            }),
+        })
+    }
+
+    /// A result that cannot be recorded is said on stderr and leaves the verdict as it
+    /// is (a sink fails alone); `mpcheck merge` then names the trial as missing.
+    fn record(&self, tools: &[ToolInfo], result: &TrialResult) {
+        if let Err(e) = incremental::append(&self.dir, &self.provenance, tools, result) {
+            eprintln!(
+                "mpcheck trials: the result of {} was not recorded: {e}",
+                result.name
+            );
+        }
+    }
 }
 
 fn in_labgrid_place(board: &mpcheck::board::Board) -> bool {
@@ -169,13 +216,27 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     let (planned, _) = select
         .trials(&pipeline, &selection)
         .unwrap_or_else(|e| fail(&e));
+    let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
+    let recorder = Recorder::from_env(
+        planned
+            .iter()
+            .filter(|t| !ignored(t))
+            .map(|t| t.name())
+            .collect(),
+    );
     let trials = planned
         .into_iter()
         .map(|trial| {
-            let pipeline = pipeline.clone();
-            let ignored = matches!(trial.decided, Some(Verdict::Skip { .. }));
-            Trial::ignorable_test(trial.name(), move || completion(&pipeline.run(&trial)))
-                .with_ignored_flag(ignored)
+            let (pipeline, recorder) = (pipeline.clone(), recorder.clone());
+            let is_ignored = ignored(&trial);
+            Trial::ignorable_test(trial.name(), move || {
+                let result = pipeline.run(&trial);
+                if let Some(r) = &recorder {
+                    r.record(&pipeline.tools(), &result);
+                }
+                completion(&result)
+            })
+            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);

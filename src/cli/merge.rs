@@ -54,6 +54,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
     let provenance = Provenance {
         host: crate::host::hostname(),
         partition: None,
+        run_id: None,
         suite_trials: merged.suite_trials.clone(),
     };
     let report = RunReport {

@@ -350,6 +350,7 @@ pub fn run_selection(project: &Project, args: &SelectArgs) -> Result<RunOutput> 
         provenance: &crate::report::Provenance {
             host: crate::host::hostname(),
             partition: args.partition,
+            run_id: None,
             suite_trials,
         },
         merge: None,

@@ -12,6 +12,7 @@ pub fn render(report: &RunReport) -> String {
         "planned_trials": report.interrupted.unwrap_or(report.results.len()),
         "host": report.provenance.host,
         "partition": report.provenance.partition,
+        "run_id": report.provenance.run_id,
         "suite_trials": report.provenance.suite_trials,
         "merge": report.merge,
         "toolchain": report.toolchain,

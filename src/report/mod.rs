@@ -7,6 +7,7 @@ pub mod diff;
 pub mod escape;
 pub mod heap_modes;
 pub mod html;
+pub mod incremental;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -42,6 +43,9 @@ pub struct RunReport<'a> {
 pub struct Provenance {
     pub host: String,
     pub partition: Option<crate::partition::Partition>,
+    /// A results.json written one trial at a time by many processes names its run
+    /// ([`incremental`]); a run's own results.json needs none.
+    pub run_id: Option<String>,
     /// The suite's trials before partitioning (after filters), in order.
     pub suite_trials: Vec<String>,
 }
@@ -274,6 +278,7 @@ mod tests {
         let provenance = Provenance {
             host: "h".into(),
             partition: None,
+            run_id: None,
             suite_trials: Vec::new(),
         };
         let report = RunReport {
