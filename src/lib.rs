@@ -47,6 +47,7 @@ pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod result;
+pub mod run;
 pub mod setup;
 pub mod target;
 pub mod toolchain;

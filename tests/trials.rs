@@ -29,9 +29,11 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::board::BoardSpec;
 use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
-use mpcheck::pipeline::{Judgement, Pipeline, TrialResult};
+use mpcheck::error::Error;
+use mpcheck::history::Location;
+use mpcheck::pipeline::{Judgement, Options, TrialResult};
 use mpcheck::report::{Provenance, incremental};
-use mpcheck::setup::{Firmware, open};
+use mpcheck::run::{HistoryPolicy, Runner, Scope};
 use mpcheck::toolchain::ToolInfo;
 
 fn main() {
@@ -62,7 +64,7 @@ fn main() {
         .filter(|b| b.default || b.kind() == "qemu" || in_labgrid_place(b))
         .cloned()
         .collect();
-    let planned = mpcheck::plan::plan(&selection.boards, &selection.cases, None);
+    let planned = Scope::default().case_trials(&selection);
     let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
     // Open only the boards that have a trial this invocation runs (filters, --skip,
     // --ignored), decided with libtest-mimic's own rules on name-only trials.
@@ -77,6 +79,7 @@ fn main() {
     // The suite a recorded run is checked against: every trial a process may run (one
     // marked ignored runs in none, so it is not counted missing).
     let recorder = Recorder::from_env(
+        &project,
         planned
             .iter()
             .filter(|t| !ignored(t))
@@ -88,7 +91,7 @@ fn main() {
     // One frozen firmware per board, with every frozen trial this invocation runs.
     let frozen = Arc::new(mpcheck::setup::frozen_cases(&selection, &runs));
     let selection = Arc::new(selection);
-    let runner: Arc<OnceLock<Result<Pipeline, String>>> = Arc::default();
+    let runner: Arc<OnceLock<Result<Runner, Error>>> = Arc::default();
     let trials = planned
         .into_iter()
         .map(|trial| {
@@ -113,21 +116,19 @@ fn main() {
                         let skip = Judgement::decided(Verdict::Skip {
                             reason: reason.clone(),
                         });
-                        r.record(&[], &TrialResult::new(&trial, skip, Duration::ZERO));
+                        r.record(&[], &mut TrialResult::new(&trial, skip, Duration::ZERO));
                     }
                     return Ok(Completion::ignored_with(reason));
                 }
                 let runner = runner
                     .get_or_init(|| {
-                        open(&project, &selection, Firmware::Flash, &frozen, &mut |_| {})
-                            .map(|o| o.pipeline)
-                            .map_err(|e| e.to_string())
+                        Runner::open(&project, &selection, &frozen, Options::new(1), &mut |_| {})
                     })
                     .as_ref()
-                    .map_err(|e| Failed::from(e.as_str()))?;
-                let result = runner.run(&trial);
+                    .map_err(|e| Failed::from(e.to_string()))?;
+                let mut result = runner.run_trial(&trial);
                 if let Some(r) = &recorder {
-                    r.record(&runner.tools(), &result);
+                    r.record(&runner.pipeline.tools(), &mut result);
                 }
                 completion(&result)
             })
@@ -140,17 +141,30 @@ fn main() {
     conclusion.exit();
 }
 
-/// Where trials' results are recorded, when `MPCHECK_TRIAL_RESULTS` says.
+/// Where trials' results are recorded, when `MPCHECK_TRIAL_RESULTS` says, and the
+/// history they are marked against (new failure, fixed, known flaky) as `mpcheck run`
+/// marks them: `MPCHECK_HISTORY`, else the project's. A process runs only some trials
+/// of the run, so none records the run in the history: `mpcheck merge` of the
+/// directories gives the night's reports.
 #[derive(Clone)]
 struct Recorder {
     dir: std::path::PathBuf,
     provenance: Arc<Provenance>,
+    history: Arc<HistoryPolicy>,
 }
 
 impl Recorder {
-    fn from_env(suite_trials: Vec<String>) -> Option<Recorder> {
+    fn from_env(project: &Project, suite_trials: Vec<String>) -> Option<Recorder> {
         let dir = std::env::var_os(incremental::ENV).filter(|d| !d.is_empty())?;
+        let history = std::env::var("MPCHECK_HISTORY")
+            .ok()
+            .filter(|h| !h.is_empty());
         Some(Recorder {
+            history: Arc::new(HistoryPolicy::Record {
+                location: Location::or_default(history.as_deref(), &project.root),
+                timeout: mpcheck::history::DEFAULT_TIMEOUT,
+                required: false,
+            }),
             dir: dir.into(),
             provenance: Arc::new(Provenance {
                 host: mpcheck::host::hostname(),
@@ -163,7 +177,8 @@ impl Recorder {
 
     /// A result that cannot be recorded is said on stderr and leaves the verdict as it
     /// is (a sink fails alone); `mpcheck merge` then names the trial as missing.
-    fn record(&self, tools: &[ToolInfo], result: &TrialResult) {
+    fn record(&self, tools: &[ToolInfo], result: &mut TrialResult) {
+        self.history.mark_only(std::slice::from_mut(result));
         if let Err(e) = incremental::append(&self.dir, &self.provenance, tools, result) {
             eprintln!(
                 "mpcheck trials: the result of {} was not recorded: {e}",
@@ -177,8 +192,15 @@ fn in_labgrid_place(board: &mpcheck::board::Board) -> bool {
     matches!(&board.spec, BoardSpec::Device(d) if d.labgrid.is_some())
 }
 
-/// A pass, or the failure text of any other verdict.
+/// A pass, or the failure text of any other verdict; a failure within its case's
+/// quarantine is ignored with why, as it does not fail `mpcheck run`.
 fn completion(result: &mpcheck::pipeline::TrialResult) -> Result<Completion, Failed> {
+    if let Some(why) = &result.quarantined {
+        return Ok(Completion::ignored_with(format!(
+            "quarantined {}: {why}",
+            result.verdict.name()
+        )));
+    }
     match &result.verdict {
         Verdict::Pass => Ok(Completion::Completed),
         Verdict::Skip { reason } => Ok(Completion::ignored_with(reason)),
@@ -201,23 +223,19 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     };
     let selection = Selection::load_tests(project, dir, Default::default(), &names, &overrides)
         .unwrap_or_else(|e| fail(&e));
-    let pipeline = Arc::new(
-        open(
-            project,
-            &selection,
-            Firmware::Flash,
-            &Default::default(),
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| fail(&e))
-        .pipeline,
-    );
-    let select = mpcheck::cli::SelectArgs::default();
-    let (planned, _) = select
-        .trials(&pipeline, &selection)
-        .unwrap_or_else(|e| fail(&e));
+    let mut runner = Runner::open(
+        project,
+        &selection,
+        &Default::default(),
+        Options::new(1),
+        &mut |_| {},
+    )
+    .unwrap_or_else(|e| fail(&e));
+    let planned = runner.plan(&selection, &Scope::default());
+    let runner = Arc::new(runner);
     let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
     let recorder = Recorder::from_env(
+        project,
         planned
             .iter()
             .filter(|t| !ignored(t))
@@ -227,12 +245,12 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     let trials = planned
         .into_iter()
         .map(|trial| {
-            let (pipeline, recorder) = (pipeline.clone(), recorder.clone());
+            let (runner, recorder) = (runner.clone(), recorder.clone());
             let is_ignored = ignored(&trial);
             Trial::ignorable_test(trial.name(), move || {
-                let result = pipeline.run(&trial);
+                let mut result = runner.run_trial(&trial);
                 if let Some(r) = &recorder {
-                    r.record(&pipeline.tools(), &result);
+                    r.record(&runner.pipeline.tools(), &mut result);
                 }
                 completion(&result)
             })
@@ -240,6 +258,6 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    drop(pipeline);
+    drop(runner);
     conclusion.exit();
 }

@@ -11,8 +11,8 @@ use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
-use crate::pipeline::{Options, default_threads, execute};
-use crate::setup::{Firmware, open};
+use crate::pipeline::{Options, default_threads};
+use crate::run::Runner;
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -63,34 +63,34 @@ pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {
         return bench_board(project, selection);
     }
     let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
-    let runner = pipeline(project, &selection)?;
     let threads = default_threads();
+    let runner = open_runner(project, &selection, threads)?;
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
-    execute(&runner, &trials, &Options::new(threads), &mut |_| {});
+    runner.execute(&trials, &mut |_| {});
 
     let runnable: Vec<_> = trials.iter().filter(|t| t.decided.is_none()).collect();
     let mut best_harness = Duration::MAX;
     let mut best_floor = Duration::MAX;
     for _ in 0..args.repeat.max(1) {
         let start = Instant::now();
-        execute(&runner, &trials, &Options::new(threads), &mut |_| {});
+        runner.execute(&trials, &mut |_| {});
         best_harness = best_harness.min(start.elapsed());
 
         let mut bare = Duration::ZERO;
         for t in &runnable {
-            bare += runner.bare_run(t).unwrap_or_default();
+            bare += runner.pipeline.bare_run(t).unwrap_or_default();
         }
         best_floor = best_floor.min(bare / threads as u32);
     }
     // Heap measurement on every case (the wrapper, calibration and parsing) against the
     // same suite without it, measured in the same process.
-    let mut heap_runner = pipeline(project, &selection)?;
-    heap_runner.heap_all = true;
-    execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
+    let mut heap_runner = open_runner(project, &selection, threads)?;
+    heap_runner.pipeline.heap_all = true;
+    heap_runner.execute(&trials, &mut |_| {});
     let mut best_heap = Duration::MAX;
     for _ in 0..args.repeat.max(1) {
         let start = Instant::now();
-        execute(&heap_runner, &trials, &Options::new(threads), &mut |_| {});
+        heap_runner.execute(&trials, &mut |_| {});
         best_heap = best_heap.min(start.elapsed());
     }
     let ratio = best_harness.as_secs_f64() / best_floor.as_secs_f64();
@@ -150,13 +150,8 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
         };
         let before = CpuTimes::now();
         let start = Instant::now();
-        let runner = pipeline(project, &sel)?;
-        let results = execute(
-            &runner,
-            &trials,
-            &Options::new(default_threads()),
-            &mut |_| {},
-        );
+        let runner = open_runner(project, &sel, default_threads())?;
+        let results = runner.execute(&trials, &mut |_| {});
         let wall = start.elapsed().as_secs_f64();
         // Dropping the runner stops the emulators and reaps them: their CPU time is then
         // in the children's usage.
@@ -219,17 +214,16 @@ fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// The boards of `selection` opened for a benchmark: flashed where needed, no frozen
-/// variants, progress not shown.
-fn pipeline(project: &Project, selection: &Selection) -> Result<crate::pipeline::Pipeline> {
-    Ok(open(
+/// The boards of `selection` opened for a benchmark, `threads` trials at once: flashed
+/// where needed, no frozen variants, progress not shown.
+fn open_runner(project: &Project, selection: &Selection, threads: usize) -> Result<Runner> {
+    Runner::open(
         project,
         selection,
-        Firmware::Flash,
         &Default::default(),
+        Options::new(threads),
         &mut |_| {},
-    )?
-    .pipeline)
+    )
 }
 
 /// The phases a board case reports, then what the phases do not cover (checkout, the
@@ -495,16 +489,12 @@ fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Re
         .join("; ");
 
     let start = Instant::now();
-    let runner = pipeline(&cold, &selection)?;
-    let (mut trials, session) = select.trials(&runner, &selection)?;
+    let mut runner = open_runner(&cold, &selection, jobs)?;
+    let mut trials = runner.plan(&selection, &select.scope());
     if !args.dirs.is_empty() {
         trials.retain(|t| args.dirs.contains(&t.case.id.group));
     }
-    let mut results = execute(&runner, &trials, &Options::new(jobs), &mut |_| {});
-    if let Some(session) = &session {
-        let known = crate::upstream::Known::load(&cold.golden_dir().join("upstream-known.yaml"))?;
-        crate::upstream::reclassify(&mut results, &suite, session, &known);
-    }
+    let results = runner.execute(&trials, &mut |_| {});
     let mpcheck_wall = start.elapsed();
     let counts = crate::report::Counts::of(&results);
     println!(

@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::{RunOutput, SelectArgs, run_selection};
+use super::SelectArgs;
 use crate::board::BoardSpec;
 use crate::case::{Case, CaseId};
 use crate::compare::Verdict;
@@ -15,6 +15,7 @@ use crate::golden::heap::HeapGoldens;
 use crate::golden::output::OutputGoldens;
 use crate::golden::pending::PendingStore;
 use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
+use crate::run::RunOutput;
 
 #[derive(Args)]
 pub struct BlessArgs {
@@ -27,7 +28,7 @@ pub struct BlessArgs {
 
 pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     may_bless(args.ci, std::env::var("CI").ok().as_deref()).map_err(Error::Usage)?;
-    let out = run_selection(project, &args.select)?;
+    let out = crate::run::run(project, args.select.request(project)?)?;
     let proposed = propose(&out)?;
     let mut written = 0;
     for (_, change) in &proposed.changes {
@@ -66,7 +67,7 @@ pub struct Proposed {
 }
 
 fn propose(out: &RunOutput) -> Result<Proposed> {
-    let pipeline = &out.pipeline;
+    let pipeline = out.pipeline();
     let goldens = pipeline.goldens();
     let mut refused = Vec::new();
     for r in &out.results {
@@ -155,7 +156,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
 /// CPython): they plan the case, judge program output, have no override file, and had
 /// no result for it in this run.
 fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
-    let goldens = out.pipeline.goldens();
+    let goldens = out.pipeline().goldens();
     let Some(case_arc) = out.selection.cases.iter().find(|c| &c.id == case) else {
         return Vec::new();
     };

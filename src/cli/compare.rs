@@ -12,9 +12,9 @@ use crate::ab::{Comparison, Side, pair};
 use crate::board::{Board, BoardSpec};
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Error, Result, exit};
-use crate::pipeline::{Attempts, Options, default_threads, execute};
+use crate::pipeline::{Attempts, Options, default_threads};
 use crate::report::console::Console;
-use crate::setup::Firmware;
+use crate::run::{Runner, Scope};
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -155,8 +155,11 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         all_boards: all,
         upstream: None,
     };
-    let mut trials = crate::plan::plan(&selection.boards, &selection.cases, None);
-    trials.retain(|t| args.modes.is_empty() || args.modes.contains(&t.mode));
+    let scope = Scope {
+        filter: None,
+        modes: args.modes.clone(),
+    };
+    let trials = scope.case_trials(&selection);
     if trials.is_empty() {
         return Err(Error::Usage(match &args.filter {
             Some(f) => format!("no case matches the filter `{f}` (see `mpcheck list`)"),
@@ -170,18 +173,16 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     crate::report::check_dir(&report_dir, project)?;
     let mut console = Console::default();
     let frozen = crate::setup::frozen_cases(&selection, &trials);
-    let opened = crate::setup::open(project, &selection, Firmware::Flash, &frozen, &mut |e| {
-        console.event(e)
-    })?;
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     options.attempts = Attempts {
         repeat: args.repeat.max(1),
         retries: 0,
     };
-    let start = std::time::Instant::now();
-    let results = execute(&opened.pipeline, &trials, &options, &mut |e| {
+    let runner = Runner::open(project, &selection, &frozen, options, &mut |e| {
         console.event(e)
-    });
+    })?;
+    let start = std::time::Instant::now();
+    let results = runner.execute(&trials, &mut |e| console.event(e));
     console.summary(&results, start.elapsed().as_secs_f64());
     if crate::interrupt::requested() {
         return Err(Error::Interrupted(
@@ -191,7 +192,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let (base_results, head_results): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|r| r.board == base.name);
     let compiler = |board: &str| {
-        opened
+        runner
             .pipeline
             .targets()
             .get(board)
@@ -211,7 +212,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .collect();
     // A disassembling board (`kind: bytecode`) has only source rows, its output being
     // the disassembly; elsewhere the mpy row is the one a compiler change shows in.
-    let bytecode_row = if opened
+    let bytecode_row = if runner
         .pipeline
         .targets()
         .disassembling()
@@ -236,7 +237,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     // version is shown only when the compilers differ, and node's never (one host
     // runtime drives both sides).
     let versions = |board: &str| -> Vec<String> {
-        let Ok(target) = opened.pipeline.targets().get(board) else {
+        let Ok(target) = runner.pipeline.targets().get(board) else {
             return Vec::new();
         };
         let own_compiler = target.compiler().map(|c| c.path.clone());

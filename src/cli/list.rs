@@ -5,24 +5,9 @@ use std::io::Write;
 use super::SelectArgs;
 use crate::config::Project;
 use crate::error::{Result, exit};
-use crate::setup::Firmware;
 
 pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
-    let selection = args.selection(project)?;
-    // An upstream suite's trials depend on each board's feature checks: open the boards.
-    let trials = if selection.upstream.is_some() {
-        let opened = crate::setup::open(
-            project,
-            &selection,
-            Firmware::Flash,
-            &Default::default(),
-            &mut |_| {},
-        )?;
-        args.trials(&opened.pipeline, &selection)?.0
-    } else {
-        args.trials_without_targets(&selection)
-    };
-    super::check_not_empty(&trials, args.filter.as_deref(), project)?;
+    let trials = crate::run::list(project, &args.request(project)?)?;
     let mut out = std::io::stdout().lock();
     for trial in trials {
         let line = match (&trial.decided, known_skip(&trial)) {

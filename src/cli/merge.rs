@@ -80,7 +80,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
     for line in merged.notes.problems() {
         notice(format!("merge: {line}"));
     }
-    let verdicts = super::run_exit_code(&merged.results, args.allow_flaky);
+    let verdicts = crate::run::exit_code(&merged.results, args.allow_flaky);
     Ok(if merged.notes.incomplete() {
         exit::FAILURES.max(verdicts)
     } else {

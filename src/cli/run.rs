@@ -1,12 +1,12 @@
 //! `mpcheck run`: run, compare, report; stage what bless would change for `mpcheck
 //! review` (never in CI); exit 1 on any failing verdict.
 
-use super::{SelectArgs, run_exit_code, run_selection};
+use super::SelectArgs;
 use crate::config::Project;
 use crate::error::Result;
 
 pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
-    let out = run_selection(project, args)?;
+    let out = crate::run::run(project, args.request(project)?)?;
     // An upstream suite's expectations are the checkout's: nothing to stage (bless).
     if out.selection.upstream.is_none()
         && !crate::golden::in_ci(std::env::var("CI").ok().as_deref())
@@ -20,5 +20,5 @@ pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
             )),
         }
     }
-    Ok(run_exit_code(&out.results, args.allow_flaky))
+    Ok(crate::run::exit_code(&out.results, args.allow_flaky))
 }

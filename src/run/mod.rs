@@ -1,0 +1,252 @@
+//! One run, from a validated request to results and sinks. `mpcheck run`, `bless`,
+//! `list`, `compare`, `bench` and tests/trials.rs come here; none wires a run of its own.
+//!
+//! ```text
+//! Request ─ select: plan (cases/, or a checkout's tests once the boards are probed),
+//!           --rerun-failed, --partition                                   (select.rs)
+//!         ─ open: toolchain, boards, frozen firmware, flash, reference    (runner.rs)
+//!         ─ execute: attempts, quarantine, a suite's reclassification     (runner.rs)
+//!         ─ sinks: history marks and record (history_sink.rs), the reference matrix,
+//!           reports (report::*), a suite's _results.json
+//! ```
+
+mod history_sink;
+mod runner;
+mod select;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use history_sink::HistoryPolicy;
+pub use runner::Runner;
+pub use select::Scope;
+
+use crate::config::{Project, Selection};
+use crate::error::{Error, Result};
+use crate::pipeline::{Options, TrialResult};
+use crate::plan::Trial;
+use crate::report::console::Console;
+use crate::report::{RunReport, write_files};
+
+/// What a run is asked to do. Made by `cli` from the command line (or by a test
+/// harness); [`Request::validate`] checks what can be checked before anything runs.
+pub struct Request {
+    pub selection: Selection,
+    pub scope: Scope,
+    /// Where junit.xml, results.json, summary.md and index.html go.
+    pub report_dir: PathBuf,
+    pub options: Options,
+    /// Only the trials that failed in the last run (its results.json in `report_dir`).
+    pub rerun_failed: bool,
+    pub partition: Option<crate::partition::Partition>,
+    /// Show every board's agreement with this board's output (it is in the selection).
+    pub reference: Option<String>,
+    pub history: HistoryPolicy,
+}
+
+impl Request {
+    /// A request for `selection` with every option at its default: all trials, one
+    /// attempt, reports in the project's reports/, no history.
+    pub fn new(project: &Project, selection: Selection) -> Request {
+        Request {
+            selection,
+            scope: Scope::default(),
+            report_dir: project.default_report_dir(),
+            options: Options::new(crate::pipeline::default_threads()),
+            rerun_failed: false,
+            partition: None,
+            reference: None,
+            history: HistoryPolicy::Off,
+        }
+    }
+
+    /// What must hold before a board boots: the report directory can be written.
+    pub fn validate(&self, project: &Project) -> Result<()> {
+        crate::report::check_dir(&self.report_dir, project)
+    }
+}
+
+/// What a run produced.
+pub struct RunOutput {
+    pub runner: Runner,
+    pub selection: Selection,
+    pub results: Vec<TrialResult>,
+    pub duration: Duration,
+}
+
+impl RunOutput {
+    pub fn pipeline(&self) -> &crate::pipeline::Pipeline {
+        &self.runner.pipeline
+    }
+}
+
+/// The trials a run of `request` would make (a checkout's suite opens the boards to
+/// probe them; the project's cases need nothing opened).
+pub fn list(project: &Project, request: &Request) -> Result<Vec<Trial>> {
+    let selection = &request.selection;
+    let trials = match &selection.upstream {
+        Some(_) => Runner::open(
+            project,
+            selection,
+            &Default::default(),
+            request.options,
+            &mut |_| {},
+        )?
+        .plan(selection, &request.scope),
+        None => request.scope.case_trials(selection),
+    };
+    request.scope.check_not_empty(&trials, project)?;
+    Ok(trials)
+}
+
+/// Runs the request with console output and writes the file reports. A selection
+/// without trials, or a report directory that cannot be written, is an error before
+/// anything runs. Interrupted (Ctrl-C, SIGTERM): the reports of the trials that finished
+/// are written, marked interrupted, and the result is `Error::Interrupted` (so bless
+/// writes no golden from a partial run).
+pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
+    request.validate(project)?;
+    // Read before any board boots: a known difference without its reason is an error
+    // that should not cost a whole run to find.
+    let known = match &request.reference {
+        Some(_) => Some(crate::differential::KnownDifferences::load(
+            &project.root.join("known-differences"),
+        )?),
+        None => None,
+    };
+    let selection = &request.selection;
+    // A cases/ selection's trials are known before anything is opened, so an empty one
+    // is an error before any board boots; an upstream suite's need each board's features.
+    let early = match &selection.upstream {
+        None => Some(select::narrow(
+            &request,
+            project,
+            request.scope.case_trials(selection),
+        )?),
+        Some(_) => None,
+    };
+    let mut console = Console::default();
+    let frozen = crate::setup::frozen_cases(
+        selection,
+        early
+            .as_ref()
+            .map(|(share, _)| share.as_slice())
+            .unwrap_or_default(),
+    );
+    let mut runner = Runner::open(project, selection, &frozen, request.options, &mut |e| {
+        console.event(e)
+    })?;
+    let start = Instant::now();
+    let (trials, suite_trials) = match early {
+        Some(narrowed) => narrowed,
+        None => {
+            let trials = runner.plan(selection, &request.scope);
+            select::narrow(&request, project, trials)?
+        }
+    };
+    let mut results = runner.execute(&trials, &mut |e| console.event(e));
+    let duration = start.elapsed();
+    let interrupted = crate::interrupt::requested();
+    let tools = runner.pipeline.tools();
+    // The marks (new failure, fixed) go into the reports, so the history is read first;
+    // a history that fails is said after the reports are written, never instead of them.
+    let unrecorded = request
+        .history
+        .mark_and_record(project, &mut results, &tools, duration);
+    console.summary(&results, duration.as_secs_f64());
+    let matrix = match (&request.reference, &known) {
+        (Some(reference), Some(known)) => {
+            Some(reference_matrix(selection, &results, reference, known))
+        }
+        _ => None,
+    };
+    let report = RunReport {
+        toolchain: &tools,
+        flashes: &runner.flashes,
+        results: &results,
+        duration,
+        interrupted: interrupted.then_some(trials.len()),
+        matrix: matrix.as_ref(),
+        provenance: &crate::report::Provenance {
+            host: crate::host::hostname(),
+            partition: request.partition,
+            run_id: None,
+            suite_trials,
+        },
+        merge: None,
+    };
+    let mut written = write_files(&request.report_dir, &report)?;
+    if let Some(suite) = &selection.upstream {
+        written.extend(crate::upstream::results::write(
+            &request.report_dir,
+            suite,
+            &results,
+        )?);
+    }
+    if let Some(unrecorded) = unrecorded {
+        unrecorded.keep(&request.report_dir);
+        if request.history.required() {
+            return Err(Error::History(unrecorded.error));
+        }
+    }
+    if interrupted {
+        let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::Interrupted(format!(
+            "interrupted after {} of {} trials; reports marked interrupted: {}",
+            results.len(),
+            trials.len(),
+            written.join(", ")
+        )));
+    }
+    console.reports_written(&written);
+    Ok(RunOutput {
+        runner,
+        selection: request.selection,
+        results,
+        duration,
+    })
+}
+
+/// Every board's agreement with the reference board, case by case.
+fn reference_matrix(
+    selection: &Selection,
+    results: &[TrialResult],
+    reference: &str,
+    known: &crate::differential::KnownDifferences,
+) -> crate::differential::Matrix {
+    let kind = |name: &str| {
+        selection
+            .boards
+            .iter()
+            .find(|b| b.name == name)
+            .map_or(String::new(), |b| port_of(b))
+    };
+    crate::differential::Matrix::build(results, reference, &kind, known)
+}
+
+/// A board's port, as known-differences/ files name it: the host VM's kind, or for a
+/// device board the port it is built from (`build.port`), else its kind.
+fn port_of(board: &crate::board::Board) -> String {
+    match &board.spec {
+        crate::board::BoardSpec::Device(d) => d
+            .build
+            .as_ref()
+            .map_or_else(|| board.kind().to_string(), |b| b.port.clone()),
+        _ => board.kind().to_string(),
+    }
+}
+
+/// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed;
+/// a quarantined failure never).
+pub fn exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
+    let fails = |r: &&TrialResult| match r.verdict {
+        _ if r.quarantined.is_some() => false,
+        crate::compare::Verdict::Flaky { .. } => !allow_flaky,
+        ref v => v.is_failure(),
+    };
+    if results.iter().any(|r| fails(&r)) {
+        crate::error::exit::FAILURES
+    } else {
+        crate::error::exit::OK
+    }
+}
