@@ -15,7 +15,7 @@ pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {
         .follow_links(true)
         .sort_by_file_name();
     for entry in walk {
-        let entry = entry.map_err(|e| walk_error(cases_dir, e))?;
+        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, cases_dir))?;
         let path = entry.path();
         if entry.file_type().is_dir() {
             continue;
@@ -47,21 +47,6 @@ pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {
     }
     cases.sort_by(|a: &Arc<Case>, b| a.id.cmp(&b.id));
     Ok(cases)
-}
-
-fn walk_error(cases_dir: &Path, e: walkdir::Error) -> Error {
-    let path = e.path().unwrap_or(cases_dir).to_path_buf();
-    if let Some(ancestor) = e.loop_ancestor() {
-        return Error::Usage(format!(
-            "{}: symbolic link loop (leads back to {}): remove the link",
-            path.display(),
-            ancestor.display()
-        ));
-    }
-    match e.into_io_error() {
-        Some(io) => Error::io(path, io),
-        None => Error::Usage(format!("{}: cannot be read", path.display())),
-    }
 }
 
 #[cfg(test)]

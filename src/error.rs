@@ -44,6 +44,25 @@ pub enum Error {
     /// of run-tests.py where its reader stopped).
     #[error(transparent)]
     Upstream(Box<crate::upstream::UpstreamError>),
+    /// A board file's `probe:` section that does not hold (names the file and line).
+    #[error(transparent)]
+    FlashConfig(std::sync::Arc<crate::flash::probe_section::FlashConfigError>),
+    /// A board that could not be held, flashed or loaded: names the board and the file
+    /// (its board file, or the image it was loading), and keeps the cause's type.
+    #[error("board `{board}` ({}): {source}", path.display())]
+    Board {
+        board: String,
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A `.mpy` file that does not decode (names the file; the cause says where).
+    #[error("{}: {source}", path.display())]
+    Mpy {
+        path: PathBuf,
+        #[source]
+        source: crate::mpy::MpyError,
+    },
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
@@ -65,6 +84,9 @@ impl Error {
             | Error::Toolchain(_)
             | Error::Io { .. }
             | Error::Usage(_)
+            | Error::FlashConfig(_)
+            | Error::Board { .. }
+            | Error::Mpy { .. }
             | Error::Input(_)
             | Error::History(_)
             | Error::Build(_)
@@ -78,6 +100,19 @@ impl Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             source,
+        }
+    }
+
+    /// A board's failure, named with the board and `path`, its cause kept.
+    pub fn board(
+        board: &crate::board::Board,
+        path: impl AsRef<Path>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Board {
+            board: board.name.clone(),
+            path: path.as_ref().to_path_buf(),
+            source: Box::new(source),
         }
     }
 

@@ -67,6 +67,23 @@ pub fn remove_if_exists(path: &Path) -> Result<()> {
     }
 }
 
+/// A directory walk's error as the harness's: the path it stopped at (else `root`) and
+/// its I/O error; a loop of symbolic links, which has none, names the link to remove.
+pub fn walk_error(e: walkdir::Error, root: &Path) -> Error {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Error::Usage(format!(
+            "{}: symbolic link loop (leads back to {}): remove the link",
+            path.display(),
+            ancestor.display()
+        ));
+    }
+    match e.into_io_error() {
+        Some(io) => Error::io(path, io),
+        None => Error::Usage(format!("{}: cannot be read", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

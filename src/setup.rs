@@ -201,9 +201,8 @@ fn flash_if_changed(
             (Some(q), _) => {
                 let path = PathBuf::from(&q.firmware);
                 let format = ImageFormat::from_extension(&path).unwrap_or(ImageFormat::Bin);
-                let image = Image::load(&path, format, Some(0)).map_err(|e| {
-                    Error::Usage(format!("board `{}`: {}: {e}", board.name, path.display()))
-                })?;
+                let image = Image::load(&path, format, Some(0))
+                    .map_err(|e| Error::board(board, &path, e))?;
                 (
                     path,
                     image,
@@ -214,10 +213,7 @@ fn flash_if_changed(
                 )
             }
             (None, Some(spec)) => {
-                let probe = spec
-                    .checked()
-                    .map_err(|e| Error::Usage(e.to_string()))?
-                    .clone();
+                let probe = spec.checked().map_err(Error::FlashConfig)?.clone();
                 // A board without a firmware image is flashed by hand; the harness only resets it.
                 let Some(firmware) = &probe.firmware else {
                     return Ok(None);
@@ -251,13 +247,7 @@ fn flash_if_changed(
         total_ms: None,
     };
     if flash {
-        let failed = |e: crate::flash::flasher::FlashError| {
-            Error::Usage(format!(
-                "board `{}` ({}): {e}",
-                board.name,
-                board.file.display()
-            ))
-        };
+        let failed = |e: crate::flash::flasher::FlashError| Error::board(board, &board.file, e);
         let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
         on_event(Event::Firmware {
             board: &board.name,

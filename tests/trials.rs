@@ -65,27 +65,19 @@ fn main() {
         .cloned()
         .collect();
     let planned = Scope::default().case_trials(&selection);
-    let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
-    // Open only the boards that have a trial this invocation runs (filters, --skip,
-    // --ignored), decided with libtest-mimic's own rules on name-only trials.
+    // Open only the boards that have a trial this invocation runs (filters, --skip),
+    // decided with libtest-mimic's own rules on name-only trials; a skip decided by the
+    // plan needs no board.
     let runs: Vec<mpcheck::plan::Trial> = planned
         .iter()
         .filter(|t| {
-            let probe = Trial::test(t.name(), || Ok(())).with_ignored_flag(ignored(t));
-            !args.list && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
+            let probe = Trial::test(t.name(), || Ok(()));
+            !args.list && !args.is_filtered_out(&probe) && decided_skip(t).is_none()
         })
         .cloned()
         .collect();
-    // The suite a recorded run is checked against: every trial a process may run (one
-    // marked ignored runs in none, so it is not counted missing).
-    let recorder = Recorder::from_env(
-        &project,
-        planned
-            .iter()
-            .filter(|t| !ignored(t))
-            .map(|t| t.name())
-            .collect(),
-    );
+    // The suite a recorded run is checked against: every trial, as `mpcheck run` plans it.
+    let recorder = Recorder::from_env(&project, planned.iter().map(|t| t.name()).collect());
     let needed: BTreeSet<String> = runs.iter().map(|t| t.board.name.clone()).collect();
     selection.boards.retain(|b| needed.contains(&b.name));
     // One frozen firmware per board, with every frozen trial this invocation runs.
@@ -102,12 +94,14 @@ fn main() {
                 frozen.clone(),
                 recorder.clone(),
             );
-            let is_ignored = ignored(&trial);
             let unavailable = match &trial.board.spec {
                 BoardSpec::Device(d) => d.unavailable.clone(),
                 _ => None,
             };
             Trial::ignorable_test(trial.name(), move || {
+                if let Some(skip) = decided_skip(&trial) {
+                    return record_decided(recorder.as_ref(), &trial, skip);
+                }
                 if let Some(why) = &unavailable {
                     // Recorded as the skip `mpcheck run` reports, so a merge of the
                     // partitions does not count the trial missing.
@@ -132,7 +126,6 @@ fn main() {
                 }
                 completion(&result)
             })
-            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
@@ -188,6 +181,27 @@ impl Recorder {
     }
 }
 
+/// A skip the plan decided (the case's header, the board's modes): no board is opened
+/// for it, and it is reported ignored with its reason, as `mpcheck run` reports it.
+fn decided_skip(trial: &mpcheck::plan::Trial) -> Option<Verdict> {
+    trial
+        .decided
+        .clone()
+        .filter(|v| matches!(v, Verdict::Skip { .. }))
+}
+
+fn record_decided(
+    recorder: Option<&Recorder>,
+    trial: &mpcheck::plan::Trial,
+    skip: Verdict,
+) -> Result<Completion, Failed> {
+    let mut result = TrialResult::new(trial, Judgement::decided(skip), Duration::ZERO);
+    if let Some(r) = recorder {
+        r.record(&[], &mut result);
+    }
+    completion(&result)
+}
+
 fn in_labgrid_place(board: &mpcheck::board::Board) -> bool {
     matches!(&board.spec, BoardSpec::Device(d) if d.labgrid.is_some())
 }
@@ -233,28 +247,21 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     .unwrap_or_else(|e| fail(&e));
     let planned = runner.plan(&selection, &Scope::default());
     let runner = Arc::new(runner);
-    let ignored = |t: &mpcheck::plan::Trial| matches!(t.decided, Some(Verdict::Skip { .. }));
-    let recorder = Recorder::from_env(
-        project,
-        planned
-            .iter()
-            .filter(|t| !ignored(t))
-            .map(|t| t.name())
-            .collect(),
-    );
+    let recorder = Recorder::from_env(project, planned.iter().map(|t| t.name()).collect());
     let trials = planned
         .into_iter()
         .map(|trial| {
             let (runner, recorder) = (runner.clone(), recorder.clone());
-            let is_ignored = ignored(&trial);
             Trial::ignorable_test(trial.name(), move || {
+                if let Some(skip) = decided_skip(&trial) {
+                    return record_decided(recorder.as_ref(), &trial, skip);
+                }
                 let mut result = runner.run_trial(&trial);
                 if let Some(r) = &recorder {
                     r.record(&runner.pipeline.tools(), &mut result);
                 }
                 completion(&result)
             })
-            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);

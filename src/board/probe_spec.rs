@@ -1,6 +1,7 @@
 //! A board file's debug-probe section, checked once on first use.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection};
 
@@ -11,7 +12,7 @@ use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection}
 pub struct ProbeSpec {
     pub raw: RawProbeSection,
     file: PathBuf,
-    checked: std::sync::Arc<std::sync::OnceLock<Result<ProbeBoard, FlashConfigError>>>,
+    checked: Arc<OnceLock<Result<ProbeBoard, Arc<FlashConfigError>>>>,
 }
 
 impl ProbeSpec {
@@ -23,10 +24,15 @@ impl ProbeSpec {
         }
     }
 
-    /// The checked section: chip looked up, firmware read and shown to fit.
-    pub fn checked(&self) -> Result<&ProbeBoard, &FlashConfigError> {
+    /// The checked section: chip looked up, firmware read and shown to fit. The error
+    /// is shared (checked once, reported by every board that uses it).
+    pub fn checked(&self) -> Result<&ProbeBoard, Arc<FlashConfigError>> {
         self.checked
-            .get_or_init(|| crate::flash::probe_section::validate(self.raw.clone(), &self.file))
+            .get_or_init(|| {
+                crate::flash::probe_section::validate(self.raw.clone(), &self.file)
+                    .map_err(Arc::new)
+            })
             .as_ref()
+            .map_err(Arc::clone)
     }
 }

@@ -181,7 +181,7 @@ fn check(file: &Path, state_dir: &Path) -> Row {
 fn check_probe(board: &Board, spec: &crate::board::file::ProbeSpec, row: &mut Row) {
     let raw = &spec.raw;
     row.chip = raw.chip.clone();
-    match spec.checked() {
+    match spec.checked().as_ref().map_err(|e| &**e) {
         Ok(probe) => describe_fit(probe, row),
         // The file is right but names firmware this machine does not have: check the
         // chip alone, and say what is missing.

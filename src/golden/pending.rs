@@ -108,10 +108,7 @@ impl PendingStore {
             return Ok(entries);
         }
         for item in walkdir::WalkDir::new(&self.dir).sort_by_file_name() {
-            let item = item.map_err(|e| {
-                let path = e.path().unwrap_or(&self.dir).to_path_buf();
-                Error::io(path, std::io::Error::other(e.to_string()))
-            })?;
+            let item = item.map_err(|e| crate::fsutil::walk_error(e, &self.dir))?;
             if item.file_type().is_dir() || item.path().extension().is_none_or(|e| e != "json") {
                 continue;
             }

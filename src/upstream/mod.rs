@@ -56,6 +56,9 @@ pub enum UpstreamError {
     Unreadable(#[from] crate::input::Refused),
     #[error("{}: not a MicroPython tests/ directory (no run-tests.py in it)", .0.display())]
     NotTests(PathBuf),
+    /// A test file that could not be loaded as a case (names the file).
+    #[error(transparent)]
+    Case(Box<crate::error::Error>),
 }
 
 impl From<UpstreamError> for crate::error::Error {
@@ -329,10 +332,7 @@ fn load_dir(
                     name: name.clone(),
                 },
             )
-            .map_err(|e| UpstreamError::Io {
-                path: p.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+            .map_err(|e| UpstreamError::Case(Box::new(e)))?;
             let special = conventions.is_special(&rel);
             let cmdline = if special {
                 let first = case.source.split(|&b| b == b'\n').next().unwrap_or(b"");

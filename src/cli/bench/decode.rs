@@ -8,8 +8,7 @@ use crate::error::{Result, exit};
 pub fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry
-            .map_err(|e| crate::error::Error::io(dir, std::io::Error::other(e.to_string())))?;
+        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, dir))?;
         let p = entry.path();
         if entry.file_type().is_file() && p.extension().is_some_and(|e| e == "mpy") {
             let bytes = std::fs::read(p).map_err(|e| crate::error::Error::io(p, e))?;

@@ -228,13 +228,7 @@ fn tests_copy(tests: &std::path::Path, into: &std::path::Path) -> Result<std::pa
     use crate::error::Error;
     let copy = into.join("tests");
     for entry in walkdir::WalkDir::new(tests) {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(tests).to_path_buf();
-            let source = e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("a loop of links"));
-            Error::io(path, source)
-        })?;
+        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, tests))?;
         let Ok(rel) = entry.path().strip_prefix(tests) else {
             continue;
         };
