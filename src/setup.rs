@@ -50,7 +50,7 @@ pub fn frozen_cases(selection: &Selection, trials: &[crate::plan::Trial]) -> Fro
         .map(|t| t.board.name.as_str())
         .collect();
     let mut cases = FrozenCases::new();
-    for t in crate::plan::plan(&selection.boards, &selection.cases, None)
+    for t in crate::plan::plan(&selection.boards, &selection.cases)
         .iter()
         .filter(frozen)
         .filter(|t| boards.contains(t.board.name.as_str()))

@@ -171,7 +171,7 @@ fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
         })
         .filter(|b| !goldens.board_path(case, &b.name).exists())
         .filter(|b| {
-            crate::plan::plan(&[(*b).clone()], std::slice::from_ref(case_arc), None)
+            crate::plan::plan(&[(*b).clone()], std::slice::from_ref(case_arc))
                 .iter()
                 .any(|t| t.decided.is_none())
         })

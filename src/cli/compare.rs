@@ -59,8 +59,9 @@ pub struct CompareArgs {
     /// Trials at once (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Only cases whose id (`group/name`) contains this.
-    pub filter: Option<String>,
+    /// Only cases whose id (`group/name`) contains one of these (`basics/ heap/`).
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
 }
 
 /// One side's board: the file's board with that side's overrides; renamed
@@ -141,13 +142,14 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         &args.head_build_arg,
         same.then_some("head"),
     )?;
+    let scope = Scope {
+        filters: args.filters.clone(),
+        modes: args.modes.clone(),
+    };
+    // Cases are kept by id: the sides' boards may both be `<name>@base`/`@head`.
     let cases: Vec<_> = crate::discover::discover(&project.cases_dir())?
         .into_iter()
-        .filter(|c| {
-            args.filter
-                .as_deref()
-                .is_none_or(|f| c.id.to_string().contains(f))
-        })
+        .filter(|c| scope.matches(&c.id.to_string()))
         .collect();
     let selection = Selection {
         boards: vec![base.clone(), head.clone()],
@@ -155,17 +157,12 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         all_boards: all,
         upstream: None,
     };
-    let scope = Scope {
-        filter: None,
+    let trials = Scope {
+        filters: Vec::new(),
         modes: args.modes.clone(),
-    };
-    let trials = scope.case_trials(&selection);
-    if trials.is_empty() {
-        return Err(Error::Usage(match &args.filter {
-            Some(f) => format!("no case matches the filter `{f}` (see `mpcheck list`)"),
-            None => "no cases to compare".into(),
-        }));
     }
+    .case_trials(&selection);
+    scope.check_not_empty(&trials, project)?;
     let report_dir = args
         .report_dir
         .clone()

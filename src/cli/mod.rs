@@ -124,8 +124,11 @@ pub struct SelectArgs {
     /// goes to partition i % N + 1); `mpcheck merge` puts the shares back together.
     #[arg(long, value_name = "count:K/N")]
     pub partition: Option<crate::partition::Partition>,
-    /// Only trials whose name (`board::group/name[.mpy]`) contains this.
-    pub filter: Option<String>,
+    /// Only trials whose name (`board::group/name[.mpy]`) contains one of these; a test
+    /// path is taken as run-tests.py takes it (`basics/ micropython/`,
+    /// `basics/int_big.py`).
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
     /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
     /// expected outputs and skips) instead of cases/; default board: unix.
     #[arg(long, value_name = "DIR")]
@@ -211,7 +214,7 @@ impl SelectArgs {
     /// Which trials of the selection: the filter and the modes.
     pub fn scope(&self) -> Scope {
         Scope {
-            filter: self.filter.clone(),
+            filters: self.filters.clone(),
             modes: self.modes.clone(),
         }
     }

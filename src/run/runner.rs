@@ -72,7 +72,7 @@ impl Runner {
             eprintln!("mpcheck: {line}");
         }
         upstream.session = session;
-        trials
+        scope.keep(trials)
     }
 
     /// Runs one trial as often as the options say, with its quarantine and its suite's

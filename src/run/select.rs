@@ -8,28 +8,40 @@ use crate::config::{Project, Selection};
 use crate::error::{Error, Result};
 use crate::plan::Trial;
 
-/// Which trials of a selection: a name filter and the modes (none: every mode).
+/// Which trials of a selection: name filters and the modes (none: every mode).
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    /// Only trials whose name (`board::group/name[.mpy]`) contains this.
-    pub filter: Option<String>,
+    /// A trial is kept when its name (`board::group/name[.mpy]`) contains any of these
+    /// (none: every trial). As run-tests.py's `-d DIR` and test lists take them, a
+    /// test's path may be given: `basics/`, `basics/int_big.py`, `tests/basics/`.
+    pub filters: Vec<String>,
     pub modes: Vec<Mode>,
 }
 
 impl Scope {
-    /// The trials of a cases/ selection (no target needed), in the selected modes.
+    /// The trials of a cases/ selection (no target needed), in the scope.
     pub fn case_trials(&self, selection: &Selection) -> Vec<Trial> {
-        let mut trials =
-            crate::plan::plan(&selection.boards, &selection.cases, self.filter.as_deref());
-        trials.retain(|t| self.modes.is_empty() || self.modes.contains(&t.mode));
+        self.keep(crate::plan::plan(&selection.boards, &selection.cases))
+    }
+
+    /// The trials in the scope, in their order.
+    pub fn keep(&self, mut trials: Vec<Trial>) -> Vec<Trial> {
+        trials.retain(|t| {
+            (self.modes.is_empty() || self.modes.contains(&t.mode)) && self.matches(&t.name())
+        });
         trials
     }
 
-    /// As a checkout's suite takes it.
+    /// Whether a trial's name is in the scope's filters.
+    pub fn matches(&self, name: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(normalised(f)))
+    }
+
+    /// As a checkout's suite takes it: the modes (its trials are then kept by name here).
     pub fn upstream(&self) -> crate::upstream::TrialFilter {
         crate::upstream::TrialFilter {
             modes: self.modes.clone(),
-            name: self.filter.clone(),
+            name: None,
         }
     }
 
@@ -39,11 +51,23 @@ impl Scope {
         if !trials.is_empty() {
             return Ok(());
         }
-        Err(Error::Usage(match &self.filter {
-            Some(f) => format!("no trial matches the filter `{f}` (see `mpcheck list`)"),
-            None => format!("no cases to run in {}", project.cases_dir().display()),
+        Err(Error::Usage(match self.filters.as_slice() {
+            [] => format!("no cases to run in {}", project.cases_dir().display()),
+            [f] => format!("no trial matches the filter `{f}` (see `mpcheck list`)"),
+            fs => format!(
+                "no trial matches any of the filters `{}` (see `mpcheck list`)",
+                fs.join("`, `")
+            ),
         }))
     }
+}
+
+/// A filter as a trial name holds it: a test's path loses its `.py` (trial names end
+/// in the case id) and a leading `./` or `tests/` (names start at the test's directory).
+fn normalised(filter: &str) -> &str {
+    let f = filter.strip_suffix(".py").unwrap_or(filter);
+    let f = f.strip_prefix("./").unwrap_or(f);
+    f.strip_prefix("tests/").unwrap_or(f)
 }
 
 /// The trials `--rerun-failed` keeps (none left is an error, exit 2, never a green run),
@@ -87,4 +111,35 @@ fn last_failed(report_dir: &Path) -> Result<Vec<String>> {
         )));
     }
     Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(filters: &[&str]) -> Scope {
+        Scope {
+            filters: filters.iter().map(|f| f.to_string()).collect(),
+            modes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn any_of_several_filters_keeps_a_trial() {
+        let s = scope(&["basics/", "micropython/"]);
+        assert!(s.matches("unix::basics/int_small"));
+        assert!(s.matches("unix::micropython/heapalloc.mpy"));
+        assert!(!s.matches("unix::float/float1"));
+        assert!(scope(&[]).matches("unix::float/float1"));
+    }
+
+    #[test]
+    fn a_test_path_matches_its_trials() {
+        let s = scope(&["basics/int_big.py"]);
+        assert!(s.matches("unix::basics/int_big"));
+        assert!(s.matches("unix::basics/int_big.mpy"));
+        assert!(!s.matches("unix::basics/int_small"));
+        assert!(scope(&["tests/basics/"]).matches("unix::basics/int_small"));
+        assert!(scope(&["./basics"]).matches("unix::basics/int_small"));
+    }
 }

@@ -28,7 +28,7 @@ pub fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
             d.instances = instances;
         }
         let boards = vec![std::sync::Arc::new(board)];
-        let trials: Vec<_> = crate::plan::plan(&boards, &selection.cases, None)
+        let trials: Vec<_> = crate::plan::plan(&boards, &selection.cases)
             .into_iter()
             .filter(|t| t.decided.is_none())
             .collect();

@@ -22,7 +22,7 @@ pub fn bench_host(project: &Project, args: &BenchArgs) -> Result<i32> {
     if matches!(selection.boards[0].spec, BoardSpec::Device(_)) {
         return super::board::bench_board(project, selection);
     }
-    let trials = crate::plan::plan(&selection.boards, &selection.cases, None);
+    let trials = crate::plan::plan(&selection.boards, &selection.cases);
     let threads = default_threads();
     let runner = open_runner(project, &selection, threads)?;
     // Warm-up: fills the mpy-cross and CPython caches so both sides measure VM runs.
