@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::board::{Board, BoardSpec, HostKind, load_boards};
+use crate::board::{Board, BoardFiles, BoardSpec, HostKind, load_board_files};
 use crate::case::Case;
 use crate::discover::discover;
 use crate::error::{Error, Result};
@@ -121,39 +121,15 @@ pub struct Selection {
 impl Selection {
     /// Loads board files and cases. `names` empty means the default boards.
     pub fn load(project: &Project, names: &[String], overrides: &Overrides) -> Result<Selection> {
-        let all: Vec<Arc<Board>> = load_boards(&project.boards_dir())?
+        let files = load_board_files(&project.boards_dir())?;
+        let (selected, all) = pick(project, files, names, overrides)?;
+        let boards: Vec<Arc<Board>> = selected
             .into_iter()
             .map(|mut b| {
                 overrides.apply(&mut b);
                 Arc::new(b)
             })
             .collect();
-        // `--board x --board x` runs x once, in the order first named.
-        let mut seen = std::collections::BTreeSet::new();
-        let names: Vec<&String> = names.iter().filter(|n| seen.insert(*n)).collect();
-        let boards: Vec<Arc<Board>> = if names.is_empty() {
-            all.iter().filter(|b| b.default).cloned().collect()
-        } else {
-            names
-                .into_iter()
-                .map(|n| {
-                    all.iter().find(|b| &b.name == n).cloned().ok_or_else(|| {
-                        let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
-                        Error::Usage(format!(
-                            "no board `{n}` in {} (boards: {})",
-                            project.boards_dir().display(),
-                            known.join(", ")
-                        ))
-                    })
-                })
-                .collect::<Result<_>>()?
-        };
-        if boards.is_empty() {
-            return Err(Error::Usage(format!(
-                "no boards selected: {} has no default board",
-                project.boards_dir().display()
-            )));
-        }
         let cases = discover(&project.cases_dir())?;
         Ok(Selection {
             boards,
@@ -193,34 +169,21 @@ impl Selection {
         names: &[String],
         overrides: &Overrides,
     ) -> Result<Selection> {
-        let all = load_boards(&project.boards_dir())?;
+        let files = load_board_files(&project.boards_dir())?;
+        let (selected, all_boards) = pick(project, files, names, overrides)?;
         let mut boards = Vec::new();
-        for n in names {
-            let mut b = all.iter().find(|b| &b.name == n).cloned().ok_or_else(|| {
-                let known: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
-                Error::Usage(format!(
-                    "no board `{n}` in {} (boards: {})",
-                    project.boards_dir().display(),
-                    known.join(", ")
-                ))
-            })?;
+        for mut b in selected {
             if matches!(&b.spec, BoardSpec::Bytecode(_))
                 || matches!(&b.spec, BoardSpec::Host(h) if h.kind == HostKind::Cpython)
             {
                 return Err(Error::Usage(format!(
-                    "--tests: board `{n}` does not run MicroPython tests (it is the reference or a bytecode board)"
+                    "--tests: board `{}` does not run MicroPython tests (it is the reference or a bytecode board)",
+                    b.name
                 )));
             }
             overrides.apply(&mut b);
             boards.push(Arc::new(b));
         }
-        let all_boards = all
-            .into_iter()
-            .map(|mut b| {
-                overrides.apply(&mut b);
-                Arc::new(b)
-            })
-            .collect();
         Ok(Selection {
             boards,
             cases: Vec::new(),
@@ -228,6 +191,78 @@ impl Selection {
             upstream: None,
         })
     }
+}
+
+/// The boards `names` select (once each, in the order first named), or the default
+/// ones, and every board that loaded. Every problem is named at once: each unknown name
+/// (with the nearest board names) and each selected file that does not load. A bad file
+/// that is not selected is a warning, not the run's end; with no names every file could
+/// be a default, so every bad one is an error.
+fn pick(
+    project: &Project,
+    files: BoardFiles,
+    names: &[String],
+    overrides: &Overrides,
+) -> Result<(Vec<Board>, Vec<Arc<Board>>)> {
+    let dir = project.boards_dir();
+    let BoardFiles {
+        boards: all,
+        broken,
+    } = files;
+    let selected = if names.is_empty() {
+        if let Some(e) = Error::all(broken.into_iter().map(|(_, e)| e).collect()) {
+            return Err(e);
+        }
+        let boards: Vec<Board> = all.iter().filter(|b| b.default).cloned().collect();
+        if boards.is_empty() {
+            return Err(Error::Usage(format!(
+                "no boards selected: {} has no default board",
+                dir.display()
+            )));
+        }
+        boards
+    } else {
+        let known: Vec<String> = all
+            .iter()
+            .map(|b| b.name.clone())
+            .chain(broken.iter().map(|(n, _)| n.clone()))
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let names: Vec<&String> = names.iter().filter(|n| seen.insert(*n)).collect();
+        let (bad, unselected): (Vec<_>, Vec<_>) =
+            broken.into_iter().partition(|(n, _)| names.contains(&n));
+        let mut errors: Vec<Error> = bad.into_iter().map(|(_, e)| e).collect();
+        let mut boards = Vec::new();
+        for n in names {
+            if let Some(b) = all.iter().find(|b| &b.name == n) {
+                boards.push(b.clone());
+            } else if !known.contains(n) {
+                errors.push(Error::Usage(format!(
+                    "no board `{n}` in {}{} (boards: {})",
+                    dir.display(),
+                    crate::suggest::did_you_mean(n, known.iter().map(String::as_str)),
+                    known.join(", ")
+                )));
+            }
+        }
+        if let Some(e) = Error::all(errors) {
+            return Err(e);
+        }
+        for (name, e) in &unselected {
+            crate::report::notice::notice(format!(
+                "warning: board `{name}` is not loaded (not selected; `mpcheck boards check` checks every file): {e}"
+            ));
+        }
+        boards
+    };
+    let all = all
+        .into_iter()
+        .map(|mut b| {
+            overrides.apply(&mut b);
+            Arc::new(b)
+        })
+        .collect();
+    Ok((selected, all))
 }
 
 #[cfg(test)]

@@ -70,6 +70,9 @@ pub enum Error {
     /// to do about it).
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
+    /// Several problems found at once (every bad board file, say), one a line.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<Error>),
     /// Ctrl-C or SIGTERM stopped the command (after it wrote what it could, as said).
     #[error("{0}")]
     Interrupted(String),
@@ -87,6 +90,7 @@ impl Error {
             | Error::FlashConfig(_)
             | Error::Board { .. }
             | Error::Mpy { .. }
+            | Error::Many(_)
             | Error::Input(_)
             | Error::History(_)
             | Error::Build(_)
@@ -100,6 +104,15 @@ impl Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             source,
+        }
+    }
+
+    /// None, one, or all of `errors` (in their order).
+    pub fn all(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Many(errors)),
         }
     }
 
@@ -137,8 +150,25 @@ impl Error {
             Some(at) => text[..at].to_string(),
             None => text,
         };
-        Error::config(file, line, message)
+        Error::config(file, line, with_suggestion(message))
     }
+}
+
+/// serde's "unknown field `timout`, expected one of `kind`, `timeout`, …" (and the
+/// same for variants) with the nearest of the expected names suggested.
+fn with_suggestion(message: String) -> String {
+    let Some((head, expected)) = message.split_once(", expected one of ") else {
+        return message;
+    };
+    let Some(word) = head.rsplit('`').nth(1) else {
+        return message;
+    };
+    let names: Vec<&str> = expected.split(", ").map(|n| n.trim_matches('`')).collect();
+    let hint = crate::suggest::did_you_mean(word, names);
+    if hint.is_empty() {
+        return message;
+    }
+    format!("{head}{hint} (expected one of {expected})")
 }
 
 impl From<crate::firmware_build::BuildError> for Error {
@@ -148,3 +178,19 @@ impl From<crate::firmware_build::BuildError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_misspelt_key_is_suggested() {
+        let m = super::with_suggestion(
+            "unknown field `timout`, expected one of `kind`, `timeout`, `modes`".into(),
+        );
+        assert_eq!(
+            m,
+            "unknown field `timout`; did you mean `timeout`? (expected one of `kind`, `timeout`, `modes`)"
+        );
+        let far = "unknown field `zzz`, expected one of `kind`".to_string();
+        assert_eq!(super::with_suggestion(far.clone()), far);
+    }
+}

@@ -49,6 +49,7 @@ pub mod report;
 pub mod result;
 pub mod run;
 pub mod setup;
+pub mod suggest;
 pub mod target;
 pub mod toolchain;
 pub mod upstream;

@@ -208,15 +208,46 @@ fn yes() -> bool {
     true
 }
 
-/// Reads every `*.yaml` in `dir`, sorted by name.
-pub fn load_boards(dir: &Path) -> Result<Vec<Board>> {
+/// Every board file of a directory: those that load, and each one that does not with
+/// its error (its board name is the file's stem).
+pub struct BoardFiles {
+    pub boards: Vec<Board>,
+    pub broken: Vec<(String, Error)>,
+}
+
+/// Reads every `*.yaml` in `dir`, sorted by name; a file that does not load is kept
+/// with its error, so one bad file costs only the runs that select it.
+pub fn load_board_files(dir: &Path) -> Result<BoardFiles> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| load_board(p)).collect()
+    let mut files = BoardFiles {
+        boards: Vec::new(),
+        broken: Vec::new(),
+    };
+    for p in &paths {
+        match load_board(p) {
+            Ok(b) => files.boards.push(b),
+            Err(e) => {
+                let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+                files.broken.push((stem.into_owned(), e));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Reads every `*.yaml` in `dir`, sorted by name; any that does not load is an error,
+/// and every such file is named at once.
+pub fn load_boards(dir: &Path) -> Result<Vec<Board>> {
+    let files = load_board_files(dir)?;
+    match Error::all(files.broken.into_iter().map(|(_, e)| e).collect()) {
+        Some(e) => Err(e),
+        None => Ok(files.boards),
+    }
 }
 
 pub fn load_board(path: &Path) -> Result<Board> {

@@ -38,5 +38,7 @@ pub mod transport;
 
 pub use config::{BoardConfig, Pacing};
 pub use error::BoardError;
-pub use file::{Board, BoardSpec, BytecodeSpec, HostKind, HostSpec, load_boards};
+pub use file::{
+    Board, BoardFiles, BoardSpec, BytecodeSpec, HostKind, HostSpec, load_board_files, load_boards,
+};
 pub use session::{BoardSession, CaseRun, SourceCase, Timings, VerdictHint};

@@ -106,7 +106,7 @@ pub fn closest_chips(registry: &Registry, name: &str) -> Vec<String> {
         let hits = registry.search_chips(prefix);
         if !hits.is_empty() || prefix.len() <= MIN_PREFIX {
             for hit in hits {
-                candidates.push((edit_distance(&lower, &hit.to_ascii_lowercase()), hit));
+                candidates.push((strsim::levenshtein(&lower, &hit.to_ascii_lowercase()), hit));
             }
             break;
         }
@@ -119,7 +119,7 @@ pub fn closest_chips(registry: &Registry, name: &str) -> Vec<String> {
     // Within a third of the name's length: close enough to be a typo.
     let limit = (name.len() / 3).max(2);
     for chip in all {
-        let d = edit_distance(&lower, &chip.to_ascii_lowercase());
+        let d = strsim::levenshtein(&lower, &chip.to_ascii_lowercase());
         if d <= limit {
             candidates.push((d, chip.clone()));
         }
@@ -135,26 +135,6 @@ pub fn closest_chips(registry: &Registry, name: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Levenshtein distance over chars.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 // ---------------------------------------------------------------------------------------

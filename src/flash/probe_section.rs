@@ -419,7 +419,6 @@ mod address {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flash::chip::edit_distance;
 
     #[test]
     fn relative_paths_resolve_against_the_board_file() {
@@ -443,13 +442,6 @@ mod tests {
         assert_eq!(parse_range("16..32"), Some(16..32));
         assert_eq!(parse_range("32..16"), None);
         assert_eq!(parse_range("0x10"), None);
-    }
-
-    #[test]
-    fn distance() {
-        assert_eq!(edit_distance("nrf52840_xxa", "nrf52840_xxaa"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]
