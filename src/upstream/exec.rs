@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::UpstreamCase;
+use super::exp_rule::ControlCodes;
 use crate::board::HostKind;
 use crate::case::Mode;
 use crate::compile::Compiler;
@@ -152,7 +153,12 @@ pub(crate) fn run(
         c.args(&u.cmdline)
             .current_dir(&u.tests_dir)
             .env("MICROPYPATH", micropypath(u, None));
-        return Some(run_repl(c, &request.case.source, request.timeout));
+        return Some(run_repl(
+            c,
+            &request.case.source,
+            u.exp_rule.control.as_ref(),
+            request.timeout,
+        ));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its
@@ -172,8 +178,14 @@ pub(crate) fn run(
 
 /// Feeds a script to the VM's REPL on a pseudo-terminal, line by line, as run-tests.py
 /// does: the banner, then each line's echo and output once the terminal is quiet; a
-/// `{\xNN}` in a line is the control byte NN (decimal); Ctrl-D at the end.
-pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Outcome {
+/// `{\xNN}` in a line is a control byte as the checkout's rule says (`control`; `None`:
+/// sent as written); Ctrl-D at the end.
+pub(crate) fn run_repl(
+    mut cmd: Command,
+    script: &[u8],
+    control: Option<&ControlCodes>,
+    timeout: Duration,
+) -> Outcome {
     let start = Instant::now();
     let (mut master, slave) = match open_pty() {
         Ok(p) => p,
@@ -201,7 +213,8 @@ pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Ou
         if Instant::now() >= deadline {
             break;
         }
-        let _ = master.write_all(&control_codes(line));
+        let line = control.map_or_else(|| line.to_vec(), |c| c.apply(line));
+        let _ = master.write_all(&line);
         out.extend(read_quiet(&mut master, false, deadline));
     }
     let _ = master.write_all(b"\x04");
@@ -219,27 +232,6 @@ pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Ou
         Status::Exited(0)
     };
     Outcome::new(out, false, status, start.elapsed())
-}
-
-/// `{\x04}` → byte 4 (the number is decimal, as upstream's `int(m.group(1))`).
-fn control_codes(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        if line[i..].starts_with(b"{\\x")
-            && line.len() >= i + 6
-            && line[i + 3].is_ascii_digit()
-            && line[i + 4].is_ascii_digit()
-            && line[i + 5] == b'}'
-        {
-            out.push((line[i + 3] - b'0') * 10 + (line[i + 4] - b'0'));
-            i += 6;
-        } else {
-            out.push(line[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Reads until the terminal has been quiet for [`REPL_QUIET`]; with `required`, first
@@ -295,16 +287,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_codes_are_decimal() {
-        assert_eq!(control_codes(b"a{\\x04}b{\\x1}\n"), b"a\x04b{\\x1}\n");
-    }
-
-    #[test]
     fn a_repl_on_a_pty_echoes_and_answers() {
         // `cat` on a terminal echoes what is typed and prints each line back.
         let mut c = Command::new("sh");
         c.args(["-c", "echo banner; exec cat"]);
-        let o = run_repl(c, b"hello\n", Duration::from_secs(10));
+        let o = run_repl(c, b"hello\n", None, Duration::from_secs(10));
         let text = String::from_utf8_lossy(&o.output);
         assert!(text.starts_with("banner"), "{text:?}");
         assert!(text.matches("hello").count() >= 2, "{text:?}");

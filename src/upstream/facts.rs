@@ -91,7 +91,7 @@ impl Facts {
         emit: &str,
         tests_dir: PathBuf,
     ) -> Facts {
-        let mut notices = Vec::new();
+        let mut notices = conventions.exp_rule.notices.clone();
         let out = |name: &str| outputs.get(name).map(Vec::as_slice).unwrap_or(b"");
         let info_out = out("target_info.py");
         let info = String::from_utf8_lossy(info_out).into_owned();
