@@ -28,6 +28,10 @@ pub(crate) struct Facts {
     pub target: Option<String>,
     /// The emitter the suite runs with (`args.emit`).
     pub emit: String,
+    /// `args.via_mpy`: known only when a mode's skips are decided ([`Facts::in_mode`]).
+    pub via_mpy: Option<bool>,
+    /// The target-information fields by run-tests.py's own names (`error_reporting`).
+    pub fields: BTreeMap<String, String>,
     /// Flag variables (`skip_X`, `has_X`) as the checkout's run-tests.py sets them.
     pub flags: BTreeMap<String, bool>,
     /// Each feature-check script's output (after the regex `.exp` conversion), by file name.
@@ -68,6 +72,8 @@ impl Facts {
             inlineasm_arch: None,
             target: None,
             emit: "bytecode".into(),
+            via_mpy: None,
+            fields: BTreeMap::new(),
             flags: [("has_coverage", false), ("skip_slice", false)]
                 .map(|(k, v)| (k.to_string(), v))
                 .into(),
@@ -167,6 +173,8 @@ impl Facts {
             inlineasm_arch,
             target: None,
             emit: emit.to_string(),
+            via_mpy: None,
+            fields: fields.clone(),
             flags: BTreeMap::new(),
             platform,
             outputs,
@@ -362,6 +370,13 @@ impl Facts {
             "inlineasm_arch" => opt(&self.inlineasm_arch),
             "target" => opt(&self.target),
             "emit" => Fact::Str(self.emit.clone()),
+            "via_mpy" => Fact::Bool(self.via_mpy?),
+            // run-tests.py keeps the field's text (`args.error_reporting = error_reporting`);
+            // a target whose information was not read has none (unknown, not `None`).
+            "error_reporting" => match self.fields.get("error_reporting")?.as_str() {
+                "None" => Fact::None,
+                v => Fact::Str(v.to_string()),
+            },
             // mpcheck runs the default set: no `-d`, no test files named, not
             // `--run-failures` (mpcheck's own re-run plans from its results).
             "test_dirs" => Fact::None,
@@ -369,6 +384,15 @@ impl Facts {
             "run_failures" => Fact::Bool(false),
             _ => return None,
         })
+    }
+
+    /// These facts in one mode: `args.via_mpy` and `args.emit` as that mode runs.
+    pub(crate) fn in_mode(&self, via_mpy: bool, emit: &str) -> Facts {
+        Facts {
+            via_mpy: Some(via_mpy),
+            emit: emit.to_string(),
+            ..self.clone()
+        }
     }
 
     /// A flag variable of run-tests.py (`skip_X`, `has_X`), as it set it.
