@@ -763,7 +763,8 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
 }
 
 /// v1.29's regex `.exp` files end lines with `\$` (trailing spaces kept), its REPL tests
-/// type `{\x20}` (hex), its `.native.exp` files hold regexes: each test run-tests.py
+/// type `{\x20}` (hex), its `.native.exp` files hold regexes, a `# sigint:` test gets its
+/// Ctrl-C as a signal through its terminal: each test run-tests.py
 /// passes on the pinned unix port passes here too.
 fn regex_exp_files_pass_as_upstream(tests: &Path) {
     let project = tempfile::tempdir().unwrap();
@@ -773,6 +774,7 @@ fn regex_exp_files_pass_as_upstream(tests: &Path) {
         "cmdline/repl_words_move",
         "cmdline/cmd_showbc_const",
         "thread/thread_exc2",
+        "cmdline/repl_ctrl_c_interrupt_execution",
     ] {
         let out = mpcheck(
             project.path(),

@@ -38,6 +38,26 @@ impl ControlCodes {
     }
 }
 
+/// How a checkout delivers Ctrl-C to a REPL test that asks for it (v1.29's `# sigint:`
+/// header): the VM gets the pty as its controlling terminal, and a line holding `key` is
+/// replaced by a lone `\x03`, after which the runner waits for the VM's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SigInt {
+    pub header: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl SigInt {
+    /// Whether the test's leading comment lines carry the header (run-tests.py reads
+    /// them up to the first line that is not a comment).
+    pub(crate) fn wanted(&self, source: &[u8]) -> bool {
+        source
+            .split(|&b| b == b'\n')
+            .take_while(|l| l.starts_with(b"#"))
+            .any(|l| l.starts_with(&self.header))
+    }
+}
+
 /// One checkout's rule for regex `.exp` files and REPL keys.
 #[derive(Debug, Clone)]
 pub(crate) struct ExpRule {
@@ -52,6 +72,8 @@ pub(crate) struct ExpRule {
     pub emit_first: bool,
     /// `None`: the checkout sends `{\xNN}` as written (it has no such rule).
     pub control: Option<ControlCodes>,
+    /// `None`: the checkout has no `# sigint:` rule (before v1.29).
+    pub sigint: Option<SigInt>,
     /// What could not be read, and what was assumed instead.
     pub notices: Vec<String>,
 }
@@ -69,6 +91,7 @@ impl Default for ExpRule {
             wildcard: ASSUMED_WILDCARD.to_vec(),
             emit_first: false,
             control: None,
+            sigint: None,
             notices: Vec::new(),
         }
     }
@@ -122,6 +145,13 @@ impl ExpRule {
             Err(line) => rule.notices.push(format!(
                 "{name}:{line}: the `{{\\xNN}}` rule of REPL tests was not read; they are \
                  sent as written"
+            )),
+        }
+        match sigint(&lines) {
+            Ok(s) => rule.sigint = s,
+            Err(line) => rule.notices.push(format!(
+                "{name}:{line}: the `# sigint:` header is read there, but not the line that \
+                 sends Ctrl-C; such REPL tests are fed as written"
             )),
         }
         rule
@@ -276,6 +306,50 @@ fn regex_exp_file(lines: &[LogicalLine]) -> Option<bool> {
             })
         }
         _ => None,
+    }
+}
+
+/// `elif line.startswith(b"# sigint:"):` followed by `send_sigint = True`, and the
+/// `if b"{\\x03}" in line:` that sends the lone Ctrl-C. `Ok(None)`: no such header;
+/// `Err(line)`: the header without a key this reader finds.
+fn sigint(lines: &[LogicalLine]) -> Result<Option<SigInt>, usize> {
+    let Some((at, header)) = lines.windows(2).enumerate().find_map(|(i, w)| {
+        let t = toks(&w[0]);
+        let header = match t.as_slice() {
+            [kw, v, dot, sw, open, Tok::Str(h), close, colon]
+                if (name(kw, "if") || name(kw, "elif"))
+                    && name(v, "line")
+                    && op(dot, ".")
+                    && name(sw, "startswith")
+                    && op(open, "(")
+                    && op(close, ")")
+                    && op(colon, ":") =>
+            {
+                h.clone()
+            }
+            _ => return None,
+        };
+        let sets = toks(&w[1]);
+        matches!(sets.as_slice(), [Tok::Name(v), eq, t]
+            if v.contains("sigint") && op(eq, "=") && name(t, "True"))
+        .then_some((i, header))
+    }) else {
+        return Ok(None);
+    };
+    let key = lines[at..].iter().find_map(|l| match toks(l).as_slice() {
+        [kw, Tok::Str(k), inn, v, colon]
+            if name(kw, "if") && name(inn, "in") && name(v, "line") && op(colon, ":") =>
+        {
+            Some(k.clone())
+        }
+        _ => None,
+    });
+    match key {
+        Some(k) => Ok(Some(SigInt {
+            header: header.into_bytes(),
+            key: k.into_bytes(),
+        })),
+        None => Err(lines[at].line),
     }
 }
 
@@ -478,6 +552,26 @@ def run_micropython(pyb, args, test_file, test_file_abspath, is_special=False):
              if not os.path.isfile(exp_file):\n            exp_file = test_file + \".exp\"\n        \
              with open(exp_file, \"rb\") as f:",
         )
+    }
+
+    #[test]
+    fn the_sigint_rule_is_read_where_there_is_one() {
+        assert_eq!(read(V128).sigint, None);
+        let src = "def f():\n    for line in f:\n        if line.startswith(b\"# cmdline:\"):\n            pass\n        elif line.startswith(b\"# sigint:\"):\n            send_sigint = True\n    for line in f:\n        if b\"{\\\\x03}\" in line:\n            pass\n";
+        let s = read(src).sigint.expect("read");
+        assert_eq!(s.header, b"# sigint:");
+        assert_eq!(s.key, b"{\\x03}");
+        assert!(s.wanted(b"# sigint: yes\nimport time\n"));
+        assert!(s.wanted(b"# cmdline: -i\n# sigint: yes\nx\n"));
+        assert!(!s.wanted(b"import time\n# sigint: late\n"));
+        // The header without the key: a notice.
+        let r = read(&src.replace("in line", "in lines"));
+        assert!(r.sigint.is_none());
+        assert!(
+            r.notices.iter().any(|n| n.contains("sigint")),
+            "{:?}",
+            r.notices
+        );
     }
 
     fn read(src: &str) -> ExpRule {
