@@ -24,11 +24,12 @@ fn main() {
     let args = Arguments::from_args();
     let v128 = checkout_tests("micropython-1.28.0");
     let v124 = checkout_tests("micropython-1.24.0");
+    let v129 = checkout_tests("micropython-1.29-dev");
     // A board built from a tree: the v1.28.0 tests and a `MICROPY_SRC` to build it from.
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 10] = [
+    let tests: [(&str, Tree, CheckoutTest); 12] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -63,6 +64,16 @@ fn main() {
             "v1_24_0_tree_facts_dirs_and_special_tests",
             Some(&v124),
             a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
+        (
+            "v1_29_dev_tree_facts_dirs_and_special_tests",
+            Some(&v129),
+            a_real_tree_is_read_as_its_run_tests_reads_it,
+        ),
+        (
+            "v1_29_dev_regex_exp_line_ends_and_repl_keys_pass_as_upstream",
+            Some(&v129),
+            regex_exp_files_pass_as_upstream,
         ),
         (
             "upstream_rules_on_the_unix_port",
@@ -608,8 +619,11 @@ fn mpy_mode_follows_via_mpy(src: &Path) {
         &["list", "--tests", tests.to_str().unwrap(), "--mode", "mpy"],
     );
     let list = String::from_utf8_lossy(&out.stdout);
+    // Read by name, or from its keyed update (`.get(args.via_mpy, ())`, cited by line).
     assert!(
-        list.contains("unix::io/argv.mpy  (skip: run-tests.py: via_mpy_tests_to_skip)"),
+        list.lines()
+            .any(|l| l.starts_with("unix::io/argv.mpy  (skip: run-tests.py")
+                && l.contains("via_mpy_tests_to_skip")),
         "{list}"
     );
     assert!(
@@ -746,6 +760,46 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
         before,
         "nothing is written into the checkout"
     );
+}
+
+/// v1.29's regex `.exp` files end lines with `\$` (trailing spaces kept), its REPL tests
+/// type `{\x20}` (hex), its `.native.exp` files hold regexes, a `# sigint:` test gets its
+/// Ctrl-C as a signal through its terminal: each test run-tests.py
+/// passes on the pinned unix port passes here too.
+fn regex_exp_files_pass_as_upstream(tests: &Path) {
+    let project = tempfile::tempdir().unwrap();
+    let reports = project.path().join("reports");
+    for filter in [
+        "cmdline/repl_basic",
+        "cmdline/repl_words_move",
+        "cmdline/cmd_showbc_const",
+        "thread/thread_exc2",
+        "cmdline/repl_ctrl_c_interrupt_execution",
+    ] {
+        let out = mpcheck(
+            project.path(),
+            &[
+                "run",
+                "--tests",
+                tests.to_str().unwrap(),
+                "--board",
+                "unix",
+                "--mode",
+                "source",
+                "--no-history",
+                "--report-dir",
+                reports.to_str().unwrap(),
+                filter,
+            ],
+        );
+        let got = results(&reports);
+        assert_eq!(
+            got.get(&format!("{filter}.py")).map(|v| v.0.as_str()),
+            Some("pass"),
+            "{got:?}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
 
 /// CPython's cached output is per checkout: a test that prints its own path (as

@@ -61,6 +61,8 @@ pub(crate) struct Conventions {
     /// The inline assemblers it tries, in order (`detect_inline_asm_arch`'s loop over
     /// `inlineasm_{}.py`); none where it has no such loop (v1.24 chose by platform).
     pub inlineasm: Option<ProbeLoop>,
+    /// How it reads regex `.exp` files and REPL keys (read from its text by the loader).
+    pub exp_rule: std::sync::Arc<super::exp_rule::ExpRule>,
 }
 
 impl Conventions {

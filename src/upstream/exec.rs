@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::UpstreamCase;
+use super::exp_rule::ControlCodes;
 use crate::board::HostKind;
 use crate::case::Mode;
 use crate::compile::Compiler;
@@ -152,7 +153,17 @@ pub(crate) fn run(
         c.args(&u.cmdline)
             .current_dir(&u.tests_dir)
             .env("MICROPYPATH", micropypath(u, None));
-        return Some(run_repl(c, &request.case.source, request.timeout));
+        let sigint = u.exp_rule.sigint.as_ref();
+        let ctrl_c = sigint
+            .filter(|s| s.wanted(&request.case.source))
+            .map(|s| s.key.as_slice());
+        return Some(run_repl(
+            c,
+            &request.case.source,
+            u.exp_rule.control.as_ref(),
+            ctrl_c,
+            request.timeout,
+        ));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its
@@ -172,8 +183,17 @@ pub(crate) fn run(
 
 /// Feeds a script to the VM's REPL on a pseudo-terminal, line by line, as run-tests.py
 /// does: the banner, then each line's echo and output once the terminal is quiet; a
-/// `{\xNN}` in a line is the control byte NN (decimal); Ctrl-D at the end.
-pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Outcome {
+/// `{\xNN}` in a line is a control byte as the checkout's rule says (`control`; `None`:
+/// sent as written); Ctrl-D at the end. With `ctrl_c` (a `# sigint:` test) the VM gets
+/// the pty as its controlling terminal, so a Ctrl-C is a SIGINT to it, and a line holding
+/// that key is sent as a lone `\x03`, waiting for the VM's answer.
+pub(crate) fn run_repl(
+    mut cmd: Command,
+    script: &[u8],
+    control: Option<&ControlCodes>,
+    ctrl_c: Option<&[u8]>,
+    timeout: Duration,
+) -> Outcome {
     let start = Instant::now();
     let (mut master, slave) = match open_pty() {
         Ok(p) => p,
@@ -184,7 +204,12 @@ pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Ou
     let stdio = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
     match (stdio(&slave), stdio(&slave), stdio(&slave)) {
         (Ok(i), Ok(o), Ok(e)) => {
-            cmd.stdin(i).stdout(o).stderr(e).process_group(0);
+            cmd.stdin(i).stdout(o).stderr(e);
+            if ctrl_c.is_some() {
+                controlling_terminal(&mut cmd);
+            } else {
+                cmd.process_group(0);
+            }
         }
         _ => return Outcome::not_started("could not share the pty".into(), start.elapsed()),
     }
@@ -201,7 +226,15 @@ pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Ou
         if Instant::now() >= deadline {
             break;
         }
-        let _ = master.write_all(&control_codes(line));
+        if let Some(key) = ctrl_c
+            && line.windows(key.len()).any(|w| w == key)
+        {
+            let _ = master.write_all(b"\x03");
+            out.extend(read_quiet(&mut master, true, deadline));
+            continue;
+        }
+        let line = control.map_or_else(|| line.to_vec(), |c| c.apply(line));
+        let _ = master.write_all(&line);
         out.extend(read_quiet(&mut master, false, deadline));
     }
     let _ = master.write_all(b"\x04");
@@ -221,25 +254,23 @@ pub(crate) fn run_repl(mut cmd: Command, script: &[u8], timeout: Duration) -> Ou
     Outcome::new(out, false, status, start.elapsed())
 }
 
-/// `{\x04}` → byte 4 (the number is decimal, as upstream's `int(m.group(1))`).
-fn control_codes(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        if line[i..].starts_with(b"{\\x")
-            && line.len() >= i + 6
-            && line[i + 3].is_ascii_digit()
-            && line[i + 4].is_ascii_digit()
-            && line[i + 5] == b'}'
-        {
-            out.push((line[i + 3] - b'0') * 10 + (line[i + 4] - b'0'));
-            i += 6;
-        } else {
-            out.push(line[i]);
-            i += 1;
-        }
+/// The VM in a session of its own with the pty (its stdin) as controlling terminal and
+/// itself in the foreground, as run-tests.py's `preexec_fn` for `# sigint:` tests: the
+/// terminal driver then turns a typed Ctrl-C into SIGINT. Its process group is its pid,
+/// as with `process_group(0)`.
+fn controlling_terminal(cmd: &mut Command) {
+    // SAFETY: setsid, ioctl and tcsetpgrp are async-signal-safe and touch only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0
+                || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0
+                || libc::tcsetpgrp(0, libc::getpid()) < 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
-    out
 }
 
 /// Reads until the terminal has been quiet for [`REPL_QUIET`]; with `required`, first
@@ -295,19 +326,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_codes_are_decimal() {
-        assert_eq!(control_codes(b"a{\\x04}b{\\x1}\n"), b"a\x04b{\\x1}\n");
-    }
-
-    #[test]
     fn a_repl_on_a_pty_echoes_and_answers() {
         // `cat` on a terminal echoes what is typed and prints each line back.
         let mut c = Command::new("sh");
         c.args(["-c", "echo banner; exec cat"]);
-        let o = run_repl(c, b"hello\n", Duration::from_secs(10));
+        let o = run_repl(c, b"hello\n", None, None, Duration::from_secs(10));
         let text = String::from_utf8_lossy(&o.output);
         assert!(text.starts_with("banner"), "{text:?}");
         assert!(text.matches("hello").count() >= 2, "{text:?}");
         assert_eq!(o.status, Status::Exited(0));
+    }
+
+    #[test]
+    fn a_sigint_line_interrupts_the_vm_through_its_terminal() {
+        // A shell that traps SIGINT answers only if Ctrl-C reached it as a signal.
+        let mut c = Command::new("sh");
+        c.args([
+            "-c",
+            "trap 'echo got-sigint' INT; echo banner; while true; do sleep 0.05; done",
+        ]);
+        let o = run_repl(
+            c,
+            b"{\\x03}\n",
+            None,
+            Some(b"{\\x03}"),
+            Duration::from_secs(10),
+        );
+        let text = String::from_utf8_lossy(&o.output);
+        assert!(text.contains("got-sigint"), "{text:?}");
     }
 }

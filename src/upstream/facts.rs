@@ -24,10 +24,17 @@ pub(crate) struct Facts {
     pub float_prec: Option<i64>,
     pub unicode: Option<bool>,
     pub inlineasm_arch: Option<String>,
+    /// False when how the checkout detects the inline assembler could not be read: then
+    /// `args.inlineasm_arch` is not evaluated (never "lacks"), and a notice says why.
+    pub inlineasm_known: bool,
     /// run-tests.py's `--target` (releases that take one), decided from `platform`.
     pub target: Option<String>,
     /// The emitter the suite runs with (`args.emit`).
     pub emit: String,
+    /// `args.via_mpy`: known only when a mode's skips are decided ([`Facts::in_mode`]).
+    pub via_mpy: Option<bool>,
+    /// The target-information fields by run-tests.py's own names (`error_reporting`).
+    pub fields: BTreeMap<String, String>,
     /// Flag variables (`skip_X`, `has_X`) as the checkout's run-tests.py sets them.
     pub flags: BTreeMap<String, bool>,
     /// Each feature-check script's output (after the regex `.exp` conversion), by file name.
@@ -54,6 +61,73 @@ fn shown(out: &[u8]) -> String {
     }
 }
 
+/// The inline assembler as the checkout's run-tests.py detects it: a target-information
+/// field it names `inlineasm_arch` (or `inlineasm`), else its `detect_inline_asm_arch`
+/// loop (the first arch whose check prints its own name). `Ok(None)`: the target lacks
+/// it (every check failed to assemble). `Err(notice)`: not read (a check printed
+/// something of another shape, a check it names is not in the checkout, or it reads
+/// `args.inlineasm_arch` set in a way mpcheck does not know): never "lacks".
+fn inline_asm(
+    conventions: &Conventions,
+    fields: &BTreeMap<String, String>,
+    outputs: &BTreeMap<String, Vec<u8>>,
+) -> Result<Option<String>, String> {
+    if let Some(v) = ["inlineasm_arch", "inlineasm"]
+        .iter()
+        .find_map(|n| fields.get(*n))
+    {
+        return Ok((v != "None").then(|| v.clone()));
+    }
+    let Some(probe_loop) = &conventions.inlineasm else {
+        let reads_it = conventions
+            .flags
+            .iter()
+            .chain(&conventions.test_dirs)
+            .any(|a| {
+                a.text.contains("inlineasm_arch")
+                    || a.conditions
+                        .iter()
+                        .any(|c| c.text.contains("inlineasm_arch"))
+            });
+        return if reads_it {
+            Err("inline assembler: run-tests.py reads args.inlineasm_arch, but how it detects                  it (a `for arch in (...)` loop over feature checks, a target-information                  field) was not read; not known, so inlineasm/ is not planned and nothing is                  concluded"
+                .into())
+        } else {
+            Ok(None)
+        };
+    };
+    let mut other_shape = Vec::new();
+    for (arch, script) in probe_loop.scripts() {
+        let Some(out) = outputs.get(&script) else {
+            return Err(format!(
+                "inline assembler: feature_check/{script}, which run-tests.py:{} runs, is not in                  the checkout; not known, so inlineasm/ is not planned and nothing is concluded",
+                probe_loop.line
+            ));
+        };
+        let text = String::from_utf8_lossy(out);
+        if text.trim() == arch {
+            return Ok(Some(arch.to_string()));
+        }
+        if !failed(&text) {
+            other_shape.push(format!("feature_check/{script} printed {}", shown(out)));
+        }
+    }
+    if other_shape.is_empty() {
+        return Ok(None);
+    }
+    Err(format!(
+        "inline assembler: {}, which run-tests.py:{} compares with the arch's name alone;          not known, so inlineasm/ is not planned and nothing is concluded",
+        other_shape.join(", "),
+        probe_loop.line
+    ))
+}
+
+/// A feature check that could not run what it checks: it printed nothing, or raised.
+fn failed(output: &str) -> bool {
+    let t = output.trim();
+    t.is_empty() || t.ends_with("CRASH") || t.contains("Traceback") || t.contains("Error")
+}
+
 impl Facts {
     /// The facts of the pinned unix port, for tests of the evaluation (not used to run).
     #[cfg(test)]
@@ -66,8 +140,11 @@ impl Facts {
             float_prec: Some(64),
             unicode: Some(true),
             inlineasm_arch: None,
+            inlineasm_known: true,
             target: None,
             emit: "bytecode".into(),
+            via_mpy: None,
+            fields: BTreeMap::new(),
             flags: [("has_coverage", false), ("skip_slice", false)]
                 .map(|(k, v)| (k.to_string(), v))
                 .into(),
@@ -91,7 +168,7 @@ impl Facts {
         emit: &str,
         tests_dir: PathBuf,
     ) -> Facts {
-        let mut notices = Vec::new();
+        let mut notices = conventions.exp_rule.notices.clone();
         let out = |name: &str| outputs.get(name).map(Vec::as_slice).unwrap_or(b"");
         let info_out = out("target_info.py");
         let info = String::from_utf8_lossy(info_out).into_owned();
@@ -150,14 +227,13 @@ impl Facts {
                 .first()
                 .map(|s| String::from_utf8_lossy(out(s)).trim().parse().unwrap_or(0)),
         };
-        // run-tests.py: the first arch whose check prints its own name.
-        let inlineasm_arch = conventions
-            .inlineasm
-            .iter()
-            .flat_map(|l| l.scripts())
-            .find_map(|(arch, script)| {
-                (String::from_utf8_lossy(out(&script)).trim() == arch).then(|| arch.to_string())
-            });
+        let (inlineasm_arch, inlineasm_known) = match inline_asm(&conventions, &fields, &outputs) {
+            Ok(arch) => (arch, true),
+            Err(notice) => {
+                notices.push(notice);
+                (None, false)
+            }
+        };
         let mut f = Facts {
             arch: field("arch"),
             build: field("build").unwrap_or_else(|| "unknown".into()),
@@ -165,8 +241,11 @@ impl Facts {
             float_prec,
             unicode: fields.get("unicode").map(|u| u == "True"),
             inlineasm_arch,
+            inlineasm_known,
             target: None,
             emit: emit.to_string(),
+            via_mpy: None,
+            fields: fields.clone(),
             flags: BTreeMap::new(),
             platform,
             outputs,
@@ -359,9 +438,17 @@ impl Facts {
             "thread" => opt(&self.thread),
             "float_prec" => Fact::Int(self.float_prec?),
             "unicode" => Fact::Bool(self.unicode?),
+            "inlineasm_arch" if !self.inlineasm_known => return None,
             "inlineasm_arch" => opt(&self.inlineasm_arch),
             "target" => opt(&self.target),
             "emit" => Fact::Str(self.emit.clone()),
+            "via_mpy" => Fact::Bool(self.via_mpy?),
+            // run-tests.py keeps the field's text (`args.error_reporting = error_reporting`);
+            // a target whose information was not read has none (unknown, not `None`).
+            "error_reporting" => match self.fields.get("error_reporting")?.as_str() {
+                "None" => Fact::None,
+                v => Fact::Str(v.to_string()),
+            },
             // mpcheck runs the default set: no `-d`, no test files named, not
             // `--run-failures` (mpcheck's own re-run plans from its results).
             "test_dirs" => Fact::None,
@@ -369,6 +456,15 @@ impl Facts {
             "run_failures" => Fact::Bool(false),
             _ => return None,
         })
+    }
+
+    /// These facts in one mode: `args.via_mpy` and `args.emit` as that mode runs.
+    pub(crate) fn in_mode(&self, via_mpy: bool, emit: &str) -> Facts {
+        Facts {
+            via_mpy: Some(via_mpy),
+            emit: emit.to_string(),
+            ..self.clone()
+        }
     }
 
     /// A flag variable of run-tests.py (`skip_X`, `has_X`), as it set it.
@@ -387,6 +483,8 @@ impl Facts {
         }
         if let Some(a) = &self.inlineasm_arch {
             s += &format!(" inlineasm={a}");
+        } else if !self.inlineasm_known {
+            s += " inlineasm=unknown";
         }
         if let Some(t) = &self.thread {
             s += &format!(" thread={t}");
@@ -487,6 +585,64 @@ mod tests {
         assert!(n.contains("reads 7 field(s)"), "{n}");
         assert!(n.contains("own probe: linux"), "{n}");
         assert_eq!(f.flag("skip_native"), Some(true));
+    }
+
+    const ASM: &str = "def detect_inline_asm_arch(pyb, args):\n    for arch in (\"rv32\", \"thumb\"):\n        output = run_feature_check(pyb, args, \"inlineasm_{}.py\".format(arch))\n        if output.strip() == arch.encode():\n            return arch\n    return None\ndef run_tests():\n    skip_inlineasm = False\n    if True:\n        skip_inlineasm = args.inlineasm_arch is None\n";
+
+    #[test]
+    fn the_inline_assembler_is_read_and_an_unread_one_is_not_lacking() {
+        let crash: &[u8] = b"CRASH";
+        let f = read(
+            ASM,
+            &[
+                ("inlineasm_rv32.py", crash),
+                ("inlineasm_thumb.py", b"thumb\n"),
+            ],
+        );
+        assert_eq!(f.inlineasm_arch.as_deref(), Some("thumb"));
+        assert_eq!(f.flag("skip_inlineasm"), Some(false));
+        let f = read(
+            ASM,
+            &[("inlineasm_rv32.py", crash), ("inlineasm_thumb.py", crash)],
+        );
+        assert_eq!(f.flag("skip_inlineasm"), Some(true));
+        assert!(f.describe().contains("lacks=inlineasm"), "{}", f.describe());
+        // A check of another shape (one script printing several features): a notice,
+        // the flag not evaluated, and no "lacks".
+        let f = read(
+            ASM,
+            &[
+                ("inlineasm_rv32.py", crash),
+                ("inlineasm_thumb.py", b"thumb thumb2\n"),
+            ],
+        );
+        assert!(!f.inlineasm_known);
+        assert_eq!(f.attr("inlineasm_arch"), None);
+        assert!(!f.describe().contains("inlineasm,") && !f.describe().ends_with("inlineasm"));
+        assert!(
+            f.describe().contains("inlineasm=unknown"),
+            "{}",
+            f.describe()
+        );
+        let n = f.notices.join("\n");
+        assert!(
+            n.contains("inlineasm_thumb.py printed `thumb thumb2`"),
+            "{n}"
+        );
+        // A check the loop names that the checkout does not have.
+        let f = read(ASM, &[("inlineasm_thumb.py", b"thumb\n")]);
+        assert!(!f.inlineasm_known);
+        // No loop, but run-tests.py reads args.inlineasm_arch.
+        let no_loop = ASM.replace("for arch in", "for_arch_in =");
+        let f = read(&no_loop, &[]);
+        assert!(!f.inlineasm_known, "{:?}", f.notices);
+        assert!(f.notices.iter().any(|n| n.contains("was not read")));
+        // Named by the target information: read from its field.
+        let field = format!(
+            "def d(pyb, args):\n    output = run_feature_check(pyb, args, \"target_info.py\")\n    platform, inlineasm_arch = str(output, \"ascii\").strip().split()\n{ASM}"
+        );
+        let f = read(&field, &[("target_info.py", b"qemu thumb\n")]);
+        assert_eq!(f.inlineasm_arch.as_deref(), Some("thumb"));
     }
 
     #[test]

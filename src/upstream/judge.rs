@@ -5,6 +5,7 @@
 use regex::bytes::Regex;
 
 use super::UpstreamCase;
+use super::exp_rule::ExpRule;
 use crate::compare::Verdict;
 use crate::golden::Judged;
 use crate::golden::output::ExpectedOutput;
@@ -55,15 +56,25 @@ pub(crate) fn mupy_output(u: &UpstreamCase, o: &Outcome) -> Result<Vec<u8>, Verd
         return Ok(b"SKIP\n".to_vec());
     }
     if u.regex
-        && let Ok(exp) = crate::input::read(
-            &u.tests_dir.join(format!("{}.exp", u.rel)),
-            crate::input::cap::GOLDEN,
-            ".exp file",
-        )
+        && let Ok(exp) =
+            crate::input::read(&regex_exp_file(u), crate::input::cap::GOLDEN, ".exp file")
     {
-        out = apply_regex_exp(&exp, &out);
+        out = apply_regex_exp(&u.exp_rule, &exp, &out);
     }
     Ok(out)
+}
+
+/// The `.exp` the checkout's regex conversion opens: the emitter's own first where its
+/// rule says so (v1.29), else always `<test>.py.exp`.
+fn regex_exp_file(u: &UpstreamCase) -> std::path::PathBuf {
+    let own = u
+        .tests_dir
+        .join(format!("{}.{}.exp", u.rel, u.emit.as_str()));
+    if u.exp_rule.emit_first && own.is_file() {
+        own
+    } else {
+        u.tests_dir.join(format!("{}.exp", u.rel))
+    }
 }
 
 /// `\r\r\n` (a pty) and `\r\n` → `\n`; a lone `\r` is content.
@@ -89,32 +100,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// One `.exp` line as a regex: a backslash makes the next character a regex character,
-/// unescaped regex characters are literal, `\r*` is accepted before the final newline.
-pub(crate) fn convert_regex_escapes(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(line);
-    let mut cs = String::new();
-    let mut escape = false;
-    for c in text.chars() {
-        if escape {
-            escape = false;
-            cs.push(c);
-        } else if c == '\\' {
-            escape = true;
-        } else if "()[]{}.*+^$".contains(c) {
-            cs.push('\\');
-            cs.push(c);
-        } else {
-            cs.push(c);
-        }
-    }
-    if cs.ends_with('\n') {
-        cs.pop();
-        cs.push_str("\r*\n");
-    }
-    cs
-}
-
 enum ExpLine {
     /// `########`: any number of whole lines.
     Any,
@@ -135,16 +120,14 @@ impl ExpLine {
 /// Replaces each output line that matches its `.exp` line by the `.exp` line (and runs
 /// matched by `########` by that line), exactly as run-tests.py's loop does, so that a
 /// plain comparison with the `.exp` decides.
-pub(crate) fn apply_regex_exp(exp: &[u8], output: &[u8]) -> Vec<u8> {
+pub(crate) fn apply_regex_exp(rule: &ExpRule, exp: &[u8], output: &[u8]) -> Vec<u8> {
     let lines_exp: Vec<ExpLine> = exp
         .split_inclusive(|&b| b == b'\n')
         .map(|l| {
-            if l == b"########\n" {
+            if l == rule.wildcard.as_slice() {
                 ExpLine::Any
             } else {
-                // Python's re.match anchors at the start only.
-                let re = Regex::new(&format!("^(?:{})", convert_regex_escapes(l))).ok();
-                ExpLine::Line(l.to_vec(), re)
+                ExpLine::Line(l.to_vec(), rule.line_regex(l))
             }
         })
         .collect();
@@ -179,7 +162,7 @@ pub(crate) fn apply_regex_exp(exp: &[u8], output: &[u8]) -> Vec<u8> {
                     break;
                 }
                 mupy.drain(i_mupy..i_mupy + skip);
-                mupy.insert(i_mupy, b"########\n".to_vec());
+                mupy.insert(i_mupy, rule.wildcard.clone());
                 i_mupy += 1;
             }
             line @ ExpLine::Line(text, _) => {
@@ -337,24 +320,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn regex_dialect_escapes() {
+    fn regex_exp_lines_and_wildcards() {
+        let rule = ExpRule::default();
+        let exp = b"mem: \\\\d\\+\n########\nend\n";
+        let out = b"mem: 1234\nnoise 1\nnoise 2\nend\n";
         assert_eq!(
-            convert_regex_escapes(b"a.b \\\\d\\+ (x)\n"),
-            "a\\.b \\d+ \\(x\\)\r*\n"
+            apply_regex_exp(&rule, exp, out),
+            b"mem: \\\\d\\+\n########\nend\n"
         );
+        // A line that does not match is kept, so the comparison fails.
+        let bad = b"mem: lots\nend\n";
+        assert_ne!(apply_regex_exp(&rule, exp, bad), exp.to_vec());
+        // A wildcard whose next line never comes marks the failure.
+        let missing = b"mem: 1\nx\n";
+        assert!(apply_regex_exp(&rule, exp, missing).ends_with(b"######## FAIL\n"));
     }
 
     #[test]
-    fn regex_exp_lines_and_wildcards() {
-        let exp = b"mem: \\\\d\\+\n########\nend\n";
-        let out = b"mem: 1234\nnoise 1\nnoise 2\nend\n";
-        assert_eq!(apply_regex_exp(exp, out), b"mem: \\\\d\\+\n########\nend\n");
-        // A line that does not match is kept, so the comparison fails.
-        let bad = b"mem: lots\nend\n";
-        assert_ne!(apply_regex_exp(exp, bad), exp.to_vec());
-        // A wildcard whose next line never comes marks the failure.
-        let missing = b"mem: 1\nx\n";
-        assert!(apply_regex_exp(exp, missing).ends_with(b"######## FAIL\n"));
+    fn a_line_end_marker_keeps_trailing_spaces_exact() {
+        // v1.29's cmdline/repl_*.py.exp: `\$` ends a line whose trailing spaces count.
+        let rule = ExpRule::default();
+        let exp = b"MicroPython \\.\\+\n>>> a = 1  \\$\n>>> \n";
+        let out = b"MicroPython v1.29\n>>> a = 1  \n>>> \n";
+        assert_eq!(apply_regex_exp(&rule, exp, out), exp.to_vec());
+        let fewer = b"MicroPython v1.29\n>>> a = 1 \n>>> \n";
+        assert_ne!(apply_regex_exp(&rule, exp, fewer), exp.to_vec());
     }
 
     #[test]

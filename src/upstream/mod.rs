@@ -16,6 +16,7 @@ pub mod agreement;
 pub(crate) mod board_args;
 mod conventions;
 pub mod exec;
+mod exp_rule;
 pub mod facts;
 pub mod judge;
 mod pylex;
@@ -104,6 +105,8 @@ pub struct UpstreamCase {
     /// run-tests.py passes them): cases are copied per board with them set.
     pub mpy_flags: Vec<String>,
     pub emit: Emit,
+    /// How the checkout reads its regex `.exp` files and REPL keys.
+    pub(crate) exp_rule: Arc<exp_rule::ExpRule>,
 }
 
 impl UpstreamCase {
@@ -168,7 +171,9 @@ impl Suite {
             message: format!("{e}: not a run-tests.py"),
         })?;
         let source = pyread::read_source(&run_tests, &text)?;
-        let conventions = Arc::new(Conventions::from_source(&source));
+        let mut conventions = Conventions::from_source(&source);
+        conventions.exp_rule = Arc::new(exp_rule::ExpRule::read(&run_tests, &text));
+        let conventions = Arc::new(conventions);
         let lists = SkipLists::from_source(source);
         // Every directory (and subdirectory: `inlineasm/thumb`, `ports/unix`) a
         // `test_dirs` statement could name; which run is decided per target.
@@ -366,6 +371,7 @@ fn load_dir(
                 rel,
                 mpy_flags: Vec::new(),
                 emit,
+                exp_rule: conventions.exp_rule.clone(),
             }));
             Ok(Arc::new(case))
         })

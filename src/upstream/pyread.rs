@@ -230,6 +230,9 @@ pub(crate) enum SkipArg {
     /// `for t in tests: if t.startswith("prefix"): skip_tests.add(t)`: every test whose
     /// path starts with the prefix.
     Prefix(String),
+    /// `skip_tests.update(DICT.get(KEY, ()))`: the entry of a top-level dict under what
+    /// the runner knows (`args.via_mpy`, `args.emit`, `args.error_reporting`).
+    Keyed { dict: String, key: Vec<Tok> },
 }
 
 /// An assignment inside a function (`NAME = expr`, `a, b = expr`, `NAME += expr`,
@@ -353,6 +356,8 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
             {
                 let v = Parser { toks: rest, pos: 0 }.value();
                 out.assignments.insert(name.clone(), v);
+            } else {
+                set_entry(&mut out.assignments, &ll.toks);
             }
         } else if let Some(a) = assignment(&ll, &ifs, &probe) {
             if let [target] = a.targets.as_slice() {
@@ -419,7 +424,14 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
             }
         } else if let Some(arg) = call_arg(stmt, "skip_tests.update(") {
             let arg = arg.trim();
-            if let Some(tests) = formatted_words(&tokenize(file, arg)?) {
+            let toks = tokenize(file, arg)?;
+            if let Some((dict, key)) = keyed(&toks) {
+                out.skips.push(ConditionalSkip {
+                    conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
+                    line: ll.line,
+                    what: SkipArg::Keyed { dict, key },
+                });
+            } else if let Some(tests) = formatted_words(&toks) {
                 out.skips.push(ConditionalSkip {
                     conditions: ifs.iter().map(|(_, c)| c.clone()).collect(),
                     line: ll.line,
@@ -436,6 +448,86 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
     }
     out.probe_vars.retain(|k, _| !rebound.contains(k));
     Ok(out)
+}
+
+/// `DICT.get(KEY, ())`: the dict's name and the key expression.
+fn keyed(toks: &[Spanned]) -> Option<(String, Vec<Tok>)> {
+    let t: Vec<&Tok> = toks.iter().map(|(t, _)| t).collect();
+    let is = |t: &Tok, o: &str| matches!(t, Tok::Op(x) if x == o);
+    match t.as_slice() {
+        [
+            Tok::Name(dict),
+            dot,
+            Tok::Name(get),
+            open,
+            key @ ..,
+            comma,
+            e1,
+            e2,
+            close,
+        ] if is(dot, ".")
+            && get == "get"
+            && is(open, "(")
+            && is(comma, ",")
+            && is(e1, "(")
+            && is(e2, ")")
+            && is(close, ")")
+            && !key.is_empty() =>
+        {
+            Some((dict.clone(), key.iter().map(|t| (*t).clone()).collect()))
+        }
+        _ => None,
+    }
+}
+
+/// `DICT[KEY] = VALUE` at the top level (`error_reporting_tests_to_skip["terse"] =
+/// error_reporting_tests_to_skip["none"]`): the entry set in the dict read so far; a
+/// value `OTHER[KEY]` is that dict's entry.
+fn set_entry(assignments: &mut BTreeMap<String, Value>, toks: &[Spanned]) {
+    let [
+        (Tok::Name(name), _),
+        (Tok::Op(o), _),
+        key,
+        (Tok::Op(c), _),
+        (Tok::Op(eq), _),
+        rest @ ..,
+    ] = toks
+    else {
+        return;
+    };
+    if (o.as_str(), c.as_str(), eq.as_str()) != ("[", "]", "=") || rest.is_empty() {
+        return;
+    }
+    let key = Parser {
+        toks: std::slice::from_ref(key),
+        pos: 0,
+    }
+    .value();
+    let value = match rest {
+        [
+            (Tok::Name(other), _),
+            (Tok::Op(o2), _),
+            k2,
+            (Tok::Op(c2), _),
+        ] if o2 == "[" && c2 == "]" => {
+            let k2 = Parser {
+                toks: std::slice::from_ref(k2),
+                pos: 0,
+            }
+            .value();
+            match assignments.get(other).and_then(|d| d.get(&k2)) {
+                Some(v) => v.clone(),
+                None => return,
+            }
+        }
+        _ => Parser { toks: rest, pos: 0 }.value(),
+    };
+    if let Some(Value::Dict(kv)) = assignments.get_mut(name) {
+        match kv.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => kv.push((key, value)),
+        }
+    }
 }
 
 /// `"a", "b", ...` (a trailing comma allowed): the strings, else `None`.
@@ -662,6 +754,33 @@ mod tests {
             ])
         );
         assert_eq!(s.skips[0].conditions[0].text, "args.emit == \"native\"");
+    }
+
+    #[test]
+    fn keyed_updates_and_dict_entries_set_later() {
+        let s = read(
+            "d = {\"none\": (\"a.py\",)}\nd[\"terse\"] = d[\"none\"]\nd[\"x\"] = (\"b.py\",)\ndef f():\n    skip_tests.update(d.get(args.error_reporting, ()))\n",
+        );
+        let d = &s.assignments["d"];
+        assert_eq!(
+            d.get(&Value::Str("terse".into())).unwrap().strings(),
+            ["a.py"]
+        );
+        assert_eq!(d.get(&Value::Str("x".into())).unwrap().strings(), ["b.py"]);
+        let [skip] = s.skips.as_slice() else {
+            panic!("{:?}", s.skips)
+        };
+        assert_eq!(
+            skip.what,
+            SkipArg::Keyed {
+                dict: "d".into(),
+                key: vec![
+                    Tok::Name("args".into()),
+                    Tok::Op(".".into()),
+                    Tok::Name("error_reporting".into())
+                ]
+            }
+        );
     }
 
     #[test]

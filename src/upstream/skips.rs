@@ -21,6 +21,8 @@ pub(crate) struct SkipLists {
     flaky: BTreeMap<String, (String, Option<Vec<String>>)>,
     /// Named top-level tuples of strings (e.g. `tests_requiring_slice`, `PC_PLATFORMS`).
     lists: BTreeMap<String, Vec<String>>,
+    /// Top-level dicts (`error_reporting_tests_to_skip`), for keyed updates.
+    dicts: BTreeMap<String, Value>,
     conditional: Vec<ConditionalSkip>,
 }
 
@@ -70,7 +72,13 @@ impl SkipLists {
                 _ => None,
             })
             .collect();
+        let dicts = a
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Dict(_)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         SkipLists {
+            dicts,
             via_mpy,
             emitter: by_key("emitter_tests_to_skip"),
             platform: by_key("platform_tests_to_skip"),
@@ -104,6 +112,7 @@ impl SkipLists {
         emit: &str,
         tests: &[String],
     ) -> BTreeMap<String, SkipReason> {
+        let facts = &facts.in_mode(via_mpy, emit);
         let mut out = BTreeMap::new();
         for c in &self.conditional {
             if !c
@@ -139,24 +148,59 @@ impl SkipLists {
                             .or_insert_with(|| format!("{why} ({name})"));
                     }
                 }
+                SkipArg::Keyed { dict, key } => {
+                    let entry = self.keyed_entry(facts, dict, key);
+                    for t in entry.map(Value::strings).unwrap_or_default() {
+                        out.entry(t)
+                            .or_insert_with(|| format!("{why}: {dict}[{}]", shown_key(facts, key)));
+                    }
+                }
             }
         }
-        if via_mpy {
+        // A list no keyed update names (v1.24 has none) is read by name.
+        if via_mpy && !self.keyed("via_mpy_tests_to_skip") {
             for t in &self.via_mpy {
                 out.entry(t.clone())
                     .or_insert_with(|| "run-tests.py: via_mpy_tests_to_skip".into());
             }
         }
-        for t in self.emitter.get(emit).into_iter().flatten() {
-            out.entry(t.clone())
-                .or_insert_with(|| format!("run-tests.py: emitter_tests_to_skip[{emit}]"));
+        if !self.keyed("emitter_tests_to_skip") {
+            for t in self.emitter.get(emit).into_iter().flatten() {
+                out.entry(t.clone())
+                    .or_insert_with(|| format!("run-tests.py: emitter_tests_to_skip[{emit}]"));
+            }
         }
-        for t in self.platform.get(&facts.platform).into_iter().flatten() {
-            out.entry(t.clone()).or_insert_with(|| {
-                format!("run-tests.py: platform_tests_to_skip[{}]", facts.platform)
-            });
+        if !self.keyed("platform_tests_to_skip") {
+            for t in self.platform.get(&facts.platform).into_iter().flatten() {
+                out.entry(t.clone()).or_insert_with(|| {
+                    format!("run-tests.py: platform_tests_to_skip[{}]", facts.platform)
+                });
+            }
         }
         out
+    }
+
+    /// Whether a `skip_tests.update(DICT.get(...))` names this dict.
+    fn keyed(&self, name: &str) -> bool {
+        self.conditional
+            .iter()
+            .any(|c| matches!(&c.what, SkipArg::Keyed { dict, .. } if dict == name))
+    }
+
+    /// `DICT.get(KEY, ())` on this target: `None` for no entry, or a key not evaluated.
+    fn keyed_entry(&self, facts: &Facts, dict: &str, key: &[Tok]) -> Option<&Value> {
+        let ev = Evaluator {
+            facts,
+            lists: &self.lists,
+            probe: None,
+        };
+        let key = match ev.value(key)? {
+            Fact::Str(s) => Value::Str(s),
+            Fact::Int(n) => Value::Int(n),
+            Fact::Bool(b) => Value::Bool(b),
+            Fact::None => Value::None,
+        };
+        self.dicts.get(dict)?.get(&key)
     }
 
     /// The known-flaky reason for a test on this platform: its failure is "ignored".
@@ -168,19 +212,55 @@ impl SkipLists {
             .then_some(reason.as_str())
     }
 
-    /// Conditions met on no target because mpcheck cannot evaluate them (for `list`).
+    /// Conditions (and keys of keyed updates) met on no target because mpcheck cannot
+    /// evaluate them (for `list`), in either mode.
     pub(crate) fn unknown_conditions(&self, facts: &Facts) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .conditional
-            .iter()
-            .flat_map(|c| c.conditions.iter())
-            .filter(|c| eval(c, facts, &self.lists).is_none())
-            .map(|c| c.text.clone())
-            .collect();
+        let modes = [false, true].map(|m| facts.in_mode(m, &facts.emit));
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.conditional {
+            for cond in &c.conditions {
+                if modes.iter().any(|f| eval(cond, f, &self.lists).is_none()) {
+                    out.push(cond.text.clone());
+                }
+            }
+            if let SkipArg::Keyed { dict, key } = &c.what
+                && modes.iter().any(|f| {
+                    let ev = Evaluator {
+                        facts: f,
+                        lists: &self.lists,
+                        probe: None,
+                    };
+                    ev.value(key).is_none()
+                })
+            {
+                out.push(format!("{dict}.get({})", tokens_text(key)));
+            }
+        }
         out.sort();
         out.dedup();
         out
     }
+}
+
+/// A key expression as written back (`args.error_reporting`), for reasons and notices.
+fn tokens_text(toks: &[Tok]) -> String {
+    toks.iter()
+        .map(|t| match t {
+            Tok::Name(n) | Tok::Op(n) => n.clone(),
+            Tok::Str(s) => format!("{s:?}"),
+            Tok::Int(n) => n.to_string(),
+        })
+        .collect()
+}
+
+/// The key's value on this target, as a reason shows it.
+fn shown_key(facts: &Facts, key: &[Tok]) -> String {
+    let ev = Evaluator {
+        facts,
+        lists: &BTreeMap::new(),
+        probe: None,
+    };
+    ev.string(key).unwrap_or_else(|| tokens_text(key))
 }
 
 /// Evaluates one `if` condition of run-tests.py against the target; `None` when it is
@@ -604,6 +684,30 @@ mod tests {
 
     fn facts() -> Facts {
         Facts::unix_like()
+    }
+
+    #[test]
+    fn keyed_updates_follow_mode_emitter_and_error_reporting() {
+        let src = "via_mpy_tests_to_skip = {True: (\"io/argv.py\",)}\nemitter_tests_to_skip = {\"native\": (\"n.py\",)}\nerror_reporting_tests_to_skip = {\"none\": (\"e.py\",)}\nerror_reporting_tests_to_skip[\"terse\"] = error_reporting_tests_to_skip[\"none\"]\ndef r():\n    if args.via_mpy:\n        skip_tests.add(\"m.py\")\n    skip_tests.update(via_mpy_tests_to_skip.get(args.via_mpy, ()))\n    skip_tests.update(emitter_tests_to_skip.get(args.emit, ()))\n    skip_tests.update(error_reporting_tests_to_skip.get(args.error_reporting, ()))\n";
+        let l = SkipLists::from_source(pyread::read_source(Path::new("rt.py"), src).unwrap());
+        let mut f = facts();
+        f.fields.insert("error_reporting".into(), "terse".into());
+        let s = l.skipped(&f, true, "native", &[]);
+        for t in ["io/argv.py", "m.py", "n.py", "e.py"] {
+            assert!(s.contains_key(t), "{t}: {s:?}");
+        }
+        assert!(s["e.py"].contains("[terse]"), "{s:?}");
+        let s = l.skipped(&f, false, "bytecode", &[]);
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["e.py"]);
+        // Nothing left unread: the mode and the fields are what the runner knows.
+        assert!(l.unknown_conditions(&f).is_empty());
+        // A target whose information has no such field: its key is not evaluated, and said.
+        let g = facts();
+        assert!(!l.skipped(&g, false, "bytecode", &[]).contains_key("e.py"));
+        assert_eq!(
+            l.unknown_conditions(&g),
+            ["error_reporting_tests_to_skip.get(args.error_reporting)"]
+        );
     }
 
     fn eval(text: &str, f: &Facts, l: &BTreeMap<String, Vec<String>>) -> Option<bool> {
