@@ -728,33 +728,7 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
             "{dir}/: {files} tests, {planned} planned\n{err}"
         );
     }
-    let reports = project.path().join("reports");
-    for filter in ["micropython/meminfo", "basics/builtin_help"] {
-        let out = mpcheck(
-            project.path(),
-            &[
-                "run",
-                "--tests",
-                t,
-                "--board",
-                "unix",
-                "--mode",
-                "source",
-                "--no-history",
-                "--report-dir",
-                reports.to_str().unwrap(),
-                filter,
-            ],
-        );
-        let got = results(&reports);
-        let name = format!("{filter}.py");
-        assert_eq!(
-            got.get(&name).map(|v| v.0.as_str()),
-            Some("pass"),
-            "{got:?}\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    passes_as_upstream(tests, &["micropython/meminfo", "basics/builtin_help"]);
     assert_eq!(
         listing(tests),
         before,
@@ -767,36 +741,43 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
 /// Ctrl-C as a signal through its terminal: each test run-tests.py
 /// passes on the pinned unix port passes here too.
 fn regex_exp_files_pass_as_upstream(tests: &Path) {
+    passes_as_upstream(
+        tests,
+        &[
+            "cmdline/repl_basic",
+            "cmdline/repl_words_move",
+            "cmdline/cmd_showbc_const",
+            "thread/thread_exc2",
+            "cmdline/repl_ctrl_c_interrupt_execution",
+        ],
+    );
+}
+
+/// Each of `tests` (paths under the checkout's tests/, without `.py`), run together
+/// from source on the pinned unix port, passes.
+fn passes_as_upstream(tests_dir: &Path, tests: &[&str]) {
     let project = tempfile::tempdir().unwrap();
     let reports = project.path().join("reports");
-    for filter in [
-        "cmdline/repl_basic",
-        "cmdline/repl_words_move",
-        "cmdline/cmd_showbc_const",
-        "thread/thread_exc2",
-        "cmdline/repl_ctrl_c_interrupt_execution",
-    ] {
-        let out = mpcheck(
-            project.path(),
-            &[
-                "run",
-                "--tests",
-                tests.to_str().unwrap(),
-                "--board",
-                "unix",
-                "--mode",
-                "source",
-                "--no-history",
-                "--report-dir",
-                reports.to_str().unwrap(),
-                filter,
-            ],
-        );
-        let got = results(&reports);
+    let mut args = vec![
+        "run",
+        "--tests",
+        tests_dir.to_str().unwrap(),
+        "--board",
+        "unix",
+        "--mode",
+        "source",
+        "--no-history",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ];
+    args.extend(tests);
+    let out = mpcheck(project.path(), &args);
+    let got = results(&reports);
+    for test in tests {
         assert_eq!(
-            got.get(&format!("{filter}.py")).map(|v| v.0.as_str()),
+            got.get(&format!("{test}.py")).map(|v| v.0.as_str()),
             Some("pass"),
-            "{got:?}\n{}",
+            "{test}: {got:?}\n{}",
             String::from_utf8_lossy(&out.stdout)
         );
     }
