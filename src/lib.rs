@@ -6,12 +6,12 @@
 //! boards/*.yaml ─ board::file ─┐
 //! cases/**/*.py ─ discover ────┴─ config::Selection ─ plan (board × case × mode → trials)
 //!                                                         │
-//! setup: toolchain, firmware_build (from a MicroPython tree, cached), target::open,
+//! setup: toolchain, firmware_build (from a MicroPython tree, cached), targets::open,
 //!        firmware (flash if changed), frozen (the frozen trials' firmware), reference
 //!                                                         ▼
 //! pipeline: gate → prepare → attempt(s) → expect → judge → TrialResult   (events → report)
 //!                      │ compile (mpy-cross, cached)     │ compare (status, re-check rule)
-//!                      └ target::{host, board, bytecode} └ golden::{output, bytecode, heap}
+//!                      └ targets::{host, board, bytecode} └ golden::{output, bytecode, heap}
 //!
 //! report::{console, junit, json, markdown}     cli::{bless, review} → golden changes
 //! ```
@@ -50,6 +50,6 @@ pub mod result;
 pub mod run;
 pub mod setup;
 pub mod suggest;
-pub mod target;
+pub mod targets;
 pub mod toolchain;
 pub mod upstream;

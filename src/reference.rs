@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::case::{Case, CaseId, Mode};
 use crate::compile::hex;
-use crate::target::{RunRequest, Status, Target};
+use crate::targets::{RunRequest, Status, Target};
 
 /// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
 const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);

@@ -7,7 +7,7 @@ use crate::case::{CaseId, Mode};
 use crate::compare::Verdict;
 use crate::heap::HeapFigures;
 use crate::plan::Trial;
-use crate::target::{Outcome, Status};
+use crate::targets::{Outcome, Status};
 
 /// One attempt at a trial, kept as data: a re-check never erases the first try.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

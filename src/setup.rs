@@ -15,8 +15,8 @@ use crate::flash::record::FlashReport;
 use crate::golden::Goldens;
 use crate::pipeline::{Event, Pipeline};
 use crate::reference::Reference;
-use crate::target::board::BoardTarget;
-use crate::target::open::{Compilers, Targets, default_cpython_board, open_target};
+use crate::targets::board::BoardTarget;
+use crate::targets::open::{Compilers, Targets, default_cpython_board, open_target};
 use crate::toolchain::{Toolchain, reported_version};
 
 /// A pipeline ready to run, and what was done about each device board's firmware.

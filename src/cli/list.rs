@@ -34,7 +34,7 @@ fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
     if let crate::board::BoardSpec::Device(d) = &trial.board.spec
         && let Some(why) = &d.unavailable
     {
-        return Some(crate::target::open::unavailable_reason(why));
+        return Some(crate::targets::open::unavailable_reason(why));
     }
     (trial.mode == crate::case::Mode::Frozen)
         .then(|| crate::frozen::unsupported(&trial.board))

@@ -9,8 +9,8 @@ use super::prepare::Entry;
 use crate::case::CaseId;
 use crate::compile::Compiler;
 use crate::features::Features;
-use crate::target::board::BoardTarget;
-use crate::target::{Capabilities, Outcome, RunRequest, Status, Target};
+use crate::targets::board::BoardTarget;
+use crate::targets::{Capabilities, Outcome, RunRequest, Status, Target};
 use crate::toolchain::ToolInfo;
 
 pub struct FrozenTarget {

@@ -10,9 +10,9 @@ use crate::board::{Board, BoardSpec, HostKind};
 use crate::case::Case;
 use crate::config::Project;
 use crate::pipeline::Event;
-use crate::target::Target;
-use crate::target::board::BoardTarget;
-use crate::target::open::{FrozenMissing, Targets};
+use crate::targets::Target;
+use crate::targets::board::BoardTarget;
+use crate::targets::open::{FrozenMissing, Targets};
 
 /// The target of `board`'s frozen trials, or why there is none.
 pub fn open_variant(

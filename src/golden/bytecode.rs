@@ -5,7 +5,7 @@
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
 use crate::case::Case;
 use crate::compare::normalise;
-use crate::target::Outcome;
+use crate::targets::Outcome;
 
 pub struct BytecodeGoldens<'a> {
     pub goldens: &'a Goldens,

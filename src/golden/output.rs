@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
 use crate::case::Case;
 use crate::compare::{judge_output, normalise};
-use crate::target::Outcome;
+use crate::targets::Outcome;
 
 pub struct OutputGoldens<'a> {
     pub goldens: &'a Goldens,

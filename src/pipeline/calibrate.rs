@@ -10,7 +10,7 @@ use super::stages::{Go, Prepared};
 use crate::case::{Case, CaseId, Mode};
 use crate::heap::HeapFigures;
 use crate::plan::Trial;
-use crate::target::RunRequest;
+use crate::targets::RunRequest;
 
 type Key = (String, Mode, usize);
 

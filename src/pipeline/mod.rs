@@ -26,8 +26,8 @@ pub use policy::{Attempts, Quarantine, quarantine};
 use crate::golden::Goldens;
 use crate::plan::Trial;
 use crate::reference::Reference;
-use crate::target::RunRequest;
-use crate::target::open::Targets;
+use crate::targets::RunRequest;
+use crate::targets::open::Targets;
 
 /// The opened targets and the expectations a run judges against.
 pub struct Pipeline {

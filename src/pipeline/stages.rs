@@ -20,7 +20,7 @@ use crate::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens};
 use crate::golden::{GoldenKind, Judged, Key};
 use crate::plan::Trial;
 use crate::result::{Attempt, Judgement};
-use crate::target::{Capabilities, Outcome, Produces, RunRequest, Target};
+use crate::targets::{Capabilities, Outcome, Produces, RunRequest, Target};
 
 /// A trial that may run: its target, settings and what the target can do.
 pub(super) struct Go<'a> {

@@ -25,7 +25,7 @@ use super::exp_rule::ControlCodes;
 use crate::board::HostKind;
 use crate::case::Mode;
 use crate::compile::Compiler;
-use crate::target::{Outcome, RunRequest, Status};
+use crate::targets::{Outcome, RunRequest, Status};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).
@@ -178,7 +178,7 @@ pub(crate) fn run(
     if forked.is_some() {
         return forked;
     }
-    Some(crate::target::process::run(cmd, request.timeout))
+    Some(crate::targets::process::run(cmd, request.timeout))
 }
 
 /// Feeds a script to the VM's REPL on a pseudo-terminal, line by line, as run-tests.py

@@ -9,7 +9,7 @@ use super::exp_rule::ExpRule;
 use crate::compare::Verdict;
 use crate::golden::Judged;
 use crate::golden::output::ExpectedOutput;
-use crate::target::{Outcome, Status};
+use crate::targets::{Outcome, Status};
 
 /// The output run-tests.py would compare, or a verdict decided by the status alone.
 pub(crate) fn mupy_output(u: &UpstreamCase, o: &Outcome) -> Result<Vec<u8>, Verdict> {

@@ -37,7 +37,7 @@ use crate::case::{Case, CaseId, CaseSettings, Mode};
 use crate::compare::Verdict;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
-use crate::target::{RunRequest, Target};
+use crate::targets::{RunRequest, Target};
 use conventions::Conventions;
 use facts::Facts;
 use skips::SkipLists;

@@ -14,7 +14,7 @@ use crate::case::Mode;
 use crate::compare::Verdict;
 use crate::error::{Error, Result};
 use crate::pipeline::TrialResult;
-use crate::target::{Outcome, Status};
+use crate::targets::{Outcome, Status};
 
 /// run-tests.py's verdict and reason for a result.
 pub fn upstream_verdict(v: &Verdict) -> (&'static str, String) {

@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::target::{Outcome, Status};
+use crate::targets::{Outcome, Status};
 
 /// The loop both servers share: a JSON request per line, a forked child per request
 /// with its own process group, output file, stdin and cwd (the rest is each server's);
@@ -283,7 +283,7 @@ fn decode(status: i32) -> Status {
 
 fn read_capped(path: &Path) -> (Vec<u8>, bool) {
     use std::io::Read;
-    let cap = crate::target::process::OUTPUT_CAP;
+    let cap = crate::targets::process::OUTPUT_CAP;
     let mut v = Vec::new();
     let Ok(f) = std::fs::File::open(path) else {
         return (v, false);
