@@ -10,17 +10,17 @@
 //! side file that `mpcheck history --import` records later.
 
 mod postgres;
+mod record;
 pub mod sql;
 mod sqlite;
+
+pub use record::{RunRecord, TrialRow};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
 
 /// How long a writer waits for another run's lock, or for a server to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -135,66 +135,6 @@ pub struct HistoryError {
     pub location: Location,
     pub kind: FailureKind,
     message: String,
-}
-
-/// A run as the history stores it; also the side file a run that could not be recorded
-/// is kept in (`mpcheck history --import` reads it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    /// RFC 3339, UTC.
-    pub started: String,
-    pub commit: Option<String>,
-    /// Tool, path, version of every tool that ran.
-    pub tools: serde_json::Value,
-    pub duration_ms: i64,
-    pub trials: Vec<TrialRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrialRow {
-    pub name: String,
-    pub board: String,
-    pub case_id: String,
-    pub mode: String,
-    pub verdict: String,
-    pub reason: Option<String>,
-    pub duration_ms: i64,
-    /// The calibrated heap figures.
-    pub heap: serde_json::Value,
-    pub quarantined: Option<String>,
-}
-
-impl RunRecord {
-    /// A run that ended now, after `duration`.
-    pub fn of(
-        results: &[TrialResult],
-        tools: &[ToolInfo],
-        commit: Option<String>,
-        duration: Duration,
-    ) -> RunRecord {
-        let started = chrono::Utc::now()
-            - chrono::Duration::from_std(duration).unwrap_or_else(|_| chrono::Duration::zero());
-        RunRecord {
-            started: started.to_rfc3339(),
-            commit,
-            tools: serde_json::to_value(tools).unwrap_or_default(),
-            duration_ms: duration.as_millis() as i64,
-            trials: results
-                .iter()
-                .map(|r| TrialRow {
-                    name: r.name.clone(),
-                    board: r.board.clone(),
-                    case_id: r.case.clone(),
-                    mode: r.mode.as_str().to_string(),
-                    verdict: r.verdict.name().to_string(),
-                    reason: r.verdict.reason(),
-                    duration_ms: r.duration_ms as i64,
-                    heap: serde_json::to_value(&r.heap).unwrap_or_default(),
-                    quarantined: r.quarantined.clone(),
-                })
-                .collect(),
-        }
-    }
 }
 
 /// What a history store does; the queries are [`sql`]'s, the same for every store.
