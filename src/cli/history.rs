@@ -40,20 +40,27 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
     let (runs, rows) = h.counts()?;
     println!("{location}: {runs} runs, {rows} trial results");
-    let width = past.keys().map(String::len).max().unwrap_or(5);
+    let width = past.keys().map(|k| k.name.len()).max().unwrap_or(5);
     println!(
         "{:width$}  {:<12} {:>6}  {:<22} time (ms, first→last)",
         "trial", "last runs", "flaky", "live bytes (first→last)"
     );
-    for (name, p) in &past {
+    let mut suite = None;
+    for (key, p) in &past {
+        if suite != Some(&key.suite) {
+            println!("{}", suite_heading(&key.suite));
+            suite = Some(&key.suite);
+        }
         println!(
-            "{name:width$}  {:<12} {:>5.0}%  {:<22} {}",
+            "{:width$}  {:<12} {:>5.0}%  {:<22} {}",
+            key.name,
             glyphs(p),
             p.flake_rate() * 100.0,
             trend(&p.live_bytes),
             trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>())
         );
     }
+    println!("{LEGEND}");
     Ok(exit::OK)
 }
 
@@ -80,6 +87,18 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
         Path::new(&done).display()
     );
     Ok(exit::OK)
+}
+
+/// What the table's letters and its flaky rate mean.
+const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
+
+/// The line above a suite's trials.
+fn suite_heading(key: &str) -> String {
+    if key.is_empty() {
+        "[suite not recorded: runs before mpcheck kept suites and inputs, never counted flaky between runs]".into()
+    } else {
+        format!("[{key}]")
+    }
 }
 
 /// One character per run, oldest first: `.` pass, `F` failure, `~` flaky, `s` skip.

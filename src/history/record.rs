@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::inputs::Suite;
 use crate::compare::{Verdict, aggregate};
 use crate::pipeline::TrialResult;
 use crate::toolchain::ToolInfo;
@@ -26,6 +27,11 @@ pub struct RunRecord {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialRow {
+    /// With `name`, the trial's key: which suite (`cases/`, or which checkout's tests/
+    /// and emitter) it belongs to; empty when not known (a run recorded before suites
+    /// were, or a side file kept by such a run).
+    #[serde(default)]
+    pub suite: String,
     pub name: String,
     pub board: String,
     pub case_id: String,
@@ -36,6 +42,11 @@ pub struct TrialRow {
     /// The calibrated heap figures.
     pub heap: serde_json::Value,
     pub quarantined: Option<String>,
+    /// The fingerprint of what the verdict was reached from (the case, its goldens, the
+    /// tools, the board): two runs with the same one had nothing changed between them.
+    /// `None` when not known.
+    #[serde(default)]
+    pub inputs: Option<String>,
 }
 
 /// The reason an interrupted VM's run is given (`target::process`): the run was
@@ -86,9 +97,11 @@ pub fn recorded_verdict(r: &TrialResult, run_interrupted: bool) -> Option<(Verdi
 }
 
 impl RunRecord {
-    /// A run that ended now, after `duration`: each result with a verdict about its case
-    /// (see [`recorded_verdict`]).
-    pub fn of(
+    /// A run that ended now, after `duration`, of the trials of `suite`: each result with
+    /// a verdict about its case (see [`recorded_verdict`]), keyed by the suite and
+    /// fingerprinted by its inputs.
+    pub fn of_suite(
+        suite: &Suite,
         results: &[TrialResult],
         tools: &[ToolInfo],
         commit: Option<String>,
@@ -102,15 +115,31 @@ impl RunRecord {
             commit,
             tools: serde_json::to_value(tools).unwrap_or_default(),
             duration_ms: duration.as_millis() as i64,
-            trials: results.iter().filter_map(|r| row(r, interrupted)).collect(),
+            trials: results
+                .iter()
+                .filter_map(|r| row(suite, r, tools, interrupted))
+                .collect(),
         }
+    }
+
+    /// [`RunRecord::of_suite`] for a caller that does not say its suite: the rows are
+    /// keyed to no suite and have no fingerprint. Kept only until `cli`'s run passes its
+    /// suite; delete it then.
+    pub fn of(
+        results: &[TrialResult],
+        tools: &[ToolInfo],
+        commit: Option<String>,
+        duration: Duration,
+    ) -> RunRecord {
+        RunRecord::of_suite(&Suite::unknown(), results, tools, commit, duration)
     }
 }
 
 /// The row of one result, `None` when it says nothing about its case.
-fn row(r: &TrialResult, interrupted: bool) -> Option<TrialRow> {
+fn row(suite: &Suite, r: &TrialResult, tools: &[ToolInfo], interrupted: bool) -> Option<TrialRow> {
     let (verdict, duration_ms) = recorded_verdict(r, interrupted)?;
     Some(TrialRow {
+        suite: suite.key().to_string(),
         name: r.name.clone(),
         board: r.board.clone(),
         case_id: r.case.clone(),
@@ -120,6 +149,7 @@ fn row(r: &TrialResult, interrupted: bool) -> Option<TrialRow> {
         duration_ms: duration_ms as i64,
         heap: serde_json::to_value(&r.heap).unwrap_or_default(),
         quarantined: r.quarantined.clone(),
+        inputs: suite.fingerprint(r, tools),
     })
 }
 
@@ -254,5 +284,22 @@ mod tests {
         .unwrap();
         h.record(&record).unwrap();
         assert_eq!(h.counts().unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn a_row_names_its_suite_and_the_fingerprint_of_its_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = trial(dir.path());
+        let results = [result_of(&t, Status::Exited(0))];
+        let suite = Suite::cases(dir.path());
+        let record = RunRecord::of_suite(&suite, &results, &[], None, Duration::from_secs(1));
+        assert_eq!(record.trials[0].suite, "cases/");
+        assert_eq!(record.trials[0].inputs, suite.fingerprint(&results[0], &[]));
+        assert!(record.trials[0].inputs.is_some());
+        let unsaid = RunRecord::of(&results, &[], None, Duration::from_secs(1));
+        assert_eq!(
+            (unsaid.trials[0].suite.as_str(), &unsaid.trials[0].inputs),
+            ("", &None)
+        );
     }
 }
