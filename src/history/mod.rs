@@ -559,4 +559,20 @@ mod tests {
             .unwrap();
         assert_eq!(version, sql::MIGRATIONS.len() as i64);
     }
+
+    #[test]
+    fn an_up_to_date_history_opens_for_reading_while_a_run_holds_its_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        open(&path)
+            .record(&run(vec![row("cases/", "u::a", "pass", Some("i"), 1)]))
+            .unwrap();
+        let mut writer = rusqlite::Connection::open(&path).unwrap();
+        let _held = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let mut h =
+            History::open(&Location::Sqlite(path.clone()), Duration::from_millis(200)).unwrap();
+        assert_eq!(h.past("", 5).unwrap().len(), 1);
+    }
 }

@@ -46,8 +46,13 @@ impl SqliteStore {
 
     /// Creates the tables and applies the migrations the file has not had, in one
     /// transaction taken for writing first: two runs opening one old file at once
-    /// migrate it once.
+    /// migrate it once. A file that is up to date is only read (`mpcheck history` of a
+    /// file it may not write, or while a run holds the write lock).
     fn migrate(&mut self) -> rusqlite::Result<()> {
+        let done = self.db.query_row(sql::VERSION, [], |r| r.get::<_, i64>(0));
+        if done.is_ok_and(|v| v == sql::MIGRATIONS.len() as i64) {
+            return Ok(());
+        }
         let tx = self
             .db
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
