@@ -225,13 +225,22 @@ impl Past {
     }
 }
 
-/// What the history says of a result: a new failure, a fix, a known flaky trial. Pure.
+/// What the history says of a result: a new failure, a fix, a known flaky trial; nothing
+/// of a result that says nothing about its case (cut short by Ctrl-C, never started).
 pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
+    mark_given(past, now, crate::interrupt::requested())
+}
+
+/// [`mark`], told whether the run was interrupted. Pure.
+fn mark_given(past: Option<&Past>, now: &TrialResult, run_interrupted: bool) -> Option<String> {
+    let (verdict, _) = record::recorded_verdict(now, run_interrupted)?;
     let past = past?;
     let last = past.verdicts.last()?;
     let failing = |v: &str| !matches!(v, "pass" | "skip");
-    let flaky_runs = past.verdicts.iter().filter(|v| *v == "flaky").count();
-    let now_failing = now.verdict.is_failure();
+    let flaky_runs = (0..past.verdicts.len())
+        .filter(|&i| past.flaky_at(i))
+        .count();
+    let now_failing = verdict.is_failure();
     if now_failing && flaky_runs > 0 {
         Some(format!(
             "known flaky: {flaky_runs} of the last {} runs",
@@ -239,7 +248,7 @@ pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
         ))
     } else if now_failing && !failing(last) {
         Some(format!("new failure (was {last} in the last run)"))
-    } else if !now_failing && now.verdict.name() == "pass" && failing(last) {
+    } else if !now_failing && verdict.name() == "pass" && failing(last) {
         Some(format!("fixed (was {last} in the last run)"))
     } else {
         None
@@ -574,5 +583,42 @@ mod tests {
         let mut h =
             History::open(&Location::Sqlite(path.clone()), Duration::from_millis(200)).unwrap();
         assert_eq!(h.past("", 5).unwrap().len(), 1);
+    }
+
+    /// A result as `results.json` has it, with `verdict`.
+    fn result(verdict: crate::compare::Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": "u::a", "board": "u", "case": "g/a", "mode": "source",
+            "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r
+    }
+
+    #[test]
+    fn a_result_cut_short_gets_no_mark_and_edits_are_no_known_flakiness() {
+        use crate::compare::Verdict;
+        let was_passing = past(&["pass", "pass"], "aa");
+        let stopped = result(Verdict::Error {
+            message: crate::target::process::INTERRUPTED.into(),
+        });
+        assert_eq!(mark_given(Some(&was_passing), &stopped, true), None);
+        let failed = result(Verdict::Fail);
+        assert_eq!(
+            mark_given(Some(&was_passing), &failed, false).as_deref(),
+            Some("new failure (was pass in the last run)")
+        );
+        // A golden edited and reverted: the failure now is new, not known flaky.
+        let edited = past(&["pass", "fail", "pass"], "aba");
+        assert_eq!(
+            mark_given(Some(&edited), &failed, false).as_deref(),
+            Some("new failure (was pass in the last run)")
+        );
+        let flipped = past(&["pass", "fail", "pass"], "aaa");
+        assert_eq!(
+            mark_given(Some(&flipped), &failed, false).as_deref(),
+            Some("known flaky: 2 of the last 3 runs")
+        );
     }
 }
