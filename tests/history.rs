@@ -101,3 +101,22 @@ fn golden_edits_between_runs_are_not_flakiness() {
     assert!(quick.contains(".....FF.FF"), "{table}");
     assert!(quick.contains(" 0%"), "{table}");
 }
+
+#[test]
+fn history_read_by_a_reader_that_stops_early_ends_quietly() {
+    let f = slow_and_quick();
+    let db = f.root().join("h.sqlite");
+    let run = f.mpcheck(&["run", "g/quick", "--history", db.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let mut child = f
+        .command(&["history", "--history", db.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -0`: the reader is gone before mpcheck has opened the history.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
