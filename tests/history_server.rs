@@ -23,6 +23,10 @@ fn main() {
             "a_kept_run_imports_and_a_missing_database_is_said",
             import_and_missing_database,
         ),
+        (
+            "a_database_written_before_suites_is_migrated_and_stays_readable",
+            old_database,
+        ),
     ];
     let trials = tests
         .into_iter()
@@ -268,5 +272,52 @@ fn import_and_missing_database(server: &Server) -> Result<(), Failed> {
     if !first.ends_with(": 1 runs, 5 trial results") {
         return Err(first.into());
     }
+    Ok(())
+}
+
+/// The tables as mpcheck made them before trials had a suite and an inputs fingerprint.
+const OLD_SCHEMA: &str = "
+    CREATE TABLE runs (id BIGSERIAL PRIMARY KEY, started TEXT NOT NULL, commit_id TEXT,
+        tools TEXT NOT NULL, duration_ms BIGINT NOT NULL);
+    CREATE TABLE trials (run BIGINT NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
+        board TEXT NOT NULL, case_id TEXT NOT NULL, mode TEXT NOT NULL,
+        verdict TEXT NOT NULL, reason TEXT, duration_ms BIGINT NOT NULL,
+        heap TEXT NOT NULL, quarantined TEXT);
+    CREATE INDEX trials_by_name ON trials(name, run);";
+
+/// An old database's three runs of `unix::g/b` (pass, fail, pass) stay readable, under
+/// no suite and never flaky between runs, beside the run recorded after them.
+fn old_database(server: &Server) -> Result<(), Failed> {
+    let mut admin = postgres::Client::connect(&server.url("postgres"), postgres::NoTls)?;
+    admin.batch_execute("CREATE DATABASE old")?;
+    let mut old = postgres::Client::connect(&server.url("old"), postgres::NoTls)?;
+    old.batch_execute(OLD_SCHEMA)?;
+    for verdict in ["pass", "fail", "pass"] {
+        old.batch_execute(&format!(
+            "WITH r AS (INSERT INTO runs (started, tools, duration_ms)
+                 VALUES ('2026-11-01T00:00:00Z', '[]', 1) RETURNING id)
+             INSERT INTO trials SELECT id, 'unix::g/b', 'unix', 'g/b', 'source',
+                 '{verdict}', NULL, 4, '{{}}', NULL FROM r"
+        ))?;
+    }
+    let f = five_cases();
+    let url = server.url("old");
+    let run = f.mpcheck(&["run", "--history", &url]);
+    if run.status.code() != Some(1) {
+        return Err(format!("exit {:?}: {}", run.status, stderr(&run)).into());
+    }
+    let (first, table) = shown(&f, &url)?;
+    if !first.ends_with(": 4 runs, 8 trial results") {
+        return Err(format!("{first}\n{table}").into());
+    }
+    let old_row = table
+        .lines()
+        .skip_while(|l| !l.starts_with("[suite not recorded"))
+        .find(|l| l.starts_with("unix::g/b"))
+        .unwrap_or_default();
+    if !old_row.contains(".F.") || !old_row.contains(" 0%") {
+        return Err(format!("the old rows: {table}").into());
+    }
+    println!("{table}");
     Ok(())
 }

@@ -144,6 +144,7 @@ struct Recorder {
     dir: std::path::PathBuf,
     provenance: Arc<Provenance>,
     history: Arc<HistoryPolicy>,
+    suite: Arc<mpcheck::history::Suite>,
 }
 
 impl Recorder {
@@ -153,6 +154,7 @@ impl Recorder {
             .ok()
             .filter(|h| !h.is_empty());
         Some(Recorder {
+            suite: Arc::new(mpcheck::history::Suite::cases(&project.root)),
             history: Arc::new(HistoryPolicy::Record {
                 location: Location::or_default(history.as_deref(), &project.root),
                 timeout: mpcheck::history::DEFAULT_TIMEOUT,
@@ -171,7 +173,8 @@ impl Recorder {
     /// A result that cannot be recorded is said on stderr and leaves the verdict as it
     /// is (a sink fails alone); `mpcheck merge` then names the trial as missing.
     fn record(&self, tools: &[ToolInfo], result: &mut TrialResult) {
-        self.history.mark_only(std::slice::from_mut(result));
+        self.history
+            .mark_only(&self.suite, std::slice::from_mut(result));
         if let Err(e) = incremental::append(&self.dir, &self.provenance, tools, result) {
             eprintln!(
                 "mpcheck trials: the result of {} was not recorded: {e}",

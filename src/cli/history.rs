@@ -2,6 +2,8 @@
 //! the heap and time trend, from the run history (a file or a server); `--import FILE`
 //! records a run that was kept in a side file when its history failed.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use clap::Args;
 
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
-use crate::history::{History, Location, Past, RunRecord};
+use crate::history::{History, Location, Past, RunRecord, TrialKey};
 
 #[derive(Args)]
 pub struct HistoryArgs {
@@ -39,22 +41,41 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     }
     let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
     let (runs, rows) = h.counts()?;
-    println!("{location}: {runs} runs, {rows} trial results");
-    let width = past.keys().map(String::len).max().unwrap_or(5);
-    println!(
-        "{:width$}  {:<12} {:>6}  {:<22} time (ms, first→last)",
+    let text = format!("{location}: {runs} runs, {rows} trial results\n") + &table(&past);
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        // A reader that stopped reading (`| head`) wanted no more.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::io(Path::new("<stdout>"), e));
+        }
+        Ok(()) | Err(_) => {}
+    }
+    Ok(exit::OK)
+}
+
+/// Each suite's trials under its heading, one row per trial, then the legend.
+fn table(past: &BTreeMap<TrialKey, Past>) -> String {
+    let width = past.keys().map(|k| k.name.len()).max().unwrap_or(5);
+    let mut text = format!(
+        "{:width$}  {:<12} {:>6}  {:<22} time (ms, first→last)\n",
         "trial", "last runs", "flaky", "live bytes (first→last)"
     );
-    for (name, p) in &past {
-        println!(
-            "{name:width$}  {:<12} {:>5.0}%  {:<22} {}",
+    let mut suite = None;
+    for (key, p) in past {
+        if suite != Some(&key.suite) {
+            text += &suite_heading(&key.suite);
+            text.push('\n');
+            suite = Some(&key.suite);
+        }
+        text += &format!(
+            "{:width$}  {:<12} {:>5.0}%  {:<22} {}\n",
+            key.name,
             glyphs(p),
             p.flake_rate() * 100.0,
             trend(&p.live_bytes),
             trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>())
         );
     }
-    Ok(exit::OK)
+    text + LEGEND + "\n"
 }
 
 /// Records the kept run; the file is renamed so that it is not imported twice.
@@ -80,6 +101,18 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
         Path::new(&done).display()
     );
     Ok(exit::OK)
+}
+
+/// What the table's letters and its flaky rate mean.
+const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
+
+/// The line above a suite's trials.
+fn suite_heading(key: &str) -> String {
+    if key.is_empty() {
+        "[suite not recorded: runs before mpcheck kept suites and inputs, never counted flaky between runs]".into()
+    } else {
+        format!("[{key}]")
+    }
 }
 
 /// One character per run, oldest first: `.` pass, `F` failure, `~` flaky, `s` skip.

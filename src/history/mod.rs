@@ -9,18 +9,20 @@
 //! server that is down): the run keeps its reports, and its [`RunRecord`] is kept in a
 //! side file that `mpcheck history --import` records later.
 
+mod inputs;
 mod postgres;
+mod record;
 pub mod sql;
 mod sqlite;
+
+pub use inputs::Suite;
+pub use record::{RunRecord, TrialRow};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
 
 /// How long a writer waits for another run's lock, or for a server to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -137,76 +139,25 @@ pub struct HistoryError {
     message: String,
 }
 
-/// A run as the history stores it; also the side file a run that could not be recorded
-/// is kept in (`mpcheck history --import` reads it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    /// RFC 3339, UTC.
-    pub started: String,
-    pub commit: Option<String>,
-    /// Tool, path, version of every tool that ran.
-    pub tools: serde_json::Value,
-    pub duration_ms: i64,
-    pub trials: Vec<TrialRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrialRow {
-    pub name: String,
-    pub board: String,
-    pub case_id: String,
-    pub mode: String,
-    pub verdict: String,
-    pub reason: Option<String>,
-    pub duration_ms: i64,
-    /// The calibrated heap figures.
-    pub heap: serde_json::Value,
-    pub quarantined: Option<String>,
-}
-
-impl RunRecord {
-    /// A run that ended now, after `duration`.
-    pub fn of(
-        results: &[TrialResult],
-        tools: &[ToolInfo],
-        commit: Option<String>,
-        duration: Duration,
-    ) -> RunRecord {
-        let started = chrono::Utc::now()
-            - chrono::Duration::from_std(duration).unwrap_or_else(|_| chrono::Duration::zero());
-        RunRecord {
-            started: started.to_rfc3339(),
-            commit,
-            tools: serde_json::to_value(tools).unwrap_or_default(),
-            duration_ms: duration.as_millis() as i64,
-            trials: results
-                .iter()
-                .map(|r| TrialRow {
-                    name: r.name.clone(),
-                    board: r.board.clone(),
-                    case_id: r.case.clone(),
-                    mode: r.mode.as_str().to_string(),
-                    verdict: r.verdict.name().to_string(),
-                    reason: r.verdict.reason(),
-                    duration_ms: r.duration_ms as i64,
-                    heap: serde_json::to_value(&r.heap).unwrap_or_default(),
-                    quarantined: r.quarantined.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// What a history store does; the queries are [`sql`]'s, the same for every store.
 trait Store {
     /// Records a run and its trials in one transaction; returns the run's id.
     fn record(&mut self, run: &RunRecord) -> Result<i64, Failure>;
-    /// One trial's last `n` results, oldest first: verdict, duration, heap JSON.
-    fn recent(&mut self, name: &str, n: usize) -> Result<Vec<(String, i64, String)>, Failure>;
-    /// Every trial name recorded, sorted.
-    fn names(&mut self) -> Result<Vec<String>, Failure>;
+    /// One trial's (suite, name) last `n` results, oldest first.
+    fn recent(&mut self, suite: &str, name: &str, n: usize) -> Result<Vec<RecentRow>, Failure>;
+    /// Every trial key (suite, name) recorded, sorted.
+    fn keys(&mut self) -> Result<Vec<(String, String)>, Failure>;
     /// A `SELECT COUNT(*)` query's answer.
     fn count(&mut self, query: &str) -> Result<i64, Failure>;
+}
+
+/// One recorded result, as [`sql::RECENT`] reads it.
+struct RecentRow {
+    verdict: String,
+    duration_ms: i64,
+    /// The heap figures' JSON.
+    heap: String,
+    inputs: Option<String>,
 }
 
 pub struct History {
@@ -214,44 +165,82 @@ pub struct History {
     store: Box<dyn Store>,
 }
 
+/// A trial's key in the history: its suite ([`Suite::key`], empty when not recorded)
+/// and its name (board, case, mode).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TrialKey {
+    pub suite: String,
+    pub name: String,
+}
+
 /// One trial's past verdicts, newest last.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Past {
     pub verdicts: Vec<String>,
     pub durations_ms: Vec<i64>,
     pub live_bytes: Vec<Option<i64>>,
+    /// Each run's fingerprint of the trial's inputs (`None`: not known).
+    pub inputs: Vec<Option<String>>,
 }
 
 impl Past {
-    /// One more (older-to-newer) row: its verdict, duration and heap figures' JSON.
-    fn push(&mut self, verdict: String, duration_ms: i64, heap: &str) {
-        let live = serde_json::from_str::<crate::heap::HeapFigures>(heap)
+    /// One more (older-to-newer) row.
+    fn push(&mut self, row: RecentRow) {
+        let live = serde_json::from_str::<crate::heap::HeapFigures>(&row.heap)
             .ok()
             .and_then(|h| h.live_bytes);
-        self.verdicts.push(verdict);
-        self.durations_ms.push(duration_ms);
+        self.verdicts.push(row.verdict);
+        self.durations_ms.push(row.duration_ms);
         self.live_bytes.push(live);
+        self.inputs.push(row.inputs);
     }
 
-    /// The share of runs that were flaky: a `flaky` verdict, or a verdict that flipped
-    /// from the run before (a nightly that fails one night and passes the next).
+    /// Whether run `i`'s verdict changed with nothing changed: `flaky` within the run
+    /// (its repeats or retries disagreed), or a verdict other than the run before's
+    /// from the same inputs. A change with the inputs (a golden edited, a new VM) is an
+    /// edit, not flakiness; a run whose inputs are not known is never counted. Pure.
+    pub fn flaky_at(&self, i: usize) -> bool {
+        let Some(verdict) = self.verdicts.get(i) else {
+            return false;
+        };
+        if verdict == "flaky" {
+            return true;
+        }
+        let Some(before) = i.checked_sub(1) else {
+            return false;
+        };
+        let same_inputs = matches!(
+            (self.inputs.get(before), self.inputs.get(i)),
+            (Some(Some(a)), Some(Some(b))) if a == b
+        );
+        same_inputs && self.verdicts[before] != *verdict
+    }
+
+    /// The share of runs that were flaky (see [`Past::flaky_at`]).
     pub fn flake_rate(&self) -> f64 {
         let flaky = (0..self.verdicts.len())
-            .filter(|&i| {
-                self.verdicts[i] == "flaky" || (i > 0 && self.verdicts[i] != self.verdicts[i - 1])
-            })
+            .filter(|&i| self.flaky_at(i))
             .count();
         flaky as f64 / self.verdicts.len().max(1) as f64
     }
 }
 
-/// What the history says of a result: a new failure, a fix, a known flaky trial. Pure.
+/// What the history says of a result: a new failure, a fix, a known flaky trial; nothing
+/// of a result that says nothing about its case (cut short by Ctrl-C, never started).
 pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
+    mark_given(past, now, crate::interrupt::requested())
+}
+
+/// [`mark`], told whether the run was interrupted. Pure.
+fn mark_given(past: Option<&Past>, now: &TrialResult, run_interrupted: bool) -> Option<String> {
+    let (verdict, _) = record::recorded_verdict(now, run_interrupted)?;
     let past = past?;
     let last = past.verdicts.last()?;
     let failing = |v: &str| !matches!(v, "pass" | "skip");
-    let flaky_runs = past.verdicts.iter().filter(|v| *v == "flaky").count();
-    let now_failing = now.verdict.is_failure();
+    let flaky_runs = (0..past.verdicts.len())
+        .filter(|&i| past.flaky_at(i))
+        .count();
+    let now_failing = verdict.is_failure();
     if now_failing && flaky_runs > 0 {
         Some(format!(
             "known flaky: {flaky_runs} of the last {} runs",
@@ -259,7 +248,7 @@ pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
         ))
     } else if now_failing && !failing(last) {
         Some(format!("new failure (was {last} in the last run)"))
-    } else if !now_failing && now.verdict.name() == "pass" && failing(last) {
+    } else if !now_failing && verdict.name() == "pass" && failing(last) {
         Some(format!("fixed (was {last} in the last run)"))
     } else {
         None
@@ -297,44 +286,53 @@ impl History {
         self.store.record(run).map_err(|f| at(&self.location, f))
     }
 
-    /// The last `n` recorded results of every trial whose name contains `filter`.
-    pub fn past(&mut self, filter: &str, n: usize) -> Result<BTreeMap<String, Past>, HistoryError> {
-        let names = self.store.names().map_err(|f| self.err(f))?;
-        self.past_of(
-            names
-                .iter()
-                .map(String::as_str)
-                .filter(|n| n.contains(filter)),
-            n,
-        )
+    /// The last `n` recorded results of every trial whose name contains `filter`, in
+    /// every suite.
+    pub fn past(
+        &mut self,
+        filter: &str,
+        n: usize,
+    ) -> Result<BTreeMap<TrialKey, Past>, HistoryError> {
+        let keys = self.store.keys().map_err(|f| self.err(f))?;
+        let mut past = BTreeMap::new();
+        for (suite, name) in keys.into_iter().filter(|(_, n)| n.contains(filter)) {
+            let p = self.recent(&suite, &name, n)?;
+            if !p.verdicts.is_empty() {
+                past.insert(TrialKey { suite, name }, p);
+            }
+        }
+        Ok(past)
     }
 
-    /// The last `n` recorded results of each of these trials (a run's own names): one
-    /// indexed lookup per name, so a run's cost does not grow with the history's length.
-    pub fn past_of<'a>(
+    /// The last `n` recorded results of each of these trials of `suite` (a run's own
+    /// names), by name: one indexed lookup per name, so a run's cost does not grow with
+    /// the history's length.
+    pub fn past_in<'a>(
         &mut self,
+        suite: &Suite,
         names: impl IntoIterator<Item = &'a str>,
         n: usize,
     ) -> Result<BTreeMap<String, Past>, HistoryError> {
         let mut past = BTreeMap::new();
         for name in names {
-            let rows = self
-                .store
-                .recent(name, n)
-                .map_err(|f| at(&self.location, f))?;
-            let mut p = Past {
-                verdicts: Vec::new(),
-                durations_ms: Vec::new(),
-                live_bytes: Vec::new(),
-            };
-            for (verdict, ms, heap) in rows {
-                p.push(verdict, ms, &heap);
-            }
+            let p = self.recent(suite.key(), name, n)?;
             if !p.verdicts.is_empty() {
                 past.insert(name.to_string(), p);
             }
         }
         Ok(past)
+    }
+
+    fn recent(&mut self, suite: &str, name: &str, n: usize) -> Result<Past, HistoryError> {
+        let rows = self
+            .store
+            .recent(suite, name, n)
+            .map_err(|f| at(&self.location, f))?;
+        let mut p = Past::default();
+        for row in rows {
+            p.push(row);
+        }
+        Ok(p)
     }
 
     /// How many runs and trial rows the history holds.
@@ -374,66 +372,242 @@ pub fn git_commit(root: &Path) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn past(verdicts: &[&str]) -> Past {
+    /// A past of these verdicts, each run's inputs named by one letter (`-`: not known).
+    fn past(verdicts: &[&str], inputs: &str) -> Past {
         Past {
             verdicts: verdicts.iter().map(|v| v.to_string()).collect(),
             durations_ms: vec![1; verdicts.len()],
             live_bytes: vec![None; verdicts.len()],
+            inputs: inputs
+                .chars()
+                .map(|c| (c != '-').then(|| c.to_string()))
+                .collect(),
         }
+    }
+
+    fn row(suite: &str, name: &str, verdict: &str, inputs: Option<&str>, ms: i64) -> TrialRow {
+        TrialRow {
+            suite: suite.into(),
+            name: name.into(),
+            board: "u".into(),
+            case_id: "x".into(),
+            mode: "source".into(),
+            verdict: verdict.into(),
+            reason: None,
+            duration_ms: ms,
+            heap: serde_json::json!({"live_bytes": 8}),
+            quarantined: None,
+            inputs: inputs.map(str::to_string),
+        }
+    }
+
+    fn run(trials: Vec<TrialRow>) -> RunRecord {
+        RunRecord {
+            started: "2026-12-01T00:00:00Z".into(),
+            commit: None,
+            tools: serde_json::json!([]),
+            duration_ms: 1,
+            trials,
+        }
+    }
+
+    fn open(path: &Path) -> History {
+        History::open(&Location::Sqlite(path.to_path_buf()), DEFAULT_TIMEOUT).unwrap()
     }
 
     #[test]
     fn a_runs_own_names_get_the_same_past_as_the_filtered_query() {
         let dir = tempfile::tempdir().unwrap();
-        let mut h = History::open(
-            &Location::Sqlite(dir.path().join("h.sqlite")),
-            DEFAULT_TIMEOUT,
-        )
-        .unwrap();
-        for run in 1..=4 {
-            let trial = |name: &str, verdict: &str| TrialRow {
-                name: name.into(),
-                board: "u".into(),
-                case_id: "x".into(),
-                mode: "source".into(),
-                verdict: verdict.into(),
-                reason: None,
-                duration_ms: run,
-                heap: serde_json::json!({"live_bytes": 8}),
-                quarantined: None,
-            };
-            let a = if run == 3 { "flaky" } else { "pass" };
-            let record = RunRecord {
-                started: "2026-12-01T00:00:00Z".into(),
-                commit: None,
-                tools: serde_json::json!([]),
-                duration_ms: 1,
-                trials: vec![
-                    trial("u::a", a),
-                    trial("u::ab", "fail"),
-                    trial("u::c", "pass"),
-                ],
-            };
-            assert_eq!(h.record(&record).unwrap(), run);
+        let mut h = open(&dir.path().join("h.sqlite"));
+        let cases = Suite::cases(dir.path());
+        for ms in 1..=4 {
+            let a = if ms == 3 { "flaky" } else { "pass" };
+            let record = run(vec![
+                row("cases/", "u::a", a, Some("i"), ms),
+                row("cases/", "u::ab", "fail", Some("i"), ms),
+                row("cases/", "u::c", "pass", Some("i"), ms),
+            ]);
+            assert_eq!(h.record(&record).unwrap(), ms);
         }
         let all = h.past("", 3).unwrap();
-        let own = h.past_of(["u::a", "u::ab", "u::new"], 3).unwrap();
+        let own = h.past_in(&cases, ["u::a", "u::ab", "u::new"], 3).unwrap();
         assert_eq!(own.keys().collect::<Vec<_>>(), ["u::a", "u::ab"]);
-        assert_eq!(own["u::a"], all["u::a"]);
-        assert_eq!(own["u::ab"], all["u::ab"]);
+        let key = |name: &str| TrialKey {
+            suite: "cases/".into(),
+            name: name.into(),
+        };
+        assert_eq!(own["u::a"], all[&key("u::a")]);
+        assert_eq!(own["u::ab"], all[&key("u::ab")]);
         assert_eq!(own["u::a"].verdicts, ["pass", "flaky", "pass"]);
         assert_eq!(own["u::a"].durations_ms, [2, 3, 4]);
         assert_eq!(own["u::a"].live_bytes, [Some(8); 3]);
     }
 
     #[test]
-    fn flake_rate_counts_flaky_runs() {
+    fn flaky_is_a_change_with_nothing_changed() {
+        // Within a run: its attempts disagreed.
         assert_eq!(
-            past(&["pass", "flaky", "flaky", "flaky"]).flake_rate(),
+            past(&["pass", "flaky", "flaky", "flaky"], "aaaa").flake_rate(),
             0.75
         );
-        assert_eq!(past(&["pass", "fail", "pass", "pass"]).flake_rate(), 0.5);
-        assert_eq!(past(&["pass", "pass"]).flake_rate(), 0.0);
-        assert_eq!(past(&[]).flake_rate(), 0.0);
+        // Between runs of the same inputs.
+        assert_eq!(
+            past(&["pass", "fail", "pass", "pass"], "aaaa").flake_rate(),
+            0.5
+        );
+        // A maintainer's golden edits and their reverts: `.....FF.FF`.
+        let edits = [
+            "pass", "pass", "pass", "pass", "pass", "fail", "fail", "pass", "fail", "fail",
+        ];
+        assert_eq!(past(&edits, "aaaaabbacc").flake_rate(), 0.0);
+        // The same verdicts from the same inputs would have been 30 %.
+        assert_eq!(past(&edits, "aaaaaaaaaa").flake_rate(), 0.3);
+        // Rows recorded before fingerprints were: never flaky between runs.
+        assert_eq!(past(&["pass", "fail", "pass"], "---").flake_rate(), 0.0);
+        assert_eq!(
+            past(&["pass", "fail", "pass"], "-aa").flake_rate(),
+            1.0 / 3.0
+        );
+        assert_eq!(past(&["pass", "pass"], "aa").flake_rate(), 0.0);
+        assert_eq!(past(&[], "").flake_rate(), 0.0);
+    }
+
+    #[test]
+    fn suites_keep_their_own_verdicts_under_one_trial_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = open(&dir.path().join("h.sqlite"));
+        let cases = Suite::cases(dir.path());
+        let native = Suite::tests(dir.path(), Path::new("/mp/tests"), "native");
+        let bytecode = Suite::tests(dir.path(), Path::new("/mp/tests"), "bytecode");
+        for _ in 0..2 {
+            h.record(&run(vec![
+                row(cases.key(), "unix::basics/sys1", "pass", Some("c"), 1),
+                row(native.key(), "unix::basics/sys1", "fail", Some("n"), 1),
+                row(bytecode.key(), "unix::basics/sys1", "skip", Some("b"), 1),
+            ]))
+            .unwrap();
+        }
+        let name = ["unix::basics/sys1"];
+        assert_eq!(
+            h.past_in(&cases, name, 5).unwrap()[name[0]].verdicts,
+            ["pass"; 2]
+        );
+        assert_eq!(
+            h.past_in(&native, name, 5).unwrap()[name[0]].verdicts,
+            ["fail"; 2]
+        );
+        assert_eq!(
+            h.past_in(&bytecode, name, 5).unwrap()[name[0]].verdicts,
+            ["skip"; 2]
+        );
+        let all = h.past("sys1", 5).unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(all.values().all(|p| p.flake_rate() == 0.0));
+    }
+
+    /// The schema and insert of the history before it had suites and fingerprints.
+    const OLD_SCHEMA: &str = "
+        CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL, commit_id TEXT,
+            tools TEXT NOT NULL, duration_ms BIGINT NOT NULL);
+        CREATE TABLE trials (run BIGINT NOT NULL REFERENCES runs(id), name TEXT NOT NULL,
+            board TEXT NOT NULL, case_id TEXT NOT NULL, mode TEXT NOT NULL,
+            verdict TEXT NOT NULL, reason TEXT, duration_ms BIGINT NOT NULL,
+            heap TEXT NOT NULL, quarantined TEXT);
+        CREATE INDEX trials_by_name ON trials(name, run);";
+
+    #[test]
+    fn a_history_written_before_suites_stays_readable_and_its_rows_are_never_flaky_between_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let db = rusqlite::Connection::open(&path).unwrap();
+            db.execute_batch(OLD_SCHEMA).unwrap();
+            for (id, verdict) in [(1, "pass"), (2, "fail"), (3, "pass")] {
+                db.execute(
+                    "INSERT INTO runs VALUES (?1, '2026-11-01T00:00:00Z', NULL, '[]', 1)",
+                    [id],
+                )
+                .unwrap();
+                db.execute(
+                    "INSERT INTO trials VALUES (?1, 'unix::g/t', 'unix', 'g/t', 'source', ?2, NULL, 4, '{}', NULL)",
+                    rusqlite::params![id, verdict],
+                )
+                .unwrap();
+            }
+        }
+        let mut h = open(&path);
+        let old = h.past("", 10).unwrap();
+        let key = TrialKey {
+            suite: String::new(),
+            name: "unix::g/t".into(),
+        };
+        assert_eq!(old[&key].verdicts, ["pass", "fail", "pass"]);
+        assert_eq!(old[&key].inputs, [None, None, None]);
+        assert_eq!(old[&key].flake_rate(), 0.0);
+        // A new run is keyed by its suite; reopening migrates nothing twice.
+        h.record(&run(vec![row("cases/", "unix::g/t", "pass", Some("a"), 1)]))
+            .unwrap();
+        drop(h);
+        let mut h = open(&path);
+        assert_eq!(h.counts().unwrap(), (4, 4));
+        assert_eq!(h.past("", 10).unwrap().len(), 2);
+        let version: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(sql::VERSION, [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, sql::MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn an_up_to_date_history_opens_for_reading_while_a_run_holds_its_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        open(&path)
+            .record(&run(vec![row("cases/", "u::a", "pass", Some("i"), 1)]))
+            .unwrap();
+        let mut writer = rusqlite::Connection::open(&path).unwrap();
+        let _held = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let mut h =
+            History::open(&Location::Sqlite(path.clone()), Duration::from_millis(200)).unwrap();
+        assert_eq!(h.past("", 5).unwrap().len(), 1);
+    }
+
+    /// A result as `results.json` has it, with `verdict`.
+    fn result(verdict: crate::compare::Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": "u::a", "board": "u", "case": "g/a", "mode": "source",
+            "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r
+    }
+
+    #[test]
+    fn a_result_cut_short_gets_no_mark_and_edits_are_no_known_flakiness() {
+        use crate::compare::Verdict;
+        let was_passing = past(&["pass", "pass"], "aa");
+        let stopped = result(Verdict::Error {
+            message: crate::targets::process::INTERRUPTED.into(),
+        });
+        assert_eq!(mark_given(Some(&was_passing), &stopped, true), None);
+        let failed = result(Verdict::Fail);
+        assert_eq!(
+            mark_given(Some(&was_passing), &failed, false).as_deref(),
+            Some("new failure (was pass in the last run)")
+        );
+        // A golden edited and reverted: the failure now is new, not known flaky.
+        let edited = past(&["pass", "fail", "pass"], "aba");
+        assert_eq!(
+            mark_given(Some(&edited), &failed, false).as_deref(),
+            Some("new failure (was pass in the last run)")
+        );
+        let flipped = past(&["pass", "fail", "pass"], "aaa");
+        assert_eq!(
+            mark_given(Some(&flipped), &failed, false).as_deref(),
+            Some("known flaky: 2 of the last 3 runs")
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
 
-use super::{Failure, FailureKind, RunRecord, Store, sql};
+use super::{Failure, FailureKind, RecentRow, RunRecord, Store, sql};
 
 pub struct PostgresStore {
     client: Client,
@@ -49,6 +49,12 @@ impl PostgresStore {
             .map_err(failure)?;
         tx.batch_execute(&sql::SCHEMA.replace("{id}", "BIGSERIAL PRIMARY KEY"))
             .map_err(failure)?;
+        // The migrations the database has not had, under the same lock.
+        let done: i64 = tx.query_one(sql::VERSION, &[]).map_err(failure)?.get(0);
+        for (version, step) in (1_i64..).zip(sql::MIGRATIONS).skip(done.max(0) as usize) {
+            tx.batch_execute(step).map_err(failure)?;
+            tx.execute(sql::SET_VERSION, &[&version]).map_err(failure)?;
+        }
         tx.commit().map_err(failure)?;
         Ok(PostgresStore { client })
     }
@@ -81,6 +87,8 @@ impl Store for PostgresStore {
                     &t.duration_ms,
                     &heap,
                     &t.quarantined,
+                    &t.suite,
+                    &t.inputs,
                 ],
             )
             .map_err(failure)?;
@@ -89,20 +97,25 @@ impl Store for PostgresStore {
         Ok(id)
     }
 
-    fn recent(&mut self, name: &str, n: usize) -> Result<Vec<(String, i64, String)>, Failure> {
+    fn recent(&mut self, suite: &str, name: &str, n: usize) -> Result<Vec<RecentRow>, Failure> {
         let rows = self
             .client
-            .query(sql::RECENT, &[&name, &(n as i64)])
+            .query(sql::RECENT, &[&suite, &name, &(n as i64)])
             .map_err(failure)?;
         Ok(rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| RecentRow {
+                verdict: r.get(0),
+                duration_ms: r.get(1),
+                heap: r.get(2),
+                inputs: r.get(3),
+            })
             .collect())
     }
 
-    fn names(&mut self) -> Result<Vec<String>, Failure> {
-        let rows = self.client.query(sql::NAMES, &[]).map_err(failure)?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+    fn keys(&mut self) -> Result<Vec<(String, String)>, Failure> {
+        let rows = self.client.query(sql::KEYS, &[]).map_err(failure)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     fn count(&mut self, query: &str) -> Result<i64, Failure> {

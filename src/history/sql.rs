@@ -23,20 +23,41 @@ CREATE TABLE IF NOT EXISTS trials (
     quarantined TEXT
 );
 CREATE INDEX IF NOT EXISTS trials_by_name ON trials(name, run);
+CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
 ";
+
+/// The schema's steps after [`SCHEMA`], in order: a store applies those its history has
+/// not had, in the transaction that opens it, and notes each in `schema_version`. Only
+/// columns are added, so a history written before stays readable (and writable by an
+/// older mpcheck: the new columns take their defaults).
+pub const MIGRATIONS: &[&str] = &[
+    // 1: a trial's key names its suite ('' for rows recorded before: not known), and
+    // each trial has the fingerprint of its inputs (NULL before: not known).
+    "ALTER TABLE trials ADD COLUMN suite TEXT NOT NULL DEFAULT '';
+     ALTER TABLE trials ADD COLUMN inputs TEXT;
+     CREATE INDEX IF NOT EXISTS trials_by_key ON trials(suite, name, run);",
+];
+
+/// The last migration the history has had (0: none).
+pub const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+
+pub const SET_VERSION: &str = "INSERT INTO schema_version (version) VALUES ($1)";
 
 pub const INSERT_RUN: &str = "INSERT INTO runs (started, commit_id, tools, duration_ms) VALUES ($1, $2, $3, $4) RETURNING id";
 
 pub const INSERT_TRIAL: &str = "INSERT INTO trials
-    (run, name, board, case_id, mode, verdict, reason, duration_ms, heap, quarantined)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    (run, name, board, case_id, mode, verdict, reason, duration_ms, heap, quarantined, suite, inputs)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-/// One trial's last `$2` results, oldest first: verdict, duration, heap JSON.
-pub const RECENT: &str = "SELECT verdict, duration_ms, heap FROM
-    (SELECT verdict, duration_ms, heap, run FROM trials WHERE name = $1 ORDER BY run DESC LIMIT $2) AS last
+/// One trial's (suite `$1`, name `$2`) last `$3` results, oldest first: verdict,
+/// duration, heap JSON, inputs' fingerprint.
+pub const RECENT: &str = "SELECT verdict, duration_ms, heap, inputs FROM
+    (SELECT verdict, duration_ms, heap, inputs, run FROM trials
+     WHERE suite = $1 AND name = $2 ORDER BY run DESC LIMIT $3) AS last
     ORDER BY run";
 
-pub const NAMES: &str = "SELECT DISTINCT name FROM trials ORDER BY name";
+/// Every trial's key: suite, name.
+pub const KEYS: &str = "SELECT DISTINCT suite, name FROM trials ORDER BY suite, name";
 
 pub const COUNT_RUNS: &str = "SELECT COUNT(*) FROM runs";
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, params};
 
-use super::{Failure, FailureKind, RunRecord, Store, sql};
+use super::{Failure, FailureKind, RecentRow, RunRecord, Store, sql};
 
 pub struct SqliteStore {
     db: Connection,
@@ -39,9 +39,30 @@ impl SqliteStore {
         db.busy_timeout(timeout).map_err(failure)?;
         db.pragma_update(None, "journal_mode", "WAL")
             .map_err(failure)?;
-        db.execute_batch(&sql::SCHEMA.replace("{id}", "INTEGER PRIMARY KEY"))
-            .map_err(failure)?;
-        Ok(SqliteStore { db })
+        let mut store = SqliteStore { db };
+        store.migrate().map_err(failure)?;
+        Ok(store)
+    }
+
+    /// Creates the tables and applies the migrations the file has not had, in one
+    /// transaction taken for writing first: two runs opening one old file at once
+    /// migrate it once. A file that is up to date is only read (`mpcheck history` of a
+    /// file it may not write, or while a run holds the write lock).
+    fn migrate(&mut self) -> rusqlite::Result<()> {
+        let done = self.db.query_row(sql::VERSION, [], |r| r.get::<_, i64>(0));
+        if done.is_ok_and(|v| v == sql::MIGRATIONS.len() as i64) {
+            return Ok(());
+        }
+        let tx = self
+            .db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(&sql::SCHEMA.replace("{id}", "INTEGER PRIMARY KEY"))?;
+        let done: i64 = tx.query_row(sql::VERSION, [], |r| r.get(0))?;
+        for (version, step) in (1..).zip(sql::MIGRATIONS).skip(done.max(0) as usize) {
+            tx.execute_batch(step)?;
+            tx.execute(&q(sql::SET_VERSION), params![version])?;
+        }
+        tx.commit()
     }
 }
 
@@ -78,6 +99,8 @@ impl Store for SqliteStore {
                         t.duration_ms,
                         t.heap.to_string(),
                         t.quarantined,
+                        t.suite,
+                        t.inputs,
                     ])
                     .map_err(failure)?;
             }
@@ -86,19 +109,26 @@ impl Store for SqliteStore {
         Ok(id)
     }
 
-    fn recent(&mut self, name: &str, n: usize) -> Result<Vec<(String, i64, String)>, Failure> {
+    fn recent(&mut self, suite: &str, name: &str, n: usize) -> Result<Vec<RecentRow>, Failure> {
         let mut stmt = self.db.prepare_cached(&q(sql::RECENT)).map_err(failure)?;
         let rows = stmt
-            .query_map(params![name, n as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            .query_map(params![suite, name, n as i64], |row| {
+                Ok(RecentRow {
+                    verdict: row.get(0)?,
+                    duration_ms: row.get(1)?,
+                    heap: row.get(2)?,
+                    inputs: row.get(3)?,
+                })
             })
             .map_err(failure)?;
         rows.collect::<Result<_, _>>().map_err(failure)
     }
 
-    fn names(&mut self) -> Result<Vec<String>, Failure> {
-        let mut stmt = self.db.prepare(sql::NAMES).map_err(failure)?;
-        let rows = stmt.query_map([], |row| row.get(0)).map_err(failure)?;
+    fn keys(&mut self) -> Result<Vec<(String, String)>, Failure> {
+        let mut stmt = self.db.prepare(sql::KEYS).map_err(failure)?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(failure)?;
         rows.collect::<Result<_, _>>().map_err(failure)
     }
 

@@ -53,6 +53,7 @@ impl HistoryPolicy {
     pub fn mark_and_record(
         &self,
         project: &Project,
+        suite: &crate::history::Suite,
         results: &mut [TrialResult],
         tools: &[ToolInfo],
         duration: Duration,
@@ -64,11 +65,11 @@ impl HistoryPolicy {
             return None;
         };
         let marked = History::open(location, *timeout).and_then(|mut history| {
-            mark(&mut history, results)?;
+            mark(&mut history, suite, results)?;
             Ok(history)
         });
         let commit = crate::history::git_commit(&project.root);
-        let record = RunRecord::of(results, tools, commit, duration);
+        let record = RunRecord::of(suite, results, tools, commit, duration);
         let error = marked
             .and_then(|mut history| history.record(&record))
             .err()?;
@@ -78,14 +79,16 @@ impl HistoryPolicy {
     /// Marks results against the history without recording them (a process that runs
     /// only some trials of a run: tests/trials.rs under nextest). Read-only; a history
     /// that cannot be read leaves the results unmarked and says why.
-    pub fn mark_only(&self, results: &mut [TrialResult]) {
+    pub fn mark_only(&self, suite: &crate::history::Suite, results: &mut [TrialResult]) {
         let Self::Record {
             location, timeout, ..
         } = self
         else {
             return;
         };
-        if let Err(e) = History::open(location, *timeout).and_then(|mut h| mark(&mut h, results)) {
+        if let Err(e) =
+            History::open(location, *timeout).and_then(|mut h| mark(&mut h, suite, results))
+        {
             notice(format!(
                 "warning: results not marked against the history: {e}"
             ));
@@ -97,8 +100,12 @@ impl HistoryPolicy {
     }
 }
 
-fn mark(history: &mut History, results: &mut [TrialResult]) -> Result<(), HistoryError> {
-    let past = history.past_of(results.iter().map(|r| r.name.as_str()), 10)?;
+fn mark(
+    history: &mut History,
+    suite: &crate::history::Suite,
+    results: &mut [TrialResult],
+) -> Result<(), HistoryError> {
+    let past = history.past_in(suite, results.iter().map(|r| r.name.as_str()), 10)?;
     for r in results.iter_mut() {
         r.history = crate::history::mark(past.get(&r.name), r);
     }

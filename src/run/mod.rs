@@ -150,9 +150,11 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     let tools = runner.pipeline.tools();
     // The marks (new failure, fixed) go into the reports, so the history is read first;
     // a history that fails is said after the reports are written, never instead of them.
-    let unrecorded = request
-        .history
-        .mark_and_record(project, &mut results, &tools, duration);
+    let suite = crate::history::Suite::of(project, selection.upstream.as_deref());
+    let unrecorded =
+        request
+            .history
+            .mark_and_record(project, &suite, &mut results, &tools, duration);
     console.summary(&results, duration.as_secs_f64());
     let matrix = match (&request.reference, &known) {
         (Some(reference), Some(known)) => {
