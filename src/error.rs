@@ -33,20 +33,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A board's firmware could not be built from its source tree (names the board file
-    /// and carries the build's own error lines).
+    /// A part of the harness failed with its own error type, kept whole behind the box
+    /// (a build from a MicroPython tree, a file refused by `input`, a checkout's tests/,
+    /// a board's probe section, the history): its message names the file or place and
+    /// what to do, and `downcast_ref` finds the type again. Each part converts its error
+    /// with `From`, so this file names none of them: every module may use `Error`
+    /// without the error module reaching back up into theirs.
     #[error(transparent)]
-    Build(Box<crate::firmware_build::BuildError>),
-    /// A file that was not read: not a regular file, or larger than its cap.
-    #[error(transparent)]
-    Input(Box<crate::input::Refused>),
-    /// A MicroPython tests/ directory that cannot be used (names the file, and the line
-    /// of run-tests.py where its reader stopped).
-    #[error(transparent)]
-    Upstream(Box<crate::upstream::UpstreamError>),
-    /// A board file's `probe:` section that does not hold (names the file and line).
-    #[error(transparent)]
-    FlashConfig(std::sync::Arc<crate::flash::probe_section::FlashConfigError>),
+    Part(Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A board that could not be held, flashed or loaded: names the board and the file
     /// (its board file, or the image it was loading), and keeps the cause's type.
     #[error("board `{board}` ({}): {source}", path.display())]
@@ -56,20 +50,17 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A `.mpy` file that does not decode (names the file; the cause says where).
+    /// A file whose content is wrong in a way its own type says (a `.mpy` that does not
+    /// decode): names the file; the cause says where.
     #[error("{}: {source}", path.display())]
-    Mpy {
+    File {
         path: PathBuf,
         #[source]
-        source: crate::mpy::MpyError,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A usage problem the user can fix on the command line.
     #[error("{0}")]
     Usage(String),
-    /// The run history could not be read or written (names its path or URL, and what
-    /// to do about it).
-    #[error(transparent)]
-    History(#[from] crate::history::HistoryError),
     /// Several problems found at once (every bad board file, say), one a line.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),
@@ -87,14 +78,10 @@ impl Error {
             | Error::Toolchain(_)
             | Error::Io { .. }
             | Error::Usage(_)
-            | Error::FlashConfig(_)
+            | Error::Part(_)
             | Error::Board { .. }
-            | Error::Mpy { .. }
-            | Error::Many(_)
-            | Error::Input(_)
-            | Error::History(_)
-            | Error::Build(_)
-            | Error::Upstream(_) => exit::CONFIG,
+            | Error::File { .. }
+            | Error::Many(_) => exit::CONFIG,
         }
     }
 }
@@ -118,15 +105,20 @@ impl Error {
 
     /// A board's failure, named with the board and `path`, its cause kept.
     pub fn board(
-        board: &crate::board::Board,
+        board: &str,
         path: impl AsRef<Path>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Error::Board {
-            board: board.name.clone(),
+            board: board.to_string(),
             path: path.as_ref().to_path_buf(),
             source: Box::new(source),
         }
+    }
+
+    /// A part's own error, kept whole ([`Error::Part`]).
+    pub fn part(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Part(Box::new(e))
     }
 
     pub fn config(file: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
@@ -169,12 +161,6 @@ fn with_suggestion(message: String) -> String {
         return message;
     }
     format!("{head}{hint} (expected one of {expected})")
-}
-
-impl From<crate::firmware_build::BuildError> for Error {
-    fn from(e: crate::firmware_build::BuildError) -> Self {
-        Error::Build(Box::new(e))
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -66,7 +66,7 @@ pub struct Refused {
 
 impl From<Refused> for Error {
     fn from(e: Refused) -> Error {
-        Error::Input(Box::new(e))
+        Error::part(e)
     }
 }
 

@@ -202,7 +202,7 @@ fn flash_if_changed(
                 let path = PathBuf::from(&q.firmware);
                 let format = ImageFormat::from_extension(&path).unwrap_or(ImageFormat::Bin);
                 let image = Image::load(&path, format, Some(0))
-                    .map_err(|e| Error::board(board, &path, e))?;
+                    .map_err(|e| Error::board(&board.name, &path, e))?;
                 (
                     path,
                     image,
@@ -213,7 +213,10 @@ fn flash_if_changed(
                 )
             }
             (None, Some(spec)) => {
-                let probe = spec.checked().map_err(Error::FlashConfig)?.clone();
+                let probe = spec
+                    .checked()
+                    .map_err(|e| Error::Part(Box::new(e)))?
+                    .clone();
                 // A board without a firmware image is flashed by hand; the harness only resets it.
                 let Some(firmware) = &probe.firmware else {
                     return Ok(None);
@@ -247,7 +250,8 @@ fn flash_if_changed(
         total_ms: None,
     };
     if flash {
-        let failed = |e: crate::flash::flasher::FlashError| Error::board(board, &board.file, e);
+        let failed =
+            |e: crate::flash::flasher::FlashError| Error::board(&board.name, &board.file, e);
         let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
         on_event(Event::Firmware {
             board: &board.name,

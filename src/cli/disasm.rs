@@ -51,9 +51,9 @@ pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
         Some(_) => compile(project, args)?,
         None => crate::input::read(&args.file, crate::input::cap::SOURCE, ".mpy file")?,
     };
-    let file = crate::mpy::read(&bytes).map_err(|source| Error::Mpy {
+    let file = crate::mpy::read(&bytes).map_err(|source| Error::File {
         path: args.file.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let text = if args.json {
         serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"

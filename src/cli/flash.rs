@@ -40,7 +40,7 @@ pub fn flash(project: &Project, args: &FlashArgs) -> Result<i32> {
             )));
         }
     };
-    let probe = raw.checked().map_err(Error::FlashConfig)?.clone();
+    let probe = raw.checked().map_err(|e| Error::Part(Box::new(e)))?.clone();
     let Some(firmware) = probe.firmware.clone() else {
         return Err(Error::Usage(format!(
             "{}: probe.firmware is not set: nothing to flash",

@@ -129,6 +129,12 @@ pub enum BuildError {
     Toolchain { file: PathBuf, message: String },
 }
 
+impl From<BuildError> for crate::error::Error {
+    fn from(e: BuildError) -> Self {
+        crate::error::Error::part(e)
+    }
+}
+
 impl BuildError {
     /// For `map_err`: step `what` on `path` failed while building `artifact` for the
     /// board file `file`.

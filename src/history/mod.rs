@@ -139,6 +139,12 @@ pub struct HistoryError {
     message: String,
 }
 
+impl From<HistoryError> for crate::error::Error {
+    fn from(e: HistoryError) -> Self {
+        crate::error::Error::part(e)
+    }
+}
+
 /// What a history store does; the queries are [`sql`]'s, the same for every store.
 trait Store {
     /// Records a run and its trials in one transaction; returns the run's id.

@@ -188,7 +188,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     if let Some(unrecorded) = unrecorded {
         unrecorded.keep(&request.report_dir);
         if request.history.required() {
-            return Err(Error::History(unrecorded.error));
+            return Err(unrecorded.error.into());
         }
     }
     if interrupted {

@@ -277,7 +277,7 @@ fn open_device(
         .is_some_and(|s| s.reset == crate::board::config::ResetMethod::Hook);
     Ok(Arc::new(match (&spec.probe, reset_by_probe) {
         (Some(probe), true) => {
-            let probe = probe.checked().map_err(Error::FlashConfig)?;
+            let probe = probe.checked().map_err(|e| Error::Part(Box::new(e)))?;
             target.with_probe_reset(probe.clone())
         }
         _ => target,
@@ -301,7 +301,7 @@ fn open_labgrid_device(
                 crate::labgrid::LabgridError::Interrupted { .. } => {
                     Error::Interrupted(format!("board `{}`: {e}", board.name))
                 }
-                e => Error::board(board, &board.file, e),
+                e => Error::board(&board.name, &board.file, e),
             })?;
     let compiler = compilers.get(spec.mpy_cross.as_ref());
     let config = place.board_config(&spec.config);

@@ -64,7 +64,7 @@ pub enum UpstreamError {
 
 impl From<UpstreamError> for crate::error::Error {
     fn from(e: UpstreamError) -> Self {
-        crate::error::Error::Upstream(Box::new(e))
+        crate::error::Error::part(e)
     }
 }
 
