@@ -326,3 +326,121 @@ impl Comparison {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Verdict;
+
+    const OLD: &str = "# MicroPython v1.22.2; flags: none\n";
+    const NEW: &str = "# MicroPython v1.28.0; flags: none\n";
+
+    fn result(board: &str, case: &str, output: &str, verdict: Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": format!("{board}::{case}"), "board": board, "case": case,
+            "mode": "source", "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r.output = Some(output.as_bytes().to_vec());
+        r
+    }
+
+    fn rules(judged: bool) -> PairRules {
+        PairRules {
+            base_header: Some(OLD.into()),
+            head_header: Some(NEW.into()),
+            judged,
+        }
+    }
+
+    #[test]
+    fn a_header_only_difference_is_the_same_output_and_no_side_is_judged() {
+        // The base fails against a golden written by the head's compiler: not shown.
+        let base = [result(
+            "a",
+            "g/x",
+            &format!("{OLD}  RETURN_VALUE\n"),
+            Verdict::Fail,
+        )];
+        let head = [result(
+            "b",
+            "g/x",
+            &format!("{NEW}  RETURN_VALUE\n"),
+            Verdict::Pass,
+        )];
+        let d = pair(&base, &head, &rules(false), &|_| None);
+        assert_eq!(d[0].output, OutputChange::Same);
+        assert_eq!(d[0].ignored, vec![Ignored::CompilerHeader]);
+        assert_eq!(d[0].base_verdict, "not judged");
+        let d = pair(&base, &head, &rules(true), &|_| None);
+        assert_eq!(d[0].base_verdict, "fail");
+    }
+
+    #[test]
+    fn a_change_below_the_header_is_diffed_without_the_header() {
+        let base = [result(
+            "a",
+            "g/x",
+            &format!("{OLD}  UNARY_OP 1\n"),
+            Verdict::Pass,
+        )];
+        let head = [result(
+            "b",
+            "g/x",
+            &format!("{NEW}  LOAD_CONST_OBJ\n"),
+            Verdict::Pass,
+        )];
+        let d = pair(&base, &head, &rules(false), &|_| None);
+        let OutputChange::Different { diff } = &d[0].output else {
+            panic!("{:?}", d[0].output)
+        };
+        assert!(
+            diff.contains("-  UNARY_OP 1") && !diff.contains("v1.22.2"),
+            "{diff}"
+        );
+    }
+
+    #[test]
+    fn bytecode_totals_sum_the_cases_and_drop_opcodes_that_cancel() {
+        let bc = |b: i64, h: i64, ops: &[(&str, i64)]| BytecodeDelta {
+            base_bytes: b,
+            head_bytes: h,
+            base_instructions: b,
+            head_instructions: h,
+            opcode_deltas: ops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        };
+        let row = |bytecode| CaseDelta {
+            case: "g/x".into(),
+            mode: Mode::Source,
+            base_verdict: String::new(),
+            head_verdict: String::new(),
+            output: OutputChange::Same,
+            ignored: Vec::new(),
+            bytecode: Some(bytecode),
+            bytecode_note: None,
+            heap: Vec::new(),
+            time: None,
+        };
+        let c = Comparison {
+            base: Side {
+                board: "a".into(),
+                versions: Vec::new(),
+            },
+            head: Side {
+                board: "b".into(),
+                versions: Vec::new(),
+            },
+            repeats: 1,
+            judged: false,
+            deltas: vec![
+                row(bc(10, 8, &[("UNARY_OP", -2), ("LOAD", 1)])),
+                row(bc(5, 4, &[("LOAD", -1)])),
+            ],
+            breaches: Vec::new(),
+        };
+        let t = c.bytecode_total().unwrap();
+        assert_eq!((t.cases, t.base_bytes, t.head_bytes), (2, 15, 12));
+        assert_eq!(t.opcode_deltas, BTreeMap::from([("UNARY_OP".into(), -2)]));
+    }
+}

@@ -333,3 +333,35 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         exit::FAILURES
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Verdict;
+
+    fn result(output: Option<&[u8]>, verdict: Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": "b::g/x", "board": "b", "case": "g/x", "mode": "source",
+            "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r.output = output.map(<[u8]>::to_vec);
+        r
+    }
+
+    #[test]
+    fn a_golden_verdict_reaches_the_console_only_with_judge() {
+        let failed = result(Some(b"1\n"), Verdict::Fail);
+        assert!(!shown(&Event::Finished(&failed), false));
+        assert!(shown(&Event::Finished(&failed), true));
+        // A trial that ran to no output is a fact about that build: always shown.
+        let crashed = result(
+            None,
+            Verdict::Crash {
+                detail: "signal 11".into(),
+            },
+        );
+        assert!(shown(&Event::Finished(&crashed), false));
+    }
+}

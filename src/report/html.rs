@@ -333,3 +333,68 @@ pub fn compare_page(c: &Comparison) -> String {
     };
     page("mpcheck compare", body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ab::timing::Timing;
+    use crate::ab::{CaseDelta, Side, TimeDelta};
+
+    fn comparison(base: &[f64], head: &[f64]) -> Comparison {
+        let (Some(b), Some(h)) = (Timing::of(base), Timing::of(head)) else {
+            unreachable!("samples given")
+        };
+        let time = TimeDelta {
+            verdict: crate::ab::timing::judge(&b, &h),
+            base: b,
+            head: h,
+        };
+        let side = |board: &str| Side {
+            board: board.into(),
+            versions: Vec::new(),
+        };
+        Comparison {
+            base: side("a"),
+            head: side("b"),
+            repeats: base.len(),
+            judged: false,
+            deltas: vec![CaseDelta {
+                case: "g/x".into(),
+                mode: crate::case::Mode::Source,
+                base_verdict: "not judged".into(),
+                head_verdict: "not judged".into(),
+                output: OutputChange::Same,
+                ignored: vec![crate::ab::noise::Ignored::CompilerHeader],
+                bytecode: None,
+                bytecode_note: None,
+                heap: Vec::new(),
+                time: Some(time),
+            }],
+            breaches: Vec::new(),
+        }
+    }
+
+    const RED: &str = "#d62020";
+    const GREEN: &str = "#2e9e44";
+
+    #[test]
+    fn a_time_delta_inside_the_noise_or_of_one_sample_is_not_coloured() {
+        // A 30 % rise whose ranges overlap, then one sample a side: grey bars, plain cells.
+        for page in [
+            compare_page(&comparison(&[10.0, 12.0, 14.0], &[13.0, 13.0, 18.0])),
+            compare_page(&comparison(&[10.0], &[20.0])),
+        ] {
+            assert!(!page.contains(&format!("fill=\"{RED}\"")), "{page}");
+            assert!(!page.contains(&format!("fill=\"{GREEN}\"")), "{page}");
+            assert!(!page.contains("<td class=\"fail\">"), "{page}");
+        }
+    }
+
+    #[test]
+    fn a_time_delta_beyond_the_noise_is_coloured_and_ignored_fields_are_named() {
+        let page = compare_page(&comparison(&[10.0, 11.0, 12.0], &[20.0, 21.0, 22.0]));
+        assert!(page.contains(&format!("fill=\"{RED}\"")), "{page}");
+        assert!(page.contains("ignored: the compiler"), "{page}");
+        assert!(page.contains("ignored as not the build"), "{page}");
+    }
+}
