@@ -272,6 +272,23 @@ fn time_cell(t: &crate::ab::TimeDelta) -> Markup {
     }
 }
 
+/// A row's bytecode: bytes, and where they changed the delta and the opcode families
+/// that changed (the answer a compiler A/B is run for, beside its case).
+fn bytecode_cell(b: &crate::ab::BytecodeDelta) -> Markup {
+    let ops: Vec<String> = b
+        .opcode_deltas
+        .iter()
+        .map(|(k, v)| format!("{k} {v:+}"))
+        .collect();
+    html! {
+        td {
+            (b.base_bytes) " → " (b.head_bytes)
+            @if b.head_bytes != b.base_bytes { " (" (format!("{:+}", b.head_bytes - b.base_bytes)) ")" }
+            @if !ops.is_empty() { br; small { (ops.join(", ")) } }
+        }
+    }
+}
+
 /// What a row set aside, for its cell's tooltip.
 fn ignored_title(fields: &[crate::ab::noise::Ignored]) -> String {
     let named: Vec<&str> = fields.iter().map(|f| f.describe()).collect();
@@ -311,7 +328,7 @@ pub fn compare_page(c: &Comparison) -> String {
                         OutputChange::Different { .. } => td.fail { "different" },
                         OutputChange::NotCompared { why } => td.skip { (why) },
                     }
-                    td { @if let Some(b) = &d.bytecode { (b.base_bytes) " → " (b.head_bytes) } }
+                    @match &d.bytecode { Some(b) => (bytecode_cell(b)), None => td {} }
                     td { @for m in &d.heap { @if let Some(delta) = m.delta() { (m.metric) " " (format!("{delta:+}")) br; } } }
                     @match &d.time { Some(t) => (time_cell(t)), None => td {} }
                 }
@@ -396,5 +413,20 @@ mod tests {
         assert!(page.contains(&format!("fill=\"{RED}\"")), "{page}");
         assert!(page.contains("ignored: the compiler"), "{page}");
         assert!(page.contains("ignored as not the build"), "{page}");
+    }
+
+    #[test]
+    fn a_bytecode_change_shows_its_delta_and_opcodes_beside_the_case() {
+        let mut c = comparison(&[1.0], &[1.0]);
+        c.deltas[0].bytecode = Some(crate::ab::BytecodeDelta {
+            base_bytes: 52,
+            head_bytes: 50,
+            base_instructions: 20,
+            head_instructions: 19,
+            opcode_deltas: [("UNARY_OP".to_string(), -1)].into(),
+        });
+        let page = compare_page(&c);
+        assert!(page.contains("52 → 50 (-2)"), "{page}");
+        assert!(page.contains("UNARY_OP -1"), "{page}");
     }
 }
