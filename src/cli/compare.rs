@@ -8,11 +8,11 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::ab::threshold::{FailOn, breaches};
-use crate::ab::{Comparison, Side, pair};
+use crate::ab::{Comparison, PairRules, Side, pair};
 use crate::board::{Board, BoardSpec};
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Error, Result, exit};
-use crate::pipeline::{Attempts, Options, default_threads};
+use crate::pipeline::{Attempts, Event, Options, TrialResult, default_threads};
 use crate::report::console::Console;
 use crate::run::{Runner, Scope};
 
@@ -53,6 +53,10 @@ pub struct CompareArgs {
     /// the noise) is exceeded by any case (repeatable).
     #[arg(long, value_name = "LIMIT")]
     pub fail_on: Vec<FailOn>,
+    /// Also judge each side against the goldens, printing a FAIL line per trial whose
+    /// output differs from its golden (off by default: an A/B compares the two sides).
+    #[arg(long)]
+    pub judge: bool,
     /// Where to write compare.md, compare.json and compare.html.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
@@ -105,6 +109,35 @@ fn side_board(
         board.name = format!("{}@{s}", board.name);
     }
     Ok(Arc::new(board))
+}
+
+/// Whether the console sees an event. Without `--judge` a finished trial that ran to an
+/// output is not shown: its verdict is only its output against a golden. One that did
+/// not (a crash, a timeout, a compiler's rejection) is a fact about that build and is.
+fn shown(e: &Event, judge: bool) -> bool {
+    match e {
+        Event::Finished(r) => judge || r.output.is_none(),
+        Event::BoardUnavailable { .. }
+        | Event::Firmware { .. }
+        | Event::Retried { .. }
+        | Event::Recovered { .. }
+        | Event::Started { .. } => true,
+    }
+}
+
+/// The run's one line when verdicts are not shown: how many trials ran, how long.
+fn ran_line(results: &[TrialResult], seconds: f64) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "ran {} {} in {seconds:.1} s (not judged against goldens; --judge to)",
+        results.len(),
+        if results.len() == 1 {
+            "trial"
+        } else {
+            "trials"
+        }
+    );
 }
 
 pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
@@ -168,7 +201,13 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| project.default_report_dir());
     crate::report::check_dir(&report_dir, project)?;
-    let mut console = Console::default();
+    // Without --judge the console is told nothing of verdicts: a trial that ran to an
+    // output was judged against a golden the A/B is not about.
+    let mut console = if args.judge {
+        Console::default()
+    } else {
+        Console::new(false)
+    };
     let frozen = crate::setup::frozen_cases(&selection, &trials);
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     options.attempts = Attempts {
@@ -179,8 +218,16 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         console.event(e)
     })?;
     let start = std::time::Instant::now();
-    let results = runner.execute(&trials, &mut |e| console.event(e));
-    console.summary(&results, start.elapsed().as_secs_f64());
+    let results = runner.execute(&trials, &mut |e| {
+        if shown(&e, args.judge) {
+            console.event(e)
+        }
+    });
+    if args.judge {
+        console.summary(&results, start.elapsed().as_secs_f64());
+    } else {
+        ran_line(&results, start.elapsed().as_secs_f64());
+    }
     if crate::interrupt::requested() {
         return Err(Error::Interrupted(
             "interrupted: no comparison written".into(),
@@ -227,7 +274,25 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         let case = by_id.get(&r.case)?;
         Some(crate::ab::bytecode::delta(b, h, case))
     };
-    let deltas = pair(&base_results, &head_results, &bytecode);
+    // A disassembly starts with its compiler's header: which mpy-cross made it, not
+    // what it made, so it is set aside when the outputs are compared.
+    let header = |board: &str, cc: &Option<Arc<crate::compile::Compiler>>| {
+        let disassembles = runner
+            .pipeline
+            .targets()
+            .disassembling()
+            .iter()
+            .any(|d| d == board);
+        cc.as_ref()
+            .filter(|_| disassembles)
+            .map(|c| crate::targets::bytecode::header(c))
+    };
+    let rules = PairRules {
+        base_header: header(&base.name, &base_cc),
+        head_header: header(&head.name, &head_cc),
+        judged: args.judge,
+    };
+    let deltas = pair(&base_results, &head_results, &rules, &bytecode);
     // Each side's versions come from its own target: tool names say the port kind
     // ("unix", "webassembly"), not the board, so both sides of a unix/unix or
     // webassembly/webassembly comparison would otherwise share one list. The compiler's
@@ -256,6 +321,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             versions: versions(&head.name),
         },
         repeats: args.repeat.max(1),
+        judged: args.judge,
         breaches: breaches(&args.fail_on, &deltas),
         deltas,
     };
@@ -266,4 +332,36 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     } else {
         exit::FAILURES
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Verdict;
+
+    fn result(output: Option<&[u8]>, verdict: Verdict) -> TrialResult {
+        let mut r: TrialResult = serde_json::from_value(serde_json::json!({
+            "name": "b::g/x", "board": "b", "case": "g/x", "mode": "source",
+            "verdict": "pass", "duration_ms": 3, "heap": {},
+        }))
+        .unwrap();
+        r.verdict = verdict;
+        r.output = output.map(<[u8]>::to_vec);
+        r
+    }
+
+    #[test]
+    fn a_golden_verdict_reaches_the_console_only_with_judge() {
+        let failed = result(Some(b"1\n"), Verdict::Fail);
+        assert!(!shown(&Event::Finished(&failed), false));
+        assert!(shown(&Event::Finished(&failed), true));
+        // A trial that ran to no output is a fact about that build: always shown.
+        let crashed = result(
+            None,
+            Verdict::Crash {
+                detail: "signal 11".into(),
+            },
+        );
+        assert!(shown(&Event::Finished(&crashed), false));
+    }
 }

@@ -28,8 +28,16 @@ pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
 /// The headline every rendering starts with.
 pub fn headline(c: &Comparison) -> String {
     let t = c.tally();
+    let unknown = if t.unknown_spread > 0 {
+        format!(
+            ", {} with too few repeats to tell (--repeat 3 or more)",
+            t.unknown_spread
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} rows: output {} same, {} different, {} not compared; time (median of {}) {} faster, {} slower, {} inside the noise",
+        "{} rows: output {} same, {} different, {} not compared; time (median of {}) {} faster, {} slower, {} inside the noise{unknown}",
         c.deltas.len(),
         t.same,
         t.different,
@@ -39,6 +47,62 @@ pub fn headline(c: &Comparison) -> String {
         t.slower,
         t.inside_noise
     )
+}
+
+/// The totals below the headline, one line each: what was set aside as not the build,
+/// the bytecode and opcode deltas, the heap, and whether goldens were consulted. The
+/// terminal and compare.md print the same lines.
+pub fn totals(c: &Comparison) -> Vec<String> {
+    let mut out = Vec::new();
+    let ignored = c.ignored();
+    if ignored.is_empty() {
+        out.push("ignored as not the build: nothing differed there".into());
+    } else {
+        let fields: Vec<String> = ignored
+            .iter()
+            .map(|(f, n)| format!("{} ({n} {})", f.describe(), rows(*n)))
+            .collect();
+        out.push(format!("ignored as not the build: {}", fields.join(", ")));
+    }
+    if let Some(b) = c.bytecode_total() {
+        let ops: Vec<String> = b
+            .opcode_deltas
+            .iter()
+            .map(|(k, v)| format!("{k} {v:+}"))
+            .collect();
+        out.push(format!(
+            "bytecode ({} cases): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
+            b.cases,
+            b.base_bytes,
+            b.head_bytes,
+            b.head_bytes - b.base_bytes,
+            b.base_instructions,
+            b.head_instructions,
+            b.head_instructions - b.base_instructions,
+            if ops.is_empty() {
+                "no change".into()
+            } else {
+                ops.join(", ")
+            }
+        ));
+    }
+    for (metric, (b, h, changed)) in c.heap_totals() {
+        out.push(format!(
+            "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {changed} {} changed",
+            h - b,
+            rows(changed)
+        ));
+    }
+    out.push(if c.judged {
+        "each side was also judged against the goldens (--judge)".into()
+    } else {
+        "neither side judged against the goldens (--judge to)".into()
+    });
+    out
+}
+
+fn rows(n: usize) -> &'static str {
+    if n == 1 { "row" } else { "rows" }
 }
 
 fn side(s: &crate::ab::Side) -> String {
@@ -66,6 +130,10 @@ pub fn markdown(c: &Comparison) -> String {
     let _ = writeln!(md, "# mpcheck compare\n");
     let _ = writeln!(md, "- base: {}\n- head: {}\n", side(&c.base), side(&c.head));
     let _ = writeln!(md, "{}\n", headline(c));
+    for line in totals(c) {
+        let _ = writeln!(md, "- {line}");
+    }
+    md.push('\n');
     if c.breaches.is_empty() {
         let _ = writeln!(md, "No `--fail-on` threshold broken.\n");
     } else {
@@ -209,6 +277,9 @@ pub fn console_summary(c: &Comparison, written: &[PathBuf]) {
             headline(c)
         ),
     );
+    for line in totals(c) {
+        let _ = std::io::Write::write_fmt(&mut err, format_args!("  {line}\n"));
+    }
     let colour = super::console::stderr_colour();
     let red = anstyle::Style::new()
         .bold()

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use similar::ChangeTag;
 
 use super::{Counts, RunReport, explanation, headline};
+use crate::ab::timing::TimeVerdict;
 use crate::ab::{Comparison, OutputChange};
 use crate::pipeline::TrialResult;
 
@@ -229,34 +230,80 @@ pub fn run_page(report: &RunReport) -> String {
     page("mpcheck report", body)
 }
 
-/// A small inline bar chart of per-case deltas (percent of the base), green for a fall
-/// and red for a rise: where people would rather look than read a column of numbers.
-fn delta_chart(rows: &[(String, f64)]) -> Markup {
+/// The colour of a time delta: red or green only for a change beyond the noise (the
+/// sides' ranges of samples apart); grey inside it or when the spread is unknown, so a
+/// chart of noise does not read as a list of wins and losses.
+fn time_fill(v: TimeVerdict) -> &'static str {
+    match v {
+        TimeVerdict::Slower => "#d62020",
+        TimeVerdict::Faster => "#2e9e44",
+        TimeVerdict::InsideNoise | TimeVerdict::TooFewSamples => "#9a9a9a",
+    }
+}
+
+/// A small inline bar chart of per-case deltas (percent of the base), coloured by
+/// [`time_fill`]: where people would rather look than read a column of numbers.
+fn delta_chart(rows: &[(String, f64, TimeVerdict)]) -> Markup {
     let height = 16 * rows.len() + 4;
-    let max = rows.iter().map(|(_, v)| v.abs()).fold(1.0, f64::max);
+    let max = rows.iter().map(|(_, v, _)| v.abs()).fold(1.0, f64::max);
     html! {
         svg width="420" height=(height) xmlns="http://www.w3.org/2000/svg" {
             line x1="260" y1="0" x2="260" y2=(height) stroke="#888" {}
-            @for (i, (label, v)) in rows.iter().enumerate() {
+            @for (i, (label, v, verdict)) in rows.iter().enumerate() {
                 @let w = v.abs() / max * 150.0;
                 @let x = if *v < 0.0 { 260.0 - w } else { 260.0 };
                 text x="0" y=(i * 16 + 13) font-size="11" { (label) }
                 rect x=(format!("{x:.1}")) y=(i * 16 + 3) width=(format!("{w:.1}")) height="11"
-                    fill=(if *v > 0.0 { "#d62020" } else { "#2e9e44" }) {}
+                    fill=(time_fill(*verdict)) {}
             }
         }
     }
 }
 
+/// The table cell of a row's time: coloured only beyond the noise.
+fn time_cell(t: &crate::ab::TimeDelta) -> Markup {
+    let class = match t.verdict {
+        TimeVerdict::Slower => "fail",
+        TimeVerdict::Faster => "pass",
+        TimeVerdict::InsideNoise | TimeVerdict::TooFewSamples => "",
+    };
+    html! {
+        td class=(class) { (format!("{:.1} → {:.1}", t.base.median_ms, t.head.median_ms)) " (" (t.verdict.describe()) ")" }
+    }
+}
+
+/// A row's bytecode: bytes, and where they changed the delta and the opcode families
+/// that changed (the answer a compiler A/B is run for, beside its case).
+fn bytecode_cell(b: &crate::ab::BytecodeDelta) -> Markup {
+    let ops: Vec<String> = b
+        .opcode_deltas
+        .iter()
+        .map(|(k, v)| format!("{k} {v:+}"))
+        .collect();
+    html! {
+        td {
+            (b.base_bytes) " → " (b.head_bytes)
+            @if b.head_bytes != b.base_bytes { " (" (format!("{:+}", b.head_bytes - b.base_bytes)) ")" }
+            @if !ops.is_empty() { br; small { (ops.join(", ")) } }
+        }
+    }
+}
+
+/// What a row set aside, for its cell's tooltip.
+fn ignored_title(fields: &[crate::ab::noise::Ignored]) -> String {
+    let named: Vec<&str> = fields.iter().map(|f| f.describe()).collect();
+    format!("ignored: {}", named.join(", "))
+}
+
 /// `compare.html`.
 pub fn compare_page(c: &Comparison) -> String {
-    let time_rows: Vec<(String, f64)> = c
+    let time_rows: Vec<(String, f64, TimeVerdict)> = c
         .deltas
         .iter()
         .filter_map(|d| {
             let t = d.time.as_ref()?;
             let p = (t.head.median_ms - t.base.median_ms) / t.base.median_ms.max(0.001) * 100.0;
-            Some((format!("{} ({})", d.case, d.mode.as_str()), p))
+            Some((format!("{} ({})", d.case, d.mode.as_str()), p, t.verdict))
         })
         .collect();
     let body = html! {
@@ -264,6 +311,7 @@ pub fn compare_page(c: &Comparison) -> String {
         p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) }
         p { "head: " code { (c.head.board) } " " (c.head.versions.join("; ")) }
         p #headline { (super::compare::headline(c)) }
+        ul #totals { @for line in super::compare::totals(c) { li { (line) } } }
         @if !c.breaches.is_empty() {
             h2 { "Thresholds broken" }
             ul { @for b in &c.breaches { li { (b) } } }
@@ -275,18 +323,22 @@ pub fn compare_page(c: &Comparison) -> String {
                 tr {
                     td { (d.case) } td { (d.mode.as_str()) }
                     @match &d.output {
-                        OutputChange::Same => td.pass { "same" },
+                        OutputChange::Same if d.ignored.is_empty() => td.pass { "same" },
+                        OutputChange::Same => td.pass title=(ignored_title(&d.ignored)) { "same*" },
                         OutputChange::Different { .. } => td.fail { "different" },
                         OutputChange::NotCompared { why } => td.skip { (why) },
                     }
-                    td { @if let Some(b) = &d.bytecode { (b.base_bytes) " → " (b.head_bytes) } }
+                    @match &d.bytecode { Some(b) => (bytecode_cell(b)), None => td {} }
                     td { @for m in &d.heap { @if let Some(delta) = m.delta() { (m.metric) " " (format!("{delta:+}")) br; } } }
-                    td { @if let Some(t) = &d.time { (format!("{:.1} → {:.1}", t.base.median_ms, t.head.median_ms)) " (" (t.verdict.describe()) ")" } }
+                    @match &d.time { Some(t) => (time_cell(t)), None => td {} }
                 }
             }
         }
+        @if c.deltas.iter().any(|d| !d.ignored.is_empty()) {
+            p { "* the same once what is not the build is set aside (hover for which)." }
+        }
         @if !time_rows.is_empty() {
-            h2 { "Time change (% of base median)" }
+            h2 { "Time change (% of base median; red or green only beyond the noise)" }
             (delta_chart(&time_rows))
         }
         @for d in &c.deltas {
@@ -297,4 +349,84 @@ pub fn compare_page(c: &Comparison) -> String {
         }
     };
     page("mpcheck compare", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ab::timing::Timing;
+    use crate::ab::{CaseDelta, Side, TimeDelta};
+
+    fn comparison(base: &[f64], head: &[f64]) -> Comparison {
+        let (Some(b), Some(h)) = (Timing::of(base), Timing::of(head)) else {
+            unreachable!("samples given")
+        };
+        let time = TimeDelta {
+            verdict: crate::ab::timing::judge(&b, &h),
+            base: b,
+            head: h,
+        };
+        let side = |board: &str| Side {
+            board: board.into(),
+            versions: Vec::new(),
+        };
+        Comparison {
+            base: side("a"),
+            head: side("b"),
+            repeats: base.len(),
+            judged: false,
+            deltas: vec![CaseDelta {
+                case: "g/x".into(),
+                mode: crate::case::Mode::Source,
+                base_verdict: "not judged".into(),
+                head_verdict: "not judged".into(),
+                output: OutputChange::Same,
+                ignored: vec![crate::ab::noise::Ignored::CompilerHeader],
+                bytecode: None,
+                bytecode_note: None,
+                heap: Vec::new(),
+                time: Some(time),
+            }],
+            breaches: Vec::new(),
+        }
+    }
+
+    const RED: &str = "#d62020";
+    const GREEN: &str = "#2e9e44";
+
+    #[test]
+    fn a_time_delta_inside_the_noise_or_of_one_sample_is_not_coloured() {
+        // A 30 % rise whose ranges overlap, then one sample a side: grey bars, plain cells.
+        for page in [
+            compare_page(&comparison(&[10.0, 12.0, 14.0], &[13.0, 13.0, 18.0])),
+            compare_page(&comparison(&[10.0], &[20.0])),
+        ] {
+            assert!(!page.contains(&format!("fill=\"{RED}\"")), "{page}");
+            assert!(!page.contains(&format!("fill=\"{GREEN}\"")), "{page}");
+            assert!(!page.contains("<td class=\"fail\">"), "{page}");
+        }
+    }
+
+    #[test]
+    fn a_time_delta_beyond_the_noise_is_coloured_and_ignored_fields_are_named() {
+        let page = compare_page(&comparison(&[10.0, 11.0, 12.0], &[20.0, 21.0, 22.0]));
+        assert!(page.contains(&format!("fill=\"{RED}\"")), "{page}");
+        assert!(page.contains("ignored: the compiler"), "{page}");
+        assert!(page.contains("ignored as not the build"), "{page}");
+    }
+
+    #[test]
+    fn a_bytecode_change_shows_its_delta_and_opcodes_beside_the_case() {
+        let mut c = comparison(&[1.0], &[1.0]);
+        c.deltas[0].bytecode = Some(crate::ab::BytecodeDelta {
+            base_bytes: 52,
+            head_bytes: 50,
+            base_instructions: 20,
+            head_instructions: 19,
+            opcode_deltas: [("UNARY_OP".to_string(), -1)].into(),
+        });
+        let page = compare_page(&c);
+        assert!(page.contains("52 → 50 (-2)"), "{page}");
+        assert!(page.contains("UNARY_OP -1"), "{page}");
+    }
 }
