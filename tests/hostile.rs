@@ -627,6 +627,44 @@ fn ctrl_c_and_sigterm_end_run_and_bless_leaving_nothing_behind() {
     }
 }
 
+/// Ctrl-C in the middle of `--repeat`: no attempt starts after it, and the one it cut
+/// short does not make a passing case flaky (it was `pass 41, error 359`).
+#[test]
+fn ctrl_c_during_repeats_leaves_a_passing_case_passing() {
+    let p = Project::new();
+    p.write("cases/g/quick.py", "print('ok')\n");
+    p.write("golden/g/quick.out", "ok\n");
+    let child = p
+        .command(&[
+            "run",
+            "--board",
+            "unix",
+            "--mode",
+            "source",
+            "--repeat",
+            "100000",
+            "--no-history",
+            "g/quick",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let results = p.results();
+    let r = &results["results"][0];
+    assert_eq!(r["verdict"], "pass", "{r}\n{err}");
+    let attempts = r["attempts"].as_array().map_or(0, Vec::len);
+    assert!(attempts < 100000, "{attempts} attempts: {err}");
+}
+
 // ---- floods ----
 
 /// Runs mpcheck, sampling its own peak resident size (VmHWM), in KiB.

@@ -65,7 +65,12 @@ impl Pipeline {
         // A verdict decided without running (skip, bad settings) does not change.
         let ran = results[0].output.is_some();
         if ran {
+            // After Ctrl-C no attempt starts: each would come back an interrupted
+            // error, and the trial would read as flaky (`pass 41, error 359`).
             for _ in 1..attempts.repeat.max(1) {
+                if crate::interrupt::requested() {
+                    break;
+                }
                 results.push(self.run_telling(trial, tell));
             }
             let mut left = if attempts.repeat > 1 {
@@ -73,7 +78,10 @@ impl Pipeline {
             } else {
                 attempts.retries
             };
-            while left > 0 && results.last().is_some_and(|r| r.verdict.is_failure()) {
+            while left > 0
+                && !crate::interrupt::requested()
+                && results.last().is_some_and(|r| r.verdict.is_failure())
+            {
                 let last = results.last().map_or("", |r| r.verdict.name());
                 tell(super::Notice::Retried(&format!(
                     "attempt {} was {last}: retrying ({left} left)",
@@ -82,6 +90,15 @@ impl Pipeline {
                 results.push(self.run_telling(trial, tell));
                 left -= 1;
             }
+        }
+        // The attempt Ctrl-C cut short says nothing about the case (its VM was killed):
+        // with other attempts to go by it is left out, so an interrupted repeat of a
+        // passing case is not reported flaky. The report is marked interrupted anyway.
+        if crate::interrupt::requested()
+            && results.len() > 1
+            && results.last().is_some_and(|r| r.verdict.is_failure())
+        {
+            results.pop();
         }
         let mut result = combine(results);
         if let Some(setting) = trial
