@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::file::{expand_path, line_of};
+use super::parse::{expand_path, line_of};
 use crate::env::EnvError;
 use crate::error::{Error, Result};
 use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};

@@ -20,6 +20,7 @@ pub mod error;
 pub mod features;
 pub mod file;
 pub mod mpy_upload;
+pub mod parse;
 pub mod paths;
 pub mod probe_spec;
 pub mod qemu;
@@ -38,7 +39,6 @@ pub mod transport;
 
 pub use config::{BoardConfig, Pacing};
 pub use error::BoardError;
-pub use file::{
-    Board, BoardFiles, BoardSpec, BytecodeSpec, HostKind, HostSpec, load_board_files, load_boards,
-};
+pub use file::{Board, BoardSpec, BytecodeSpec, HostKind, HostSpec};
+pub use parse::{BoardFiles, load_board, load_board_files, load_boards, parse_board};
 pub use session::{BoardSession, CaseRun, SourceCase, Timings, VerdictHint};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::board::file::load_board;
+use crate::board::load_board;
 use crate::board::{Board, BoardSpec};
 use crate::config::Project;
 use crate::error::{Error, Result, exit};

@@ -7,7 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::board::BoardSpec;
-use crate::board::file::load_board;
+use crate::board::load_board;
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
 use crate::flash::flasher::{FlashEvent, Flasher};

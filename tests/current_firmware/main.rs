@@ -41,7 +41,7 @@ fn firmware() -> Result<String, String> {
         return Ok(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let board = mpcheck::board::file::load_board(&root.join("boards/mps2-an385-qemu.yaml"))
+    let board = mpcheck::board::load_board(&root.join("boards/mps2-an385-qemu.yaml"))
         .map_err(|e| e.to_string())?;
     if let BoardSpec::Device(d) = &board.spec
         && let Some(why) = &d.unavailable
@@ -171,7 +171,7 @@ fn firmware_is_available() -> Result<(), String> {
         return Ok(());
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    match mpcheck::board::file::load_board(&root.join("boards/mps2-an385-qemu.yaml")) {
+    match mpcheck::board::load_board(&root.join("boards/mps2-an385-qemu.yaml")) {
         Ok(board) => match &board.spec {
             BoardSpec::Device(d) => d.unavailable.clone().map_or(Ok(()), Err),
             _ => Ok(()),
