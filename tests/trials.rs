@@ -65,19 +65,17 @@ fn main() {
         .cloned()
         .collect();
     let planned = Scope::default().case_trials(&selection);
-    // Open only the boards that have a trial this invocation runs (filters, --skip),
-    // decided with libtest-mimic's own rules on name-only trials; a skip decided by the
-    // plan needs no board.
+    // Open only the boards that have a trial this invocation runs (filters, --skip,
+    // --ignored), decided with libtest-mimic's own rules on name-only trials.
     let runs: Vec<mpcheck::plan::Trial> = planned
         .iter()
         .filter(|t| {
-            let probe = Trial::test(t.name(), || Ok(()));
-            !args.list && !args.is_filtered_out(&probe) && decided_skip(t).is_none()
+            let probe = Trial::test(t.name(), || Ok(())).with_ignored_flag(ignored(t));
+            !args.list && !args.is_filtered_out(&probe) && !args.is_ignored(&probe)
         })
         .cloned()
         .collect();
-    // The suite a recorded run is checked against: every trial, as `mpcheck run` plans it.
-    let recorder = Recorder::from_env(&project, planned.iter().map(|t| t.name()).collect());
+    let recorder = Recorder::from_env(&project, suite_trials(&planned));
     let needed: BTreeSet<String> = runs.iter().map(|t| t.board.name.clone()).collect();
     selection.boards.retain(|b| needed.contains(&b.name));
     // One frozen firmware per board, with every frozen trial this invocation runs.
@@ -98,6 +96,7 @@ fn main() {
                 BoardSpec::Device(d) => d.unavailable.clone(),
                 _ => None,
             };
+            let is_ignored = ignored(&trial);
             Trial::ignorable_test(trial.name(), move || {
                 if let Some(skip) = decided_skip(&trial) {
                     return record_decided(recorder.as_ref(), &trial, skip);
@@ -126,6 +125,7 @@ fn main() {
                 }
                 completion(&result)
             })
+            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
@@ -184,8 +184,27 @@ impl Recorder {
     }
 }
 
-/// A skip the plan decided (the case's header, the board's modes): no board is opened
-/// for it, and it is reported ignored with its reason, as `mpcheck run` reports it.
+/// A trial the plan decided to skip (the case's header, the board's modes) is an
+/// *ignored* test, so nextest and `cargo test` show it skipped rather than passed, and no
+/// process runs it unless asked (`--ignored`: then it is recorded as the skip).
+fn ignored(trial: &mpcheck::plan::Trial) -> bool {
+    decided_skip(trial).is_some()
+}
+
+/// The suite a recorded run is checked against by `mpcheck merge`: every trial some
+/// process runs. The plan's decided skips run in none, so they are left out: a merge of
+/// the partitions has every trial `mpcheck run` runs, without the skips it decides
+/// before running anything.
+fn suite_trials(planned: &[mpcheck::plan::Trial]) -> Vec<String> {
+    planned
+        .iter()
+        .filter(|t| !ignored(t))
+        .map(|t| t.name())
+        .collect()
+}
+
+/// A skip the plan decided: no board is opened for it, and it is reported ignored with
+/// its reason, as `mpcheck run` reports it.
 fn decided_skip(trial: &mpcheck::plan::Trial) -> Option<Verdict> {
     trial
         .decided
@@ -250,11 +269,12 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
     .unwrap_or_else(|e| fail(&e));
     let planned = runner.plan(&selection, &Scope::default());
     let runner = Arc::new(runner);
-    let recorder = Recorder::from_env(project, planned.iter().map(|t| t.name()).collect());
+    let recorder = Recorder::from_env(project, suite_trials(&planned));
     let trials = planned
         .into_iter()
         .map(|trial| {
             let (runner, recorder) = (runner.clone(), recorder.clone());
+            let is_ignored = ignored(&trial);
             Trial::ignorable_test(trial.name(), move || {
                 if let Some(skip) = decided_skip(&trial) {
                     return record_decided(recorder.as_ref(), &trial, skip);
@@ -265,6 +285,7 @@ fn upstream_main(args: Arguments, project: &Project, dir: &Path) {
                 }
                 completion(&result)
             })
+            .with_ignored_flag(is_ignored)
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
