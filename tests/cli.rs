@@ -889,13 +889,41 @@ fn bless_on_one_board_keeps_the_shared_golden_other_boards_rely_on() {
     f.write("cases/g/c.py", &case.replace("'x'", "'y'"));
     let bless = f.mpcheck(&["bless", "--board", "unix"]);
     assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
-    // unix2 was not blessed: its expectation (the shared golden) stays.
+    // unix2 was not blessed: its expectation (the shared golden) stays, and bless says so.
+    assert!(
+        stderr(&bless).contains("unix2 uses it and gave no output to bless"),
+        "{}",
+        stderr(&bless)
+    );
     assert_eq!(f.read("golden/g/c.out"), "x\n");
     assert_eq!(f.read("golden/g/c.unix.out"), "y\n");
     // Both blessed: the shared golden follows and the override goes.
     assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
     assert_eq!(f.read("golden/g/c.out"), "y\n");
     assert!(!f.root().join("golden/g/c.unix.out").exists());
+}
+
+#[test]
+fn a_wrong_shared_golden_is_fixed_when_its_only_runner_blesses_it() {
+    // #39: a board that never runs by default (hardware) must not pin a wrong shared
+    // golden; bless used to write c.unix.out beside it without a word.
+    let f = Fixture::new();
+    f.write(
+        "boards/hw.yaml",
+        "kind: unix\ntimeout: 10\ndefault: false\n",
+    );
+    let case = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nprint('x')\n";
+    f.write("cases/g/c.py", case);
+    f.write("golden/g/c.out", "broken\n");
+    let bless = f.mpcheck(&["bless", "g/c"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    assert_eq!(f.read("golden/g/c.out"), "x\n");
+    assert!(!f.root().join("golden/g/c.unix.out").exists());
+    assert!(
+        stderr(&bless).contains("every board that uses it agrees (unix)"),
+        "{}",
+        stderr(&bless)
+    );
 }
 
 #[test]
