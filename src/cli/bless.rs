@@ -13,7 +13,7 @@ use crate::error::{Error, Result, exit};
 use crate::golden::bytecode::BytecodeGoldens;
 use crate::golden::heap::HeapGoldens;
 use crate::golden::output::OutputGoldens;
-use crate::golden::pending::PendingStore;
+use crate::golden::pending::{Origin, PendingStore};
 use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
 use crate::run::RunOutput;
 
@@ -40,7 +40,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
         written += 1;
     }
     // What was staged for these cases is settled now.
-    PendingStore::new(&project.root).stage(&ran_cases(&out), &[])?;
+    PendingStore::new(&project.root).stage(&ran_cases(&out), &[], &|_| None)?;
     crate::report::console::bless_summary(written, &proposed.refused);
     Ok(if proposed.refused.is_empty() {
         exit::OK
@@ -53,7 +53,29 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
 /// that ran); returns how many are pending for these cases.
 pub fn stage(project: &Project, out: &RunOutput) -> Result<usize> {
     let proposed = propose(out)?;
-    PendingStore::new(&project.root).stage(&ran_cases(out), &proposed.changes)
+    let run = crate::report::incremental::run_id();
+    let at = chrono::Utc::now();
+    let origin = |case: &str| {
+        Some(Origin {
+            boards: blessed_boards_of(out, case),
+            run: run.clone(),
+            at,
+        })
+    };
+    PendingStore::new(&project.root).stage(&ran_cases(out), &proposed.changes, &origin)
+}
+
+/// The boards whose results for `case` bless would take (the source of its changes).
+fn blessed_boards_of(out: &RunOutput, case: &str) -> Vec<String> {
+    let mut boards: Vec<String> = out
+        .results
+        .iter()
+        .filter(|r| r.blessable && r.case == case)
+        .map(|r| r.board.clone())
+        .collect();
+    boards.sort();
+    boards.dedup();
+    boards
 }
 
 fn ran_cases(out: &RunOutput) -> Vec<String> {
