@@ -848,6 +848,49 @@ fn a_run_stages_a_changed_golden_and_review_rejects_or_accepts_it() {
 }
 
 #[test]
+fn review_names_each_entrys_run_counts_what_a_filter_misses_and_drops_gone_cases() {
+    // #39: review offered entries of deleted cases, did not say where an entry came
+    // from, and a filter matching nothing said "no pending golden changes".
+    let f = Fixture::new();
+    f.write("cases/g/mp.py", MP_ONLY);
+    f.write("cases/g/other.py", MP_ONLY);
+    f.write("golden/g/mp.out", "wrong\n");
+    f.write("golden/g/other.out", "wrong\n");
+    assert_eq!(f.mpcheck(&["run"]).status.code(), Some(1));
+
+    let show = f.mpcheck(&["review"]);
+    let text = stdout(&show);
+    assert!(
+        text.contains("(case g/mp, staged by unix in run "),
+        "{text}"
+    );
+    assert!(text.contains(" UTC):"), "{text}");
+
+    let none = f.mpcheck(&["review", "nothing-matches"]);
+    assert_eq!(none.status.code(), Some(0));
+    assert!(
+        stderr(&none)
+            .contains("no pending golden change matches `nothing-matches` (2 pending in all)"),
+        "{}",
+        stderr(&none)
+    );
+
+    std::fs::remove_file(f.root().join("cases/g/other.py")).unwrap();
+    let accept = f.mpcheck(&["review", "--accept"]);
+    assert_eq!(accept.status.code(), Some(0), "{}", stderr(&accept));
+    assert!(
+        stderr(&accept).contains(
+            "dropped the pending change to golden/g/other.out: case g/other no longer exists"
+        ),
+        "{}",
+        stderr(&accept)
+    );
+    assert_eq!(f.read("golden/g/other.out"), "wrong\n");
+    assert_eq!(f.read("golden/g/mp.out"), "a\nb\nc\n");
+    assert!(stderr(&f.mpcheck(&["review"])).contains("no pending"));
+}
+
+#[test]
 fn a_one_instruction_bytecode_change_reviews_in_a_few_lines() {
     let f = Fixture::new();
     f.write("boards/bytecode.yaml", "kind: bytecode\n");
@@ -889,13 +932,41 @@ fn bless_on_one_board_keeps_the_shared_golden_other_boards_rely_on() {
     f.write("cases/g/c.py", &case.replace("'x'", "'y'"));
     let bless = f.mpcheck(&["bless", "--board", "unix"]);
     assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
-    // unix2 was not blessed: its expectation (the shared golden) stays.
+    // unix2 was not blessed: its expectation (the shared golden) stays, and bless says so.
+    assert!(
+        stderr(&bless).contains("unix2 uses it and gave no output to bless"),
+        "{}",
+        stderr(&bless)
+    );
     assert_eq!(f.read("golden/g/c.out"), "x\n");
     assert_eq!(f.read("golden/g/c.unix.out"), "y\n");
     // Both blessed: the shared golden follows and the override goes.
     assert_eq!(f.mpcheck(&["bless"]).status.code(), Some(0));
     assert_eq!(f.read("golden/g/c.out"), "y\n");
     assert!(!f.root().join("golden/g/c.unix.out").exists());
+}
+
+#[test]
+fn a_wrong_shared_golden_is_fixed_when_its_only_runner_blesses_it() {
+    // #39: a board that never runs by default (hardware) must not pin a wrong shared
+    // golden; bless used to write c.unix.out beside it without a word.
+    let f = Fixture::new();
+    f.write(
+        "boards/hw.yaml",
+        "kind: unix\ntimeout: 10\ndefault: false\n",
+    );
+    let case = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nprint('x')\n";
+    f.write("cases/g/c.py", case);
+    f.write("golden/g/c.out", "broken\n");
+    let bless = f.mpcheck(&["bless", "g/c"]);
+    assert_eq!(bless.status.code(), Some(0), "{}", stderr(&bless));
+    assert_eq!(f.read("golden/g/c.out"), "x\n");
+    assert!(!f.root().join("golden/g/c.unix.out").exists());
+    assert!(
+        stderr(&bless).contains("every board that uses it agrees (unix)"),
+        "{}",
+        stderr(&bless)
+    );
 }
 
 #[test]

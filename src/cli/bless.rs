@@ -13,7 +13,7 @@ use crate::error::{Error, Result, exit};
 use crate::golden::bytecode::BytecodeGoldens;
 use crate::golden::heap::HeapGoldens;
 use crate::golden::output::OutputGoldens;
-use crate::golden::pending::PendingStore;
+use crate::golden::pending::{Origin, PendingStore};
 use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
 use crate::run::RunOutput;
 
@@ -30,6 +30,9 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     may_bless(args.ci, std::env::var("CI").ok().as_deref()).map_err(Error::Usage)?;
     let out = crate::run::run(project, args.select.request(project)?)?;
     let proposed = propose(&out)?;
+    for note in &proposed.notes {
+        crate::report::notice::notice(note);
+    }
     let mut written = 0;
     for (_, change) in &proposed.changes {
         change.apply()?;
@@ -37,7 +40,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
         written += 1;
     }
     // What was staged for these cases is settled now.
-    PendingStore::new(&project.root).stage(&ran_cases(&out), &[])?;
+    PendingStore::new(&project.root).stage(&ran_cases(&out), &[], &|_| None)?;
     crate::report::console::bless_summary(written, &proposed.refused);
     Ok(if proposed.refused.is_empty() {
         exit::OK
@@ -50,7 +53,29 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
 /// that ran); returns how many are pending for these cases.
 pub fn stage(project: &Project, out: &RunOutput) -> Result<usize> {
     let proposed = propose(out)?;
-    PendingStore::new(&project.root).stage(&ran_cases(out), &proposed.changes)
+    let run = crate::report::incremental::run_id();
+    let at = chrono::Utc::now();
+    let origin = |case: &str| {
+        Some(Origin {
+            boards: blessed_boards_of(out, case),
+            run: run.clone(),
+            at,
+        })
+    };
+    PendingStore::new(&project.root).stage(&ran_cases(out), &proposed.changes, &origin)
+}
+
+/// The boards whose results for `case` bless would take (the source of its changes).
+fn blessed_boards_of(out: &RunOutput, case: &str) -> Vec<String> {
+    let mut boards: Vec<String> = out
+        .results
+        .iter()
+        .filter(|r| r.blessable && r.case == case)
+        .map(|r| r.board.clone())
+        .collect();
+    boards.sort();
+    boards.dedup();
+    boards
 }
 
 fn ran_cases(out: &RunOutput) -> Vec<String> {
@@ -64,6 +89,8 @@ fn ran_cases(out: &RunOutput) -> Vec<String> {
 pub struct Proposed {
     pub changes: Vec<(String, Change)>,
     pub refused: Vec<String>,
+    /// Why a change took its form (an override written where the shared golden stayed).
+    pub notes: Vec<String>,
 }
 
 fn propose(out: &RunOutput) -> Result<Proposed> {
@@ -120,6 +147,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     };
     let ran = ran_cases(out);
     let mut changes = Vec::new();
+    let mut notes = Vec::new();
     for case in out
         .selection
         .cases
@@ -135,6 +163,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
             match kind() {
                 Ok(blessing) => {
                     refused.extend(blessing.refused);
+                    notes.extend(blessing.notes);
                     changes.extend(
                         blessing
                             .changes
@@ -149,12 +178,16 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
             }
         }
     }
-    Ok(Proposed { changes, refused })
+    Ok(Proposed {
+        changes,
+        refused,
+        notes,
+    })
 }
 
-/// Boards outside this run whose expectation for `case` is the shared golden (or
-/// CPython): they plan the case, judge program output, have no override file, and had
-/// no result for it in this run.
+/// Boards whose expectation for `case` is the shared golden (or CPython) and that gave
+/// no output to bless: they plan the case, judge program output, have no override file,
+/// and [`uses_baseline_unblessed`].
 fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
     let goldens = out.pipeline().goldens();
     let Some(case_arc) = out.selection.cases.iter().find(|c| &c.id == case) else {
@@ -164,11 +197,7 @@ fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
         .all_boards
         .iter()
         .filter(|b| !matches!(b.spec, BoardSpec::Bytecode(_)))
-        .filter(|b| {
-            !out.results
-                .iter()
-                .any(|r| r.board == b.name && r.case_id.as_ref() == Some(case) && r.blessable)
-        })
+        .filter(|b| uses_baseline_unblessed(out, case, b))
         .filter(|b| !goldens.board_path(case, &b.name).exists())
         .filter(|b| {
             crate::plan::plan(&[(*b).clone()], std::slice::from_ref(case_arc))
@@ -177,4 +206,27 @@ fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
         })
         .map(|b| b.name.clone())
         .collect()
+}
+
+/// A board that ran `case` here without a blessable result (it crashed, say), or a
+/// default board this run left out. A board whose every result was a skip does not use
+/// the golden, and one that never runs by default (real hardware) would otherwise pin a
+/// wrong shared golden forever (#39: `bless native_fn` wrote an override instead).
+fn uses_baseline_unblessed(out: &RunOutput, case: &CaseId, board: &crate::board::Board) -> bool {
+    let mut results = out
+        .results
+        .iter()
+        .filter(|r| r.board == board.name && r.case_id.as_ref() == Some(case))
+        .peekable();
+    if results.peek().is_none() {
+        return board.default;
+    }
+    let mut ran = false;
+    for r in results {
+        if r.blessable {
+            return false;
+        }
+        ran |= !matches!(r.verdict, Verdict::Skip { .. });
+    }
+    ran
 }

@@ -44,6 +44,8 @@ pub trait GoldenKind {
 pub struct Blessing {
     pub changes: Vec<Change>,
     pub refused: Vec<String>,
+    /// Why a change took the form it did (an override where the shared golden stayed).
+    pub notes: Vec<String>,
 }
 
 /// Which expectation: a case on a board in a mode.
@@ -79,8 +81,9 @@ pub struct BlessRun<'a> {
     pub results: &'a [crate::result::TrialResult],
     /// Boards that ran in this run (blessed); other boards' expectations must survive.
     pub blessed_boards: &'a [String],
-    /// Boards outside this run that still take their expectation from this case's shared
-    /// golden (or CPython): bless must not move that expectation under them.
+    /// Boards that use this case's shared golden (or CPython) and gave no output to
+    /// bless: default boards outside this run, and boards of this run whose result cannot
+    /// be blessed. Bless must not move that expectation under them.
     pub relying_elsewhere: &'a dyn Fn(&CaseId) -> Vec<String>,
     /// CPython's output for a case that runs on CPython.
     pub reference: &'a dyn Fn(&Case) -> Option<Vec<u8>>,

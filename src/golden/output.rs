@@ -105,14 +105,27 @@ impl GoldenKind for OutputGoldens<'_> {
             }
         }
         let relying = (run.relying_elsewhere)(&case.id);
-        let writes = decide_bless(&BlessInput {
+        let decision = decide_bless(&BlessInput {
             shared: shared.as_deref(),
             reference: reference.as_deref(),
             actuals: &actuals,
             overrides: &overrides.keys().cloned().collect::<Vec<_>>(),
-            baseline_pinned: !relying.is_empty(),
+            relying: &relying,
         });
-        for w in writes {
+        let baseline = match &shared {
+            Some(_) => shared_path.display().to_string(),
+            None => "CPython's output".to_string(),
+        };
+        match &decision.why {
+            Some(Why::Kept(why)) => blessing
+                .notes
+                .push(format!("{}: kept {baseline}: {why}", case.id)),
+            Some(Why::Replaced(why)) => blessing
+                .notes
+                .push(format!("{}: replacing {baseline}: {why}", case.id)),
+            None => {}
+        }
+        for w in decision.writes {
             blessing.changes.push(match w {
                 GoldenWrite::Shared(bytes) => Change {
                     path: shared_path.clone(),
@@ -152,30 +165,54 @@ pub struct BlessInput<'a> {
     pub actuals: &'a BTreeMap<String, Vec<u8>>,
     /// Boards that have an override file now.
     pub overrides: &'a [String],
-    /// Boards outside this bless take their expectation from the baseline (shared golden
-    /// or CPython): it must not change under them.
-    pub baseline_pinned: bool,
+    /// Default boards outside this bless that take their expectation from the baseline
+    /// (shared golden or CPython): it must not change under them.
+    pub relying: &'a [String],
+}
+
+/// What bless writes for one case, and why the baseline stayed when some blessed board
+/// got an override instead (so the user is told, not left guessing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub writes: Vec<GoldenWrite>,
+    /// Why the baseline changed or stayed when a blessed board no longer matches it.
+    pub why: Option<Why>,
+}
+
+/// What happened to a baseline no blessed board matched, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// Every board that uses it agrees on the new output (named).
+    Replaced(String),
+    /// Some boards use it and could not agree (named): they got overrides.
+    Kept(String),
 }
 
 /// Decides which golden files to write so that every blessed board's actual output
 /// becomes its expectation, with as few files as possible:
 /// - the baseline is the shared golden, or CPython's output when there is none;
-/// - if no blessed board matches the baseline, the most common actual output (ties to
-///   the first board by name) becomes the new shared golden — unless boards outside this
-///   bless rely on the baseline, which then stays;
-/// - boards that match the baseline lose any override; the others get one.
-pub fn decide_bless(input: &BlessInput) -> Vec<GoldenWrite> {
+/// - if no blessed board matches the baseline, it is replaced when every board that uses
+///   it agrees on the new output: the blessed boards without an override, and no default
+///   board outside this bless relying on it. A missing shared golden is created from the
+///   most common output (ties to the first board by name);
+/// - boards that match the baseline lose any override; the others get one, and
+///   `why` says what happened to the baseline and why.
+pub fn decide_bless(input: &BlessInput) -> Decision {
     let mut writes = Vec::new();
     let mut baseline = input.shared.or(input.reference).map(<[u8]>::to_vec);
-    let matches_any = |b: &Option<Vec<u8>>| {
-        b.as_ref()
-            .is_some_and(|b| input.actuals.values().any(|a| a == b))
-    };
-    let pinned = input.baseline_pinned && baseline.is_some();
-    if !pinned && !matches_any(&baseline) && !input.actuals.is_empty() {
-        let consensus = most_common(input.actuals);
-        writes.push(GoldenWrite::Shared(consensus.clone()));
-        baseline = Some(consensus);
+    let matched = baseline
+        .as_ref()
+        .is_some_and(|b| input.actuals.values().any(|a| a == b));
+    let mut why = None;
+    if !matched && !input.actuals.is_empty() {
+        match replacement(input, baseline.is_some()) {
+            Ok((new, agreed)) => {
+                writes.push(GoldenWrite::Shared(new.clone()));
+                why = agreed.map(Why::Replaced);
+                baseline = Some(new);
+            }
+            Err(kept) => why = Some(Why::Kept(kept)),
+        }
     }
     for (board, actual) in input.actuals {
         let has_override = input.overrides.iter().any(|o| o == board);
@@ -187,7 +224,67 @@ pub fn decide_bless(input: &BlessInput) -> Vec<GoldenWrite> {
             writes.push(GoldenWrite::Board(board.clone(), actual.clone()));
         }
     }
-    writes
+    Decision { writes, why }
+}
+
+/// The new baseline when none of the blessed boards matches the old one (with who agreed
+/// on it, when an old one is replaced), or why the old one must stay. `exists`: there is
+/// a baseline to replace (else one is created).
+fn replacement(input: &BlessInput, exists: bool) -> Result<(Vec<u8>, Option<String>), String> {
+    if !exists {
+        return Ok((most_common(input.actuals), None));
+    }
+    if !input.relying.is_empty() {
+        return Err(format!(
+            "{} use{} it and gave no output to bless (bless them too to move it)",
+            input.relying.join(", "),
+            if input.relying.len() == 1 { "s" } else { "" }
+        ));
+    }
+    // The boards judged by the baseline: those without an override of their own. When
+    // every blessed board has one, they all are the baseline's candidates.
+    let users: BTreeMap<&String, &Vec<u8>> = input
+        .actuals
+        .iter()
+        .filter(|(b, _)| !input.overrides.contains(b))
+        .collect();
+    let users = if users.is_empty() {
+        input.actuals.iter().collect()
+    } else {
+        users
+    };
+    let mut outputs: Vec<&Vec<u8>> = users.values().copied().collect();
+    outputs.sort();
+    outputs.dedup();
+    match outputs.as_slice() {
+        [one] => Ok((
+            (*one).clone(),
+            Some(format!(
+                "every board that uses it agrees ({})",
+                groups(&users)
+            )),
+        )),
+        _ => Err(format!(
+            "the boards that use it disagree ({})",
+            groups(&users)
+        )),
+    }
+}
+
+/// "unix, webassembly | microbit-qemu": the boards grouped by the output they gave.
+fn groups(users: &BTreeMap<&String, &Vec<u8>>) -> String {
+    let mut by_output: Vec<(&Vec<u8>, Vec<&str>)> = Vec::new();
+    for (board, output) in users {
+        match by_output.iter_mut().find(|(o, _)| o == output) {
+            Some((_, boards)) => boards.push(board),
+            None => by_output.push((output, vec![board.as_str()])),
+        }
+    }
+    by_output
+        .iter()
+        .map(|(_, boards)| boards.join(", "))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn most_common(actuals: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
@@ -220,13 +317,94 @@ mod tests {
         overrides: &[String],
         pinned: bool,
     ) -> Vec<GoldenWrite> {
+        let relying = if pinned {
+            vec!["microbit-qemu".to_string()]
+        } else {
+            Vec::new()
+        };
+        decide_full(shared, reference, a, overrides, &relying).writes
+    }
+
+    fn decide_full(
+        shared: Option<&str>,
+        reference: Option<&str>,
+        a: &BTreeMap<String, Vec<u8>>,
+        overrides: &[String],
+        relying: &[String],
+    ) -> Decision {
         decide_bless(&BlessInput {
             shared: shared.map(str::as_bytes),
             reference: reference.map(str::as_bytes),
             actuals: a,
             overrides,
-            baseline_pinned: pinned,
+            relying,
         })
+    }
+
+    #[test]
+    fn a_wrong_shared_golden_its_only_user_disagrees_with_is_rewritten() {
+        // #39: only unix runs native_fn; the shared file was broken by hand.
+        let a = actuals(&[("unix", "285 328350\n")]);
+        let d = decide_full(Some("999 1\n"), None, &a, &[], &[]);
+        assert_eq!(
+            d.writes,
+            vec![GoldenWrite::Shared(b"285 328350\n".to_vec())]
+        );
+        assert_eq!(
+            d.why,
+            Some(Why::Replaced(
+                "every board that uses it agrees (unix)".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_kept_shared_golden_says_which_boards_still_use_it() {
+        let a = actuals(&[("unix", "new\n")]);
+        let d = decide_full(Some("old\n"), None, &a, &[], &["pico".into()]);
+        assert_eq!(
+            d.writes,
+            vec![GoldenWrite::Board("unix".into(), b"new\n".to_vec())]
+        );
+        assert_eq!(
+            d.why,
+            Some(Why::Kept(
+                "pico uses it and gave no output to bless (bless them too to move it)".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn users_that_disagree_get_overrides_and_are_named() {
+        let a = actuals(&[("microbit", "b\n"), ("unix", "a\n"), ("webassembly", "a\n")]);
+        let d = decide_full(Some("old\n"), None, &a, &[], &[]);
+        assert_eq!(
+            d.writes,
+            vec![
+                GoldenWrite::Board("microbit".into(), b"b\n".to_vec()),
+                GoldenWrite::Board("unix".into(), b"a\n".to_vec()),
+                GoldenWrite::Board("webassembly".into(), b"a\n".to_vec()),
+            ]
+        );
+        assert_eq!(
+            d.why,
+            Some(Why::Kept(
+                "the boards that use it disagree (microbit | unix, webassembly)".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_board_with_its_own_override_does_not_vote_on_the_shared_golden() {
+        let a = actuals(&[("unix", "a\n"), ("webassembly", "w\n")]);
+        let d = decide_full(Some("old\n"), None, &a, &["webassembly".into()], &[]);
+        assert_eq!(
+            d.writes,
+            vec![
+                GoldenWrite::Shared(b"a\n".to_vec()),
+                GoldenWrite::Board("webassembly".into(), b"w\n".to_vec()),
+            ]
+        );
     }
 
     #[test]

@@ -32,6 +32,36 @@ pub struct Pending {
     pub base: Option<String>,
     /// The new content, hex; `None`: remove the golden.
     pub new_hex: Option<String>,
+    /// Which run staged it, so a reviewer knows where the change comes from. Absent in
+    /// entries staged before mpcheck recorded it: those stay readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged: Option<Origin>,
+}
+
+/// Where a pending change comes from: the boards whose results it holds, the run, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Origin {
+    pub boards: Vec<String>,
+    /// The run's id (as in results.json).
+    pub run: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "staged by {} in run {} at {}",
+            if self.boards.is_empty() {
+                "no board".to_string()
+            } else {
+                self.boards.join(", ")
+            },
+            self.run,
+            self.at.format("%Y-%m-%d %H:%M:%S UTC")
+        )
+    }
 }
 
 impl Pending {
@@ -72,8 +102,14 @@ impl PendingStore {
         path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
     }
 
-    /// Replaces the entries of the cases that ran with the changes they would make.
-    pub fn stage(&self, ran: &[String], changes: &[(String, Change)]) -> Result<usize> {
+    /// Replaces the entries of the cases that ran with the changes they would make;
+    /// `origin` says where each case's changes come from.
+    pub fn stage(
+        &self,
+        ran: &[String],
+        changes: &[(String, Change)],
+        origin: &dyn Fn(&str) -> Option<Origin>,
+    ) -> Result<usize> {
         for (path, p) in self.list()? {
             if ran.contains(&p.case) {
                 crate::fsutil::remove_if_exists(&path)?;
@@ -92,6 +128,7 @@ impl PendingStore {
                 base: change.old.as_deref().map(digest),
                 new_hex: change.new.as_deref().map(hex::encode),
                 golden: golden.clone(),
+                staged: origin(case),
             };
             let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
             crate::fsutil::write_atomic(&self.entry_path(&golden), text.as_bytes())?;
@@ -246,7 +283,9 @@ mod tests {
             new: Some(b"new\n".to_vec()),
         };
         store
-            .stage(&["g/a".into()], &[("g/a".into(), change.clone())])
+            .stage(&["g/a".into()], &[("g/a".into(), change.clone())], &|_| {
+                None
+            })
             .unwrap();
         let list = store.list().unwrap();
         assert_eq!(list.len(), 1);
@@ -257,7 +296,7 @@ mod tests {
 
         // Staged against "old", but the golden is "new" now: refused, nothing written.
         store
-            .stage(&["g/a".into()], &[("g/a".into(), change)])
+            .stage(&["g/a".into()], &[("g/a".into(), change)], &|_| None)
             .unwrap();
         let list = store.list().unwrap();
         let err = store.accept(&list[0].0, &list[0].1).unwrap_err();
@@ -280,12 +319,42 @@ mod tests {
             .stage(
                 &[],
                 &[("g/a".into(), change("a")), ("g/b".into(), change("b"))],
+                &|_| None,
             )
             .unwrap();
         // g/a ran again and now passes: its entry goes, g/b's stays.
-        store.stage(&["g/a".into()], &[]).unwrap();
+        store.stage(&["g/a".into()], &[], &|_| None).unwrap();
         let list = store.list().unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].1.case, "g/b");
+    }
+
+    #[test]
+    fn an_entry_remembers_its_run_and_one_without_it_still_reads() {
+        let root = tempfile::tempdir().unwrap();
+        let store = PendingStore::new(root.path());
+        let change = Change {
+            path: root.path().join("golden/g/a.out"),
+            old: None,
+            new: Some(b"x\n".to_vec()),
+        };
+        let origin = Origin {
+            boards: vec!["unix".into()],
+            run: "42".into(),
+            at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        };
+        store
+            .stage(&[], &[("g/a".into(), change)], &|_| Some(origin.clone()))
+            .unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list[0].1.staged.as_ref(), Some(&origin));
+        assert_eq!(
+            origin.to_string(),
+            "staged by unix in run 42 at 1970-01-01 00:00:00 UTC"
+        );
+        // As staged before the origin was recorded.
+        let old = r#"{"case": "g/a", "golden": "golden/g/a.out", "base": null, "new_hex": "780a"}"#;
+        std::fs::write(&list[0].0, old).unwrap();
+        assert_eq!(store.list().unwrap()[0].1.staged, None);
     }
 }
