@@ -238,11 +238,10 @@ fn deeply_nested_yaml_and_json_fail_fast_naming_file_and_line() {
         "boards/deep.yaml",
         &format!("kind: unix\nmodes: {}\n", "[".repeat(50_000)),
     );
-    let (out, _) = within(
-        p.command(&["list", "--board", "unix"]),
-        Duration::from_secs(20),
-    )
-    .expect("list hung on a nested board file");
+    // Every run that could select it stops, naming it (with no --board, any file could
+    // be a default); a run that names another board only warns about it.
+    let (out, _) = within(p.command(&["list"]), Duration::from_secs(20))
+        .expect("list hung on a nested board file");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("boards/deep.yaml:2: nested more than 64 levels deep"),
@@ -331,7 +330,9 @@ fn a_million_line_failure_costs_a_screenful_and_reports_stay_small() {
 #[test]
 fn sigterm_during_floods_still_writes_the_reports() {
     let p = Project::unix();
-    for i in 0..6 {
+    // Enough floods that the run is still going when the signal comes, on a quiet
+    // machine too (6 of them finished in 3.4 s, before it).
+    for i in 0..24 {
         p.write(&format!("cases/g/flood{i}.py"), FLOOD);
         p.write(&format!("golden/g/flood{i}.out"), "0\n");
     }
@@ -423,7 +424,8 @@ fn control_characters_a_case_prints_are_escaped_in_every_report() {
 
 #[test]
 fn special_files_are_named_not_read() {
-    // A board file that is /dev/zero or a FIFO: every command stops at once, naming it.
+    // A board file that is /dev/zero or a FIFO: every command that could select it
+    // stops at once, naming it.
     for (name, make) in [
         (
             "zero",
@@ -435,11 +437,8 @@ fn special_files_are_named_not_read() {
         let p = Project::unix();
         p.write("cases/g/ok.py", "print(1)\n");
         make(&p.root().join(format!("boards/{name}.yaml")));
-        let (out, _) = within(
-            p.command(&["list", "--board", "unix"]),
-            Duration::from_secs(20),
-        )
-        .unwrap_or_else(|| panic!("list hung on boards/{name}.yaml"));
+        let (out, _) = within(p.command(&["list"]), Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("list hung on boards/{name}.yaml"));
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
         assert!(
@@ -536,7 +535,9 @@ fn absurd_numbers_and_paths_get_their_own_message() {
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
     assert!(!p.root().join("missing").exists());
 
-    // Review of a new golden that ends in a newline says nothing about newlines.
+    // Review of a new golden that ends in a newline says nothing about newlines (its
+    // case exists: review drops the entries of cases that are gone).
+    p.write("cases/g/new.py", "print('new')\n");
     let entry = serde_json::json!({
         "case": "g/new", "golden": "golden/g/new.out", "base": null, "new_hex": "6e65770a",
     });
