@@ -9,8 +9,8 @@ use crate::case::Case;
 use crate::compile::Compiler;
 use crate::mpy::{read, stats};
 
-/// Base → head figures of one case's bytecode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Base → head figures of one case's bytecode (or of several cases summed).
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct BytecodeDelta {
     pub base_bytes: i64,
     pub head_bytes: i64,
@@ -18,6 +18,30 @@ pub struct BytecodeDelta {
     pub head_instructions: i64,
     /// Opcode family → head count minus base count, only those that changed.
     pub opcode_deltas: BTreeMap<String, i64>,
+}
+
+impl BytecodeDelta {
+    /// `base → head (±d)` bytes, as every report shows it.
+    pub fn bytes(&self) -> String {
+        arrow(self.base_bytes, self.head_bytes)
+    }
+
+    /// `base → head (±d)` instructions.
+    pub fn instructions(&self) -> String {
+        arrow(self.base_instructions, self.head_instructions)
+    }
+
+    /// The opcode families that changed, `UNARY_OP -2`, in name order.
+    pub fn opcode_changes(&self) -> Vec<String> {
+        self.opcode_deltas
+            .iter()
+            .map(|(k, v)| format!("{k} {v:+}"))
+            .collect()
+    }
+}
+
+fn arrow(base: i64, head: i64) -> String {
+    format!("{base} → {head} ({:+})", head - base)
 }
 
 /// What one compiler makes of a case: bytecode bytes, instructions, opcode families.

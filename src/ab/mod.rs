@@ -253,18 +253,6 @@ pub struct Tally {
     pub unknown_spread: usize,
 }
 
-/// The bytecode of every compared case together: bytes, instructions, opcode families.
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
-pub struct BytecodeTotal {
-    pub cases: usize,
-    pub base_bytes: i64,
-    pub head_bytes: i64,
-    pub base_instructions: i64,
-    pub head_instructions: i64,
-    /// Opcode family → summed change, only those that changed overall.
-    pub opcode_deltas: BTreeMap<String, i64>,
-}
-
 impl Comparison {
     pub fn tally(&self) -> Tally {
         let mut t = Tally::default();
@@ -295,10 +283,12 @@ impl Comparison {
     }
 
     /// The bytecode deltas summed (`None`: the compilers are the same, nothing compared).
-    pub fn bytecode_total(&self) -> Option<BytecodeTotal> {
-        let mut t = BytecodeTotal::default();
+    /// The bytecode of every compared case summed, with how many cases (opcode families
+    /// whose changes cancel out are dropped).
+    pub fn bytecode_total(&self) -> Option<(usize, BytecodeDelta)> {
+        let (mut cases, mut t) = (0, BytecodeDelta::default());
         for b in self.deltas.iter().filter_map(|d| d.bytecode.as_ref()) {
-            t.cases += 1;
+            cases += 1;
             t.base_bytes += b.base_bytes;
             t.head_bytes += b.head_bytes;
             t.base_instructions += b.base_instructions;
@@ -308,7 +298,7 @@ impl Comparison {
             }
         }
         t.opcode_deltas.retain(|_, d| *d != 0);
-        (t.cases > 0).then_some(t)
+        (cases > 0).then_some((cases, t))
     }
 
     /// Each heap metric summed over the rows where both sides measured it, with how
@@ -439,8 +429,8 @@ mod tests {
             ],
             breaches: Vec::new(),
         };
-        let t = c.bytecode_total().unwrap();
-        assert_eq!((t.cases, t.base_bytes, t.head_bytes), (2, 15, 12));
+        let (cases, t) = c.bytecode_total().unwrap();
+        assert_eq!((cases, t.base_bytes, t.head_bytes), (2, 15, 12));
         assert_eq!(t.opcode_deltas, BTreeMap::from([("UNARY_OP".into(), -2)]));
     }
 }

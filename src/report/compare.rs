@@ -64,15 +64,10 @@ pub fn totals(c: &Comparison) -> Vec<String> {
             .collect();
         out.push(format!("ignored as not the build: {}", fields.join(", ")));
     }
-    if let Some(b) = c.bytecode_total() {
-        let ops: Vec<String> = b
-            .opcode_deltas
-            .iter()
-            .map(|(k, v)| format!("{k} {v:+}"))
-            .collect();
+    if let Some((cases, b)) = c.bytecode_total() {
+        let ops = b.opcode_changes();
         out.push(format!(
-            "bytecode ({} cases): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
-            b.cases,
+            "bytecode ({cases} cases): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
             b.base_bytes,
             b.head_bytes,
             b.head_bytes - b.base_bytes,
@@ -209,22 +204,13 @@ pub fn markdown(c: &Comparison) -> String {
         for d in bytecode {
             let Some(b) = &d.bytecode else { continue };
             (tb, th) = (tb + b.base_bytes, th + b.head_bytes);
-            let ops: Vec<String> = b
-                .opcode_deltas
-                .iter()
-                .map(|(k, v)| format!("{k} {v:+}"))
-                .collect();
             let _ = writeln!(
                 md,
-                "| {} | {} → {} ({:+}) | {} → {} ({:+}) | {} |",
+                "| {} | {} | {} | {} |",
                 d.case,
-                b.base_bytes,
-                b.head_bytes,
-                b.head_bytes - b.base_bytes,
-                b.base_instructions,
-                b.head_instructions,
-                b.head_instructions - b.base_instructions,
-                ops.join(", ")
+                b.bytes(),
+                b.instructions(),
+                b.opcode_changes().join(", ")
             );
         }
         let _ = writeln!(md, "| **total** | {tb} → {th} ({:+}) | | |\n", th - tb);

@@ -275,11 +275,7 @@ fn time_cell(t: &crate::ab::TimeDelta) -> Markup {
 /// A row's bytecode: bytes, and where they changed the delta and the opcode families
 /// that changed (the answer a compiler A/B is run for, beside its case).
 fn bytecode_cell(b: &crate::ab::BytecodeDelta) -> Markup {
-    let ops: Vec<String> = b
-        .opcode_deltas
-        .iter()
-        .map(|(k, v)| format!("{k} {v:+}"))
-        .collect();
+    let ops = b.opcode_changes();
     html! {
         td {
             (b.base_bytes) " → " (b.head_bytes)
