@@ -66,7 +66,7 @@ impl Runner {
             &self.pipeline,
             &upstream.suite,
             &selection.boards,
-            &scope.upstream(),
+            &scope.modes,
         );
         for line in session.describe() {
             eprintln!("mpcheck: {line}");

@@ -37,14 +37,6 @@ impl Scope {
         self.filters.is_empty() || self.filters.iter().any(|f| name.contains(normalised(f)))
     }
 
-    /// As a checkout's suite takes it: the modes (its trials are then kept by name here).
-    pub fn upstream(&self) -> crate::upstream::TrialFilter {
-        crate::upstream::TrialFilter {
-            modes: self.modes.clone(),
-            name: None,
-        }
-    }
-
     /// No trial to run is a mistake (a misspelt filter, an empty `cases/`), never a green
     /// run that replaces the last reports with empty ones.
     pub fn check_not_empty(&self, trials: &[Trial], project: &Project) -> Result<()> {

@@ -433,20 +433,14 @@ impl Session {
     }
 }
 
-/// Which trials to make: modes (empty: every mode of the board) and a name filter.
-#[derive(Default, Clone)]
-pub struct TrialFilter {
-    pub modes: Vec<Mode>,
-    pub name: Option<String>,
-}
-
-/// Probes each board once and makes its trials: the tests of its directories, with
-/// run-tests.py's skips decided up front.
+/// Probes each board once and makes its trials in the `wanted` modes (empty: every mode of the
+/// board): the tests of its directories, with run-tests.py's skips decided up front.
+/// Filtering by name is the caller's (`run::Scope`).
 pub fn plan_trials(
     pipeline: &Pipeline,
     suite: &Suite,
     boards: &[Arc<Board>],
-    filter: &TrialFilter,
+    wanted: &[Mode],
 ) -> (Vec<Trial>, Session) {
     let mut session = Session::default();
     let mut trials = Vec::new();
@@ -457,7 +451,7 @@ pub fn plan_trials(
             .copied()
             // Upstream's tests run as run-tests.py runs them: from source or via .mpy.
             .filter(|m| *m != Mode::Frozen)
-            .filter(|m| filter.modes.is_empty() || filter.modes.contains(m))
+            .filter(|m| wanted.is_empty() || wanted.contains(m))
             .collect();
         let target = match pipeline.targets().get(&board.name) {
             Ok(t) => t,
@@ -551,13 +545,7 @@ pub fn plan_trials(
                     mode,
                     decided: unreadable.or(reason.map(|reason| Verdict::Skip { reason })),
                 };
-                let keep = filter
-                    .name
-                    .as_ref()
-                    .is_none_or(|f| trial.name().contains(f));
-                if keep {
-                    trials.push(trial);
-                }
+                trials.push(trial);
             }
         }
         let unknown = suite.lists.unknown_conditions(&facts);
