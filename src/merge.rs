@@ -146,8 +146,13 @@ impl Notes {
                 names += &format!(", … {} more", self.missing_trials.len() - SHOWN);
             }
             lines.push(format!(
-                "{} trials of the suite have no result in any run: {names}",
-                self.missing_trials.len()
+                "{} of the suite {} no result in any run: {names}",
+                crate::report::count(self.missing_trials.len(), "trial", "trials"),
+                if self.missing_trials.len() == 1 {
+                    "has"
+                } else {
+                    "have"
+                }
             ));
         }
         for c in &self.conflicts {

@@ -215,7 +215,7 @@ fn junit_passes_the_jenkins_schema_and_junitparser_reads_it() {
     let line = |name: &str| *lines.iter().find(|l| l.contains(name)).unwrap();
     assert!(
         line("g/bad").contains("['Failure=output differs from ")
-            && line("g/bad").contains("golden/g/bad.out (2 lines changed)']"),
+            && line("g/bad").contains("golden/g/bad.out (1 line changed)']"),
         "{seen}"
     );
     assert!(line("g/bad").contains("'<&>\\n'"), "system-out: {seen}");
@@ -822,7 +822,7 @@ fn a_run_stages_a_changed_golden_and_review_rejects_or_accepts_it() {
     let run = f.mpcheck(&["run"]);
     assert_eq!(run.status.code(), Some(1));
     assert!(
-        stderr(&run).contains("1 golden changes pending"),
+        stderr(&run).contains("1 golden change pending"),
         "{}",
         stderr(&run)
     );

@@ -269,7 +269,7 @@ fn import_and_missing_database(server: &Server) -> Result<(), Failed> {
         return Err(stderr(&import).into());
     }
     let (first, _) = shown(&f, &url)?;
-    if !first.ends_with(": 1 runs, 5 trial results") {
+    if !first.ends_with(": 1 run, 5 trial results") {
         return Err(first.into());
     }
     Ok(())

@@ -81,7 +81,7 @@ fn assert_import_records_the_run(f: &Fixture, side: &Path, history: &str) {
     ]);
     assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
     let counts = history_counts(f, history);
-    assert!(counts.ends_with(": 1 runs, 2 trial results"), "{counts}");
+    assert!(counts.ends_with(": 1 run, 2 trial results"), "{counts}");
 }
 
 #[test]

@@ -41,7 +41,11 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     }
     let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
     let (runs, rows) = h.counts()?;
-    let text = format!("{location}: {runs} runs, {rows} trial results\n") + &table(&past);
+    let text = format!(
+        "{location}: {}, {}\n",
+        crate::report::count(runs as usize, "run", "runs"),
+        crate::report::count(rows as usize, "trial result", "trial results")
+    ) + &table(&past);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stopped reading (`| head`) wanted no more.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -93,10 +97,10 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
     done.push(".imported");
     std::fs::rename(file, &done).map_err(|e| Error::io(file, e))?;
     println!(
-        "{}: recorded as run {id} in {} ({} trials, started {}); the file is now {}",
+        "{}: recorded as run {id} in {} ({}, started {}); the file is now {}",
         file.display(),
         h.location(),
-        record.trials.len(),
+        crate::report::count(record.trials.len(), "trial", "trials"),
         record.started,
         Path::new(&done).display()
     );

@@ -73,9 +73,9 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
     written.extend(merge_upstream(&args.dirs, &out)?);
     console.reports_written(&written);
     notice(format!(
-        "merged {} runs: {} results",
-        merged.notes.inputs.len(),
-        merged.results.len()
+        "merged {}: {}",
+        crate::report::count(merged.notes.inputs.len(), "run", "runs"),
+        crate::report::count(merged.results.len(), "result", "results")
     ));
     for line in merged.notes.problems() {
         notice(format!("merge: {line}"));

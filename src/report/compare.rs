@@ -60,14 +60,15 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     } else {
         let fields: Vec<String> = ignored
             .iter()
-            .map(|(f, n)| format!("{} ({n} {})", f.describe(), rows(*n)))
+            .map(|(f, n)| format!("{} ({})", f.describe(), super::count(*n, "row", "rows")))
             .collect();
         out.push(format!("ignored as not the build: {}", fields.join(", ")));
     }
     if let Some((cases, b)) = c.bytecode_total() {
         let ops = b.opcode_changes();
         out.push(format!(
-            "bytecode ({cases} cases): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
+            "bytecode ({}): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
+            super::count(cases, "case", "cases"),
             b.base_bytes,
             b.head_bytes,
             b.head_bytes - b.base_bytes,
@@ -83,9 +84,9 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     }
     for (metric, (b, h, changed)) in c.heap_totals() {
         out.push(format!(
-            "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {changed} {} changed",
+            "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {} changed",
             h - b,
-            rows(changed)
+            super::count(changed, "row", "rows")
         ));
     }
     out.push(if c.judged {
@@ -94,10 +95,6 @@ pub fn totals(c: &Comparison) -> Vec<String> {
         "neither side judged against the goldens (--judge to)".into()
     });
     out
-}
-
-fn rows(n: usize) -> &'static str {
-    if n == 1 { "row" } else { "rows" }
 }
 
 fn side(s: &crate::ab::Side) -> String {

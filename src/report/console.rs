@@ -114,7 +114,11 @@ impl Console {
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                 } else {
-                    let _ = writeln!(std::io::stderr(), "running {trials} trials");
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "running {}",
+                        super::count(trials, "trial", "trials")
+                    );
                 }
             }
             Event::Finished(r) => {
@@ -214,7 +218,9 @@ impl Console {
 pub fn staged(count: usize) {
     let _ = writeln!(
         std::io::stderr(),
-        "{count} golden changes pending: `mpcheck review` to see and accept or reject them"
+        "{} pending: `mpcheck review` to see and accept or reject {}",
+        super::count(count, "golden change", "golden changes"),
+        if count == 1 { "it" } else { "them" }
     );
 }
 
@@ -232,7 +238,8 @@ pub fn bless_summary(written: usize, refused: &[String]) {
     }
     let _ = writeln!(
         err,
-        "bless: {written} golden files written or removed; {} results could not be blessed",
-        refused.len()
+        "bless: {} written or removed; {} could not be blessed",
+        super::count(written, "golden file", "golden files"),
+        super::count(refused.len(), "result", "results")
     );
 }

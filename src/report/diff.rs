@@ -60,12 +60,22 @@ pub fn unified(
     text
 }
 
-/// How many lines differ between the two texts (inserted plus deleted).
+/// How many lines differ between the two texts, as a reader counts them: a line replaced
+/// by another is one changed line (not one deleted and one inserted); in a run of
+/// changes, the larger of its deleted and inserted lines.
 pub fn changed_lines(expected: &str, actual: &str) -> usize {
-    diff(expected, actual)
-        .iter_all_changes()
-        .filter(|c| c.tag() != ChangeTag::Equal)
-        .count()
+    let (mut total, mut deleted, mut inserted) = (0, 0, 0);
+    for change in diff(expected, actual).iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Delete => deleted += 1,
+            ChangeTag::Insert => inserted += 1,
+            ChangeTag::Equal => {
+                total += deleted.max(inserted);
+                (deleted, inserted) = (0, 0);
+            }
+        }
+    }
+    total + deleted.max(inserted)
 }
 
 /// The line diff of two texts, given up for a coarser one after [`DEADLINE`] (for views
@@ -77,6 +87,15 @@ pub fn lines<'a>(expected: &'a str, actual: &'a str) -> TextDiff<'a, 'a, 'a, str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_line_is_one_changed_line() {
+        assert_eq!(changed_lines("a\nb\nc\n", "a\nB\nc\n"), 1);
+        assert_eq!(changed_lines("a\nb\nc\n", "A\nb\nC\nd\n"), 3);
+        assert_eq!(changed_lines("a\n", "a\nb\nc\n"), 2);
+        assert_eq!(changed_lines("a\nb\n", ""), 2);
+        assert_eq!(changed_lines("same\n", "same\n"), 0);
+    }
 
     #[test]
     fn diff_names_both_sides() {

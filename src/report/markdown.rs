@@ -9,9 +9,18 @@ use crate::pipeline::TrialResult;
 
 /// A merged report's inputs, and every problem the merge found.
 fn merge_section(md: &mut String, notes: &crate::merge::Notes) {
-    let _ = writeln!(md, "Merged from {} runs:\n", notes.inputs.len());
+    let _ = writeln!(
+        md,
+        "Merged from {}:\n",
+        super::count(notes.inputs.len(), "run", "runs")
+    );
     for i in &notes.inputs {
-        let _ = writeln!(md, "- {}: {} results", i.origin, i.results);
+        let _ = writeln!(
+            md,
+            "- {}: {}",
+            i.origin,
+            super::count(i.results, "result", "results")
+        );
     }
     let problems = notes.problems();
     if !problems.is_empty() {

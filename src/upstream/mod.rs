@@ -549,12 +549,21 @@ pub fn plan_trials(
             }
         }
         let unknown = suite.lists.unknown_conditions(&facts);
-        session.notes.push(format!(
-            "{}: {} skip-list entries read from run-tests.py; not evaluated (skips under them not applied): {}",
-            board.name,
-            suite.lists.size(),
-            if unknown.is_empty() { "none".to_string() } else { unknown.join(" | ") }
-        ));
+        session.notes.push(if unknown.is_empty() {
+            format!(
+                "{}: {} skip-list entries read from run-tests.py, every condition evaluated",
+                board.name,
+                suite.lists.size()
+            )
+        } else {
+            format!(
+                "{}: {} skip-list entries read from run-tests.py; {} not evaluated (skips under them not applied): {}",
+                board.name,
+                suite.lists.size(),
+                crate::report::count(unknown.len(), "condition", "conditions"),
+                unknown.join(" | ")
+            )
+        });
         session.facts.insert(board.name.clone(), facts);
     }
     (trials, session)
