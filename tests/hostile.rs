@@ -380,6 +380,71 @@ fn a_filter_matching_nothing_is_an_error_that_keeps_the_last_reports() {
 }
 
 #[test]
+fn an_empty_selection_says_its_real_reason_and_the_nearest_names() {
+    let p = Project::new();
+    p.write("cases/g/int_small.py", "print(2)\n");
+    for command in ["run", "list", "bless"] {
+        // The mode, not the filter, left nothing: CPython runs source only.
+        let out = p.mpcheck(&[command, "--board", "cpython", "--mode", "mpy", "int_small"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert_eq!(
+            stderr(&out),
+            "mpcheck: error: the filter `int_small` matches 1 trial, none in mode mpy: the selected boards run these modes (cpython: source)\n",
+            "{command}"
+        );
+        // A near miss of a case's name is suggested.
+        let out = p.mpcheck(&[command, "--board", "unix", "intsmall"]);
+        assert_eq!(
+            stderr(&out),
+            "mpcheck: error: no trial matches the filter `intsmall`; did you mean `int_small`? (see `mpcheck list`)\n",
+            "{command}"
+        );
+    }
+    let out = p.mpcheck(&["list", "--board", "cpython", "--mode", "frozen"]);
+    assert_eq!(
+        stderr(&out),
+        "mpcheck: error: no trial in mode frozen: the selected boards run these modes (cpython: source)\n"
+    );
+}
+
+#[test]
+fn list_offers_only_the_options_it_uses() {
+    let p = Project::new();
+    let help = String::from_utf8_lossy(&p.mpcheck(&["list", "--help"]).stdout).into_owned();
+    let run_help = String::from_utf8_lossy(&p.mpcheck(&["run", "--help"]).stdout).into_owned();
+    for run_only in [
+        "--report-dir",
+        "--jobs",
+        "--repeat",
+        "--retries",
+        "--fail-fast",
+        "--history",
+        "--partition",
+        "--rerun-failed",
+        "--allow-flaky",
+    ] {
+        assert!(!help.contains(run_only), "list offers {run_only}:\n{help}");
+        assert!(
+            run_help.contains(run_only),
+            "run lacks {run_only}:\n{run_help}"
+        );
+    }
+    for shared in [
+        "--board",
+        "--tests",
+        "--mode",
+        "--emit",
+        "--reference",
+        "--micropython",
+        "--mpy-cross",
+    ] {
+        assert!(help.contains(shared), "list lacks {shared}:\n{help}");
+    }
+    let out = p.mpcheck(&["list", "--jobs", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn a_board_named_twice_runs_once() {
     let p = Project::new();
     p.write("cases/g/ok.py", "print(2)\n");

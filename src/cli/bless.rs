@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::SelectArgs;
+use super::RunArgs;
 use crate::board::BoardSpec;
 use crate::case::{Case, CaseId};
 use crate::compare::Verdict;
@@ -20,7 +20,7 @@ use crate::run::RunOutput;
 #[derive(Args)]
 pub struct BlessArgs {
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub run: RunArgs,
     /// Refuse to bless (as when CI is set): for CI scripts that must never write goldens.
     #[arg(long)]
     pub ci: bool,
@@ -28,7 +28,7 @@ pub struct BlessArgs {
 
 pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     may_bless(args.ci, std::env::var("CI").ok().as_deref()).map_err(Error::Usage)?;
-    let out = crate::run::run(project, args.select.request(project)?)?;
+    let out = crate::run::run(project, args.run.request(project)?)?;
     let proposed = propose(&out)?;
     for note in &proposed.notes {
         crate::report::notice::notice(note);

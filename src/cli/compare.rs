@@ -180,22 +180,25 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         modes: args.modes.clone(),
     };
     // Cases are kept by id: the sides' boards may both be `<name>@base`/`@head`.
-    let cases: Vec<_> = crate::discover::discover(&project.cases_dir())?
-        .into_iter()
-        .filter(|c| scope.matches(&c.id.to_string()))
-        .collect();
-    let selection = Selection {
+    let discovered = crate::discover::discover(&project.cases_dir())?;
+    let mut selection = Selection {
         boards: vec![base.clone(), head.clone()],
-        cases,
+        cases: discovered.clone(),
         all_boards: all,
         upstream: None,
     };
+    // What the filters and modes left none of is said from every case, unfiltered.
+    let unscoped = Scope::default().case_trials(&selection);
+    selection.cases = discovered
+        .into_iter()
+        .filter(|c| scope.matches(&c.id.to_string()))
+        .collect();
     let trials = Scope {
         filters: Vec::new(),
         modes: args.modes.clone(),
     }
     .case_trials(&selection);
-    scope.check_not_empty(&trials, project)?;
+    scope.check_not_empty(&trials, &mut || unscoped.clone(), &project.cases_dir())?;
     let report_dir = args
         .report_dir
         .clone()

@@ -7,7 +7,7 @@ use crate::config::Project;
 use crate::error::{Result, exit};
 
 pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
-    let trials = crate::run::list(project, &args.request(project)?)?;
+    let trials = crate::run::list(project, &args.listing(project)?)?;
     let mut out = std::io::stdout().lock();
     for trial in trials {
         let line = match (&trial.decided, known_skip(&trial)) {

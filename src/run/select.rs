@@ -37,19 +37,81 @@ impl Scope {
         self.filters.is_empty() || self.filters.iter().any(|f| name.contains(normalised(f)))
     }
 
-    /// No trial to run is a mistake (a misspelt filter, an empty `cases/`), never a green
-    /// run that replaces the last reports with empty ones.
-    pub fn check_not_empty(&self, trials: &[Trial], project: &Project) -> Result<()> {
+    /// No trial to run is a mistake (a misspelt filter, a mode the boards do not run, an
+    /// empty `cases/`), never a green run that replaces the last reports with empty ones.
+    /// The error says which: `unscoped` plans the selection in every mode, unfiltered
+    /// (asked only when nothing is left).
+    pub fn check_not_empty(
+        &self,
+        trials: &[Trial],
+        unscoped: &mut dyn FnMut() -> Vec<Trial>,
+        suite_dir: &Path,
+    ) -> Result<()> {
         if !trials.is_empty() {
             return Ok(());
         }
-        Err(Error::Usage(match self.filters.as_slice() {
-            [] => format!("no cases to run in {}", project.cases_dir().display()),
-            [f] => format!("no trial matches the filter `{f}` (see `mpcheck list`)"),
-            fs => format!(
-                "no trial matches any of the filters `{}` (see `mpcheck list`)",
-                fs.join("`, `")
-            ),
+        let all = unscoped();
+        if all.is_empty() {
+            return Err(Error::Usage(format!(
+                "no cases to run in {}",
+                suite_dir.display()
+            )));
+        }
+        let named = Scope {
+            filters: self.filters.clone(),
+            modes: Vec::new(),
+        }
+        .keep(all.clone());
+        let filters = match self.filters.as_slice() {
+            [] => String::new(),
+            [f] => format!("the filter `{f}`"),
+            fs => format!("the filters `{}`", fs.join("`, `")),
+        };
+        Err(Error::Usage(if named.is_empty() {
+            // A filter is a case's id or its name: both are candidates.
+            let names: std::collections::BTreeSet<String> = all
+                .iter()
+                .flat_map(|t| [t.case.id.to_string(), t.case.id.name.clone()])
+                .collect();
+            let near: String = self
+                .filters
+                .iter()
+                .map(|f| {
+                    crate::suggest::did_you_mean(normalised(f), names.iter().map(String::as_str))
+                })
+                .collect();
+            format!("no trial matches {filters}{near} (see `mpcheck list`)")
+        } else {
+            let wanted: Vec<&str> = self.modes.iter().map(|m| m.as_str()).collect();
+            let mut runs: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+                Default::default();
+            for t in &named {
+                runs.entry(t.board.name.as_str())
+                    .or_default()
+                    .insert(t.mode.as_str());
+            }
+            let runs: Vec<String> = runs
+                .iter()
+                .map(|(board, modes)| {
+                    format!(
+                        "{board}: {}",
+                        modes.iter().copied().collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            let what = if filters.is_empty() {
+                "no trial".to_string()
+            } else {
+                format!(
+                    "{filters} matches {}, none",
+                    crate::report::count(named.len(), "trial", "trials")
+                )
+            };
+            format!(
+                "{what} in mode {}: the selected boards run these modes ({})",
+                wanted.join(", "),
+                runs.join("; ")
+            )
         }))
     }
 }
@@ -62,6 +124,14 @@ fn normalised(filter: &str) -> &str {
     f.strip_prefix("tests/").unwrap_or(f)
 }
 
+/// Where the selection's cases come from: a checkout's tests/ or the project's cases/.
+pub fn suite_dir(selection: &Selection, project: &Project) -> std::path::PathBuf {
+    selection
+        .upstream
+        .as_ref()
+        .map_or_else(|| project.cases_dir(), |u| u.tests_dir.clone())
+}
+
 /// The trials `--rerun-failed` keeps (none left is an error, exit 2, never a green run),
 /// then this `--partition`'s share of them (which may be empty: 3 shares of 2 trials);
 /// with the names of all of them, which the reports record for `mpcheck merge`.
@@ -69,12 +139,23 @@ pub fn narrow(
     request: &super::Request,
     project: &Project,
     mut trials: Vec<Trial>,
+    unscoped: &mut dyn FnMut() -> Vec<Trial>,
 ) -> Result<(Vec<Trial>, Vec<String>)> {
     if request.rerun_failed {
         let failed = last_failed(&request.report_dir)?;
+        let before = trials.len();
         trials.retain(|t| failed.contains(&t.name()));
+        if trials.is_empty() && before > 0 {
+            return Err(Error::Usage(format!(
+                "--rerun-failed: none of the {} that failed in the last run ({}) is in this selection",
+                crate::report::count(failed.len(), "trial", "trials"),
+                request.report_dir.join("results.json").display()
+            )));
+        }
     }
-    request.scope.check_not_empty(&trials, project)?;
+    request
+        .scope
+        .check_not_empty(&trials, unscoped, &suite_dir(&request.selection, project))?;
     let suite = trials.iter().map(Trial::name).collect();
     let share = match request.partition {
         Some(p) => p.select(trials),

@@ -7,18 +7,13 @@ use std::time::{Duration, Instant};
 use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
 use crate::case::Mode;
-use crate::cli::SelectArgs;
 use crate::config::{Overrides, Project, Selection};
 use crate::error::{Result, exit};
 use crate::pipeline::default_threads;
 
 pub fn bench_host(project: &Project, args: &BenchArgs) -> Result<i32> {
-    let select = SelectArgs {
-        boards: vec![args.board.clone()],
-        ..SelectArgs::default()
-    };
     let overrides = Overrides::from_args_and_env(None, None);
-    let selection = Selection::load(project, &select.boards, &overrides)?;
+    let selection = Selection::load(project, std::slice::from_ref(&args.board), &overrides)?;
     if matches!(selection.boards[0].spec, BoardSpec::Device(_)) {
         return super::board::bench_board(project, selection);
     }
