@@ -27,7 +27,7 @@ pub enum Error {
     /// A tool is missing or could not be installed; the message says what to install.
     #[error("{0}")]
     Toolchain(String),
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_text(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -165,8 +165,26 @@ fn with_suggestion(message: String) -> String {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An I/O error as a person reads it: the system's words without Rust's `(os error 2)`
+/// suffix, which says nothing the words do not ("No such file or directory").
+pub fn io_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_io_error_reads_without_its_os_error_number() {
+        let e = super::Error::io("/no/such/boards", std::io::Error::from_raw_os_error(2));
+        assert_eq!(e.to_string(), "/no/such/boards: No such file or directory");
+        let custom = std::io::Error::other("the pipe closed");
+        assert_eq!(super::io_text(&custom), "the pipe closed");
+    }
+
     #[test]
     fn a_misspelt_key_is_suggested() {
         let m = super::with_suggestion(

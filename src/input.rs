@@ -44,7 +44,7 @@ pub const MAX_DEPTH: usize = 64;
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("{0}")]
+    #[error("{}", crate::error::io_text(.0))]
     Io(#[from] std::io::Error),
     #[error("not a regular file (it is {0}): mpcheck reads only regular files here")]
     NotRegular(&'static str),

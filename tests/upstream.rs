@@ -709,6 +709,45 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
         !err.contains("`test_dirs"),
         "a test_dirs statement was dropped: {err}"
     );
+    // The tests' version against the VM's, each read independently here.
+    let header = std::fs::read_to_string(tests.join("../py/mpconfig.h")).unwrap();
+    let define = |name: &str| {
+        header
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+            .map(str::trim)
+            .unwrap_or("0")
+            .to_string()
+    };
+    let tree = format!(
+        "{}.{}.{}{}",
+        define("MICROPY_VERSION_MAJOR"),
+        define("MICROPY_VERSION_MINOR"),
+        define("MICROPY_VERSION_MICRO"),
+        if define("MICROPY_VERSION_PRERELEASE") == "1" {
+            "-preview"
+        } else {
+            ""
+        }
+    );
+    let toolchain = mpcheck(Path::new(env!("CARGO_MANIFEST_DIR")), &["toolchain"]);
+    let vm = String::from_utf8_lossy(&toolchain.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("unix "))
+        .and_then(|l| l.split("MicroPython ").nth(1))
+        .and_then(|l| l.split(';').next())
+        .unwrap_or_else(|| panic!("no unix line: {toolchain:?}"))
+        .to_string();
+    let note = err.lines().find(|l| l.contains("and the tests are"));
+    if vm == tree {
+        assert_eq!(note, None, "the same release: {err}");
+    } else {
+        assert_eq!(
+            note,
+            Some(format!("mpcheck: unix: the VM is MicroPython {vm} and the tests are {tree}'s (py/mpconfig.h): a test of what changed between them fails for that alone").as_str()),
+            "{err}"
+        );
+    }
     for dir in UNIX_DEFAULT_DIRS {
         let files = std::fs::read_dir(tests.join(dir))
             .unwrap()

@@ -11,13 +11,16 @@ use super::rung::Rung;
 pub enum BoardError {
     #[error("invalid board config: {0}")]
     Config(String),
-    #[error("cannot open console {console}: {source}")]
+    #[error("cannot open console {console}: {}", crate::error::io_text(source))]
     Open {
         console: String,
         #[source]
         source: io::Error,
     },
-    #[error("i/o error on {console} while {doing}: {source}")]
+    #[error(
+        "i/o error on {console} while {doing}: {}",
+        crate::error::io_text(source)
+    )]
     Io {
         console: String,
         doing: &'static str,

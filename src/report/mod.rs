@@ -60,8 +60,9 @@ pub fn check_dir(dir: &Path, project: &crate::config::Project) -> Result<()> {
     check_outside_project_data(dir, project)?;
     let problem = |e: std::io::Error| {
         Error::Usage(format!(
-            "report directory {} cannot be written: {e} (choose another with --report-dir)",
-            dir.display()
+            "report directory {} cannot be written: {} (choose another with --report-dir)",
+            dir.display(),
+            crate::error::io_text(&e)
         ))
     };
     std::fs::create_dir_all(dir).map_err(problem)?;

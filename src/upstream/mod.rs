@@ -23,6 +23,7 @@ mod pylex;
 pub mod pyread;
 pub mod results;
 pub mod skips;
+mod versions;
 pub mod zygote;
 
 use std::collections::BTreeMap;
@@ -45,7 +46,7 @@ use skips::SkipLists;
 /// Why a tests directory cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), crate::error::io_text(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -134,6 +135,8 @@ pub struct Suite {
     pub cases: Vec<Arc<Case>>,
     feature_checks: Vec<Arc<Case>>,
     pub emit: Emit,
+    /// The checkout's MicroPython version (py/mpconfig.h), or why it cannot be read.
+    version: Result<versions::Version, String>,
 }
 
 /// Directories of a tests/ tree that hold no tests run-tests.py's discovery could pick.
@@ -196,6 +199,7 @@ impl Suite {
             Some(t) if t.names.iter().any(|n| n == "platform") => None,
             _ => Some(platform_probe(&conventions, emit)?),
         };
+        let version = versions::checkout(&tests_dir);
         Ok(Suite {
             tests_dir,
             lists,
@@ -204,6 +208,7 @@ impl Suite {
             cases,
             feature_checks,
             emit,
+            version,
         })
     }
 
@@ -474,6 +479,11 @@ pub fn plan_trials(
             }
         };
         let lanes = pipeline.targets().lanes(&board.name).is_some();
+        if let Some(vm) = target.tools().first()
+            && let Some(note) = versions::note(&board.name, &vm.version, &suite.version)
+        {
+            session.notes.push(note);
+        }
         let facts = suite.probe(pipeline, target, lanes);
         let (dirs, dir_notes) = facts.test_dirs(suite.lists.names());
         for d in &dirs {
