@@ -460,6 +460,27 @@ pub fn target_time_is_exact_with_icount(fw: &str) {
     assert!(max - min <= 1, "{times:?}");
 }
 
+/// The image's text/data/bss as mpcheck reads them from the ELF are binutils' own: the
+/// `arm-none-eabi-size` of the toolchain that built it (Berkeley format).
+pub fn image_size_is_what_binutils_size_says(fw: &str) {
+    let ours = mpcheck::firmware_build::size::of_elf(std::path::Path::new(fw)).unwrap();
+    let out = std::process::Command::new("arm-none-eabi-size")
+        .arg(fw)
+        .output()
+        .expect("arm-none-eabi-size, from the toolchain that built the image");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let theirs: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .take(3)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(vec![ours.text, ours.data, ours.bss], theirs, "{text}");
+    assert!(ours.text > 0 && ours.bss > 0, "{ours:?}");
+}
+
 /// `src` compiled by the mpy-cross built with the firmware, recording `name.py`.
 fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
