@@ -248,6 +248,11 @@ fn flash_if_changed(
         program_ms: None,
         verify_ms: None,
         total_ms: None,
+        size: match ImageFormat::from_extension(&path) {
+            // Loaded as an ELF above, so its section headers read.
+            Some(ImageFormat::Elf) => crate::firmware_build::size::of_elf(&path).ok(),
+            _ => None,
+        },
     };
     if flash {
         let failed =

@@ -225,6 +225,9 @@ pub fn pair(
 pub struct Side {
     pub board: String,
     pub versions: Vec<String>,
+    /// The side's firmware image's text/data/bss (a device board with an ELF image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<crate::firmware_build::size::ImageSize>,
 }
 
 /// What `mpcheck compare` found: the report files are made from this.
@@ -416,10 +419,12 @@ mod tests {
             base: Side {
                 board: "a".into(),
                 versions: Vec::new(),
+                size: None,
             },
             head: Side {
                 board: "b".into(),
                 versions: Vec::new(),
+                size: None,
             },
             repeats: 1,
             judged: false,

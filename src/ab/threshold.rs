@@ -3,6 +3,7 @@
 
 use super::{CaseDelta, OutputChange};
 use crate::ab::timing::TimeVerdict;
+use crate::firmware_build::size::ImageSize;
 
 /// What makes `mpcheck compare` exit 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,8 @@ pub enum FailOn {
     Bytecode { percent: f64 },
     /// A case's median time rising by more than this percentage, outside the noise.
     Time { percent: f64 },
+    /// The firmware's text, data or bss growing by more than this many bytes.
+    Size { bytes: u64 },
 }
 
 impl std::str::FromStr for FailOn {
@@ -39,8 +42,14 @@ impl std::str::FromStr for FailOn {
             Some(("time", v)) => Ok(FailOn::Time {
                 percent: percent(v)?,
             }),
+            Some(("size", v)) => Ok(FailOn::Size {
+                bytes: v
+                    .strip_prefix('+')
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| format!("`{s}`: the limit is a rise in bytes such as +256"))?,
+            }),
             _ => Err(format!(
-                "`{s}`: expected output, heap:+N%, bytecode:+N% or time:+N%"
+                "`{s}`: expected output, heap:+N%, bytecode:+N%, time:+N% or size:+N"
             )),
         }
     }
@@ -51,9 +60,30 @@ fn rose(base: f64, head: f64, percent: f64) -> bool {
     head > base && (base <= 0.0 || (head - base) / base * 100.0 > percent)
 }
 
-/// Every threshold a case breaks, each as one line naming the case and the figures.
-pub fn breaches(limits: &[FailOn], deltas: &[CaseDelta]) -> Vec<String> {
+/// Every threshold a case or the firmware (`size`: base and head image) breaks, each as
+/// one line naming the case or section and the figures.
+pub fn breaches(
+    limits: &[FailOn],
+    deltas: &[CaseDelta],
+    size: Option<(ImageSize, ImageSize)>,
+) -> Vec<String> {
     let mut out = Vec::new();
+    for limit in limits {
+        if let (FailOn::Size { bytes }, Some((b, h))) = (limit, size) {
+            for (section, b, h) in [
+                ("text", b.text, h.text),
+                ("data", b.data, h.data),
+                ("bss", b.bss, h.bss),
+            ] {
+                if h > b.saturating_add(*bytes) {
+                    out.push(format!(
+                        "firmware {section}: {b} → {h} bytes (+{}, limit +{bytes})",
+                        h - b
+                    ));
+                }
+            }
+        }
+    }
     for d in deltas {
         let who = format!("{} ({})", d.case, d.mode.as_str());
         for limit in limits {
@@ -85,6 +115,8 @@ pub fn breaches(limits: &[FailOn], deltas: &[CaseDelta]) -> Vec<String> {
                         ));
                     }
                 }
+                // The firmware's, not a case's: above.
+                FailOn::Size { .. } => {}
                 FailOn::Time { percent } => {
                     if let Some(t) = &d.time
                         && t.verdict == TimeVerdict::Slower
@@ -115,6 +147,31 @@ mod tests {
         assert!(e.contains("+5%"), "{e}");
         let e = "speed:+5%".parse::<FailOn>().unwrap_err();
         assert!(e.contains("expected output, heap"), "{e}");
+        assert_eq!("size:+256".parse(), Ok(FailOn::Size { bytes: 256 }));
+        let e = "size:+2%".parse::<FailOn>().unwrap_err();
+        assert!(e.contains("a rise in bytes such as +256"), "{e}");
+    }
+
+    #[test]
+    fn firmware_growing_past_the_limit_breaks_it_per_section() {
+        let base = ImageSize {
+            text: 1000,
+            data: 16,
+            bss: 500,
+        };
+        let head = ImageSize {
+            text: 1100,
+            data: 16,
+            bss: 400,
+        };
+        let limits = [FailOn::Size { bytes: 99 }];
+        assert_eq!(
+            breaches(&limits, &[], Some((base, head))),
+            ["firmware text: 1000 → 1100 bytes (+100, limit +99)"]
+        );
+        assert!(breaches(&[FailOn::Size { bytes: 100 }], &[], Some((base, head))).is_empty());
+        assert!(breaches(&limits, &[], None).is_empty());
+        assert!(breaches(&[FailOn::Output], &[], Some((base, head))).is_empty());
     }
 
     #[test]

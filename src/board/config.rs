@@ -76,6 +76,9 @@ pub struct QemuConfig {
     /// reaches the board through it instead of the UART (see [`super::shared_ram`]).
     #[serde(default)]
     pub shared_ram: Option<super::shared_ram::SharedRamConfig>,
+    /// Exact time: the virtual clock counts instructions (see [`super::icount::Icount`]).
+    #[serde(default)]
+    pub icount: Option<super::icount::Icount>,
 }
 
 fn default_qemu_binary() -> String {
@@ -156,6 +159,7 @@ impl BoardConfig {
                 console: QemuConsole::Stdio,
                 binary: default_qemu_binary(),
                 shared_ram: None,
+                icount: None,
             }),
             serial: None,
             lossy_link: false,

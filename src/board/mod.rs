@@ -19,6 +19,7 @@ pub mod driver;
 pub mod error;
 pub mod features;
 pub mod file;
+pub mod icount;
 pub mod mpy_upload;
 pub mod parse;
 pub mod paths;

@@ -321,6 +321,12 @@ fn parse_device(
         .transpose()?;
     match (kind, &mut qemu, &serial) {
         (Kind::Qemu, Some(q), None) => {
+            if let Some(icount) = q.icount {
+                icount.check(&q.args).map_err(|m| {
+                    let line = super::icount::nested_line(text, "qemu", "icount");
+                    Error::config(path, line.unwrap_or_else(|| line_of(text, "qemu")), m)
+                })?;
+            }
             // Either path may name an environment variable the user has not set: then
             // the board is unavailable here, which is reported, not fatal.
             let firmware = (!q.firmware.is_empty()).then(|| expand_path(dir, &q.firmware));
@@ -564,6 +570,47 @@ modes: [frozen]
                 .unwrap()
                 .contains("`MPCHECK_SURELY_UNSET_FW` is not set")
         );
+    }
+
+    #[test]
+    fn qemu_icount_is_read_and_checked() {
+        let qemu = |icount: &str| {
+            format!(
+                "kind: qemu\nqemu:\n  machine: mps2-an385\n  firmware: /fw.elf\n  args: [-semihosting]\n{icount}\n"
+            )
+        };
+        let b = parse("m", &qemu("  icount: {shift: 3}")).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        let icount = d.config.qemu.as_ref().unwrap().icount.unwrap();
+        assert_eq!(icount.qemu_args(), ["-icount", "shift=3,sleep=off"]);
+        let err = parse("m", &qemu("  icount: {shift: 11}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/m.yaml:6: qemu.icount.shift: 11 is out of range (0 to 10"),
+            "{err}"
+        );
+        let err = parse("m", &qemu("  icount: {shift: 0, sleep: on}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `sleep`"), "{err}");
+        let err = parse(
+            "m",
+            "kind: qemu\nqemu: {machine: m, firmware: /f.elf, args: [-icount, shift=0], icount: {shift: 0}}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("boards/m.yaml:2: qemu.icount: `-icount` is also in qemu.args"),
+            "{err}"
+        );
+        let b = parse("m", &qemu("")).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        assert_eq!(d.config.qemu.as_ref().unwrap().icount, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::icount::Icount;
 use super::shared_ram::{SharedRam, SharedRamConfig};
 use super::tcp::TcpTransport;
 use super::transport::Transport;
@@ -36,6 +37,8 @@ pub struct QemuSpec {
     pub console: QemuConsole,
     /// The machine's RAM to share with the harness (see [`super::shared_ram`]).
     pub shared_ram: Option<SharedRamConfig>,
+    /// Exact virtual time (see [`Icount`]).
+    pub icount: Option<Icount>,
 }
 
 enum Link {
@@ -144,6 +147,9 @@ fn start(spec: &QemuSpec, ram: Option<&SharedRam>) -> io::Result<(Child, Link, S
         }
     };
     cmd.args(&spec.extra_args);
+    if let Some(icount) = spec.icount {
+        cmd.args(icount.qemu_args());
+    }
     if let Some(ram) = ram {
         cmd.args(ram.qemu_args());
         let fd = ram.fd();

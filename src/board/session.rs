@@ -485,6 +485,7 @@ fn open_transport(
                 extra_args: q.args.clone(),
                 console: q.console,
                 shared_ram: q.shared_ram,
+                icount: q.icount,
             };
             let describe = format!("qemu -M {}", spec.machine);
             QemuTransport::spawn(spec)

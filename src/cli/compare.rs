@@ -50,7 +50,8 @@ pub struct CompareArgs {
     #[arg(long = "mode", value_name = "MODE", value_parser = super::parse_mode)]
     pub modes: Vec<crate::case::Mode>,
     /// Exit 1 when: `output` differs, `heap:+N%`, `bytecode:+N%`, `time:+N%` (outside
-    /// the noise) is exceeded by any case (repeatable).
+    /// the noise) is exceeded by any case, or `size:+N` bytes by the firmware's text,
+    /// data or bss (repeatable).
     #[arg(long, value_name = "LIMIT")]
     pub fail_on: Vec<FailOn>,
     /// Also judge each side against the goldens, printing a FAIL line per trial whose
@@ -314,18 +315,32 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             .map(|t| t.version)
             .collect()
     };
-    let comparison = Comparison {
-        base: Side {
+    let size = |board: &str| {
+        runner
+            .flashes
+            .iter()
+            .find(|f| f.board == board)
+            .and_then(|f| f.size)
+    };
+    let (base, head) = (
+        Side {
             board: base.name.clone(),
             versions: versions(&base.name),
+            size: size(&base.name),
         },
-        head: Side {
+        Side {
             board: head.name.clone(),
             versions: versions(&head.name),
+            size: size(&head.name),
         },
+    );
+    let sizes = base.size.zip(head.size);
+    let comparison = Comparison {
+        base,
+        head,
         repeats: args.repeat.max(1),
         judged: args.judge,
-        breaches: breaches(&args.fail_on, &deltas),
+        breaches: breaches(&args.fail_on, &deltas, sizes),
         deltas,
     };
     let written = crate::report::compare::write_files(&report_dir, &comparison)?;

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 mod frozen;
 mod log;
 mod progress;
+pub mod size;
 mod tree;
 
 pub(crate) use frozen::{FrozenFile, build_frozen};

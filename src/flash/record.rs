@@ -24,6 +24,9 @@ pub struct FlashReport {
     pub verify_ms: Option<u128>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_ms: Option<u128>,
+    /// The image's text/data/bss, when it is an ELF (a `.hex` or `.bin` has no sections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<crate::firmware_build::size::ImageSize>,
 }
 
 fn record_path(state_dir: &Path, board: &str) -> PathBuf {

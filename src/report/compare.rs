@@ -64,6 +64,21 @@ pub fn totals(c: &Comparison) -> Vec<String> {
             .collect();
         out.push(format!("ignored as not the build: {}", fields.join(", ")));
     }
+    if let (Some(b), Some(h)) = (c.base.size, c.head.size) {
+        let d = |b: u64, h: u64| h as i128 - b as i128;
+        out.push(format!(
+            "firmware: text {} → {} ({:+}), data {} → {} ({:+}), bss {} → {} ({:+}) bytes",
+            b.text,
+            h.text,
+            d(b.text, h.text),
+            b.data,
+            h.data,
+            d(b.data, h.data),
+            b.bss,
+            h.bss,
+            d(b.bss, h.bss)
+        ));
+    }
     if let Some((cases, b)) = c.bytecode_total() {
         let ops = b.opcode_changes();
         out.push(format!(

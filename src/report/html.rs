@@ -365,6 +365,7 @@ mod tests {
         let side = |board: &str| Side {
             board: board.into(),
             versions: Vec::new(),
+            size: None,
         };
         Comparison {
             base: side("a"),

@@ -82,7 +82,14 @@ pub fn render(report: &RunReport) -> String {
     if !report.flashes.is_empty() {
         let _ = writeln!(md, "\n## Firmware\n");
         for f in report.flashes {
-            let _ = writeln!(md, "- {}", f.reason);
+            let _ = match f.size {
+                Some(s) => writeln!(
+                    md,
+                    "- {} (text {}, data {}, bss {} bytes)",
+                    f.reason, s.text, s.data, s.bss
+                ),
+                None => writeln!(md, "- {}", f.reason),
+            };
         }
     }
 

@@ -8,14 +8,17 @@ use mpcheck::board::driver::RamFile;
 use mpcheck::board::{BoardConfig, BoardSession, Pacing, SourceCase, VerdictHint};
 
 use super::common::{T, connect};
+use mpcheck::board::icount::Icount;
 use mpcheck::board::qemu::QemuConsole;
 use mpcheck::board::shared_ram::SharedRamConfig;
 
 /// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`:
-/// code reaches it through the machine's shared RAM.
+/// code reaches it through the machine's shared RAM, and its clock counts instructions.
 pub fn mps2(firmware: &str) -> BoardConfig {
     let mut c = mps2_uart(firmware);
-    c.qemu.as_mut().unwrap().shared_ram = Some(SHARED_RAM);
+    let q = c.qemu.as_mut().unwrap();
+    q.shared_ram = Some(SHARED_RAM);
+    q.icount = Some(Icount { shift: 0 });
     c
 }
 
@@ -431,6 +434,51 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
             assert_eq!(first, measure(name, mpy), "{name} (mpy: {mpy})");
         }
     }
+}
+
+/// With `qemu.icount` the board's clock counts instructions: a loop timed on the board by
+/// `time.ticks_us()` reads the same in two boots and three runs each, within ticks_us's
+/// 1 µs step, whatever the host is doing (without it: 11-34 ms under 2 CPU hogs).
+pub fn target_time_is_exact_with_icount(fw: &str) {
+    let code = b"import time\nt0 = time.ticks_us()\nx = 0\nfor i in range(20000):\n    x += i\nprint(time.ticks_diff(time.ticks_us(), t0))\n";
+    let mut times = Vec::new();
+    for _boot in 0..2 {
+        let mut s = session(fw);
+        for _ in 0..3 {
+            let run = s
+                .run_source(SourceCase::own("loop", code), &[], T, true, None)
+                .unwrap();
+            let us: u64 = String::from_utf8_lossy(&run.stdout)
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}: {run:?}"));
+            times.push(us);
+        }
+    }
+    let (min, max) = (times.iter().min().unwrap(), times.iter().max().unwrap());
+    assert!(*min > 1000, "the loop took some virtual time: {times:?}");
+    assert!(max - min <= 1, "{times:?}");
+}
+
+/// The image's text/data/bss as mpcheck reads them from the ELF are binutils' own: the
+/// `arm-none-eabi-size` of the toolchain that built it (Berkeley format).
+pub fn image_size_is_what_binutils_size_says(fw: &str) {
+    let ours = mpcheck::firmware_build::size::of_elf(std::path::Path::new(fw)).unwrap();
+    let out = std::process::Command::new("arm-none-eabi-size")
+        .arg(fw)
+        .output()
+        .expect("arm-none-eabi-size, from the toolchain that built the image");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let theirs: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .take(3)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(vec![ours.text, ours.data, ours.bss], theirs, "{text}");
+    assert!(ours.text > 0 && ours.bss > 0, "{ours:?}");
 }
 
 /// `src` compiled by the mpy-cross built with the firmware, recording `name.py`.

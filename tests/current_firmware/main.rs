@@ -72,7 +72,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 13] = [
+    let tests: [(&str, Test, bool); 15] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -136,6 +136,16 @@ fn main() {
         (
             "heap_figures_are_identical_run_to_run",
             cases::heap_figures_are_identical_run_to_run,
+            true,
+        ),
+        (
+            "target_time_is_exact_with_icount",
+            cases::target_time_is_exact_with_icount,
+            true,
+        ),
+        (
+            "image_size_is_what_binutils_size_says",
+            cases::image_size_is_what_binutils_size_says,
             true,
         ),
     ];
