@@ -53,3 +53,4 @@ pub mod suggest;
 pub mod targets;
 pub mod toolchain;
 pub mod upstream;
+pub mod words;

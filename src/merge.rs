@@ -147,7 +147,7 @@ impl Notes {
             }
             lines.push(format!(
                 "{} of the suite {} no result in any run: {names}",
-                crate::report::count(self.missing_trials.len(), "trial", "trials"),
+                crate::words::count(self.missing_trials.len(), "trial", "trials"),
                 if self.missing_trials.len() == 1 {
                     "has"
                 } else {

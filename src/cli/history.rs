@@ -43,8 +43,8 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     let (runs, rows) = h.counts()?;
     let text = format!(
         "{location}: {}, {}\n",
-        crate::report::count(runs as usize, "run", "runs"),
-        crate::report::count(rows as usize, "trial result", "trial results")
+        crate::words::count(runs as usize, "run", "runs"),
+        crate::words::count(rows as usize, "trial result", "trial results")
     ) + &table(&past);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stopped reading (`| head`) wanted no more.
@@ -100,7 +100,7 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
         "{}: recorded as run {id} in {} ({}, started {}); the file is now {}",
         file.display(),
         h.location(),
-        crate::report::count(record.trials.len(), "trial", "trials"),
+        crate::words::count(record.trials.len(), "trial", "trials"),
         record.started,
         Path::new(&done).display()
     );

@@ -74,8 +74,8 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
     console.reports_written(&written);
     notice(format!(
         "merged {}: {}",
-        crate::report::count(merged.notes.inputs.len(), "run", "runs"),
-        crate::report::count(merged.results.len(), "result", "results")
+        crate::words::count(merged.notes.inputs.len(), "run", "runs"),
+        crate::words::count(merged.results.len(), "result", "results")
     ));
     for line in merged.notes.problems() {
         notice(format!("merge: {line}"));

@@ -60,7 +60,13 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     } else {
         let fields: Vec<String> = ignored
             .iter()
-            .map(|(f, n)| format!("{} ({})", f.describe(), super::count(*n, "row", "rows")))
+            .map(|(f, n)| {
+                format!(
+                    "{} ({})",
+                    f.describe(),
+                    crate::words::count(*n, "row", "rows")
+                )
+            })
             .collect();
         out.push(format!("ignored as not the build: {}", fields.join(", ")));
     }
@@ -83,7 +89,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
         let ops = b.opcode_changes();
         out.push(format!(
             "bytecode ({}): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
-            super::count(cases, "case", "cases"),
+            crate::words::count(cases, "case", "cases"),
             b.base_bytes,
             b.head_bytes,
             b.head_bytes - b.base_bytes,
@@ -101,7 +107,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
         out.push(format!(
             "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {} changed",
             h - b,
-            super::count(changed, "row", "rows")
+            crate::words::count(changed, "row", "rows")
         ));
     }
     out.push(if c.judged {

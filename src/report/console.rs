@@ -117,7 +117,7 @@ impl Console {
                     let _ = writeln!(
                         std::io::stderr(),
                         "running {}",
-                        super::count(trials, "trial", "trials")
+                        crate::words::count(trials, "trial", "trials")
                     );
                 }
             }
@@ -219,7 +219,7 @@ pub fn staged(count: usize) {
     let _ = writeln!(
         std::io::stderr(),
         "{} pending: `mpcheck review` to see and accept or reject {}",
-        super::count(count, "golden change", "golden changes"),
+        crate::words::count(count, "golden change", "golden changes"),
         if count == 1 { "it" } else { "them" }
     );
 }
@@ -239,7 +239,7 @@ pub fn bless_summary(written: usize, refused: &[String]) {
     let _ = writeln!(
         err,
         "bless: {} written or removed; {} could not be blessed",
-        super::count(written, "golden file", "golden files"),
-        super::count(refused.len(), "result", "results")
+        crate::words::count(written, "golden file", "golden files"),
+        crate::words::count(refused.len(), "result", "results")
     );
 }

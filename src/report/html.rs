@@ -168,8 +168,8 @@ pub fn run_page(report: &RunReport) -> String {
             p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
         }
         @if let Some(notes) = report.merge {
-            h2 { "Merged from " (super::count(notes.inputs.len(), "run", "runs")) }
-            ul #merged-runs { @for i in &notes.inputs { li { (i.origin) ": " (super::count(i.results, "result", "results")) } } }
+            h2 { "Merged from " (crate::words::count(notes.inputs.len(), "run", "runs")) }
+            ul #merged-runs { @for i in &notes.inputs { li { (i.origin) ": " (crate::words::count(i.results, "result", "results")) } } }
             @let problems = notes.problems();
             @if !problems.is_empty() {
                 ul #merge-problems.problems { @for p in &problems { li { (p) } } }

@@ -12,14 +12,14 @@ fn merge_section(md: &mut String, notes: &crate::merge::Notes) {
     let _ = writeln!(
         md,
         "Merged from {}:\n",
-        super::count(notes.inputs.len(), "run", "runs")
+        crate::words::count(notes.inputs.len(), "run", "runs")
     );
     for i in &notes.inputs {
         let _ = writeln!(
             md,
             "- {}: {}",
             i.origin,
-            super::count(i.results, "result", "results")
+            crate::words::count(i.results, "result", "results")
         );
     }
     let problems = notes.problems();

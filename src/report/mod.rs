@@ -181,11 +181,6 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// `n` and its noun, singular for one: "1 trial", "2 trials", "0 trials".
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// One line saying why a result did not pass (a CI system's failure message; the list
 /// at the end of a run): what differed and from what, or the verdict's reason. Control
 /// characters from the target are escaped.
@@ -201,7 +196,7 @@ pub fn headline(r: &TrialResult) -> String {
             format!(
                 "output differs from {} ({} changed)",
                 from.unwrap_or("the expected output"),
-                count(changed, "line", "lines")
+                crate::words::count(changed, "line", "lines")
             )
         }
         (v, ..) => v

@@ -104,7 +104,7 @@ impl Scope {
             } else {
                 format!(
                     "{filters} matches {}, none",
-                    crate::report::count(named.len(), "trial", "trials")
+                    crate::words::count(named.len(), "trial", "trials")
                 )
             };
             format!(
@@ -148,7 +148,7 @@ pub fn narrow(
         if trials.is_empty() && before > 0 {
             return Err(Error::Usage(format!(
                 "--rerun-failed: none of the {} that failed in the last run ({}) is in this selection",
-                crate::report::count(failed.len(), "trial", "trials"),
+                crate::words::count(failed.len(), "trial", "trials"),
                 request.report_dir.join("results.json").display()
             )));
         }
