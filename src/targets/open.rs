@@ -75,8 +75,8 @@ pub fn unavailable_reason(why: &str) -> String {
 }
 
 impl Targets {
-    /// Opens every board's target; a device board the environment does not provide (its
-    /// firmware variable unset) is recorded as unavailable, not opened.
+    /// Opens every board's target; a board the environment does not provide (its
+    /// firmware or tree variable unset) is recorded as unavailable, not opened.
     pub fn open(
         boards: &[Arc<Board>],
         toolchain: &Toolchain,
@@ -90,11 +90,11 @@ impl Targets {
             frozen: BTreeMap::new(),
         };
         for board in boards {
+            if let Some(why) = board.unavailable() {
+                t.unavailable.insert(board.name.clone(), why.to_string());
+                continue;
+            }
             if let BoardSpec::Device(d) = &board.spec {
-                if let Some(why) = &d.unavailable {
-                    t.unavailable.insert(board.name.clone(), why.clone());
-                    continue;
-                }
                 let target = open_device(board, d, toolchain, compilers)?;
                 t.lanes.insert(board.name.clone(), d.instances);
                 t.devices.insert(board.name.clone(), target.clone());
@@ -325,6 +325,8 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
             mpy_cross: None,
             args: Vec::new(),
             npm_version: None,
+            build: None,
+            unavailable: None,
         }),
     }
 }
