@@ -16,7 +16,11 @@ type BuildTest = fn(&Path);
 fn main() {
     let args = Arguments::from_args();
     let src = micropython_src();
-    let tests: [(&str, BuildTest); 10] = [
+    let tests: [(&str, BuildTest); 11] = [
+        (
+            "unix_frozen_trials_pass_and_the_heap_is_calibrated_frozen_below_mpy_below_source",
+            unix_frozen_trials_pass_with_calibrated_heap,
+        ),
         (
             "a_unix_board_built_from_the_tree_runs_its_cases_with_the_trees_mpy_cross_and_the_next_run_is_a_cache_hit",
             unix_builds_runs_then_hits_the_cache,
@@ -263,6 +267,40 @@ fn unix_builds_runs_then_hits_the_cache(src: &Path) {
     );
     let secs = cache_check_secs(&err);
     assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+/// Frozen mode on the unix port built from the tree: a case imported from the image
+/// passes, the empty case measures 0 in every mode, and a module's live bytes are
+/// smallest frozen, then `.mpy`, then source.
+fn unix_frozen_trials_pass_with_calibrated_heap(src: &Path) {
+    let f = Fixture::new();
+    f.write(
+        "boards/ux.yaml",
+        &unix_board(src, "").replace("[source, mpy]", "[source, mpy, frozen]"),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/heap/empty.py",
+        "# ---\n# exclude: {cpython: heap}\n# heap: {}\n# ---\n",
+    );
+    f.write(
+        "cases/heap/mod.py",
+        "# ---\n# exclude: {cpython: heap}\n# heap: {}\n# ---\nclass P:\n    def f(self):\n        return [1, 2]\nT = (1, 2, 3)\ndef g(x):\n    return x * 2\n",
+    );
+    let run = f.mpcheck(&["bless", "--board", "ux", "--no-history"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert_eq!(f.result("ux::g/add.frozen")["verdict"], "pass");
+    let live = |name: &str| f.result(name)["heap"]["live_bytes"].as_i64().unwrap();
+    for mode in ["", ".mpy", ".frozen"] {
+        assert_eq!(live(&format!("ux::heap/empty{mode}")), 0, "empty{mode}");
+    }
+    let (source, mpy, frozen) = (
+        live("ux::heap/mod"),
+        live("ux::heap/mod.mpy"),
+        live("ux::heap/mod.frozen"),
+    );
+    assert!(frozen < mpy && mpy < source, "{frozen} < {mpy} < {source}");
 }
 
 /// The variant's features are probed from the built VM, not assumed: one built without

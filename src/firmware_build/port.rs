@@ -33,7 +33,7 @@ impl Select {
 /// tree has `extmod/asyncio` (as the standard variant does), `unittest` where
 /// micropython-lib has it (MicroPython's own tests import it).
 fn unix_manifest(source: &Path) -> String {
-    let mut text = String::from("# Written by mpcheck (see src/firmware_build/mod.rs).\n");
+    let mut text = String::new();
     if source.join("extmod/asyncio/manifest.py").is_file() {
         text.push_str("include(\"$(MPY_DIR)/extmod/asyncio\")\n");
     }
@@ -49,7 +49,24 @@ fn unix_manifest(source: &Path) -> String {
 /// The manifest mpcheck writes for a port's plain build, or `None` where the port's
 /// default is used (see [`unix_manifest`]).
 pub(super) fn plain_manifest(spec: &BuildSpec) -> Option<String> {
-    (spec.port == "unix").then(|| unix_manifest(&spec.source))
+    (spec.port == "unix").then(|| {
+        format!(
+            "# Written by mpcheck (see src/firmware_build/port.rs).\n{}",
+            unix_manifest(&spec.source)
+        )
+    })
+}
+
+/// What a frozen build's manifest freezes besides the cases: the plain build's own
+/// (the unix port), else `require("unittest")`, as the qemu port's default manifest:
+/// MicroPython's own tests on the board import it. The port's other default entries
+/// (its `test-frzmpy` modules) are for upstream's frozen tests, which run on the plain
+/// firmware.
+pub(super) fn frozen_preamble(spec: &BuildSpec) -> String {
+    match spec.port.as_str() {
+        "unix" => unix_manifest(&spec.source),
+        _ => "require(\"unittest\")\n".into(),
+    }
 }
 
 /// The image a port's build makes, relative to its build dir, when the board file does
@@ -71,7 +88,6 @@ mod tests {
         let lines = |t: &Path| {
             unix_manifest(t)
                 .lines()
-                .skip(1)
                 .map(String::from)
                 .collect::<Vec<_>>()
         };

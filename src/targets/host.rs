@@ -21,6 +21,7 @@ const NOT_FROZEN: &str = "a host VM runs no frozen trials (the pipeline skips th
 /// unix port defaults to more. Larger changes nothing but start-up memory.
 const WEBASSEMBLY_HEAP: &str = "1048576";
 
+#[derive(Clone)]
 pub struct HostTarget {
     kind: HostKind,
     vm: PathBuf,
@@ -256,6 +257,56 @@ impl HostTarget {
 }
 
 impl HostTarget {
+    /// The same VM settings with another executable: a unix board's frozen variant (the
+    /// features the plain build probed hold for it: one configuration, other modules).
+    pub fn with_vm(&self, vm: PathBuf) -> HostTarget {
+        HostTarget { vm, ..self.clone() }
+    }
+
+    /// Imports `module`, frozen into this VM under `.frozen/<dir>/` (helpers beside it),
+    /// measuring its heap when `request` asks: `.frozen/<dir>` first on the path, then
+    /// `.frozen` (asyncio & co.), run from an empty scratch dir.
+    pub fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
+        let scratch = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                return Outcome::not_started(
+                    format!("could not make a temp dir: {e}"),
+                    Default::default(),
+                );
+            }
+        };
+        let mut c = self.base_command(Some(scratch.path()));
+        c.env("MICROPYPATH", format!(".frozen/{dir}:.frozen"));
+        match request.heap {
+            Some(zero_alloc) => {
+                let load = crate::heap::Load::Import {
+                    module: module.to_string(),
+                };
+                let wrapper = scratch.path().join("_mpcheck_heap.py");
+                if let Err(e) =
+                    std::fs::write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())
+                {
+                    return Outcome::not_started(
+                        format!("{}: {e}", wrapper.display()),
+                        Default::default(),
+                    );
+                }
+                c.args(["-m", "_mpcheck_heap"]);
+            }
+            None => {
+                c.args(["-m", module]);
+            }
+        }
+        let mut outcome = process::run(Self::in_scratch(c, scratch.path()), request.timeout);
+        if request.heap.is_some() {
+            let (output, figures) = crate::heap::extract(&outcome.output);
+            outcome.output = output;
+            outcome.heap = figures;
+        }
+        outcome
+    }
+
     /// The VM's features from the probes every board gets (board::features), each run
     /// as `VM -c SCRIPT` in a temp dir of its own (one probe writes a `.mpy` there): a
     /// script that exits 0 printed its answer, one that raised exits non-zero, one that
