@@ -84,7 +84,10 @@ impl Overrides {
                         HostKind::Cpython => false,
                     };
                     if fits {
+                        // A given VM wins over a build from a tree, as in the board file.
                         spec.executable = Some(vm.clone());
+                        spec.build = None;
+                        spec.unavailable = None;
                     }
                 }
                 if let Some(mc) = &self.mpy_cross

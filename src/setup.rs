@@ -114,42 +114,46 @@ pub fn built(
 ) -> Result<Vec<Arc<Board>>> {
     boards
         .iter()
-        .map(|board| match &board.spec {
-            BoardSpec::Device(d) if d.unavailable.is_none() => {
-                let Some(build) = &d.build else {
-                    return Ok(board.clone());
-                };
-                let install = |packages: &[String]| {
-                    crate::toolchain::ensure_debian_packages(
-                        packages,
-                        &board.file.display().to_string(),
-                    )
-                    .map_err(|e| e.to_string())
-                };
-                let built = crate::firmware_build::build(
-                    build,
-                    &board.file,
-                    &project.state_dir,
-                    &install,
-                    &mut |p| {
-                        on_event(Event::Firmware {
-                            board: &board.name,
-                            line: &format!("board `{}`: {p}", board.name),
-                        })
-                    },
-                )?;
-                // The built image is the board's firmware; the tree's own mpy-cross its
-                // compiler, unless the board file or `--mpy-cross` names one.
-                let mut spec = d.clone();
-                if let Some(q) = &mut spec.config.qemu {
-                    q.firmware = built.firmware.to_string_lossy().into_owned();
+        .map(|board| {
+            let Some(build) = board.build().filter(|_| board.unavailable().is_none()) else {
+                return Ok(board.clone());
+            };
+            let install = |packages: &[String]| {
+                crate::toolchain::ensure_debian_packages(
+                    packages,
+                    &board.file.display().to_string(),
+                )
+                .map_err(|e| e.to_string())
+            };
+            let built = crate::firmware_build::build(
+                build,
+                &board.file,
+                &project.state_dir,
+                &install,
+                &mut |p| {
+                    on_event(Event::Firmware {
+                        board: &board.name,
+                        line: &format!("board `{}`: {p}", board.name),
+                    })
+                },
+            )?;
+            // The built image is the board's firmware (the unix port's VM); the tree's
+            // own mpy-cross its compiler, unless the board file or `--mpy-cross` names one.
+            let mut resolved = (**board).clone();
+            match &mut resolved.spec {
+                BoardSpec::Device(spec) => {
+                    if let Some(q) = &mut spec.config.qemu {
+                        q.firmware = built.firmware.to_string_lossy().into_owned();
+                    }
+                    spec.mpy_cross = spec.mpy_cross.take().or(Some(built.mpy_cross));
                 }
-                spec.mpy_cross = spec.mpy_cross.or(Some(built.mpy_cross));
-                let mut resolved = (**board).clone();
-                resolved.spec = BoardSpec::Device(spec);
-                Ok(Arc::new(resolved))
+                BoardSpec::Host(spec) => {
+                    spec.executable = Some(built.firmware);
+                    spec.mpy_cross = spec.mpy_cross.take().or(Some(built.mpy_cross));
+                }
+                BoardSpec::Bytecode(_) => unreachable!("bytecode boards have no build"),
             }
-            _ => Ok(board.clone()),
+            Ok(Arc::new(resolved))
         })
         .collect()
 }

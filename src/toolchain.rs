@@ -346,6 +346,11 @@ pub fn reported_version(cmd: &mut Command) -> String {
 /// every port (old firmware lacks `_mpy`, so it is looked up defensively).
 pub const VERSION_SNIPPET: &str = "import sys;v=sys.implementation.version;print('MicroPython %d.%d.%d%s; %s' % (v[0], v[1], v[2], ('-' + v[3]) if len(v) > 3 and v[3] else '', sys.version))";
 
+/// What building the unix port (and its mpy-cross) from a tree needs: the host's own
+/// compiler and make (its optional parts that need more, FFI and TLS, are turned off by
+/// the board file's `args`).
+pub const UNIX_BUILD_PACKAGES: &[&str] = &["make", "gcc"];
+
 /// What building a board's firmware from source needs (`build:` in a board file's
 /// default `packages`): make and a host gcc for mpy-cross, Arm's bare-metal cross
 /// compiler and its C library for the firmware. Installed, like a QEMU board's

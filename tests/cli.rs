@@ -1181,6 +1181,43 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
     }
 }
 
+#[test]
+fn without_micropy_src_the_shipped_unix_src_board_is_unavailable_and_says_what_to_set() {
+    let f = Fixture::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/unix-src.yaml");
+    f.write(
+        "boards/unix-src.yaml",
+        &std::fs::read_to_string(shipped).unwrap(),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let out = f
+        .command(&["run", "--board", "unix-src"])
+        .env_remove("MICROPY_SRC")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout";
+    assert!(err.contains(WHY), "{err}");
+    for name in ["unix-src::g/add", "unix-src::g/add.mpy"] {
+        let r = f.result(name);
+        assert_eq!(r["verdict"], "skip", "{r}");
+        assert_eq!(r["reason"], format!("board unavailable: {WHY}"), "{r}");
+    }
+    let list = f
+        .command(&["list", "--board", "unix-src"])
+        .env_remove("MICROPY_SRC")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains(&format!(
+            "unix-src::g/add  (skip: board unavailable: {WHY})"
+        )),
+        "{}",
+        String::from_utf8_lossy(&list.stdout)
+    );
+}
+
 /// A case measured in two modes gets one row of the heap-by-mode table, in summary.md
 /// and index.html alike: both figures per mode and what `.mpy` saves against source.
 #[test]

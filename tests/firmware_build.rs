@@ -16,7 +16,19 @@ type BuildTest = fn(&Path);
 fn main() {
     let args = Arguments::from_args();
     let src = micropython_src();
-    let tests: [(&str, BuildTest); 8] = [
+    let tests: [(&str, BuildTest); 11] = [
+        (
+            "unix_frozen_trials_pass_and_the_heap_is_calibrated_frozen_below_mpy_below_source",
+            unix_frozen_trials_pass_with_calibrated_heap,
+        ),
+        (
+            "a_unix_board_built_from_the_tree_runs_its_cases_with_the_trees_mpy_cross_and_the_next_run_is_a_cache_hit",
+            unix_builds_runs_then_hits_the_cache,
+        ),
+        (
+            "a_unix_variant_without_fstrings_has_it_probed_and_skips_the_cases_that_require_them",
+            unix_features_come_from_the_probes,
+        ),
         (
             "frozen_trials_pass_and_a_case_the_freezer_rejects_is_a_compile_error",
             frozen_trials_pass_and_a_rejected_case_is_a_compile_error,
@@ -183,6 +195,134 @@ fn builds_boots_passes_then_hits_the_cache(src: &Path) {
     );
     let secs = cache_check_secs(&err);
     assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+/// A unix board built from `src`, with the args that need no submodules (as the
+/// shipped boards/unix-src.yaml) and `extra` ones.
+fn unix_board(src: &Path, extra: &str) -> String {
+    format!(
+        "kind: unix\nmodes: [source, mpy]\nbuild: {{source: \"{}\", port: unix, variant: standard, \
+         args: [MICROPY_PY_BTREE=0, MICROPY_PY_SSL=0, MICROPY_SSL_MBEDTLS=0, MICROPY_PY_FFI=0{extra}]}}\n",
+        src.display()
+    )
+}
+
+/// The path of `tool` in a run's toolchain report.
+fn tool_path(f: &Fixture, tool: &str) -> String {
+    let tools = f.results()["toolchain"].clone();
+    tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tool"].as_str().unwrap().starts_with(tool))
+        .unwrap_or_else(|| panic!("no {tool} in {tools}"))["path"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn unix_builds_runs_then_hits_the_cache(src: &Path) {
+    let f = Fixture::new();
+    f.write("boards/ux.yaml", &unix_board(src, ""));
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/g/fstr.py",
+        "# ---\n# requires: [fstring]\n# ---\nx = 3\nprint(f'{x}!')\n",
+    );
+    // The build's own manifest freezes the tree's asyncio (the standard variant's).
+    f.write(
+        "cases/g/aio.py",
+        "# ---\n# exclude: {cpython: asyncio is frozen into MicroPython's unix port}\n# ---\nimport asyncio\nprint(asyncio.__name__)\n",
+    );
+    f.write("golden/g/aio.out", "asyncio\n");
+    let first = f.mpcheck(&["run", "--board", "ux"]);
+    let err = stderr(&first);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("board `ux`: build from {}:", src.display())),
+        "{err}"
+    );
+    for name in ["ux::g/add", "ux::g/add.mpy", "ux::g/fstr", "ux::g/aio.mpy"] {
+        assert_eq!(f.result(name)["verdict"], "pass", "{name}");
+    }
+    // The VM that ran is the built one, the compiler the tree's own.
+    let build_dir = state_dir().join("build");
+    let vm = tool_path(&f, "unix");
+    assert!(
+        vm.starts_with(&build_dir.join("unix-standard-").display().to_string())
+            && vm.ends_with("/micropython"),
+        "{vm}"
+    );
+    assert!(
+        tool_path(&f, "mpy-cross").starts_with(&build_dir.join("mpy-cross-").display().to_string())
+    );
+
+    let second = f.mpcheck(&["run", "--board", "ux"]);
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("cached: mpy-cross, firmware"), "{err}");
+    assert!(
+        !err.contains("building "),
+        "a cache hit builds nothing: {err}"
+    );
+    let secs = cache_check_secs(&err);
+    assert!(secs < 1.0, "the cache check took {secs} s");
+}
+
+/// Frozen mode on the unix port built from the tree: a case imported from the image
+/// passes, the empty case measures 0 in every mode, and a module's live bytes are
+/// smallest frozen, then `.mpy`, then source.
+fn unix_frozen_trials_pass_with_calibrated_heap(src: &Path) {
+    let f = Fixture::new();
+    f.write(
+        "boards/ux.yaml",
+        &unix_board(src, "").replace("[source, mpy]", "[source, mpy, frozen]"),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/heap/empty.py",
+        "# ---\n# exclude: {cpython: heap}\n# heap: {}\n# ---\n",
+    );
+    f.write(
+        "cases/heap/mod.py",
+        "# ---\n# exclude: {cpython: heap}\n# heap: {}\n# ---\nclass P:\n    def f(self):\n        return [1, 2]\nT = (1, 2, 3)\ndef g(x):\n    return x * 2\n",
+    );
+    let run = f.mpcheck(&["bless", "--board", "ux", "--no-history"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert_eq!(f.result("ux::g/add.frozen")["verdict"], "pass");
+    let live = |name: &str| f.result(name)["heap"]["live_bytes"].as_i64().unwrap();
+    for mode in ["", ".mpy", ".frozen"] {
+        assert_eq!(live(&format!("ux::heap/empty{mode}")), 0, "empty{mode}");
+    }
+    let (source, mpy, frozen) = (
+        live("ux::heap/mod"),
+        live("ux::heap/mod.mpy"),
+        live("ux::heap/mod.frozen"),
+    );
+    assert!(frozen < mpy && mpy < source, "{frozen} < {mpy} < {source}");
+}
+
+/// The variant's features are probed from the built VM, not assumed: one built without
+/// f-strings skips the case that requires them, and runs the rest.
+fn unix_features_come_from_the_probes(src: &Path) {
+    let f = Fixture::new();
+    f.write(
+        "boards/ux.yaml",
+        &unix_board(src, ", CFLAGS_EXTRA=-DMICROPY_PY_FSTRINGS=0"),
+    );
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    f.write(
+        "cases/g/fstr.py",
+        "# ---\n# requires: [fstring]\n# ---\nx = 3\nprint(f'{x}!')\n",
+    );
+    let run = f.mpcheck(&["run", "--board", "ux"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert_eq!(f.result("ux::g/add")["verdict"], "pass");
+    let r = f.result("ux::g/fstr");
+    assert_eq!(r["verdict"], "skip", "{r}");
+    assert!(r["reason"].as_str().unwrap().contains("fstring"), "{r}");
 }
 
 /// The frozen image a run's progress line names, and whether that run built it.

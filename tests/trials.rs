@@ -3,9 +3,9 @@
 //! run` (one process per trial) works, with partitions.
 //!
 //! The boards are the default ones plus every QEMU board (an emulator runs here, so its
-//! trials are real tests on every machine): a board that is unavailable here (e.g.
-//! `mps2-an385-qemu` without `MICROPY_SRC`) has its trials reported *ignored* with the
-//! reason, never passed. Boards in labgrid places are trials too (the place is acquired
+//! trials are real tests on every machine) and every board built from a tree (`unix-src`):
+//! a board that is unavailable here (e.g. `mps2-an385-qemu` or `unix-src` without
+//! `MICROPY_SRC`) has its trials reported *ignored* with the reason, never passed. Boards in labgrid places are trials too (the place is acquired
 //! by the process that runs one of their trials, and only by it). Other serial boards
 //! need hardware on this machine and are left to `mpcheck run`.
 //!
@@ -61,7 +61,13 @@ fn main() {
     selection.boards = selection
         .all_boards
         .iter()
-        .filter(|b| b.default || b.kind() == "qemu" || in_labgrid_place(b))
+        .filter(|b| {
+            b.default
+                || b.kind() == "qemu"
+                || b.build().is_some()
+                || b.unavailable().is_some()
+                || in_labgrid_place(b)
+        })
         .cloned()
         .collect();
     let planned = Scope::default().case_trials(&selection);
@@ -92,10 +98,7 @@ fn main() {
                 frozen.clone(),
                 recorder.clone(),
             );
-            let unavailable = match &trial.board.spec {
-                BoardSpec::Device(d) => d.unavailable.clone(),
-                _ => None,
-            };
+            let unavailable = trial.board.unavailable().map(str::to_string);
             let is_ignored = ignored(&trial);
             Trial::ignorable_test(trial.name(), move || {
                 if let Some(skip) = decided_skip(&trial) {

@@ -1,6 +1,7 @@
 # ---
 # exclude:
 #   cpython: micropython.const is MicroPython-only
+#   unix-coverage-src: the coverage variant's __main__ also holds its extra_coverage test functions (source mode only)
 # ---
 # Constant expressions built from other consts fold at compile time. On MicroPython
 # 1.9.2 (the micro:bit's golden override) the `_`-prefixed names still become globals.

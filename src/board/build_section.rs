@@ -8,20 +8,46 @@ use serde::Deserialize;
 use super::parse::{expand_path, line_of};
 use crate::env::EnvError;
 use crate::error::{Error, Result};
-use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES};
+use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES, Select, default_image};
 
-/// `build: {source, port, board, args}` as written.
+/// The compiler whose version keys a port's build: the unix port runs on this machine,
+/// built by its C compiler; the others are cross-built for ARM.
+fn default_compiler(port: &str) -> &'static str {
+    match port {
+        "unix" => "gcc",
+        _ => "arm-none-eabi-gcc",
+    }
+}
+
+/// The Debian packages a port's build needs (installed when a build lacks them).
+fn default_packages(port: &str) -> &'static [&'static str] {
+    match port {
+        "unix" => crate::toolchain::UNIX_BUILD_PACKAGES,
+        _ => crate::toolchain::FIRMWARE_BUILD_PACKAGES,
+    }
+}
+
+/// `build: {source, port, board | variant, args}` as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBuild {
     source: String,
     port: String,
-    board: String,
+    board: Option<String>,
+    /// The unix port's `VARIANT=` (instead of `board`).
+    variant: Option<String>,
     #[serde(default)]
     args: Vec<String>,
     image: Option<String>,
     compiler: Option<String>,
     packages: Option<Vec<String>>,
+}
+
+impl RawBuild {
+    /// The directory under `ports/` the build section names.
+    pub(super) fn port(&self) -> &str {
+        &self.port
+    }
 }
 
 /// Where a qemu board's firmware comes from, decided from what the board file gives and
@@ -112,22 +138,32 @@ pub(super) fn check_build(
     raw: RawBuild,
 ) -> Result<std::result::Result<BuildSpec, (String, EnvError)>> {
     let bad = |message: String| Error::config(path, line_of(text, "build"), message);
+    let (board, select) = match (raw.board, raw.variant) {
+        (Some(b), None) => (b, Select::Board),
+        (None, Some(v)) => (v, Select::Variant),
+        _ => {
+            return Err(bad(
+                "build: give `board` (BOARD= of the port's Makefile) or `variant` (VARIANT=, the unix port), one of them".into(),
+            ));
+        }
+    };
     // Port and board become path components under ports/ and the cache dir.
     let is_name = |s: &str| {
         !s.is_empty()
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
-    if !is_name(&raw.port) || !is_name(&raw.board) {
+    if !is_name(&raw.port) || !is_name(&board) {
         return Err(bad(format!(
-            "build: port `{}` and board `{}` must be plain names (letters, digits, `_`, `-`)",
-            raw.port, raw.board
+            "build: port `{}` and {} `{board}` must be plain names (letters, digits, `_`, `-`)",
+            raw.port,
+            select.variable().to_lowercase()
         )));
     }
     for arg in &raw.args {
         check_make_variable(arg).map_err(|m| bad(format!("build.args: {m}")))?;
     }
-    let image = raw.image.unwrap_or_else(|| "firmware.elf".into());
+    let image = raw.image.unwrap_or_else(|| default_image(&raw.port).into());
     if image.is_empty() || Path::new(&image).is_absolute() || image.split('/').any(|c| c == "..") {
         return Err(bad(format!(
             "build.image: `{image}` must be a path inside the build dir"
@@ -136,17 +172,20 @@ pub(super) fn check_build(
     Ok(match expand_path(dir, &raw.source) {
         Ok(source) => Ok(BuildSpec {
             source,
-            port: raw.port,
-            board: raw.board,
-            args: raw.args,
-            image,
-            compiler: raw.compiler.unwrap_or_else(|| "arm-none-eabi-gcc".into()),
+            compiler: raw
+                .compiler
+                .unwrap_or_else(|| default_compiler(&raw.port).into()),
             packages: raw.packages.unwrap_or_else(|| {
-                crate::toolchain::FIRMWARE_BUILD_PACKAGES
+                default_packages(&raw.port)
                     .iter()
                     .map(|p| p.to_string())
                     .collect()
             }),
+            port: raw.port,
+            board,
+            select,
+            args: raw.args,
+            image,
         }),
         Err(e) => Err(e),
     })

@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::error::BoardError;
 use super::recover::{self, Ladder};
 use super::repl::{PasteMode, Repl};
+#[cfg(doc)]
+use crate::features::KNOWN;
 
 /// What the board can do. `None`: the probe could not tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +43,16 @@ pub struct Features {
 }
 
 impl Features {
+    /// The features a case may require ([`KNOWN`]) that the probes decided.
+    pub fn known(&self) -> crate::features::Features {
+        crate::features::Features(
+            crate::features::KNOWN
+                .iter()
+                .filter_map(|n| self.has(n).map(|v| (n.to_string(), v)))
+                .collect(),
+        )
+    }
+
     /// Look a boolean feature up by name (the names of the fields; `const` for `const_`).
     /// Unknown names and features the probe could not decide are `None`.
     pub fn has(&self, name: &str) -> Option<bool> {
@@ -141,13 +153,30 @@ const PROBES: &[Probe] = &[
 const IDENT: &str = "import sys\nprint(sys.platform)\nprint('.'.join([str(x) for x in sys.implementation.version[:3]]))\ntry:\n print(sys.implementation._mpy)\nexcept AttributeError:\n print('none')";
 
 /// Every probe is tiny and ends at once; 5 s covers a slow UART.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Run all probes on a board at its raw prompt. The heap is soft-reset afterwards.
 /// A probe that hangs the board is recovered with `ladder` and counts as undecided.
 pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
+    let mut f = probe_with(|script| run(repl, ladder, script))?;
+    f.raw_paste = match repl.paste_mode() {
+        PasteMode::RawPaste { .. } => Some(true),
+        PasteMode::Classic => Some(false),
+        PasteMode::Unknown => None,
+    };
+    repl.soft_reset(PROBE_TIMEOUT)?;
+    Ok(f)
+}
+
+/// What one probe script gave: its stdout (`\n` line ends), `None` when it raised, or
+/// `Err(Undecided)` when it hung or the link broke.
+pub type ProbeRun = Result<Option<String>, Undecided>;
+
+/// Runs every probe through `run` (on a board's REPL, or as a host VM's `-c` script)
+/// and judges each on its own; `Err` only when `run` says the target is unusable.
+pub fn probe_with<E>(mut run: impl FnMut(&str) -> Result<ProbeRun, E>) -> Result<Features, E> {
     let mut f = Features::default();
-    let ident = run(repl, ladder, IDENT)?.ok().flatten();
+    let ident = run(IDENT)?.ok().flatten();
     let mut lines = ident.as_deref().unwrap_or("").lines();
     f.platform = lines.next().map(str::to_string);
     f.version = lines.next().map(str::to_string);
@@ -158,7 +187,7 @@ pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
         f.mpy_arch = arch.map(str::to_string);
     }
     for p in PROBES {
-        let has = match run(repl, ladder, p.script)? {
+        let has = match run(p.script)? {
             Ok(out) => Some(out.as_deref().map(str::trim_end) == Some(p.expect)),
             Err(Undecided) => None,
         };
@@ -181,25 +210,16 @@ pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
     if f.vfs_mount == Some(true) && f.mpy_version.is_some() {
         f.mpy_import = Some(true);
     }
-    f.raw_paste = match repl.paste_mode() {
-        PasteMode::RawPaste { .. } => Some(true),
-        PasteMode::Classic => Some(false),
-        PasteMode::Unknown => None,
-    };
-    repl.soft_reset(PROBE_TIMEOUT)?;
     Ok(f)
 }
 
-/// A probe hung or lost the link; the board was recovered.
-struct Undecided;
+/// A probe hung or lost the link (a board was recovered, a host VM's process killed).
+#[derive(Debug)]
+pub struct Undecided;
 
 /// Stdout of a probe (`\r\n` → `\n`), or `None` if it raised. A hang is recovered
 /// (error only if the board is dead).
-fn run(
-    repl: &mut Repl,
-    ladder: Ladder,
-    script: &str,
-) -> Result<Result<Option<String>, Undecided>, BoardError> {
+fn run(repl: &mut Repl, ladder: Ladder, script: &str) -> Result<ProbeRun, BoardError> {
     match repl.exec(script.as_bytes(), Instant::now() + PROBE_TIMEOUT) {
         Ok((out, _)) if !out.exception.is_empty() => Ok(Ok(None)),
         Ok((out, _)) => Ok(Ok(Some(

@@ -28,6 +28,25 @@ pub struct Board {
 }
 
 impl Board {
+    /// Why the board cannot be used here (e.g. the variable naming its firmware or
+    /// tree is unset), for every kind of board that can be.
+    pub fn unavailable(&self) -> Option<&str> {
+        match &self.spec {
+            BoardSpec::Host(h) => h.unavailable.as_deref(),
+            BoardSpec::Device(d) => d.unavailable.as_deref(),
+            BoardSpec::Bytecode(_) => None,
+        }
+    }
+
+    /// The board's `build:` section, when it is built from a MicroPython tree here.
+    pub fn build(&self) -> Option<&BuildSpec> {
+        match &self.spec {
+            BoardSpec::Host(h) => h.build.as_deref(),
+            BoardSpec::Device(d) => d.build.as_ref(),
+            BoardSpec::Bytecode(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match &self.spec {
             BoardSpec::Host(h) => h.kind.as_str(),
@@ -97,6 +116,13 @@ pub struct HostSpec {
     /// Webassembly boards: another npm release of the port than the pinned one (e.g.
     /// `1.27.0`), provisioned beside it.
     pub npm_version: Option<String>,
+    /// Unix boards: built from a MicroPython tree when a run opens the board (as a
+    /// qemu board's `build:`); `executable` is then filled in with the built VM and
+    /// `mpy_cross` with the tree's own. `None` when `executable` is given (it wins).
+    pub build: Option<Box<BuildSpec>>,
+    /// Why the board cannot be used here (its `build.source` variable unset): its
+    /// trials are skipped with this reason, the run goes on.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -97,6 +97,7 @@ struct HostFile {
     #[serde(default)]
     args: Vec<String>,
     npm_version: Option<String>,
+    build: Option<RawBuild>,
 }
 
 fn yes() -> bool {
@@ -257,6 +258,31 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         }
     }
     let dir = path.parent().unwrap_or(Path::new("."));
+    let other_port = raw.build.as_ref().is_some_and(|b| b.port() != "unix");
+    if raw.build.is_some() && (host_kind != HostKind::Unix || other_port) {
+        return Err(Error::config(
+            path,
+            line_of("build"),
+            "build: a host board is built from a tree only as the unix port (`kind: unix`, `port: unix`)",
+        ));
+    }
+    let raw_build = raw
+        .build
+        .map(|b| check_build(path, text, dir, b))
+        .transpose()?;
+    // As a qemu board's firmware: a given `executable` wins over the build; a source
+    // variable that is unset makes the board unavailable here, saying what to set.
+    let (build, unavailable) = match raw_build {
+        _ if raw.executable.is_some() => (None, None),
+        None => (None, None),
+        Some(b) => match firmware_source(None, Some(b)) {
+            FirmwareSource::Build(b) => (Some(Box::new(b)), None),
+            FirmwareSource::Unavailable(why) => (None, Some(why)),
+            FirmwareSource::Prebuilt(_) | FirmwareSource::Missing => {
+                unreachable!("a build section without a prebuilt image")
+            }
+        },
+    };
     let resolve = |key: &str, value: Option<String>| -> Result<Option<PathBuf>> {
         value
             .map(|v| {
@@ -278,6 +304,8 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
             mpy_cross: resolve("mpy_cross", raw.mpy_cross)?,
             args: raw.args,
             npm_version: raw.npm_version,
+            build,
+            unavailable,
         }),
     })
 }
@@ -648,6 +676,59 @@ modes: [frozen]
     const BUILD_BOARD: &str = "kind: qemu\nqemu:\n  machine: mps2-an385\n  firmware: ${MPCHECK_TEST_FW_UNSET}\nbuild: {source: \"${MPCHECK_TEST_SRC}\", port: qemu, board: MPS2_AN385, args: [CFLAGS_EXTRA=-DX=1]}\n";
 
     #[test]
+    fn a_unix_board_built_from_a_tree_is_checked_like_a_qemu_one() {
+        let unix = |rest: &str| {
+            parse(
+                "u",
+                &format!(
+                    "kind: unix\nbuild: {{source: \"${{MPCHECK_TEST_UNIX_SRC}}\", port: unix, variant: standard{rest}}}\n"
+                ),
+            )
+        };
+        // SAFETY: no other test reads this variable.
+        unsafe { std::env::remove_var("MPCHECK_TEST_UNIX_SRC") };
+        let b = unix("").unwrap();
+        assert_eq!(
+            b.unavailable(),
+            Some("set MPCHECK_TEST_UNIX_SRC to a MicroPython checkout")
+        );
+        assert!(b.build().is_none());
+        unsafe { std::env::set_var("MPCHECK_TEST_UNIX_SRC", "/src") };
+        let b = unix("").unwrap();
+        let build = b.build().expect("a build section");
+        assert_eq!(
+            (build.select, build.board.as_str(), build.image.as_str()),
+            (
+                crate::firmware_build::Select::Variant,
+                "standard",
+                "micropython"
+            )
+        );
+        assert_eq!(build.compiler, "gcc");
+        assert_eq!(b.unavailable(), None);
+        // mpcheck sets VARIANT itself; a given executable wins over the build.
+        let err = unix(", args: [VARIANT=minimal]").unwrap_err().to_string();
+        assert!(err.contains("`VARIANT` is set by mpcheck"), "{err}");
+        let b = parse(
+            "u",
+            "kind: unix\nexecutable: /bin/mp\nbuild: {source: /src, port: unix, variant: standard}\n",
+        )
+        .unwrap();
+        assert!(b.build().is_none() && b.unavailable().is_none());
+        // Only the unix port, and only on a unix board.
+        for text in [
+            "kind: unix\nbuild: {source: /s, port: qemu, board: MPS2_AN385}\n",
+            "kind: webassembly\nbuild: {source: /s, port: unix, variant: standard}\n",
+        ] {
+            let err = parse("u", text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("boards/u.yaml:2: build: a host board is built from a tree only as the unix port"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn build_section_prebuilt_wins_and_unset_variables_say_what_to_set() {
         // SAFETY: no other test reads these variables.
         unsafe { std::env::remove_var("MPCHECK_TEST_SRC") };
@@ -733,11 +814,16 @@ modes: [frozen]
             .unwrap_err()
             .to_string()
         };
-        let err = with("{source: /s, port: qemu}");
-        assert!(
-            err.starts_with("boards/m.yaml:4: build: missing field `board`"),
-            "{err}"
-        );
+        for neither_or_both in [
+            "{source: /s, port: qemu}",
+            "{source: /s, port: unix, board: B, variant: standard}",
+        ] {
+            let err = with(neither_or_both);
+            assert!(
+                err.starts_with("boards/m.yaml:4: build: give `board` (BOARD= of the port's Makefile) or `variant`"),
+                "{err}"
+            );
+        }
         let err = with("{source: /s, port: qemu, board: B, jobs: 3}");
         assert!(
             err.contains("boards/m.yaml:4: build: unknown field `jobs`"),

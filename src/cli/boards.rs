@@ -10,6 +10,7 @@ use crate::board::load_board;
 use crate::board::{Board, BoardSpec};
 use crate::config::Project;
 use crate::error::{Error, Result, exit};
+use crate::firmware_build::BuildSpec;
 use crate::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
 
 #[derive(Subcommand)]
@@ -120,8 +121,14 @@ fn check(file: &Path, state_dir: &Path) -> Row {
             row.image = match (&h.executable, &h.npm_version) {
                 (Some(p), _) => p.display().to_string(),
                 (None, Some(v)) => format!("npm {v}"),
+                (None, None) if h.build.is_some() || h.unavailable.is_some() => "-".into(),
                 (None, None) => "(pinned)".into(),
             };
+            match (&h.build, &h.unavailable) {
+                (_, Some(why)) => row.status = format!("ok, unavailable here: {why}"),
+                (Some(build), None) => check_build(&board, build, state_dir, &mut row),
+                (None, None) => {}
+            }
         }
         BoardSpec::Bytecode(b) => {
             row.image = match (&b.mpy_cross, &b.mpy_cross_version) {
@@ -135,29 +142,7 @@ fn check(file: &Path, state_dir: &Path) -> Row {
             // Looked up in the build cache only: checking never builds.
             (Some(_), _, None) if d.build.is_some() => {
                 let build = d.build.as_ref().expect("checked by the guard");
-                row.status = match crate::firmware_build::cached(build, &board.file, state_dir) {
-                    Ok(Some(built)) => {
-                        row.image = built.firmware.display().to_string();
-                        if let Ok(m) = std::fs::metadata(&built.firmware) {
-                            row.size = format!("{} bytes (file)", m.len());
-                        }
-                        format!("ok, built from source at {}", build.source.display())
-                    }
-                    Ok(None) => format!(
-                        "ok, built from source at {} (not built yet)",
-                        build.source.display()
-                    ),
-                    // A run installs missing compilers; checking does not.
-                    Err(crate::firmware_build::BuildError::Toolchain { message, .. }) => format!(
-                        "ok, built from source at {} (not built yet; {message}: a run installs {})",
-                        build.source.display(),
-                        build.packages.join(" ")
-                    ),
-                    Err(e) => {
-                        row.ok = false;
-                        format!("cannot be built here: {e}")
-                    }
-                };
+                check_build(&board, build, state_dir, &mut row);
             }
             (Some(q), _, None) => {
                 row.image = q.firmware.clone();
@@ -176,6 +161,33 @@ fn check(file: &Path, state_dir: &Path) -> Row {
         },
     }
     row
+}
+
+/// A board built from a tree: its image looked up in the build cache (never built).
+fn check_build(board: &Board, build: &BuildSpec, state_dir: &Path, row: &mut Row) {
+    row.status = match crate::firmware_build::cached(build, &board.file, state_dir) {
+        Ok(Some(built)) => {
+            row.image = built.firmware.display().to_string();
+            if let Ok(m) = std::fs::metadata(&built.firmware) {
+                row.size = format!("{} bytes (file)", m.len());
+            }
+            format!("ok, built from source at {}", build.source.display())
+        }
+        Ok(None) => format!(
+            "ok, built from source at {} (not built yet)",
+            build.source.display()
+        ),
+        // A run installs missing compilers; checking does not.
+        Err(crate::firmware_build::BuildError::Toolchain { message, .. }) => format!(
+            "ok, built from source at {} (not built yet; {message}: a run installs {})",
+            build.source.display(),
+            build.packages.join(" ")
+        ),
+        Err(e) => {
+            row.ok = false;
+            format!("cannot be built here: {e}")
+        }
+    };
 }
 
 fn check_probe(board: &Board, spec: &crate::board::file::ProbeSpec, row: &mut Row) {

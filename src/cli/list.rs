@@ -31,9 +31,7 @@ pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
 /// (the board unavailable, frozen mode unsupported), so the listing never shows as
 /// runnable what a run skips.
 fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
-    if let crate::board::BoardSpec::Device(d) = &trial.board.spec
-        && let Some(why) = &d.unavailable
-    {
+    if let Some(why) = trial.board.unavailable() {
         return Some(crate::targets::open::unavailable_reason(why));
     }
     (trial.mode == crate::case::Mode::Frozen)

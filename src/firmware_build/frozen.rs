@@ -46,17 +46,14 @@ pub struct FrozenBuilt {
     pub built_in: Option<Duration>,
 }
 
-/// The manifest freezing `files` from `stage`. `require("unittest")` stays, as in the
-/// port's default manifest: MicroPython's own tests on this board import it. The port's
-/// other default entries (its `test-frzmpy` modules) are for upstream's frozen tests,
-/// which run on the plain firmware.
-fn manifest(stage: &Path, files: &[FrozenFile]) -> String {
+/// The manifest freezing `files` from `stage`, after `preamble` (the port's own
+/// entries: see `port::frozen_preamble`).
+fn manifest(preamble: &str, stage: &Path, files: &[FrozenFile]) -> String {
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let names: Vec<String> = files.iter().map(|f| quote(&f.name)).collect();
     format!(
         "# Written by mpcheck: the cases of one run, frozen (see src/firmware_build/frozen.rs).\n\
-         require(\"unittest\")\n\
-         freeze_mpy({}, ({},))\n",
+         {preamble}freeze_mpy({}, ({},))\n",
         quote(&stage.to_string_lossy()),
         names.join(", ")
     )
@@ -90,7 +87,7 @@ pub(crate) fn build_frozen(
     let io = |what, path: &Path| BuildError::io(file, artifact, what, path);
     let root = sibling(&built.firmware_dir, "frozen");
     let stage = root.join("stage");
-    let text = manifest(&stage, files);
+    let text = manifest(&super::port::frozen_preamble(spec), &stage, files);
     let image_dir = root.join("images").join(&key(built, &text, files)[..16]);
     let image = image_dir.join(&spec.image);
     if is_complete(&image_dir) {
@@ -233,7 +230,11 @@ mod tests {
 
     #[test]
     fn the_manifest_freezes_every_file_and_keeps_unittest() {
-        let text = manifest(Path::new("/s/stage"), &files(b"M"));
+        let text = manifest(
+            "require(\"unittest\")\n",
+            Path::new("/s/stage"),
+            &files(b"M"),
+        );
         assert_eq!(
             text.lines().skip(1).collect::<Vec<_>>(),
             [

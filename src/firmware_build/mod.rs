@@ -2,7 +2,7 @@
 //! with the port's own Makefile, cached by what the build depends on.
 //!
 //! ```text
-//! build: {source, port, board, args} ──▶ tree hash (sorted walk, sha256) + toolchain versions
+//! build: {source, port, board|variant, args} ──▶ tree hash (sorted walk, sha256) + toolchain versions
 //!     ──▶ .mpcheck/build/mpy-cross-<key>/mpy-cross        (make -C mpy-cross BUILD=…)
 //!     ──▶ .mpcheck/build/<port>-<board>-<key>/<image>     (make -C ports/<port> BUILD=…)
 //! ```
@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 mod frozen;
 mod log;
+mod port;
 mod progress;
 pub mod size;
 mod tree;
@@ -30,6 +31,9 @@ mod tree;
 pub(crate) use frozen::{FrozenFile, build_frozen};
 
 pub(crate) use log::{error_lines, last_lines};
+pub use port::Select;
+pub(crate) use port::default_image;
+use port::plain_manifest;
 pub use progress::{Artifact, BuildError, BuildProgress};
 pub(crate) use tree::{hex, tree_hash};
 
@@ -55,7 +59,7 @@ const REPORTED_LINES: usize = 20;
 const MAX_LINE_CHARS: usize = 400;
 
 /// Make variables mpcheck sets itself; a board file's `args` must not override them.
-pub(crate) const RESERVED_VARIABLES: &[&str] = &["BUILD", "BOARD", "MPY_CROSS"];
+pub(crate) const RESERVED_VARIABLES: &[&str] = &["BUILD", "BOARD", "VARIANT", "MPY_CROSS"];
 
 /// A checked `build:` section: which tree, port and board, and extra make variables.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +68,11 @@ pub struct BuildSpec {
     pub source: PathBuf,
     /// A directory under `ports/` whose Makefile builds the firmware, e.g. `qemu`.
     pub port: String,
-    /// `BOARD=` for the port's Makefile, e.g. `MPS2_AN385`.
+    /// `BOARD=` for the port's Makefile, e.g. `MPS2_AN385` (or `VARIANT=`, e.g.
+    /// `standard`, when [`BuildSpec::select`] says so).
     pub board: String,
+    /// Which make variable `board` is given as: the unix port is built by variant.
+    pub select: Select,
     /// Extra make variables, `NAME=value` (e.g. `CFLAGS_EXTRA=-DMICROPY_OPT_…=0`).
     pub args: Vec<String>,
     /// The image the board boots, relative to the build dir (default `firmware.elf`).
@@ -143,6 +150,13 @@ fn plan(spec: &BuildSpec, file: &Path, state_dir: &Path) -> Result<Plan, BuildEr
     for arg in &spec.args {
         firmware.update(arg.as_bytes());
         firmware.update([0]);
+    }
+    // Only what a qemu build lacks: its keys (and caches) stay as they were.
+    if spec.select != Select::Board {
+        firmware.update(format!("{}\0", spec.select.variable()));
+    }
+    if let Some(manifest) = plain_manifest(spec) {
+        firmware.update(format!("manifest\0{manifest}\0"));
     }
     let firmware_key = hex(&firmware.finalize());
     let root = build_root(state_dir);
@@ -223,17 +237,27 @@ pub(crate) fn build(
         &plan.mpy_cross_dir,
         "mpy-cross",
         mpy_cross_make,
+        None,
         &plan,
         file,
         jobs,
         progress,
     )?;
-    let firmware_make = firmware_make(spec, &mpy_cross, jobs);
+    let mut firmware_make = firmware_make(spec, &mpy_cross, jobs);
+    let manifest = plain_manifest(spec);
+    if manifest.is_some() {
+        // Written into the build dir by build_artifact, before make.
+        firmware_make.arg(format!(
+            "FROZEN_MANIFEST={}",
+            sibling(&plan.firmware_dir, "tmp").join(MANIFEST).display()
+        ));
+    }
     build_artifact(
         Artifact::Firmware,
         &plan.firmware_dir,
         &spec.image,
         firmware_make,
+        manifest.as_deref(),
         &plan,
         file,
         jobs,
@@ -251,7 +275,7 @@ fn firmware_make(spec: &BuildSpec, mpy_cross: &Path, jobs: usize) -> Command {
     let mut make = Command::new("make");
     make.arg("-C")
         .arg(spec.source.join("ports").join(&spec.port))
-        .arg(format!("BOARD={}", spec.board))
+        .arg(format!("{}={}", spec.select.variable(), spec.board))
         .arg(format!("-j{jobs}"))
         .arg(format!("MPY_CROSS={}", mpy_cross.display()))
         .args(&spec.args)
@@ -261,14 +285,19 @@ fn firmware_make(spec: &BuildSpec, mpy_cross: &Path, jobs: usize) -> Command {
     make
 }
 
-/// Builds one artifact into `<dir>.tmp`, then renames it to `dir`; a no-op when `dir` is
-/// complete. Holds `<dir>.lock` throughout.
+/// The file name of the manifest mpcheck writes into a plain build's dir.
+const MANIFEST: &str = "mpcheck-manifest.py";
+
+/// Builds one artifact into `<dir>.tmp` (with `manifest` written there first as
+/// [`MANIFEST`]), then renames it to `dir`; a no-op when `dir` is complete. Holds
+/// `<dir>.lock` throughout.
 #[allow(clippy::too_many_arguments)]
 fn build_artifact(
     artifact: Artifact,
     dir: &Path,
     product: &str,
     make: Command,
+    manifest: Option<&str>,
     plan: &Plan,
     file: &Path,
     jobs: usize,
@@ -293,6 +322,10 @@ fn build_artifact(
         std::fs::remove_dir_all(&tmp).map_err(io("remove", &tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
+    if let Some(text) = manifest {
+        let path = tmp.join(MANIFEST);
+        std::fs::write(&path, text).map_err(io("write", &path))?;
+    }
     progress(BuildProgress::Started {
         artifact,
         dir: dir.to_path_buf(),
@@ -507,6 +540,7 @@ mod tests {
             source: t.path().to_path_buf(),
             port: "qemu".into(),
             board: "MPS2_AN385".into(),
+            select: Select::Board,
             args: vec![],
             image: "firmware.elf".into(),
             compiler: "arm-none-eabi-gcc".into(),

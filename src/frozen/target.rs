@@ -10,17 +10,39 @@ use crate::case::CaseId;
 use crate::compile::Compiler;
 use crate::features::Features;
 use crate::targets::board::BoardTarget;
+use crate::targets::host::HostTarget;
 use crate::targets::{Capabilities, Outcome, RunRequest, Status, Target};
 use crate::toolchain::ToolInfo;
 
+/// A target that can import a module frozen into its image: a board booted with its
+/// frozen firmware, or a unix VM built with the modules frozen in.
+pub trait RunsFrozen: Target {
+    fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome;
+}
+
+impl RunsFrozen for BoardTarget {
+    fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
+        BoardTarget::run_frozen(self, request, dir, module)
+    }
+}
+
+impl RunsFrozen for HostTarget {
+    fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
+        HostTarget::run_frozen(self, request, dir, module)
+    }
+}
+
 pub struct FrozenTarget {
-    board: Arc<BoardTarget>,
+    board: Arc<dyn RunsFrozen>,
     entries: BTreeMap<CaseId, Entry>,
 }
 
 impl FrozenTarget {
     /// `board` must boot the image with `entries`' modules frozen in.
-    pub(crate) fn new(board: Arc<BoardTarget>, entries: BTreeMap<CaseId, Entry>) -> FrozenTarget {
+    pub(crate) fn new(
+        board: Arc<dyn RunsFrozen>,
+        entries: BTreeMap<CaseId, Entry>,
+    ) -> FrozenTarget {
         FrozenTarget { board, entries }
     }
 }

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::target::RunsFrozen;
 use super::{FrozenTarget, prepare};
 use crate::board::{Board, BoardSpec, HostKind};
 use crate::case::Case;
@@ -25,15 +26,17 @@ pub fn open_variant(
     if let Some(reason) = unsupported(board) {
         return Err(FrozenMissing::Unsupported(reason));
     }
-    let BoardSpec::Device(spec) = &board.spec else {
-        unreachable!("`unsupported` passes only device boards")
+    let not_opened = || FrozenMissing::Failed(format!("board `{}` was not opened", board.name));
+    // The plain board or VM: it compiles the cases, and boots the frozen image.
+    let plain: Arc<dyn RunsFrozen> = match &board.spec {
+        BoardSpec::Device(_) => targets.device(&board.name).ok_or_else(not_opened)?.clone(),
+        BoardSpec::Host(_) => targets
+            .built_host(&board.name)
+            .ok_or_else(not_opened)?
+            .clone(),
+        BoardSpec::Bytecode(_) => unreachable!("`unsupported` passes no bytecode board"),
     };
-    let (Some(build), Some(plain)) = (&spec.build, targets.device(&board.name)) else {
-        return Err(FrozenMissing::Failed(format!(
-            "board `{}` was not opened",
-            board.name
-        )));
-    };
+    let build = board.build().ok_or_else(not_opened)?;
     let failed = |e: &dyn std::fmt::Display| FrozenMissing::Failed(format!("frozen firmware: {e}"));
     let compiler = plain
         .compiler()
@@ -59,21 +62,30 @@ pub fn open_variant(
         },
     )
     .map_err(|e| failed(&e))?;
-    let mut config = spec.config.clone();
-    if let Some(q) = &mut config.qemu {
-        q.firmware = frozen.firmware.to_string_lossy().into_owned();
-    }
-    let booted = BoardTarget::new(&board.name, config, spec.instances, Some(compiler.clone()));
-    Ok(Arc::new(FrozenTarget::new(
-        Arc::new(booted),
-        prepared.entries,
-    )))
+    let booted: Arc<dyn RunsFrozen> = match (&board.spec, targets.built_host(&board.name)) {
+        (BoardSpec::Host(_), Some(host)) => Arc::new(host.with_vm(frozen.firmware)),
+        (BoardSpec::Device(spec), _) => {
+            let mut config = spec.config.clone();
+            if let Some(q) = &mut config.qemu {
+                q.firmware = frozen.firmware.to_string_lossy().into_owned();
+            }
+            Arc::new(BoardTarget::new(
+                &board.name,
+                config,
+                spec.instances,
+                Some(compiler.clone()),
+            ))
+        }
+        _ => return Err(not_opened()),
+    };
+    Ok(Arc::new(FrozenTarget::new(booted, prepared.entries)))
 }
 
 /// Why `board` cannot run frozen trials at all, known from its board file and the
 /// environment alone (`mpcheck list` shows it; a run skips them with it).
 pub fn unsupported(board: &Board) -> Option<String> {
     match &board.spec {
+        BoardSpec::Host(h) if h.kind == HostKind::Unix && h.build.is_some() => None,
         BoardSpec::Host(h) if h.kind == HostKind::Unix => Some(unix_reason(
             std::env::var_os("MICROPY_SRC").as_deref().map(Path::new),
         )),
@@ -85,8 +97,8 @@ pub fn unsupported(board: &Board) -> Option<String> {
     }
 }
 
-/// Why the unix port's frozen trials are skipped: it freezes only when built from a
-/// checkout with `ports/unix` (`make -C ports/unix FROZEN_MANIFEST=…`).
+/// Why a unix board without a `build:` section skips its frozen trials: the unix port
+/// freezes only when built from a checkout with `ports/unix` (boards/unix-src.yaml).
 fn unix_reason(source: Option<&Path>) -> String {
     match source {
         None => "frozen mode on the unix port needs a MicroPython checkout with ports/unix: set MICROPY_SRC".into(),
@@ -95,7 +107,7 @@ fn unix_reason(source: Option<&Path>) -> String {
             src.display()
         ),
         Some(src) => format!(
-            "frozen mode on the unix port is not built yet: MICROPY_SRC ({}) has ports/unix, but mpcheck builds only qemu boards with frozen cases so far",
+            "frozen mode on the unix port needs a unix board built from the tree: MICROPY_SRC ({}) has ports/unix, run the board `unix-src` (a `build:` section) for its frozen trials",
             src.display()
         ),
     }

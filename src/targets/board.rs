@@ -11,7 +11,7 @@ use crate::board::driver::RamFile;
 use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
 use crate::case::{Case, Mode};
 use crate::compile::Compiler;
-use crate::features::{Features, KNOWN};
+use crate::features::Features;
 use crate::toolchain::ToolInfo;
 
 pub struct BoardTarget {
@@ -332,12 +332,7 @@ impl Target for BoardTarget {
                     .measures_heap
                     .set(probed.gc_mem_alloc == Some(true) && probed.compile == Some(true));
                 let _ = self.mpy_arch.set(probed.mpy_arch.clone());
-                let f = Features(
-                    KNOWN
-                        .iter()
-                        .filter_map(|n| probed.has(n).map(|v| (n.to_string(), v)))
-                        .collect(),
-                );
+                let f = probed.known();
                 self.checkin(Some(session), None);
                 f
             }

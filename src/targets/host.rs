@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::{Outcome, RunRequest, Target, process};
+use super::{Outcome, RunRequest, Status, Target, process};
+use crate::board::features::{PROBE_TIMEOUT, Undecided};
 use crate::board::{Board, HostKind};
 use crate::case::Mode;
 use crate::compile::Compiler;
@@ -20,6 +21,7 @@ const NOT_FROZEN: &str = "a host VM runs no frozen trials (the pipeline skips th
 /// unix port defaults to more. Larger changes nothing but start-up memory.
 const WEBASSEMBLY_HEAP: &str = "1048576";
 
+#[derive(Clone)]
 pub struct HostTarget {
     kind: HostKind,
     vm: PathBuf,
@@ -28,7 +30,8 @@ pub struct HostTarget {
     driver: PathBuf,
     args: Vec<String>,
     compiler: Option<Arc<Compiler>>,
-    features: Features,
+    /// Known up front, or probed on first use (a VM built from a tree).
+    features: OnceLock<Features>,
 }
 
 impl HostTarget {
@@ -54,18 +57,26 @@ impl HostTarget {
                 vm.display()
             ))
         })?;
-        // Host VMs built from the pinned packages have every feature cases ask for; a
-        // user's own build is probed per feature by the cases themselves (`SKIP`).
-        let features = match kind {
-            HostKind::Cpython => Features::all_of(&["float", "bigint", "fstring"]),
-            HostKind::Unix => Features::all_of(crate::features::KNOWN),
+        // Host VMs built from the pinned packages have every feature cases ask for; one
+        // built from a tree (any variant, any make variables) is probed on first use; a
+        // user's own executable is probed per feature by the cases themselves (`SKIP`).
+        let features = OnceLock::new();
+        let built_from_tree =
+            matches!(&board.spec, crate::board::BoardSpec::Host(h) if h.build.is_some());
+        let known = match kind {
+            HostKind::Cpython => Some(Features::all_of(&["float", "bigint", "fstring"])),
+            HostKind::Unix if built_from_tree => None,
+            HostKind::Unix => Some(Features::all_of(crate::features::KNOWN)),
             // No native emitter in a WebAssembly VM.
             HostKind::Webassembly => {
                 let mut f = Features::all_of(crate::features::KNOWN);
                 f.0.insert("native".into(), false);
-                f
+                Some(f)
             }
         };
+        if let Some(known) = known {
+            let _ = features.set(known);
+        }
         Ok(HostTarget {
             kind,
             vm,
@@ -245,6 +256,82 @@ impl HostTarget {
     }
 }
 
+impl HostTarget {
+    /// The same VM settings with another executable: a unix board's frozen variant (the
+    /// features the plain build probed hold for it: one configuration, other modules).
+    pub fn with_vm(&self, vm: PathBuf) -> HostTarget {
+        HostTarget { vm, ..self.clone() }
+    }
+
+    /// Imports `module`, frozen into this VM under `.frozen/<dir>/` (helpers beside it),
+    /// measuring its heap when `request` asks: `.frozen/<dir>` first on the path, then
+    /// `.frozen` (asyncio & co.), run from an empty scratch dir.
+    pub fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
+        let scratch = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                return Outcome::not_started(
+                    format!("could not make a temp dir: {e}"),
+                    Default::default(),
+                );
+            }
+        };
+        let mut c = self.base_command(Some(scratch.path()));
+        c.env("MICROPYPATH", format!(".frozen/{dir}:.frozen"));
+        match request.heap {
+            Some(zero_alloc) => {
+                let load = crate::heap::Load::Import {
+                    module: module.to_string(),
+                };
+                let wrapper = scratch.path().join("_mpcheck_heap.py");
+                if let Err(e) =
+                    std::fs::write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())
+                {
+                    return Outcome::not_started(
+                        format!("{}: {e}", wrapper.display()),
+                        Default::default(),
+                    );
+                }
+                c.args(["-m", "_mpcheck_heap"]);
+            }
+            None => {
+                c.args(["-m", module]);
+            }
+        }
+        let mut outcome = process::run(Self::in_scratch(c, scratch.path()), request.timeout);
+        if request.heap.is_some() {
+            let (output, figures) = crate::heap::extract(&outcome.output);
+            outcome.output = output;
+            outcome.heap = figures;
+        }
+        outcome
+    }
+
+    /// The VM's features from the probes every board gets (board::features), each run
+    /// as `VM -c SCRIPT` in a temp dir of its own (one probe writes a `.mpy` there): a
+    /// script that exits 0 printed its answer, one that raised exits non-zero, one that
+    /// hangs or cannot start is undecided. Nothing decided when no temp dir can be made.
+    fn probe(&self) -> Features {
+        let Ok(dir) = tempfile::tempdir() else {
+            return Features::default();
+        };
+        let probed = crate::board::features::probe_with(|script| {
+            let mut c = self.base_command(None);
+            c.arg("-c").arg(script);
+            let outcome = process::run(Self::in_scratch(c, dir.path()), PROBE_TIMEOUT);
+            Ok::<_, std::convert::Infallible>(match outcome.status {
+                Status::Exited(0) => Ok(Some(String::from_utf8_lossy(&outcome.output).into())),
+                Status::Exited(_) => Ok(None),
+                _ => Err(Undecided),
+            })
+        });
+        match probed {
+            Ok(f) => f.known(),
+            Err(never) => match never {},
+        }
+    }
+}
+
 /// The case's file name, as tracebacks show it.
 fn case_file(case: &crate::case::Case) -> PathBuf {
     PathBuf::from(format!("{}.py", case.module_name()))
@@ -315,7 +402,7 @@ impl Target for HostTarget {
     }
 
     fn features(&self) -> &Features {
-        &self.features
+        self.features.get_or_init(|| self.probe())
     }
 
     fn compiler(&self) -> Option<&Arc<Compiler>> {

@@ -23,6 +23,8 @@ pub struct Targets {
     opened: BTreeMap<String, Arc<dyn Target>>,
     /// Device boards, by name, for the firmware step before a run.
     devices: BTreeMap<String, Arc<BoardTarget>>,
+    /// Unix boards built from a tree, by name, for their frozen variant.
+    built_hosts: BTreeMap<String, Arc<HostTarget>>,
     unavailable: BTreeMap<String, String>,
     /// Boards run by their own workers (one per instance) instead of the CPU pool.
     lanes: BTreeMap<String, usize>,
@@ -75,8 +77,8 @@ pub fn unavailable_reason(why: &str) -> String {
 }
 
 impl Targets {
-    /// Opens every board's target; a device board the environment does not provide (its
-    /// firmware variable unset) is recorded as unavailable, not opened.
+    /// Opens every board's target; a board the environment does not provide (its
+    /// firmware or tree variable unset) is recorded as unavailable, not opened.
     pub fn open(
         boards: &[Arc<Board>],
         toolchain: &Toolchain,
@@ -85,20 +87,29 @@ impl Targets {
         let mut t = Targets {
             opened: BTreeMap::new(),
             devices: BTreeMap::new(),
+            built_hosts: BTreeMap::new(),
             unavailable: BTreeMap::new(),
             lanes: BTreeMap::new(),
             frozen: BTreeMap::new(),
         };
         for board in boards {
+            if let Some(why) = board.unavailable() {
+                t.unavailable.insert(board.name.clone(), why.to_string());
+                continue;
+            }
             if let BoardSpec::Device(d) = &board.spec {
-                if let Some(why) = &d.unavailable {
-                    t.unavailable.insert(board.name.clone(), why.clone());
-                    continue;
-                }
                 let target = open_device(board, d, toolchain, compilers)?;
                 t.lanes.insert(board.name.clone(), d.instances);
                 t.devices.insert(board.name.clone(), target.clone());
                 t.opened.insert(board.name.clone(), target);
+                continue;
+            }
+            if let BoardSpec::Host(h) = &board.spec
+                && h.build.is_some()
+            {
+                let host = open_host(board, h, toolchain, compilers)?;
+                t.built_hosts.insert(board.name.clone(), host.clone());
+                t.opened.insert(board.name.clone(), host);
                 continue;
             }
             t.opened.insert(
@@ -160,6 +171,11 @@ impl Targets {
         self.devices.get(board)
     }
 
+    /// A unix board built from a tree (its frozen variant runs the same way).
+    pub fn built_host(&self, board: &str) -> Option<&Arc<HostTarget>> {
+        self.built_hosts.get(board)
+    }
+
     /// How many workers a board gets, for boards with lanes of their own.
     pub fn lanes(&self, board: &str) -> Option<usize> {
         self.lanes.get(board).copied()
@@ -192,27 +208,7 @@ pub fn open_target(
     compilers: &mut Compilers,
 ) -> Result<Arc<dyn Target>> {
     match &board.spec {
-        BoardSpec::Host(spec) => {
-            let (vm, pinned) = match (&spec.executable, spec.kind) {
-                (Some(p), _) => (p.clone(), false),
-                (None, HostKind::Unix) => (toolchain.micropython.clone(), true),
-                (None, HostKind::Webassembly) => match &spec.npm_version {
-                    Some(v) => (toolchain.webassembly_version(v)?, true),
-                    None => (toolchain.micropython_mjs.clone(), true),
-                },
-                (None, HostKind::Cpython) => (toolchain.python.clone(), false),
-            };
-            let compiler =
-                (spec.kind != HostKind::Cpython).then(|| compilers.get(spec.mpy_cross.as_ref()));
-            Ok(Arc::new(HostTarget::new(
-                board,
-                spec.kind,
-                (vm, pinned),
-                toolchain,
-                spec.args.clone(),
-                compiler,
-            )?))
-        }
+        BoardSpec::Host(spec) => Ok(open_host(board, spec, toolchain, compilers)?),
         BoardSpec::Bytecode(spec) => {
             let path = match &spec.mpy_cross_version {
                 Some(v) => Some(toolchain.mpy_cross_version(v)?),
@@ -229,6 +225,33 @@ pub fn open_target(
         }
         BoardSpec::Device(spec) => Ok(open_device(board, spec, toolchain, compilers)?),
     }
+}
+
+/// A host VM's target: the board file's VM or the pinned one.
+fn open_host(
+    board: &Board,
+    spec: &crate::board::HostSpec,
+    toolchain: &Toolchain,
+    compilers: &mut Compilers,
+) -> Result<Arc<HostTarget>> {
+    let (vm, pinned) = match (&spec.executable, spec.kind) {
+        (Some(p), _) => (p.clone(), false),
+        (None, HostKind::Unix) => (toolchain.micropython.clone(), true),
+        (None, HostKind::Webassembly) => match &spec.npm_version {
+            Some(v) => (toolchain.webassembly_version(v)?, true),
+            None => (toolchain.micropython_mjs.clone(), true),
+        },
+        (None, HostKind::Cpython) => (toolchain.python.clone(), false),
+    };
+    let compiler = (spec.kind != HostKind::Cpython).then(|| compilers.get(spec.mpy_cross.as_ref()));
+    Ok(Arc::new(HostTarget::new(
+        board,
+        spec.kind,
+        (vm, pinned),
+        toolchain,
+        spec.args.clone(),
+        compiler,
+    )?))
 }
 
 /// A board behind a console: its tools installed if missing, its target made (sessions
@@ -325,6 +348,8 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
             mpy_cross: None,
             args: Vec::new(),
             npm_version: None,
+            build: None,
+            unavailable: None,
         }),
     }
 }

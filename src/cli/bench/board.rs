@@ -13,9 +13,7 @@ use crate::pipeline::default_threads;
 /// case, throughput, where a case's time goes (reset, upload, run, read, and the rest),
 /// and the CPU time of the harness and of the emulators, which share the cores.
 pub fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
-    if let BoardSpec::Device(d) = &selection.boards[0].spec
-        && let Some(why) = &d.unavailable
-    {
+    if let Some(why) = selection.boards[0].unavailable() {
         return Err(crate::error::Error::Usage(format!(
             "bench: board `{}` is unavailable: {why}",
             selection.boards[0].name
