@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 /// Starts the wrapper's report line; a record separator no case prints.
 pub const MARKER: &str = "\x1empcheck-heap";
 
+/// What the two main figures count, for every table and golden that shows them: why
+/// live bytes can exceed allocated bytes.
+pub const LEGEND: &str = "live: heap still in use when the case ended (gc.mem_alloc: whole GC blocks); allocated: bytes the case asked for (micropython.mem_total: exact sizes). Each allocation is rounded up to whole blocks, so many small objects make live exceed allocated. Both less the harness's own cost (an empty case measures 0).";
+
 /// The metrics, in table order.
 pub const METRICS: [&str; 4] = ["alloc_bytes", "live_bytes", "allocations", "peak_bytes"];
 

@@ -264,13 +264,23 @@ fn flash_if_changed(
         let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
         on_event(Event::Firmware {
             board: &board.name,
-            line: &format!(
-                "board `{}`: flashed {} bytes with {} in {:.2} s",
-                board.name,
-                image.total_bytes(),
-                flasher.describe(),
-                timings.total.as_secs_f64()
-            ),
+            // An emulator programs nothing: it loads the image when it next boots.
+            line: &if timings.program.is_none() {
+                format!(
+                    "board `{}`: {} boots the new image ({} bytes) from its next start",
+                    board.name,
+                    flasher.describe(),
+                    image.total_bytes()
+                )
+            } else {
+                format!(
+                    "board `{}`: flashed {} bytes with {} in {:.2} s",
+                    board.name,
+                    image.total_bytes(),
+                    flasher.describe(),
+                    timings.total.as_secs_f64()
+                )
+            },
         });
         crate::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
         let ms = |d: Option<Duration>| d.map(|d| d.as_millis());

@@ -124,7 +124,8 @@ fn render(
     golden: &BTreeMap<String, BTreeMap<String, HeapFigures>>,
 ) -> String {
     format!(
-        "# Heap figures of {case} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n{}",
+        "# Heap figures of {case} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n# {}\n{}",
+        crate::heap::LEGEND,
         yaml_serde::to_string(golden).unwrap_or_default()
     )
 }

@@ -138,6 +138,7 @@ pub fn markdown(results: &[TrialResult]) -> String {
     for row in &rows {
         md.push_str(&format!("| {} |\n", cells(row).join(" | ")));
     }
+    md.push_str(&format!("\n{}\n", crate::heap::LEGEND));
     md
 }
 

@@ -211,6 +211,7 @@ pub fn run_page(report: &RunReport) -> String {
                     tr { @for c in super::heap_modes::cells(row) { td { (c) } } }
                 }
             }
+            p.legend { (crate::heap::LEGEND) }
         }
         @if !measured.is_empty() {
             h2 { "Heap (bytes, calibrated)" }
