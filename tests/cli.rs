@@ -266,6 +266,17 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     f.write("cases/g/ok.py", "print(2)\n");
     f.write("cases/g/bad.py", "print('head line')\n");
     f.write("golden/g/bad.out", "golden line\n");
+    // A long output with one changed line: the diff shows that hunk, not 40 rows.
+    f.write(
+        "cases/h/long.py",
+        "for i in range(40):\n    print('line', 20 if i == 0 else i)\n",
+    );
+    let golden: String = (0..40).map(|i| format!("line {i}\n")).collect();
+    f.write("golden/h/long.out", &golden);
+    f.write(
+        "cases/h/skipped.py",
+        "# ---\n# exclude: {unix: not on unix}\n# ---\nprint(1)\n",
+    );
     let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     mpcheck::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
@@ -295,9 +306,27 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     let dom = chromium(&["--dump-dom"]);
     let dom = stdout(&dom);
     assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
-    assert!(dom.contains("<td class=\"fail\">1 ✓ 1 ✗ </td>"), "{dom}");
+    // A row per board and mode; a failing cell links to its first failure.
+    assert!(dom.contains("<th>unix (source)</th>"), "{dom}");
+    assert!(
+        dom.contains("<td class=\"fail\">1 ✓ <a href=\"#failure-unix::g/bad\">1 ✗ </a></td>"),
+        "{dom}"
+    );
     assert!(dom.contains("<td class=\"del\">golden line</td>"), "{dom}");
     assert!(dom.contains("<td class=\"ins\">head line</td>"), "{dom}");
+    // The long output's diff: its changed first line and 3 lines of context, then the
+    // rest of the 40 lines left out.
+    assert!(dom.contains("<td class=\"del\">line 0</td>"), "{dom}");
+    assert!(dom.contains("<td class=\"ins\">line 20</td>"), "{dom}");
+    assert!(
+        dom.contains(">line 3</td>") && !dom.contains(">line 5</td>"),
+        "{dom}"
+    );
+    assert!(dom.contains("<tr class=\"gap\">"), "{dom}");
+    // Skips are listed by reason, and the filter box is there.
+    assert!(dom.contains("<h2>Skipped (1)</h2>"), "{dom}");
+    assert!(dom.contains("1 trial: unix::h/skipped"), "{dom}");
+    assert!(dom.contains("id=\"only-changes\""), "{dom}");
     let out = chromium(&[&format!("--screenshot={}", shot.display())]);
     assert!(shot.exists(), "no screenshot: {}", stderr(&out));
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));

@@ -24,6 +24,9 @@ td.skip{background:#9a9a9a;color:#fff} td.none{background:#eee} ul.problems{colo
 table.diff td{font:12px/1.3 monospace;white-space:pre-wrap;border:none;padding:0 .5em}
 table.diff td.del{background:#fdd} table.diff td.ins{background:#dfd}
 pre{background:#f6f6f6;padding:.5em;overflow:auto}
+td.fail a{color:#fff} span.mark{background:#ffd54a;color:#222;font-size:70%;padding:0 .4em;border-radius:.3em}
+p.legend{color:#555;font-size:90%} tr.gap td{color:#888;text-align:center}
+body.only-changes tr.passing{display:none}
 ";
 
 fn page(title: &str, body: Markup) -> String {
@@ -46,9 +49,24 @@ fn page(title: &str, body: Markup) -> String {
 pub fn side_by_side(expected: &str, actual: &str) -> Markup {
     let diff = super::diff::lines(expected, actual);
     let mut rows: Vec<(Option<String>, Option<String>)> = Vec::new();
-    for op in diff.ops() {
+    // Only the changed hunks with CONTEXT lines around each, as a unified diff shows
+    // them: a one-line change in a 300-line bytecode listing is a few rows, not the
+    // listing twice. A row of `…` stands for the unchanged lines between hunks.
+    const CONTEXT: usize = 3;
+    let groups = diff.grouped_ops(CONTEXT);
+    let ops = groups.iter().enumerate().flat_map(|(n, group)| {
+        let gap = n > 0 || group.first().is_some_and(|op| op.old_range().start > 0);
+        group
+            .iter()
+            .enumerate()
+            .map(move |(i, op)| (gap && i == 0, op))
+    });
+    for (gap, op) in ops {
         if rows.len() > super::diff::REPORT_LINES {
             break;
+        }
+        if gap {
+            rows.push((None, None));
         }
         let (mut dels, mut ins) = (Vec::new(), Vec::new());
         for change in diff.iter_changes(op) {
@@ -63,6 +81,13 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
             rows.push((dels.get(i).cloned(), ins.get(i).cloned()));
         }
     }
+    let shown_to = groups
+        .last()
+        .and_then(|g| g.last())
+        .map_or(0, |op| op.old_range().end);
+    if shown_to < diff.old_slices().len() {
+        rows.push((None, None));
+    }
     let more = rows.len().saturating_sub(super::diff::REPORT_LINES);
     rows.truncate(super::diff::REPORT_LINES);
     html! {
@@ -70,9 +95,13 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
             tr { th { "expected" } th { "actual" } }
             @for (l, r) in &rows {
                 @let changed = l != r;
+                @if l.is_none() && r.is_none() {
+                    tr.gap { td colspan="2" { "…" } }
+                } @else {
                 tr {
                     td class=(if changed { "del" } else { "" }) { (l.as_deref().unwrap_or("")) }
                     td class=(if changed { "ins" } else { "" }) { (r.as_deref().unwrap_or("")) }
+                }
                 }
             }
             @if more > 0 {
@@ -86,7 +115,8 @@ fn group_of(r: &TrialResult) -> &str {
     r.case.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-fn cell(c: &Counts) -> Markup {
+/// A matrix cell: its counts, coloured; with failures, a link to the first of them.
+fn cell(c: &Counts, first_failure: Option<&str>) -> Markup {
     let class = if c.failures() > 0 {
         "fail"
     } else if c.pass > 0 {
@@ -99,7 +129,12 @@ fn cell(c: &Counts) -> Markup {
     html! {
         td class=(class) {
             @if c.pass > 0 { (c.pass) " ✓ " }
-            @if c.failures() > 0 { (c.failures()) " ✗ " }
+            @if c.failures() > 0 {
+                @match first_failure {
+                    Some(name) => a href=(format!("#failure-{name}")) { (c.failures()) " ✗ " },
+                    None => { (c.failures()) " ✗ " },
+                }
+            }
             @if c.skip > 0 { (c.skip) " ○" }
         }
     }
@@ -142,14 +177,37 @@ fn matrix_table(m: &crate::differential::Matrix) -> Markup {
 /// `index.html` for a run.
 pub fn run_page(report: &RunReport) -> String {
     let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();
-    let boards: BTreeSet<&str> = report.results.iter().map(|r| r.board.as_str()).collect();
-    let mut cells: BTreeMap<(&str, &str), Vec<&TrialResult>> = BTreeMap::new();
+    // A row per board and mode: source, .mpy and frozen fail for different reasons.
+    let rows: BTreeSet<(&str, crate::case::Mode)> = report
+        .results
+        .iter()
+        .map(|r| (r.board.as_str(), r.mode))
+        .collect();
+    let mut cells: BTreeMap<(&str, crate::case::Mode, &str), Vec<&TrialResult>> = BTreeMap::new();
     for r in report.results {
         cells
-            .entry((r.board.as_str(), group_of(r)))
+            .entry((r.board.as_str(), r.mode, group_of(r)))
             .or_default()
             .push(r);
     }
+    let skipped: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.verdict, crate::compare::Verdict::Skip { .. }))
+        .collect();
+    // Skips by reason: 54 identical reasons are one line with a count.
+    let mut skip_reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for r in &skipped {
+        skip_reasons
+            .entry(r.verdict.reason().unwrap_or_default())
+            .or_default()
+            .push(r.name.as_str());
+    }
+    let marked: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.history.is_some())
+        .collect();
     let failures: Vec<&TrialResult> = report
         .results
         .iter()
@@ -177,22 +235,31 @@ pub fn run_page(report: &RunReport) -> String {
         }
         h2 { "Board × group" }
         table #matrix {
-            tr { th { "board" } @for g in &groups { th { (g) } } }
-            @for b in &boards {
+            tr { th { "board (mode)" } @for g in &groups { th { (g) } } }
+            @for (b, m) in &rows {
                 tr {
-                    th { (b) }
+                    th { (b) " (" (m.as_str()) ")" }
                     @for g in &groups {
-                        (cell(&Counts::of(cells.get(&(*b, *g)).into_iter().flatten().copied())))
+                        @let in_cell = cells.get(&(*b, *m, *g));
+                        (cell(
+                            &Counts::of(in_cell.into_iter().flatten().copied()),
+                            in_cell.and_then(|c| c.iter().find(|r| r.verdict.is_failure())).map(|r| r.name.as_str()),
+                        ))
                     }
                 }
             }
         }
+        p.legend { "Cells: passed ✓, failed ✗ (fail, timeout, crash, error; a link to the first failure), skipped ○. Tick the box to hide passing rows below." }
+        label { input #only-changes type="checkbox" onchange="document.body.classList.toggle('only-changes', this.checked)"; " only failures and changes" }
         @if let Some(m) = report.matrix { (matrix_table(m)) }
         @if !failures.is_empty() {
             h2 { "Failures (" (failures.len()) ")" }
             @for r in &failures {
                 div.failure id=(format!("failure-{}", r.name)) {
-                    h3 { (r.verdict.name().to_uppercase()) " " (r.name) }
+                    h3 {
+                        (r.verdict.name().to_uppercase()) " " (r.name)
+                        @if let Some(mark) = &r.history { " " span.mark { (mark) } }
+                    }
                     p { (headline(r)) }
                     @if let (Some(e), Some(a)) = (&r.expected, &r.actual) {
                         (side_by_side(e, a))
@@ -200,6 +267,15 @@ pub fn run_page(report: &RunReport) -> String {
                     @if r.heap_table.is_some() || r.expected.is_none() {
                         pre { (explanation(r, super::diff::REPORT_LINES)) }
                     }
+                }
+            }
+        }
+        @if !marked.is_empty() {
+            h2 { "Against the history" }
+            table #history {
+                tr { th { "trial" } th { "verdict" } th { "history" } }
+                @for r in &marked {
+                    tr { td { (r.name) } td { (r.verdict.name()) } td { (r.history.as_deref().unwrap_or_default()) } }
                 }
             }
         }
@@ -218,11 +294,26 @@ pub fn run_page(report: &RunReport) -> String {
             table #heap {
                 tr { th { "trial" } @for m in crate::heap::METRICS { th { (m) } } }
                 @for r in &measured {
-                    tr {
+                    tr class=(if r.verdict.is_failure() { "" } else { "passing" }) {
                         td { (r.name) }
                         @for m in crate::heap::METRICS {
                             td { (r.heap.get(m).map_or("n/a".to_string(), |v| v.to_string())) }
                         }
+                    }
+                }
+            }
+        }
+    };
+    let body = html! {
+        (body)
+        @if !skipped.is_empty() {
+            h2 { "Skipped (" (skipped.len()) ")" }
+            table #skipped {
+                tr { th { "reason" } th { "trials" } }
+                @for (reason, names) in &skip_reasons {
+                    tr.passing {
+                        td { (reason) }
+                        td { (crate::words::count(names.len(), "trial", "trials")) ": " (names.iter().take(5).copied().collect::<Vec<_>>().join(", ")) @if names.len() > 5 { ", …" } }
                     }
                 }
             }
