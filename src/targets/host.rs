@@ -267,14 +267,9 @@ impl HostTarget {
     /// measuring its heap when `request` asks: `.frozen/<dir>` first on the path, then
     /// `.frozen` (asyncio & co.), run from an empty scratch dir.
     pub fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {
-        let scratch = match tempfile::tempdir() {
+        let scratch = match scratch_dir() {
             Ok(d) => d,
-            Err(e) => {
-                return Outcome::not_started(
-                    format!("could not make a temp dir: {e}"),
-                    Default::default(),
-                );
-            }
+            Err(not_started) => return *not_started,
         };
         let mut c = self.base_command(Some(scratch.path()));
         c.env("MICROPYPATH", format!(".frozen/{dir}:.frozen"));
@@ -370,6 +365,17 @@ fn prepare_scratch(
     Ok(())
 }
 
+/// A fresh temp dir for one run of a case (never in cases/), removed on drop; or the
+/// outcome of a case that could not start without one.
+fn scratch_dir() -> Result<tempfile::TempDir, Box<Outcome>> {
+    tempfile::tempdir().map_err(|e| {
+        Box::new(Outcome::not_started(
+            format!("could not make a temp dir: {e}"),
+            Default::default(),
+        ))
+    })
+}
+
 impl Target for HostTarget {
     fn tools(&self) -> Vec<ToolInfo> {
         let version = match self.kind {
@@ -425,14 +431,9 @@ impl Target for HostTarget {
 
     fn run(&self, request: &RunRequest) -> Outcome {
         // The case runs in a fresh temp dir (never in cases/), removed on drop.
-        let scratch = match tempfile::tempdir() {
+        let scratch = match scratch_dir() {
             Ok(d) => d,
-            Err(e) => {
-                return Outcome::not_started(
-                    format!("could not make a temp dir: {e}"),
-                    Default::default(),
-                );
-            }
+            Err(not_started) => return *not_started,
         };
         // An upstream test runs as run-tests.py runs it (see upstream::exec).
         if let Some(u) = &request.case.upstream
