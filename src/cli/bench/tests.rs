@@ -54,6 +54,11 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         .clone()
         .expect("a --tests selection has a suite");
     let python = crate::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
+    // The interpreter behind `python3` (a pyenv shim is a shell script that costs about
+    // 160 ms a start): run-tests.py gets it first on PATH and as its CPython, so the
+    // yardstick does not pay a shim per reference run. mpcheck's own reference keeps
+    // `python3` from PATH, shim and all: the comparison can only flatter run-tests.py.
+    let real_python = real_interpreter(&python);
     // Both runners compile `--via-mpy` with the board's own mpy-cross (a board built
     // from a tree has the one built beside its firmware).
     let (micropython, mpy_cross, instance, jobs) = match &board.spec {
@@ -98,6 +103,8 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         .arg(tmp.path().join("run-tests-results"))
         .current_dir(&copy)
         .env("MICROPY_MICROPYTHON", &micropython)
+        .env("MICROPY_CPYTHON3", &real_python)
+        .env("PATH", path_with(&real_python))
         .env("MICROPY_MPYCROSS", &mpy_cross)
         .stdin(std::process::Stdio::null());
     if let Some(instance) = &instance {
@@ -167,9 +174,11 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     let mpcheck_wall = start.elapsed();
     let counts = crate::report::Counts::of(&results);
     println!(
-        "tests: {} ({} python3, {})",
+        "tests: {} ({}; run-tests.py's CPython {}, mpcheck's {}; {})",
         suite.tests_dir.display(),
         python.display(),
+        real_python.display(),
+        toolchain.python.display(),
         micropython.display()
     );
     if !upstream.status.success() && summary.is_empty() {
@@ -282,4 +291,29 @@ fn execpty(name: &str, d: &crate::board::file::DeviceSpec) -> Result<String> {
         q.args.join(" "),
         q.firmware
     ))
+}
+
+/// What `python3` really runs (`sys.executable`), or `python3` itself when it cannot say.
+fn real_interpreter(python3: &std::path::Path) -> std::path::PathBuf {
+    std::process::Command::new(python3)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| python3.to_path_buf(), std::path::PathBuf::from)
+}
+
+/// PATH with the interpreter's directory first.
+fn path_with(interpreter: &std::path::Path) -> std::ffi::OsString {
+    let mut dirs: Vec<std::path::PathBuf> = interpreter
+        .parent()
+        .map(|d| d.to_path_buf())
+        .into_iter()
+        .collect();
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap_or_default()
 }
