@@ -467,6 +467,25 @@ fn two_revisions_of_a_git_checkout_are_built_and_compared() {
             .contains("MicroPython 1.28.0"),
         "{cmp}"
     );
+    // Each side named by its tree, revision and build args, in every report.
+    let base_built = cmp["base"]["built"].as_str().unwrap();
+    assert!(
+        base_built.ends_with(" at HEAD~1 = v1.24.0 (18658e1ebf51), args: MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_FFI=0"),
+        "{cmp}"
+    );
+    assert!(
+        cmp["head"]["built"]
+            .as_str()
+            .unwrap()
+            .contains(" at the working tree, args: "),
+        "{cmp}"
+    );
+    assert!(f.read("reports/compare.md").contains(base_built));
+    assert!(f.read("reports/compare.html").contains(base_built));
+    assert!(
+        err.contains(&format!("  base: built from {base_built}\n")),
+        "{err}"
+    );
     eprintln!("first compare {first:.1} s:\n{err}");
     eprintln!("module_import: {heap}");
     eprintln!("sides: {} / {}", cmp["base"], cmp["head"]);

@@ -89,7 +89,7 @@ fn side_board(
     overrides: &Overrides,
     build: &SideBuild,
     suffix: Option<&str>,
-) -> Result<Arc<Board>> {
+) -> Result<(Arc<Board>, Option<String>)> {
     let mut board = all
         .iter()
         .find(|b| b.name == name)
@@ -104,6 +104,7 @@ fn side_board(
         )));
     }
     overrides.apply(&mut board);
+    let (mut tree, mut revision_named) = (None, None);
     if !build.args.is_empty() || build.rev.is_some() {
         let flag = if build.rev.is_some() {
             format!("--{}-rev", build.side)
@@ -130,15 +131,39 @@ fn side_board(
         if let Some(rev) = build.rev {
             use crate::firmware_build::revision;
             let commit = revision::resolve(&spec.source, rev, &file)?;
-            spec.args
-                .extend(revision::version_args(&spec.source, &commit));
+            let versioned = revision::version_args(&spec.source, &commit);
+            let tag = versioned[0].trim_start_matches("MICROPY_GIT_TAG=");
+            revision_named = Some(format!("{rev} = {tag} ({})", &commit[..12]));
+            spec.args.extend(versioned);
+            tree = Some(spec.source.clone());
             spec.source = revision::export(&spec.source, &commit, build.cache, &file)?;
         }
     }
+    // What the reports name the side by: its tree (the user's, not the export), the
+    // revision, and the build args (the version ones are the revision's).
+    let built = board.build().map(|spec| {
+        let source = tree.as_ref().unwrap_or(&spec.source);
+        let args: Vec<&str> = spec
+            .args
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !a.starts_with("MICROPY_GIT_"))
+            .collect();
+        format!(
+            "{} at {}, args: {}",
+            source.display(),
+            revision_named.as_deref().unwrap_or("the working tree"),
+            if args.is_empty() {
+                "none".into()
+            } else {
+                args.join(" ")
+            }
+        )
+    });
     if let Some(s) = suffix {
         board.name = format!("{}@{s}", board.name);
     }
-    Ok(Arc::new(board))
+    Ok((Arc::new(board), built))
 }
 
 /// What one side's build takes from the command line.
@@ -204,7 +229,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             mpy_cross: mpy_cross(named)?,
         })
     };
-    let base = side_board(
+    let (base, base_built) = side_board(
         &all,
         &args.base,
         &overrides(&args.base_micropython, &args.base_mpy_cross)?,
@@ -216,7 +241,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         },
         same.then_some("base"),
     )?;
-    let head = side_board(
+    let (head, head_built) = side_board(
         &all,
         &args.head,
         &overrides(&args.head_micropython, &args.head_mpy_cross)?,
@@ -379,11 +404,13 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             board: base.name.clone(),
             versions: versions(&base.name),
             size: size(&base.name),
+            built: base_built,
         },
         Side {
             board: head.name.clone(),
             versions: versions(&head.name),
             size: size(&head.name),
+            built: head_built,
         },
     );
     let sizes = base.size.zip(head.size);
