@@ -512,3 +512,34 @@ fn two_revisions_of_a_git_checkout_are_built_and_compared() {
     );
     eprintln!("cached compare {cached:.1} s:\n{err}");
 }
+
+/// `--base-rev` on a tree that is not a git checkout: an error naming the board file and
+/// the tree, and the other way (two board files, one per tree).
+#[test]
+fn a_revision_of_a_tree_that_is_not_a_git_checkout_is_refused_naming_the_other_way() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("ports/unix")).unwrap();
+    std::fs::write(tree.path().join("ports/unix/Makefile"), "").unwrap();
+    let f = Fixture::empty();
+    f.write(
+        "boards/u.yaml",
+        &format!(
+            "kind: unix\nbuild:\n  source: {}\n  port: unix\n  variant: standard\n",
+            tree.path().display()
+        ),
+    );
+    f.write("cases/g/a.py", "print(1)\n");
+    let out = f.mpcheck(&[
+        "compare",
+        "--base",
+        "u",
+        "--head",
+        "u",
+        "--base-rev",
+        "HEAD~1",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("boards/u.yaml: build.source "), "{err}");
+    assert!(err.contains(": not a git checkout, so revision `HEAD~1` cannot be read from it: give each side its own tree instead, two board files"), "{err}");
+}
