@@ -1250,6 +1250,60 @@ fn without_micropy_src_the_shipped_unix_src_board_is_unavailable_and_says_what_t
     );
 }
 
+/// The shipped default boards plan the unix port's frozen trials on `unix-src` alone: the
+/// pinned `unix` board (a prebuilt VM) has none, and says where they are when asked for;
+/// with MICROPY_SRC set no unix frozen trial is skipped, without it `unix-src`'s are, with
+/// the variable to set.
+#[test]
+fn the_default_boards_run_unix_frozen_trials_on_unix_src_only() {
+    let f = Fixture::empty();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards");
+    for board in ["unix", "unix-src"] {
+        let file = format!("{board}.yaml");
+        f.write(
+            &format!("boards/{file}"),
+            &std::fs::read_to_string(shipped.join(&file)).unwrap(),
+        );
+    }
+    f.write("cases/g/add.py", "print(1 + 2)\n");
+    let list = |src: Option<&Path>| {
+        let mut c = f.command(&["list"]);
+        match src {
+            Some(src) => c.env("MICROPY_SRC", src),
+            None => c.env_remove("MICROPY_SRC"),
+        };
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("ports/unix")).unwrap();
+    std::fs::write(tree.path().join("ports/unix/Makefile"), "").unwrap();
+    assert_eq!(
+        list(Some(tree.path())),
+        "unix-src::g/add\nunix-src::g/add.mpy\nunix-src::g/add.frozen\nunix::g/add\nunix::g/add.mpy\n"
+    );
+    let without = list(None);
+    assert!(!without.contains("unix::g/add.frozen"), "{without}");
+    assert!(
+        without.contains(
+            "unix-src::g/add.frozen  (skip: board unavailable: set MICROPY_SRC to a MicroPython checkout)"
+        ),
+        "{without}"
+    );
+    let out = f
+        .command(&["list", "--board", "unix", "--mode", "frozen"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .ends_with("(unix: mpy, source); frozen: on unix-src, built from MICROPY_SRC\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A case measured in two modes gets one row of the heap-by-mode table, in summary.md
 /// and index.html alike: both figures per mode and what `.mpy` saves against source.
 #[test]

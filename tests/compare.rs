@@ -295,3 +295,251 @@ fn judge_keeps_the_golden_verdicts_of_each_side() {
         "not judged"
     );
 }
+
+// ---- two revisions of one git checkout ----
+
+/// What the unix port's build reads of a tree (mpcheck's TREE_DIRS and ports/unix).
+const UNIX_DIRS: &[&str] = &[
+    "py",
+    "extmod",
+    "shared",
+    "lib",
+    "mpy-cross",
+    "ports/unix",
+    "tools",
+    "drivers",
+];
+
+/// `git ARGS` in `repo`, with fixed dates and names so the commits (and the export
+/// directories keyed by them) are the same on every run.
+fn git(repo: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// A git repository whose first commit is v1.24.0's files and second v1.28.0's (the
+/// shared trees), or None where the shared trees are missing.
+fn two_release_repo(dir: &Path) -> Option<()> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let trees = ["micropython-1.24.0", "micropython-1.28.0"].map(|t| shared.join(t));
+    if !trees
+        .iter()
+        .all(|t| t.join("ports/unix/Makefile").is_file())
+    {
+        return None;
+    }
+    git(dir, &["init", "-q", "-b", "main"]);
+    for (tree, message) in trees.iter().zip(["v1.24.0", "v1.28.0"]) {
+        for d in [
+            "py",
+            "extmod",
+            "shared",
+            "lib",
+            "mpy-cross",
+            "ports",
+            "tools",
+            "drivers",
+        ] {
+            let _ = std::fs::remove_dir_all(dir.join(d));
+        }
+        for d in UNIX_DIRS {
+            std::fs::create_dir_all(dir.join(d).parent().unwrap()).unwrap();
+            let cp = std::process::Command::new("cp")
+                .arg("-r")
+                .arg(tree.join(d))
+                .arg(dir.join(d))
+                .status()
+                .unwrap();
+            assert!(cp.success());
+        }
+        git(dir, &["add", "-A", "-f"]);
+        git(dir, &["commit", "-q", "-m", message]);
+        git(dir, &["tag", message]);
+    }
+    Some(())
+}
+
+/// `compare --base-rev HEAD~1` on a checkout whose HEAD~1 is v1.24.0 and whose working
+/// tree is v1.28.0: each side built from its own tree (the base exported under the
+/// build cache, the user's tree untouched), output, heap, bytecode and size differences
+/// reported, and a second compare finds both builds cached.
+#[test]
+fn two_revisions_of_a_git_checkout_are_built_and_compared() {
+    let repo = tempfile::tempdir().unwrap();
+    if two_release_repo(repo.path()).is_none() {
+        eprintln!("skipped: ../shared/micropython-1.24.0 and -1.28.0 are not here");
+        return;
+    }
+    let f = Fixture::empty();
+    f.write(
+        "boards/u.yaml",
+        &format!(
+            "kind: unix\ntimeout: 10\nmodes: [source, mpy]\nbuild:\n  source: {}\n  port: unix\n  variant: standard\n  args: [MICROPY_PY_BTREE=0, MICROPY_PY_SSL=0, MICROPY_SSL_MBEDTLS=0, MICROPY_PY_FFI=0]\n",
+            repo.path().display()
+        ),
+    );
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/heap/module_import.py");
+    f.write(
+        "cases/heap/module_import.py",
+        &std::fs::read_to_string(shipped).unwrap(),
+    );
+    f.write(
+        "cases/g/version.py",
+        "import sys\nprint(sys.implementation.version[:2])\n",
+    );
+    f.write(
+        "cases/g/defs.py",
+        "# ---\n# heap: {}\n# ---\nclass P:\n    def f(self):\n        return [1, 2]\n    def g(self, *a, **k):\n        return (a, k)\nprint(P().f())\n",
+    );
+    let status_before = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo.path())
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    let compare = || {
+        let start = std::time::Instant::now();
+        let out = f.mpcheck(&[
+            "compare",
+            "--base",
+            "u",
+            "--head",
+            "u",
+            "--base-rev",
+            "HEAD~1",
+            "--repeat",
+            "1",
+        ]);
+        (out, start.elapsed().as_secs_f64())
+    };
+    let (out, first) = compare();
+    let err = stderr(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    let cmp = f.json("reports/compare.json");
+    let version = delta(&cmp, "g/version", "source");
+    assert_eq!(version["output"], "different", "{cmp}");
+    assert!(
+        version["diff"]
+            .as_str()
+            .unwrap()
+            .ends_with("\n-(1, 24)\n+(1, 28)\n"),
+        "{cmp}"
+    );
+    // Compiling on the target allocates less in 1.28.0 (notes-23: 8429 against 8397).
+    let heap = &delta(&cmp, "heap/module_import", "source")["heap"];
+    let alloc = heap
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "alloc_bytes")
+        .unwrap();
+    assert!(alloc["base"].as_u64() > alloc["head"].as_u64(), "{heap}");
+    // Each side's .mpy from its own tree's mpy-cross: the bytecode is compared.
+    assert!(
+        delta(&cmp, "heap/module_import", "mpy")["bytecode"].is_object(),
+        "{cmp}"
+    );
+    // Each side's version line names its release: the base's export is built with its
+    // own `git describe`, not the enclosing repository's.
+    let base_versions = cmp["base"]["versions"].to_string();
+    assert!(base_versions.contains("MicroPython 1.24.0; "), "{cmp}");
+    // The VM's and its mpy-cross's: the tag of the revision, never the state dir's.
+    assert_eq!(
+        base_versions.matches("MicroPython v1.24.0 on ").count(),
+        2,
+        "{cmp}"
+    );
+    assert!(
+        cmp["head"]["versions"][0]
+            .as_str()
+            .unwrap()
+            .contains("MicroPython 1.28.0"),
+        "{cmp}"
+    );
+    // Each side named by its tree, revision and build args, in every report.
+    let base_built = cmp["base"]["built"].as_str().unwrap();
+    assert!(
+        base_built.ends_with(" at HEAD~1 = v1.24.0 (18658e1ebf51), args: MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_FFI=0"),
+        "{cmp}"
+    );
+    assert!(
+        cmp["head"]["built"]
+            .as_str()
+            .unwrap()
+            .contains(" at the working tree, args: "),
+        "{cmp}"
+    );
+    assert!(f.read("reports/compare.md").contains(base_built));
+    assert!(f.read("reports/compare.html").contains(base_built));
+    assert!(
+        err.contains(&format!("  base: built from {base_built}\n")),
+        "{err}"
+    );
+    eprintln!("first compare {first:.1} s:\n{err}");
+    eprintln!("module_import: {heap}");
+    eprintln!("sides: {} / {}", cmp["base"], cmp["head"]);
+    // The user's tree is as it was: no file written into it, no worktree added.
+    let status_after = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo.path())
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert_eq!(status_before.stdout, status_after.stdout);
+    assert!(!repo.path().join(".git/worktrees").exists());
+
+    let (again, cached) = compare();
+    assert!(
+        matches!(again.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&again)
+    );
+    let err = stderr(&again);
+    assert!(
+        !err.contains("building firmware"),
+        "rebuilt on the second compare:\n{err}"
+    );
+    eprintln!("cached compare {cached:.1} s:\n{err}");
+}
+
+/// `--base-rev` on a tree that is not a git checkout: an error naming the board file and
+/// the tree, and the other way (two board files, one per tree).
+#[test]
+fn a_revision_of_a_tree_that_is_not_a_git_checkout_is_refused_naming_the_other_way() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("ports/unix")).unwrap();
+    std::fs::write(tree.path().join("ports/unix/Makefile"), "").unwrap();
+    let f = Fixture::empty();
+    f.write(
+        "boards/u.yaml",
+        &format!(
+            "kind: unix\nbuild:\n  source: {}\n  port: unix\n  variant: standard\n",
+            tree.path().display()
+        ),
+    );
+    f.write("cases/g/a.py", "print(1)\n");
+    let out = f.mpcheck(&[
+        "compare",
+        "--base",
+        "u",
+        "--head",
+        "u",
+        "--base-rev",
+        "HEAD~1",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("boards/u.yaml: build.source "), "{err}");
+    assert!(err.contains(": not a git checkout, so revision `HEAD~1` cannot be read from it: give each side its own tree instead, two board files"), "{err}");
+}

@@ -228,6 +228,11 @@ pub struct Side {
     /// The side's firmware image's text/data/bss (a device board with an ELF image).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<crate::firmware_build::size::ImageSize>,
+    /// What the side was built from, for a board built from a tree: the tree, the
+    /// revision (or "the working tree") and the build args, e.g. `/src at HEAD~1 =
+    /// v1.24.0 (18658e1ebf51), args MICROPY_PY_FFI=0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub built: Option<String>,
 }
 
 /// What `mpcheck compare` found: the report files are made from this.
@@ -420,11 +425,13 @@ mod tests {
                 board: "a".into(),
                 versions: Vec::new(),
                 size: None,
+                built: None,
             },
             head: Side {
                 board: "b".into(),
                 versions: Vec::new(),
                 size: None,
+                built: None,
             },
             repeats: 1,
             judged: false,

@@ -38,6 +38,24 @@ impl Board {
         }
     }
 
+    /// Why a unix board without a `build:` section (the pinned PyPI build, an
+    /// `executable:`) has no frozen trials, said once where frozen mode is asked for
+    /// (`mpcheck boards check`, a `--mode frozen` that selects nothing): its VM cannot be
+    /// rebuilt with modules frozen in, the board built from the tree can.
+    pub fn frozen_elsewhere(&self) -> Option<&'static str> {
+        match &self.spec {
+            BoardSpec::Host(h)
+                if h.kind == HostKind::Unix
+                    && h.build.is_none()
+                    && h.unavailable.is_none()
+                    && !self.modes.contains(&Mode::Frozen) =>
+            {
+                Some("frozen: on unix-src, built from MICROPY_SRC")
+            }
+            BoardSpec::Host(_) | BoardSpec::Device(_) | BoardSpec::Bytecode(_) => None,
+        }
+    }
+
     /// The board's `build:` section, when it is built from a MicroPython tree here.
     pub fn build(&self) -> Option<&BuildSpec> {
         match &self.spec {

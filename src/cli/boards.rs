@@ -129,6 +129,9 @@ fn check(file: &Path, state_dir: &Path) -> Row {
                 (Some(build), None) => check_build(&board, build, state_dir, &mut row),
                 (None, None) => {}
             }
+            if let Some(why) = board.frozen_elsewhere() {
+                row.status = format!("{}; {why}", row.status);
+            }
         }
         BoardSpec::Bytecode(b) => {
             row.image = match (&b.mpy_cross, &b.mpy_cross_version) {

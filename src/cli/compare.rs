@@ -42,6 +42,18 @@ pub struct CompareArgs {
     /// `CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE=0`: two builds of one tree.
     #[arg(long, value_name = "NAME=VALUE")]
     pub head_build_arg: Vec<String>,
+    /// A make variable added to the base's firmware build (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub base_build_arg: Vec<String>,
+    /// Build the base from this revision of the board's `build.source` (a git
+    /// checkout): exported with `git archive` into .mpcheck/build/rev-<commit>, kept
+    /// there, the user's tree untouched.
+    #[arg(long, value_name = "REV")]
+    pub base_rev: Option<String>,
+    /// Build the head from this revision likewise (default: the tree as it is on disk,
+    /// uncommitted changes included: the branch being judged).
+    #[arg(long, value_name = "REV")]
+    pub head_rev: Option<String>,
     /// Run every trial N times a side: the time's median and spread (default 3, the
     /// fewest for a spread to mean anything).
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -75,9 +87,9 @@ fn side_board(
     all: &[Arc<Board>],
     name: &str,
     overrides: &Overrides,
-    build_args: &[String],
+    build: &SideBuild,
     suffix: Option<&str>,
-) -> Result<Arc<Board>> {
+) -> Result<(Arc<Board>, Option<String>)> {
     let mut board = all
         .iter()
         .find(|b| b.name == name)
@@ -92,24 +104,76 @@ fn side_board(
         )));
     }
     overrides.apply(&mut board);
-    if !build_args.is_empty() {
-        match &mut board.spec {
-            BoardSpec::Device(d) if d.build.is_some() => {
-                if let Some(b) = d.build.as_mut() {
-                    b.args.extend(build_args.iter().cloned());
-                }
-            }
-            _ => {
-                return Err(Error::Usage(format!(
-                    "--head-build-arg: board `{name}` is not built from source (no `build:` section, or a prebuilt image wins)"
-                )));
-            }
+    let (mut tree, mut revision_named) = (None, None);
+    if !build.args.is_empty() || build.rev.is_some() {
+        let flag = if build.rev.is_some() {
+            format!("--{}-rev", build.side)
+        } else {
+            format!("--{}-build-arg", build.side)
+        };
+        if let Some(why) = board.unavailable() {
+            return Err(Error::Usage(format!(
+                "{flag}: board `{name}` is unavailable here: {why}"
+            )));
+        }
+        let file = board.file.clone();
+        let spec = match &mut board.spec {
+            BoardSpec::Device(d) => d.build.as_mut(),
+            BoardSpec::Host(h) => h.build.as_deref_mut(),
+            BoardSpec::Bytecode(_) => None,
+        };
+        let Some(spec) = spec else {
+            return Err(Error::Usage(format!(
+                "{flag}: board `{name}` is not built from source (no `build:` section, or a prebuilt image wins)"
+            )));
+        };
+        spec.args.extend(build.args.iter().cloned());
+        if let Some(rev) = build.rev {
+            use crate::firmware_build::revision;
+            let commit = revision::resolve(&spec.source, rev, &file)?;
+            let versioned = revision::version_args(&spec.source, &commit);
+            let tag = versioned[0].trim_start_matches("MICROPY_GIT_TAG=");
+            revision_named = Some(format!("{rev} = {tag} ({})", &commit[..12]));
+            spec.args.extend(versioned);
+            tree = Some(spec.source.clone());
+            spec.source = revision::export(&spec.source, &commit, build.cache, &file)?;
         }
     }
+    // What the reports name the side by: its tree (the user's, not the export), the
+    // revision, and the build args (the version ones are the revision's).
+    let built = board.build().map(|spec| {
+        let source = tree.as_ref().unwrap_or(&spec.source);
+        let args: Vec<&str> = spec
+            .args
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !a.starts_with("MICROPY_GIT_"))
+            .collect();
+        format!(
+            "{} at {}, args: {}",
+            source.display(),
+            revision_named.as_deref().unwrap_or("the working tree"),
+            if args.is_empty() {
+                "none".into()
+            } else {
+                args.join(" ")
+            }
+        )
+    });
     if let Some(s) = suffix {
         board.name = format!("{}@{s}", board.name);
     }
-    Ok(Arc::new(board))
+    Ok((Arc::new(board), built))
+}
+
+/// What one side's build takes from the command line.
+struct SideBuild<'a> {
+    /// `base` or `head`, for the flags' names in messages.
+    side: &'static str,
+    args: &'a [String],
+    rev: Option<&'a str>,
+    /// `<state>/build`, where a revision's tree is exported.
+    cache: &'a std::path::Path,
 }
 
 /// Whether the console sees an event. Without `--judge` a finished trial that ran to an
@@ -142,10 +206,13 @@ fn ran_line(results: &[TrialResult], seconds: f64) {
 }
 
 pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
-    for a in &args.head_build_arg {
+    for (flag, a) in (args.head_build_arg.iter().map(|a| ("head", a)))
+        .chain(args.base_build_arg.iter().map(|a| ("base", a)))
+    {
         crate::board::build_section::check_make_variable(a)
-            .map_err(|m| Error::Usage(format!("--head-build-arg: {m}")))?;
+            .map_err(|m| Error::Usage(format!("--{flag}-build-arg: {m}")))?;
     }
+    let cache = project.state_dir.join("build");
     let all: Vec<Arc<Board>> = crate::board::load_boards(&project.boards_dir())?
         .into_iter()
         .map(Arc::new)
@@ -162,18 +229,28 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             mpy_cross: mpy_cross(named)?,
         })
     };
-    let base = side_board(
+    let (base, base_built) = side_board(
         &all,
         &args.base,
         &overrides(&args.base_micropython, &args.base_mpy_cross)?,
-        &[],
+        &SideBuild {
+            side: "base",
+            args: &args.base_build_arg,
+            rev: args.base_rev.as_deref(),
+            cache: &cache,
+        },
         same.then_some("base"),
     )?;
-    let head = side_board(
+    let (head, head_built) = side_board(
         &all,
         &args.head,
         &overrides(&args.head_micropython, &args.head_mpy_cross)?,
-        &args.head_build_arg,
+        &SideBuild {
+            side: "head",
+            args: &args.head_build_arg,
+            rev: args.head_rev.as_deref(),
+            cache: &cache,
+        },
         same.then_some("head"),
     )?;
     let scope = Scope {
@@ -327,11 +404,13 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             board: base.name.clone(),
             versions: versions(&base.name),
             size: size(&base.name),
+            built: base_built,
         },
         Side {
             board: head.name.clone(),
             versions: versions(&head.name),
             size: size(&head.name),
+            built: head_built,
         },
     );
     let sizes = base.size.zip(head.size);

@@ -25,6 +25,7 @@ mod frozen;
 mod log;
 mod port;
 mod progress;
+pub(crate) mod revision;
 pub mod size;
 mod tree;
 
@@ -140,9 +141,14 @@ fn plan(spec: &BuildSpec, file: &Path, state_dir: &Path) -> Result<Plan, BuildEr
     })?;
     let host = tool_version("gcc", file)?;
     let cross = tool_version(&spec.compiler, file)?;
-    let mpy_cross_key = hex(&Sha256::new()
-        .chain_update(format!("{RECIPE}\0mpy-cross\0{tree}\0{host}\0"))
-        .finalize());
+    // A revision's version line (`compare --base-rev`) is mpy-cross's too: part of its
+    // key only when given, so every other build keeps its key.
+    let mut mpy_cross_key =
+        Sha256::new().chain_update(format!("{RECIPE}\0mpy-cross\0{tree}\0{host}\0"));
+    for a in version_args(spec) {
+        mpy_cross_key.update(format!("{a}\0"));
+    }
+    let mpy_cross_key = hex(&mpy_cross_key.finalize());
     let mut firmware = Sha256::new().chain_update(format!(
         "{RECIPE}\0firmware\0{tree}\0{cross}\0{mpy_cross_key}\0{}\0{}\0{}\0",
         spec.port, spec.board, spec.image
@@ -231,7 +237,8 @@ pub(crate) fn build(
     mpy_cross_make
         .arg("-C")
         .arg(spec.source.join("mpy-cross"))
-        .arg(format!("-j{jobs}"));
+        .arg(format!("-j{jobs}"))
+        .args(version_args(spec));
     build_artifact(
         Artifact::MpyCross,
         &plan.mpy_cross_dir,
@@ -271,6 +278,14 @@ pub(crate) fn build(
 }
 
 /// The port's make for the firmware (BUILD= is added by the caller).
+/// The build args that set py/makeversionhdr.py's version (`MICROPY_GIT_TAG=`,
+/// `MICROPY_GIT_HASH=`): mpy-cross is given them as the firmware is.
+fn version_args(spec: &BuildSpec) -> impl Iterator<Item = &String> {
+    spec.args
+        .iter()
+        .filter(|a| a.starts_with("MICROPY_GIT_TAG=") || a.starts_with("MICROPY_GIT_HASH="))
+}
+
 fn firmware_make(spec: &BuildSpec, mpy_cross: &Path, jobs: usize) -> Command {
     let mut make = Command::new("make");
     make.arg("-C")

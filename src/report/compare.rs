@@ -119,10 +119,14 @@ pub fn totals(c: &Comparison) -> Vec<String> {
 }
 
 fn side(s: &crate::ab::Side) -> String {
-    if s.versions.is_empty() {
+    let named = if s.versions.is_empty() {
         format!("`{}`", s.board)
     } else {
         format!("`{}` ({})", s.board, s.versions.join("; "))
+    };
+    match &s.built {
+        Some(b) => format!("{named}, built from {b}"),
+        None => named,
     }
 }
 
@@ -281,6 +285,11 @@ pub fn console_summary(c: &Comparison, written: &[PathBuf]) {
             headline(c)
         ),
     );
+    for (name, s) in [("base", &c.base), ("head", &c.head)] {
+        if let Some(b) = &s.built {
+            let _ = std::io::Write::write_fmt(&mut err, format_args!("  {name}: built from {b}\n"));
+        }
+    }
     for line in totals(c) {
         let _ = std::io::Write::write_fmt(&mut err, format_args!("  {line}\n"));
     }

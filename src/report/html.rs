@@ -396,8 +396,8 @@ pub fn compare_page(c: &Comparison) -> String {
         .collect();
     let body = html! {
         h1 { "mpcheck compare" }
-        p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) }
-        p { "head: " code { (c.head.board) } " " (c.head.versions.join("; ")) }
+        p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) @if let Some(b) = &c.base.built { br; "built from " (b) } }
+        p { "head: " code { (c.head.board) } " " (c.head.versions.join("; ")) @if let Some(b) = &c.head.built { br; "built from " (b) } }
         p #headline { (super::compare::headline(c)) }
         ul #totals { @for line in super::compare::totals(c) { li { (line) } } }
         @if !c.breaches.is_empty() {
@@ -458,6 +458,7 @@ mod tests {
             board: board.into(),
             versions: Vec::new(),
             size: None,
+            built: None,
         };
         Comparison {
             base: side("a"),

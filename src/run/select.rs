@@ -107,8 +107,22 @@ impl Scope {
                     crate::words::count(named.len(), "trial", "trials")
                 )
             };
+            // Said once per board that could not have a frozen trial asked for.
+            let elsewhere: Vec<String> = named
+                .iter()
+                .map(|t| &t.board)
+                .filter(|_| self.modes.contains(&Mode::Frozen))
+                .filter_map(|b| b.frozen_elsewhere().map(str::to_string))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let elsewhere = if elsewhere.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", elsewhere.join("; "))
+            };
             format!(
-                "{what} in mode {}: the selected boards run these modes ({})",
+                "{what} in mode {}: the selected boards run these modes ({}){elsewhere}",
                 wanted.join(", "),
                 runs.join("; ")
             )
