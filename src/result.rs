@@ -82,6 +82,10 @@ pub struct TrialResult {
     #[serde(flatten)]
     pub verdict: Verdict,
     pub duration_ms: u128,
+    /// The case's own time measured by the target's clock (`time.ticks_us` around its
+    /// run), in microseconds; absent where the target has no clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_us: Option<u64>,
     /// Where the expected output came from (golden file or CPython).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_from: Option<String>,
@@ -161,6 +165,7 @@ impl TrialResult {
             case: trial.case.id.to_string(),
             mode: trial.mode,
             duration_ms: duration.as_millis(),
+            target_us: outcome.as_ref().and_then(|o| o.target_us),
             expected_from,
             expected: expected.filter(|_| output_failed).map(|e| text(&e)),
             actual: output.as_deref().filter(|_| output_failed).map(text),
