@@ -17,6 +17,9 @@ pub struct Attempt {
     /// Why this attempt was made ("first", or why it was re-run).
     pub why: String,
     pub duration_ms: u128,
+    /// This attempt's time on the target's clock (microseconds), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_us: Option<u64>,
 }
 
 /// Where a merged result was run: the runner's host, its partition, its report dir.

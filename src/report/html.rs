@@ -376,6 +376,7 @@ mod tests {
             verdict: crate::ab::timing::judge(&b, &h),
             base: b,
             head: h,
+            on_target: false,
         };
         let side = |board: &str| Side {
             board: board.into(),
