@@ -308,6 +308,7 @@ fn one_of(mut seen: Vec<TrialResult>, notes: &mut Notes) -> TrialResult {
             verdict: r.verdict.clone(),
             why: format!("run on {}", where_(r)),
             duration_ms: r.duration_ms,
+            target_us: r.target_us,
         })
         .collect();
     let detail = format!("verdicts differ between runs: {}", runs_text(&runs));

@@ -17,6 +17,9 @@ pub struct Attempt {
     /// Why this attempt was made ("first", or why it was re-run).
     pub why: String,
     pub duration_ms: u128,
+    /// This attempt's time on the target's clock (microseconds), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_us: Option<u64>,
 }
 
 /// Where a merged result was run: the runner's host, its partition, its report dir.
@@ -82,6 +85,10 @@ pub struct TrialResult {
     #[serde(flatten)]
     pub verdict: Verdict,
     pub duration_ms: u128,
+    /// The case's own time measured by the target's clock (`time.ticks_us` around its
+    /// run), in microseconds; absent where the target has no clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_us: Option<u64>,
     /// Where the expected output came from (golden file or CPython).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_from: Option<String>,
@@ -161,6 +168,7 @@ impl TrialResult {
             case: trial.case.id.to_string(),
             mode: trial.mode,
             duration_ms: duration.as_millis(),
+            target_us: outcome.as_ref().and_then(|o| o.target_us),
             expected_from,
             expected: expected.filter(|_| output_failed).map(|e| text(&e)),
             actual: output.as_deref().filter(|_| output_failed).map(text),

@@ -51,6 +51,9 @@ pub struct TimeDelta {
     pub base: Timing,
     pub head: Timing,
     pub verdict: TimeVerdict,
+    /// Both sides' times are the target's own clock's (the case's run), not the wall
+    /// time of the whole trial.
+    pub on_target: bool,
 }
 
 /// Everything that changed for one case in one mode.
@@ -76,16 +79,33 @@ pub struct CaseDelta {
     pub time: Option<TimeDelta>,
 }
 
-/// A trial's run times: one per attempt when it was repeated, else its one duration.
-fn samples(r: &TrialResult) -> Vec<f64> {
+/// A trial's run times in milliseconds: one per attempt when it was repeated, else its
+/// one. `on_target`: the target's clock's (none when an attempt lacks it), else the wall
+/// time of the whole trial.
+fn samples(r: &TrialResult, on_target: bool) -> Vec<f64> {
     if r.output.is_none() {
         return Vec::new();
     }
-    if r.attempts.is_empty() {
-        vec![r.duration_ms as f64]
-    } else {
-        r.attempts.iter().map(|a| a.duration_ms as f64).collect()
+    let ms = |us: Option<u64>| us.map(|us| us as f64 / 1000.0);
+    match (r.attempts.is_empty(), on_target) {
+        (true, false) => vec![r.duration_ms as f64],
+        (false, false) => r.attempts.iter().map(|a| a.duration_ms as f64).collect(),
+        (true, true) => ms(r.target_us).into_iter().collect(),
+        (false, true) => r
+            .attempts
+            .iter()
+            .map(|a| ms(a.target_us))
+            .collect::<Option<Vec<f64>>>()
+            .unwrap_or_default(),
     }
+}
+
+/// Whether a pair is compared on target time: both sides measured every attempt with
+/// the target's clock.
+fn on_target(b: &TrialResult, h: &TrialResult) -> bool {
+    let timed =
+        |r: &TrialResult| r.target_us.is_some() && r.attempts.iter().all(|a| a.target_us.is_some());
+    timed(b) && timed(h)
 }
 
 /// How results are paired: what each side's output starts with that is not the build,
@@ -191,11 +211,16 @@ pub fn pair(
             continue;
         };
         let (output, ignored) = compare_outputs(b, h, rules);
-        let time = match (Timing::of(&samples(b)), Timing::of(&samples(h))) {
+        let target = on_target(b, h);
+        let time = match (
+            Timing::of(&samples(b, target)),
+            Timing::of(&samples(h, target)),
+        ) {
             (Some(bt), Some(ht)) => Some(TimeDelta {
                 verdict: timing::judge(&bt, &ht),
                 base: bt,
                 head: ht,
+                on_target: target,
             }),
             _ => None,
         };
@@ -350,6 +375,42 @@ mod tests {
             head_header: Some(NEW.into()),
             judged,
         }
+    }
+
+    #[test]
+    fn time_is_the_targets_where_both_sides_measured_every_attempt_else_wall_time() {
+        let timed = |board: &str, us: [u64; 3], wall: u128| {
+            let mut r = result(board, "g/x", "1\n", Verdict::Pass);
+            r.target_us = Some(us[0]);
+            r.attempts = us
+                .iter()
+                .map(|&us| crate::result::Attempt {
+                    verdict: Verdict::Pass,
+                    why: "attempt".into(),
+                    duration_ms: wall,
+                    target_us: Some(us),
+                })
+                .collect();
+            r
+        };
+        let base = [timed("a", [1000, 1001, 1000], 30)];
+        let head = [timed("b", [1500, 1500, 1501], 20)];
+        let t = pair(&base, &head, &rules(true), &|_| None)[0]
+            .time
+            .clone()
+            .unwrap();
+        assert!(t.on_target);
+        assert_eq!((t.base.median_ms, t.head.median_ms), (1.0, 1.5));
+        assert_eq!(t.verdict, TimeVerdict::Slower, "wall time says faster");
+        // one attempt without the clock: the pair falls back to wall time
+        let mut head = head;
+        head[0].attempts[1].target_us = None;
+        let t = pair(&base, &head, &rules(true), &|_| None)[0]
+            .time
+            .clone()
+            .unwrap();
+        assert!(!t.on_target);
+        assert_eq!(t.verdict, TimeVerdict::Faster);
     }
 
     #[test]

@@ -122,8 +122,9 @@ pub fn breaches(
                         && t.verdict == TimeVerdict::Slower
                         && rose(t.base.median_ms, t.head.median_ms, *percent)
                     {
+                        let what = if t.on_target { "target time" } else { "time" };
                         out.push(format!(
-                            "{who}: median time {:.1} → {:.1} ms (limit +{percent}%)",
+                            "{who}: median {what} {:.3} → {:.3} ms (limit +{percent}%)",
                             t.base.median_ms, t.head.median_ms
                         ));
                     }

@@ -52,6 +52,8 @@ pub struct CaseRun {
     pub exit_code: Option<i32>,
     pub verdict_hint: VerdictHint,
     pub timings: Timings,
+    /// The case's own time as the target's clock measured it (microseconds).
+    pub target_us: Option<u64>,
 }
 
 /// Normalise a finished run and decide the hint from its shape; `driver`: the run was
@@ -67,6 +69,10 @@ pub(super) fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) 
         }
     });
     let exit_code = out.status.as_deref().and_then(driver::exit_code);
+    let target_us = out
+        .status
+        .as_deref()
+        .and_then(|s| driver::target_us(s, driver.and_then(|d| d.clock)));
     let too_large = exception.as_deref().is_some_and(driver::compile_ran_out)
         || !started
             && exception
@@ -89,6 +95,7 @@ pub(super) fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) 
         exit_code,
         verdict_hint,
         timings,
+        target_us,
     }
 }
 

@@ -5,6 +5,7 @@
 //! it; the driver's own frame is taken out of that traceback, so file and line are the
 //! case's, as on the unix port.
 
+use super::features::Clock;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 
@@ -65,6 +66,9 @@ pub(crate) struct Driver {
     /// The case runs inside the heap measurement, whose frames (module level and its
     /// functions) are all the driver's: every leading `<stdin>` frame is removed.
     measured: bool,
+    /// The case is timed by this clock of the target's; the elapsed ticks follow the
+    /// status word after a space.
+    pub(crate) clock: Option<Clock>,
 }
 
 /// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
@@ -88,12 +92,15 @@ impl Driver {
     ///
     /// `heap`: run the case inside the heap measurement ([`crate::heap::measurement`];
     /// `Some(zero_alloc)`), whose report line and heap maps come out in its stdout.
+    /// `clock`: the case is timed on the target with it, around the driver's `try:`
+    /// (not a heap case: see below).
     pub(crate) fn new(
         load: Load,
         files: &[RamFile],
         nonce: Vec<u8>,
         base64: bool,
         heap: Option<Option<&str>>,
+        clock: Option<Clock>,
     ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
         let mut s = String::new();
@@ -276,12 +283,38 @@ impl Driver {
         // pasted inline runs in these globals and may list them: there `_x` is set only
         // on exit, and taken back out. (Elsewhere the text stays as it is: board heap
         // figures shift with the driver's qstrs.)
+        // The clock is a list `[read, diff, start, end]`; the `finally` line reads the
+        // end and prints the elapsed ticks after the status word, `print`'s space
+        // between. A heap case is not timed: any byte more in its driver moves heap
+        // figures (a new qstr moved a sabrelite figure by 128 bytes; the clock under a
+        // name the measurement already had, with no new qstr, still by 8: the heap's
+        // layout before the baseline decides whether the case's qstr chunk grows in
+        // place), and its time would include the measurement's own.
+        let clock = clock.filter(|_| heap.is_none());
         let status = if inline.is_some() {
             line(&mut s, &format!("print('{n}',end='')"));
             "globals().pop('_x','')"
         } else {
             line(&mut s, &format!("print('{n}',end='')\n_x=''"));
             "_x"
+        };
+        let (timing, elapsed) = match clock {
+            Some(c) => {
+                // Read last before `try:`, after the opening nonce has gone out.
+                let t = "_t";
+                line(
+                    &mut s,
+                    &format!(
+                        "{t}=__import__('time');{t}=[{t}.{},{t}.ticks_diff,0,0];{t}[2]={t}[0]()",
+                        c.function()
+                    ),
+                );
+                (
+                    format!("{t}[3]={t}[3] or {t}[0]();"),
+                    format!(",{t}[1]({t}[3],{t}[2])"),
+                )
+            }
+            None => (String::new(), String::new()),
         };
         let try_line = line(&mut s, "try:");
         let run_end = line(&mut s, &run);
@@ -301,7 +334,7 @@ impl Driver {
         ));
         driver_lines.push(line(
             &mut s,
-            &format!("finally:print('{n}'+{status},end='')"),
+            &format!("finally:{timing}print('{n}'+{status}{elapsed},end='')"),
         ));
         Driver {
             script: s.into_bytes(),
@@ -310,6 +343,7 @@ impl Driver {
             rename_string,
             inline,
             measured: heap.is_some(),
+            clock,
         }
     }
 
@@ -415,8 +449,18 @@ fn indentable(source: &[u8]) -> bool {
 /// What the driver's status word says: `None` normal end or traceback, `Some(n)` the
 /// case raised `SystemExit` with exit status `n`.
 pub(crate) fn exit_code(status: &[u8]) -> Option<i32> {
-    let rest = status.strip_prefix(b"x")?;
+    let word = status.split(|&b| b == b' ').next()?;
+    let rest = word.strip_prefix(b"x")?;
     std::str::from_utf8(rest).ok()?.parse().ok()
+}
+
+/// The case's time on the target in microseconds: the ticks after the status word's
+/// space, in `clock`'s unit. `None` where the driver did not time it or the word is cut.
+pub(crate) fn target_us(status: &[u8], clock: Option<Clock>) -> Option<u64> {
+    let clock = clock?;
+    let pos = status.iter().position(|&b| b == b' ')?;
+    let ticks: u64 = std::str::from_utf8(&status[pos + 1..]).ok()?.parse().ok()?;
+    Some(ticks * clock.us_per_tick())
 }
 
 /// A `MemoryError` with no frame of the case (the driver's own frame already taken
@@ -532,6 +576,7 @@ mod tests {
             b"@n@".to_vec(),
             false,
             None,
+            Some(Clock::TicksUs),
         );
         let k = d.driver_lines[0];
         let board = format!(
@@ -573,6 +618,7 @@ mod tests {
             b"@n@".to_vec(),
             false,
             None,
+            Some(Clock::TicksUs),
         );
         let script = String::from_utf8(d.script.clone()).unwrap();
         let (_, first, last) = d.inline.clone().expect("pasted inline");
@@ -616,6 +662,50 @@ mod tests {
         assert_eq!(exit_code(b"x3"), Some(3));
         assert_eq!(exit_code(b"x0"), Some(0));
         assert_eq!(exit_code(b"junk"), None);
+        // timed: the elapsed ticks follow after a space
+        assert_eq!(exit_code(b"x3 1234"), Some(3));
+        assert_eq!(exit_code(b" 1234"), None);
+        assert_eq!(target_us(b" 1234", Some(Clock::TicksUs)), Some(1234));
+        assert_eq!(target_us(b"x3 12", Some(Clock::TicksMs)), Some(12_000));
+        assert_eq!(target_us(b"x3", Some(Clock::TicksUs)), None);
+        assert_eq!(target_us(b" 1234", None), None);
+    }
+
+    #[test]
+    fn a_timed_driver_reads_the_clock_around_the_case_and_a_heap_case_is_not_timed() {
+        let load = || Load::Source {
+            name: "c.py",
+            source: b"print(1)\n",
+            has_compile: true,
+            defines_file: false,
+            main_module: false,
+        };
+        let text = |heap, clock| {
+            String::from_utf8(Driver::new(load(), &[], b"@n@".to_vec(), false, heap, clock).script)
+                .unwrap()
+        };
+        let timed = text(None, Some(Clock::TicksUs));
+        let start = timed.find("_t[2]=_t[0]()").expect("start read");
+        let run = timed.find("exec(compile(S").unwrap();
+        let end = timed
+            .find("finally:_t[3]=_t[3] or _t[0]();")
+            .expect("end read");
+        assert!(start < run && run < end, "{timed}");
+        assert!(
+            timed.contains("_t=[_t.ticks_us,_t.ticks_diff,0,0]"),
+            "{timed}"
+        );
+        assert!(
+            timed.find("print('@n@',end='')").unwrap() < start,
+            "{timed}"
+        );
+        assert!(timed.ends_with(",_t[1](_t[3],_t[2]),end='')\n"), "{timed}");
+        // a heap case's driver is byte for byte the untimed one
+        assert_eq!(
+            text(Some(None), Some(Clock::TicksUs)),
+            text(Some(None), None)
+        );
+        assert!(!text(None, None).contains("_t"));
     }
 
     #[test]

@@ -40,7 +40,49 @@ pub struct Features {
     pub vfs_mount: Option<bool>,
     /// `binascii.a2b_base64`: binary files travel base64-encoded.
     pub binascii: Option<bool>,
+    /// The finest clock the `time` module has, which times each case on the target.
+    pub clock: Option<Clock>,
 }
+
+/// A clock on the target, read from its `time` module (finest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    TicksUs,
+    TicksMs,
+}
+
+impl Clock {
+    /// The function's name in `time`.
+    pub fn function(self) -> &'static str {
+        match self {
+            Clock::TicksUs => "ticks_us",
+            Clock::TicksMs => "ticks_ms",
+        }
+    }
+
+    /// Microseconds per tick.
+    pub fn us_per_tick(self) -> u64 {
+        match self {
+            Clock::TicksUs => 1,
+            Clock::TicksMs => 1000,
+        }
+    }
+
+    /// The clock a probe's answer names (`CLOCK`'s output), `None` for none.
+    fn from_probe(answer: &str) -> Option<Clock> {
+        match answer.trim_end() {
+            "ticks_us" => Some(Clock::TicksUs),
+            "ticks_ms" => Some(Clock::TicksMs),
+            _ => None,
+        }
+    }
+}
+
+/// Which clock `time` has: `ticks_diff` is needed with either (ticks wrap around). A
+/// firmware without `time` raises, and has no clock.
+/// `time.time` is not taken: its whole seconds cannot time a case.
+const CLOCK: &str = "import time\nprint('none' if not hasattr(time,'ticks_diff') else 'ticks_us' if hasattr(time,'ticks_us') else 'ticks_ms' if hasattr(time,'ticks_ms') else 'none')";
 
 impl Features {
     /// The features a case may require ([`KNOWN`]) that the probes decided.
@@ -206,6 +248,11 @@ pub fn probe_with<E>(mut run: impl FnMut(&str) -> Result<ProbeRun, E>) -> Result
             other => unreachable!("probe {other} has no field"),
         }
     }
+    f.clock = run(CLOCK)?
+        .ok()
+        .flatten()
+        .as_deref()
+        .and_then(Clock::from_probe);
     // A RAM filesystem serves `.mpy` files to any VM that knows the format.
     if f.vfs_mount == Some(true) && f.mpy_version.is_some() {
         f.mpy_import = Some(true);

@@ -215,6 +215,7 @@ impl BoardSession {
                     reason: "board cannot import .mpy files (probed at connect)".into(),
                 },
                 timings: Timings::default(),
+                target_us: None,
             });
         }
         // Under an alias, so names that are keywords or shadow modules import too (the
@@ -284,7 +285,14 @@ impl BoardSession {
         heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
-        let first = Driver::new(load, files, driver::nonce(), base64, heap);
+        let first = Driver::new(
+            load,
+            files,
+            driver::nonce(),
+            base64,
+            heap,
+            self.features.clock,
+        );
         // Heap figures need what a fresh VM has: the last case's objects and qstrs gone.
         self.dirty |= heap.is_some();
         let run = self.run_script(&first, timeout)?;
@@ -295,7 +303,14 @@ impl BoardSession {
         self.repl.pacing = normal.slower();
         self.dirty |= heap.is_some();
         let retry = self.run_script(
-            &Driver::new(load, files, driver::nonce(), base64, heap),
+            &Driver::new(
+                load,
+                files,
+                driver::nonce(),
+                base64,
+                heap,
+                self.features.clock,
+            ),
             timeout,
         );
         self.repl.pacing = normal;

@@ -197,6 +197,7 @@ mod tests {
                 verdict: a.verdict.clone(),
                 why: format!("attempt {}", i + 1),
                 duration_ms: 5,
+                target_us: None,
             })
             .collect();
         r

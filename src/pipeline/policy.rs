@@ -140,6 +140,7 @@ fn combine(mut results: Vec<TrialResult>) -> TrialResult {
             verdict: r.verdict.clone(),
             why: format!("attempt {}", i + 1),
             duration_ms: r.duration_ms,
+            target_us: r.target_us,
         })
         .collect();
     let total_ms = results.iter().map(|r| r.duration_ms).sum();

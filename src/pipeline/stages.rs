@@ -198,11 +198,13 @@ impl Pipeline {
                 verdict: first_verdict,
                 why: "first".into(),
                 duration_ms: first_ms,
+                target_us: first.target_us,
             },
             Attempt {
                 verdict: second_judged.verdict.clone(),
                 why: why.into(),
                 duration_ms: again_start.elapsed().as_millis(),
+                target_us: second.target_us,
             },
         ];
         // The first attempt's evidence is what failed: keep it.

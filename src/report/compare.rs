@@ -250,14 +250,14 @@ pub fn markdown(c: &Comparison) -> String {
     if !timed.is_empty() {
         let _ = writeln!(
             md,
-            "## Time (ms per trial, median [min–max] of {} runs a side)\n\n| case | base | head | change | |\n|---|---|---|---|---|",
+            "## Time (ms, median [min–max] of {} runs a side; target: the case's run on the target's clock, else the whole trial's wall time)\n\n| case | base | head | change | |\n|---|---|---|---|---|",
             c.repeats
         );
         for d in timed {
             let Some(t) = &d.time else { continue };
             let _ = writeln!(
                 md,
-                "| {} | {:.1} [{:.1}–{:.1}] | {:.1} [{:.1}–{:.1}] | {} | {} |",
+                "| {} | {:.3} [{:.3}–{:.3}] | {:.3} [{:.3}–{:.3}] | {} | {}{} |",
                 row(d),
                 t.base.median_ms,
                 t.base.min_ms,
@@ -266,7 +266,8 @@ pub fn markdown(c: &Comparison) -> String {
                 t.head.min_ms,
                 t.head.max_ms,
                 pct(t.base.median_ms, t.head.median_ms),
-                t.verdict.describe()
+                t.verdict.describe(),
+                if t.on_target { ", target" } else { "" }
             );
         }
     }

@@ -219,6 +219,11 @@ pub fn run_page(report: &RunReport) -> String {
         .filter(|r| crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()))
         .collect();
     let by_mode = super::heap_modes::rows(report.results);
+    let timed: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.target_us.is_some())
+        .collect();
     let body = html! {
         h1 { "mpcheck" }
         p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
@@ -300,6 +305,16 @@ pub fn run_page(report: &RunReport) -> String {
                             td { (r.heap.get(m).map_or("n/a".to_string(), |v| v.to_string())) }
                         }
                     }
+                }
+            }
+        }
+        @if !timed.is_empty() {
+            h2 { "Time on the target" }
+            p { "The case's run timed by the target's own clock; wall: the whole trial as the harness saw it." }
+            table #target-time {
+                tr { th { "trial" } th { "target µs" } th { "wall ms" } }
+                @for r in &timed {
+                    tr { td { (r.name) } td { (r.target_us.unwrap_or_default()) } td { (r.duration_ms) } }
                 }
             }
         }
@@ -453,6 +468,7 @@ mod tests {
             verdict: crate::ab::timing::judge(&b, &h),
             base: b,
             head: h,
+            on_target: false,
         };
         let side = |board: &str| Side {
             board: board.into(),

@@ -85,12 +85,14 @@ pub fn append(
                 verdict: earlier.verdict.clone(),
                 why: "an earlier attempt in this run".into(),
                 duration_ms: earlier.duration_ms,
+                target_us: earlier.target_us,
             });
         }
         attempts.push(Attempt {
             verdict: result.verdict.clone(),
             why: "run again in this run (a retry)".into(),
             duration_ms: result.duration_ms,
+            target_us: result.target_us,
         });
         result.attempts = attempts;
     }

@@ -162,6 +162,32 @@ pub fn render(report: &RunReport) -> String {
         }
     }
     md.push_str(&super::heap_modes::markdown(report.results));
+    let timed: Vec<&TrialResult> = report
+        .results
+        .iter()
+        .filter(|r| r.target_us.is_some())
+        .collect();
+    if !timed.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Time on the target (the case's run by the target's clock; wall: the whole trial)\n"
+        );
+        let _ = writeln!(
+            md,
+            "| case | board | mode | target µs | wall ms |\n|---|---|---|---|---|"
+        );
+        for r in timed {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                r.case,
+                r.board,
+                r.mode.as_str(),
+                r.target_us.unwrap_or_default(),
+                r.duration_ms
+            );
+        }
+    }
     let skipped: Vec<&TrialResult> = report
         .results
         .iter()

@@ -456,6 +456,7 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
     let mut o = Outcome::new(output, run.truncated, status, duration);
     o.recovered = recovered;
     o.note = note;
+    o.target_us = run.target_us;
     o.phases = vec![
         ("reset", run.timings.reset),
         ("upload", run.timings.upload),
@@ -479,6 +480,7 @@ mod tests {
             exit_code,
             verdict_hint: VerdictHint::Completed,
             timings: Timings::default(),
+            target_us: None,
         }
     }
 

@@ -93,6 +93,8 @@ pub struct Outcome {
     pub phases: Vec<(&'static str, Duration)>,
     /// Heap figures, when measured (raw: the wrapper's own cost not yet subtracted).
     pub heap: Option<crate::heap::HeapFigures>,
+    /// The case's own time measured by the target's clock (microseconds), where it has one.
+    pub target_us: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +140,7 @@ impl Outcome {
             recovered: None,
             phases: Vec::new(),
             heap: None,
+            target_us: None,
         }
     }
 
