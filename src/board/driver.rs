@@ -289,8 +289,10 @@ impl Driver {
         // figures (a new qstr moved a sabrelite figure by 128 bytes; the clock under a
         // name the measurement already had, with no new qstr, still by 8: the heap's
         // layout before the baseline decides whether the case's qstr chunk grows in
-        // place), and its time would include the measurement's own.
-        let clock = clock.filter(|_| heap.is_none());
+        // place), and its time would include the measurement's own. A case pasted inline
+        // is not timed either: it runs in the driver's globals, and `dir()` would list
+        // the clock (memory/const_fold on the micro:bit did).
+        let clock = clock.filter(|_| heap.is_none() && inline.is_none());
         let status = if inline.is_some() {
             line(&mut s, &format!("print('{n}',end='')"));
             "globals().pop('_x','')"
@@ -706,6 +708,27 @@ mod tests {
             text(Some(None), None)
         );
         assert!(!text(None, None).contains("_t"));
+        // a case pasted inline (no `compile` on the board) runs in the driver's
+        // globals: no clock there for its `dir()` to list
+        let inline = Load::Source {
+            name: "c.py",
+            source: b"print(dir())\n",
+            has_compile: false,
+            defines_file: false,
+            main_module: false,
+        };
+        let script = Driver::new(
+            inline,
+            &[],
+            b"@n@".to_vec(),
+            false,
+            None,
+            Some(Clock::TicksUs),
+        );
+        assert!(
+            !String::from_utf8(script.script).unwrap().contains("_t"),
+            "an inline case's driver is not timed"
+        );
     }
 
     #[test]
