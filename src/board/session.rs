@@ -285,14 +285,10 @@ impl BoardSession {
         heap: Option<Option<&str>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
-        let first = Driver::new(
-            load,
-            files,
-            driver::nonce(),
-            base64,
-            heap,
-            self.features.clock,
-        );
+        let clock = self.features.clock;
+        // Each attempt has a driver of its own: a fresh nonce.
+        let driver = || Driver::new(load, files, driver::nonce(), base64, heap, clock);
+        let first = driver();
         // Heap figures need what a fresh VM has: the last case's objects and qstrs gone.
         self.dirty |= heap.is_some();
         let run = self.run_script(&first, timeout)?;
@@ -302,17 +298,7 @@ impl BoardSession {
         let normal = self.repl.pacing;
         self.repl.pacing = normal.slower();
         self.dirty |= heap.is_some();
-        let retry = self.run_script(
-            &Driver::new(
-                load,
-                files,
-                driver::nonce(),
-                base64,
-                heap,
-                self.features.clock,
-            ),
-            timeout,
-        );
+        let retry = self.run_script(&driver(), timeout);
         self.repl.pacing = normal;
         let retry = retry?;
         // The driver is always valid Python, so a SyntaxError before it ran is the link's;
