@@ -32,6 +32,9 @@ pub struct HostTarget {
     compiler: Option<Arc<Compiler>>,
     /// Known up front, or probed on first use (a VM built from a tree).
     features: OnceLock<Features>,
+    /// What the VM says its version is, asked once: a checkout's plan reads it (to note
+    /// tests of another release) and every report lists it, and each asking starts the VM.
+    version: OnceLock<String>,
 }
 
 impl HostTarget {
@@ -86,6 +89,7 @@ impl HostTarget {
             args,
             compiler,
             features,
+            version: OnceLock::new(),
         })
     }
 
@@ -260,7 +264,11 @@ impl HostTarget {
     /// The same VM settings with another executable: a unix board's frozen variant (the
     /// features the plain build probed hold for it: one configuration, other modules).
     pub fn with_vm(&self, vm: PathBuf) -> HostTarget {
-        HostTarget { vm, ..self.clone() }
+        HostTarget {
+            vm,
+            version: OnceLock::new(),
+            ..self.clone()
+        }
     }
 
     /// Imports `module`, frozen into this VM under `.frozen/<dir>/` (helpers beside it),
@@ -378,17 +386,20 @@ fn scratch_dir() -> Result<tempfile::TempDir, Box<Outcome>> {
 
 impl Target for HostTarget {
     fn tools(&self) -> Vec<ToolInfo> {
-        let version = match self.kind {
-            HostKind::Cpython => reported_version(Command::new(&self.vm).arg("--version")),
-            HostKind::Unix => reported_version(
-                Command::new(&self.vm)
-                    .args(&self.args)
-                    .args(["-c", VERSION_SNIPPET]),
-            ),
-            HostKind::Webassembly => {
-                reported_version(self.base_command(None).args(["exec", VERSION_SNIPPET]))
-            }
-        };
+        let version = self
+            .version
+            .get_or_init(|| match self.kind {
+                HostKind::Cpython => reported_version(Command::new(&self.vm).arg("--version")),
+                HostKind::Unix => reported_version(
+                    Command::new(&self.vm)
+                        .args(&self.args)
+                        .args(["-c", VERSION_SNIPPET]),
+                ),
+                HostKind::Webassembly => {
+                    reported_version(self.base_command(None).args(["exec", VERSION_SNIPPET]))
+                }
+            })
+            .clone();
         let mut tools = vec![ToolInfo {
             tool: self.kind.as_str().to_string(),
             path: self.vm.clone(),
