@@ -22,7 +22,8 @@ enum Source {
     Tests {
         tests: PathBuf,
         emit: &'static str,
-        known: PathBuf,
+        /// The project's root, whose known differences reclassify failures.
+        root: PathBuf,
     },
     /// Not said by the caller: no fingerprint is taken.
     Unknown,
@@ -68,7 +69,7 @@ impl Suite {
             source: Source::Tests {
                 tests,
                 emit,
-                known: root.join("golden").join("upstream-known.yaml"),
+                root: root.to_path_buf(),
             },
             boards: root.join("boards"),
         }
@@ -125,15 +126,13 @@ impl Suite {
                     golden(".bytecode"),
                 ]
             }
-            Source::Tests { tests, emit, known } => {
+            Source::Tests { tests, emit, root } => {
                 let test = tests.join(group).join(format!("{name}.py"));
                 let exp = |suffix: &str| tests.join(group).join(format!("{name}.py{suffix}"));
-                vec![
-                    test.clone(),
-                    exp(".exp"),
-                    exp(&format!(".{emit}.exp")),
-                    known.clone(),
-                ]
+                let mut files = vec![test.clone(), exp(".exp"), exp(&format!(".{emit}.exp"))];
+                // A port's file is not here: the board's port is not known to the history.
+                files.extend(crate::known::KnownDifferences::files(root, board));
+                files
             }
             Source::Unknown => return None,
         };

@@ -117,9 +117,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     // Read before any board boots: a known difference without its reason is an error
     // that should not cost a whole run to find.
     let known = match &request.reference {
-        Some(_) => Some(crate::differential::KnownDifferences::load(
-            &project.root.join("known-differences"),
-        )?),
+        Some(_) => Some(crate::known::KnownDifferences::load(&project.root)?),
         None => None,
     };
     let selection = &request.selection;
@@ -225,28 +223,16 @@ fn reference_matrix(
     selection: &Selection,
     results: &[TrialResult],
     reference: &str,
-    known: &crate::differential::KnownDifferences,
+    known: &crate::known::KnownDifferences,
 ) -> crate::differential::Matrix {
     let kind = |name: &str| {
         selection
             .boards
             .iter()
             .find(|b| b.name == name)
-            .map_or(String::new(), |b| port_of(b))
+            .map_or(String::new(), |b| b.port().to_string())
     };
     crate::differential::Matrix::build(results, reference, &kind, known)
-}
-
-/// A board's port, as known-differences/ files name it: the host VM's kind, or for a
-/// device board the port it is built from (`build.port`), else its kind.
-fn port_of(board: &crate::board::Board) -> String {
-    match &board.spec {
-        crate::board::BoardSpec::Device(d) => d
-            .build
-            .as_ref()
-            .map_or_else(|| board.kind().to_string(), |b| b.port.clone()),
-        _ => board.kind().to_string(),
-    }
 }
 
 /// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed;

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use crate::config::{Project, Selection};
 use crate::error::Result;
 use crate::flash::record::FlashReport;
+use crate::known::KnownDifferences;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
 use crate::setup::{Firmware, FrozenCases};
-use crate::upstream::{Known, Session, Suite};
+use crate::upstream::{Session, Suite};
 
 pub struct Runner {
     pub pipeline: Pipeline,
@@ -24,7 +25,9 @@ pub struct Runner {
 
 struct Upstream {
     suite: Arc<Suite>,
-    known: Known,
+    known: KnownDifferences,
+    /// Board → its port, for known differences of a port.
+    ports: std::collections::BTreeMap<String, String>,
     session: Session,
 }
 
@@ -40,11 +43,22 @@ impl Runner {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Runner> {
         let upstream = match &selection.upstream {
-            Some(suite) => Some(Upstream {
-                suite: suite.clone(),
-                known: Known::load(&project.golden_dir().join("upstream-known.yaml"))?,
-                session: Session::default(),
-            }),
+            Some(suite) => {
+                let known = KnownDifferences::load(&project.root)?;
+                if let Some(notice) = &known.legacy_notice {
+                    eprintln!("mpcheck: {notice}");
+                }
+                Some(Upstream {
+                    suite: suite.clone(),
+                    known,
+                    ports: selection
+                        .boards
+                        .iter()
+                        .map(|b| (b.name.clone(), b.port().to_string()))
+                        .collect(),
+                    session: Session::default(),
+                })
+            }
             None => None,
         };
         let opened = crate::setup::open(project, selection, Firmware::Flash, frozen, on_event)?;
@@ -97,7 +111,8 @@ impl Runner {
     /// into skips that say why.
     fn reclassify(&self, results: &mut [TrialResult]) {
         if let Some(u) = &self.upstream {
-            crate::upstream::reclassify(results, &u.suite, &u.session, &u.known);
+            let port = |board: &str| u.ports.get(board).cloned().unwrap_or_default();
+            crate::upstream::reclassify(results, &u.suite, &u.session, &u.known, &port);
         }
     }
 }

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use crate::board::Board;
 use crate::case::{Case, CaseId, CaseSettings, Mode};
 use crate::compare::Verdict;
+use crate::known::KnownDifferences;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
 use crate::targets::{RunRequest, Target};
@@ -615,8 +616,14 @@ pub fn plan_trials(
 pub const IGNORED: &str = "ignored: flaky: ";
 
 /// Known-flaky failures become "ignored" skips, as run-tests.py reclassifies them after
-/// the run; a user's known differences (`known.yaml` beside the project's goldens) too.
-pub fn reclassify(results: &mut [TrialResult], suite: &Suite, session: &Session, known: &Known) {
+/// the run; the project's known differences of a board (or its `port`) too.
+pub fn reclassify(
+    results: &mut [TrialResult],
+    suite: &Suite,
+    session: &Session,
+    known: &KnownDifferences,
+    port: &dyn Fn(&str) -> String,
+) {
     for r in results.iter_mut().filter(|r| r.verdict.is_failure()) {
         let rel = format!("{}.py", r.case);
         let platform = session.platform(&r.board).unwrap_or("");
@@ -625,70 +632,11 @@ pub fn reclassify(results: &mut [TrialResult], suite: &Suite, session: &Session,
             r.verdict = Verdict::Skip {
                 reason: format!("{IGNORED}{reason}"),
             };
-        } else if let Some(reason) = known.reason(&rel, &r.board) {
+        } else if let Some(reason) = known.reason(&r.board, &port(&r.board), &r.case, r.mode) {
             r.note = Some(format!("{} failed", r.verdict.name()));
             r.verdict = Verdict::Skip {
                 reason: format!("known difference: {reason}"),
             };
         }
-    }
-}
-
-/// A user's known differences: `test path → reason`, or `test path → {board: reason}`,
-/// from `<root>/golden/upstream-known.yaml`. A listed test that fails is a skip with the
-/// reason; one that passes stays a pass.
-#[derive(Debug, Default)]
-pub struct Known(BTreeMap<String, KnownEntry>);
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(untagged)]
-enum KnownEntry {
-    All(String),
-    Boards(BTreeMap<String, String>),
-}
-
-impl Known {
-    pub fn load(path: &Path) -> crate::error::Result<Known> {
-        let Some(bytes) =
-            crate::input::read_if_exists(path, crate::input::cap::CONFIG, "known-failures file")?
-        else {
-            return Ok(Known::default());
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        let map: BTreeMap<String, KnownEntry> = crate::input::yaml(path, 1, &text)?;
-        Ok(Known(map))
-    }
-
-    fn reason(&self, rel: &str, board: &str) -> Option<&str> {
-        match self.0.get(rel)? {
-            KnownEntry::All(r) => Some(r),
-            KnownEntry::Boards(m) => m.get(board).map(String::as_str),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_differences_parse_and_name_the_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("upstream-known.yaml");
-        std::fs::write(
-            &p,
-            "basics/a.py: a reason\nbasics/b.py:\n  unix: only here\n",
-        )
-        .unwrap();
-        let k = Known::load(&p).unwrap();
-        assert_eq!(k.reason("basics/a.py", "qemu"), Some("a reason"));
-        assert_eq!(k.reason("basics/b.py", "unix"), Some("only here"));
-        assert_eq!(k.reason("basics/b.py", "qemu"), None);
-        std::fs::write(&p, "basics/a.py: ok\nbasics/b.py: [1, 2\n").unwrap();
-        let e = Known::load(&p).unwrap_err().to_string();
-        assert!(
-            e.contains("upstream-known.yaml:") && e.contains("expected"),
-            "{e}"
-        );
     }
 }
