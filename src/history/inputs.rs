@@ -39,14 +39,6 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// The suite of a run of `project`: its `cases/`, or the checkout tests of `--tests`.
-    pub fn of(project: &crate::config::Project, tests: Option<&crate::upstream::Suite>) -> Suite {
-        match tests {
-            None => Suite::cases(&project.root),
-            Some(t) => Suite::tests(&project.root, &t.tests_dir, t.emit.as_str()),
-        }
-    }
-
     /// mpcheck's own `cases/` of the project at `root`.
     pub fn cases(root: &Path) -> Suite {
         Suite {
