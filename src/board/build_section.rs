@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::parse::{expand_path, line_of};
+use super::lines::line_of;
+use super::paths::expand_path;
 use crate::env::EnvError;
 use crate::error::{Error, Result};
 use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES, Select, default_image};

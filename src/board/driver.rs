@@ -7,7 +7,6 @@
 
 use super::features::Clock;
 use std::fmt::Write as _;
-use std::hash::{BuildHasher, Hasher};
 
 /// The module name a case is imported under in `.mpy` mode: any case name works (`raise`,
 /// `sys`, `a.b`), and nothing the case imports can clash with it.
@@ -69,17 +68,6 @@ pub(crate) struct Driver {
     /// The case is timed by this clock of the target's; the elapsed ticks follow the
     /// status word after a space.
     pub(crate) clock: Option<Clock>,
-}
-
-/// A fresh, unguessable nonce (64 random bits from the OS-seeded hasher, and time).
-pub(crate) fn nonce() -> Vec<u8> {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    format!("@{:016x}@", h.finish()).into_bytes()
 }
 
 impl Driver {
@@ -729,10 +717,5 @@ mod tests {
             !String::from_utf8(script.script).unwrap().contains("_t"),
             "an inline case's driver is not timed"
         );
-    }
-
-    #[test]
-    fn nonces_differ() {
-        assert_ne!(nonce(), nonce());
     }
 }

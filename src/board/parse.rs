@@ -11,7 +11,8 @@ use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
 use super::file::{
     Board, BoardSpec, BytecodeSpec, DEFAULT_TIMEOUT_SECS, DeviceSpec, HostKind, HostSpec, ProbeSpec,
 };
-pub(super) use super::paths::expand_path;
+use super::lines::line_of;
+use super::paths::expand_path;
 use super::paths::resolve_path;
 use crate::case::Mode;
 use crate::error::{Error, Result};
@@ -351,7 +352,7 @@ fn parse_device(
         (Kind::Qemu, Some(q), None) => {
             if let Some(icount) = q.icount {
                 icount.check(&q.args).map_err(|m| {
-                    let line = super::icount::nested_line(text, "qemu", "icount");
+                    let line = super::lines::nested_line(text, "qemu", "icount");
                     Error::config(path, line.unwrap_or_else(|| line_of(text, "qemu")), m)
                 })?;
             }
@@ -480,12 +481,6 @@ fn labgrid_section(
     let serial_kind = matches!(kind, Kind::Serial);
     crate::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
         .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
-}
-
-pub(super) fn line_of(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| l.starts_with(&format!("{key}:")))
-        .map_or(1, |i| i + 1)
 }
 
 fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {

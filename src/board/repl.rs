@@ -93,7 +93,7 @@ impl Repl {
     /// it does, code goes through it from now on. `Err`: the link has shared RAM the
     /// board did not read back, with what the board printed instead.
     pub fn use_shared_ram(&mut self, timeout: Duration) -> Result<Result<(), String>, BoardError> {
-        let token = super::driver::nonce();
+        let token = super::nonce::nonce();
         let Some(ram) = self.transport.shared_ram() else {
             return Ok(Ok(()));
         };

@@ -287,7 +287,7 @@ impl BoardSession {
         let base64 = self.features.binascii == Some(true);
         let clock = self.features.clock;
         // Each attempt has a driver of its own: a fresh nonce.
-        let driver = || Driver::new(load, files, driver::nonce(), base64, heap, clock);
+        let driver = || Driver::new(load, files, super::nonce::nonce(), base64, heap, clock);
         let first = driver();
         // Heap figures need what a fresh VM has: the last case's objects and qstrs gone.
         self.dirty |= heap.is_some();

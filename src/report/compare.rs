@@ -14,7 +14,10 @@ pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
     let files = [
         ("compare.md", markdown(c)),
         ("compare.json", json),
-        ("compare.html", super::html::compare_page(c)),
+        (
+            "compare.html",
+            super::html::compare_page(c, &headline(c), &totals(c)),
+        ),
     ];
     let mut written = Vec::new();
     for (name, text) in files {

@@ -398,8 +398,9 @@ fn ignored_title(fields: &[crate::ab::noise::Ignored]) -> String {
     format!("ignored: {}", named.join(", "))
 }
 
-/// `compare.html`.
-pub fn compare_page(c: &Comparison) -> String {
+/// `compare.html`, with the headline and totals compare.md starts with (made there, so
+/// the two files say the same).
+pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String {
     let time_rows: Vec<(String, f64, TimeVerdict)> = c
         .deltas
         .iter()
@@ -413,8 +414,8 @@ pub fn compare_page(c: &Comparison) -> String {
         h1 { "mpcheck compare" }
         p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) @if let Some(b) = &c.base.built { br; "built from " (b) } }
         p { "head: " code { (c.head.board) } " " (c.head.versions.join("; ")) @if let Some(b) = &c.head.built { br; "built from " (b) } }
-        p #headline { (super::compare::headline(c)) }
-        ul #totals { @for line in super::compare::totals(c) { li { (line) } } }
+        p #headline { (headline) }
+        ul #totals { @for line in totals { li { (line) } } }
         @if !c.breaches.is_empty() {
             h2 { "Thresholds broken" }
             ul { @for b in &c.breaches { li { (b) } } }
@@ -457,6 +458,14 @@ pub fn compare_page(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compare_page_of(c: &Comparison) -> String {
+        compare_page(
+            c,
+            &crate::report::compare::headline(c),
+            &crate::report::compare::totals(c),
+        )
+    }
     use crate::ab::timing::Timing;
     use crate::ab::{CaseDelta, Side, TimeDelta};
 
@@ -504,8 +513,8 @@ mod tests {
     fn a_time_delta_inside_the_noise_or_of_one_sample_is_not_coloured() {
         // A 30 % rise whose ranges overlap, then one sample a side: grey bars, plain cells.
         for page in [
-            compare_page(&comparison(&[10.0, 12.0, 14.0], &[13.0, 13.0, 18.0])),
-            compare_page(&comparison(&[10.0], &[20.0])),
+            compare_page_of(&comparison(&[10.0, 12.0, 14.0], &[13.0, 13.0, 18.0])),
+            compare_page_of(&comparison(&[10.0], &[20.0])),
         ] {
             assert!(!page.contains(&format!("fill=\"{RED}\"")), "{page}");
             assert!(!page.contains(&format!("fill=\"{GREEN}\"")), "{page}");
@@ -515,7 +524,7 @@ mod tests {
 
     #[test]
     fn a_time_delta_beyond_the_noise_is_coloured_and_ignored_fields_are_named() {
-        let page = compare_page(&comparison(&[10.0, 11.0, 12.0], &[20.0, 21.0, 22.0]));
+        let page = compare_page_of(&comparison(&[10.0, 11.0, 12.0], &[20.0, 21.0, 22.0]));
         assert!(page.contains(&format!("fill=\"{RED}\"")), "{page}");
         assert!(page.contains("ignored: the compiler"), "{page}");
         assert!(page.contains("ignored as not the build"), "{page}");
@@ -531,7 +540,7 @@ mod tests {
             head_instructions: 19,
             opcode_deltas: [("UNARY_OP".to_string(), -1)].into(),
         });
-        let page = compare_page(&c);
+        let page = compare_page_of(&c);
         assert!(page.contains("52 → 50 (-2)"), "{page}");
         assert!(page.contains("UNARY_OP -1"), "{page}");
     }

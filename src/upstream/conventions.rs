@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::pyread::{Assign, ProbeLoop, Source, Tok, Value};
-use super::skips::split_top;
+use super::tokens::split_top;
 
 /// How run-tests.py reads `feature_check/target_info.py`'s output.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use super::conventions::Conventions;
 use super::pyread::Tok;
-use super::skips::{Evaluator, Fact, eval, split_top, strip_parens};
+use super::skips::{Evaluator, Fact, eval};
+use super::tokens::{split_top, strip_parens};
 
 /// What one target has.
 #[derive(Debug, Clone)]

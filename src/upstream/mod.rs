@@ -23,6 +23,7 @@ mod pylex;
 pub mod pyread;
 pub mod results;
 pub mod skips;
+mod tokens;
 mod versions;
 pub mod zygote;
 

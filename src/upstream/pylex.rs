@@ -3,9 +3,7 @@
 //! statement continues inside brackets, after a `\` at the end of a line, and inside a
 //! triple-quoted string), so a reader never sees half a statement.
 
-use std::path::Path;
-
-use super::pyread::ReadError;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -13,6 +11,15 @@ pub(crate) enum Tok {
     Str(String),
     Int(i64),
     Op(String),
+}
+
+/// Why the source could not be read: the file and line, and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct ReadError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
 }
 
 /// A token and the (1-based) line it starts on.

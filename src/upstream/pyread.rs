@@ -11,8 +11,9 @@
 //!   evaluate against what the target has.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+pub use super::pylex::ReadError;
 pub(crate) use super::pylex::{Spanned, Tok, logical_lines, tokenize};
 
 /// A Python literal value.
@@ -57,15 +58,6 @@ impl Value {
             _ => None,
         }
     }
-}
-
-/// Why the source could not be read: the file and line, and what was expected.
-#[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {message}", file.display())]
-pub struct ReadError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
 }
 
 /// A parser over tokens for one literal.

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::facts::Facts;
 use super::pyread::{self, Condition, ConditionalSkip, SkipArg, Tok, Value};
+use super::tokens::{is_name, is_op, split_top, strip_parens, tokens_text};
 
 /// The lists read out of one checkout's run-tests.py.
 #[derive(Debug, Default)]
@@ -242,17 +243,6 @@ impl SkipLists {
     }
 }
 
-/// A key expression as written back (`args.error_reporting`), for reasons and notices.
-fn tokens_text(toks: &[Tok]) -> String {
-    toks.iter()
-        .map(|t| match t {
-            Tok::Name(n) | Tok::Op(n) => n.clone(),
-            Tok::Str(s) => format!("{s:?}"),
-            Tok::Int(n) => n.to_string(),
-        })
-        .collect()
-}
-
 /// The key's value on this target, as a reason shows it.
 fn shown_key(facts: &Facts, key: &[Tok]) -> String {
     let ev = Evaluator {
@@ -300,52 +290,6 @@ pub(crate) struct Evaluator<'a> {
 struct NamedEvaluator<'a> {
     inner: &'a Evaluator<'a>,
     test_name: &'a str,
-}
-
-fn is_op(t: &Tok, o: &str) -> bool {
-    matches!(t, Tok::Op(x) if x == o)
-}
-
-fn is_name(t: &Tok, n: &str) -> bool {
-    matches!(t, Tok::Name(x) if x == n)
-}
-
-/// `toks` without brackets that enclose all of it.
-pub(crate) fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
-    while toks.len() >= 2 && is_op(&toks[0], "(") && is_op(&toks[toks.len() - 1], ")") {
-        let mut depth = 0i32;
-        let encloses = toks.iter().enumerate().all(|(k, t)| {
-            match t {
-                Tok::Op(o) if ["(", "[", "{"].contains(&o.as_str()) => depth += 1,
-                Tok::Op(o) if [")", "]", "}"].contains(&o.as_str()) => depth -= 1,
-                _ => {}
-            }
-            depth > 0 || k == toks.len() - 1
-        });
-        if !encloses {
-            break;
-        }
-        toks = &toks[1..toks.len() - 1];
-    }
-    toks
-}
-
-/// Splits at top-level tokens for which `at` holds.
-pub(crate) fn split_top<'t>(toks: &'t [Tok], at: &dyn Fn(&Tok) -> bool) -> Vec<&'t [Tok]> {
-    let (mut depth, mut from, mut out) = (0i32, 0usize, Vec::new());
-    for (k, t) in toks.iter().enumerate() {
-        match t {
-            Tok::Op(o) if ["(", "[", "{"].contains(&o.as_str()) => depth += 1,
-            Tok::Op(o) if [")", "]", "}"].contains(&o.as_str()) => depth -= 1,
-            t if depth == 0 && at(t) => {
-                out.push(&toks[from..k]);
-                from = k + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&toks[from..]);
-    out
 }
 
 impl Evaluator<'_> {
