@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// The largest circle of files that import each other, today (41 before #36 began: the
 /// error module named the error types of the parts above it).
-const LARGEST_CIRCLE: usize = 2;
+const LARGEST_CIRCLE: usize = 1;
 /// Files over [`LONG`] lines of code before their tests, today.
-const LONG_FILES: usize = 7;
+const LONG_FILES: usize = 6;
 const LONG: usize = 500;
 
 #[test]

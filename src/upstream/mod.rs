@@ -18,6 +18,7 @@ mod conventions;
 pub mod exec;
 mod exp_rule;
 pub mod facts;
+mod facts_read;
 pub mod judge;
 mod pylex;
 pub mod pyread;

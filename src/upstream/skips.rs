@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::facts::Facts;
+use super::facts::{Fact, Facts};
 use super::pyread::{self, Condition, ConditionalSkip, SkipArg, Tok, Value};
 use super::tokens::{is_name, is_op, split_top, strip_parens, tokens_text};
 
@@ -636,52 +636,6 @@ fn host_os_name() -> &'static str {
 /// carries more (macOS's `macosx-14.0-arm64`).
 fn host_sysconfig_platform() -> Option<String> {
     (std::env::consts::OS == "linux").then(|| format!("linux-{}", std::env::consts::ARCH))
-}
-
-/// A value of a target attribute in a condition.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Fact {
-    Str(String),
-    Int(i64),
-    Bool(bool),
-    None,
-}
-
-impl Fact {
-    pub(crate) fn truthy(&self) -> bool {
-        match self {
-            Fact::Str(s) => !s.is_empty(),
-            Fact::Int(n) => *n != 0,
-            Fact::Bool(b) => *b,
-            Fact::None => false,
-        }
-    }
-
-    pub(crate) fn compare(&self, op: &str, other: &Fact) -> Option<bool> {
-        let ord = match (self, other) {
-            (Fact::Int(a), Fact::Int(b)) => a.cmp(b),
-            // A feature check's output against a number: `int(output)`.
-            (Fact::Str(s), Fact::Int(b)) => s.trim().parse::<i64>().ok()?.cmp(b),
-            (Fact::Str(a), Fact::Str(b)) => a.cmp(b),
-            _ => {
-                return match op {
-                    "==" => Some(self == other),
-                    "!=" => Some(self != other),
-                    _ => None,
-                };
-            }
-        };
-        use std::cmp::Ordering::*;
-        Some(match op {
-            "==" => ord == Equal,
-            "!=" => ord != Equal,
-            "<" => ord == Less,
-            "<=" => ord != Greater,
-            ">" => ord == Greater,
-            ">=" => ord != Less,
-            _ => return None,
-        })
-    }
 }
 
 #[cfg(test)]
