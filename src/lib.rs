@@ -41,6 +41,7 @@ pub mod interrupt;
 pub mod labgrid;
 pub mod merge;
 pub mod mpy;
+pub mod multi;
 pub mod partition;
 pub mod pipeline;
 pub mod plan;

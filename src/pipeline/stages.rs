@@ -142,6 +142,15 @@ impl Pipeline {
         slow: bool,
         tell: &dyn Fn(super::Notice),
     ) -> Outcome {
+        // A multi-instance test runs on its instances' boards, not as one request.
+        if trial
+            .case
+            .upstream
+            .as_ref()
+            .is_some_and(|u| u.multi.is_some())
+        {
+            return crate::multi::run(&self.targets, &trial.case);
+        }
         let outcome = go.target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
@@ -275,6 +284,20 @@ impl Pipeline {
                                 from: ExpectedFrom::Golden(path.clone()),
                             })
                             .map_err(|e| e.to_string());
+                    }
+                    // A multi-instance test's truth: the test on CPython instances.
+                    if trial
+                        .case
+                        .upstream
+                        .as_ref()
+                        .is_some_and(|u| u.multi.is_some())
+                    {
+                        return crate::multi::truth(self.reference.python(), &trial.case).map(
+                            |bytes| ExpectedOutput {
+                                bytes,
+                                from: ExpectedFrom::Cpython(self.reference.version().to_string()),
+                            },
+                        );
                     }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(

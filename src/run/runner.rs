@@ -62,12 +62,20 @@ impl Runner {
         let Some(upstream) = &mut self.upstream else {
             return scope.case_trials(selection);
         };
-        let (trials, session) = crate::upstream::plan_trials(
+        let (mut trials, session) = crate::upstream::plan_trials(
             &self.pipeline,
             &upstream.suite,
             &selection.boards,
             &scope.modes,
         );
+        // Multi-instance tests only when named, as run-multitests.py runs them.
+        if crate::multi::plan::named(&scope.filters) {
+            trials.extend(crate::multi::plan::trials(
+                &upstream.suite.cases,
+                &selection.boards,
+                self.pipeline.targets(),
+            ));
+        }
         for line in session.describe() {
             eprintln!("mpcheck: {line}");
         }

@@ -52,6 +52,12 @@ pub trait Target: Send + Sync {
     /// What this target produces and can do, fixed when it is opened: the pipeline asks
     /// this, never the board's kind.
     fn capabilities(&self) -> Capabilities;
+    /// The command one instance of a multi-instance test runs, `-c <script>` to be
+    /// appended (run-multitests.py's subprocess instance). None: the target cannot host
+    /// one (boards, for now; the webassembly port, as upstream).
+    fn instance_command(&self) -> Option<Command> {
+        None
+    }
 }
 
 /// What a target does, fixed when it is opened.

@@ -108,6 +108,14 @@ pub struct UpstreamCase {
     pub emit: Emit,
     /// How the checkout reads its regex `.exp` files and REPL keys.
     pub(crate) exp_rule: Arc<exp_rule::ExpRule>,
+    /// A multi-instance test (`multi_*/`) as planned: where its instances run.
+    pub multi: Option<MultiInstances>,
+}
+
+/// Where a multi-instance test's instances run: instance `i` on `boards[i]`.
+#[derive(Debug, Clone)]
+pub struct MultiInstances {
+    pub boards: Vec<String>,
 }
 
 impl UpstreamCase {
@@ -377,6 +385,7 @@ fn load_dir(
                 mpy_flags: Vec::new(),
                 emit,
                 exp_rule: conventions.exp_rule.clone(),
+                multi: None,
             }));
             Ok(Arc::new(case))
         })
@@ -413,7 +422,7 @@ pub fn wants_reference(case: &Case) -> bool {
         .any(|l| l.starts_with("import") && l.contains("unittest"));
     // Two processes of one test binding the same port would see each other.
     let network = source.contains("socket");
-    !u.special && !unittest && !network && u.exp_file().is_none()
+    !u.special && !unittest && !network && u.multi.is_none() && u.exp_file().is_none()
 }
 
 /// What was found about each board, kept for the reports.

@@ -1,0 +1,159 @@
+//! Runs one multi-instance test on its instances: starts processes as the controller
+//! asks, feeds it their lines, relays its writes, and tells it which instance stayed
+//! silent past the protocol's read timeout.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::controller::{Action, Controller};
+use super::instance::{Event, Process};
+use super::protocol::Protocol;
+
+/// What a run on instances gave.
+pub(crate) struct Ran {
+    /// The `--- instanceN ---` blocks.
+    pub output: String,
+    pub skip: bool,
+    pub metrics: Vec<String>,
+}
+
+/// How upstream polls when no instance printed (its `time.sleep(0.1)`).
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs `test` (its `source`) with one process per entry of `commands`.
+pub(crate) fn run(
+    protocol: &Protocol,
+    test: &Path,
+    source: &[u8],
+    commands: &[Command],
+    globals: String,
+) -> Ran {
+    let n = commands.len();
+    let cwd = test.parent().unwrap_or(Path::new("."));
+    let (tx, rx) = mpsc::channel::<(usize, Event)>();
+    let mut queues: Vec<VecDeque<Event>> = (0..n).map(|_| VecDeque::new()).collect();
+    let mut processes: Vec<Option<Process>> = (0..n).map(|_| None).collect();
+    let mut last_read = vec![Instant::now(); n];
+    let mut c = Controller::new(protocol, n, globals);
+
+    let act = |c: &mut Controller,
+               processes: &mut Vec<Option<Process>>,
+               last_read: &mut Vec<Instant>,
+               action: Action| match action {
+        Action::Start { instance, append } => {
+            let mut script = protocol.subprocess_prelude.as_bytes().to_vec();
+            script.extend_from_slice(source);
+            script.push(b'\n');
+            script.extend_from_slice(append.as_bytes());
+            let command = clone_command(&commands[instance]);
+            match Process::start(
+                command,
+                &script,
+                cwd,
+                protocol.micropypath.as_deref(),
+                instance,
+                tx.clone(),
+            ) {
+                Ok(p) => processes[instance] = Some(p),
+                Err(message) => c.failed(instance, &message),
+            }
+            last_read[instance] = Instant::now();
+        }
+        Action::Write { instance, line } => {
+            if let Some(p) = &mut processes[instance] {
+                p.write_line(&line);
+            }
+        }
+    };
+
+    let first = c.begin();
+    act(&mut c, &mut processes, &mut last_read, first);
+    let feed = |c: &mut Controller, i: usize, e: Event| match e {
+        Event::Line(l) => c.line(i, &l),
+        Event::Ended => c.ended(i),
+    };
+    while !c.done() {
+        match c.reading() {
+            Some(i) => {
+                // One instance alone: the others' lines wait in their queues.
+                let event = match queues[i].pop_front() {
+                    Some(e) => Some(e),
+                    None => {
+                        let left = (last_read[i] + protocol.read_timeout)
+                            .saturating_duration_since(Instant::now());
+                        match rx.recv_timeout(left) {
+                            Ok((j, e)) if j == i => Some(e),
+                            Ok((j, e)) => {
+                                queues[j].push_back(e);
+                                continue;
+                            }
+                            Err(_) => None,
+                        }
+                    }
+                };
+                match event {
+                    Some(e) => {
+                        last_read[i] = Instant::now();
+                        for a in feed(&mut c, i, e) {
+                            act(&mut c, &mut processes, &mut last_read, a);
+                        }
+                    }
+                    None => c.silent(i),
+                }
+            }
+            None => {
+                // Every instance: one line each per sweep, as upstream reads them.
+                while let Ok((j, e)) = rx.try_recv() {
+                    queues[j].push_back(e);
+                }
+                let mut any = false;
+                for i in 0..n {
+                    if !c.running(i) {
+                        continue;
+                    }
+                    match queues[i].pop_front() {
+                        Some(e) => {
+                            any = true;
+                            last_read[i] = Instant::now();
+                            for a in feed(&mut c, i, e) {
+                                act(&mut c, &mut processes, &mut last_read, a);
+                            }
+                        }
+                        None if last_read[i].elapsed() > protocol.read_timeout => c.silent(i),
+                        None => {}
+                    }
+                }
+                if !any
+                    && !c.done()
+                    && let Ok((j, e)) = rx.recv_timeout(POLL)
+                {
+                    queues[j].push_back(e);
+                }
+            }
+        }
+    }
+    for p in processes.iter_mut().flatten() {
+        p.stop();
+    }
+    Ran {
+        output: c.assemble(),
+        skip: c.skip,
+        metrics: c.metrics.clone(),
+    }
+}
+
+/// A copy of a command's program, arguments and environment (a `Command` is not `Clone`).
+fn clone_command(c: &Command) -> Command {
+    let mut out = Command::new(c.get_program());
+    out.args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => out.env(k, v),
+            None => out.env_remove(k),
+        };
+    }
+    out
+}

@@ -1,0 +1,108 @@
+//! Which multi-instance trials a run makes: one per test of a checkout's `multi_*/`,
+//! asked for by name (run-tests.py never runs them; run-multitests.py runs the files it
+//! is given), its instances on the run's boards that can host one.
+
+use std::sync::Arc;
+
+use super::protocol::Protocol;
+use crate::board::Board;
+use crate::case::{Case, Mode};
+use crate::compare::Verdict;
+use crate::plan::Trial;
+use crate::targets::open::Targets;
+use crate::upstream::{MultiInstances, UpstreamCase};
+
+/// The directories that hold multi-instance tests start so (`multi_net/`, `multi_bluetooth/`).
+const PREFIX: &str = "multi_";
+
+/// Whether the filters name multi-instance tests: only then are they planned.
+pub fn named(filters: &[String]) -> bool {
+    filters.iter().any(|f| f.contains(PREFIX))
+}
+
+/// The multi-instance trials of a checkout's `cases`: instance `i` on the `i`-th board
+/// that can host one, round again when there are fewer boards than instances (upstream
+/// fills missing instances with more of the unix port); the trial is on instance 0's.
+pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> Vec<Trial> {
+    let multi: Vec<&Arc<Case>> = cases
+        .iter()
+        .filter(|c| c.id.group.starts_with(PREFIX))
+        .collect();
+    let Some(tests_dir) = multi
+        .first()
+        .and_then(|c| c.upstream.as_ref())
+        .map(|u| u.tests_dir.clone())
+    else {
+        return Vec::new();
+    };
+    let hosts: Vec<&Arc<Board>> = boards
+        .iter()
+        .filter(|b| {
+            targets
+                .get(&b.name)
+                .is_ok_and(|t| t.instance_command().is_some())
+        })
+        .collect();
+    let protocol = Protocol::read(&tests_dir).map_err(|e| e.to_string());
+    multi
+        .into_iter()
+        .filter_map(|case| {
+            let u = case.upstream.as_ref()?;
+            let board = hosts.first().copied().or(boards.first())?;
+            let source = String::from_utf8_lossy(&case.source);
+            let (boards, decided) = match (&protocol, hosts.is_empty()) {
+                (Err(message), _) => (Vec::new(), Some(Verdict::Error { message: message.clone() })),
+                (Ok(_), true) => (
+                    Vec::new(),
+                    Some(Verdict::Skip {
+                        reason: "no board of the run can host a multi-test instance (host VMs: unix, cpython)".into(),
+                    }),
+                ),
+                (Ok(p), false) => match p.instances(&source) {
+                    0 => (
+                        Vec::new(),
+                        Some(Verdict::Error {
+                            message: format!("{}: no `def instanceN():`", case.path.display()),
+                        }),
+                    ),
+                    n => (
+                        (0..n).map(|i| hosts[i % hosts.len()].name.clone()).collect(),
+                        case.settings.as_ref().err().map(|m| Verdict::Error { message: m.clone() }),
+                    ),
+                },
+            };
+            Some(Trial {
+                board: board.clone(),
+                case: Arc::new(Case {
+                    id: case.id.clone(),
+                    path: case.path.clone(),
+                    source: case.source.clone(),
+                    settings: case.settings.clone(),
+                    import_name: case.import_name.clone(),
+                    upstream: Some(Arc::new(UpstreamCase {
+                        multi: Some(MultiInstances { boards }),
+                        ..(**u).clone()
+                    })),
+                }),
+                mode: Mode::Source,
+                decided,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_filter_naming_them_plans_them() {
+        assert!(named(&["multi_net/".into()]));
+        assert!(named(&[
+            "basics/".into(),
+            "tests/multi_net/tcp_data.py".into()
+        ]));
+        assert!(!named(&[]));
+        assert!(!named(&["basics/".into()]));
+    }
+}
