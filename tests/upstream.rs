@@ -29,7 +29,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 14] = [
+    let tests: [(&str, Tree, CheckoutTest); 15] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -94,6 +94,11 @@ fn main() {
             "v1_24_0_multi_instance_tests_as_run_multitests_py",
             Some(&v124),
             multi_instance_tests_as_run_multitests_py,
+        ),
+        (
+            "a_multi_instance_test_on_a_qemu_board_and_unix",
+            Some(&v128_board),
+            a_multi_instance_test_on_a_qemu_board_and_unix,
         ),
         (
             "a_directory_without_run_tests_is_a_clear_error",
@@ -945,4 +950,54 @@ fn multi_instance_tests_as_run_multitests_py(src: &Path) {
     assert!(json.contains("output metrics: speed=1"), "{json}");
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("multi_own/sync"), "{junit}");
+}
+
+/// One instance on the mps2-an385 QEMU board (at its raw REPL, input through its UART),
+/// one on the unix port: broadcasts each way, each instance where it should be. The
+/// board is built from `MICROPY_SRC`: without it, ignored.
+fn a_multi_instance_test_on_a_qemu_board_and_unix(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(src, tmp.path());
+    std::fs::copy(
+        src.join("run-multitests.py"),
+        tests.join("run-multitests.py"),
+    )
+    .unwrap();
+    write(
+        &tests,
+        "multi_own/both.py",
+        "import sys\n\ndef instance0():\n    print(\"instance0 on\", sys.platform)\n    multitest.next()\n    multitest.broadcast(\"from0\")\n    multitest.wait(\"from1\")\n    print(\"instance0 heard instance1\")\n\ndef instance1():\n    print(\"instance1 on\", sys.platform)\n    multitest.next()\n    multitest.wait(\"from0\")\n    print(\"instance1 heard instance0\")\n    multitest.broadcast(\"from1\")\n",
+    );
+    write(
+        &tests,
+        "multi_own/both.py.exp",
+        "--- instance0 ---\ninstance0 on qemu\ninstance0 heard instance1\n--- instance1 ---\ninstance1 on linux\ninstance1 heard instance0\n",
+    );
+    let project = tmp.path().join("project");
+    add_board(&project, "mps2-an385-qemu");
+    add_board(&project, "unix");
+    let reports = tmp.path().join("reports");
+    let out = mpcheck(
+        &project,
+        &[
+            "run",
+            "--tests",
+            tests.to_str().unwrap(),
+            "--board",
+            "mps2-an385-qemu",
+            "--board",
+            "unix",
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "multi_own/",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let got = results(&reports);
+    assert_eq!(got["multi_own/both.py"].0, "pass", "{got:?} {stderr}");
+    let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
+    assert!(
+        json.contains("\"mps2-an385-qemu::multi_own/both\""),
+        "{json}"
+    );
 }

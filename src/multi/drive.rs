@@ -9,8 +9,18 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::controller::{Action, Controller};
-use super::instance::{Event, Process};
+use super::instance::Process;
 use super::protocol::Protocol;
+use crate::targets::Target;
+use crate::targets::instance::{InstanceEvent, RunningInstance};
+
+/// How an instance is started.
+pub(crate) enum Launcher<'a> {
+    /// A process: `<command> -c <script>` (a host VM, CPython).
+    Process(Command),
+    /// In place on a target (a board's raw REPL).
+    Target(&'a dyn Target),
+}
 
 /// What a run on instances gave.
 pub(crate) struct Ran {
@@ -23,40 +33,55 @@ pub(crate) struct Ran {
 /// How upstream polls when no instance printed (its `time.sleep(0.1)`).
 const POLL: Duration = Duration::from_millis(100);
 
-/// Runs `test` (its `source`) with one process per entry of `commands`.
-pub(crate) fn run(
+/// Runs `test` (its `source`) with one instance per launcher.
+pub(crate) fn run<'a>(
     protocol: &Protocol,
     test: &Path,
     source: &[u8],
-    commands: &[Command],
+    launchers: &[Launcher<'a>],
     globals: String,
 ) -> Ran {
-    let n = commands.len();
+    let n = launchers.len();
     let cwd = test.parent().unwrap_or(Path::new("."));
-    let (tx, rx) = mpsc::channel::<(usize, Event)>();
-    let mut queues: Vec<VecDeque<Event>> = (0..n).map(|_| VecDeque::new()).collect();
-    let mut processes: Vec<Option<Process>> = (0..n).map(|_| None).collect();
+    let (tx, rx) = mpsc::channel::<(usize, InstanceEvent)>();
+    let mut queues: Vec<VecDeque<InstanceEvent>> = (0..n).map(|_| VecDeque::new()).collect();
+    let mut processes: Vec<Option<Box<dyn RunningInstance + 'a>>> = (0..n).map(|_| None).collect();
     let mut last_read = vec![Instant::now(); n];
     let mut c = Controller::new(protocol, n, globals);
 
     let act = |c: &mut Controller,
-               processes: &mut Vec<Option<Process>>,
+               processes: &mut Vec<Option<Box<dyn RunningInstance + 'a>>>,
                last_read: &mut Vec<Instant>,
                action: Action| match action {
         Action::Start { instance, append } => {
-            let mut script = protocol.subprocess_prelude.as_bytes().to_vec();
-            script.extend_from_slice(source);
-            script.push(b'\n');
-            script.extend_from_slice(append.as_bytes());
-            let command = clone_command(&commands[instance]);
-            match Process::start(
-                command,
-                &script,
-                cwd,
-                protocol.micropypath.as_deref(),
-                instance,
-                tx.clone(),
-            ) {
+            let started = match &launchers[instance] {
+                Launcher::Process(command) => {
+                    // As upstream's subprocess instance: run from the test's directory,
+                    // with the current directory taken off `sys.path`.
+                    let mut script = protocol.subprocess_prelude.as_bytes().to_vec();
+                    script.extend_from_slice(source);
+                    script.push(b'\n');
+                    script.extend_from_slice(append.as_bytes());
+                    Process::start(
+                        clone_command(command),
+                        &script,
+                        cwd,
+                        protocol.micropypath.as_deref(),
+                        instance,
+                        tx.clone(),
+                    )
+                    .map(|p| Box::new(p) as Box<dyn RunningInstance + 'a>)
+                }
+                Launcher::Target(target) => {
+                    let mut script = source.to_vec();
+                    script.push(b'\n');
+                    script.extend_from_slice(append.as_bytes());
+                    target
+                        .start_instance(script, instance, tx.clone())
+                        .unwrap_or_else(|| Err("the board cannot host an instance".into()))
+                }
+            };
+            match started {
                 Ok(p) => processes[instance] = Some(p),
                 Err(message) => c.failed(instance, &message),
             }
@@ -71,9 +96,13 @@ pub(crate) fn run(
 
     let first = c.begin();
     act(&mut c, &mut processes, &mut last_read, first);
-    let feed = |c: &mut Controller, i: usize, e: Event| match e {
-        Event::Line(l) => c.line(i, &l),
-        Event::Ended => c.ended(i),
+    let feed = |c: &mut Controller, i: usize, e: InstanceEvent| match e {
+        InstanceEvent::Line(l) => c.line(i, &l),
+        InstanceEvent::Error(message) => {
+            c.failed(i, &message);
+            Vec::new()
+        }
+        InstanceEvent::Ended => c.ended(i),
     };
     while !c.done() {
         match c.reading() {

@@ -6,14 +6,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::Sender;
 
-/// What an instance's reader thread reports, tagged with the instance's number.
-#[derive(Debug)]
-pub(crate) enum Event {
-    Line(String),
-    Ended,
-}
+use crate::targets::instance::{Events, InstanceEvent, RunningInstance, decode};
 
 /// A started instance.
 pub(crate) struct Process {
@@ -29,7 +23,7 @@ impl Process {
         cwd: &Path,
         micropypath: Option<&str>,
         instance: usize,
-        events: Sender<(usize, Event)>,
+        events: Events,
     ) -> Result<Process, String> {
         let program = command.get_program().to_string_lossy().to_string();
         let (reader, writer) =
@@ -64,20 +58,23 @@ impl Process {
                 match lines.read_until(b'\n', &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        if events.send((instance, Event::Line(decode(&buf)))).is_err() {
+                        if events
+                            .send((instance, InstanceEvent::Line(decode(&buf))))
+                            .is_err()
+                        {
                             return;
                         }
                     }
                 }
             }
-            let _ = events.send((instance, Event::Ended));
+            let _ = events.send((instance, InstanceEvent::Ended));
         });
         Ok(Process { child, stdin })
     }
+}
 
-    /// Writes a line to its input, ended `\r\n` as upstream writes it. An instance that
-    /// has ended cannot read it, which is no error.
-    pub(crate) fn write_line(&mut self, line: &str) {
+impl RunningInstance for Process {
+    fn write_line(&mut self, line: &str) {
         if let Some(stdin) = &mut self.stdin {
             let _ = stdin
                 .write_all(format!("{line}\r\n").as_bytes())
@@ -85,8 +82,8 @@ impl Process {
         }
     }
 
-    /// Stops it and everything it started.
-    pub(crate) fn stop(&mut self) {
+    /// Stops it and everything it started (its own process group).
+    fn stop(&mut self) {
         self.stdin = None;
         let pgid = self.child.id() as i32;
         // SAFETY: killpg only sends a signal; a group that is already gone gives ESRCH.
@@ -104,27 +101,9 @@ impl Drop for Process {
     }
 }
 
-/// A line as upstream reads it: ASCII with `\xNN` for other bytes, right-stripped.
-pub(crate) fn decode(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if b.is_ascii() {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    s.trim_end().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_are_decoded_as_upstream_decodes_them() {
-        assert_eq!(decode(b"caf\xc3\xa9 \r\n"), "caf\\xc3\\xa9");
-    }
 
     #[test]
     fn a_process_is_read_and_written() {
@@ -143,13 +122,16 @@ mod tests {
         .unwrap();
         let (i, e) = rx.recv().unwrap();
         assert!(
-            i == 3 && matches!(e, Event::Line(ref l) if l == "one"),
+            i == 3 && matches!(e, InstanceEvent::Line(ref l) if l == "one"),
             "{e:?}"
         );
         p.write_line("hello");
         let (_, e) = rx.recv().unwrap();
-        assert!(matches!(e, Event::Line(ref l) if l == "got hello"), "{e:?}");
+        assert!(
+            matches!(e, InstanceEvent::Line(ref l) if l == "got hello"),
+            "{e:?}"
+        );
         let (_, e) = rx.recv().unwrap();
-        assert!(matches!(e, Event::Ended), "{e:?}");
+        assert!(matches!(e, InstanceEvent::Ended), "{e:?}");
     }
 }

@@ -49,9 +49,9 @@ pub fn run(targets: &Targets, case: &Case) -> Outcome {
     else {
         return not_started(format!("{}: not a multi-instance test", case.id));
     };
-    let mut commands = Vec::new();
+    let mut launchers = Vec::new();
     for board in boards {
-        let command = targets
+        let launcher = targets
             .get(board)
             .map_err(|v| {
                 format!(
@@ -59,16 +59,16 @@ pub fn run(targets: &Targets, case: &Case) -> Outcome {
                     v.reason().unwrap_or_else(|| v.name().into())
                 )
             })
-            .and_then(|t| {
-                t.instance_command()
-                    .ok_or_else(|| format!("board `{board}` cannot host an instance"))
+            .map(|t| match t.instance_command() {
+                Some(c) => drive::Launcher::Process(c),
+                None => drive::Launcher::Target(t),
             });
-        match command {
-            Ok(c) => commands.push(c),
+        match launcher {
+            Ok(l) => launchers.push(l),
             Err(why) => return not_started(why),
         }
     }
-    let ran = match on(case, &commands) {
+    let ran = match on(case, &launchers) {
         Ok(ran) => ran,
         Err(why) => return not_started(why),
     };
@@ -92,14 +92,16 @@ pub fn truth(python: &Path, case: &Case) -> Result<Vec<u8>, String> {
         .as_ref()
         .and_then(|u| u.multi.as_ref())
         .map_or(0, |m| m.boards.len());
-    let commands: Vec<Command> = (0..n).map(|_| Command::new(python)).collect();
+    let launchers: Vec<drive::Launcher> = (0..n)
+        .map(|_| drive::Launcher::Process(Command::new(python)))
+        .collect();
     Ok(crate::compare::normalise(
-        on(case, &commands)?.output.as_bytes(),
+        on(case, &launchers)?.output.as_bytes(),
     ))
 }
 
-/// The test on one process per command, one test at a time.
-fn on(case: &Case, commands: &[Command]) -> Result<drive::Ran, String> {
+/// The test on one instance per launcher, one test at a time.
+fn on(case: &Case, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> {
     let tests_dir = case
         .upstream
         .as_ref()
@@ -112,7 +114,7 @@ fn on(case: &Case, commands: &[Command]) -> Result<drive::Ran, String> {
         &protocol,
         &case.path,
         &case.source,
-        commands,
+        launchers,
         globals,
     ))
 }

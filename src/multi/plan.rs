@@ -37,11 +37,7 @@ pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> 
     };
     let hosts: Vec<&Arc<Board>> = boards
         .iter()
-        .filter(|b| {
-            targets
-                .get(&b.name)
-                .is_ok_and(|t| t.instance_command().is_some())
-        })
+        .filter(|b| targets.get(&b.name).is_ok_and(|t| t.hosts_instances()))
         .collect();
     let protocol = Protocol::read(&tests_dir).map_err(|e| e.to_string());
     multi
@@ -51,11 +47,16 @@ pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> 
             let board = hosts.first().copied().or(boards.first())?;
             let source = String::from_utf8_lossy(&case.source);
             let (boards, decided) = match (&protocol, hosts.is_empty()) {
-                (Err(message), _) => (Vec::new(), Some(Verdict::Error { message: message.clone() })),
+                (Err(message), _) => (
+                    Vec::new(),
+                    Some(Verdict::Error {
+                        message: message.clone(),
+                    }),
+                ),
                 (Ok(_), true) => (
                     Vec::new(),
                     Some(Verdict::Skip {
-                        reason: "no board of the run can host a multi-test instance (host VMs: unix, cpython)".into(),
+                        reason: "no board of the run can host a multi-test instance".into(),
                     }),
                 ),
                 (Ok(p), false) => match p.instances(&source) {
@@ -66,8 +67,13 @@ pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> 
                         }),
                     ),
                     n => (
-                        (0..n).map(|i| hosts[i % hosts.len()].name.clone()).collect(),
-                        case.settings.as_ref().err().map(|m| Verdict::Error { message: m.clone() }),
+                        (0..n)
+                            .map(|i| hosts[i % hosts.len()].name.clone())
+                            .collect(),
+                        case.settings
+                            .as_ref()
+                            .err()
+                            .map(|m| Verdict::Error { message: m.clone() }),
                     ),
                 },
             };
