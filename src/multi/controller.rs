@@ -36,11 +36,20 @@ pub(crate) struct Controller<'p> {
     pub skip: bool,
     pub error: bool,
     pub metrics: Vec<String>,
+    /// The most output kept (bytes); past it the test stops, its output marked cut.
+    cap: usize,
+    kept: usize,
+    pub truncated: bool,
 }
 
 impl<'p> Controller<'p> {
     /// `globals`: what is injected before any instance sets any (`HOST_IP = '…'`).
-    pub(crate) fn new(protocol: &'p Protocol, instances: usize, globals: String) -> Self {
+    pub(crate) fn new(
+        protocol: &'p Protocol,
+        instances: usize,
+        globals: String,
+        cap: usize,
+    ) -> Self {
         Controller {
             protocol,
             phase: Phase::Starting(0),
@@ -50,6 +59,9 @@ impl<'p> Controller<'p> {
             skip: false,
             error: false,
             metrics: Vec::new(),
+            cap,
+            kept: 0,
+            truncated: false,
         }
     }
 
@@ -82,7 +94,17 @@ impl<'p> Controller<'p> {
 
     /// Nothing more to read: every instance ended, or a skip or an error stopped it.
     pub(crate) fn done(&self) -> bool {
-        self.skip || self.error || self.finished.iter().all(|f| *f)
+        self.skip || self.error || self.truncated || self.finished.iter().all(|f| *f)
+    }
+
+    /// Keeps a line of an instance's output, up to the cap.
+    fn keep(&mut self, instance: usize, line: &str) {
+        self.kept += line.len() + 1;
+        if self.kept > self.cap {
+            self.truncated = true;
+        } else {
+            self.output[instance].push(line.to_string());
+        }
     }
 
     /// An instance printed `line` (right-stripped).
@@ -100,7 +122,7 @@ impl<'p> Controller<'p> {
                 } else if line == "NEXT" {
                     return self.advance().into_iter().collect();
                 } else {
-                    self.output[instance].push(line.to_string());
+                    self.keep(instance, line);
                 }
                 Vec::new()
             }
@@ -118,7 +140,7 @@ impl<'p> Controller<'p> {
                 // keeps the line as output, as here.
                 match line.strip_prefix("OUTPUT_METRIC ") {
                     Some(metric) => self.metrics.push(metric.to_string()),
-                    None => self.output[instance].push(line.to_string()),
+                    None => self.keep(instance, line),
                 }
                 Vec::new()
             }
@@ -194,7 +216,7 @@ mod tests {
     #[test]
     fn a_transcript_runs_as_upstream_runs_it() {
         let p = protocol();
-        let mut c = Controller::new(&p, 2, "HOST_IP = '127.0.0.1'\n".into());
+        let mut c = Controller::new(&p, 2, "HOST_IP = '127.0.0.1'\n".into(), 1 << 20);
         assert_eq!(
             c.begin(),
             Action::Start {
@@ -240,13 +262,13 @@ mod tests {
     #[test]
     fn skip_timeout_and_early_end() {
         let p = protocol();
-        let mut c = Controller::new(&p, 2, String::new());
+        let mut c = Controller::new(&p, 2, String::new(), 1 << 20);
         c.line(0, "SKIP");
         assert!(c.done() && c.skip);
         assert!(c.ended(0).is_empty(), "a skip starts no other instance");
 
         // An instance that ends without NEXT lets the next one start.
-        let mut c = Controller::new(&p, 2, String::new());
+        let mut c = Controller::new(&p, 2, String::new(), 1 << 20);
         assert!(matches!(
             c.ended(0).as_slice(),
             [Action::Start { instance: 1, .. }]
@@ -259,8 +281,16 @@ mod tests {
         );
 
         // Before the running phase, protocol lines are plain output.
-        let mut c = Controller::new(&p, 1, String::new());
+        let mut c = Controller::new(&p, 1, String::new(), 1 << 20);
         c.line(0, "BROADCAST x");
         assert_eq!(c.assemble(), "--- instance0 ---\nBROADCAST x\n");
+
+        // A flood stops at the cap.
+        let mut c = Controller::new(&p, 1, String::new(), 8);
+        c.line(0, "1234");
+        assert!(!c.done());
+        c.line(0, "5678");
+        assert!(c.done() && c.truncated);
+        assert_eq!(c.assemble(), "--- instance0 ---\n1234\n");
     }
 }

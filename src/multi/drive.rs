@@ -28,6 +28,8 @@ pub(crate) struct Ran {
     pub output: String,
     pub skip: bool,
     pub metrics: Vec<String>,
+    /// Output went past the cap: the test was stopped there.
+    pub truncated: bool,
 }
 
 /// How upstream polls when no instance printed (its `time.sleep(0.1)`).
@@ -47,7 +49,8 @@ pub(crate) fn run<'a>(
     let mut queues: Vec<VecDeque<InstanceEvent>> = (0..n).map(|_| VecDeque::new()).collect();
     let mut processes: Vec<Option<Box<dyn RunningInstance + 'a>>> = (0..n).map(|_| None).collect();
     let mut last_read = vec![Instant::now(); n];
-    let mut c = Controller::new(protocol, n, globals);
+    // The same cap as a one-process case's output (a flood costs the harness no more).
+    let mut c = Controller::new(protocol, n, globals, crate::targets::process::OUTPUT_CAP);
 
     let act = |c: &mut Controller,
                processes: &mut Vec<Option<Box<dyn RunningInstance + 'a>>>,
@@ -104,7 +107,8 @@ pub(crate) fn run<'a>(
         }
         InstanceEvent::Ended => c.ended(i),
     };
-    while !c.done() {
+    // Ctrl-C kills the processes (tracked), whose ends then finish this; boards need it.
+    while !c.done() && !crate::interrupt::requested() {
         match c.reading() {
             Some(i) => {
                 // One instance alone: the others' lines wait in their queues.
@@ -171,6 +175,7 @@ pub(crate) fn run<'a>(
         output: c.assemble(),
         skip: c.skip,
         metrics: c.metrics.clone(),
+        truncated: c.truncated,
     }
 }
 

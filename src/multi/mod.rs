@@ -72,12 +72,19 @@ pub fn run(targets: &Targets, case: &Case) -> Outcome {
         Ok(ran) => ran,
         Err(why) => return not_started(why),
     };
-    let status = if ran.skip {
+    let status = if crate::interrupt::requested() {
+        Status::NotStarted(crate::targets::process::INTERRUPTED.into())
+    } else if ran.skip {
         Status::Skipped("an instance printed SKIP".into())
     } else {
         Status::Exited(0)
     };
-    let mut outcome = Outcome::new(ran.output.into_bytes(), false, status, start.elapsed());
+    let mut outcome = Outcome::new(
+        ran.output.into_bytes(),
+        ran.truncated,
+        status,
+        start.elapsed(),
+    );
     if !ran.metrics.is_empty() {
         outcome.note = Some(format!("output metrics: {}", ran.metrics.join("; ")));
     }
@@ -108,7 +115,7 @@ fn on(case: &Case, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> 
         .map(|u| u.tests_dir.clone())
         .ok_or_else(|| format!("{}: not a checkout's test", case.id))?;
     let protocol = protocol::Protocol::read(&tests_dir).map_err(|e| e.to_string())?;
-    let globals = host_ip(&protocol, &case.source);
+    let globals = host_ip(&case.source);
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     Ok(drive::run(
         &protocol,
@@ -121,7 +128,7 @@ fn on(case: &Case, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> 
 
 /// `HOST_IP = '…'`, injected (as upstream does) only into a test that calls
 /// `get_network_ip()`: the address of the host's route out, else loopback.
-fn host_ip(_protocol: &protocol::Protocol, source: &[u8]) -> String {
+fn host_ip(source: &[u8]) -> String {
     if !source.windows(14).any(|w| w == b"get_network_ip") {
         return String::new();
     }
