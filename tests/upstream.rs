@@ -947,7 +947,10 @@ fn multi_instance_tests_as_run_multitests_py(src: &Path) {
     let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
     assert!(json.contains("\"expected_from\": \"CPython"), "{json}");
     // Upstream prints the metrics after the verdict; here they are the trial's note.
-    assert!(json.contains("output metrics: speed=1"), "{json}");
+    assert!(
+        json.contains("instance0 on unix, instance1 on unix, output metrics: speed=1"),
+        "{json}"
+    );
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("multi_own/sync"), "{junit}");
 }
@@ -997,7 +1000,8 @@ fn a_multi_instance_test_on_a_qemu_board_and_unix(src: &Path) {
     assert_eq!(got["multi_own/both.py"].0, "pass", "{got:?} {stderr}");
     let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
     assert!(
-        json.contains("\"mps2-an385-qemu::multi_own/both\""),
+        json.contains("\"mps2-an385-qemu::multi_own/both\"")
+            && json.contains("instance0 on mps2-an385-qemu, instance1 on unix"),
         "{json}"
     );
 }

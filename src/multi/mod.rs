@@ -85,9 +85,16 @@ pub fn run(targets: &Targets, case: &Case) -> Outcome {
         status,
         start.elapsed(),
     );
+    // Which board each instance ran on; upstream prints the metrics after the verdict.
+    let mut note: Vec<String> = boards
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("instance{i} on {b}"))
+        .collect();
     if !ran.metrics.is_empty() {
-        outcome.note = Some(format!("output metrics: {}", ran.metrics.join("; ")));
+        note.push(format!("output metrics: {}", ran.metrics.join("; ")));
     }
+    outcome.note = Some(note.join(", "));
     outcome
 }
 
