@@ -133,6 +133,10 @@ pub(crate) fn run<'a>(
                         for a in feed(&mut c, i, e) {
                             act(&mut c, &mut processes, &mut last_read, a);
                         }
+                        if c.reading().is_none() {
+                            // Every instance started: upstream's clocks all start again.
+                            last_read.fill(Instant::now());
+                        }
                     }
                     None => c.silent(i),
                 }
@@ -190,4 +194,61 @@ fn clone_command(c: &Command) -> Command {
         };
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run-multitests.py cut down to what the reader needs, with a working helper.
+    const SCRIPT: &str = r#"
+INSTANCE_READ_TIMEOUT_S = 2
+APPEND_CODE_TEMPLATE = """
+import sys
+class multitest:
+    @staticmethod
+    def next():
+        print("NEXT")
+        sys.stdout.flush()
+    @staticmethod
+    def broadcast(msg):
+        print("BROADCAST", msg)
+        sys.stdout.flush()
+    @staticmethod
+    def wait(msg):
+        msg = "BROADCAST " + msg
+        while True:
+            if sys.stdin.readline().rstrip() == msg:
+                return
+{}
+instance{}()
+"""
+                m = re.match(r"def instance([0-9]+)\(\):", line)
+"#;
+
+    /// Two CPython processes (a real part here, as the reference): instance 1 starts
+    /// slowly and broadcasts late, each within the read timeout of the moment every
+    /// instance had started (upstream's clocks start again then), not of instance 0's
+    /// `NEXT`.
+    #[test]
+    fn instances_talk_and_the_clocks_restart_when_all_have_started() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("run-multitests.py"), SCRIPT).unwrap();
+        let protocol = Protocol::read(dir.path()).unwrap();
+        let test = dir.path().join("t.py");
+        let source = b"import time\n\ndef instance0():\n    multitest.next()\n    multitest.wait(\"late\")\n    print(\"heard\", X)\n\ndef instance1():\n    time.sleep(1.2)\n    multitest.next()\n    time.sleep(1.2)\n    multitest.broadcast(\"late\")\n";
+        let python = || Launcher::Process(Command::new("python3"));
+        let ran = run(
+            &protocol,
+            &test,
+            source,
+            &[python(), python()],
+            "X = 7\n".into(),
+        );
+        assert_eq!(
+            ran.output,
+            "--- instance0 ---\nheard 7\n--- instance1 ---\n\n"
+        );
+        assert!(!ran.skip && !ran.truncated);
+    }
 }
