@@ -42,6 +42,7 @@ pub mod known;
 pub mod labgrid;
 pub mod merge;
 pub mod mpy;
+pub mod multi;
 pub mod partition;
 pub mod pipeline;
 pub mod plan;

@@ -14,6 +14,17 @@ pub struct Trial {
     pub mode: Mode,
     /// A verdict known without running (excluded by settings, settings invalid).
     pub decided: Option<Verdict>,
+    /// A multi-instance test: where its instances run (the trial's board is instance 0's).
+    pub instances: Option<Arc<Instances>>,
+}
+
+/// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the
+/// protocol's rules are read from `rules_dir` (a checkout's tests/, beside its
+/// run-multitests.py).
+#[derive(Debug, Clone)]
+pub struct Instances {
+    pub boards: Vec<String>,
+    pub rules_dir: std::path::PathBuf,
 }
 
 impl Trial {
@@ -46,6 +57,7 @@ fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
         case: case.clone(),
         mode,
         decided,
+        instances: None,
     };
     let settings = match &case.settings {
         Ok(s) => s,

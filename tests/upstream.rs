@@ -29,7 +29,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 12] = [
+    let tests: [(&str, Tree, CheckoutTest); 15] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -84,6 +84,21 @@ fn main() {
             "mpy_mode_follows_via_mpy",
             Some(&v128),
             mpy_mode_follows_via_mpy,
+        ),
+        (
+            "v1_28_0_multi_instance_tests_as_run_multitests_py",
+            Some(&v128),
+            multi_instance_tests_as_run_multitests_py,
+        ),
+        (
+            "v1_24_0_multi_instance_tests_as_run_multitests_py",
+            Some(&v124),
+            multi_instance_tests_as_run_multitests_py,
+        ),
+        (
+            "a_multi_instance_test_on_a_qemu_board_and_unix",
+            Some(&v128_board),
+            a_multi_instance_test_on_a_qemu_board_and_unix,
         ),
         (
             "a_directory_without_run_tests_is_a_clear_error",
@@ -857,4 +872,136 @@ fn the_same_test_in_two_checkouts_has_two_references(src: &Path) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Multi-instance tests on two unix instances, under the checkout's own
+/// run-multitests.py rules: globals, `NEXT`, broadcast/wait, skip, output metrics, the
+/// `.exp` or the same test on CPython instances, and the per-instance output of a
+/// failure in its `.out` and in the report's diff. Planned only when named.
+fn multi_instance_tests_as_run_multitests_py(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(src, tmp.path());
+    std::fs::copy(
+        src.join("run-multitests.py"),
+        tests.join("run-multitests.py"),
+    )
+    .unwrap();
+    let sync = "def instance0():\n    multitest.globals(VALUE=42)\n    multitest.next()\n    multitest.wait(\"ready\")\n    print(\"instance0 got ready\")\n    multitest.output_metric(\"speed=1\")\n    multitest.broadcast(\"done\")\n\ndef instance1():\n    print(\"VALUE\", VALUE)\n    multitest.next()\n    multitest.broadcast(\"ready\")\n    multitest.wait(\"done\")\n    print(\"instance1 got done\")\n";
+    let exp =
+        "--- instance0 ---\ninstance0 got ready\n--- instance1 ---\nVALUE 42\ninstance1 got done\n";
+    write(&tests, "multi_own/sync.py", sync);
+    write(&tests, "multi_own/sync.py.exp", exp);
+    // No .exp: judged against the same test on two CPython instances.
+    write(&tests, "multi_own/truth.py", sync);
+    write(&tests, "multi_own/wrong.py", sync);
+    write(
+        &tests,
+        "multi_own/wrong.py.exp",
+        &exp.replace("VALUE 42", "VALUE 43"),
+    );
+    write(
+        &tests,
+        "multi_own/skips.py",
+        "def instance0():\n    multitest.skip()\n\ndef instance1():\n    print(1)\n",
+    );
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let reports = tmp.path().join("reports");
+    let (t, r) = (tests.to_str().unwrap(), reports.to_str().unwrap());
+    // Not named: not planned (run-tests.py never runs them).
+    let out = mpcheck(&project, &["list", "--tests", t, "basics/"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("multi_"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = mpcheck(
+        &project,
+        &["run", "--tests", t, "--report-dir", r, "multi_own/"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let got = results(&reports);
+    let verdicts: Vec<(&str, &str)> = got
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.0.as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("multi_own/skips.py", "skip"),
+            ("multi_own/sync.py", "pass"),
+            ("multi_own/truth.py", "pass"),
+            ("multi_own/wrong.py", "fail"),
+        ],
+        "{stdout}\n{stderr}"
+    );
+    let actual = std::fs::read_to_string(reports.join("multi_own_wrong.py.out")).unwrap();
+    assert_eq!(actual, exp);
+    let summary = std::fs::read_to_string(reports.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("-VALUE 43") && summary.contains("+VALUE 42"),
+        "{summary}"
+    );
+    let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
+    assert!(json.contains("\"expected_from\": \"CPython"), "{json}");
+    // Upstream prints the metrics after the verdict; here they are the trial's note.
+    assert!(
+        json.contains("instance0 on unix, instance1 on unix, output metrics: speed=1"),
+        "{json}"
+    );
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("multi_own/sync"), "{junit}");
+}
+
+/// One instance on the mps2-an385 QEMU board (at its raw REPL, input through its UART),
+/// one on the unix port: broadcasts each way, each instance where it should be. The
+/// board is built from `MICROPY_SRC`: without it, ignored.
+fn a_multi_instance_test_on_a_qemu_board_and_unix(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_checkout(src, tmp.path());
+    std::fs::copy(
+        src.join("run-multitests.py"),
+        tests.join("run-multitests.py"),
+    )
+    .unwrap();
+    write(
+        &tests,
+        "multi_own/both.py",
+        "import sys\n\ndef instance0():\n    print(\"instance0 on\", sys.platform)\n    multitest.next()\n    multitest.broadcast(\"from0\")\n    multitest.wait(\"from1\")\n    print(\"instance0 heard instance1\")\n\ndef instance1():\n    print(\"instance1 on\", sys.platform)\n    multitest.next()\n    multitest.wait(\"from0\")\n    print(\"instance1 heard instance0\")\n    multitest.broadcast(\"from1\")\n",
+    );
+    write(
+        &tests,
+        "multi_own/both.py.exp",
+        "--- instance0 ---\ninstance0 on qemu\ninstance0 heard instance1\n--- instance1 ---\ninstance1 on linux\ninstance1 heard instance0\n",
+    );
+    let project = tmp.path().join("project");
+    add_board(&project, "mps2-an385-qemu");
+    add_board(&project, "unix");
+    let reports = tmp.path().join("reports");
+    let out = mpcheck(
+        &project,
+        &[
+            "run",
+            "--tests",
+            tests.to_str().unwrap(),
+            "--board",
+            "mps2-an385-qemu",
+            "--board",
+            "unix",
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "multi_own/",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let got = results(&reports);
+    assert_eq!(got["multi_own/both.py"].0, "pass", "{got:?} {stderr}");
+    let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
+    assert!(
+        json.contains("\"mps2-an385-qemu::multi_own/both\"")
+            && json.contains("instance0 on mps2-an385-qemu, instance1 on unix"),
+        "{json}"
+    );
 }

@@ -193,6 +193,30 @@ impl Repl {
     ) -> Result<(RunOutput, ExecTimings), BoardError> {
         let start = Instant::now();
         self.proto.frame_with(nonce.map(<[u8]>::to_vec));
+        let via_stub = self.upload(code, deadline)?;
+        let accepted = Instant::now();
+        self.wait(deadline, "running", |e| {
+            (e == Event::StdoutDone).then_some(())
+        })?;
+        let stdout_done = Instant::now();
+        let mut run = self.wait(deadline, "reading the exception text", |e| match e {
+            Event::Finished(run) => Some(run),
+            _ => None,
+        })?;
+        if via_stub {
+            run.exception = shared_ram::without_frames(&run.exception);
+        }
+        let timings = ExecTimings {
+            upload: accepted - start,
+            run: stdout_done - accepted,
+            read: stdout_done.elapsed(),
+        };
+        Ok((run, timings))
+    }
+
+    /// Uploads `code` and returns once the board accepted it; true when it went through
+    /// shared RAM (a stub crossed the console instead).
+    fn upload(&mut self, code: &[u8], deadline: Instant) -> Result<bool, BoardError> {
         // Through shared RAM only a one-line stub crosses the console, in classic mode:
         // shorter than one pacing chunk, it needs no flow control and no paste request.
         let stub = self.shared_ram_stub(code)?;
@@ -215,24 +239,32 @@ impl Repl {
         self.wait(deadline, "waiting for the board to accept the code", |e| {
             (e == Event::Accepted).then_some(())
         })?;
-        let accepted = Instant::now();
-        self.wait(deadline, "running", |e| {
-            (e == Event::StdoutDone).then_some(())
-        })?;
-        let stdout_done = Instant::now();
-        let mut run = self.wait(deadline, "reading the exception text", |e| match e {
-            Event::Finished(run) => Some(run),
-            _ => None,
-        })?;
-        if stub.is_some() {
-            run.exception = shared_ram::without_frames(&run.exception);
+        Ok(stub.is_some())
+    }
+
+    /// Starts `code` and returns once the board runs it (run-multitests.py's
+    /// `exec_raw_no_follow`): follow it with [`Repl::step`], talk to it with
+    /// [`Repl::send`]. True when it went through shared RAM.
+    pub fn start(&mut self, code: &[u8], deadline: Instant) -> Result<bool, BoardError> {
+        self.proto.frame_with(None);
+        self.upload(code, deadline)
+    }
+
+    /// One read of at most `wait` of a started run: its end, or `None` (what it printed
+    /// so far is [`Repl::partial_output`]).
+    pub fn step(&mut self, wait: Duration) -> Result<Option<RunOutput>, BoardError> {
+        self.pump(wait, "following the run")?;
+        while let Some(e) = self.proto.next_event() {
+            if let Event::Finished(run) = e {
+                return Ok(Some(run));
+            }
         }
-        let timings = ExecTimings {
-            upload: accepted - start,
-            run: stdout_done - accepted,
-            read: stdout_done.elapsed(),
-        };
-        Ok((run, timings))
+        Ok(None)
+    }
+
+    /// Writes to the running program's input.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), BoardError> {
+        self.write_raw(bytes, "writing to the running program")
     }
 
     /// The stub that runs `code` from shared RAM, with `code` put there; `None` where

@@ -168,6 +168,7 @@ mod tests {
             case: Arc::new(Case::load(&path, id).unwrap()),
             mode: Mode::Source,
             decided: None,
+            instances: None,
         }
     }
 

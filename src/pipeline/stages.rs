@@ -142,6 +142,10 @@ impl Pipeline {
         slow: bool,
         tell: &dyn Fn(super::Notice),
     ) -> Outcome {
+        // A multi-instance test runs on its instances' boards, not as one request.
+        if let Some(instances) = &trial.instances {
+            return crate::multi::run(&self.targets, &trial.case, instances);
+        }
         let outcome = go.target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
@@ -280,6 +284,18 @@ impl Pipeline {
                                 from: ExpectedFrom::Golden(path.clone()),
                             })
                             .map_err(|e| e.to_string());
+                    }
+                    // A multi-instance test's truth: the test on CPython instances.
+                    if let Some(instances) = &trial.instances {
+                        return crate::multi::truth(
+                            self.reference.python(),
+                            &trial.case,
+                            instances,
+                        )
+                        .map(|bytes| ExpectedOutput {
+                            bytes,
+                            from: ExpectedFrom::Cpython(self.reference.version().to_string()),
+                        });
                     }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(

@@ -114,8 +114,16 @@ impl Suite for Checkout {
         let Some(pipeline) = pipeline else {
             return Vec::new();
         };
-        let (trials, session) =
+        let (mut trials, session) =
             crate::upstream::plan_trials(pipeline, &self.tests, &selection.boards, &scope.modes);
+        // Multi-instance tests only when named, as run-multitests.py runs them.
+        if crate::multi::plan::named(&scope.filters) {
+            trials.extend(crate::multi::plan::trials(
+                &self.tests.cases,
+                &selection.boards,
+                pipeline.targets(),
+            ));
+        }
         for line in session.describe() {
             eprintln!("mpcheck: {line}");
         }

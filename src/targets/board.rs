@@ -105,7 +105,7 @@ impl BoardTarget {
 
     /// A connected session: an idle one, a new one while under the instance count, or
     /// the next one to be returned.
-    fn checkout(&self) -> Result<BoardSession, String> {
+    pub(super) fn checkout(&self) -> Result<BoardSession, String> {
         let mut pool = self.lock();
         loop {
             if let Some(dead) = &pool.dead {
@@ -155,7 +155,7 @@ impl BoardTarget {
 
     /// Returns a session to the pool, or drops it (and marks the board dead) when the
     /// session reported the board beyond recovery.
-    fn checkin(&self, session: Option<BoardSession>, dead: Option<String>) {
+    pub(super) fn checkin(&self, session: Option<BoardSession>, dead: Option<String>) {
         let mut pool = self.lock();
         pool.busy -= 1;
         if let Some(cause) = dead {
@@ -347,6 +347,19 @@ impl Target for BoardTarget {
     fn native_arch(&self) -> Option<String> {
         self.features();
         self.mpy_arch.get().cloned().flatten()
+    }
+
+    fn hosts_instances(&self) -> bool {
+        true
+    }
+
+    fn start_instance(
+        &self,
+        script: Vec<u8>,
+        instance: usize,
+        events: super::instance::Events,
+    ) -> Option<Result<Box<dyn super::instance::RunningInstance + '_>, String>> {
+        Some(self.start_on_board(script, instance, events))
     }
 
     fn capabilities(&self) -> super::Capabilities {

@@ -472,6 +472,14 @@ impl Target for HostTarget {
         outcome
     }
 
+    fn instance_command(&self) -> Option<Command> {
+        match self.kind {
+            HostKind::Unix | HostKind::Cpython => Some(self.base_command(None)),
+            // run-multitests.py refuses it too ("unsupported instance string").
+            HostKind::Webassembly => None,
+        }
+    }
+
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
         if let Some(suite) = request.suite
             && let Some(c) = suite.host_command(&self.host_vm(), request, scratch)

@@ -2,8 +2,10 @@
 //! process per case; boards (raw REPL) slot in behind the same trait.
 
 pub mod board;
+mod board_instance;
 pub mod bytecode;
 pub mod host;
+pub mod instance;
 pub mod open;
 pub mod process;
 
@@ -73,6 +75,27 @@ pub trait Target: Send + Sync {
     /// What this target produces and can do, fixed when it is opened: the pipeline asks
     /// this, never the board's kind.
     fn capabilities(&self) -> Capabilities;
+    /// The command one instance of a multi-instance test runs, `-c <script>` to be
+    /// appended (run-multitests.py's subprocess instance). None: the target cannot host
+    /// one (boards, for now; the webassembly port, as upstream).
+    fn instance_command(&self) -> Option<Command> {
+        None
+    }
+    /// Whether it can host an instance of a multi-instance test.
+    fn hosts_instances(&self) -> bool {
+        self.instance_command().is_some()
+    }
+    /// Starts `script` (the test with upstream's appended code) as instance `instance`
+    /// of a multi-instance test on a target that hosts one in place (a board's raw
+    /// REPL). None: it cannot.
+    fn start_instance(
+        &self,
+        _script: Vec<u8>,
+        _instance: usize,
+        _events: instance::Events,
+    ) -> Option<Result<Box<dyn instance::RunningInstance + '_>, String>> {
+        None
+    }
 }
 
 /// What a target does, fixed when it is opened.

@@ -176,7 +176,8 @@ impl crate::pipeline::SuiteRules for Suite {
             .any(|l| l.starts_with("import") && l.contains("unittest"));
         // Two processes of one test binding the same port would see each other.
         let network = source.contains("socket");
-        !u.special && !unittest && !network && u.exp_file().is_none()
+        let multi = crate::multi::plan::is_multi(case);
+        !u.special && !unittest && !network && !multi && u.exp_file().is_none()
     }
 
     fn expected_file(&self, case: &Case) -> Option<PathBuf> {
@@ -501,6 +502,7 @@ pub fn plan_trials(
                             case: case.clone(),
                             mode,
                             decided: Some(verdict.clone()),
+                            instances: None,
                         });
                     }
                 }
@@ -588,6 +590,7 @@ pub fn plan_trials(
                     case: case.clone(),
                     mode,
                     decided: unreadable.or(reason.map(|reason| Verdict::Skip { reason })),
+                    instances: None,
                 };
                 trials.push(trial);
             }

@@ -1,0 +1,139 @@
+//! Multi-instance tests (a checkout's `multi_*/`), run as run-multitests.py runs them
+//! but without ever running or importing it:
+//!
+//! ```text
+//! protocol    the checkout's run-multitests.py read: the `multitest` helper appended
+//!             to each instance, ignored lines, the read timeout, MICROPYPATH
+//! controller  sans I/O: NEXT / SET globals / BROADCAST relay / SKIP / TIMEOUT, and the
+//!             `--- instanceN ---` output
+//! instance    one instance as a process (`<vm> -c <script>`)
+//! drive       the controller driven against real instances
+//! plan        which trials: one per test, its instances on the run's boards
+//! ```
+//!
+//! A test is one trial, on instance 0's board; its output is the assembled blocks,
+//! judged against the `.exp` or, where there is none, against the same test run on
+//! CPython instances (upstream's truth).
+
+mod controller;
+mod drive;
+mod instance;
+pub mod plan;
+mod protocol;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use protocol::ProtocolError;
+
+use crate::case::Case;
+use crate::plan::Instances;
+use crate::targets::open::Targets;
+use crate::targets::{Outcome, Status};
+
+/// One multi-instance test at a time, as upstream runs them: tests bind fixed ports
+/// (`multi_net/` uses 8000), so two at once would see each other.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs a multi-instance trial's test on its boards' instances. Never fails: what
+/// cannot start is an outcome.
+pub fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
+    let start = Instant::now();
+    let not_started = |why: String| Outcome::not_started(why, start.elapsed());
+    let boards = &instances.boards;
+    let mut launchers = Vec::new();
+    for board in boards {
+        let launcher = targets
+            .get(board)
+            .map_err(|v| {
+                format!(
+                    "board `{board}`: {}",
+                    v.reason().unwrap_or_else(|| v.name().into())
+                )
+            })
+            .map(|t| match t.instance_command() {
+                Some(c) => drive::Launcher::Process(c),
+                None => drive::Launcher::Target(t),
+            });
+        match launcher {
+            Ok(l) => launchers.push(l),
+            Err(why) => return not_started(why),
+        }
+    }
+    let ran = match on(case, &instances.rules_dir, &launchers) {
+        Ok(ran) => ran,
+        Err(why) => return not_started(why),
+    };
+    let status = if crate::interrupt::requested() {
+        Status::NotStarted(crate::targets::process::INTERRUPTED.into())
+    } else if ran.skip {
+        Status::Skipped("an instance printed SKIP".into())
+    } else {
+        Status::Exited(0)
+    };
+    let mut outcome = Outcome::new(
+        ran.output.into_bytes(),
+        ran.truncated,
+        status,
+        start.elapsed(),
+    );
+    // Which board each instance ran on; upstream prints the metrics after the verdict.
+    let mut note: Vec<String> = boards
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("instance{i} on {b}"))
+        .collect();
+    if !ran.metrics.is_empty() {
+        note.push(format!("output metrics: {}", ran.metrics.join("; ")));
+    }
+    outcome.note = Some(note.join(", "));
+    outcome
+}
+
+/// The expected output of a multi-instance test without a `.exp`: the test on as many
+/// CPython instances (`python`), as upstream's truth.
+pub fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, String> {
+    let launchers: Vec<drive::Launcher> = (0..instances.boards.len())
+        .map(|_| drive::Launcher::Process(Command::new(python)))
+        .collect();
+    Ok(crate::compare::normalise(
+        on(case, &instances.rules_dir, &launchers)?
+            .output
+            .as_bytes(),
+    ))
+}
+
+/// The test on one instance per launcher, one test at a time.
+fn on(case: &Case, rules_dir: &Path, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> {
+    let protocol = protocol::Protocol::read(rules_dir).map_err(|e| e.to_string())?;
+    let globals = host_ip(&case.source);
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(drive::run(
+        &protocol,
+        &case.path,
+        &case.source,
+        launchers,
+        globals,
+    ))
+}
+
+/// `HOST_IP = '…'`, injected (as upstream does) only into a test that calls
+/// `get_network_ip()`: the address of the host's route out, else loopback.
+fn host_ip(source: &[u8]) -> String {
+    if !source.windows(14).any(|w| w == b"get_network_ip") {
+        return String::new();
+    }
+    let routed = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            // As upstream: a UDP "connect" sends nothing, it only picks the route.
+            s.connect("8.8.8.8:80")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip().to_string());
+    format!(
+        "HOST_IP = '{}'\n",
+        routed.unwrap_or_else(|_| "127.0.0.1".into())
+    )
+}
