@@ -826,6 +826,18 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
         })
         .count();
     assert_eq!(heap_trials, cases * 4);
+    // The free heap's shape too (from its own run), checked against the goldens above:
+    // both VMs print mem_info(1)'s map, in 16- (webassembly) and 32-byte (unix) blocks.
+    for r in f.results()["results"].as_array().unwrap() {
+        let h = &r["heap"];
+        let (free, largest) = (h["free_bytes"].as_i64(), h["largest_free_bytes"].as_i64());
+        assert!(
+            free.zip(largest).is_some_and(|(f, l)| 0 < l && l <= f),
+            "{r}"
+        );
+        let block = if r["board"] == "unix" { 32 } else { 16 };
+        assert_eq!(h["block_bytes"], block, "{r}");
+    }
 }
 
 fn stdout(o: &Output) -> String {
