@@ -593,6 +593,24 @@ mod tests {
     }
 
     #[test]
+    fn figures_without_the_free_heap_still_read_and_with_it_round_trip() {
+        // results.json, the history's heap JSON and golden files all go through serde.
+        let old: HeapFigures = serde_json::from_str(r#"{"live_bytes": 8}"#).unwrap();
+        assert_eq!((old.live_bytes, old.free_bytes), (Some(8), None));
+        let f = HeapFigures {
+            free_bytes: Some(1000),
+            largest_free_bytes: Some(900),
+            free_runs: Some(2),
+            block_bytes: Some(16),
+            ..old.clone()
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(json.contains("\"largest_free_bytes\":900"), "{json}");
+        assert_eq!(serde_json::from_str::<HeapFigures>(&json).unwrap(), f);
+        assert!(!serde_json::to_string(&old).unwrap().contains("free"));
+    }
+
+    #[test]
     fn calibration_subtracts_and_keeps_unavailable() {
         let f = HeapFigures {
             alloc_bytes: Some(100),

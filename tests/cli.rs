@@ -1345,9 +1345,16 @@ fn heap_by_mode_is_in_the_markdown_and_the_html_report() {
     );
     assert_eq!(cells[4], "–", "{row}");
     assert!(cells[5].ends_with('%'), "{row}");
+    // Each mode's largest free block after the case and the index: `2061568 (0.0027)`.
+    for free in &cells[7..9] {
+        let (bytes, index) = free.split_once(" (").unwrap_or_else(|| panic!("{row}"));
+        assert!(bytes.parse::<i64>().is_ok_and(|b| b > 0), "{row}");
+        assert!(index.starts_with("0.") && index.ends_with(')'), "{row}");
+    }
+    assert_eq!(cells[9].trim_end_matches(" |"), "–", "{row}");
     let html = f.read("reports/index.html");
     assert!(html.contains("<table id=\"heap-by-mode\">"), "{html}");
-    for cell in &cells[1..6] {
+    for cell in &cells[1..9] {
         assert!(
             html.contains(&format!("<td>{cell}</td>")),
             "{cell} not in the HTML"
