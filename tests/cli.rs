@@ -825,10 +825,15 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
             name.ends_with(".py") && !name.starts_with('_')
         })
         .count();
-    assert_eq!(heap_trials, cases * 4);
+    // heap/largest_buffer excludes webassembly, whose heap grows on demand.
+    assert_eq!(heap_trials, cases * 4 - 2);
     // The free heap's shape too (from its own run), checked against the goldens above:
     // both VMs print mem_info(1)'s map, in 16- (webassembly) and 32-byte (unix) blocks.
     for r in f.results()["results"].as_array().unwrap() {
+        if r["verdict"] == "skip" {
+            assert_eq!(r["case"], "heap/largest_buffer", "{r}");
+            continue;
+        }
         let h = &r["heap"];
         let (free, largest) = (h["free_bytes"].as_i64(), h["largest_free_bytes"].as_i64());
         assert!(
