@@ -170,9 +170,6 @@ pub struct Case {
     pub settings: Result<CaseSettings, String>,
     /// The module name its `.mpy` is imported under (see [`import_alias`]).
     pub import_name: String,
-    /// A test of a MicroPython tests/ directory (`--tests`): how upstream runs and
-    /// judges it.
-    pub upstream: Option<std::sync::Arc<crate::upstream::UpstreamCase>>,
 }
 
 impl Case {
@@ -200,7 +197,6 @@ impl Case {
             source,
             settings,
             import_name,
-            upstream: None,
         })
     }
 
@@ -214,7 +210,6 @@ impl Case {
             source,
             settings: Ok(CaseSettings::default()),
             import_name: String::new(),
-            upstream: None,
         })
     }
 

@@ -70,6 +70,35 @@ impl Compiler {
 
     /// The `.mpy` bytes for a case, or mpy-cross's own message when it rejects the case.
     /// `Err` is for the harness (I/O); a compile error is `Ok(Err(message))`.
+    /// Compiles with `extra` flags after this compiler's own (a board's `-march`, an
+    /// emitter): the compilers with flags are made once per flag set in this process
+    /// (each asks its version once).
+    pub fn compile_with(
+        self: &std::sync::Arc<Self>,
+        case: &Case,
+        extra: &[String],
+    ) -> Result<Result<Vec<u8>, String>> {
+        type Flagged = std::collections::HashMap<(PathBuf, Vec<String>), std::sync::Arc<Compiler>>;
+        static FLAGGED: std::sync::OnceLock<std::sync::Mutex<Flagged>> = std::sync::OnceLock::new();
+        if extra.is_empty() {
+            return self.compile(case);
+        }
+        let flagged = {
+            let mut map = FLAGGED
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let key = (
+                self.path.clone(),
+                self.flags.iter().chain(extra).cloned().collect(),
+            );
+            map.entry(key)
+                .or_insert_with(|| std::sync::Arc::new(self.adding_flags(extra)))
+                .clone()
+        };
+        flagged.compile(case)
+    }
+
     pub fn compile(&self, case: &Case) -> Result<Result<Vec<u8>, String>> {
         self.compile_as(case, &format!("{}.py", case.module_name()))
     }

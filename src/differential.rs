@@ -1,16 +1,14 @@
 //! The differential matrix: every case × mode on every board against a reference
-//! board's output (`mpcheck run --reference BOARD`). A difference listed in
-//! `known-differences/<board or port>.yaml` (case → reason, like upstream's cpydiff) is
-//! shown as known, with its reason, so a new port's report lists only what nobody has
-//! explained yet. Pure but for reading those files.
+//! board's output (`mpcheck run --reference BOARD`). A difference listed in the
+//! project's known differences (crate::known) is shown as known, with its reason, so a
+//! new port's report lists only what nobody has explained yet. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::Serialize;
 
 use crate::case::Mode;
-use crate::error::{Error, Result};
+use crate::known::KnownDifferences;
 use crate::pipeline::TrialResult;
 
 /// One board's agreement with the reference on one case and mode.
@@ -29,60 +27,6 @@ pub enum Agreement {
     NotCompared {
         why: String,
     },
-}
-
-/// Known differences: board name or port kind → case id → reason.
-#[derive(Debug, Default, Clone)]
-pub struct KnownDifferences {
-    by_board: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl KnownDifferences {
-    /// Reads every `*.yaml` in `dir` (none there: nothing known). A file is a map of case
-    /// id (`group/name`, or `group/name.mpy` for one mode) to the reason.
-    pub fn load(dir: &Path) -> Result<KnownDifferences> {
-        let mut known = KnownDifferences::default();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(known);
-        };
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = crate::input::read_text(
-                &path,
-                crate::input::cap::CONFIG,
-                "known-differences file",
-            )?;
-            let map: BTreeMap<String, String> = crate::input::yaml(&path, 1, &text)?;
-            if let Some((case, _)) = map.iter().find(|(_, why)| why.trim().is_empty()) {
-                let line = text.lines().position(|l| l.starts_with(case.as_str()));
-                return Err(Error::config(
-                    &path,
-                    line.map_or(1, |l| l + 1),
-                    format!("{case}: a known difference needs its reason"),
-                ));
-            }
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
-            known.by_board.insert(name.to_string(), map);
-        }
-        Ok(known)
-    }
-
-    /// The reason `board` (or its port, `kind`) differs on this trial, if one is known.
-    pub fn reason(&self, board: &str, kind: &str, case: &str, mode: Mode) -> Option<&str> {
-        let keys = [format!("{case}.{}", mode.as_str()), case.to_string()];
-        [board, kind]
-            .iter()
-            .filter_map(|b| self.by_board.get(*b))
-            .find_map(|m| keys.iter().find_map(|k| m.get(k)))
-            .map(String::as_str)
-    }
 }
 
 /// The matrix: rows are case × mode, columns the boards (the reference first).
@@ -184,43 +128,5 @@ impl Matrix {
             }] += 1;
         }
         c
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reason_for_one_mode_wins_over_none_and_a_port_reason_covers_its_boards() {
-        let mut known = KnownDifferences::default();
-        known.by_board.insert(
-            "webassembly".into(),
-            [("g/a".to_string(), "port".to_string())].into(),
-        );
-        known.by_board.insert(
-            "my-board".into(),
-            [("g/b.mpy".to_string(), "board, mpy".to_string())].into(),
-        );
-        assert_eq!(
-            known.reason("wasm-1.27", "webassembly", "g/a", Mode::Source),
-            Some("port")
-        );
-        assert_eq!(
-            known.reason("my-board", "qemu", "g/b", Mode::Mpy),
-            Some("board, mpy")
-        );
-        assert_eq!(known.reason("my-board", "qemu", "g/b", Mode::Source), None);
-    }
-
-    #[test]
-    fn a_known_difference_without_a_reason_names_the_file_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("unix.yaml"), "g/a: fine\ng/b: ''\n").unwrap();
-        let e = KnownDifferences::load(dir.path()).unwrap_err().to_string();
-        assert!(
-            e.contains("unix.yaml:2") && e.contains("needs its reason"),
-            "{e}"
-        );
     }
 }

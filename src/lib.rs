@@ -38,6 +38,7 @@ pub mod history;
 pub mod host;
 pub mod input;
 pub mod interrupt;
+pub mod known;
 pub mod labgrid;
 pub mod merge;
 pub mod mpy;

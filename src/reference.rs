@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::case::{Case, CaseId, Mode};
 use crate::compile::hex;
-use crate::targets::{RunRequest, Status, Target};
+use crate::targets::{RunRequest, Status, SuiteRun, Target};
 
 /// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
 const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,17 +52,18 @@ impl Reference {
         &self.version
     }
 
-    /// CPython's output for the case: from this process's memo, the disk cache, or a run
-    /// (at most once per case per process, however many trials ask at once).
-    pub fn output(&self, case: &Case) -> Result<Vec<u8>, String> {
+    /// CPython's output for the case (run as `suite` runs it, if its suite has a way of
+    /// its own): from this process's memo, the disk cache, or a run (at most once per
+    /// case per process, however many trials ask at once).
+    pub fn output(&self, case: &Case, suite: Option<&dyn SuiteRun>) -> Result<Vec<u8>, String> {
         let cell = {
             let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
             memo.entry(case.id.clone()).or_default().clone()
         };
-        cell.get_or_init(|| self.compute(case)).clone()
+        cell.get_or_init(|| self.compute(case, suite)).clone()
     }
 
-    fn compute(&self, case: &Case) -> Result<Vec<u8>, String> {
+    fn compute(&self, case: &Case, suite: Option<&dyn SuiteRun>) -> Result<Vec<u8>, String> {
         let key = hex(&Sha256::new()
             .chain_update(&self.version)
             .chain_update([0])
@@ -83,6 +84,7 @@ impl Reference {
             timeout: REFERENCE_TIMEOUT,
             heap: None,
             slow: false,
+            suite,
         });
         match outcome.status {
             Status::Exited(0 | 1) if !outcome.truncated => {}

@@ -100,9 +100,23 @@ pub fn open(
     }
     let reference = open_reference(project, selection, &toolchain, &mut compilers)?;
     Ok(Opened {
-        pipeline: Pipeline::new(targets, Goldens::new(project.golden_dir()), reference),
+        pipeline: Pipeline::new(
+            targets,
+            Goldens::new(project.golden_dir()),
+            reference,
+            rules(selection),
+        ),
         flashes,
     })
+}
+
+/// How the selection's suite compiles, runs and judges its tests: a checkout's as
+/// run-tests.py, the project's cases as the pipeline does by default.
+fn rules(selection: &Selection) -> std::sync::Arc<dyn crate::pipeline::SuiteRules> {
+    match &selection.upstream {
+        Some(suite) => suite.clone(),
+        None => std::sync::Arc::new(crate::pipeline::OwnCases),
+    }
 }
 
 /// The boards with every `build:` section resolved: the image and mpy-cross built from

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The largest circle of files that import each other, today (41 before #36 began: the
 /// error module named the error types of the parts above it).
-const LARGEST_CIRCLE: usize = 17;
+const LARGEST_CIRCLE: usize = 4;
 /// Files over [`LONG`] lines of code before their tests, today.
 const LONG_FILES: usize = 7;
 const LONG: usize = 500;

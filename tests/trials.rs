@@ -33,6 +33,7 @@ use mpcheck::error::Error;
 use mpcheck::history::Location;
 use mpcheck::pipeline::{Judgement, Options, TrialResult};
 use mpcheck::report::{Provenance, incremental};
+use mpcheck::run::suite::{Cases, Suite};
 use mpcheck::run::{HistoryPolicy, Runner, Scope};
 use mpcheck::toolchain::ToolInfo;
 
@@ -70,7 +71,7 @@ fn main() {
         })
         .cloned()
         .collect();
-    let planned = Scope::default().case_trials(&selection);
+    let planned = Cases.plan(None, &selection, &Scope::default());
     // Open only the boards that have a trial this invocation runs (filters, --skip,
     // --ignored), decided with libtest-mimic's own rules on name-only trials.
     let runs: Vec<mpcheck::plan::Trial> = planned

@@ -511,7 +511,7 @@ fn upstream_rules_on_the_unix_port(src: &Path) {
     write(&project, "golden/basics/exp_fail.unix.out", "actual\n");
     write(
         &project,
-        "golden/upstream-known.yaml",
+        "known-differences/unix.yaml",
         "basics/raises.py: micropython prints a shorter traceback\n",
     );
     let out = mpcheck(

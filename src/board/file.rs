@@ -73,6 +73,15 @@ impl Board {
             BoardSpec::Bytecode(_) => "bytecode",
         }
     }
+
+    /// The board's port, as known differences name it: a host VM's kind, or for a
+    /// device board the port it is built from (`build.port`), else its kind.
+    pub fn port(&self) -> &str {
+        match &self.spec {
+            BoardSpec::Device(d) => d.build.as_ref().map_or(self.kind(), |b| b.port.as_str()),
+            _ => self.kind(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

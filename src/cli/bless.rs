@@ -117,13 +117,13 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     let relying = |case: &CaseId| relying_elsewhere(out, case);
     let reference = |case: &Case| {
         // An upstream test's baseline is its own .exp, when it has one.
-        if let Some(exp) = case.upstream.as_ref().and_then(|u| u.exp_file()) {
+        if let Some(exp) = pipeline.rules().expected_file(case) {
             return crate::input::read(&exp, crate::input::cap::GOLDEN, ".exp file")
                 .ok()
                 .map(|b| crate::compare::normalise(&b));
         }
         match crate::pipeline::runs_on_cpython(case) {
-            None => pipeline.reference().output(case).ok(),
+            None => pipeline.reference_output(case).ok(),
             Some(_) => None,
         }
     };

@@ -268,16 +268,17 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         upstream: None,
     };
     // What the filters and modes left none of is said from every case, unfiltered.
-    let unscoped = Scope::default().case_trials(&selection);
+    use crate::run::suite::{Cases, Suite};
+    let unscoped = Cases.plan(None, &selection, &Scope::default());
     selection.cases = discovered
         .into_iter()
         .filter(|c| scope.matches(&c.id.to_string()))
         .collect();
-    let trials = Scope {
+    let only_modes = Scope {
         filters: Vec::new(),
         modes: args.modes.clone(),
-    }
-    .case_trials(&selection);
+    };
+    let trials = Cases.plan(None, &selection, &only_modes);
     scope.check_not_empty(&trials, &mut || unscoped.clone(), &project.cases_dir())?;
     let report_dir = args
         .report_dir

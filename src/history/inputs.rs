@@ -22,7 +22,8 @@ enum Source {
     Tests {
         tests: PathBuf,
         emit: &'static str,
-        known: PathBuf,
+        /// The project's root, whose known differences reclassify failures.
+        root: PathBuf,
     },
     /// Not said by the caller: no fingerprint is taken.
     Unknown,
@@ -38,14 +39,6 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// The suite of a run of `project`: its `cases/`, or the checkout tests of `--tests`.
-    pub fn of(project: &crate::config::Project, tests: Option<&crate::upstream::Suite>) -> Suite {
-        match tests {
-            None => Suite::cases(&project.root),
-            Some(t) => Suite::tests(&project.root, &t.tests_dir, t.emit.as_str()),
-        }
-    }
-
     /// mpcheck's own `cases/` of the project at `root`.
     pub fn cases(root: &Path) -> Suite {
         Suite {
@@ -68,7 +61,7 @@ impl Suite {
             source: Source::Tests {
                 tests,
                 emit,
-                known: root.join("golden").join("upstream-known.yaml"),
+                root: root.to_path_buf(),
             },
             boards: root.join("boards"),
         }
@@ -125,15 +118,13 @@ impl Suite {
                     golden(".bytecode"),
                 ]
             }
-            Source::Tests { tests, emit, known } => {
+            Source::Tests { tests, emit, root } => {
                 let test = tests.join(group).join(format!("{name}.py"));
                 let exp = |suffix: &str| tests.join(group).join(format!("{name}.py{suffix}"));
-                vec![
-                    test.clone(),
-                    exp(".exp"),
-                    exp(&format!(".{emit}.exp")),
-                    known.clone(),
-                ]
+                let mut files = vec![test.clone(), exp(".exp"), exp(&format!(".{emit}.exp"))];
+                // A port's file is not here: the board's port is not known to the history.
+                files.extend(crate::known::KnownDifferences::files(root, board));
+                files
             }
             Source::Unknown => return None,
         };

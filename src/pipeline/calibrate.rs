@@ -69,6 +69,7 @@ impl Pipeline {
                     timeout: trial.board.timeout,
                     heap: Some(Default::default()),
                     slow: false,
+                    suite: None,
                 })
                 .heap
         })

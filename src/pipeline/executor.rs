@@ -123,7 +123,7 @@ pub fn execute(
             .values()
             .flatten()
             .map(|&i| &trials[i])
-            .filter(|t| crate::upstream::wants_reference(&t.case))
+            .filter(|t| pipeline.rules().wants_reference(&t.case))
             .collect();
         if !lane_trials.is_empty() {
             s.spawn(move || {
@@ -131,7 +131,7 @@ pub fn execute(
                     if crate::interrupt::requested() || stop_ref.load(Ordering::Relaxed) {
                         break;
                     }
-                    drop(pipeline.reference().output(&t.case));
+                    drop(pipeline.reference_output(&t.case));
                 }
             });
         }

@@ -21,6 +21,7 @@ impl Pipeline {
                 timeout: p.timeout,
                 heap: Some(Wrap { frag: true, ..wrap }),
                 slow: false,
+                suite: self.rules.runner(&trial.case),
             })
             .heap
             .filter(|h| h.free_bytes.is_some())

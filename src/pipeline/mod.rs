@@ -15,6 +15,7 @@ mod event;
 mod executor;
 mod frag;
 mod policy;
+mod rules;
 mod stages;
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ pub use crate::result::{Attempt, Judgement, TrialResult};
 pub use event::{Event, Notice};
 pub use executor::{Options, default_threads, execute};
 pub use policy::{Attempts, Quarantine, quarantine};
+pub use rules::{Expect, OwnCases, SuiteRules};
 
 use crate::golden::Goldens;
 use crate::plan::Trial;
@@ -40,11 +42,19 @@ pub struct Pipeline {
     /// Measure the heap of every case, not only those with `heap:` settings (benchmark).
     pub heap_all: bool,
     calibration: calibrate::Calibration,
+    /// How the suite of the run compiles, runs and judges its tests.
+    rules: std::sync::Arc<dyn SuiteRules>,
 }
 
 impl Pipeline {
-    pub fn new(targets: Targets, goldens: Goldens, reference: Reference) -> Pipeline {
+    pub fn new(
+        targets: Targets,
+        goldens: Goldens,
+        reference: Reference,
+        rules: std::sync::Arc<dyn SuiteRules>,
+    ) -> Pipeline {
         Pipeline {
+            rules,
             bytecode_boards: targets.disassembling(),
             targets,
             goldens,
@@ -64,6 +74,15 @@ impl Pipeline {
 
     pub fn reference(&self) -> &Reference {
         &self.reference
+    }
+
+    pub fn rules(&self) -> &dyn SuiteRules {
+        &*self.rules
+    }
+
+    /// CPython's output for the case, run as its suite runs it.
+    pub fn reference_output(&self, case: &crate::case::Case) -> Result<Vec<u8>, String> {
+        self.reference.output(case, self.rules.runner(case))
     }
 
     pub fn bytecode_boards(&self) -> &[String] {
@@ -101,6 +120,7 @@ impl Pipeline {
             timeout: p.timeout,
             heap: p.heap,
             slow: false,
+            suite: self.rules.runner(&trial.case),
         };
         let mut cmd = go.target.bare_command(&request, scratch.path())?;
         let start = Instant::now();

@@ -85,7 +85,7 @@ impl Pipeline {
             // A frozen case is in the firmware: the frozen target knows its module.
             Mode::Source | Mode::Frozen => None,
             // cmdline/ tests run from source in every mode, as upstream runs them.
-            Mode::Mpy if trial.case.upstream.as_ref().is_some_and(|u| u.special) => None,
+            Mode::Mpy if self.rules.source_only(&trial.case) => None,
             Mode::Mpy => {
                 let compiler = go.target.compiler().ok_or_else(|| Verdict::Error {
                     message: format!(
@@ -93,17 +93,17 @@ impl Pipeline {
                         trial.board.name
                     ),
                 })?;
-                let march: Vec<String> = go
-                    .settings
-                    .requires
-                    .iter()
-                    .any(|r| r == "native")
-                    .then(|| go.target.native_arch())
-                    .flatten()
-                    .map(|arch| format!("-march={arch}"))
-                    .into_iter()
-                    .collect();
-                match crate::upstream::exec::compile(compiler, &trial.case, &march) {
+                let mut flags = self.rules.mpy_flags(trial);
+                flags.extend(
+                    go.settings
+                        .requires
+                        .iter()
+                        .any(|r| r == "native")
+                        .then(|| go.target.native_arch())
+                        .flatten()
+                        .map(|arch| format!("-march={arch}")),
+                );
+                match compiler.compile_with(&trial.case, &flags) {
                     Ok(Ok(bytes)) => Some(bytes),
                     Ok(Err(message)) => return Err(Verdict::CompileError { message }),
                     Err(e) => {
@@ -152,6 +152,7 @@ impl Pipeline {
             timeout: p.timeout,
             heap: p.heap,
             slow,
+            suite: self.rules.runner(&trial.case),
         });
         if let Some(how) = &outcome.recovered {
             tell(super::Notice::Recovered(how));
@@ -172,8 +173,8 @@ impl Pipeline {
         // is memoised, so expect() finds it), as tests that sleep would otherwise hold
         // the worker twice.
         let first = std::thread::scope(|s| {
-            if crate::upstream::wants_reference(&trial.case) {
-                s.spawn(|| drop(self.reference.output(&trial.case)));
+            if self.rules.wants_reference(&trial.case) {
+                s.spawn(|| drop(self.reference_output(&trial.case)));
             }
             self.attempt(trial, go, p, false, tell)
         });
@@ -222,9 +223,13 @@ impl Pipeline {
         go: &Go,
         outcome: &Outcome,
     ) -> (Option<ExpectedOutput>, Judged) {
-        // An upstream test is judged by run-tests.py's rules (CRASH, regex .exp, unittest).
-        if let Some(u) = &trial.case.upstream {
-            return crate::upstream::judge::judge(u, outcome, || self.expect(trial, go));
+        // A suite with rules of its own judges its tests (a checkout: run-tests.py's CRASH,
+        // regex .exp, unittest).
+        if let Some(judged) = self
+            .rules
+            .judge(&trial.case, outcome, &mut || self.expect(trial, go))
+        {
+            return judged;
         }
         if let Some(v) = status_verdict(outcome, go.settings.skip_reason.as_deref()) {
             return (None, Judged::verdict(v));
@@ -270,8 +275,8 @@ impl Pipeline {
                 Ok(Some(expected)) => Ok(expected),
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
-                    // An upstream test's own .exp comes after the user's goldens.
-                    if let Some(path) = trial.case.upstream.as_ref().and_then(|u| u.exp_file()) {
+                    // A suite's own expected output (a .exp) comes after the user's goldens.
+                    if let Some(path) = self.rules.expected_file(&trial.case) {
                         return crate::input::read(&path, crate::input::cap::GOLDEN, ".exp file")
                             .map(|b| ExpectedOutput {
                                 bytes: crate::compare::normalise(&b),
@@ -285,8 +290,7 @@ impl Pipeline {
                             self.goldens.shared_path(&trial.case.id).display()
                         ));
                     }
-                    self.reference
-                        .output(&trial.case)
+                    self.reference_output(&trial.case)
                         .map(|bytes| ExpectedOutput {
                             bytes,
                             from: ExpectedFrom::Cpython(self.reference.version().to_string()),

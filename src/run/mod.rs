@@ -2,17 +2,19 @@
 //! `list`, `compare`, `bench` and tests/trials.rs come here; none wires a run of its own.
 //!
 //! ```text
-//! Request ─ select: plan (cases/, or a checkout's tests once the boards are probed),
+//! Request ─ suite: cases/ or a checkout's tests/, behind one interface      (suite.rs)
+//!         ─ select: the suite's plan (offline, or once the boards are probed),
 //!           --rerun-failed, --partition                                   (select.rs)
 //!         ─ open: toolchain, boards, frozen firmware, flash, reference    (runner.rs)
-//!         ─ execute: attempts, quarantine, a suite's reclassification     (runner.rs)
+//!         ─ execute: attempts, quarantine, the suite's reclassification   (runner.rs)
 //!         ─ sinks: history marks and record (history_sink.rs), the reference matrix,
-//!           reports (report::*), a suite's _results.json
+//!           reports (report::*), the suite's own (a checkout's _results.json)
 //! ```
 
 mod history_sink;
 mod runner;
 mod select;
+pub mod suite;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -84,19 +86,22 @@ impl RunOutput {
 /// probe them; the project's cases need nothing opened).
 pub fn list(project: &Project, request: &Request) -> Result<Vec<Trial>> {
     let selection = &request.selection;
-    let mut runner = match &selection.upstream {
-        Some(_) => Some(Runner::open(
+    let suite = suite::open(project, selection)?;
+    // Ok: the boards opened to plan (a checkout's tests); Err: a suite that plans offline.
+    let mut planner = match suite.plans_offline() {
+        true => Err(suite),
+        false => Ok(Runner::open_with(
             project,
             selection,
+            suite,
             &Default::default(),
             request.options,
             &mut |_| {},
         )?),
-        None => None,
     };
-    let mut plan = |scope: &Scope| match &mut runner {
-        Some(runner) => runner.plan(selection, scope),
-        None => scope.case_trials(selection),
+    let mut plan = |scope: &Scope| match &mut planner {
+        Ok(runner) => runner.plan(selection, scope),
+        Err(suite) => suite.plan(None, selection, scope),
     };
     let trials = plan(&request.scope);
     request.scope.check_not_empty(
@@ -117,22 +122,22 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     // Read before any board boots: a known difference without its reason is an error
     // that should not cost a whole run to find.
     let known = match &request.reference {
-        Some(_) => Some(crate::differential::KnownDifferences::load(
-            &project.root.join("known-differences"),
-        )?),
+        Some(_) => Some(crate::known::KnownDifferences::load(&project.root)?),
         None => None,
     };
     let selection = &request.selection;
-    // A cases/ selection's trials are known before anything is opened, so an empty one
-    // is an error before any board boots; an upstream suite's need each board's features.
-    let early = match &selection.upstream {
-        None => Some(select::narrow(
+    let mut suite = suite::open(project, selection)?;
+    // A suite that plans offline (cases/) knows its trials before anything is opened, so
+    // an empty plan is an error before any board boots; a checkout's needs each board's
+    // features.
+    let early = match suite.plans_offline() {
+        true => Some(select::narrow(
             &request,
             project,
-            request.scope.case_trials(selection),
-            &mut || Scope::default().case_trials(selection),
+            suite.plan(None, selection, &request.scope),
+            &mut || suite.plan(None, selection, &Scope::default()),
         )?),
-        Some(_) => None,
+        false => None,
     };
     let mut console = Console::default();
     let frozen = crate::setup::frozen_cases(
@@ -142,9 +147,14 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             .map(|(share, _)| share.as_slice())
             .unwrap_or_default(),
     );
-    let mut runner = Runner::open(project, selection, &frozen, request.options, &mut |e| {
-        console.event(e)
-    })?;
+    let mut runner = Runner::open_with(
+        project,
+        selection,
+        suite,
+        &frozen,
+        request.options,
+        &mut |e| console.event(e),
+    )?;
     let start = Instant::now();
     let (trials, suite_trials) = match early {
         Some(narrowed) => narrowed,
@@ -161,7 +171,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     let tools = runner.pipeline.tools();
     // The marks (new failure, fixed) go into the reports, so the history is read first;
     // a history that fails is said after the reports are written, never instead of them.
-    let suite = crate::history::Suite::of(project, selection.upstream.as_deref());
+    let suite = runner.suite.history(project);
     let unrecorded =
         request
             .history
@@ -189,13 +199,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         merge: None,
     };
     let mut written = write_files(&request.report_dir, &report)?;
-    if let Some(suite) = &selection.upstream {
-        written.extend(crate::upstream::results::write(
-            &request.report_dir,
-            suite,
-            &results,
-        )?);
-    }
+    written.extend(runner.suite.write_reports(&request.report_dir, &results)?);
     if let Some(unrecorded) = unrecorded {
         unrecorded.keep(&request.report_dir);
         if request.history.required() {
@@ -225,28 +229,16 @@ fn reference_matrix(
     selection: &Selection,
     results: &[TrialResult],
     reference: &str,
-    known: &crate::differential::KnownDifferences,
+    known: &crate::known::KnownDifferences,
 ) -> crate::differential::Matrix {
     let kind = |name: &str| {
         selection
             .boards
             .iter()
             .find(|b| b.name == name)
-            .map_or(String::new(), |b| port_of(b))
+            .map_or(String::new(), |b| b.port().to_string())
     };
     crate::differential::Matrix::build(results, reference, &kind, known)
-}
-
-/// A board's port, as known-differences/ files name it: the host VM's kind, or for a
-/// device board the port it is built from (`build.port`), else its kind.
-fn port_of(board: &crate::board::Board) -> String {
-    match &board.spec {
-        crate::board::BoardSpec::Device(d) => d
-            .build
-            .as_ref()
-            .map_or_else(|| board.kind().to_string(), |b| b.port.clone()),
-        _ => board.kind().to_string(),
-    }
 }
 
 /// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed;

@@ -1,9 +1,7 @@
-//! The opened side of a run: targets, flashed firmware, and how one trial runs on them
-//! (attempts, the case's quarantine, a checkout suite's reclassification). `mpcheck
+//! The opened side of a run: targets, flashed firmware, the suite, and how one trial
+//! runs on them (attempts, the case's quarantine, the suite's reclassification). `mpcheck
 //! run`'s executor and tests/trials.rs's one-trial processes both run trials here, so
 //! they give the same verdict for the same trial.
-
-use std::sync::Arc;
 
 use crate::config::{Project, Selection};
 use crate::error::Result;
@@ -11,27 +9,20 @@ use crate::flash::record::FlashReport;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
 use crate::setup::{Firmware, FrozenCases};
-use crate::upstream::{Known, Session, Suite};
+
+use super::suite::Suite;
 
 pub struct Runner {
     pub pipeline: Pipeline,
     pub flashes: Vec<FlashReport>,
     pub options: Options,
-    /// A checkout's suite: its lists and the user's known differences reclassify
-    /// failures; the session (each board's facts) is made by [`Runner::plan`].
-    upstream: Option<Upstream>,
-}
-
-struct Upstream {
-    suite: Arc<Suite>,
-    known: Known,
-    session: Session,
+    /// Where the trials come from: it plans them and reclassifies their results.
+    pub suite: Box<dyn Suite>,
 }
 
 impl Runner {
     /// Provisions the toolchain, opens the selection's boards with their firmware in
-    /// place (the frozen firmware of `frozen`'s boards built) and reads the user's known
-    /// differences of a checkout's suite (before any trial: a bad file costs no run).
+    /// place (the frozen firmware of `frozen`'s boards built) and opens its suite.
     pub fn open(
         project: &Project,
         selection: &Selection,
@@ -39,40 +30,31 @@ impl Runner {
         options: Options,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Runner> {
-        let upstream = match &selection.upstream {
-            Some(suite) => Some(Upstream {
-                suite: suite.clone(),
-                known: Known::load(&project.golden_dir().join("upstream-known.yaml"))?,
-                session: Session::default(),
-            }),
-            None => None,
-        };
+        let suite = super::suite::open(project, selection)?;
+        Runner::open_with(project, selection, suite, frozen, options, on_event)
+    }
+
+    /// [`Runner::open`] with the suite already open.
+    pub fn open_with(
+        project: &Project,
+        selection: &Selection,
+        suite: Box<dyn Suite>,
+        frozen: &FrozenCases,
+        options: Options,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<Runner> {
         let opened = crate::setup::open(project, selection, Firmware::Flash, frozen, on_event)?;
         Ok(Runner {
             pipeline: opened.pipeline,
             flashes: opened.flashes,
             options,
-            upstream,
+            suite,
         })
     }
 
-    /// The trials of the selection in `scope`: a cases/ plan, or a checkout's tests
-    /// planned from each board's feature checks (said on stderr, one line a board).
+    /// The trials of the selection in `scope`, as its suite plans them.
     pub fn plan(&mut self, selection: &Selection, scope: &super::Scope) -> Vec<Trial> {
-        let Some(upstream) = &mut self.upstream else {
-            return scope.case_trials(selection);
-        };
-        let (trials, session) = crate::upstream::plan_trials(
-            &self.pipeline,
-            &upstream.suite,
-            &selection.boards,
-            &scope.modes,
-        );
-        for line in session.describe() {
-            eprintln!("mpcheck: {line}");
-        }
-        upstream.session = session;
-        scope.keep(trials)
+        self.suite.plan(Some(&self.pipeline), selection, scope)
     }
 
     /// Runs one trial as often as the options say, with its quarantine and its suite's
@@ -81,7 +63,7 @@ impl Runner {
         let mut result =
             self.pipeline
                 .run_attempts(trial, self.options.attempts, self.options.today, &|_| {});
-        self.reclassify(std::slice::from_mut(&mut result));
+        self.suite.reclassify(std::slice::from_mut(&mut result));
         result
     }
 
@@ -89,15 +71,7 @@ impl Runner {
     /// results in trial order.
     pub fn execute(&self, trials: &[Trial], on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
         let mut results = execute(&self.pipeline, trials, &self.options, on_event);
-        self.reclassify(&mut results);
+        self.suite.reclassify(&mut results);
         results
-    }
-
-    /// A checkout's flaky lists and the user's known differences turn listed failures
-    /// into skips that say why.
-    fn reclassify(&self, results: &mut [TrialResult]) {
-        if let Some(u) = &self.upstream {
-            crate::upstream::reclassify(results, &u.suite, &u.session, &u.known);
-        }
     }
 }

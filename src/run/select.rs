@@ -19,11 +19,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The trials of a cases/ selection (no target needed), in the scope.
-    pub fn case_trials(&self, selection: &Selection) -> Vec<Trial> {
-        self.keep(crate::plan::plan(&selection.boards, &selection.cases))
-    }
-
     /// The trials in the scope, in their order.
     pub fn keep(&self, mut trials: Vec<Trial>) -> Vec<Trial> {
         trials.retain(|t| {

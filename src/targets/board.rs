@@ -238,7 +238,7 @@ impl BoardTarget {
                     .as_ref()
                     .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
                 let (module, source) = (request.case.module_name(), &request.case.source);
-                let case = if request.case.upstream.is_some() {
+                let case = if request.suite.is_some() {
                     SourceCase::upstream(module, source)
                 } else {
                     SourceCase::own(module, source)

@@ -261,6 +261,14 @@ impl HostTarget {
 }
 
 impl HostTarget {
+    fn host_vm(&self) -> super::HostVm<'_> {
+        super::HostVm {
+            kind: self.kind,
+            path: &self.vm,
+            args: &self.args,
+        }
+    }
+
     /// The same VM settings with another executable: a unix board's frozen variant (the
     /// features the plain build probed hold for it: one configuration, other modules).
     pub fn with_vm(&self, vm: PathBuf) -> HostTarget {
@@ -447,15 +455,8 @@ impl Target for HostTarget {
             Err(not_started) => return *not_started,
         };
         // An upstream test runs as run-tests.py runs it (see upstream::exec).
-        if let Some(u) = &request.case.upstream
-            && let Some(o) = crate::upstream::exec::run(
-                self.kind,
-                &self.vm,
-                &self.args,
-                u,
-                request,
-                scratch.path(),
-            )
+        if let Some(suite) = request.suite
+            && let Some(o) = suite.run_on_host(&self.host_vm(), request, scratch.path())
         {
             return o;
         }
@@ -472,9 +473,8 @@ impl Target for HostTarget {
     }
 
     fn bare_command(&self, request: &RunRequest, scratch: &Path) -> Option<Command> {
-        if let Some(u) = &request.case.upstream
-            && let Some(c) =
-                crate::upstream::exec::command(self.kind, &self.vm, &self.args, u, request, scratch)
+        if let Some(suite) = request.suite
+            && let Some(c) = suite.host_command(&self.host_vm(), request, scratch)
         {
             return Some(c);
         }

@@ -28,6 +28,27 @@ pub struct RunRequest<'a> {
     pub heap: Option<crate::heap::Wrap<'a>>,
     /// Upload slowly (boards): re-checking a failure that a lossy link may have caused.
     pub slow: bool,
+    /// How the case's suite runs it where that is not the target's own way (a checkout's
+    /// test, run as run-tests.py runs it); `None` for the project's own cases.
+    pub suite: Option<&'a dyn SuiteRun>,
+}
+
+/// A host VM as a suite's own runner sees it.
+pub struct HostVm<'a> {
+    pub kind: crate::board::HostKind,
+    pub path: &'a Path,
+    /// The board file's arguments for the VM.
+    pub args: &'a [String],
+}
+
+/// A suite that runs its tests its own way (command line, working directory, a REPL on a
+/// pseudo-terminal; on a board, exec'd without `__file__`): implemented by a checkout's
+/// tests (upstream::exec). Targets call it; they never name a suite.
+pub trait SuiteRun: Send + Sync {
+    /// Runs the request on a host VM; `None`: the target runs it its usual way.
+    fn run_on_host(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Outcome>;
+    /// The plain command for the request (a benchmark's floor); `None` as above.
+    fn host_command(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Command>;
 }
 
 pub trait Target: Send + Sync {

@@ -16,7 +16,7 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,43 +24,11 @@ use super::UpstreamCase;
 use super::exp_rule::ControlCodes;
 use crate::board::HostKind;
 use crate::case::Mode;
-use crate::compile::Compiler;
-use crate::targets::{Outcome, RunRequest, Status};
+use crate::targets::{HostVm, Outcome, RunRequest, Status, SuiteRun};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).
 const REPL_QUIET: Duration = Duration::from_millis(20);
-
-/// Compiles a case with its board's mpy-cross flags (upstream cases) or as usual. The
-/// compilers with flags are made once per flag set (each asks its version once).
-/// `extra`: more flags (`-march` for a case that requires `native`).
-pub(crate) fn compile(
-    compiler: &std::sync::Arc<Compiler>,
-    case: &crate::case::Case,
-    extra: &[String],
-) -> crate::error::Result<Result<Vec<u8>, String>> {
-    type Flagged = std::collections::HashMap<(PathBuf, Vec<String>), std::sync::Arc<Compiler>>;
-    static FLAGGED: std::sync::OnceLock<std::sync::Mutex<Flagged>> = std::sync::OnceLock::new();
-    let upstream = case.upstream.as_ref().map_or(&[][..], |u| &u.mpy_flags[..]);
-    if upstream.is_empty() && extra.is_empty() {
-        return compiler.compile(case);
-    }
-    let added: Vec<String> = upstream.iter().chain(extra).cloned().collect();
-    let flagged = {
-        let mut map = FLAGGED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let key = (
-            compiler.path.clone(),
-            compiler.flags.iter().chain(&added).cloned().collect(),
-        );
-        map.entry(key)
-            .or_insert_with(|| std::sync::Arc::new(compiler.adding_flags(&added)))
-            .clone()
-    };
-    flagged.compile(case)
-}
 
 /// The module name a test's `.mpy` is imported as: not the test's own name, or the
 /// `.py` beside it in the test dir (cwd, first on `sys.path`) would be found first.
@@ -84,9 +52,19 @@ fn micropypath(u: &UpstreamCase, first: Option<&Path>) -> std::ffi::OsString {
     p
 }
 
+impl SuiteRun for UpstreamCase {
+    fn run_on_host(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Outcome> {
+        run(vm.kind, vm.path, vm.args, self, request, scratch)
+    }
+
+    fn host_command(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Command> {
+        command(vm.kind, vm.path, vm.args, self, request, scratch)
+    }
+}
+
 /// The command for a test on a host VM; `None` where it is not a plain command (a REPL
 /// test needs a terminal) or not a kind this module knows (webassembly runs as usual).
-pub(crate) fn command(
+fn command(
     kind: HostKind,
     vm: &Path,
     board_args: &[String],
@@ -140,7 +118,7 @@ pub(crate) fn command(
 }
 
 /// Runs a test on a host VM; `None` when the host target should run it its usual way.
-pub(crate) fn run(
+fn run(
     kind: HostKind,
     vm: &Path,
     board_args: &[String],

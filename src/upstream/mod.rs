@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use crate::board::Board;
 use crate::case::{Case, CaseId, CaseSettings, Mode};
 use crate::compare::Verdict;
+use crate::known::KnownDifferences;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
 use crate::targets::{RunRequest, Target};
@@ -102,9 +103,6 @@ pub struct UpstreamCase {
     pub repl: bool,
     /// The `# cmdline:` header's VM arguments.
     pub cmdline: Vec<String>,
-    /// mpy-cross flags for this board (`-march=<arch>` from its feature check, as
-    /// run-tests.py passes them): cases are copied per board with them set.
-    pub mpy_flags: Vec<String>,
     pub emit: Emit,
     /// How the checkout reads its regex `.exp` files and REPL keys.
     pub(crate) exp_rule: Arc<exp_rule::ExpRule>,
@@ -130,13 +128,71 @@ pub struct Suite {
     conventions: Arc<Conventions>,
     /// mpcheck's own `sys.platform` probe, for a checkout whose target information does
     /// not print the platform (kept in a temp dir, never in the checkout).
-    platform_probe: Option<(tempfile::TempDir, Arc<Case>)>,
+    platform_probe: Option<(tempfile::TempDir, Test)>,
     /// Every test any target could run, sorted by path.
     pub cases: Vec<Arc<Case>>,
-    feature_checks: Vec<Arc<Case>>,
+    /// How each of them runs and is judged upstream, by case id.
+    tests: BTreeMap<CaseId, Arc<UpstreamCase>>,
+    feature_checks: Vec<Test>,
+    /// Each planned board's mpy-cross flags (`-march` from its feature checks, the
+    /// emitter), as run-tests.py passes them.
+    mpy_flags: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
     pub emit: Emit,
     /// The checkout's MicroPython version (py/mpconfig.h), or why it cannot be read.
     version: Result<versions::Version, String>,
+}
+
+/// A checkout's tests compile, run and are judged as run-tests.py does it.
+impl crate::pipeline::SuiteRules for Suite {
+    fn runner(&self, case: &Case) -> Option<&dyn crate::targets::SuiteRun> {
+        let u = self.tests.get(&case.id)?;
+        Some(&**u)
+    }
+
+    fn source_only(&self, case: &Case) -> bool {
+        self.tests.get(&case.id).is_some_and(|u| u.special)
+    }
+
+    fn mpy_flags(&self, trial: &Trial) -> Vec<String> {
+        self.mpy_flags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&trial.board.name)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Judged against CPython's output: no `.exp`, and not a unittest-based test (judged
+    /// by its summary). A user golden may still take over.
+    fn wants_reference(&self, case: &Case) -> bool {
+        let Some(u) = self.tests.get(&case.id) else {
+            return false;
+        };
+        let source = String::from_utf8_lossy(&case.source);
+        let unittest = source
+            .lines()
+            .any(|l| l.starts_with("import") && l.contains("unittest"));
+        // Two processes of one test binding the same port would see each other.
+        let network = source.contains("socket");
+        !u.special && !unittest && !network && u.exp_file().is_none()
+    }
+
+    fn expected_file(&self, case: &Case) -> Option<PathBuf> {
+        self.tests.get(&case.id)?.exp_file()
+    }
+
+    fn judge(
+        &self,
+        case: &Case,
+        outcome: &crate::targets::Outcome,
+        expect: &mut crate::pipeline::Expect,
+    ) -> Option<(
+        Option<crate::golden::output::ExpectedOutput>,
+        crate::golden::Judged,
+    )> {
+        let u = self.tests.get(&case.id)?;
+        Some(judge::judge(u, outcome, expect))
+    }
 }
 
 /// Directories of a tests/ tree that hold no tests run-tests.py's discovery could pick.
@@ -188,11 +244,13 @@ impl Suite {
             dirs.extend(subdirs(&tests_dir, &top));
             dirs.push(top);
         }
-        let mut cases = Vec::new();
+        let mut loaded = Vec::new();
         for d in &dirs {
-            cases.extend(load_dir(&tests_dir, d, &conventions, emit)?);
+            loaded.extend(load_dir(&tests_dir, d, &conventions, emit)?);
         }
-        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        loaded.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let cases = loaded.iter().map(|(c, _)| c.clone()).collect();
+        let tests = loaded.into_iter().map(|(c, u)| (c.id.clone(), u)).collect();
         // Feature checks run as run-tests.py runs them: with the suite's emitter.
         let feature_checks = load_dir(&tests_dir, "feature_check", &conventions, emit)?;
         let platform_probe = match &conventions.target_info {
@@ -206,7 +264,9 @@ impl Suite {
             conventions,
             platform_probe,
             cases,
+            tests,
             feature_checks,
+            mpy_flags: Default::default(),
             emit,
             version,
         })
@@ -215,11 +275,7 @@ impl Suite {
     /// Runs every feature check through the target (host VMs in parallel, a board one
     /// after another) and reads the facts from their outputs.
     pub(crate) fn probe(&self, pipeline: &Pipeline, target: &dyn Target, lanes: bool) -> Facts {
-        let run = |case: &Arc<Case>| {
-            let u = case
-                .upstream
-                .as_ref()
-                .expect("feature checks are upstream cases");
+        let run = |(case, u): &Test| {
             let name = u.rel.trim_start_matches("feature_check/").to_string();
             // REPL checks need a prompt: run-tests.py gives boards an empty output.
             if lanes && u.repl {
@@ -232,6 +288,7 @@ impl Suite {
                 timeout: Duration::from_secs_f64(test_timeout()),
                 heap: None,
                 slow: false,
+                suite: Some(&**u),
             });
             (name, judge::mupy_output(u, &outcome).unwrap_or_default())
         };
@@ -240,19 +297,20 @@ impl Suite {
         } else {
             self.feature_checks.par_iter().map(run).collect()
         };
-        let own_platform = self.platform_probe.as_ref().map(|(_, case)| {
-            let (_, out) = run(case);
+        let own_platform = self.platform_probe.as_ref().map(|(_, probe)| {
+            let (_, out) = run(probe);
             String::from_utf8_lossy(&out).trim().to_string()
         });
         let cpython = self
             .conventions
             .cpython_scripts()
             .filter_map(|script| {
-                let case = self
+                let (case, u) = self
                     .feature_checks
                     .iter()
-                    .find(|c| format!("{}.py", c.id.name) == *script)?;
-                Some((script.clone(), pipeline.reference().output(case).ok()?))
+                    .find(|(c, _)| format!("{}.py", c.id.name) == *script)?;
+                let output = pipeline.reference().output(case, Some(&**u)).ok()?;
+                Some((script.clone(), output))
             })
             .collect();
         Facts::read(
@@ -292,7 +350,7 @@ fn subdirs(tests_dir: &Path, rel: &str) -> Vec<String> {
 fn platform_probe(
     conventions: &Conventions,
     emit: Emit,
-) -> Result<(tempfile::TempDir, Arc<Case>), UpstreamError> {
+) -> Result<(tempfile::TempDir, Test), UpstreamError> {
     let io = |path: &Path, e| UpstreamError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -308,12 +366,15 @@ fn platform_probe(
     Ok((dir, case))
 }
 
+/// A test and how upstream runs and judges it.
+type Test = (Arc<Case>, Arc<UpstreamCase>);
+
 fn load_dir(
     tests_dir: &Path,
     dir: &str,
     conventions: &Conventions,
     emit: Emit,
-) -> Result<Vec<Arc<Case>>, UpstreamError> {
+) -> Result<Vec<Test>, UpstreamError> {
     let path = tests_dir.join(dir);
     let Ok(rd) = std::fs::read_dir(&path) else {
         return Ok(Vec::new());
@@ -367,53 +428,19 @@ fn load_dir(
                     ..CaseSettings::default()
                 });
             }
-            case.upstream = Some(Arc::new(UpstreamCase {
+            let upstream = UpstreamCase {
                 tests_dir: tests_dir.to_path_buf(),
                 regex: special || conventions.regex_tests.contains(&rel),
                 repl: special && name.starts_with("repl_"),
                 special,
                 cmdline,
                 rel,
-                mpy_flags: Vec::new(),
                 emit,
                 exp_rule: conventions.exp_rule.clone(),
-            }));
-            Ok(Arc::new(case))
+            };
+            Ok((Arc::new(case), Arc::new(upstream)))
         })
         .collect()
-}
-
-/// A board's copy of a case, with that board's mpy-cross flags.
-fn with_mpy_flags(case: &Arc<Case>, flags: &[String]) -> Arc<Case> {
-    let Some(u) = &case.upstream else {
-        return case.clone();
-    };
-    Arc::new(Case {
-        id: case.id.clone(),
-        path: case.path.clone(),
-        source: case.source.clone(),
-        settings: case.settings.clone(),
-        import_name: case.import_name.clone(),
-        upstream: Some(Arc::new(UpstreamCase {
-            mpy_flags: flags.to_vec(),
-            ..(**u).clone()
-        })),
-    })
-}
-
-/// Whether an upstream test will be judged against CPython's output: no `.exp`, and not
-/// a unittest-based test (judged by its summary). A user golden may still take over.
-pub fn wants_reference(case: &Case) -> bool {
-    let Some(u) = &case.upstream else {
-        return false;
-    };
-    let source = String::from_utf8_lossy(&case.source);
-    let unittest = source
-        .lines()
-        .any(|l| l.starts_with("import") && l.contains("unittest"));
-    // Two processes of one test binding the same port would see each other.
-    let network = source.contains("socket");
-    !u.special && !unittest && !network && u.exp_file().is_none()
 }
 
 /// What was found about each board, kept for the reports.
@@ -507,11 +534,16 @@ pub fn plan_trials(
             .map(|a| format!("-march={a}"))
             .chain(["-X".to_string(), format!("emit={}", suite.emit.as_str())])
             .collect::<Vec<_>>();
+        suite
+            .mpy_flags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(board.name.clone(), flags);
         let cases: Vec<Arc<Case>> = suite
             .cases
             .iter()
             .filter(|c| dirs.contains(&c.id.group))
-            .map(|c| with_mpy_flags(c, &flags))
+            .cloned()
             .collect();
         let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
         // What the board's own make fragment has `make test` leave out on it.
@@ -584,8 +616,14 @@ pub fn plan_trials(
 pub const IGNORED: &str = "ignored: flaky: ";
 
 /// Known-flaky failures become "ignored" skips, as run-tests.py reclassifies them after
-/// the run; a user's known differences (`known.yaml` beside the project's goldens) too.
-pub fn reclassify(results: &mut [TrialResult], suite: &Suite, session: &Session, known: &Known) {
+/// the run; the project's known differences of a board (or its `port`) too.
+pub fn reclassify(
+    results: &mut [TrialResult],
+    suite: &Suite,
+    session: &Session,
+    known: &KnownDifferences,
+    port: &dyn Fn(&str) -> String,
+) {
     for r in results.iter_mut().filter(|r| r.verdict.is_failure()) {
         let rel = format!("{}.py", r.case);
         let platform = session.platform(&r.board).unwrap_or("");
@@ -594,70 +632,11 @@ pub fn reclassify(results: &mut [TrialResult], suite: &Suite, session: &Session,
             r.verdict = Verdict::Skip {
                 reason: format!("{IGNORED}{reason}"),
             };
-        } else if let Some(reason) = known.reason(&rel, &r.board) {
+        } else if let Some(reason) = known.reason(&r.board, &port(&r.board), &r.case, r.mode) {
             r.note = Some(format!("{} failed", r.verdict.name()));
             r.verdict = Verdict::Skip {
                 reason: format!("known difference: {reason}"),
             };
         }
-    }
-}
-
-/// A user's known differences: `test path → reason`, or `test path → {board: reason}`,
-/// from `<root>/golden/upstream-known.yaml`. A listed test that fails is a skip with the
-/// reason; one that passes stays a pass.
-#[derive(Debug, Default)]
-pub struct Known(BTreeMap<String, KnownEntry>);
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(untagged)]
-enum KnownEntry {
-    All(String),
-    Boards(BTreeMap<String, String>),
-}
-
-impl Known {
-    pub fn load(path: &Path) -> crate::error::Result<Known> {
-        let Some(bytes) =
-            crate::input::read_if_exists(path, crate::input::cap::CONFIG, "known-failures file")?
-        else {
-            return Ok(Known::default());
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        let map: BTreeMap<String, KnownEntry> = crate::input::yaml(path, 1, &text)?;
-        Ok(Known(map))
-    }
-
-    fn reason(&self, rel: &str, board: &str) -> Option<&str> {
-        match self.0.get(rel)? {
-            KnownEntry::All(r) => Some(r),
-            KnownEntry::Boards(m) => m.get(board).map(String::as_str),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_differences_parse_and_name_the_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("upstream-known.yaml");
-        std::fs::write(
-            &p,
-            "basics/a.py: a reason\nbasics/b.py:\n  unix: only here\n",
-        )
-        .unwrap();
-        let k = Known::load(&p).unwrap();
-        assert_eq!(k.reason("basics/a.py", "qemu"), Some("a reason"));
-        assert_eq!(k.reason("basics/b.py", "unix"), Some("only here"));
-        assert_eq!(k.reason("basics/b.py", "qemu"), None);
-        std::fs::write(&p, "basics/a.py: ok\nbasics/b.py: [1, 2\n").unwrap();
-        let e = Known::load(&p).unwrap_err().to_string();
-        assert!(
-            e.contains("upstream-known.yaml:") && e.contains("expected"),
-            "{e}"
-        );
     }
 }

@@ -63,8 +63,8 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
                 } else {
                     crate::fsutil::remove_if_exists(&exp)?;
                 }
-                let case = suite.cases.iter().find(|c| c.id.to_string() == r.case);
-                let actual = match (case.and_then(|c| c.upstream.as_deref()), &r.output) {
+                let test = suite.tests.iter().find(|(id, _)| id.to_string() == r.case);
+                let actual = match (test.map(|(_, u)| &**u), &r.output) {
                     (Some(u), Some(o)) => as_upstream_saw(u, o, r.status.clone()),
                     (_, o) => o.clone().unwrap_or_default(),
                 };

@@ -1,0 +1,143 @@
+//! The suite a run's trials come from, behind one interface: mpcheck's own `cases/`
+//! ([`Cases`]) or a checkout's `tests/` ([`Checkout`]). A suite plans its trials,
+//! reclassifies its results, names itself to the history and writes reports of its own;
+//! how it compiles, runs and judges each test is its `pipeline::SuiteRules`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Scope;
+use crate::config::{Project, Selection};
+use crate::error::Result;
+use crate::known::KnownDifferences;
+use crate::pipeline::{Pipeline, TrialResult};
+use crate::plan::Trial;
+
+pub trait Suite: Send + Sync {
+    /// Its trials are known before any board is opened (else each board is probed).
+    fn plans_offline(&self) -> bool;
+
+    /// The trials of `selection` in `scope`. `pipeline`: the opened boards, `None` before
+    /// they are (only for a suite that plans offline).
+    fn plan(
+        &mut self,
+        pipeline: Option<&Pipeline>,
+        selection: &Selection,
+        scope: &Scope,
+    ) -> Vec<Trial>;
+
+    /// Turns failures the suite knows about into skips that say why.
+    fn reclassify(&self, _results: &mut [TrialResult]) {}
+
+    /// What the history keys this suite's trials by.
+    fn history(&self, project: &Project) -> crate::history::Suite;
+
+    /// Reports of the suite's own, beside the common ones.
+    fn write_reports(&self, _dir: &Path, _results: &[TrialResult]) -> Result<Vec<PathBuf>> {
+        Ok(Vec::new())
+    }
+}
+
+/// The suite of `selection`: a checkout's tests (with the project's known differences,
+/// read before any board boots: a bad file costs no run), else the project's cases.
+pub fn open(project: &Project, selection: &Selection) -> Result<Box<dyn Suite>> {
+    Ok(match &selection.upstream {
+        Some(tests) => Box::new(Checkout::new(project, selection, tests.clone())?),
+        None => Box::new(Cases),
+    })
+}
+
+/// mpcheck's own `cases/`: board × case × mode, decided by the settings alone.
+pub struct Cases;
+
+impl Suite for Cases {
+    fn plans_offline(&self) -> bool {
+        true
+    }
+
+    fn plan(&mut self, _: Option<&Pipeline>, selection: &Selection, scope: &Scope) -> Vec<Trial> {
+        scope.keep(crate::plan::plan(&selection.boards, &selection.cases))
+    }
+
+    fn history(&self, project: &Project) -> crate::history::Suite {
+        crate::history::Suite::cases(&project.root)
+    }
+}
+
+/// A checkout's `tests/`, planned from each board's feature checks; run-tests.py's flaky
+/// lists and the project's known differences reclassify its failures.
+pub struct Checkout {
+    tests: Arc<crate::upstream::Suite>,
+    known: KnownDifferences,
+    /// Board → its port, for known differences of a port.
+    ports: BTreeMap<String, String>,
+    /// What planning found about each board (absent until planned).
+    session: crate::upstream::Session,
+}
+
+impl Checkout {
+    fn new(
+        project: &Project,
+        selection: &Selection,
+        tests: Arc<crate::upstream::Suite>,
+    ) -> Result<Checkout> {
+        let known = KnownDifferences::load(&project.root)?;
+        if let Some(notice) = &known.legacy_notice {
+            eprintln!("mpcheck: {notice}");
+        }
+        Ok(Checkout {
+            tests,
+            known,
+            ports: selection
+                .boards
+                .iter()
+                .map(|b| (b.name.clone(), b.port().to_string()))
+                .collect(),
+            session: Default::default(),
+        })
+    }
+}
+
+impl Suite for Checkout {
+    fn plans_offline(&self) -> bool {
+        false
+    }
+
+    /// Probes each board (said on stderr, one line a board) and plans its tests.
+    fn plan(
+        &mut self,
+        pipeline: Option<&Pipeline>,
+        selection: &Selection,
+        scope: &Scope,
+    ) -> Vec<Trial> {
+        let Some(pipeline) = pipeline else {
+            return Vec::new();
+        };
+        let (trials, session) =
+            crate::upstream::plan_trials(pipeline, &self.tests, &selection.boards, &scope.modes);
+        for line in session.describe() {
+            eprintln!("mpcheck: {line}");
+        }
+        self.session = session;
+        scope.keep(trials)
+    }
+
+    fn reclassify(&self, results: &mut [TrialResult]) {
+        let port = |board: &str| self.ports.get(board).cloned().unwrap_or_default();
+        crate::upstream::reclassify(results, &self.tests, &self.session, &self.known, &port);
+    }
+
+    fn history(&self, project: &Project) -> crate::history::Suite {
+        crate::history::Suite::tests(
+            &project.root,
+            &self.tests.tests_dir,
+            self.tests.emit.as_str(),
+        )
+    }
+
+    /// run-tests.py's `_results.json` and each failure's `.exp`/`.out`.
+    fn write_reports(&self, dir: &Path, results: &[TrialResult]) -> Result<Vec<PathBuf>> {
+        crate::upstream::results::write(dir, &self.tests, results)
+    }
+}
