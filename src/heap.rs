@@ -25,8 +25,8 @@ pub const LEGEND: &str = "live: heap still in use when the case ended (gc.mem_al
 pub const METRICS: [&str; 4] = ["alloc_bytes", "live_bytes", "allocations", "peak_bytes"];
 
 /// The free heap's shape after the case (after a `gc.collect()`, with what the case
-/// keeps alive still referenced), read after the other figures: absolute, not
-/// calibrated. A golden that lacks them (written before they were measured) does not
+/// keeps alive still referenced), read in a run of the case of its own ([`Wrap::frag`]):
+/// absolute, not calibrated. A golden that lacks them (written before they were measured) does not
 /// check them.
 pub const FRAG_METRICS: [&str; 4] = [
     "free_bytes",
@@ -145,7 +145,7 @@ pub struct Wrap<'a> {
     pub zero_alloc: Option<&'a str>,
     /// After the report line, let go of the harness's copy of the source, collect and
     /// print the heap map that [`FRAG_METRICS`] are read from. A run of its own: any byte
-    /// more in the wrapper moves the other figures (see [`MEASURE_FRAG`]).
+    /// more in the wrapper moves the other figures (see `MEASURE_FRAG`).
     pub frag: bool,
 }
 
