@@ -405,13 +405,18 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
     }
     if let Some(heap) = &settings.heap {
         for metric in heap.tolerance.keys() {
-            if !(crate::heap::METRICS.contains(&metric.as_str()) || metric.starts_with("region.")) {
+            let known = crate::heap::METRICS
+                .iter()
+                .chain(&crate::heap::FRAG_METRICS)
+                .any(|m| m == metric);
+            if !(known || metric.starts_with("region.")) {
                 return Err(Error::config(
                     path,
                     line_of("tolerance"),
                     format!(
-                        "heap.tolerance: unknown metric `{metric}` (known: {}, region.NAME)",
-                        crate::heap::METRICS.join(", ")
+                        "heap.tolerance: unknown metric `{metric}` (known: {}, {}, region.NAME)",
+                        crate::heap::METRICS.join(", "),
+                        crate::heap::FRAG_METRICS.join(", ")
                     ),
                 ));
             }

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub mod frag;
+
 /// Starts the wrapper's report line; a record separator no case prints.
 pub const MARKER: &str = "\x1empcheck-heap";
 
@@ -21,6 +23,20 @@ pub const LEGEND: &str = "live: heap still in use when the case ended (gc.mem_al
 
 /// The metrics, in table order.
 pub const METRICS: [&str; 4] = ["alloc_bytes", "live_bytes", "allocations", "peak_bytes"];
+
+/// The free heap's shape after the case (after a `gc.collect()`, with what the case
+/// keeps alive still referenced), read in a run of the case of its own ([`Wrap::frag`]):
+/// absolute, not calibrated. A golden that lacks them (written before they were measured) does not
+/// check them.
+pub const FRAG_METRICS: [&str; 4] = [
+    "free_bytes",
+    "largest_free_bytes",
+    "free_runs",
+    "block_bytes",
+];
+
+/// What the fragmentation figures count, for the tables that show them.
+pub const FRAG_LEGEND: &str = "free: the free heap after the case and a gc.collect(), what the case keeps alive still referenced; largest free: the longest run of free GC blocks (the largest allocation that still fits); both in bytes at the target's block size, read from micropython.mem_info(1)'s heap map; index: 1 − largest free / free (0: the free heap is one block). Absolute, not calibrated.";
 
 /// A case's heap figures: metric → value, `None` where the port has no such counter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +56,18 @@ pub struct HeapFigures {
     /// Named regions of the case (`with mpcheck_region("name"):`), live bytes each.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub regions: BTreeMap<String, i64>,
+    /// Free heap after the case and a `gc.collect()` ([`FRAG_METRICS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<i64>,
+    /// The longest run of free blocks then, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub largest_free_bytes: Option<i64>,
+    /// How many runs of free blocks the free heap is cut into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_runs: Option<i64>,
+    /// The target's GC block size, read from its heap map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_bytes: Option<i64>,
 }
 
 impl HeapFigures {
@@ -49,12 +77,30 @@ impl HeapFigures {
             "live_bytes" => self.live_bytes,
             "allocations" => self.allocations,
             "peak_bytes" => self.peak_bytes,
+            "free_bytes" => self.free_bytes,
+            "largest_free_bytes" => self.largest_free_bytes,
+            "free_runs" => self.free_runs,
+            "block_bytes" => self.block_bytes,
             _ => None,
         }
     }
 
+    /// Takes the fragmentation figures of `other` (their own run's).
+    pub fn take_frag(&mut self, other: &HeapFigures) {
+        self.free_bytes = other.free_bytes;
+        self.largest_free_bytes = other.largest_free_bytes;
+        self.free_runs = other.free_runs;
+        self.block_bytes = other.block_bytes;
+    }
+
+    /// The fragmentation index, 1 − largest free / free ([`frag::index`]).
+    pub fn frag_index(&self) -> Option<f64> {
+        frag::index(self.free_bytes?, self.largest_free_bytes?)
+    }
+
     /// These figures less the wrapper's own cost (measured around an empty case). The
-    /// peak is the case's own rise above where it started, so nothing is subtracted.
+    /// peak is the case's own rise above where it started, and the fragmentation figures
+    /// are the heap's state, so nothing is subtracted from them.
     pub fn minus(&self, base: &HeapFigures) -> HeapFigures {
         let sub = |a: Option<i64>, b: Option<i64>| a.map(|a| a - b.unwrap_or(0));
         HeapFigures {
@@ -63,6 +109,10 @@ impl HeapFigures {
             allocations: sub(self.allocations, base.allocations),
             peak_bytes: self.peak_bytes,
             regions: self.regions.clone(),
+            free_bytes: self.free_bytes,
+            largest_free_bytes: self.largest_free_bytes,
+            free_runs: self.free_runs,
+            block_bytes: self.block_bytes,
         }
     }
 }
@@ -87,9 +137,21 @@ pub struct Measurement {
     pub body: String,
 }
 
-/// The measurement of `load`. `zero_alloc`: run the case (or, when named, one function
-/// of it, after the case ran) with the heap locked.
-pub fn measurement(load: &Load, zero_alloc: Option<&str>) -> Measurement {
+/// How a run measures the heap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wrap<'a> {
+    /// Run the case (`Some("")`) or, when named, one function of it (after the case ran)
+    /// with the heap locked.
+    pub zero_alloc: Option<&'a str>,
+    /// After the report line, let go of the harness's copy of the source, collect and
+    /// print the heap map that [`FRAG_METRICS`] are read from. A run of its own: any byte
+    /// more in the wrapper moves the other figures (see `MEASURE_FRAG`).
+    pub frag: bool,
+}
+
+/// The measurement of `load`, as `wrap` says.
+pub fn measurement(load: &Load, wrap: Wrap) -> Measurement {
+    let zero_alloc = wrap.zero_alloc;
     let run = match load {
         Load::Source { text, name } => format!(
             "_g = {{'__name__': '__main__', 'mpcheck_region': _Region}}\n_src = {text}\ndef _run():\n    exec(compile(_src, {name:?}, 'exec'), _g)\n"
@@ -105,7 +167,18 @@ pub fn measurement(load: &Load, zero_alloc: Option<&str>) -> Measurement {
         Some(function) => format!("_run()\n_locked(_g[{function:?}])\n"),
         None => "_run()\n".to_string(),
     };
-    let end = MEASURE_END.replace("\"MARKER\"", "\"\\x1empcheck-heap\"");
+    // After the report line: the harness's copy of the source text is let go (a module
+    // imported from a file is not held as text), the heap collected and its map dumped.
+    // Only names the wrapper already has (a new name is a new qstr).
+    let release = match load {
+        Load::Source { text, .. } if is_name(text) => format!("_src = None\n{text} = None\n"),
+        Load::Source { .. } => "_src = None\n".to_string(),
+        Load::Import { .. } => String::new(),
+    };
+    let mut end = MEASURE_END.replace("\"MARKER\"", "\"\\x1empcheck-heap\"");
+    if wrap.frag {
+        end = format!("{end}{release}{MEASURE_FRAG}");
+    }
     let start = MEASURE_START
         .replace("\"MAPSTART\"", "\"\\x1empcheck-map\"")
         .replace("\"MAPEND\"", "\"\\x1empcheck-map-end\"");
@@ -115,9 +188,17 @@ pub fn measurement(load: &Load, zero_alloc: Option<&str>) -> Measurement {
     }
 }
 
+/// A Python identifier (the board driver's variable holding the source text).
+fn is_name(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The measurement as one script (host VMs).
-pub fn wrapper(load: &Load, zero_alloc: Option<&str>) -> String {
-    let m = measurement(load, zero_alloc);
+pub fn wrapper(load: &Load, wrap: Wrap) -> String {
+    let m = measurement(load, wrap);
     format!("{}{}", m.setup, m.body)
 }
 
@@ -173,41 +254,58 @@ else:
     print("%s live_bytes=%d%s" % ("MARKER", _live1 - _live0, _r))
 "#;
 
+// Only in a run of its own ([`Wrap::frag`]): the wrapper's code is on the heap while the
+// case runs, and any byte more in it moves the other figures (whether a parse chunk the
+// case's compile grows fits in place; the wrapper's own compile peak, above which alone
+// `mem_peak` shows the case's). Even `pass` added moved heap/long_identifier's live
+// bytes by 64 on unix. The third map the wrapper prints is this one.
+const MEASURE_FRAG: &str = "gc.collect()\n_dump()\n";
+
 const MAP_START: &str = "\x1empcheck-map\n";
 const MAP_END: &str = "\x1empcheck-map-end\n";
 
-/// Removes the heap-map dumps from the output and counts the block heads in each: in a
-/// map line (`00000000: h=hh=hhLh...`) every letter is the head of a block (`h`, or a
-/// letter naming its type), `=` a tail and `.` free.
-fn take_maps(text: &str) -> (String, Vec<i64>) {
+/// Removes every `start`…`end` section from `text`: the rest, and the sections.
+fn take_sections<'a>(text: &'a str, start: &str, end: &str) -> (String, Vec<&'a str>) {
     let mut rest = String::new();
-    let mut heads = Vec::new();
+    let mut sections = Vec::new();
     let mut cursor = text;
-    while let Some(start) = cursor.find(MAP_START) {
-        let Some(len) = cursor[start..].find(MAP_END) else {
+    while let Some(at) = cursor.find(start) {
+        let Some(len) = cursor[at..].find(end) else {
             break;
         };
-        rest.push_str(&cursor[..start]);
-        let map = &cursor[start + MAP_START.len()..start + len];
-        let count = map
-            .lines()
-            .filter_map(|l| {
-                l.split_once(": ").filter(|(addr, _)| {
-                    !addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit())
-                })
-            })
-            .map(|(_, blocks)| blocks.chars().filter(char::is_ascii_alphabetic).count() as i64)
-            .sum();
-        heads.push(count);
-        cursor = &cursor[start + len + MAP_END.len()..];
+        rest.push_str(&cursor[..at]);
+        sections.push(&cursor[at + start.len()..at + len]);
+        cursor = &cursor[at + len + end.len()..];
     }
     rest.push_str(cursor);
-    (rest, heads)
+    (rest, sections)
+}
+
+/// Removes the heap-map dumps from the output: the block heads in each, and the dumps. In
+/// a map line (`00000000: h=hh=hhLh...`) every letter is the head of a block (`h`, or a
+/// letter naming its type), `=` a tail and `.` free.
+fn take_maps(text: &str) -> (String, Vec<i64>, Vec<&str>) {
+    let (rest, maps) = take_sections(text, MAP_START, MAP_END);
+    let heads = maps
+        .iter()
+        .map(|map| {
+            map.lines()
+                .filter_map(|l| {
+                    l.split_once(": ").filter(|(addr, _)| {
+                        !addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit())
+                    })
+                })
+                .map(|(_, blocks)| blocks.chars().filter(char::is_ascii_alphabetic).count() as i64)
+                .sum()
+        })
+        .collect();
+    (rest, heads, maps)
 }
 
 /// Splits the wrapper's report (heap maps and the figures line) off the output.
 pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
-    let (text, heads) = take_maps(&String::from_utf8_lossy(output));
+    let whole = String::from_utf8_lossy(output);
+    let (text, heads, maps) = take_maps(&whole);
     let Some(at) = text.rfind(MARKER) else {
         return (output.to_vec(), None);
     };
@@ -229,8 +327,15 @@ pub fn extract(output: &[u8]) -> (Vec<u8>, Option<HeapFigures>) {
             }
         }
     }
-    if let [before, after] = heads[..] {
+    // Before the case, after it, and after the collection that follows (the third).
+    if let [before, after, ..] = heads[..] {
         figures.allocations = Some(after - before);
+    }
+    if let Some(f) = maps.get(2).and_then(|dump| frag::parse(dump)) {
+        figures.free_bytes = Some(f.free_bytes);
+        figures.largest_free_bytes = Some(f.largest_free_bytes);
+        figures.free_runs = Some(f.free_runs);
+        figures.block_bytes = Some(f.block_bytes);
     }
     let rest = format!("{}{}", &text[..at], &text[line_end..]);
     (rest.into_bytes(), Some(figures))
@@ -306,9 +411,15 @@ pub fn compare(
     actual: &HeapFigures,
     tolerance: &BTreeMap<String, Tolerance>,
 ) -> Vec<Row> {
+    // A golden written before the fragmentation figures were measured does not check them.
+    let frag = FRAG_METRICS
+        .iter()
+        .filter(|m| golden.get(m).is_some())
+        .map(|m| (m.to_string(), golden.get(m), actual.get(m)));
     let mut rows: Vec<Row> = METRICS
         .iter()
         .map(|m| (m.to_string(), golden.get(m), actual.get(m)))
+        .chain(frag)
         .chain(
             golden
                 .regions
@@ -403,6 +514,100 @@ mod tests {
         let (rest, f) = extract(out.as_bytes());
         assert_eq!(String::from_utf8(rest).unwrap(), "case\n");
         assert_eq!(f.unwrap().allocations, Some(3));
+    }
+
+    #[test]
+    fn the_free_heap_after_the_case_is_read_from_its_own_map() {
+        let before_and_after = format!("{MAP_START}00000000: hh\n{MAP_END}").repeat(2);
+        let (line0, line1) = (
+            format!("h.h{}", ".".repeat(61)),
+            format!("hh{}", "h".repeat(62)),
+        );
+        let frag = format!(
+            "{before_and_after}{MAP_START}GC: total: 2048, used: 1056, free: 992\n No. of 1-blocks: 2, 2-blocks: 0, max blk sz: 1, max free sz: 61\nGC memory layout; from 7f00:\n00000000: {line0}\n00000400: {line1}\n{MAP_END}"
+        );
+        let out = format!("case\n{MARKER} live_bytes=64\n{frag}");
+        let (rest, f) = extract(out.as_bytes());
+        assert_eq!(String::from_utf8(rest).unwrap(), "case\n");
+        let f = f.unwrap();
+        assert_eq!(
+            (
+                f.free_bytes,
+                f.largest_free_bytes,
+                f.free_runs,
+                f.block_bytes
+            ),
+            (Some(62 * 16), Some(61 * 16), Some(2), Some(16))
+        );
+        assert!((f.frag_index().unwrap() - 1.0 / 62.0).abs() < 1e-12);
+        let g = HeapFigures {
+            live_bytes: Some(64),
+            allocations: Some(0),
+            ..Default::default()
+        };
+        let rows = compare(&g, &f, &BTreeMap::new());
+        assert!(
+            rows.iter().all(|r| r.ok),
+            "a golden without them does not check them"
+        );
+        let g = HeapFigures {
+            free_bytes: Some(62 * 16 + 16),
+            ..g
+        };
+        let rows = compare(&g, &f, &BTreeMap::new());
+        assert!(rows.iter().any(|r| r.metric == "free_bytes" && !r.ok));
+    }
+
+    #[test]
+    fn only_a_frag_run_reads_the_free_heap_and_only_the_source_loader_lets_its_text_go() {
+        let frag = Wrap {
+            zero_alloc: None,
+            frag: true,
+        };
+        let src = measurement(
+            &Load::Source {
+                text: "S".into(),
+                name: "c.py".into(),
+            },
+            frag,
+        );
+        let after = &src.body[src.body.find("\\x1empcheck-heap").unwrap()..];
+        assert!(
+            after.contains("_src = None\nS = None\ngc.collect()\n_dump()"),
+            "{after}"
+        );
+        let host = wrapper(
+            &Load::Source {
+                text: "open('c.py').read()".into(),
+                name: "c.py".into(),
+            },
+            frag,
+        );
+        assert!(!host.contains(").read() = None"));
+        let import = measurement(&Load::Import { module: "m".into() }, frag);
+        assert!(!import.body.contains("_src"), "a new name is a new qstr");
+        let plain = measurement(&Load::Import { module: "m".into() }, Wrap::default());
+        assert!(import.body.starts_with(&plain.body));
+        assert_eq!(plain.body.matches("gc.collect()").count(), 1, "as it was");
+        assert_eq!(import.body.matches("gc.collect()").count(), 2);
+    }
+
+    #[test]
+    fn figures_without_the_free_heap_still_read_and_with_it_round_trip() {
+        // results.json, the history's heap JSON and golden files all go through serde.
+        let old: HeapFigures = serde_json::from_str(r#"{"live_bytes": 8}"#).unwrap();
+        assert_eq!((old.live_bytes, old.free_bytes), (Some(8), None));
+        let f = HeapFigures {
+            free_bytes: Some(1000),
+            largest_free_bytes: Some(900),
+            free_runs: Some(2),
+            block_bytes: Some(16),
+            ..old.clone()
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(json.contains("\"largest_free_bytes\":900"), "{json}");
+        assert_eq!(serde_json::from_str::<HeapFigures>(&json).unwrap(), f);
+        assert!(!serde_json::to_string(&old).unwrap().contains("free"));
     }
 
     #[test]

@@ -167,6 +167,10 @@ fn fail_on_heap_passes_when_both_sides_allocate_the_same() {
         "1",
         "--fail-on",
         "heap:+5%",
+        "--fail-on",
+        "frag:+0",
+        "--fail-on",
+        "largest-free:-0%",
         "g/lists",
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
@@ -181,7 +185,20 @@ fn fail_on_heap_passes_when_both_sides_allocate_the_same() {
         .unwrap_or_else(|| panic!("no alloc_bytes in {heap:?}"));
     assert!(alloc["base"].as_i64().unwrap() > 0, "{alloc}");
     assert_eq!(alloc["base"], alloc["head"], "{alloc}");
+    // The free heap's shape after the case, the same on both sides (so within limits
+    // of no rise at all), and shown with its deltas.
+    let frag = &delta(&cmp, "g/lists", "source")["frag"];
+    assert!(
+        frag["base"]["largest_free_bytes"].as_i64() > Some(0),
+        "{frag}"
+    );
+    assert_eq!(frag["base"], frag["head"], "{frag}");
     assert_eq!(cmp["breaches"], serde_json::json!([]));
+    let md = f.read("reports/compare.md");
+    assert!(
+        md.contains("## Heap fragmentation") && md.contains("| g/lists (source) | "),
+        "{md}"
+    );
 }
 
 fn a_malformed_fail_on_limit_is_a_usage_error_naming_it() {
@@ -197,6 +214,17 @@ fn a_malformed_fail_on_limit_is_a_usage_error_naming_it() {
     ]);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
     assert!(stderr(&run).contains("`heap:5%`"), "{}", stderr(&run));
+    let run = f.mpcheck(&[
+        "compare",
+        "--base",
+        "unix",
+        "--head",
+        "unix",
+        "--fail-on",
+        "frag:+5%",
+    ]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("such as +0.05"), "{}", stderr(&run));
 }
 
 /// A second unix board whose VM is the wrapper.

@@ -4,6 +4,7 @@
 //! thresholds that decide the exit code are in [`threshold`].
 
 pub mod bytecode;
+pub mod frag;
 pub mod noise;
 pub mod threshold;
 pub mod timing;
@@ -75,6 +76,9 @@ pub struct CaseDelta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytecode_note: Option<String>,
     pub heap: Vec<HeapDelta>,
+    /// The free heap's shape after the case, where a side measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frag: Option<frag::FragDelta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<TimeDelta>,
 }
@@ -239,6 +243,7 @@ pub fn pair(
             bytecode,
             bytecode_note,
             heap: heap_deltas(b, h),
+            frag: frag::FragDelta::of(&b.heap, &h.heap),
             time,
         });
     }
@@ -479,6 +484,7 @@ mod tests {
             bytecode: Some(bytecode),
             bytecode_note: None,
             heap: Vec::new(),
+            frag: None,
             time: None,
         };
         let c = Comparison {

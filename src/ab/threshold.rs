@@ -18,6 +18,11 @@ pub enum FailOn {
     Time { percent: f64 },
     /// The firmware's text, data or bss growing by more than this many bytes.
     Size { bytes: u64 },
+    /// A case's fragmentation index (1 − largest free / free, 0 to 1) rising by more
+    /// than this (`frag:+0.05`: five hundredths).
+    Frag { rise: f64 },
+    /// A case's largest free block after it shrinking by more than this percentage.
+    LargestFree { percent: f64 },
 }
 
 impl std::str::FromStr for FailOn {
@@ -42,6 +47,23 @@ impl std::str::FromStr for FailOn {
             Some(("time", v)) => Ok(FailOn::Time {
                 percent: percent(v)?,
             }),
+            Some(("frag", v)) => Ok(FailOn::Frag {
+                rise: v
+                    .strip_prefix('+')
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|r| r.is_finite() && (0.0..1.0).contains(r))
+                    .ok_or_else(|| {
+                        format!("`{s}`: the limit is a rise of the index (0 to 1) such as +0.05")
+                    })?,
+            }),
+            Some(("largest-free", v)) => Ok(FailOn::LargestFree {
+                percent: v
+                    .strip_prefix('-')
+                    .and_then(|v| v.strip_suffix('%'))
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .ok_or_else(|| format!("`{s}`: the limit is a fall such as -5%"))?,
+            }),
             Some(("size", v)) => Ok(FailOn::Size {
                 bytes: v
                     .strip_prefix('+')
@@ -49,7 +71,7 @@ impl std::str::FromStr for FailOn {
                     .ok_or_else(|| format!("`{s}`: the limit is a rise in bytes such as +256"))?,
             }),
             _ => Err(format!(
-                "`{s}`: expected output, heap:+N%, bytecode:+N%, time:+N% or size:+N"
+                "`{s}`: expected output, heap:+N%, bytecode:+N%, time:+N%, size:+N, frag:+X or largest-free:-N%"
             )),
         }
     }
@@ -117,6 +139,30 @@ pub fn breaches(
                 }
                 // The firmware's, not a case's: above.
                 FailOn::Size { .. } => {}
+                FailOn::Frag { rise } => {
+                    if let (Some(r), Some((b, h))) = (
+                        d.frag.and_then(|f| f.index_rise()),
+                        d.frag.and_then(|f| f.both()),
+                    ) && r > *rise
+                    {
+                        out.push(format!(
+                            "{who}: fragmentation index {:.4} → {:.4} (limit +{rise})",
+                            b.index, h.index
+                        ));
+                    }
+                }
+                FailOn::LargestFree { percent } => {
+                    if let (Some(fall), Some((b, h))) = (
+                        d.frag.and_then(|f| f.largest_fall_percent()),
+                        d.frag.and_then(|f| f.both()),
+                    ) && fall > *percent
+                    {
+                        out.push(format!(
+                            "{who}: largest free block {} → {} bytes (limit -{percent}%)",
+                            b.largest_free_bytes, h.largest_free_bytes
+                        ));
+                    }
+                }
                 FailOn::Time { percent } => {
                     if let Some(t) = &d.time
                         && t.verdict == TimeVerdict::Slower
@@ -149,6 +195,15 @@ mod tests {
         let e = "speed:+5%".parse::<FailOn>().unwrap_err();
         assert!(e.contains("expected output, heap"), "{e}");
         assert_eq!("size:+256".parse(), Ok(FailOn::Size { bytes: 256 }));
+        assert_eq!("frag:+0.05".parse(), Ok(FailOn::Frag { rise: 0.05 }));
+        assert_eq!(
+            "largest-free:-5%".parse(),
+            Ok(FailOn::LargestFree { percent: 5.0 })
+        );
+        let e = "frag:+5%".parse::<FailOn>().unwrap_err();
+        assert!(e.contains("such as +0.05"), "{e}");
+        let e = "largest-free:+5%".parse::<FailOn>().unwrap_err();
+        assert!(e.contains("a fall such as -5%"), "{e}");
         let e = "size:+2%".parse::<FailOn>().unwrap_err();
         assert!(e.contains("a rise in bytes such as +256"), "{e}");
     }
@@ -173,6 +228,44 @@ mod tests {
         assert!(breaches(&[FailOn::Size { bytes: 100 }], &[], Some((base, head))).is_empty());
         assert!(breaches(&limits, &[], None).is_empty());
         assert!(breaches(&[FailOn::Output], &[], Some((base, head))).is_empty());
+    }
+
+    #[test]
+    fn fragmentation_past_its_limits_breaks_them() {
+        let side = |largest: i64| crate::heap::HeapFigures {
+            free_bytes: Some(1000),
+            largest_free_bytes: Some(largest),
+            ..Default::default()
+        };
+        let d = CaseDelta {
+            case: "g/x".into(),
+            mode: crate::case::Mode::Source,
+            base_verdict: String::new(),
+            head_verdict: String::new(),
+            output: OutputChange::Same,
+            ignored: Vec::new(),
+            bytecode: None,
+            bytecode_note: None,
+            heap: Vec::new(),
+            frag: crate::ab::frag::FragDelta::of(&side(900), &side(800)),
+            time: None,
+        };
+        let limits = [
+            FailOn::Frag { rise: 0.05 },
+            FailOn::LargestFree { percent: 10.0 },
+        ];
+        assert_eq!(
+            breaches(&limits, std::slice::from_ref(&d), None),
+            [
+                "g/x (source): fragmentation index 0.1000 → 0.2000 (limit +0.05)",
+                "g/x (source): largest free block 900 → 800 bytes (limit -10%)"
+            ]
+        );
+        let within = [
+            FailOn::Frag { rise: 0.1 },
+            FailOn::LargestFree { percent: 12.0 },
+        ];
+        assert!(breaches(&within, &[d], None).is_empty());
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl Driver {
         files: &[RamFile],
         nonce: Vec<u8>,
         base64: bool,
-        heap: Option<Option<&str>>,
+        heap: Option<crate::heap::Wrap<'_>>,
         clock: Option<Clock>,
     ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
@@ -405,7 +405,7 @@ fn measured(
     s: &mut String,
     line: &mut impl FnMut(&mut String, &str) -> usize,
     load: &crate::heap::Load,
-    zero_alloc: Option<&str>,
+    zero_alloc: crate::heap::Wrap<'_>,
 ) -> String {
     let m = crate::heap::measurement(load, zero_alloc);
     line(s, m.setup.trim_end());
@@ -692,8 +692,8 @@ mod tests {
         assert!(timed.ends_with(",_t[1](_t[3],_t[2]),end='')\n"), "{timed}");
         // a heap case's driver is byte for byte the untimed one
         assert_eq!(
-            text(Some(None), Some(Clock::TicksUs)),
-            text(Some(None), None)
+            text(Some(Default::default()), Some(Clock::TicksUs)),
+            text(Some(Default::default()), None)
         );
         assert!(!text(None, None).contains("_t"));
         // a case pasted inline (no `compile` on the board) runs in the driver's

@@ -165,7 +165,7 @@ impl BoardSession {
         helpers: &[RamFile],
         timeout: Duration,
         known_good: bool,
-        heap: Option<Option<&str>>,
+        heap: Option<crate::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let name = format!("{}.py", case.module);
         let has_compile = self.features.compile == Some(true);
@@ -202,7 +202,7 @@ impl BoardSession {
         mpy: &[u8],
         helpers: &[RamFile],
         timeout: Duration,
-        heap: Option<Option<&str>>,
+        heap: Option<crate::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         if self.features.mpy_import != Some(true) {
             return Ok(CaseRun {
@@ -245,7 +245,7 @@ impl BoardSession {
         dir: &str,
         module: &str,
         timeout: Duration,
-        heap: Option<Option<&str>>,
+        heap: Option<crate::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         self.run_driver(Load::Frozen { dir, module }, &[], timeout, false, heap)
     }
@@ -282,7 +282,7 @@ impl BoardSession {
         files: &[RamFile],
         timeout: Duration,
         known_good: bool,
-        heap: Option<Option<&str>>,
+        heap: Option<crate::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
         let clock = self.features.clock;

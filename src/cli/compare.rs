@@ -63,7 +63,9 @@ pub struct CompareArgs {
     pub modes: Vec<crate::case::Mode>,
     /// Exit 1 when: `output` differs, `heap:+N%`, `bytecode:+N%`, `time:+N%` (outside
     /// the noise) is exceeded by any case, or `size:+N` bytes by the firmware's text,
-    /// data or bss (repeatable).
+    /// data or bss; `frag:+X`: a case's fragmentation index (0 to 1) rising by more than
+    /// X; `largest-free:-N%`: its largest free block shrinking by more than N%
+    /// (repeatable).
     #[arg(long, value_name = "LIMIT")]
     pub fail_on: Vec<FailOn>,
     /// Also judge each side against the goldens, printing a FAIL line per trial whose

@@ -124,8 +124,9 @@ fn render(
     golden: &BTreeMap<String, BTreeMap<String, HeapFigures>>,
 ) -> String {
     format!(
-        "# Heap figures of {case} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n# {}\n{}",
+        "# Heap figures of {case} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n# {}\n# {}\n{}",
         crate::heap::LEGEND,
+        crate::heap::FRAG_LEGEND,
         yaml_serde::to_string(golden).unwrap_or_default()
     )
 }

@@ -67,7 +67,7 @@ impl Pipeline {
                     mode: trial.mode,
                     mpy: mpy.as_deref(),
                     timeout: trial.board.timeout,
-                    heap: Some(None),
+                    heap: Some(Default::default()),
                     slow: false,
                     suite: None,
                 })

@@ -13,6 +13,7 @@
 mod calibrate;
 mod event;
 mod executor;
+mod frag;
 mod policy;
 mod rules;
 mod stages;

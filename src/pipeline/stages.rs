@@ -33,8 +33,8 @@ pub(super) struct Go<'a> {
 pub(super) struct Prepared<'a> {
     pub mpy: Option<Vec<u8>>,
     pub timeout: std::time::Duration,
-    /// Measure the heap: `Some(zero_alloc)`.
-    pub heap: Option<Option<&'a str>>,
+    /// Measure the heap: `Some(how)`.
+    pub heap: Option<crate::heap::Wrap<'a>>,
 }
 
 impl Pipeline {
@@ -123,13 +123,16 @@ impl Pipeline {
 
     /// Whether and how to measure the heap: cases with `heap:` settings (or every case,
     /// for the benchmark) on targets that measure it.
-    pub(super) fn heap_request<'a>(&self, go: &Go<'a>) -> Option<Option<&'a str>> {
+    pub(super) fn heap_request<'a>(&self, go: &Go<'a>) -> Option<crate::heap::Wrap<'a>> {
         if !go.caps.measures_heap {
             return None;
         }
         match &go.settings.heap {
-            Some(h) => Some(h.zero_alloc()),
-            None if self.heap_all => Some(None),
+            Some(h) => Some(crate::heap::Wrap {
+                zero_alloc: h.zero_alloc(),
+                frag: false,
+            }),
+            None if self.heap_all => Some(Default::default()),
             None => None,
         }
     }
@@ -335,6 +338,9 @@ impl Pipeline {
             match &outcome.heap {
                 Some(raw) => {
                     j.heap = raw.minus(&self.calibration(trial, go, p).unwrap_or_default());
+                    if let Some(frag) = self.frag_run(trial, go, p) {
+                        j.heap.take_frag(&frag);
+                    }
                 }
                 None if j.verdict == Verdict::Pass && go.settings.heap.is_some() => {
                     j.verdict = Verdict::Error {

@@ -106,6 +106,19 @@ pub fn totals(c: &Comparison) -> Vec<String> {
             }
         ));
     }
+    let rises = c
+        .deltas
+        .iter()
+        .filter_map(|d| d.frag.and_then(|f| f.index_rise()))
+        .collect::<Vec<f64>>();
+    if !rises.is_empty() {
+        out.push(format!(
+            "fragmentation index: rose on {}, fell on {}, of {} measured on both sides",
+            crate::words::count(rises.iter().filter(|r| **r > 0.0).count(), "row", "rows"),
+            rises.iter().filter(|r| **r < 0.0).count(),
+            rises.len()
+        ));
+    }
     for (metric, (b, h, changed)) in c.heap_totals() {
         out.push(format!(
             "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {} changed",
@@ -219,6 +232,8 @@ pub fn markdown(c: &Comparison) -> String {
         md.push('\n');
     }
 
+    md.push_str(&frag_section(c, &row));
+
     let bytecode: Vec<&CaseDelta> = c.deltas.iter().filter(|d| d.bytecode.is_some()).collect();
     if !bytecode.is_empty() {
         let (mut tb, mut th) = (0, 0);
@@ -307,4 +322,54 @@ pub fn console_summary(c: &Comparison, written: &[PathBuf]) {
     }
     let shown: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     let _ = std::io::Write::write_fmt(&mut err, format_args!("reports: {}\n", shown.join(", ")));
+}
+
+/// The free heap's shape after each case on both sides: free bytes, the largest free
+/// block, free runs and the index, with their deltas (empty when no side measured it).
+fn frag_section(c: &Comparison, row: &dyn Fn(&CaseDelta) -> String) -> String {
+    let rows: Vec<(&CaseDelta, crate::ab::frag::FragDelta)> =
+        c.deltas.iter().filter_map(|d| Some((d, d.frag?))).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "## Heap fragmentation (after the case and a gc.collect(); base → head)\n\n{}\n\n| case | free bytes | largest free bytes | free runs | index |\n|---|---|---|---|---|\n",
+        crate::heap::FRAG_LEGEND
+    );
+    let ints = |b: Option<i64>, h: Option<i64>| {
+        let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
+        match (b, h) {
+            (Some(b), Some(h)) => format!("{b} → {h} ({:+})", h - b),
+            _ => format!("{} → {}", show(b), show(h)),
+        }
+    };
+    for (d, f) in rows {
+        let (b, h) = (f.base, f.head);
+        let index = match (b, h) {
+            (Some(b), Some(h)) => format!(
+                "{:.4} → {:.4} ({:+.4})",
+                b.index,
+                h.index,
+                h.index - b.index
+            ),
+            _ => format!(
+                "{} → {}",
+                b.map_or("n/a".into(), |s| format!("{:.4}", s.index)),
+                h.map_or("n/a".into(), |s| format!("{:.4}", s.index))
+            ),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {index} |",
+            row(d),
+            ints(b.map(|s| s.free_bytes), h.map(|s| s.free_bytes)),
+            ints(
+                b.map(|s| s.largest_free_bytes),
+                h.map(|s| s.largest_free_bytes)
+            ),
+            ints(b.and_then(|s| s.free_runs), h.and_then(|s| s.free_runs)),
+        );
+    }
+    md.push('\n');
+    md
 }

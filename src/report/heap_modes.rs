@@ -1,6 +1,7 @@
 //! Heap figures of one case on one board in its three loading modes side by side
 //! (source, `.mpy`, frozen), with what `.mpy` and frozen save against source: the table
-//! summary.md shows and `heap_by_mode` in results.json.
+//! summary.md shows and `heap_by_mode` in results.json; with each mode's largest free
+//! block and fragmentation index after the case (see [`crate::heap::FRAG_METRICS`]).
 
 use std::collections::BTreeMap;
 
@@ -9,11 +10,18 @@ use serde::Serialize;
 use crate::case::Mode;
 use crate::result::TrialResult;
 
-/// The two figures the modes are compared by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The two figures the modes are compared by, and the free heap's shape after the case.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Figures {
     pub live_bytes: Option<i64>,
     pub alloc_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub largest_free_bytes: Option<i64>,
+    /// 1 − largest free / free.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frag_index: Option<f64>,
 }
 
 /// Saved against source, in percent of source (negative: costs more).
@@ -44,6 +52,9 @@ pub fn rows(results: &[TrialResult]) -> Vec<ModeRow> {
                 Figures {
                     live_bytes: r.heap.live_bytes,
                     alloc_bytes: r.heap.alloc_bytes,
+                    free_bytes: r.heap.free_bytes,
+                    largest_free_bytes: r.heap.largest_free_bytes,
+                    frag_index: r.heap.frag_index(),
                 },
             );
     }
@@ -83,7 +94,7 @@ fn saved(source: Option<i64>, x: Option<i64>) -> Option<f64> {
 }
 
 /// The table's column heads; [`cells`] gives a row's texts in this order.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 10] = [
     "case",
     "board",
     "source",
@@ -91,11 +102,14 @@ pub const COLUMNS: [&str; 7] = [
     "frozen",
     "mpy saves",
     "frozen saves",
+    "source free",
+    "mpy free",
+    "frozen free",
 ];
 
 /// A row's texts: figures as `live / allocated`, savings in percent, `–` for a mode not
 /// measured, `n/a` for a figure the target cannot give.
-pub fn cells(row: &ModeRow) -> [String; 7] {
+pub fn cells(row: &ModeRow) -> [String; 10] {
     let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());
     let figures = |m: Mode| {
         row.modes.get(m.as_str()).map_or("–".to_string(), |f| {
@@ -110,6 +124,7 @@ pub fn cells(row: &ModeRow) -> [String; 7] {
                 format!("{} / {}", pct(s.live_bytes), pct(s.alloc_bytes))
             })
     };
+    let free = |m: Mode| row.modes.get(m.as_str()).map_or("–".to_string(), free_cell);
     [
         row.case.clone(),
         row.board.clone(),
@@ -118,11 +133,24 @@ pub fn cells(row: &ModeRow) -> [String; 7] {
         figures(Mode::Frozen),
         savings(Mode::Mpy),
         savings(Mode::Frozen),
+        free(Mode::Source),
+        free(Mode::Mpy),
+        free(Mode::Frozen),
     ]
 }
 
+/// The largest free block and the index, `126960 (0.0593)`; `n/a` where the target gave
+/// no heap map.
+fn free_cell(f: &Figures) -> String {
+    match (f.largest_free_bytes, f.frag_index) {
+        (Some(l), Some(i)) => format!("{l} ({i:.4})"),
+        (Some(l), None) => l.to_string(),
+        _ => "n/a".to_string(),
+    }
+}
+
 /// The heading both reports give the table.
-pub const TITLE: &str = "Heap by mode (live / allocated bytes; saved: against source)";
+pub const TITLE: &str = "Heap by mode (live / allocated bytes; saved: against source; free: largest free block in bytes (fragmentation index) after the case)";
 
 /// The markdown section (empty when no case was measured in two modes).
 pub fn markdown(results: &[TrialResult]) -> String {
@@ -138,13 +166,35 @@ pub fn markdown(results: &[TrialResult]) -> String {
     for row in &rows {
         md.push_str(&format!("| {} |\n", cells(row).join(" | ")));
     }
-    md.push_str(&format!("\n{}\n", crate::heap::LEGEND));
+    md.push_str(&format!(
+        "\n{}\n\n{}\n",
+        crate::heap::LEGEND,
+        crate::heap::FRAG_LEGEND
+    ));
     md
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_free_cell_shows_the_largest_block_and_the_index() {
+        let f = Figures {
+            live_bytes: Some(1),
+            alloc_bytes: None,
+            free_bytes: Some(1000),
+            largest_free_bytes: Some(900),
+            frag_index: crate::heap::frag::index(1000, 900),
+        };
+        assert_eq!(free_cell(&f), "900 (0.1000)");
+        let none = Figures {
+            largest_free_bytes: None,
+            frag_index: None,
+            ..f
+        };
+        assert_eq!(free_cell(&none), "n/a");
+    }
 
     #[test]
     fn savings_are_percent_of_source_and_only_where_both_were_measured() {

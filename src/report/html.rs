@@ -293,6 +293,7 @@ pub fn run_page(report: &RunReport) -> String {
                 }
             }
             p.legend { (crate::heap::LEGEND) }
+            p.legend { (crate::heap::FRAG_LEGEND) }
         }
         @if !measured.is_empty() {
             h2 { "Heap (bytes, calibrated)" }
@@ -500,6 +501,7 @@ mod tests {
                 bytecode: None,
                 bytecode_note: None,
                 heap: Vec::new(),
+                frag: None,
                 time: Some(time),
             }],
             breaches: Vec::new(),

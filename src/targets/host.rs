@@ -158,7 +158,7 @@ impl HostTarget {
         &self,
         request: &RunRequest,
         scratch: &Path,
-        zero_alloc: Option<&str>,
+        zero_alloc: crate::heap::Wrap<'_>,
     ) -> Result<Command, String> {
         let case = request.case;
         let module = case.module_name();

@@ -26,8 +26,8 @@ pub struct RunRequest<'a> {
     /// The compiled case, for `Mode::Mpy`.
     pub mpy: Option<&'a [u8]>,
     pub timeout: Duration,
-    /// Measure the heap around the case (host MicroPython VMs); `Some(zero_alloc)`.
-    pub heap: Option<Option<&'a str>>,
+    /// Measure the heap around the case (host MicroPython VMs); `Some(how)`.
+    pub heap: Option<crate::heap::Wrap<'a>>,
     /// Upload slowly (boards): re-checking a failure that a lossy link may have caused.
     pub slow: bool,
     /// How the case's suite runs it where that is not the target's own way (a checkout's

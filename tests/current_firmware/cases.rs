@@ -410,14 +410,14 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
         let source = std::fs::read(root.join(format!("{name}.py"))).unwrap();
         let run = if mpy {
             let bytes = compile_mpy(name, &String::from_utf8_lossy(&source));
-            s.run_mpy_case(name, &bytes, &helpers, HANG, Some(None))
+            s.run_mpy_case(name, &bytes, &helpers, HANG, Some(Default::default()))
         } else {
             s.run_source(
                 SourceCase::own(name, &source),
                 &helpers,
                 HANG,
                 true,
-                Some(None),
+                Some(Default::default()),
             )
         }
         .unwrap();
