@@ -52,6 +52,10 @@ pub fn plan(boards: &[Arc<Board>], cases: &[Arc<Case>]) -> Vec<Trial> {
 }
 
 fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
+    // A board made for some cases (its file's `cases:`) plans no other.
+    if !board.runs_case(&case.id.to_string()) {
+        return Vec::new();
+    }
     let make = |mode, decided| Trial {
         board: board.clone(),
         case: case.clone(),

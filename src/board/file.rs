@@ -22,6 +22,8 @@ pub struct Board {
     pub description: String,
     pub timeout: Duration,
     pub modes: Vec<Mode>,
+    /// The case groups (`heap/`) a board made for some cases runs; empty: every case.
+    pub cases: Vec<String>,
     /// Part of the default selection of `mpcheck run`.
     pub default: bool,
     pub spec: BoardSpec,
@@ -63,6 +65,15 @@ impl Board {
             BoardSpec::Device(d) => d.build.as_ref(),
             BoardSpec::Bytecode(_) => None,
         }
+    }
+
+    /// Whether the board runs the project's case `group/name` (its file's `cases:`).
+    pub fn runs_case(&self, id: &str) -> bool {
+        self.cases.is_empty()
+            || self.cases.iter().any(|c| {
+                let group = c.trim_end_matches('/');
+                id == group || id.starts_with(&format!("{group}/"))
+            })
     }
 
     pub fn kind(&self) -> &'static str {

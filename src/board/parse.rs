@@ -62,6 +62,8 @@ struct DeviceFile {
     #[serde(default, deserialize_with = "crate::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
+    #[serde(default)]
+    cases: Vec<String>,
     #[serde(default = "yes")]
     default: bool,
     instances: Option<usize>,
@@ -91,6 +93,8 @@ struct HostFile {
     #[serde(default, deserialize_with = "crate::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
+    #[serde(default)]
+    cases: Vec<String>,
     #[serde(default = "yes")]
     default: bool,
     executable: Option<String>,
@@ -189,6 +193,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
                 description: raw.description,
                 timeout: Duration::from_secs_f64(checked_timeout(path, text, raw.timeout)?),
                 modes: vec![Mode::Source],
+                cases: Vec::new(),
                 default: raw.default,
                 spec: BoardSpec::Bytecode(BytecodeSpec {
                     mpy_cross,
@@ -298,6 +303,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         description: raw.description,
         timeout: Duration::from_secs_f64(timeout),
         modes,
+        cases: raw.cases,
         default: raw.default,
         spec: BoardSpec::Host(HostSpec {
             kind: host_kind,
@@ -454,6 +460,7 @@ fn parse_device(
         description: raw.description,
         timeout: Duration::from_secs_f64(timeout),
         modes,
+        cases: raw.cases,
         default: raw.default,
         spec: BoardSpec::Device(Box::new(DeviceSpec {
             config,
@@ -932,6 +939,15 @@ modes: [frozen]
         );
         // Without a labgrid section a serial board still needs its console.
         assert!(parse("s", "kind: serial\n").is_err());
+    }
+
+    #[test]
+    fn a_board_made_for_some_cases_runs_only_their_groups() {
+        let b = parse("u", "kind: unix\ncases: [heap/, memory]\n").unwrap();
+        assert!(b.runs_case("heap/empty") && b.runs_case("memory/gc_collect"));
+        assert!(!b.runs_case("heapx/empty") && !b.runs_case("basics/slice"));
+        let all = parse("u", "kind: unix\n").unwrap();
+        assert!(all.runs_case("basics/slice"));
     }
 
     #[test]

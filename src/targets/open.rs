@@ -341,6 +341,7 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
         description: "CPython reference".into(),
         timeout: Duration::from_secs(30),
         modes: vec![crate::case::Mode::Source],
+        cases: Vec::new(),
         default: false,
         spec: BoardSpec::Host(crate::board::HostSpec {
             kind: HostKind::Cpython,
