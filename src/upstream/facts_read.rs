@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::condition::{Evaluator, eval};
 use super::conventions::Conventions;
 use super::facts::Facts;
 use super::pyread::Tok;
-use super::skips::{Evaluator, eval};
 use super::tokens::{split_top, strip_parens};
 
 /// One line of output for a notice.
