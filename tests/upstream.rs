@@ -325,6 +325,18 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A checkout-shaped tree: `<tmp>/mp/tests` with the real run-tests.py and
 /// feature_check/, micropython-lib's unittest, and the tests below.
+/// [`make_checkout`] with the checkout's run-multitests.py, whose rules the
+/// multi-instance tests follow.
+fn make_multi_checkout(src: &Path, tmp: &Path) -> PathBuf {
+    let tests = make_checkout(src, tmp);
+    std::fs::copy(
+        src.join("run-multitests.py"),
+        tests.join("run-multitests.py"),
+    )
+    .unwrap();
+    tests
+}
+
 fn make_checkout(src: &Path, tmp: &Path) -> PathBuf {
     let tests = tmp.join("mp/tests");
     std::fs::create_dir_all(&tests).unwrap();
@@ -880,12 +892,7 @@ fn the_same_test_in_two_checkouts_has_two_references(src: &Path) {
 /// failure in its `.out` and in the report's diff. Planned only when named.
 fn multi_instance_tests_as_run_multitests_py(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(src, tmp.path());
-    std::fs::copy(
-        src.join("run-multitests.py"),
-        tests.join("run-multitests.py"),
-    )
-    .unwrap();
+    let tests = make_multi_checkout(src, tmp.path());
     let sync = "def instance0():\n    multitest.globals(VALUE=42)\n    multitest.next()\n    multitest.wait(\"ready\")\n    print(\"instance0 got ready\")\n    multitest.output_metric(\"speed=1\")\n    multitest.broadcast(\"done\")\n\ndef instance1():\n    print(\"VALUE\", VALUE)\n    multitest.next()\n    multitest.broadcast(\"ready\")\n    multitest.wait(\"done\")\n    print(\"instance1 got done\")\n";
     let exp =
         "--- instance0 ---\ninstance0 got ready\n--- instance1 ---\nVALUE 42\ninstance1 got done\n";
@@ -960,12 +967,7 @@ fn multi_instance_tests_as_run_multitests_py(src: &Path) {
 /// board is built from `MICROPY_SRC`: without it, ignored.
 fn a_multi_instance_test_on_a_qemu_board_and_unix(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
-    let tests = make_checkout(src, tmp.path());
-    std::fs::copy(
-        src.join("run-multitests.py"),
-        tests.join("run-multitests.py"),
-    )
-    .unwrap();
+    let tests = make_multi_checkout(src, tmp.path());
     write(
         &tests,
         "multi_own/both.py",
