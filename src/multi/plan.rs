@@ -24,24 +24,25 @@ pub fn named(filters: &[String]) -> bool {
     filters.iter().any(|f| f.contains(PREFIX))
 }
 
-/// The multi-instance trials of a checkout's `cases`: instance `i` on the `i`-th board
-/// that can host one, round again when there are fewer boards than instances (upstream
-/// fills missing instances with more of the unix port); the trial is on instance 0's.
-pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> Vec<Trial> {
+/// The multi-instance trials of a checkout's `cases` (its tests/ at `tests_dir`, beside
+/// its run-multitests.py): instance `i` on the `i`-th board that can host one, round
+/// again when there are fewer boards than instances (upstream fills missing instances
+/// with more of the unix port); the trial is on instance 0's.
+pub fn trials(
+    tests_dir: &std::path::Path,
+    cases: &[Arc<Case>],
+    boards: &[Arc<Board>],
+    targets: &Targets,
+) -> Vec<Trial> {
     let multi: Vec<&Arc<Case>> = cases.iter().filter(|c| is_multi(c)).collect();
-    // `tests/multi_net/x.py`: the rules are beside the tests' directories.
-    let Some(tests_dir) = multi
-        .first()
-        .and_then(|c| c.path.parent()?.parent())
-        .map(std::path::Path::to_path_buf)
-    else {
+    if multi.is_empty() {
         return Vec::new();
-    };
+    }
     let hosts: Vec<&Arc<Board>> = boards
         .iter()
         .filter(|b| targets.get(&b.name).is_ok_and(|t| t.hosts_instances()))
         .collect();
-    let protocol = Protocol::read(&tests_dir).map_err(|e| e.to_string());
+    let protocol = Protocol::read(tests_dir).map_err(|e| e.to_string());
     multi
         .into_iter()
         .filter_map(|case| {
@@ -85,7 +86,7 @@ pub fn trials(cases: &[Arc<Case>], boards: &[Arc<Board>], targets: &Targets) -> 
                 decided,
                 instances: Some(Arc::new(Instances {
                     boards,
-                    rules_dir: tests_dir.clone(),
+                    rules_dir: tests_dir.to_path_buf(),
                 })),
             })
         })

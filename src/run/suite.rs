@@ -119,6 +119,7 @@ impl Suite for Checkout {
         // Multi-instance tests only when named, as run-multitests.py runs them.
         if crate::multi::plan::named(&scope.filters) {
             trials.extend(crate::multi::plan::trials(
+                &self.tests.tests_dir,
                 &self.tests.cases,
                 &selection.boards,
                 pipeline.targets(),
