@@ -203,28 +203,20 @@ fn fail_on_heap_passes_when_both_sides_allocate_the_same() {
 
 fn a_malformed_fail_on_limit_is_a_usage_error_naming_it() {
     let f = Fixture::with_cases();
-    let run = f.mpcheck(&[
-        "compare",
-        "--base",
-        "unix",
-        "--head",
-        "unix",
-        "--fail-on",
-        "heap:5%",
-    ]);
-    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains("`heap:5%`"), "{}", stderr(&run));
-    let run = f.mpcheck(&[
-        "compare",
-        "--base",
-        "unix",
-        "--head",
-        "unix",
-        "--fail-on",
-        "frag:+5%",
-    ]);
-    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains("such as +0.05"), "{}", stderr(&run));
+    // Each limit with what the message must name.
+    for (limit, named) in [("heap:5%", "`heap:5%`"), ("frag:+5%", "such as +0.05")] {
+        let run = f.mpcheck(&[
+            "compare",
+            "--base",
+            "unix",
+            "--head",
+            "unix",
+            "--fail-on",
+            limit,
+        ]);
+        assert_eq!(run.status.code(), Some(2), "{limit}: {}", stderr(&run));
+        assert!(stderr(&run).contains(named), "{limit}: {}", stderr(&run));
+    }
 }
 
 /// A second unix board whose VM is the wrapper.
