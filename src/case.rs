@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// `group/name`: the case's path under `cases/` without the `.py`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -177,7 +177,7 @@ impl Case {
     /// settings are the error (an `error` verdict; the other cases run).
     pub fn load(path: &Path, id: CaseId) -> Result<Case> {
         let (source, settings) =
-            match crate::input::read(path, crate::input::cap::SOURCE, "case file") {
+            match crate::util::input::read(path, crate::util::input::cap::SOURCE, "case file") {
                 Ok(source) => {
                     let settings = parse_header(path, &source).map_err(|e| e.to_string());
                     (source, settings)
@@ -203,7 +203,8 @@ impl Case {
     /// A helper module (`_*.py` beside a case): its source must be readable (a FIFO or
     /// an oversized file is an error naming it); a header in it means nothing.
     pub fn load_helper(path: &Path, id: CaseId) -> Result<Case> {
-        let source = crate::input::read(path, crate::input::cap::SOURCE, "helper module")?;
+        let source =
+            crate::util::input::read(path, crate::util::input::cap::SOURCE, "helper module")?;
         Ok(Case {
             id,
             path: path.to_path_buf(),
@@ -353,7 +354,7 @@ pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
             if yaml.trim().is_empty() {
                 return Ok(CaseSettings::default());
             }
-            let settings: CaseSettings = crate::input::yaml(path, 2, &yaml)?;
+            let settings: CaseSettings = crate::util::input::yaml(path, 2, &yaml)?;
             validate(path, &yaml, &settings)?;
             return Ok(settings);
         }
@@ -366,13 +367,13 @@ pub fn parse_header(path: &Path, source: &[u8]) -> Result<CaseSettings> {
         };
         yaml.push_str(body.strip_prefix(' ').unwrap_or(body));
         yaml.push('\n');
-        if yaml.len() as u64 > crate::input::cap::HEADER {
+        if yaml.len() as u64 > crate::util::input::cap::HEADER {
             return Err(Error::config(
                 path,
                 index + 1,
                 format!(
                     "settings header longer than {} bytes: close it with `# ---`",
-                    crate::input::cap::HEADER
+                    crate::util::input::cap::HEADER
                 ),
             ));
         }

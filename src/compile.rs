@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 use crate::case::Case;
-use crate::error::{Error, Result};
 use crate::toolchain::reported_version;
+use crate::util::error::{Error, Result};
 
 #[derive(Debug)]
 pub struct Compiler {
@@ -152,10 +152,10 @@ impl Compiler {
         // in the way) costs a compile next time, never a verdict.
         let stored = std::fs::create_dir_all(&self.cache_dir)
             .map_err(|e| Error::io(&self.cache_dir, e))
-            .and_then(|()| crate::fsutil::write_atomic(&cached, &bytes));
+            .and_then(|()| crate::util::fsutil::write_atomic(&cached, &bytes));
         if let Err(e) = stored {
             self.cache_warning.call_once(|| {
-                crate::report::notice::notice(format_args!(
+                crate::util::notice::notice(format_args!(
                     "warning: compiled .mpy files are not cached ({e})"
                 ));
             });

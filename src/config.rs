@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::board::{Board, BoardFiles, BoardSpec, HostKind, load_board_files};
 use crate::case::Case;
 use crate::discover::discover;
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// A project: the directories mpcheck reads and writes.
 #[derive(Debug, Clone)]
@@ -243,7 +243,7 @@ fn pick(
                 errors.push(Error::Usage(format!(
                     "no board `{n}` in {}{} (boards: {})",
                     dir.display(),
-                    crate::suggest::did_you_mean(n, known.iter().map(String::as_str)),
+                    crate::util::suggest::did_you_mean(n, known.iter().map(String::as_str)),
                     known.join(", ")
                 )));
             }
@@ -252,7 +252,7 @@ fn pick(
             return Err(e);
         }
         for (name, e) in &unselected {
-            crate::report::notice::notice(format!(
+            crate::util::notice::notice(format!(
                 "warning: board `{name}` is not loaded (not selected; `mpcheck boards check` checks every file): {e}"
             ));
         }

@@ -87,12 +87,12 @@ impl Matrix {
                             reason: reason.to_string(),
                         },
                         None => Agreement::Unexplained {
-                            diff: crate::report::escape::controls(&crate::report::diff::unified(
+                            diff: crate::util::escape::controls(&crate::util::diff::unified(
                                 &String::from_utf8_lossy(x.output.as_deref().unwrap_or_default()),
                                 &String::from_utf8_lossy(out),
                                 &format!("reference ({reference})"),
                                 &r.board,
-                                crate::report::diff::REPORT_LINES,
+                                crate::util::diff::REPORT_LINES,
                                 None,
                             ))
                             .into_owned(),

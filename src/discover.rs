@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::case::{Case, CaseId};
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {
     let mut cases = Vec::new();
@@ -15,7 +15,7 @@ pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {
         .follow_links(true)
         .sort_by_file_name();
     for entry in walk {
-        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, cases_dir))?;
+        let entry = entry.map_err(|e| crate::util::fsutil::walk_error(e, cases_dir))?;
         let path = entry.path();
         if entry.file_type().is_dir() {
             continue;

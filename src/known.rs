@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::case::Mode;
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// Where the old format lived, under the project's root.
 pub const LEGACY: &str = "golden/upstream-known.yaml";
@@ -45,12 +45,12 @@ impl KnownDifferences {
     pub fn load(root: &Path) -> Result<KnownDifferences> {
         let mut known = KnownDifferences::default();
         for path in yaml_files(&root.join(DIR)) {
-            let text = crate::input::read_text(
+            let text = crate::util::input::read_text(
                 &path,
-                crate::input::cap::CONFIG,
+                crate::util::input::cap::CONFIG,
                 "known-differences file",
             )?;
-            let map: BTreeMap<String, String> = crate::input::yaml(&path, 1, &text)?;
+            let map: BTreeMap<String, String> = crate::util::input::yaml(&path, 1, &text)?;
             let board = path
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -60,13 +60,13 @@ impl KnownDifferences {
             }
         }
         let legacy = root.join(LEGACY);
-        if let Some(bytes) = crate::input::read_if_exists(
+        if let Some(bytes) = crate::util::input::read_if_exists(
             &legacy,
-            crate::input::cap::CONFIG,
+            crate::util::input::cap::CONFIG,
             "known-differences file",
         )? {
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let map: BTreeMap<String, LegacyEntry> = crate::input::yaml(&legacy, 1, &text)?;
+            let map: BTreeMap<String, LegacyEntry> = crate::util::input::yaml(&legacy, 1, &text)?;
             for (case, entry) in &map {
                 match entry {
                     LegacyEntry::All(reason) => {

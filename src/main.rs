@@ -4,20 +4,20 @@ use clap::Parser;
 
 fn main() {
     // First, before any thread: Ctrl-C / SIGTERM handling, the subreaper, the scratch root.
-    if let Err(e) = mpcheck::interrupt::install() {
+    if let Err(e) = mpcheck::util::interrupt::install() {
         eprintln!("mpcheck: error: could not set up signal handling: {e}");
-        std::process::exit(mpcheck::error::exit::CONFIG);
+        std::process::exit(mpcheck::util::error::exit::CONFIG);
     }
     let cli = match mpcheck::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            mpcheck::interrupt::finish();
+            mpcheck::util::interrupt::finish();
             e.exit()
         }
     };
     let code = match mpcheck::cli::dispatch(cli) {
         Ok(code) => code,
-        Err(e @ mpcheck::error::Error::Interrupted(_)) => {
+        Err(e @ mpcheck::util::error::Error::Interrupted(_)) => {
             eprintln!("mpcheck: {e}");
             e.exit_code()
         }
@@ -27,6 +27,6 @@ fn main() {
         }
     };
     // Nothing outlives the command: no VM, no emulator, no scratch file.
-    mpcheck::interrupt::finish();
+    mpcheck::util::interrupt::finish();
     std::process::exit(code);
 }

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::Verdict;
-use crate::error::{Error, Result};
 use crate::partition::Partition;
 use crate::pipeline::TrialResult;
 use crate::result::{Attempt, Origin};
 use crate::toolchain::ToolInfo;
+use crate::util::error::{Error, Result};
 
 /// One run's results.json, as merge needs it.
 #[derive(Debug, Deserialize)]
@@ -52,7 +52,8 @@ impl Input {
     /// Reads `dir/results.json`.
     pub fn read(dir: &Path) -> Result<Input> {
         let path = dir.join("results.json");
-        let text = crate::input::read_text(&path, crate::input::cap::RESULTS, "results.json")?;
+        let text =
+            crate::util::input::read_text(&path, crate::util::input::cap::RESULTS, "results.json")?;
         let mut input: Input = serde_json::from_str(&text).map_err(|e| {
             Error::config(&path, e.line(), format!("not an mpcheck results.json: {e}"))
         })?;
@@ -147,7 +148,7 @@ impl Notes {
             }
             lines.push(format!(
                 "{} of the suite {} no result in any run: {names}",
-                crate::words::count(self.missing_trials.len(), "trial", "trials"),
+                crate::util::words::count(self.missing_trials.len(), "trial", "trials"),
                 if self.missing_trials.len() == 1 {
                     "has"
                 } else {
@@ -347,7 +348,11 @@ pub fn merge_upstream(inputs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
         let mut entries: Vec<serde_json::Value> = Vec::new();
         let mut names: BTreeSet<String> = BTreeSet::new();
         for file in &files {
-            let text = crate::input::read_text(file, crate::input::cap::RESULTS, "_results.json")?;
+            let text = crate::util::input::read_text(
+                file,
+                crate::util::input::cap::RESULTS,
+                "_results.json",
+            )?;
             let value: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::config(file, e.line(), format!("not a _results.json: {e}")))?;
             for entry in value["results"].as_array().into_iter().flatten() {
@@ -375,7 +380,7 @@ pub fn merge_upstream(inputs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
         doc["results"] = entries.into();
         let path = target.join("_results.json");
         let text = serde_json::to_string(&doc).unwrap_or_default();
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        crate::util::fsutil::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
@@ -407,8 +412,9 @@ fn copy_evidence(from: &Path, test: &str, to: &Path) -> Result<()> {
         let src = from.join(format!("{base}.{ext}"));
         if src.is_file() {
             let dst = to.join(format!("{base}.{ext}"));
-            let bytes = crate::input::read(&src, crate::input::cap::GOLDEN, "result file")?;
-            crate::fsutil::write_atomic(&dst, &bytes)?;
+            let bytes =
+                crate::util::input::read(&src, crate::util::input::cap::GOLDEN, "result file")?;
+            crate::util::fsutil::write_atomic(&dst, &bytes)?;
         }
     }
     Ok(())

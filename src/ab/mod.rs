@@ -163,12 +163,12 @@ fn compare_outputs(
     if bm.text == hm.text {
         return (OutputChange::Same, ignored);
     }
-    let diff = crate::report::escape::controls(&crate::report::diff::unified(
+    let diff = crate::util::escape::controls(&crate::util::diff::unified(
         &bm.text,
         &hm.text,
         &format!("base ({})", b.board),
         &format!("head ({})", h.board),
-        crate::report::diff::REPORT_LINES,
+        crate::util::diff::REPORT_LINES,
         None,
     ))
     .into_owned();

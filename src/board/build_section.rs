@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::lines::line_of;
 use super::paths::expand_path;
-use crate::env::EnvError;
-use crate::error::{Error, Result};
 use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES, Select, default_image};
+use crate::util::env::EnvError;
+use crate::util::error::{Error, Result};
 
 /// The compiler whose version keys a port's build: the unix port runs on this machine,
 /// built by its C compiler; the others are cross-built for ARM.

@@ -194,7 +194,7 @@ impl BoardConfig {
 
 /// A firmware path with `${ENV}` expanded from the process environment.
 pub fn firmware_path(q: &QemuConfig) -> Result<PathBuf, BoardError> {
-    crate::env::expand_env(&q.firmware, &crate::env::process_env)
+    crate::util::env::expand_env(&q.firmware, &crate::util::env::process_env)
         .map(PathBuf::from)
         .map_err(|e| BoardError::Config(format!("qemu.firmware `{}`: {e}", q.firmware)))
 }

@@ -11,7 +11,10 @@ use super::rung::Rung;
 pub enum BoardError {
     #[error("invalid board config: {0}")]
     Config(String),
-    #[error("cannot open console {console}: {}", crate::error::io_text(source))]
+    #[error(
+        "cannot open console {console}: {}",
+        crate::util::error::io_text(source)
+    )]
     Open {
         console: String,
         #[source]
@@ -19,7 +22,7 @@ pub enum BoardError {
     },
     #[error(
         "i/o error on {console} while {doing}: {}",
-        crate::error::io_text(source)
+        crate::util::error::io_text(source)
     )]
     Io {
         console: String,

@@ -15,8 +15,8 @@ use super::lines::line_of;
 use super::paths::expand_path;
 use super::paths::resolve_path;
 use crate::case::Mode;
-use crate::error::{Error, Result};
 use crate::flash::probe_section::RawProbeSection;
+use crate::util::error::{Error, Result};
 
 /// First pass: only the kind, to pick the type the whole file is read into.
 #[derive(Deserialize)]
@@ -152,7 +152,7 @@ pub fn load_boards(dir: &Path) -> Result<Vec<Board>> {
 }
 
 pub fn load_board(path: &Path) -> Result<Board> {
-    let text = crate::input::read_text(path, crate::input::cap::CONFIG, "board file")?;
+    let text = crate::util::input::read_text(path, crate::util::input::cap::CONFIG, "board file")?;
     parse_board(path, &text)
 }
 
@@ -162,8 +162,8 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         .and_then(|s| s.to_str())
         .ok_or_else(|| Error::config(path, 1, "board file name is not valid UTF-8"))?
         .to_string();
-    crate::input::check_depth(path, 1, text)?;
-    let yaml = |e: yaml_serde::Error| crate::input::yaml_error(path, 1, text, &e);
+    crate::util::input::check_depth(path, 1, text)?;
+    let yaml = |e: yaml_serde::Error| crate::util::input::yaml_error(path, 1, text, &e);
     let KindOnly { kind } = yaml_serde::from_str(text).map_err(yaml)?;
     let host_kind = match kind {
         Kind::Unix => HostKind::Unix,

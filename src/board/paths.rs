@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::env::EnvError;
+use crate::util::env::EnvError;
 
 /// Like [`resolve_path`], keeping the expansion error typed (which variable is unset);
 /// an empty expansion counts as unset (`VAR=` in a shell). A relative path that a
@@ -12,7 +12,7 @@ pub(super) fn expand_path(
     dir: &Path,
     value: &str,
 ) -> std::result::Result<PathBuf, (String, EnvError)> {
-    let expanded = crate::env::expand_env(value, &crate::env::process_env)
+    let expanded = crate::util::env::expand_env(value, &crate::util::env::process_env)
         .map_err(|e| (value.to_string(), e))?;
     if expanded.is_empty() {
         let var = value.trim_start_matches("${").trim_end_matches('}');
@@ -31,7 +31,7 @@ pub(super) fn expand_path(
 /// Expands `${VAR}` and resolves a relative path against the board file's directory.
 /// A bare command name (no `/`) is left for `PATH` lookup.
 pub fn resolve_path(dir: &Path, value: &str) -> std::result::Result<PathBuf, String> {
-    let expanded = crate::env::expand_env(value, &crate::env::process_env)
+    let expanded = crate::util::env::expand_env(value, &crate::util::env::process_env)
         .map_err(|e| format!("{e} (used in `{value}`)"))?;
     let p = PathBuf::from(&expanded);
     Ok(if p.is_absolute() || !expanded.contains('/') {

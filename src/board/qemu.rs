@@ -95,7 +95,7 @@ impl QemuTransport {
             libc::kill(-pid, libc::SIGKILL);
         }
         let _ = self.child.wait();
-        crate::interrupt::untrack(self.child.id());
+        crate::util::interrupt::untrack(self.child.id());
     }
 
     fn exit_error(&mut self, what: &str) -> io::Error {
@@ -170,7 +170,7 @@ fn start(spec: &QemuSpec, ram: Option<&SharedRam>) -> io::Result<(Child, Link, S
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot start {}: {e}", spec.binary)))?;
     // Ctrl-C / SIGTERM kill the emulator's group (see `interrupt`).
-    crate::interrupt::track(child.id());
+    crate::util::interrupt::track(child.id());
     let stderr = Arc::new(Mutex::new(Vec::new()));
     if let Some(mut pipe) = child.stderr.take() {
         let keep = Arc::clone(&stderr);
@@ -200,7 +200,7 @@ fn start(spec: &QemuSpec, ram: Option<&SharedRam>) -> io::Result<(Child, Link, S
                 Err(e) => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    crate::interrupt::untrack(child.id());
+                    crate::util::interrupt::untrack(child.id());
                     return Err(io::Error::new(
                         e.kind(),
                         format!("qemu console {addr}: {e}"),

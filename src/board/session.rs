@@ -85,7 +85,7 @@ impl BoardSession {
         // Said, not silent: code then goes over the console, slower, and heap figures
         // (which depend on how the driver arrives) differ from those of shared RAM.
         if let Err(why) = repl.use_shared_ram(RESET_TIMEOUT)? {
-            crate::report::notice::notice(format_args!(
+            crate::util::notice::notice(format_args!(
                 "{}: shared RAM not used, code goes over the console: {why}",
                 repl.console()
             ));

@@ -9,13 +9,13 @@ use crate::board::BoardSpec;
 use crate::case::{Case, CaseId};
 use crate::compare::Verdict;
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::golden::bytecode::BytecodeGoldens;
 use crate::golden::heap::HeapGoldens;
 use crate::golden::output::OutputGoldens;
 use crate::golden::pending::{Origin, PendingStore};
 use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
 use crate::run::RunOutput;
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct BlessArgs {
@@ -31,7 +31,7 @@ pub fn bless(project: &Project, args: &BlessArgs) -> Result<i32> {
     let out = crate::run::run(project, args.run.request(project)?)?;
     let proposed = propose(&out)?;
     for note in &proposed.notes {
-        crate::report::notice::notice(note);
+        crate::util::notice::notice(note);
     }
     let mut written = 0;
     for (_, change) in &proposed.changes {
@@ -118,7 +118,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     let reference = |case: &Case| {
         // An upstream test's baseline is its own .exp, when it has one.
         if let Some(exp) = pipeline.rules().expected_file(case) {
-            return crate::input::read(&exp, crate::input::cap::GOLDEN, ".exp file")
+            return crate::util::input::read(&exp, crate::util::input::cap::GOLDEN, ".exp file")
                 .ok()
                 .map(|b| crate::compare::normalise(&b));
         }

@@ -9,9 +9,9 @@ use clap::{Args, Subcommand};
 use crate::board::load_board;
 use crate::board::{Board, BoardSpec};
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::firmware_build::BuildSpec;
 use crate::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Subcommand)]
 pub enum BoardsCommand {

@@ -11,10 +11,10 @@ use crate::ab::threshold::{FailOn, breaches};
 use crate::ab::{Comparison, PairRules, Side, pair};
 use crate::board::{Board, BoardSpec};
 use crate::config::{Overrides, Project, Selection};
-use crate::error::{Error, Result, exit};
 use crate::pipeline::{Attempts, Event, Options, TrialResult, default_threads};
 use crate::report::console::Console;
 use crate::run::{Runner, Scope};
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -312,7 +312,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     } else {
         ran_line(&results, start.elapsed().as_secs_f64());
     }
-    if crate::interrupt::requested() {
+    if crate::util::interrupt::requested() {
         return Err(Error::Interrupted(
             "interrupted: no comparison written".into(),
         ));

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::toolchain::Toolchain;
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct DisasmArgs {
@@ -39,9 +39,9 @@ pub enum Format {
 pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
     // A `.py` is its own source: the listing then quotes its lines, as the goldens do.
     let source = if args.file.extension().is_some_and(|e| e == "py") {
-        Some(crate::input::read(
+        Some(crate::util::input::read(
             &args.file,
-            crate::input::cap::SOURCE,
+            crate::util::input::cap::SOURCE,
             "source file",
         )?)
     } else {
@@ -49,7 +49,7 @@ pub fn disasm(project: &Project, args: &DisasmArgs) -> Result<i32> {
     };
     let bytes = match source {
         Some(_) => compile(project, args)?,
-        None => crate::input::read(&args.file, crate::input::cap::SOURCE, ".mpy file")?,
+        None => crate::util::input::read(&args.file, crate::util::input::cap::SOURCE, ".mpy file")?,
     };
     let file = crate::mpy::read(&bytes).map_err(|source| Error::File {
         path: args.file.clone(),

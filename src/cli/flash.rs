@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::board::BoardSpec;
 use crate::board::load_board;
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::flash::flasher::{FlashEvent, Flasher};
 use crate::flash::probe_rs_flasher::ProbeRsFlasher;
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct FlashArgs {

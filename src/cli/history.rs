@@ -10,8 +10,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::history::{History, Location, Past, RunRecord, TrialKey};
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct HistoryArgs {
@@ -43,8 +43,8 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     let (runs, rows) = h.counts()?;
     let text = format!(
         "{location}: {}, {}\n",
-        crate::words::count(runs as usize, "run", "runs"),
-        crate::words::count(rows as usize, "trial result", "trial results")
+        crate::util::words::count(runs as usize, "run", "runs"),
+        crate::util::words::count(rows as usize, "trial result", "trial results")
     ) + &table(&past);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stopped reading (`| head`) wanted no more.
@@ -84,7 +84,7 @@ fn table(past: &BTreeMap<TrialKey, Past>) -> String {
 
 /// Records the kept run; the file is renamed so that it is not imported twice.
 fn import(h: &mut History, file: &Path) -> Result<i32> {
-    let text = crate::input::read_text(file, crate::input::cap::RESULTS, "kept run")?;
+    let text = crate::util::input::read_text(file, crate::util::input::cap::RESULTS, "kept run")?;
     let record: RunRecord = serde_json::from_str(&text).map_err(|e| {
         Error::config(
             file,
@@ -100,7 +100,7 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
         "{}: recorded as run {id} in {} ({}, started {}); the file is now {}",
         file.display(),
         h.location(),
-        crate::words::count(record.trials.len(), "trial", "trials"),
+        crate::util::words::count(record.trials.len(), "trial", "trials"),
         record.started,
         Path::new(&done).display()
     );

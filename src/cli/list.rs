@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::SelectArgs;
 use crate::config::Project;
-use crate::error::{Result, exit};
+use crate::util::error::{Result, exit};
 
 pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
     let trials = crate::run::list(project, &args.listing(project)?)?;

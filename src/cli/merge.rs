@@ -9,11 +9,11 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::merge::{Input, merge as merge_runs, merge_upstream};
 use crate::report::console::Console;
-use crate::report::notice::notice;
 use crate::report::{Provenance, RunReport, write_files};
+use crate::util::error::{Error, Result, exit};
+use crate::util::notice::notice;
 
 #[derive(Args)]
 pub struct MergeArgs {
@@ -52,7 +52,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let merged = merge_runs(inputs);
     let provenance = Provenance {
-        host: crate::host::hostname(),
+        host: crate::util::host::hostname(),
         partition: None,
         run_id: None,
         suite_trials: merged.suite_trials.clone(),
@@ -74,8 +74,8 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
     console.reports_written(&written);
     notice(format!(
         "merged {}: {}",
-        crate::words::count(merged.notes.inputs.len(), "run", "runs"),
-        crate::words::count(merged.results.len(), "result", "results")
+        crate::util::words::count(merged.notes.inputs.len(), "run", "runs"),
+        crate::util::words::count(merged.results.len(), "result", "results")
     ));
     for line in merged.notes.problems() {
         notice(format!("merge: {line}"));

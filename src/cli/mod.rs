@@ -21,9 +21,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Project, Selection};
-use crate::error::{Error, Result};
 use crate::pipeline::{Attempts, default_threads};
 use crate::run::{HistoryPolicy, Request, Scope};
+use crate::util::error::{Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -309,7 +309,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 /// command quietly and successfully, as for any Unix filter; anything else is an error.
 pub(crate) fn stdout_closed(e: std::io::Error) -> Result<i32> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Ok(crate::error::exit::OK)
+        Ok(crate::util::error::exit::OK)
     } else {
         Err(Error::io("stdout", e))
     }

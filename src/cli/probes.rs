@@ -1,8 +1,8 @@
 //! `mpcheck probes`: the debug probes attached to this machine and whether this user may
 //! open them. With none attached it says so plainly.
 
-use crate::error::{Result, exit};
 use crate::flash::probes::list_probes;
+use crate::util::error::{Result, exit};
 
 pub fn probes() -> Result<i32> {
     let probes = list_probes();

@@ -8,8 +8,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use clap::Args;
 
 use crate::config::Project;
-use crate::error::{Error, Result, exit};
 use crate::golden::pending::{Pending, PendingStore};
+use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
 pub struct ReviewArgs {
@@ -193,7 +193,7 @@ fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Resu
         (Some(_), None) => "remove golden",
         _ => "changed golden",
     };
-    let diff = crate::report::diff::unified(
+    let diff = crate::util::diff::unified(
         old.as_deref().unwrap_or(""),
         new.as_deref().unwrap_or(""),
         &golden,
@@ -206,7 +206,7 @@ fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Resu
         None => "staged by an earlier mpcheck that did not record its run".to_string(),
     };
     let text = format!("{what} {golden} (case {}, {origin}):\n{diff}", entry.case);
-    Ok(crate::report::escape::controls(&text).into_owned())
+    Ok(crate::util::escape::controls(&text).into_owned())
 }
 
 #[cfg(test)]

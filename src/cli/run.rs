@@ -3,7 +3,7 @@
 
 use super::RunArgs;
 use crate::config::Project;
-use crate::error::Result;
+use crate::util::error::Result;
 
 pub fn run(project: &Project, args: &RunArgs) -> Result<i32> {
     let out = crate::run::run(project, args.request(project)?)?;
@@ -15,7 +15,7 @@ pub fn run(project: &Project, args: &RunArgs) -> Result<i32> {
         match super::bless::stage(project, &out) {
             Ok(0) => {}
             Ok(staged) => crate::report::console::staged(staged),
-            Err(e) => crate::report::notice::notice(format!(
+            Err(e) => crate::util::notice::notice(format!(
                 "warning: this run's golden changes are not staged for `mpcheck review`: {e} (`mpcheck bless` still writes them)"
             )),
         }

@@ -2,7 +2,7 @@
 //! reports itself.
 
 use crate::config::{Overrides, Project, Selection};
-use crate::error::{Result, exit};
+use crate::util::error::{Result, exit};
 
 pub fn toolchain(project: &Project) -> Result<i32> {
     let mut selection = Selection::load(project, &[], &Overrides::from_args_and_env(None, None))?;

@@ -129,9 +129,9 @@ pub enum BuildError {
     Toolchain { file: PathBuf, message: String },
 }
 
-impl From<BuildError> for crate::error::Error {
+impl From<BuildError> for crate::util::error::Error {
     fn from(e: BuildError) -> Self {
-        crate::error::Error::part(e)
+        crate::util::error::Error::part(e)
     }
 }
 

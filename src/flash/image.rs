@@ -77,7 +77,7 @@ pub struct Image {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     #[error("cannot read {0}")]
-    Read(#[from] crate::input::Refused),
+    Read(#[from] crate::util::input::Refused),
     #[error("line {line}: {message}")]
     Hex { line: usize, message: String },
     #[error("not a valid elf file: {0}")]
@@ -103,7 +103,8 @@ impl Image {
         format: ImageFormat,
         base_address: Option<u64>,
     ) -> Result<Image, ImageError> {
-        let bytes = crate::input::read(path, crate::input::cap::IMAGE, "firmware image")?;
+        let bytes =
+            crate::util::input::read(path, crate::util::input::cap::IMAGE, "firmware image")?;
         Image::parse(&bytes, format, base_address)
     }
 

@@ -3,7 +3,7 @@
 //! shown to fit the chip's flash — all offline, so a typo fails when the file is loaded,
 //! not an hour into a nightly run.
 
-use crate::env::{EnvError, expand_env};
+use crate::util::env::{EnvError, expand_env};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -107,7 +107,7 @@ pub struct Firmware {
 #[derive(Debug, thiserror::Error)]
 pub enum FlashConfigError {
     #[error("cannot read board file: {0}")]
-    Read(#[from] crate::input::Refused),
+    Read(#[from] crate::util::input::Refused),
     #[error("{}:{line}: {message}", file.display())]
     Yaml {
         file: PathBuf,
@@ -188,10 +188,11 @@ pub fn load(board_file: &Path) -> Result<ProbeBoard, FlashConfigError> {
     struct WithProbe {
         probe: RawProbeSection,
     }
-    let bytes = crate::input::read(board_file, crate::input::cap::CONFIG, "board file")?;
+    let bytes =
+        crate::util::input::read(board_file, crate::util::input::cap::CONFIG, "board file")?;
     let text = String::from_utf8_lossy(&bytes);
-    if let Err(crate::error::Error::Config { line, message, .. }) =
-        crate::input::check_depth(board_file, 1, &text)
+    if let Err(crate::util::error::Error::Config { line, message, .. }) =
+        crate::util::input::check_depth(board_file, 1, &text)
     {
         return Err(FlashConfigError::Yaml {
             file: board_file.to_path_buf(),

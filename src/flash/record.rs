@@ -36,7 +36,8 @@ fn record_path(state_dir: &Path, board: &str) -> PathBuf {
 /// What a board was last flashed with: (content hash, image path).
 pub fn last_flashed(state_dir: &Path, board: &str) -> Option<(String, String)> {
     let path = record_path(state_dir, board);
-    let bytes = crate::input::read(&path, crate::input::cap::CONFIG, "flash record").ok()?;
+    let bytes =
+        crate::util::input::read(&path, crate::util::input::cap::CONFIG, "flash record").ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (hash, path) = text.trim_end().split_once(' ')?;
     Some((hash.to_string(), path.to_string()))
@@ -47,8 +48,8 @@ pub fn record_flashed(
     board: &str,
     hash: &str,
     image: &Path,
-) -> crate::error::Result<()> {
-    crate::fsutil::write_atomic(
+) -> crate::util::error::Result<()> {
+    crate::util::fsutil::write_atomic(
         &record_path(state_dir, board),
         format!("{hash} {}\n", image.display()).as_bytes(),
     )

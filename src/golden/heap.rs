@@ -23,10 +23,10 @@ impl HeapGoldens<'_> {
             return Ok(HeapGolden::new());
         };
         let text = String::from_utf8_lossy(&bytes);
-        crate::input::yaml::<Option<HeapGolden>>(&path, 1, &text)
+        crate::util::input::yaml::<Option<HeapGolden>>(&path, 1, &text)
             .map(Option::unwrap_or_default)
             .map_err(|located| match located {
-                crate::error::Error::Config {
+                crate::util::error::Error::Config {
                     file,
                     line,
                     message,

@@ -99,10 +99,10 @@ pub struct Change {
 
 impl Change {
     /// Applies the change atomically.
-    pub fn apply(&self) -> crate::error::Result<()> {
+    pub fn apply(&self) -> crate::util::error::Result<()> {
         match &self.new {
-            Some(bytes) => crate::fsutil::write_atomic(&self.path, bytes),
-            None => crate::fsutil::remove_if_exists(&self.path),
+            Some(bytes) => crate::util::fsutil::write_atomic(&self.path, bytes),
+            None => crate::util::fsutil::remove_if_exists(&self.path),
         }
     }
 }
@@ -112,7 +112,7 @@ impl Change {
 pub enum GoldenError {
     /// Not readable: missing permissions, not a regular file, too large.
     #[error(transparent)]
-    Unreadable(#[from] crate::input::Refused),
+    Unreadable(#[from] crate::util::input::Refused),
     #[error("{}:{line}: {message}", path.display())]
     Malformed {
         path: PathBuf,
@@ -165,9 +165,9 @@ impl Goldens {
 
 /// A golden file's bytes, `None` when it does not exist.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, GoldenError> {
-    Ok(crate::input::read_if_exists(
+    Ok(crate::util::input::read_if_exists(
         path,
-        crate::input::cap::GOLDEN,
+        crate::util::input::cap::GOLDEN,
         "golden file",
     )?)
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::Change;
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// One staged change, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +112,7 @@ impl PendingStore {
     ) -> Result<usize> {
         for (path, p) in self.list()? {
             if ran.contains(&p.case) {
-                crate::fsutil::remove_if_exists(&path)?;
+                crate::util::fsutil::remove_if_exists(&path)?;
             }
         }
         for (case, change) in changes {
@@ -131,7 +131,7 @@ impl PendingStore {
                 staged: origin(case),
             };
             let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
-            crate::fsutil::write_atomic(&self.entry_path(&golden), text.as_bytes())?;
+            crate::util::fsutil::write_atomic(&self.entry_path(&golden), text.as_bytes())?;
         }
         Ok(changes.len())
     }
@@ -145,7 +145,7 @@ impl PendingStore {
             return Ok(entries);
         }
         for item in walkdir::WalkDir::new(&self.dir).sort_by_file_name() {
-            let item = item.map_err(|e| crate::fsutil::walk_error(e, &self.dir))?;
+            let item = item.map_err(|e| crate::util::fsutil::walk_error(e, &self.dir))?;
             if item.file_type().is_dir() || item.path().extension().is_none_or(|e| e != "json") {
                 continue;
             }
@@ -156,7 +156,11 @@ impl PendingStore {
             if !item.file_type().is_file() {
                 return Err(refuse(1, "not a regular file (remove it)".into()));
             }
-            let text = crate::input::read_text(file, crate::input::cap::PENDING, "pending entry")?;
+            let text = crate::util::input::read_text(
+                file,
+                crate::util::input::cap::PENDING,
+                "pending entry",
+            )?;
             let entry: Pending =
                 serde_json::from_str(&text).map_err(|e| refuse(e.line(), e.to_string()))?;
             let rel = file.strip_prefix(&self.dir).unwrap_or(file);
@@ -200,8 +204,8 @@ impl PendingStore {
     /// resolving the symbolic links of the part of the path that exists.
     fn target(&self, golden: &Path) -> std::result::Result<PathBuf, String> {
         let path = self.root.join(golden);
-        let top = crate::fsutil::resolved(&self.root.join(GOLDEN_DIR));
-        let real = crate::fsutil::resolved(&path);
+        let top = crate::util::fsutil::resolved(&self.root.join(GOLDEN_DIR));
+        let real = crate::util::fsutil::resolved(&path);
         if !real.starts_with(&top) {
             return Err(format!(
                 "{} leads outside {GOLDEN_DIR}/ (to {})",
@@ -218,9 +222,9 @@ impl PendingStore {
     /// The golden as it is now, to diff against.
     pub fn current(&self, entry: &Pending) -> Result<Option<Vec<u8>>> {
         let path = self.target(&entry.golden).map_err(Error::Usage)?;
-        Ok(crate::input::read_if_exists(
+        Ok(crate::util::input::read_if_exists(
             &path,
-            crate::input::cap::GOLDEN,
+            crate::util::input::cap::GOLDEN,
             "golden file",
         )?)
     }
@@ -239,18 +243,18 @@ impl PendingStore {
             .target(&entry.golden)
             .map_err(|why| Error::config(file, 1, format!("pending entry refused: {why}")))?;
         match (&entry.new_hex, entry.new_bytes()) {
-            (Some(_), Some(bytes)) => crate::fsutil::write_atomic(&target, &bytes)?,
+            (Some(_), Some(bytes)) => crate::util::fsutil::write_atomic(&target, &bytes)?,
             (Some(_), None) => {
                 return Err(Error::config(file, 1, "pending entry: new_hex is not hex"));
             }
-            (None, _) => crate::fsutil::remove_if_exists(&target)?,
+            (None, _) => crate::util::fsutil::remove_if_exists(&target)?,
         }
-        crate::fsutil::remove_if_exists(file)
+        crate::util::fsutil::remove_if_exists(file)
     }
 
     /// Drops the entry; the golden stays as it is.
     pub fn reject(&self, file: &Path) -> Result<()> {
-        crate::fsutil::remove_if_exists(file)
+        crate::util::fsutil::remove_if_exists(file)
     }
 }
 

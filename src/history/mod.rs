@@ -139,9 +139,9 @@ pub struct HistoryError {
     message: String,
 }
 
-impl From<HistoryError> for crate::error::Error {
+impl From<HistoryError> for crate::util::error::Error {
     fn from(e: HistoryError) -> Self {
-        crate::error::Error::part(e)
+        crate::util::error::Error::part(e)
     }
 }
 
@@ -234,7 +234,7 @@ impl Past {
 /// What the history says of a result: a new failure, a fix, a known flaky trial; nothing
 /// of a result that says nothing about its case (cut short by Ctrl-C, never started).
 pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
-    mark_given(past, now, crate::interrupt::requested())
+    mark_given(past, now, crate::util::interrupt::requested())
 }
 
 /// [`mark`], told whether the run was interrupted. Pure.

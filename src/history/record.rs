@@ -109,7 +109,7 @@ impl RunRecord {
     ) -> RunRecord {
         let started = chrono::Utc::now()
             - chrono::Duration::from_std(duration).unwrap_or_else(|_| chrono::Duration::zero());
-        let interrupted = crate::interrupt::requested();
+        let interrupted = crate::util::interrupt::requested();
         RunRecord {
             started: started.to_rfc3339(),
             commit,

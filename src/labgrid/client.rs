@@ -49,7 +49,7 @@ pub fn identity() -> Identity {
             .ok()
             .filter(|v| !v.is_empty() && !v.contains('/'))
     };
-    let host = env("LG_HOSTNAME").unwrap_or_else(crate::host::hostname);
+    let host = env("LG_HOSTNAME").unwrap_or_else(crate::util::host::hostname);
     let user = env("LG_USERNAME")
         .or_else(|| env("LOGNAME"))
         .or_else(|| env("USER"))

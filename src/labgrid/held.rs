@@ -46,7 +46,7 @@ impl HeldPlace {
         board_file: &str,
         log_dir: &Path,
     ) -> Result<HeldPlace, LabgridError> {
-        crate::interrupt::at_finish(release_all);
+        crate::util::interrupt::at_finish(release_all);
         let place = client.spec.place.clone();
         let log = log_dir.join(format!("{place}.log"));
         let guardian = std::fs::create_dir_all(log_dir)
@@ -80,7 +80,7 @@ impl HeldPlace {
         let start = Instant::now();
         let mut told = false;
         loop {
-            if crate::interrupt::requested() {
+            if crate::util::interrupt::requested() {
                 return Err(LabgridError::Interrupted {
                     place: spec.place.clone(),
                 });
@@ -92,7 +92,7 @@ impl HeldPlace {
             if out.success {
                 self.acquired = true;
                 if told {
-                    crate::report::notice::notice(format_args!(
+                    crate::util::notice::notice(format_args!(
                         "acquired labgrid place `{}` after {:.0} s",
                         spec.place,
                         start.elapsed().as_secs_f64()
@@ -113,7 +113,7 @@ impl HeldPlace {
                 });
             }
             if !told {
-                crate::report::notice::notice(format_args!(
+                crate::util::notice::notice(format_args!(
                     "labgrid place `{}` is held by {by}: waiting up to {} s for it",
                     spec.place,
                     spec.acquire_timeout.as_secs()
@@ -168,7 +168,7 @@ fn lock() -> std::sync::MutexGuard<'static, BTreeMap<u64, Guardian>> {
 
 fn release(place: &str, guardian: Guardian, acquired: bool) {
     if let Err(e) = guardian.release(acquired) {
-        crate::report::notice::notice(format_args!(
+        crate::util::notice::notice(format_args!(
             "labgrid place `{place}` may still be held: {e}"
         ));
     }

@@ -108,7 +108,7 @@ pub(crate) fn run<'a>(
         InstanceEvent::Ended => c.ended(i),
     };
     // Ctrl-C kills the processes (tracked), whose ends then finish this; boards need it.
-    while !c.done() && !crate::interrupt::requested() {
+    while !c.done() && !crate::util::interrupt::requested() {
         match c.reading() {
             Some(i) => {
                 // One instance alone: the others' lines wait in their queues.

@@ -48,7 +48,7 @@ impl Process {
         // Our copies of the write end must go, or the reader never sees end of file.
         drop(command);
         let mut child = child.map_err(|e| format!("could not start {program}: {e}"))?;
-        crate::interrupt::track(child.id());
+        crate::util::interrupt::track(child.id());
         let stdin = child.stdin.take();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(reader);
@@ -91,7 +91,7 @@ impl RunningInstance for Process {
             libc::killpg(pgid, libc::SIGKILL);
         }
         let _ = self.child.wait();
-        crate::interrupt::untrack(self.child.id());
+        crate::util::interrupt::untrack(self.child.id());
     }
 }
 

@@ -66,7 +66,7 @@ pub fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
         Ok(ran) => ran,
         Err(why) => return not_started(why),
     };
-    let status = if crate::interrupt::requested() {
+    let status = if crate::util::interrupt::requested() {
         Status::NotStarted(crate::targets::process::INTERRUPTED.into())
     } else if ran.skip {
         Status::Skipped("an instance printed SKIP".into())

@@ -43,8 +43,12 @@ impl Protocol {
             line,
             message,
         };
-        let bytes = crate::input::read(&file, crate::input::cap::RUN_TESTS, "run-multitests.py")
-            .map_err(|e| err(0, e.to_string()))?;
+        let bytes = crate::util::input::read(
+            &file,
+            crate::util::input::cap::RUN_TESTS,
+            "run-multitests.py",
+        )
+        .map_err(|e| err(0, e.to_string()))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let line_of = |needle: &str| {
             text.find(needle)

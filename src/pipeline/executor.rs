@@ -80,7 +80,7 @@ pub fn execute(
             });
         };
         // Interrupted (Ctrl-C, SIGTERM): start nothing more; the reports say so.
-        if crate::interrupt::requested() {
+        if crate::util::interrupt::requested() {
             return;
         }
         let result = if stop.load(Ordering::Relaxed) {
@@ -128,7 +128,7 @@ pub fn execute(
         if !lane_trials.is_empty() {
             s.spawn(move || {
                 for t in lane_trials {
-                    if crate::interrupt::requested() || stop_ref.load(Ordering::Relaxed) {
+                    if crate::util::interrupt::requested() || stop_ref.load(Ordering::Relaxed) {
                         break;
                     }
                     drop(pipeline.reference_output(&t.case));

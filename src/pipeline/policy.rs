@@ -68,7 +68,7 @@ impl Pipeline {
             // After Ctrl-C no attempt starts: each would come back an interrupted
             // error, and the trial would read as flaky (`pass 41, error 359`).
             for _ in 1..attempts.repeat.max(1) {
-                if crate::interrupt::requested() {
+                if crate::util::interrupt::requested() {
                     break;
                 }
                 results.push(self.run_telling(trial, tell));
@@ -79,7 +79,7 @@ impl Pipeline {
                 attempts.retries
             };
             while left > 0
-                && !crate::interrupt::requested()
+                && !crate::util::interrupt::requested()
                 && results.last().is_some_and(|r| r.verdict.is_failure())
             {
                 let last = results.last().map_or("", |r| r.verdict.name());
@@ -94,7 +94,7 @@ impl Pipeline {
         // The attempt Ctrl-C cut short says nothing about the case (its VM was killed):
         // with other attempts to go by it is left out, so an interrupted repeat of a
         // passing case is not reported flaky. The report is marked interrupted anyway.
-        if crate::interrupt::requested()
+        if crate::util::interrupt::requested()
             && results.len() > 1
             && results.last().is_some_and(|r| r.verdict.is_failure())
         {

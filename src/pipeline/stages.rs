@@ -281,12 +281,16 @@ impl Pipeline {
                 Ok(None) => {
                     // A suite's own expected output (a .exp) comes after the user's goldens.
                     if let Some(path) = self.rules.expected_file(&trial.case) {
-                        return crate::input::read(&path, crate::input::cap::GOLDEN, ".exp file")
-                            .map(|b| ExpectedOutput {
-                                bytes: crate::compare::normalise(&b),
-                                from: ExpectedFrom::Golden(path.clone()),
-                            })
-                            .map_err(|e| e.to_string());
+                        return crate::util::input::read(
+                            &path,
+                            crate::util::input::cap::GOLDEN,
+                            ".exp file",
+                        )
+                        .map(|b| ExpectedOutput {
+                            bytes: crate::compare::normalise(&b),
+                            from: ExpectedFrom::Golden(path.clone()),
+                        })
+                        .map_err(|e| e.to_string());
                     }
                     // A multi-instance test's truth: the test on CPython instances.
                     if let Some(instances) = &trial.instances {

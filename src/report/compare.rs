@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::ab::{CaseDelta, Comparison, OutputChange};
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -22,7 +22,7 @@ pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        crate::util::fsutil::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
@@ -67,7 +67,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
                 format!(
                     "{} ({})",
                     f.describe(),
-                    crate::words::count(*n, "row", "rows")
+                    crate::util::words::count(*n, "row", "rows")
                 )
             })
             .collect();
@@ -92,7 +92,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
         let ops = b.opcode_changes();
         out.push(format!(
             "bytecode ({}): {} → {} bytes ({:+}), {} → {} instructions ({:+}); opcodes: {}",
-            crate::words::count(cases, "case", "cases"),
+            crate::util::words::count(cases, "case", "cases"),
             b.base_bytes,
             b.head_bytes,
             b.head_bytes - b.base_bytes,
@@ -114,7 +114,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     if !rises.is_empty() {
         out.push(format!(
             "fragmentation index: rose on {}, fell on {}, of {} measured on both sides",
-            crate::words::count(rises.iter().filter(|r| **r > 0.0).count(), "row", "rows"),
+            crate::util::words::count(rises.iter().filter(|r| **r > 0.0).count(), "row", "rows"),
             rises.iter().filter(|r| **r < 0.0).count(),
             rises.len()
         ));
@@ -123,7 +123,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
         out.push(format!(
             "heap {metric}: {b} → {h} bytes ({:+}) over the measured rows, {} changed",
             h - b,
-            crate::words::count(changed, "row", "rows")
+            crate::util::words::count(changed, "row", "rows")
         ));
     }
     out.push(if c.judged {

@@ -79,10 +79,10 @@ impl Console {
         match event {
             Event::BoardUnavailable { board, why } => self.line(&format!(
                 "mpcheck: board `{board}` is unavailable: {}",
-                super::escape::controls(why)
+                crate::util::escape::controls(why)
             )),
             Event::Firmware { line, .. } => {
-                self.line(&format!("mpcheck: {}", super::escape::controls(line)))
+                self.line(&format!("mpcheck: {}", crate::util::escape::controls(line)))
             }
             Event::Retried { trial, why } => {
                 let word = paint(
@@ -90,7 +90,10 @@ impl Console {
                     Style::new().fg_color(Some(AnsiColor::Yellow.into())),
                     "RETRY",
                 );
-                self.line(&format!("{word} {trial}: {}", super::escape::controls(why)))
+                self.line(&format!(
+                    "{word} {trial}: {}",
+                    crate::util::escape::controls(why)
+                ))
             }
             Event::Recovered { trial, how } => {
                 let word = paint(
@@ -117,7 +120,7 @@ impl Console {
                     let _ = writeln!(
                         std::io::stderr(),
                         "running {}",
-                        crate::words::count(trials, "trial", "trials")
+                        crate::util::words::count(trials, "trial", "trials")
                     );
                 }
             }
@@ -131,11 +134,11 @@ impl Console {
                             verdict_style(&r.verdict),
                             &r.verdict.name().to_uppercase()
                         ),
-                        super::escape::controls(&r.name),
+                        crate::util::escape::controls(&r.name),
                         self.done,
                         self.total
                     );
-                    for line in explanation(r, super::diff::CONSOLE_LINES).lines() {
+                    for line in explanation(r, crate::util::diff::CONSOLE_LINES).lines() {
                         text.push_str("\n    ");
                         text.push_str(line);
                     }
@@ -147,7 +150,7 @@ impl Console {
                     }
                 }
                 if let Some(bar) = &self.bar {
-                    bar.set_message(super::escape::controls(&r.name).into_owned());
+                    bar.set_message(crate::util::escape::controls(&r.name).into_owned());
                     bar.inc(1);
                 }
             }
@@ -193,7 +196,7 @@ impl Console {
                         verdict_style(&r.verdict),
                         &format!("{word:<13}")
                     ),
-                    super::escape::controls(&r.name),
+                    crate::util::escape::controls(&r.name),
                     headline(r)
                 ));
             }
@@ -219,7 +222,7 @@ pub fn staged(count: usize) {
     let _ = writeln!(
         std::io::stderr(),
         "{} pending: `mpcheck review` to see and accept or reject {}",
-        crate::words::count(count, "golden change", "golden changes"),
+        crate::util::words::count(count, "golden change", "golden changes"),
         if count == 1 { "it" } else { "them" }
     );
 }
@@ -239,7 +242,7 @@ pub fn bless_summary(written: usize, refused: &[String]) {
     let _ = writeln!(
         err,
         "bless: {} written or removed; {} could not be blessed",
-        crate::words::count(written, "golden file", "golden files"),
-        crate::words::count(refused.len(), "result", "results")
+        crate::util::words::count(written, "golden file", "golden files"),
+        crate::util::words::count(refused.len(), "result", "results")
     );
 }

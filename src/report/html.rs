@@ -45,9 +45,9 @@ fn page(title: &str, body: Markup) -> String {
 }
 
 /// Two columns, expected on the left and actual on the right, changed lines coloured.
-/// At most [`super::diff::REPORT_LINES`] rows, then one saying how many more there are.
+/// At most [`crate::util::diff::REPORT_LINES`] rows, then one saying how many more there are.
 pub fn side_by_side(expected: &str, actual: &str) -> Markup {
-    let diff = super::diff::lines(expected, actual);
+    let diff = crate::util::diff::lines(expected, actual);
     let mut rows: Vec<(Option<String>, Option<String>)> = Vec::new();
     // Only the changed hunks with CONTEXT lines around each, as a unified diff shows
     // them: a one-line change in a 300-line bytecode listing is a few rows, not the
@@ -62,7 +62,7 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
             .map(move |(i, op)| (gap && i == 0, op))
     });
     for (gap, op) in ops {
-        if rows.len() > super::diff::REPORT_LINES {
+        if rows.len() > crate::util::diff::REPORT_LINES {
             break;
         }
         if gap {
@@ -70,7 +70,8 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
         }
         let (mut dels, mut ins) = (Vec::new(), Vec::new());
         for change in diff.iter_changes(op) {
-            let text = super::escape::controls(change.value().trim_end_matches('\n')).into_owned();
+            let text =
+                crate::util::escape::controls(change.value().trim_end_matches('\n')).into_owned();
             match change.tag() {
                 ChangeTag::Equal => rows.push((Some(text.clone()), Some(text))),
                 ChangeTag::Delete => dels.push(text),
@@ -88,8 +89,8 @@ pub fn side_by_side(expected: &str, actual: &str) -> Markup {
     if shown_to < diff.old_slices().len() {
         rows.push((None, None));
     }
-    let more = rows.len().saturating_sub(super::diff::REPORT_LINES);
-    rows.truncate(super::diff::REPORT_LINES);
+    let more = rows.len().saturating_sub(crate::util::diff::REPORT_LINES);
+    rows.truncate(crate::util::diff::REPORT_LINES);
     html! {
         table.diff {
             tr { th { "expected" } th { "actual" } }
@@ -231,8 +232,8 @@ pub fn run_page(report: &RunReport) -> String {
             p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
         }
         @if let Some(notes) = report.merge {
-            h2 { "Merged from " (crate::words::count(notes.inputs.len(), "run", "runs")) }
-            ul #merged-runs { @for i in &notes.inputs { li { (i.origin) ": " (crate::words::count(i.results, "result", "results")) } } }
+            h2 { "Merged from " (crate::util::words::count(notes.inputs.len(), "run", "runs")) }
+            ul #merged-runs { @for i in &notes.inputs { li { (i.origin) ": " (crate::util::words::count(i.results, "result", "results")) } } }
             @let problems = notes.problems();
             @if !problems.is_empty() {
                 ul #merge-problems.problems { @for p in &problems { li { (p) } } }
@@ -270,7 +271,7 @@ pub fn run_page(report: &RunReport) -> String {
                         (side_by_side(e, a))
                     }
                     @if r.heap_table.is_some() || r.expected.is_none() {
-                        pre { (explanation(r, super::diff::REPORT_LINES)) }
+                        pre { (explanation(r, crate::util::diff::REPORT_LINES)) }
                     }
                 }
             }
@@ -329,7 +330,7 @@ pub fn run_page(report: &RunReport) -> String {
                 @for (reason, names) in &skip_reasons {
                     tr.passing {
                         td { (reason) }
-                        td { (crate::words::count(names.len(), "trial", "trials")) ": " (names.iter().take(5).copied().collect::<Vec<_>>().join(", ")) @if names.len() > 5 { ", …" } }
+                        td { (crate::util::words::count(names.len(), "trial", "trials")) ": " (names.iter().take(5).copied().collect::<Vec<_>>().join(", ")) @if names.len() > 5 { ", …" } }
                     }
                 }
             }

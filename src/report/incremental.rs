@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Provenance, RunReport};
-use crate::error::{Error, Result};
 use crate::merge::Input;
 use crate::pipeline::TrialResult;
 use crate::result::Attempt;
 use crate::toolchain::ToolInfo;
+use crate::util::error::{Error, Result};
 
 /// The environment variable naming the directory.
 pub const ENV: &str = "MPCHECK_TRIAL_RESULTS";
@@ -116,7 +116,7 @@ pub fn append(
         merge: None,
     };
     let text = super::json::render(&report);
-    crate::fsutil::write_atomic(&path, text.as_bytes())?;
+    crate::util::fsutil::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 

@@ -74,7 +74,7 @@ fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
         el.push_attribute(("message", headline(r).as_str()));
         let _ = w.write_event(Event::Start(el));
         if tag != "skipped" {
-            let text = explanation(r, super::diff::REPORT_LINES);
+            let text = explanation(r, crate::util::diff::REPORT_LINES);
             let _ = w.write_event(Event::Text(BytesText::new(&text)));
         }
         let _ = w.write_event(Event::End(BytesEnd::new(tag)));
@@ -91,7 +91,7 @@ fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
             None => text.into_owned(),
         };
         // Also what XML 1.0 cannot carry (a raw ESC is not allowed in it).
-        let text = super::escape::controls(&text);
+        let text = crate::util::escape::controls(&text);
         let _ = w.write_event(Event::Text(BytesText::new(&text)));
         let _ = w.write_event(Event::End(BytesEnd::new("system-out")));
     }

@@ -12,14 +12,14 @@ fn merge_section(md: &mut String, notes: &crate::merge::Notes) {
     let _ = writeln!(
         md,
         "Merged from {}:\n",
-        crate::words::count(notes.inputs.len(), "run", "runs")
+        crate::util::words::count(notes.inputs.len(), "run", "runs")
     );
     for i in &notes.inputs {
         let _ = writeln!(
             md,
             "- {}: {}",
             i.origin,
-            crate::words::count(i.results, "result", "results")
+            crate::util::words::count(i.results, "result", "results")
         );
     }
     let problems = notes.problems();
@@ -108,9 +108,9 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(
                 md,
                 "### {} — {}\n\n```diff\n{}\n```\n",
-                super::escape::controls(&r.name),
+                crate::util::escape::controls(&r.name),
                 r.verdict.name(),
-                explanation(r, super::diff::REPORT_LINES).trim_end()
+                explanation(r, crate::util::diff::REPORT_LINES).trim_end()
             );
         }
     }

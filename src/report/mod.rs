@@ -3,22 +3,19 @@
 
 pub mod compare;
 pub mod console;
-pub mod diff;
-pub mod escape;
 pub mod heap_modes;
 pub mod html;
 pub mod incremental;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod notice;
 
 use std::path::Path;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
 use crate::pipeline::TrialResult;
 use crate::toolchain::ToolInfo;
+use crate::util::error::{Error, Result};
 
 /// Everything the file reports are made from.
 pub struct RunReport<'a> {
@@ -62,7 +59,7 @@ pub fn check_dir(dir: &Path, project: &crate::config::Project) -> Result<()> {
         Error::Usage(format!(
             "report directory {} cannot be written: {} (choose another with --report-dir)",
             dir.display(),
-            crate::error::io_text(&e)
+            crate::util::error::io_text(&e)
         ))
     };
     std::fs::create_dir_all(dir).map_err(problem)?;
@@ -86,9 +83,9 @@ const PROJECT_DATA: [&str; 5] = ["cases", "golden", "boards", "known-differences
 /// Refuses a report directory inside one of [`PROJECT_DATA`] (after resolving symbolic
 /// links of the part that exists).
 fn check_outside_project_data(dir: &Path, project: &crate::config::Project) -> Result<()> {
-    let dir_real = crate::fsutil::resolved(dir);
+    let dir_real = crate::util::fsutil::resolved(dir);
     for name in PROJECT_DATA {
-        let data = crate::fsutil::resolved(&project.root.join(name));
+        let data = crate::util::fsutil::resolved(&project.root.join(name));
         if dir_real.starts_with(&data) {
             return Err(Error::Usage(format!(
                 "report directory {} is inside the project's {name}/: reports there would be \
@@ -118,10 +115,10 @@ pub fn write_files(dir: &Path, report: &RunReport) -> Result<Vec<std::path::Path
     let mut failed = None;
     for (name, text) in files {
         let path = dir.join(name);
-        match crate::fsutil::write_atomic(&path, text.as_bytes()) {
+        match crate::util::fsutil::write_atomic(&path, text.as_bytes()) {
             Ok(()) => written.push(path),
             Err(e) => {
-                notice::notice(format!("report {} not written: {e}", path.display()));
+                crate::util::notice::notice(format!("report {} not written: {e}", path.display()));
                 failed.get_or_insert(e);
             }
         }
@@ -192,11 +189,11 @@ pub fn headline(r: &TrialResult) -> String {
             from.unwrap_or("the heap golden")
         ),
         (crate::compare::Verdict::Fail, None, Some(e), Some(a)) => {
-            let changed = diff::changed_lines(e, a);
+            let changed = crate::util::diff::changed_lines(e, a);
             format!(
                 "output differs from {} ({} changed)",
                 from.unwrap_or("the expected output"),
-                crate::words::count(changed, "line", "lines")
+                crate::util::words::count(changed, "line", "lines")
             )
         }
         (v, ..) => v
@@ -204,7 +201,7 @@ pub fn headline(r: &TrialResult) -> String {
             .or_else(|| r.note.clone())
             .unwrap_or_else(|| v.name().to_string()),
     };
-    escape::controls(line.lines().next().unwrap_or_default()).into_owned()
+    crate::util::escape::controls(line.lines().next().unwrap_or_default()).into_owned()
 }
 
 /// The text explaining a non-passing result: the diff for a failed output (at most
@@ -218,7 +215,7 @@ pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
         && expected != actual
     {
         let from = r.expected_from.as_deref().unwrap_or("expected");
-        text += &diff::unified(
+        text += &crate::util::diff::unified(
             expected,
             actual,
             from,
@@ -264,7 +261,7 @@ pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
             total - limit
         );
     }
-    escape::controls(&text).into_owned()
+    crate::util::escape::controls(&text).into_owned()
 }
 
 #[cfg(test)]

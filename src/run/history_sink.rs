@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::Project;
-use crate::error::{Error, Result};
 use crate::history::{History, HistoryError, Location, RunRecord};
 use crate::pipeline::TrialResult;
-use crate::report::notice::notice;
 use crate::toolchain::ToolInfo;
+use crate::util::error::{Error, Result};
+use crate::util::notice::notice;
 
 /// Whether and where a run is recorded.
 #[derive(Debug, Clone)]
@@ -126,7 +126,7 @@ impl Unrecorded {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let side = report_dir.join(format!("unrecorded-run-{stamp}.json"));
         let text = serde_json::to_string_pretty(&self.record).unwrap_or_default() + "\n";
-        match crate::fsutil::write_atomic(&side, text.as_bytes()) {
+        match crate::util::fsutil::write_atomic(&side, text.as_bytes()) {
             Ok(()) => notice(format!(
                 "warning: this run is not in the history; its results are kept in {}: once the history works, record them with `mpcheck history --history {} --import {}`",
                 side.display(),

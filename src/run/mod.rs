@@ -24,11 +24,11 @@ pub use runner::Runner;
 pub use select::Scope;
 
 use crate::config::{Project, Selection};
-use crate::error::{Error, Result};
 use crate::pipeline::{Options, TrialResult};
 use crate::plan::Trial;
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
+use crate::util::error::{Error, Result};
 
 /// What a run is asked to do. Made by `cli` from the command line (or by a test
 /// harness); [`Request::validate`] checks what can be checked before anything runs.
@@ -167,7 +167,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     };
     let mut results = runner.execute(&trials, &mut |e| console.event(e));
     let duration = start.elapsed();
-    let interrupted = crate::interrupt::requested();
+    let interrupted = crate::util::interrupt::requested();
     let tools = runner.pipeline.tools();
     // The marks (new failure, fixed) go into the reports, so the history is read first;
     // a history that fails is said after the reports are written, never instead of them.
@@ -191,7 +191,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         interrupted: interrupted.then_some(trials.len()),
         matrix: matrix.as_ref(),
         provenance: &crate::report::Provenance {
-            host: crate::host::hostname(),
+            host: crate::util::host::hostname(),
             partition: request.partition,
             run_id: None,
             suite_trials,
@@ -250,8 +250,8 @@ pub fn exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
         ref v => v.is_failure(),
     };
     if results.iter().any(|r| fails(&r)) {
-        crate::error::exit::FAILURES
+        crate::util::error::exit::FAILURES
     } else {
-        crate::error::exit::OK
+        crate::util::error::exit::OK
     }
 }

@@ -4,11 +4,11 @@
 //! they give the same verdict for the same trial.
 
 use crate::config::{Project, Selection};
-use crate::error::Result;
 use crate::flash::record::FlashReport;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
 use crate::setup::{Firmware, FrozenCases};
+use crate::util::error::Result;
 
 use super::suite::Suite;
 

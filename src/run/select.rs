@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::case::Mode;
 use crate::config::{Project, Selection};
-use crate::error::{Error, Result};
 use crate::plan::Trial;
+use crate::util::error::{Error, Result};
 
 /// Which trials of a selection: name filters and the modes (none: every mode).
 #[derive(Debug, Clone, Default)]
@@ -72,7 +72,10 @@ impl Scope {
                 .filters
                 .iter()
                 .map(|f| {
-                    crate::suggest::did_you_mean(normalised(f), names.iter().map(String::as_str))
+                    crate::util::suggest::did_you_mean(
+                        normalised(f),
+                        names.iter().map(String::as_str),
+                    )
                 })
                 .collect();
             format!("no trial matches {filters}{near} (see `mpcheck list`)")
@@ -99,7 +102,7 @@ impl Scope {
             } else {
                 format!(
                     "{filters} matches {}, none",
-                    crate::words::count(named.len(), "trial", "trials")
+                    crate::util::words::count(named.len(), "trial", "trials")
                 )
             };
             // Said once per board that could not have a frozen trial asked for.
@@ -157,7 +160,7 @@ pub fn narrow(
         if trials.is_empty() && before > 0 {
             return Err(Error::Usage(format!(
                 "--rerun-failed: none of the {} that failed in the last run ({}) is in this selection",
-                crate::words::count(failed.len(), "trial", "trials"),
+                crate::util::words::count(failed.len(), "trial", "trials"),
                 request.report_dir.join("results.json").display()
             )));
         }
@@ -176,7 +179,8 @@ pub fn narrow(
 /// The trials that failed in the last run, from its results.json.
 fn last_failed(report_dir: &Path) -> Result<Vec<String>> {
     let path = report_dir.join("results.json");
-    let text = crate::input::read_text(&path, crate::input::cap::RESULTS, "results.json")?;
+    let text =
+        crate::util::input::read_text(&path, crate::util::input::cap::RESULTS, "results.json")?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::config(&path, e.line(), format!("not a results.json: {e}")))?;
     let failed: Vec<String> = value["results"]

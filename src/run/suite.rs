@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use super::Scope;
 use crate::config::{Project, Selection};
-use crate::error::Result;
 use crate::known::KnownDifferences;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
+use crate::util::error::Result;
 
 pub trait Suite: Send + Sync {
     /// Its trials are known before any board is opened (else each board is probed).

@@ -267,7 +267,7 @@ impl BoardTarget {
                         name: format!("{stem}.mpy"),
                         bytes: mpy,
                     }),
-                    Ok(Err(message)) | Err(crate::error::Error::Toolchain(message)) => {
+                    Ok(Err(message)) | Err(crate::util::error::Error::Toolchain(message)) => {
                         return Err(BoardError::Config(format!(
                             "helper module {}: {message}",
                             path.display()

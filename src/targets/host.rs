@@ -10,9 +10,9 @@ use crate::board::features::{PROBE_TIMEOUT, Undecided};
 use crate::board::{Board, HostKind};
 use crate::case::Mode;
 use crate::compile::Compiler;
-use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
+use crate::util::error::{Error, Result};
 
 /// Host VMs run no frozen trial: the pipeline skips them (with why) before they get here.
 const NOT_FROZEN: &str = "a host VM runs no frozen trials (the pipeline skips them)";
@@ -367,9 +367,12 @@ fn prepare_scratch(
         let name = entry.file_name();
         let text = name.to_string_lossy();
         if text.starts_with('_') && text.ends_with(".py") {
-            let bytes =
-                crate::input::read(&entry.path(), crate::input::cap::SOURCE, "helper module")
-                    .map_err(|e| format!("preparing the case: {e}"))?;
+            let bytes = crate::util::input::read(
+                &entry.path(),
+                crate::util::input::cap::SOURCE,
+                "helper module",
+            )
+            .map_err(|e| format!("preparing the case: {e}"))?;
             std::fs::write(scratch.join(&name), bytes)
                 .map_err(|e| failed(&scratch.join(&name), e))?;
         }

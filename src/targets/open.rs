@@ -15,8 +15,8 @@ use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
 use crate::compare::Verdict;
 use crate::compile::{Compiler, cache_dir};
-use crate::error::{Error, Result};
 use crate::toolchain::{ToolInfo, Toolchain};
+use crate::util::error::{Error, Result};
 
 /// The selected boards' targets, and the boards that cannot be used here (with why).
 pub struct Targets {

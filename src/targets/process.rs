@@ -42,7 +42,7 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
         Err(e) => return not_started(format!("could not start {program}: {e}")),
     };
     let pgid = child.id() as i32;
-    crate::interrupt::track(child.id());
+    crate::util::interrupt::track(child.id());
 
     let (out_tx, out_rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -68,9 +68,9 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
     };
     // Stragglers in the group (a VM's helper processes) go too.
     kill_group(pgid);
-    crate::interrupt::untrack(pgid as u32);
+    crate::util::interrupt::untrack(pgid as u32);
     // Killed by the interrupt, not by the case: not a verdict about the case.
-    let status = if crate::interrupt::requested() {
+    let status = if crate::util::interrupt::requested() {
         Status::NotStarted(INTERRUPTED.into())
     } else {
         status

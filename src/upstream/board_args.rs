@@ -25,10 +25,13 @@ pub(crate) fn excludes(source: &Path, port: &str, board: &str) -> (Vec<Exclude>,
         boards.join(format!("{board}.mk")),
     ] {
         let path = source.join(&rel);
-        let text = match crate::input::read_if_exists(&path, crate::input::cap::CONFIG, "make file")
-        {
+        let text = match crate::util::input::read_if_exists(
+            &path,
+            crate::util::input::cap::CONFIG,
+            "make file",
+        ) {
             Ok(None) => continue,
-            Ok(Some(bytes)) => match crate::input::utf8(bytes) {
+            Ok(Some(bytes)) => match crate::util::input::utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => {
                     notices.push(format!(

@@ -56,8 +56,11 @@ pub(crate) fn mupy_output(u: &UpstreamCase, o: &Outcome) -> Result<Vec<u8>, Verd
         return Ok(b"SKIP\n".to_vec());
     }
     if u.regex
-        && let Ok(exp) =
-            crate::input::read(&regex_exp_file(u), crate::input::cap::GOLDEN, ".exp file")
+        && let Ok(exp) = crate::util::input::read(
+            &regex_exp_file(u),
+            crate::util::input::cap::GOLDEN,
+            ".exp file",
+        )
     {
         out = apply_regex_exp(&u.exp_rule, &exp, &out);
     }

@@ -52,7 +52,7 @@ use skips::SkipLists;
 /// Why a tests directory cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("{}: {}", path.display(), crate::error::io_text(source))]
+    #[error("{}: {}", path.display(), crate::util::error::io_text(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -61,17 +61,17 @@ pub enum UpstreamError {
     #[error(transparent)]
     Read(#[from] pyread::ReadError),
     #[error(transparent)]
-    Unreadable(#[from] crate::input::Refused),
+    Unreadable(#[from] crate::util::input::Refused),
     #[error("{}: not a MicroPython tests/ directory (no run-tests.py in it)", .0.display())]
     NotTests(PathBuf),
     /// A test file that could not be loaded as a case (names the file).
     #[error(transparent)]
-    Case(Box<crate::error::Error>),
+    Case(Box<crate::util::error::Error>),
 }
 
-impl From<UpstreamError> for crate::error::Error {
+impl From<UpstreamError> for crate::util::error::Error {
     fn from(e: UpstreamError) -> Self {
-        crate::error::Error::part(e)
+        crate::util::error::Error::part(e)
     }
 }
 
@@ -229,8 +229,12 @@ impl Suite {
         if std::fs::symlink_metadata(&run_tests).is_err() {
             return Err(UpstreamError::NotTests(tests_dir));
         }
-        let bytes = crate::input::read(&run_tests, crate::input::cap::RUN_TESTS, "run-tests.py")?;
-        let text = crate::input::utf8(bytes).map_err(|e| pyread::ReadError {
+        let bytes = crate::util::input::read(
+            &run_tests,
+            crate::util::input::cap::RUN_TESTS,
+            "run-tests.py",
+        )?;
+        let text = crate::util::input::utf8(bytes).map_err(|e| pyread::ReadError {
             file: run_tests.clone(),
             line: e.line,
             message: format!("{e}: not a run-tests.py"),

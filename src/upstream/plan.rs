@@ -174,7 +174,7 @@ pub fn plan_trials(
                 "{}: {} skip-list entries read from run-tests.py; {} not evaluated (skips under them not applied): {}",
                 board.name,
                 suite.lists.size(),
-                crate::words::count(unknown.len(), "condition", "conditions"),
+                crate::util::words::count(unknown.len(), "condition", "conditions"),
                 unknown.join(" | ")
             )
         });

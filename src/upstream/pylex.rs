@@ -160,12 +160,12 @@ pub(crate) fn logical_lines(file: &Path, src: &str) -> Result<Vec<LogicalLine>, 
                         }
                         // The literal reader recurses per bracket: bound it (Python's
                         // own parser stops at 200 levels).
-                        if depth > crate::input::MAX_DEPTH {
+                        if depth > crate::util::input::MAX_DEPTH {
                             return Err(err(
                                 line,
                                 &format!(
                                     "brackets nested more than {} levels deep: not a run-tests.py mpcheck reads",
-                                    crate::input::MAX_DEPTH
+                                    crate::util::input::MAX_DEPTH
                                 ),
                             ));
                         }

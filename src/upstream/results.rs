@@ -12,9 +12,9 @@ use serde_json::json;
 use super::{IGNORED, Suite, UpstreamCase};
 use crate::case::Mode;
 use crate::compare::Verdict;
-use crate::error::{Error, Result};
 use crate::pipeline::TrialResult;
 use crate::targets::{Outcome, Status};
+use crate::util::error::{Error, Result};
 
 /// run-tests.py's verdict and reason for a result.
 pub fn upstream_verdict(v: &Verdict) -> (&'static str, String) {
@@ -59,19 +59,19 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
             if verdict == "fail" {
                 failed.push(rel.clone());
                 if let Some(e) = &r.expected {
-                    crate::fsutil::write_atomic(&exp, e.as_bytes())?;
+                    crate::util::fsutil::write_atomic(&exp, e.as_bytes())?;
                 } else {
-                    crate::fsutil::remove_if_exists(&exp)?;
+                    crate::util::fsutil::remove_if_exists(&exp)?;
                 }
                 let test = suite.tests.iter().find(|(id, _)| id.to_string() == r.case);
                 let actual = match (test.map(|(_, u)| &**u), &r.output) {
                     (Some(u), Some(o)) => as_upstream_saw(u, o, r.status.clone()),
                     (_, o) => o.clone().unwrap_or_default(),
                 };
-                crate::fsutil::write_atomic(&out, &actual)?;
+                crate::util::fsutil::write_atomic(&out, &actual)?;
             } else {
-                crate::fsutil::remove_if_exists(&exp)?;
-                crate::fsutil::remove_if_exists(&out)?;
+                crate::util::fsutil::remove_if_exists(&exp)?;
+                crate::util::fsutil::remove_if_exists(&out)?;
             }
             if verdict == "ignored" {
                 ignored.push(rel.clone());
@@ -94,7 +94,7 @@ pub fn write(report_dir: &Path, suite: &Suite, results: &[TrialResult]) -> Resul
         });
         let path = dir.join("_results.json");
         let text = serde_json::to_string(&doc).unwrap_or_default();
-        crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        crate::util::fsutil::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)

@@ -5,8 +5,8 @@ use std::time::Instant;
 use super::open_runner;
 use crate::board::BoardSpec;
 use crate::config::{Project, Selection};
-use crate::error::{Result, exit};
 use crate::pipeline::default_threads;
+use crate::util::error::{Result, exit};
 
 /// A board: mpcheck's own suite (every trial the plan runs, both modes) with one instance
 /// and with two, measured in one run and printed side by side: the median wall time per
@@ -14,7 +14,7 @@ use crate::pipeline::default_threads;
 /// and the CPU time of the harness and of the emulators, which share the cores.
 pub fn bench_board(project: &Project, selection: Selection) -> Result<i32> {
     if let Some(why) = selection.boards[0].unavailable() {
-        return Err(crate::error::Error::Usage(format!(
+        return Err(crate::util::error::Error::Usage(format!(
             "bench: board `{}` is unavailable: {why}",
             selection.boards[0].name
         )));

@@ -2,16 +2,16 @@
 
 use std::time::Instant;
 
-use crate::error::{Result, exit};
+use crate::util::error::{Result, exit};
 
 /// The .mpy reader's speed: decode + disassemble every version-6 file under `dir`.
 pub fn bench_decode(dir: &std::path::Path, repeat: usize) -> Result<i32> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, dir))?;
+        let entry = entry.map_err(|e| crate::util::fsutil::walk_error(e, dir))?;
         let p = entry.path();
         if entry.file_type().is_file() && p.extension().is_some_and(|e| e == "mpy") {
-            let bytes = std::fs::read(p).map_err(|e| crate::error::Error::io(p, e))?;
+            let bytes = std::fs::read(p).map_err(|e| crate::util::error::Error::io(p, e))?;
             // Only files the reader accepts (the corpus also holds a v5 file).
             if crate::mpy::read(&bytes).is_ok() {
                 files.push(bytes);

@@ -8,8 +8,8 @@ use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
-use crate::error::{Result, exit};
 use crate::pipeline::default_threads;
+use crate::util::error::{Result, exit};
 
 pub fn bench_host(project: &Project, args: &BenchArgs) -> Result<i32> {
     let overrides = Overrides::from_args_and_env(None, None);

@@ -12,9 +12,9 @@ use clap::Args;
 
 use crate::case::Mode;
 use crate::config::{Project, Selection};
-use crate::error::Result;
 use crate::pipeline::Options;
 use crate::run::Runner;
+use crate::util::error::Result;
 
 #[derive(Args)]
 pub struct BenchArgs {

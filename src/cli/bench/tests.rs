@@ -7,7 +7,7 @@ use crate::board::BoardSpec;
 use crate::case::Mode;
 use crate::cli::SelectArgs;
 use crate::config::Project;
-use crate::error::{Result, exit};
+use crate::util::error::{Result, exit};
 
 /// mpcheck and run-tests.py on the same tests/ directory, plain (`--mode source`), both
 /// cold: mpcheck gets a fresh state dir (the provisioned toolchain linked in), so its
@@ -15,7 +15,7 @@ use crate::error::{Result, exit};
 /// drive one emulator: run-tests.py through `execpty:` (pyboard.py over a pty, as
 /// upstream runs the qemu port), mpcheck with `instances` set to 1.
 pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -> Result<i32> {
-    use crate::error::Error;
+    use crate::util::error::Error;
     if args.mode == Mode::Frozen {
         return Err(Error::Usage(
             "bench --tests: --mode is source or mpy (run-tests.py's plain run or --via-mpy)".into(),
@@ -234,10 +234,10 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
 /// (run-tests.py reads `../tools`, `../lib` and the like, and writes only in tests/,
 /// with -B): the copy is where it runs.
 fn tests_copy(tests: &std::path::Path, into: &std::path::Path) -> Result<std::path::PathBuf> {
-    use crate::error::Error;
+    use crate::util::error::Error;
     let copy = into.join("tests");
     for entry in walkdir::WalkDir::new(tests) {
-        let entry = entry.map_err(|e| crate::fsutil::walk_error(e, tests))?;
+        let entry = entry.map_err(|e| crate::util::fsutil::walk_error(e, tests))?;
         let Ok(rel) = entry.path().strip_prefix(tests) else {
             continue;
         };
@@ -280,7 +280,7 @@ fn execpty(name: &str, d: &crate::board::file::DeviceSpec) -> Result<String> {
         .as_ref()
         .filter(|q| q.firmware.ends_with(".elf"));
     let Some(q) = q else {
-        return Err(crate::error::Error::Usage(format!(
+        return Err(crate::util::error::Error::Usage(format!(
             "bench --tests: board `{name}` is not a QEMU board booting an .elf image"
         )));
     };

@@ -156,7 +156,7 @@ fn with_suggestion(message: String) -> String {
         return message;
     };
     let names: Vec<&str> = expected.split(", ").map(|n| n.trim_matches('`')).collect();
-    let hint = crate::suggest::did_you_mean(word, names);
+    let hint = crate::util::suggest::did_you_mean(word, names);
     if hint.is_empty() {
         return message;
     }

@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// Size caps by what a file is. Generous for real use (the largest upstream test is
 /// under 100 KB, goldens hold at most one captured output, 1 MiB) and small enough that
@@ -44,7 +44,7 @@ pub const MAX_DEPTH: usize = 64;
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("{}", crate::error::io_text(.0))]
+    #[error("{}", crate::util::error::io_text(.0))]
     Io(#[from] std::io::Error),
     #[error("not a regular file (it is {0}): mpcheck reads only regular files here")]
     NotRegular(&'static str),

@@ -1,10 +1,10 @@
 //! File helpers shared by goldens, reports and caches: atomic writes and tolerant
-//! removal (reads of files mpcheck does not control are `crate::input`'s).
+//! removal (reads of files mpcheck does not control are `crate::util::input`'s).
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::util::error::{Error, Result};
 
 /// Writes through a temp file in the same directory and renames it into place, so an
 /// interrupted write never leaves a partial file. The temp file is named `.*.tmp` and is

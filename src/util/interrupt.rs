@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-const EXIT_CODE: i32 = crate::error::exit::INTERRUPTED;
+const EXIT_CODE: i32 = crate::util::error::exit::INTERRUPTED;
 
 /// How long the run may take to wind down (write its reports) after the first signal
 /// before it is ended anyway: writing reports takes milliseconds; a board mid-upload
@@ -65,7 +65,7 @@ pub fn install() -> std::io::Result<()> {
         for signal in signals.forever() {
             if REQUESTED.swap(true, Ordering::SeqCst) {
                 // A second signal: the user does not want to wait for the reports.
-                crate::report::notice::notice(format_args!("interrupted again: stopping now"));
+                crate::util::notice::notice(format_args!("interrupted again: stopping now"));
                 finish();
                 std::process::exit(EXIT_CODE);
             }
@@ -74,13 +74,13 @@ pub fn install() -> std::io::Result<()> {
             } else {
                 "SIGINT"
             };
-            crate::report::notice::notice(format_args!(
+            crate::util::notice::notice(format_args!(
                 "interrupted ({name}): ending the running trials, writing reports"
             ));
             kill_groups();
             std::thread::spawn(|| {
                 std::thread::sleep(GRACE);
-                crate::report::notice::notice(format_args!(
+                crate::util::notice::notice(format_args!(
                     "the run did not wind down in {} s: stopping now",
                     GRACE.as_secs()
                 ));
