@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-use crate::case::Case;
+use crate::model::case::Case;
 use crate::toolchain::reported_version;
 use crate::util::error::{Error, Result};
 

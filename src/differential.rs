@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::case::Mode;
 use crate::known::KnownDifferences;
+use crate::model::case::Mode;
 use crate::pipeline::TrialResult;
 
 /// One board's agreement with the reference on one case and mode.

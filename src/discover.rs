@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::case::{Case, CaseId};
+use crate::model::case::{Case, CaseId};
 use crate::util::error::{Error, Result};
 
 pub fn discover(cases_dir: &Path) -> Result<Vec<Arc<Case>>> {

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::case::Mode;
+use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
 
 /// Where the old format lived, under the project's root.

@@ -18,23 +18,20 @@
 
 pub mod ab;
 pub mod board;
-pub mod case;
 pub mod cli;
-pub mod compare;
 pub mod compile;
 pub mod config;
 pub mod differential;
 pub mod discover;
-pub mod features;
 pub mod firmware_build;
 pub mod flash;
 pub mod frozen;
 pub mod golden;
-pub mod heap;
 pub mod history;
 pub mod known;
 pub mod labgrid;
 pub mod merge;
+pub mod model;
 pub mod mpy;
 pub mod multi;
 pub mod partition;

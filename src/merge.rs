@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::Verdict;
+use crate::model::verdict::Verdict;
 use crate::partition::Partition;
 use crate::pipeline::TrialResult;
 use crate::result::{Attempt, Origin};

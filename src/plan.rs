@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::board::Board;
-use crate::case::{Case, Mode};
-use crate::compare::Verdict;
+use crate::model::case::{Case, Mode};
+use crate::model::verdict::Verdict;
 
 #[derive(Debug, Clone)]
 pub struct Trial {

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::case::{Case, CaseId, Mode};
 use crate::compile::hex;
-use crate::targets::{RunRequest, Status, SuiteRun, Target};
+use crate::model::case::{Case, CaseId, Mode};
+use crate::model::outcome::Status;
+use crate::targets::{RunRequest, SuiteRun, Target};
 
 /// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
 const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -100,7 +101,7 @@ impl Reference {
                 ));
             }
         }
-        let output = crate::compare::normalise(&outcome.output);
+        let output = crate::model::verdict::normalise(&outcome.output);
         // A cache write failure only costs a rerun next time.
         let _ = std::fs::create_dir_all(&self.cache_dir)
             .map_err(drop)

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::case::{CaseId, Mode};
-use crate::compare::Verdict;
-use crate::heap::HeapFigures;
+use crate::model::case::{CaseId, Mode};
+use crate::model::heap::HeapFigures;
+use crate::model::outcome::{Outcome, Status};
+use crate::model::verdict::Verdict;
 use crate::plan::Trial;
-use crate::targets::{Outcome, Status};
 
 /// One attempt at a trial, kept as data: a re-check never erases the first try.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -156,7 +156,7 @@ impl TrialResult {
         let output_failed = verdict == Verdict::Fail && heap_table.is_none();
         let output = outcome
             .as_ref()
-            .map(|o| crate::compare::normalise(&o.output));
+            .map(|o| crate::model::verdict::normalise(&o.output));
         let blessable = outcome.as_ref().is_some_and(|o| {
             matches!(o.status, Status::Exited(0 | 1))
                 && !o.truncated

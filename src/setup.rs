@@ -35,7 +35,7 @@ pub enum Firmware {
 
 /// The cases of each board's frozen trials (board name → cases): one frozen firmware
 /// per board serves them all.
-pub type FrozenCases = std::collections::BTreeMap<String, Vec<Arc<crate::case::Case>>>;
+pub type FrozenCases = std::collections::BTreeMap<String, Vec<Arc<crate::model::case::Case>>>;
 
 /// What each board freezes: every case its frozen trials could run, not only the
 /// selected ones, for each board with a frozen trial to run. The image, and so every
@@ -43,7 +43,7 @@ pub type FrozenCases = std::collections::BTreeMap<String, Vec<Arc<crate::case::C
 /// is then the same whatever the filter selects.
 pub fn frozen_cases(selection: &Selection, trials: &[crate::plan::Trial]) -> FrozenCases {
     let frozen =
-        |t: &&crate::plan::Trial| t.mode == crate::case::Mode::Frozen && t.decided.is_none();
+        |t: &&crate::plan::Trial| t.mode == crate::model::case::Mode::Frozen && t.decided.is_none();
     let boards: std::collections::BTreeSet<&str> = trials
         .iter()
         .filter(frozen)

@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::board::BoardSpec;
-use mpcheck::compare::Verdict;
 use mpcheck::config::{Overrides, Project, Selection};
 use mpcheck::history::Location;
+use mpcheck::model::verdict::Verdict;
 use mpcheck::pipeline::{Judgement, Options, TrialResult};
 use mpcheck::report::{Provenance, incremental};
 use mpcheck::run::suite::{Cases, Suite};

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::case::Case;
 use crate::compile::Compiler;
+use crate::model::case::Case;
 use crate::mpy::{read, stats};
 
 /// Base → head figures of one case's bytecode (or of several cases summed).

@@ -1,10 +1,10 @@
 //! The free heap's shape after a case on both sides of a comparison: free bytes, the
 //! largest free block, free runs and the index (1 − largest free / free), as the heap
-//! runs measured them ([`crate::heap::FRAG_METRICS`]).
+//! runs measured them ([`crate::model::heap::FRAG_METRICS`]).
 
 use serde::Serialize;
 
-use crate::heap::HeapFigures;
+use crate::model::heap::HeapFigures;
 
 /// One side's figures; a side whose target gave no heap map has none.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

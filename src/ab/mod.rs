@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::case::Mode;
+use crate::model::case::Mode;
 use crate::pipeline::TrialResult;
 pub use bytecode::BytecodeDelta;
 use noise::Ignored;
@@ -177,7 +177,7 @@ fn compare_outputs(
 
 /// Every heap metric and region either side measured.
 fn heap_deltas(b: &TrialResult, h: &TrialResult) -> Vec<HeapDelta> {
-    let mut heap: Vec<HeapDelta> = crate::heap::METRICS
+    let mut heap: Vec<HeapDelta> = crate::model::heap::METRICS
         .iter()
         .map(|m| HeapDelta {
             metric: m.to_string(),
@@ -358,7 +358,7 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Verdict;
+    use crate::model::verdict::Verdict;
 
     const OLD: &str = "# MicroPython v1.22.2; flags: none\n";
     const NEW: &str = "# MicroPython v1.28.0; flags: none\n";

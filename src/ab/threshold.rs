@@ -232,14 +232,14 @@ mod tests {
 
     #[test]
     fn fragmentation_past_its_limits_breaks_them() {
-        let side = |largest: i64| crate::heap::HeapFigures {
+        let side = |largest: i64| crate::model::heap::HeapFigures {
             free_bytes: Some(1000),
             largest_free_bytes: Some(largest),
             ..Default::default()
         };
         let d = CaseDelta {
             case: "g/x".into(),
-            mode: crate::case::Mode::Source,
+            mode: crate::model::case::Mode::Source,
             base_verdict: String::new(),
             head_verdict: String::new(),
             output: OutputChange::Same,

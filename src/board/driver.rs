@@ -78,7 +78,7 @@ impl Driver {
     /// ~50 µs per byte; a real board's UART at 115200 baud ~90 µs) where the driver goes
     /// over the console rather than through shared RAM, so the driver is terse.
     ///
-    /// `heap`: run the case inside the heap measurement ([`crate::heap::measurement`];
+    /// `heap`: run the case inside the heap measurement ([`crate::model::heap::measurement`];
     /// `Some(zero_alloc)`), whose report line and heap maps come out in its stdout.
     /// `clock`: the case is timed on the target with it, around the driver's `try:`
     /// (not a heap case: see below).
@@ -87,7 +87,7 @@ impl Driver {
         files: &[RamFile],
         nonce: Vec<u8>,
         base64: bool,
-        heap: Option<crate::heap::Wrap<'_>>,
+        heap: Option<crate::model::heap::Wrap<'_>>,
         clock: Option<Clock>,
     ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
@@ -162,14 +162,14 @@ impl Driver {
                     &mut s,
                     &format!("S={}", long_literal(&blank_comments(source))),
                 );
-                let load = crate::heap::Load::Source {
+                let load = crate::model::heap::Load::Source {
                     text: "S".into(),
                     name: name.to_string(),
                 };
                 measured(&mut s, &mut line, &load, zero_alloc)
             }
             (Load::Import { module }, Some(zero_alloc)) => {
-                let load = crate::heap::Load::Import {
+                let load = crate::model::heap::Load::Import {
                     module: module.to_string(),
                 };
                 measured(&mut s, &mut line, &load, zero_alloc)
@@ -256,7 +256,7 @@ impl Driver {
                 );
                 match heap {
                     Some(zero_alloc) => {
-                        let load = crate::heap::Load::Import {
+                        let load = crate::model::heap::Load::Import {
                             module: module.to_string(),
                         };
                         measured(&mut s, &mut line, &load, zero_alloc)
@@ -404,10 +404,10 @@ impl Driver {
 fn measured(
     s: &mut String,
     line: &mut impl FnMut(&mut String, &str) -> usize,
-    load: &crate::heap::Load,
-    zero_alloc: crate::heap::Wrap<'_>,
+    load: &crate::model::heap::Load,
+    zero_alloc: crate::model::heap::Wrap<'_>,
 ) -> String {
-    let m = crate::heap::measurement(load, zero_alloc);
+    let m = crate::model::heap::measurement(load, zero_alloc);
     line(s, m.setup.trim_end());
     m.body
         .trim_end()

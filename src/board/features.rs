@@ -9,7 +9,7 @@ use super::error::BoardError;
 use super::recover::{self, Ladder};
 use super::repl::{PasteMode, Repl};
 #[cfg(doc)]
-use crate::features::KNOWN;
+use crate::model::features::KNOWN;
 
 /// What the board can do. `None`: the probe could not tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -86,9 +86,9 @@ const CLOCK: &str = "import time\nprint('none' if not hasattr(time,'ticks_diff')
 
 impl Features {
     /// The features a case may require ([`KNOWN`]) that the probes decided.
-    pub fn known(&self) -> crate::features::Features {
-        crate::features::Features(
-            crate::features::KNOWN
+    pub fn known(&self) -> crate::model::features::Features {
+        crate::model::features::Features(
+            crate::model::features::KNOWN
                 .iter()
                 .filter_map(|n| self.has(n).map(|v| (n.to_string(), v)))
                 .collect(),

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::config::BoardConfig;
 pub use super::paths::resolve_path;
 pub use super::probe_spec::ProbeSpec;
-use crate::case::Mode;
 use crate::firmware_build::BuildSpec;
+use crate::model::case::Mode;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.

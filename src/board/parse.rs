@@ -14,8 +14,8 @@ use super::file::{
 use super::lines::line_of;
 use super::paths::expand_path;
 use super::paths::resolve_path;
-use crate::case::Mode;
 use crate::flash::probe_section::RawProbeSection;
+use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
 
 /// First pass: only the kind, to pick the type the whole file is read into.
@@ -42,7 +42,7 @@ struct BytecodeFile {
     kind: String,
     #[serde(default)]
     description: String,
-    #[serde(default, deserialize_with = "crate::case::seconds")]
+    #[serde(default, deserialize_with = "crate::model::case::seconds")]
     timeout: Option<f64>,
     #[serde(default = "yes")]
     default: bool,
@@ -59,7 +59,7 @@ struct DeviceFile {
     kind: String,
     #[serde(default)]
     description: String,
-    #[serde(default, deserialize_with = "crate::case::seconds")]
+    #[serde(default, deserialize_with = "crate::model::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
     #[serde(default)]
@@ -90,7 +90,7 @@ struct HostFile {
     kind: String,
     #[serde(default)]
     description: String,
-    #[serde(default, deserialize_with = "crate::case::seconds")]
+    #[serde(default, deserialize_with = "crate::model::case::seconds")]
     timeout: Option<f64>,
     modes: Option<Vec<Mode>>,
     #[serde(default)]
@@ -492,7 +492,7 @@ fn labgrid_section(
 
 fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {
     let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
-    crate::case::check_timeout(timeout)
+    crate::model::case::check_timeout(timeout)
         .map_err(|m| Error::config(path, line_of(text, "timeout"), m))?;
     Ok(timeout)
 }

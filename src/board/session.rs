@@ -158,14 +158,14 @@ impl BoardSession {
     /// Run a case's source as file `<module>.py` (tracebacks name it, with its own line
     /// numbers), with `helpers` (`_*.py` modules it imports) beside it. `heap`: inside
     /// the heap measurement (`Some(zero_alloc)`), after a soft reset so the heap and the
-    /// qstr pool are fresh; its report stays in the stdout for [`crate::heap::extract`].
+    /// qstr pool are fresh; its report stays in the stdout for [`crate::model::heap::extract`].
     pub fn run_source(
         &mut self,
         case: SourceCase,
         helpers: &[RamFile],
         timeout: Duration,
         known_good: bool,
-        heap: Option<crate::heap::Wrap<'_>>,
+        heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let name = format!("{}.py", case.module);
         let has_compile = self.features.compile == Some(true);
@@ -202,7 +202,7 @@ impl BoardSession {
         mpy: &[u8],
         helpers: &[RamFile],
         timeout: Duration,
-        heap: Option<crate::heap::Wrap<'_>>,
+        heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         if self.features.mpy_import != Some(true) {
             return Ok(CaseRun {
@@ -245,7 +245,7 @@ impl BoardSession {
         dir: &str,
         module: &str,
         timeout: Duration,
-        heap: Option<crate::heap::Wrap<'_>>,
+        heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         self.run_driver(Load::Frozen { dir, module }, &[], timeout, false, heap)
     }
@@ -282,7 +282,7 @@ impl BoardSession {
         files: &[RamFile],
         timeout: Duration,
         known_good: bool,
-        heap: Option<crate::heap::Wrap<'_>>,
+        heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
         let clock = self.features.clock;

@@ -6,14 +6,14 @@ use clap::Args;
 
 use super::RunArgs;
 use crate::board::BoardSpec;
-use crate::case::{Case, CaseId};
-use crate::compare::Verdict;
 use crate::config::Project;
 use crate::golden::bytecode::BytecodeGoldens;
 use crate::golden::heap::HeapGoldens;
 use crate::golden::output::OutputGoldens;
 use crate::golden::pending::{Origin, PendingStore};
 use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
+use crate::model::case::{Case, CaseId};
+use crate::model::verdict::Verdict;
 use crate::run::RunOutput;
 use crate::util::error::{Error, Result, exit};
 
@@ -120,7 +120,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
         if let Some(exp) = pipeline.rules().expected_file(case) {
             return crate::util::input::read(&exp, crate::util::input::cap::GOLDEN, ".exp file")
                 .ok()
-                .map(|b| crate::compare::normalise(&b));
+                .map(|b| crate::model::verdict::normalise(&b));
         }
         match crate::pipeline::runs_on_cpython(case) {
             None => pipeline.reference_output(case).ok(),

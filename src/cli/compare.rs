@@ -60,7 +60,7 @@ pub struct CompareArgs {
     pub repeat: usize,
     /// Only these modes (repeatable): source or mpy.
     #[arg(long = "mode", value_name = "MODE", value_parser = super::parse_mode)]
-    pub modes: Vec<crate::case::Mode>,
+    pub modes: Vec<crate::model::case::Mode>,
     /// Exit 1 when: `output` differs, `heap:+N%`, `bytecode:+N%`, `time:+N%` (outside
     /// the noise) is exceeded by any case, or `size:+N` bytes by the firmware's text,
     /// data or bss; `frag:+X`: a case's fragmentation index (0 to 1) rising by more than
@@ -333,7 +333,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         (Some(b), Some(h)) => b.path != h.path || b.version() != h.version(),
         _ => false,
     };
-    let by_id: std::collections::BTreeMap<String, &Arc<crate::case::Case>> = selection
+    let by_id: std::collections::BTreeMap<String, &Arc<crate::model::case::Case>> = selection
         .cases
         .iter()
         .map(|c| (c.id.to_string(), c))
@@ -346,9 +346,9 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         .disassembling()
         .contains(&base.name)
     {
-        crate::case::Mode::Source
+        crate::model::case::Mode::Source
     } else {
-        crate::case::Mode::Mpy
+        crate::model::case::Mode::Mpy
     };
     let bytecode = |r: &crate::pipeline::TrialResult| {
         let (b, h) = (base_cc.as_ref()?, head_cc.as_ref()?);
@@ -437,7 +437,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Verdict;
+    use crate::model::verdict::Verdict;
 
     fn result(output: Option<&[u8]>, verdict: Verdict) -> TrialResult {
         let mut r: TrialResult = serde_json::from_value(serde_json::json!({

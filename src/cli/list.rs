@@ -34,7 +34,7 @@ fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
     if let Some(why) = trial.board.unavailable() {
         return Some(crate::targets::open::unavailable_reason(why));
     }
-    (trial.mode == crate::case::Mode::Frozen)
+    (trial.mode == crate::model::case::Mode::Frozen)
         .then(|| crate::frozen::unsupported(&trial.board))
         .flatten()
 }

@@ -138,7 +138,7 @@ pub struct SelectArgs {
     pub tests: Option<PathBuf>,
     /// Only these modes (repeatable): source (run-tests.py's plain run), mpy (--via-mpy) or frozen (cases/ only: frozen into a built firmware).
     #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
-    pub modes: Vec<crate::case::Mode>,
+    pub modes: Vec<crate::model::case::Mode>,
     /// Show every board's agreement with this board's output, case by case (the board
     /// joins the run); differences explained in known-differences/ are marked known.
     #[arg(long, value_name = "BOARD")]
@@ -196,11 +196,11 @@ pub struct RunArgs {
     pub partition: Option<crate::partition::Partition>,
 }
 
-pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::case::Mode, String> {
+pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::model::case::Mode, String> {
     match s {
-        "source" => Ok(crate::case::Mode::Source),
-        "mpy" => Ok(crate::case::Mode::Mpy),
-        "frozen" => Ok(crate::case::Mode::Frozen),
+        "source" => Ok(crate::model::case::Mode::Source),
+        "mpy" => Ok(crate::model::case::Mode::Mpy),
+        "frozen" => Ok(crate::model::case::Mode::Frozen),
         other => Err(format!(
             "unknown mode `{other}` (modes: source, mpy, frozen)"
         )),
@@ -221,7 +221,7 @@ impl SelectArgs {
             }
             boards.insert(0, r.clone());
         }
-        if self.tests.is_some() && self.modes.contains(&crate::case::Mode::Frozen) {
+        if self.tests.is_some() && self.modes.contains(&crate::model::case::Mode::Frozen) {
             return Err(Error::Usage(
                 "--mode frozen: a tests/ directory runs as run-tests.py runs it, from source (plain) and as .mpy (--via-mpy); frozen mode runs the project's own cases".into(),
             ));

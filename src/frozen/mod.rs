@@ -23,7 +23,7 @@ mod prepare;
 mod target;
 mod variant;
 
-use crate::case::{Case, CaseId};
+use crate::model::case::{Case, CaseId};
 
 pub(crate) use prepare::prepare;
 pub use target::FrozenTarget;

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::prepare::Entry;
-use crate::case::CaseId;
 use crate::compile::Compiler;
-use crate::features::Features;
+use crate::model::case::CaseId;
+use crate::model::features::Features;
+use crate::model::outcome::{Outcome, Status};
 use crate::targets::board::BoardTarget;
 use crate::targets::host::HostTarget;
-use crate::targets::{Capabilities, Outcome, RunRequest, Status, Target};
+use crate::targets::{Capabilities, RunRequest, Target};
 use crate::toolchain::ToolInfo;
 
 /// A target that can import a module frozen into its image: a board booted with its

@@ -3,9 +3,9 @@
 //! made by another compiler is reported as such rather than as a regression.
 
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
-use crate::case::Case;
-use crate::compare::normalise;
-use crate::targets::Outcome;
+use crate::model::case::Case;
+use crate::model::outcome::Outcome;
+use crate::model::verdict::normalise;
 
 pub struct BytecodeGoldens<'a> {
     pub goldens: &'a Goldens,
@@ -24,7 +24,7 @@ impl GoldenKind for BytecodeGoldens<'_> {
     fn judge(&self, expected: &Vec<u8>, actual: &Outcome) -> Judged {
         let output = normalise(&actual.output);
         Judged {
-            verdict: crate::compare::judge_output(expected, &output, actual.truncated),
+            verdict: crate::model::verdict::judge_output(expected, &output, actual.truncated),
             note: compiler_changed(expected, &output),
             table: None,
         }

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
-use crate::case::{Case, HeapSettings};
-use crate::compare::Verdict;
-use crate::heap::{HeapFigures, HeapGolden, METRICS};
+use crate::model::case::{Case, HeapSettings};
+use crate::model::heap::{HeapFigures, HeapGolden, METRICS};
+use crate::model::verdict::Verdict;
 
 pub struct HeapGoldens<'a> {
     pub goldens: &'a Goldens,
@@ -17,7 +17,7 @@ pub struct HeapGoldens<'a> {
 
 impl HeapGoldens<'_> {
     /// The whole golden file of a case; a file that does not parse names its line.
-    pub fn load_file(&self, case: &crate::case::CaseId) -> Result<HeapGolden, GoldenError> {
+    pub fn load_file(&self, case: &crate::model::case::CaseId) -> Result<HeapGolden, GoldenError> {
         let path = self.goldens.heap_path(case);
         let Some(bytes) = super::read(&path)? else {
             return Ok(HeapGolden::new());
@@ -59,14 +59,14 @@ impl GoldenKind for HeapGoldens<'_> {
     fn judge(&self, expected: &HeapFigures, actual: &HeapFigures) -> Judged {
         let none = BTreeMap::new();
         let tolerances = self.settings.map_or(&none, HeapSettings::tolerances);
-        let rows = crate::heap::compare(expected, actual, tolerances);
+        let rows = crate::model::heap::compare(expected, actual, tolerances);
         if rows.iter().all(|r| r.ok) {
             return Judged::verdict(Verdict::Pass);
         }
         Judged {
             verdict: Verdict::Fail,
             note: None,
-            table: Some(crate::heap::table(&rows)),
+            table: Some(crate::model::heap::table(&rows)),
         }
     }
 
@@ -120,13 +120,13 @@ pub fn failed_claim(settings: &HeapSettings, figures: &HeapFigures) -> Option<St
 }
 
 fn render(
-    case: &crate::case::CaseId,
+    case: &crate::model::case::CaseId,
     golden: &BTreeMap<String, BTreeMap<String, HeapFigures>>,
 ) -> String {
     format!(
         "# Heap figures of {case} per board and mode (bytes, calibrated); written by `mpcheck bless`.\n# {}\n# {}\n{}",
-        crate::heap::LEGEND,
-        crate::heap::FRAG_LEGEND,
+        crate::model::heap::LEGEND,
+        crate::model::heap::FRAG_LEGEND,
         yaml_serde::to_string(golden).unwrap_or_default()
     )
 }
@@ -134,7 +134,7 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::CaseId;
+    use crate::model::case::CaseId;
 
     fn id() -> CaseId {
         CaseId {

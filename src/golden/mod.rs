@@ -19,8 +19,8 @@ pub mod pending;
 
 use std::path::{Path, PathBuf};
 
-use crate::case::{Case, CaseId};
-use crate::compare::Verdict;
+use crate::model::case::{Case, CaseId};
+use crate::model::verdict::Verdict;
 
 /// A golden kind: where its files live, how a trial's result is judged against them, and
 /// what blessing a run's results would change.
@@ -53,7 +53,7 @@ pub struct Blessing {
 pub struct Key<'a> {
     pub case: &'a CaseId,
     pub board: &'a str,
-    pub mode: crate::case::Mode,
+    pub mode: crate::model::case::Mode,
 }
 
 /// A verdict with what explains it.

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{BlessRun, Blessing, Change, GoldenError, GoldenKind, Goldens, Judged, Key};
-use crate::case::Case;
-use crate::compare::{judge_output, normalise};
-use crate::targets::Outcome;
+use crate::model::case::Case;
+use crate::model::outcome::Outcome;
+use crate::model::verdict::{judge_output, normalise};
 
 pub struct OutputGoldens<'a> {
     pub goldens: &'a Goldens,
@@ -301,7 +301,7 @@ fn most_common(actuals: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Verdict;
+    use crate::model::verdict::Verdict;
 
     fn actuals(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
         pairs

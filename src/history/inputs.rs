@@ -163,7 +163,7 @@ mod tests {
             "mode": "source", "verdict": "pass", "duration_ms": 3, "heap": {},
         }))
         .unwrap();
-        r.case_id = Some(crate::case::CaseId {
+        r.case_id = Some(crate::model::case::CaseId {
             group: "g".into(),
             name: "t".into(),
         });

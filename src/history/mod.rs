@@ -192,7 +192,7 @@ pub struct Past {
 impl Past {
     /// One more (older-to-newer) row.
     fn push(&mut self, row: RecentRow) {
-        let live = serde_json::from_str::<crate::heap::HeapFigures>(&row.heap)
+        let live = serde_json::from_str::<crate::model::heap::HeapFigures>(&row.heap)
             .ok()
             .and_then(|h| h.live_bytes);
         self.verdicts.push(row.verdict);
@@ -581,7 +581,7 @@ mod tests {
     }
 
     /// A result as `results.json` has it, with `verdict`.
-    fn result(verdict: crate::compare::Verdict) -> TrialResult {
+    fn result(verdict: crate::model::verdict::Verdict) -> TrialResult {
         let mut r: TrialResult = serde_json::from_value(serde_json::json!({
             "name": "u::a", "board": "u", "case": "g/a", "mode": "source",
             "verdict": "pass", "duration_ms": 3, "heap": {},
@@ -593,7 +593,7 @@ mod tests {
 
     #[test]
     fn a_result_cut_short_gets_no_mark_and_edits_are_no_known_flakiness() {
-        use crate::compare::Verdict;
+        use crate::model::verdict::Verdict;
         let was_passing = past(&["pass", "pass"], "aa");
         let stopped = result(Verdict::Error {
             message: crate::targets::process::INTERRUPTED.into(),

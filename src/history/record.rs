@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::inputs::Suite;
-use crate::compare::{Verdict, aggregate};
+use crate::model::verdict::{Verdict, aggregate};
 use crate::pipeline::TrialResult;
 use crate::toolchain::ToolInfo;
 
@@ -147,10 +147,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::case::{Case, CaseId, Mode};
+    use crate::model::case::{Case, CaseId, Mode};
+    use crate::model::outcome::{Outcome, Status};
     use crate::pipeline::{Attempt, Judgement};
     use crate::plan::Trial;
-    use crate::targets::{Outcome, Status};
 
     /// `unix::g/t`, a real trial of a case file in `dir`.
     fn trial(dir: &Path) -> Trial {
@@ -175,7 +175,8 @@ mod tests {
     /// The result the pipeline makes of a VM that ended with `status`.
     fn result_of(trial: &Trial, status: Status) -> TrialResult {
         let outcome = Outcome::new(Vec::new(), false, status, Duration::from_millis(5));
-        let verdict = crate::compare::status_verdict(&outcome, None).unwrap_or(Verdict::Pass);
+        let verdict =
+            crate::model::verdict::status_verdict(&outcome, None).unwrap_or(Verdict::Pass);
         let mut judgement = Judgement::decided(verdict);
         judgement.outcome = Some(outcome);
         TrialResult::new(trial, judgement, Duration::from_millis(5))

@@ -28,10 +28,10 @@ use std::time::Instant;
 
 pub use protocol::ProtocolError;
 
-use crate::case::Case;
+use crate::model::case::Case;
+use crate::model::outcome::{Outcome, Status};
 use crate::plan::Instances;
 use crate::targets::open::Targets;
-use crate::targets::{Outcome, Status};
 
 /// One multi-instance test at a time, as upstream runs them: tests bind fixed ports
 /// (`multi_net/` uses 8000), so two at once would see each other.
@@ -98,7 +98,7 @@ pub fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8
     let launchers: Vec<drive::Launcher> = (0..instances.boards.len())
         .map(|_| drive::Launcher::Process(Command::new(python)))
         .collect();
-    Ok(crate::compare::normalise(
+    Ok(crate::model::verdict::normalise(
         on(case, &instances.rules_dir, &launchers)?
             .output
             .as_bytes(),

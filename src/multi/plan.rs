@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::protocol::Protocol;
 use crate::board::Board;
-use crate::case::{Case, Mode};
-use crate::compare::Verdict;
+use crate::model::case::{Case, Mode};
+use crate::model::verdict::Verdict;
 use crate::plan::{Instances, Trial};
 use crate::targets::open::Targets;
 

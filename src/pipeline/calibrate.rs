@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::Pipeline;
 use super::stages::{Go, Prepared};
-use crate::case::{Case, CaseId, Mode};
-use crate::heap::HeapFigures;
+use crate::model::case::{Case, CaseId, Mode};
+use crate::model::heap::HeapFigures;
 use crate::plan::Trial;
 use crate::targets::RunRequest;
 

@@ -86,7 +86,7 @@ pub fn execute(
         let result = if stop.load(Ordering::Relaxed) {
             super::TrialResult::new(
                 trial,
-                super::Judgement::decided(crate::compare::Verdict::Skip {
+                super::Judgement::decided(crate::model::verdict::Verdict::Skip {
                     reason: "not run: --fail-fast stopped the run after a failure".into(),
                 }),
                 std::time::Duration::ZERO,

@@ -1,11 +1,11 @@
 //! The fragmentation figures' own run: the case again, in a wrapper that after its report
-//! line collects the heap and prints its map ([`crate::heap::Wrap::frag`]). Its own run
+//! line collects the heap and prints its map ([`crate::model::heap::Wrap::frag`]). Its own run
 //! because any byte more in the wrapper moves the other figures; those stay the first
 //! run's.
 
 use super::Pipeline;
 use super::stages::{Go, Prepared};
-use crate::heap::{HeapFigures, Wrap};
+use crate::model::heap::{HeapFigures, Wrap};
 use crate::plan::Trial;
 use crate::targets::RunRequest;
 

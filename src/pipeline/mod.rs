@@ -81,7 +81,7 @@ impl Pipeline {
     }
 
     /// CPython's output for the case, run as its suite runs it.
-    pub fn reference_output(&self, case: &crate::case::Case) -> Result<Vec<u8>, String> {
+    pub fn reference_output(&self, case: &crate::model::case::Case) -> Result<Vec<u8>, String> {
         self.reference.output(case, self.rules.runner(case))
     }
 
@@ -152,7 +152,7 @@ impl Pipeline {
 }
 
 /// Why the case does not run on CPython, if it does not (then it has no reference).
-pub fn runs_on_cpython(case: &crate::case::Case) -> Option<String> {
+pub fn runs_on_cpython(case: &crate::model::case::Case) -> Option<String> {
     match &case.settings {
         Ok(s) => s.excluded_reason("cpython", "cpython"),
         Err(m) => Some(m.clone()),

@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 
 use super::{Pipeline, TrialResult};
-use crate::case::FlakySetting;
-use crate::compare::{Verdict, aggregate};
+use crate::model::case::FlakySetting;
+use crate::model::verdict::{Verdict, aggregate};
 use crate::plan::Trial;
 use crate::result::Attempt;
 

@@ -5,11 +5,12 @@
 
 use std::path::PathBuf;
 
-use crate::case::Case;
 use crate::golden::Judged;
 use crate::golden::output::ExpectedOutput;
+use crate::model::case::Case;
+use crate::model::outcome::Outcome;
 use crate::plan::Trial;
-use crate::targets::{Outcome, SuiteRun};
+use crate::targets::SuiteRun;
 
 /// An expectation asked for only when an output is compared.
 pub type Expect<'a> = dyn FnMut() -> Result<ExpectedOutput, String> + 'a;

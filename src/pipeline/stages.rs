@@ -12,15 +12,16 @@
 use std::time::Instant;
 
 use super::Pipeline;
-use crate::case::{CaseSettings, Mode};
-use crate::compare::{Verdict, recheck, status_verdict};
 use crate::golden::bytecode::BytecodeGoldens;
 use crate::golden::heap::{HeapGoldens, failed_claim};
 use crate::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens};
 use crate::golden::{GoldenKind, Judged, Key};
+use crate::model::case::{CaseSettings, Mode};
+use crate::model::outcome::Outcome;
+use crate::model::verdict::{Verdict, recheck, status_verdict};
 use crate::plan::Trial;
 use crate::result::{Attempt, Judgement};
-use crate::targets::{Capabilities, Outcome, Produces, RunRequest, Target};
+use crate::targets::{Capabilities, Produces, RunRequest, Target};
 
 /// A trial that may run: its target, settings and what the target can do.
 pub(super) struct Go<'a> {
@@ -34,7 +35,7 @@ pub(super) struct Prepared<'a> {
     pub mpy: Option<Vec<u8>>,
     pub timeout: std::time::Duration,
     /// Measure the heap: `Some(how)`.
-    pub heap: Option<crate::heap::Wrap<'a>>,
+    pub heap: Option<crate::model::heap::Wrap<'a>>,
 }
 
 impl Pipeline {
@@ -123,12 +124,12 @@ impl Pipeline {
 
     /// Whether and how to measure the heap: cases with `heap:` settings (or every case,
     /// for the benchmark) on targets that measure it.
-    pub(super) fn heap_request<'a>(&self, go: &Go<'a>) -> Option<crate::heap::Wrap<'a>> {
+    pub(super) fn heap_request<'a>(&self, go: &Go<'a>) -> Option<crate::model::heap::Wrap<'a>> {
         if !go.caps.measures_heap {
             return None;
         }
         match &go.settings.heap {
-            Some(h) => Some(crate::heap::Wrap {
+            Some(h) => Some(crate::model::heap::Wrap {
                 zero_alloc: h.zero_alloc(),
                 frag: false,
             }),
@@ -287,7 +288,7 @@ impl Pipeline {
                             ".exp file",
                         )
                         .map(|b| ExpectedOutput {
-                            bytes: crate::compare::normalise(&b),
+                            bytes: crate::model::verdict::normalise(&b),
                             from: ExpectedFrom::Golden(path.clone()),
                         })
                         .map_err(|e| e.to_string());
@@ -380,7 +381,12 @@ impl Pipeline {
     }
 
     /// Heap figures against the case's claims and its heap golden.
-    fn judge_heap(&self, trial: &Trial, settings: &crate::case::HeapSettings, j: &mut Judgement) {
+    fn judge_heap(
+        &self,
+        trial: &Trial,
+        settings: &crate::model::case::HeapSettings,
+        j: &mut Judgement,
+    ) {
         if let Some(claim) = failed_claim(settings, &j.heap) {
             j.verdict = Verdict::Fail;
             j.note = Some(claim);

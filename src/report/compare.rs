@@ -334,7 +334,7 @@ fn frag_section(c: &Comparison, row: &dyn Fn(&CaseDelta) -> String) -> String {
     }
     let mut md = format!(
         "## Heap fragmentation (after the case and a gc.collect(); base → head)\n\n{}\n\n| case | free bytes | largest free bytes | free runs | index |\n|---|---|---|---|---|\n",
-        crate::heap::FRAG_LEGEND
+        crate::model::heap::FRAG_LEGEND
     );
     let ints = |b: Option<i64>, h: Option<i64>| {
         let show = |v: Option<i64>| v.map_or("n/a".to_string(), |v| v.to_string());

@@ -11,7 +11,7 @@ use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Counts, explanation, headline};
-use crate::compare::Verdict;
+use crate::model::verdict::Verdict;
 use crate::pipeline::{Event, TrialResult};
 
 pub struct Console {

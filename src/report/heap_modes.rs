@@ -1,13 +1,13 @@
 //! Heap figures of one case on one board in its three loading modes side by side
 //! (source, `.mpy`, frozen), with what `.mpy` and frozen save against source: the table
 //! summary.md shows and `heap_by_mode` in results.json; with each mode's largest free
-//! block and fragmentation index after the case (see [`crate::heap::FRAG_METRICS`]).
+//! block and fragmentation index after the case (see [`crate::model::heap::FRAG_METRICS`]).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::case::Mode;
+use crate::model::case::Mode;
 use crate::result::TrialResult;
 
 /// The two figures the modes are compared by, and the free heap's shape after the case.
@@ -168,8 +168,8 @@ pub fn markdown(results: &[TrialResult]) -> String {
     }
     md.push_str(&format!(
         "\n{}\n\n{}\n",
-        crate::heap::LEGEND,
-        crate::heap::FRAG_LEGEND
+        crate::model::heap::LEGEND,
+        crate::model::heap::FRAG_LEGEND
     ));
     md
 }
@@ -185,7 +185,7 @@ mod tests {
             alloc_bytes: None,
             free_bytes: Some(1000),
             largest_free_bytes: Some(900),
-            frag_index: crate::heap::frag::index(1000, 900),
+            frag_index: crate::model::heap::frag::index(1000, 900),
         };
         assert_eq!(free_cell(&f), "900 (0.1000)");
         let none = Figures {

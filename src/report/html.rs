@@ -179,12 +179,13 @@ fn matrix_table(m: &crate::differential::Matrix) -> Markup {
 pub fn run_page(report: &RunReport) -> String {
     let groups: BTreeSet<&str> = report.results.iter().map(group_of).collect();
     // A row per board and mode: source, .mpy and frozen fail for different reasons.
-    let rows: BTreeSet<(&str, crate::case::Mode)> = report
+    let rows: BTreeSet<(&str, crate::model::case::Mode)> = report
         .results
         .iter()
         .map(|r| (r.board.as_str(), r.mode))
         .collect();
-    let mut cells: BTreeMap<(&str, crate::case::Mode, &str), Vec<&TrialResult>> = BTreeMap::new();
+    let mut cells: BTreeMap<(&str, crate::model::case::Mode, &str), Vec<&TrialResult>> =
+        BTreeMap::new();
     for r in report.results {
         cells
             .entry((r.board.as_str(), r.mode, group_of(r)))
@@ -194,7 +195,7 @@ pub fn run_page(report: &RunReport) -> String {
     let skipped: Vec<&TrialResult> = report
         .results
         .iter()
-        .filter(|r| matches!(r.verdict, crate::compare::Verdict::Skip { .. }))
+        .filter(|r| matches!(r.verdict, crate::model::verdict::Verdict::Skip { .. }))
         .collect();
     // Skips by reason: 54 identical reasons are one line with a count.
     let mut skip_reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -217,7 +218,11 @@ pub fn run_page(report: &RunReport) -> String {
     let measured: Vec<&TrialResult> = report
         .results
         .iter()
-        .filter(|r| crate::heap::METRICS.iter().any(|m| r.heap.get(m).is_some()))
+        .filter(|r| {
+            crate::model::heap::METRICS
+                .iter()
+                .any(|m| r.heap.get(m).is_some())
+        })
         .collect();
     let by_mode = super::heap_modes::rows(report.results);
     let timed: Vec<&TrialResult> = report
@@ -293,17 +298,17 @@ pub fn run_page(report: &RunReport) -> String {
                     tr { @for c in super::heap_modes::cells(row) { td { (c) } } }
                 }
             }
-            p.legend { (crate::heap::LEGEND) }
-            p.legend { (crate::heap::FRAG_LEGEND) }
+            p.legend { (crate::model::heap::LEGEND) }
+            p.legend { (crate::model::heap::FRAG_LEGEND) }
         }
         @if !measured.is_empty() {
             h2 { "Heap (bytes, calibrated)" }
             table #heap {
-                tr { th { "trial" } @for m in crate::heap::METRICS { th { (m) } } }
+                tr { th { "trial" } @for m in crate::model::heap::METRICS { th { (m) } } }
                 @for r in &measured {
                     tr class=(if r.verdict.is_failure() { "" } else { "passing" }) {
                         td { (r.name) }
-                        @for m in crate::heap::METRICS {
+                        @for m in crate::model::heap::METRICS {
                             td { (r.heap.get(m).map_or("n/a".to_string(), |v| v.to_string())) }
                         }
                     }
@@ -494,7 +499,7 @@ mod tests {
             judged: false,
             deltas: vec![CaseDelta {
                 case: "g/x".into(),
-                mode: crate::case::Mode::Source,
+                mode: crate::model::case::Mode::Source,
                 base_verdict: "not judged".into(),
                 head_verdict: "not judged".into(),
                 output: OutputChange::Same,

@@ -123,7 +123,7 @@ pub fn append(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Verdict;
+    use crate::model::verdict::Verdict;
 
     fn provenance(run: &str) -> Provenance {
         Provenance {

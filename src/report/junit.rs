@@ -12,7 +12,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::{RunReport, explanation, headline};
-use crate::compare::Verdict;
+use crate::model::verdict::Verdict;
 use crate::pipeline::TrialResult;
 
 pub fn render(report: &RunReport) -> String {
@@ -51,7 +51,7 @@ const SYSTEM_OUT_CHARS: usize = 64 * 1024;
 
 fn test_case(w: &mut Writer<Vec<u8>>, r: &TrialResult) {
     let mut case = BytesStart::new("testcase");
-    let suffix = if r.mode == crate::case::Mode::Source {
+    let suffix = if r.mode == crate::model::case::Mode::Source {
         String::new()
     } else {
         format!(".{}", r.mode.as_str())

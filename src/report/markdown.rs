@@ -191,7 +191,7 @@ pub fn render(report: &RunReport) -> String {
     let skipped: Vec<&TrialResult> = report
         .results
         .iter()
-        .filter(|r| matches!(r.verdict, crate::compare::Verdict::Skip { .. }))
+        .filter(|r| matches!(r.verdict, crate::model::verdict::Verdict::Skip { .. }))
         .collect();
     if !skipped.is_empty() {
         let _ = writeln!(md, "\n## Skipped\n");

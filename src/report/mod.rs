@@ -145,7 +145,7 @@ impl Counts {
     pub fn of<'a>(results: impl IntoIterator<Item = &'a TrialResult>) -> Counts {
         let mut c = Counts::default();
         for r in results {
-            use crate::compare::Verdict::*;
+            use crate::model::verdict::Verdict::*;
             match r.verdict {
                 Pass => c.pass += 1,
                 Fail => c.fail += 1,
@@ -184,11 +184,11 @@ impl std::fmt::Display for Counts {
 pub fn headline(r: &TrialResult) -> String {
     let from = r.expected_from.as_deref();
     let line = match (&r.verdict, &r.heap_table, &r.expected, &r.actual) {
-        (crate::compare::Verdict::Fail, Some(_), _, _) => format!(
+        (crate::model::verdict::Verdict::Fail, Some(_), _, _) => format!(
             "heap figures differ from {}",
             from.unwrap_or("the heap golden")
         ),
-        (crate::compare::Verdict::Fail, None, Some(e), Some(a)) => {
+        (crate::model::verdict::Verdict::Fail, None, Some(e), Some(a)) => {
             let changed = crate::util::diff::changed_lines(e, a);
             format!(
                 "output differs from {} ({} changed)",
@@ -210,7 +210,7 @@ pub fn headline(r: &TrialResult) -> String {
 /// escaped.
 pub fn explanation(r: &TrialResult, max_lines: usize) -> String {
     let mut text = String::new();
-    if let (crate::compare::Verdict::Fail, Some(expected), Some(actual)) =
+    if let (crate::model::verdict::Verdict::Fail, Some(expected), Some(actual)) =
         (&r.verdict, &r.expected, &r.actual)
         && expected != actual
     {

@@ -246,7 +246,7 @@ fn reference_matrix(
 pub fn exit_code(results: &[TrialResult], allow_flaky: bool) -> i32 {
     let fails = |r: &&TrialResult| match r.verdict {
         _ if r.quarantined.is_some() => false,
-        crate::compare::Verdict::Flaky { .. } => !allow_flaky,
+        crate::model::verdict::Verdict::Flaky { .. } => !allow_flaky,
         ref v => v.is_failure(),
     };
     if results.iter().any(|r| fails(&r)) {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::case::Mode;
 use crate::config::{Project, Selection};
+use crate::model::case::Mode;
 use crate::plan::Trial;
 use crate::util::error::{Error, Result};
 

@@ -6,12 +6,13 @@
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::{Outcome, RunRequest, Status, Target};
+use super::{RunRequest, Target};
 use crate::board::driver::RamFile;
 use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
-use crate::case::{Case, Mode};
 use crate::compile::Compiler;
-use crate::features::Features;
+use crate::model::case::{Case, Mode};
+use crate::model::features::Features;
+use crate::model::outcome::{Outcome, Status};
 use crate::toolchain::ToolInfo;
 
 pub struct BoardTarget {
@@ -252,10 +253,10 @@ impl BoardTarget {
     /// source mode, compiled by this board's mpy-cross in `.mpy` mode.
     fn helpers(&self, case: &Case, mode: Mode) -> Result<Vec<RamFile>, BoardError> {
         let mut files = Vec::new();
-        for (stem, path) in crate::case::helper_modules(case) {
+        for (stem, path) in crate::model::case::helper_modules(case) {
             let helper = Case::load_helper(
                 &path,
-                crate::case::CaseId {
+                crate::model::case::CaseId {
                     group: case.id.group.clone(),
                     name: stem.clone(),
                 },
@@ -408,7 +409,7 @@ impl BoardTarget {
                 self.checkin(Some(session), None);
                 let mut outcome = outcome_of(run, request.timeout, duration);
                 if request.heap.is_some() {
-                    let (output, figures) = crate::heap::extract(&outcome.output);
+                    let (output, figures) = crate::model::heap::extract(&outcome.output);
                     outcome.output = output;
                     outcome.heap = figures;
                 }

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Outcome, RunRequest, Status, Target};
+use super::{RunRequest, Target};
 use crate::compile::Compiler;
-use crate::features::Features;
+use crate::model::features::Features;
+use crate::model::outcome::{Outcome, Status};
 use crate::toolchain::ToolInfo;
 
 pub struct BytecodeTarget {

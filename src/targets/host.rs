@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use super::{Outcome, RunRequest, Status, Target, process};
+use super::{RunRequest, Target, process};
 use crate::board::features::{PROBE_TIMEOUT, Undecided};
 use crate::board::{Board, HostKind};
-use crate::case::Mode;
 use crate::compile::Compiler;
-use crate::features::Features;
+use crate::model::case::Mode;
+use crate::model::features::Features;
+use crate::model::outcome::{Outcome, Status};
 use crate::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
 use crate::util::error::{Error, Result};
 
@@ -69,10 +70,10 @@ impl HostTarget {
         let known = match kind {
             HostKind::Cpython => Some(Features::all_of(&["float", "bigint", "fstring"])),
             HostKind::Unix if built_from_tree => None,
-            HostKind::Unix => Some(Features::all_of(crate::features::KNOWN)),
+            HostKind::Unix => Some(Features::all_of(crate::model::features::KNOWN)),
             // No native emitter in a WebAssembly VM.
             HostKind::Webassembly => {
-                let mut f = Features::all_of(crate::features::KNOWN);
+                let mut f = Features::all_of(crate::model::features::KNOWN);
                 f.0.insert("native".into(), false);
                 Some(f)
             }
@@ -158,7 +159,7 @@ impl HostTarget {
         &self,
         request: &RunRequest,
         scratch: &Path,
-        zero_alloc: crate::heap::Wrap<'_>,
+        zero_alloc: crate::model::heap::Wrap<'_>,
     ) -> Result<Command, String> {
         let case = request.case;
         let module = case.module_name();
@@ -170,7 +171,7 @@ impl HostTarget {
         let load = match (request.mode, self.kind) {
             // The driver puts the scratch directory's files at the root of the VM's
             // filesystem.
-            (Mode::Source, HostKind::Webassembly) => crate::heap::Load::Source {
+            (Mode::Source, HostKind::Webassembly) => crate::model::heap::Load::Source {
                 text: format!("open({:?}).read()", format!("/{file}")),
                 name: file,
             },
@@ -178,7 +179,7 @@ impl HostTarget {
             // literals are interned as qstrs, so its length would shift the figures.
             (Mode::Source, _) => {
                 write(&scratch.join("_mpcheck_case.py"), &case.source)?;
-                crate::heap::Load::Source {
+                crate::model::heap::Load::Source {
                     text: "open(\"_mpcheck_case.py\").read()".into(),
                     name: file,
                 }
@@ -186,13 +187,16 @@ impl HostTarget {
             (Mode::Mpy, _) => {
                 let mpy = request.mpy.ok_or("mpy mode without a .mpy")?;
                 write(&scratch.join(format!("{}.mpy", case.import_name)), mpy)?;
-                crate::heap::Load::Import {
+                crate::model::heap::Load::Import {
                     module: case.import_name.clone(),
                 }
             }
             (Mode::Frozen, _) => return Err(NOT_FROZEN.into()),
         };
-        write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())?;
+        write(
+            &wrapper,
+            crate::model::heap::wrapper(&load, zero_alloc).as_bytes(),
+        )?;
         let mut c = self.base_command(Some(scratch));
         match self.kind {
             HostKind::Unix => {
@@ -291,13 +295,14 @@ impl HostTarget {
         c.env("MICROPYPATH", format!(".frozen/{dir}:.frozen"));
         match request.heap {
             Some(zero_alloc) => {
-                let load = crate::heap::Load::Import {
+                let load = crate::model::heap::Load::Import {
                     module: module.to_string(),
                 };
                 let wrapper = scratch.path().join("_mpcheck_heap.py");
-                if let Err(e) =
-                    std::fs::write(&wrapper, crate::heap::wrapper(&load, zero_alloc).as_bytes())
-                {
+                if let Err(e) = std::fs::write(
+                    &wrapper,
+                    crate::model::heap::wrapper(&load, zero_alloc).as_bytes(),
+                ) {
                     return Outcome::not_started(
                         format!("{}: {e}", wrapper.display()),
                         Default::default(),
@@ -311,7 +316,7 @@ impl HostTarget {
         }
         let mut outcome = process::run(Self::in_scratch(c, scratch.path()), request.timeout);
         if request.heap.is_some() {
-            let (output, figures) = crate::heap::extract(&outcome.output);
+            let (output, figures) = crate::model::heap::extract(&outcome.output);
             outcome.output = output;
             outcome.heap = figures;
         }
@@ -344,7 +349,7 @@ impl HostTarget {
 }
 
 /// The case's file name, as tracebacks show it.
-fn case_file(case: &crate::case::Case) -> PathBuf {
+fn case_file(case: &crate::model::case::Case) -> PathBuf {
     PathBuf::from(format!("{}.py", case.module_name()))
 }
 
@@ -354,7 +359,7 @@ fn case_file(case: &crate::case::Case) -> PathBuf {
 /// `golden/` or `boards/`, and the only paths it can learn (cwd, `__file__`, argv) are
 /// the scratch ones.
 fn prepare_scratch(
-    case: &crate::case::Case,
+    case: &crate::model::case::Case,
     scratch: &Path,
     with_case: bool,
 ) -> Result<(), String> {
@@ -468,7 +473,7 @@ impl Target for HostTarget {
             Err(why) => return Outcome::not_started(why, Default::default()),
         };
         if request.heap.is_some() {
-            let (output, figures) = crate::heap::extract(&outcome.output);
+            let (output, figures) = crate::model::heap::extract(&outcome.output);
             outcome.output = output;
             outcome.heap = figures;
         }

@@ -13,8 +13,8 @@ use super::host::HostTarget;
 use super::{Produces, Target};
 use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
-use crate::compare::Verdict;
 use crate::compile::{Compiler, cache_dir};
+use crate::model::verdict::Verdict;
 use crate::toolchain::{ToolInfo, Toolchain};
 use crate::util::error::{Error, Result};
 
@@ -340,7 +340,7 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
         file: boards_dir.join("cpython.yaml"),
         description: "CPython reference".into(),
         timeout: Duration::from_secs(30),
-        modes: vec![crate::case::Mode::Source],
+        modes: vec![crate::model::case::Mode::Source],
         cases: Vec::new(),
         default: false,
         spec: BoardSpec::Host(crate::board::HostSpec {

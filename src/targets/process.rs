@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Outcome, Status};
+use crate::model::outcome::{Outcome, Status};
 
 /// Why 1 MiB: goldens are a few KB; a case printing far more is broken, and the cap keeps
 /// the harness's memory per running case at about this size (a 200 MB print costs 1 MiB).

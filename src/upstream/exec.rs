@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 use super::UpstreamCase;
 use super::exp_rule::ControlCodes;
 use crate::board::HostKind;
-use crate::case::Mode;
-use crate::targets::{HostVm, Outcome, RunRequest, Status, SuiteRun};
+use crate::model::case::Mode;
+use crate::model::outcome::{Outcome, Status};
+use crate::targets::{HostVm, RunRequest, SuiteRun};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).

@@ -6,10 +6,10 @@ use regex::bytes::Regex;
 
 use super::UpstreamCase;
 use super::exp_rule::ExpRule;
-use crate::compare::Verdict;
 use crate::golden::Judged;
 use crate::golden::output::ExpectedOutput;
-use crate::targets::{Outcome, Status};
+use crate::model::outcome::{Outcome, Status};
+use crate::model::verdict::Verdict;
 
 /// The output run-tests.py would compare, or a verdict decided by the status alone.
 pub(crate) fn mupy_output(u: &UpstreamCase, o: &Outcome) -> Result<Vec<u8>, Verdict> {

@@ -39,9 +39,9 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::case::{Case, CaseId, CaseSettings, Mode};
-use crate::compare::Verdict;
 use crate::known::KnownDifferences;
+use crate::model::case::{Case, CaseId, CaseSettings, Mode};
+use crate::model::verdict::Verdict;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
 use crate::targets::{RunRequest, Target};
@@ -190,7 +190,7 @@ impl crate::pipeline::SuiteRules for Suite {
     fn judge(
         &self,
         case: &Case,
-        outcome: &crate::targets::Outcome,
+        outcome: &crate::model::outcome::Outcome,
         expect: &mut crate::pipeline::Expect,
     ) -> Option<(
         Option<crate::golden::output::ExpectedOutput>,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::facts::Facts;
 use super::{Suite, board_args, versions};
 use crate::board::Board;
-use crate::case::{Case, Mode};
-use crate::compare::Verdict;
+use crate::model::case::{Case, Mode};
+use crate::model::verdict::Verdict;
 use crate::pipeline::Pipeline;
 use crate::plan::Trial;
 

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::{IGNORED, Suite, UpstreamCase};
-use crate::case::Mode;
-use crate::compare::Verdict;
+use crate::model::case::Mode;
+use crate::model::outcome::{Outcome, Status};
+use crate::model::verdict::Verdict;
 use crate::pipeline::TrialResult;
-use crate::targets::{Outcome, Status};
 use crate::util::error::{Error, Result};
 
 /// run-tests.py's verdict and reason for a result.

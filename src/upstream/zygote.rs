@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::targets::{Outcome, Status};
+use crate::model::outcome::{Outcome, Status};
 
 /// The loop both servers share: a JSON request per line, a forked child per request
 /// with its own process group, output file, stdin and cwd (the rest is each server's);

@@ -421,7 +421,7 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
             )
         }
         .unwrap();
-        let (_, figures) = mpcheck::heap::extract(&run.stdout);
+        let (_, figures) = mpcheck::model::heap::extract(&run.stdout);
         figures.unwrap_or_else(|| panic!("{name}: no heap figures in {run:?}"))
     };
     for name in &names {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
-use crate::case::Mode;
 use crate::config::{Overrides, Project, Selection};
+use crate::model::case::Mode;
 use crate::pipeline::default_threads;
 use crate::util::error::{Result, exit};
 

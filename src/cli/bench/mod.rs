@@ -10,8 +10,8 @@ mod tests;
 
 use clap::Args;
 
-use crate::case::Mode;
 use crate::config::{Project, Selection};
+use crate::model::case::Mode;
 use crate::pipeline::Options;
 use crate::run::Runner;
 use crate::util::error::Result;

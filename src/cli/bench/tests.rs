@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
-use crate::case::Mode;
 use crate::cli::SelectArgs;
 use crate::config::Project;
+use crate::model::case::Mode;
 use crate::util::error::{Result, exit};
 
 /// mpcheck and run-tests.py on the same tests/ directory, plain (`--mode source`), both
@@ -217,7 +217,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         .map(|r| {
             let (verdict, _) = crate::upstream::results::upstream_verdict(&r.verdict);
             let reason = match &r.verdict {
-                crate::compare::Verdict::Skip { reason } => reason.clone(),
+                crate::model::verdict::Verdict::Skip { reason } => reason.clone(),
                 _ => String::new(),
             };
             (format!("{}.py", r.case), (verdict.to_string(), reason))

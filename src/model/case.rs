@@ -111,7 +111,7 @@ pub struct HeapSettings {
     /// Per metric (`alloc_bytes`, `live_bytes`, `peak_bytes`, `region.NAME`): bytes (`16`)
     /// or a percentage of the golden (`5%`). Default: exact.
     #[serde(default)]
-    pub tolerance: BTreeMap<String, crate::heap::Tolerance>,
+    pub tolerance: BTreeMap<String, crate::model::heap::Tolerance>,
     /// Run the case (`true`) or one function of it (its name, called after the case ran)
     /// with the heap locked: any allocation fails the case, naming the line.
     pub zero_alloc: Option<ZeroAlloc>,
@@ -137,7 +137,7 @@ impl HeapSettings {
         }
     }
 
-    pub fn tolerances(&self) -> &BTreeMap<String, crate::heap::Tolerance> {
+    pub fn tolerances(&self) -> &BTreeMap<String, crate::model::heap::Tolerance> {
         &self.tolerance
     }
 }
@@ -406,9 +406,9 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
     }
     if let Some(heap) = &settings.heap {
         for metric in heap.tolerance.keys() {
-            let known = crate::heap::METRICS
+            let known = crate::model::heap::METRICS
                 .iter()
-                .chain(&crate::heap::FRAG_METRICS)
+                .chain(&crate::model::heap::FRAG_METRICS)
                 .any(|m| m == metric);
             if !(known || metric.starts_with("region.")) {
                 return Err(Error::config(
@@ -416,21 +416,21 @@ fn validate(path: &Path, yaml: &str, settings: &CaseSettings) -> Result<()> {
                     line_of("tolerance"),
                     format!(
                         "heap.tolerance: unknown metric `{metric}` (known: {}, {}, region.NAME)",
-                        crate::heap::METRICS.join(", "),
-                        crate::heap::FRAG_METRICS.join(", ")
+                        crate::model::heap::METRICS.join(", "),
+                        crate::model::heap::FRAG_METRICS.join(", ")
                     ),
                 ));
             }
         }
     }
     for feature in &settings.requires {
-        if !crate::features::KNOWN.contains(&feature.as_str()) {
+        if !crate::model::features::KNOWN.contains(&feature.as_str()) {
             return Err(Error::config(
                 path,
                 line_of("requires"),
                 format!(
                     "requires: unknown feature `{feature}` (known: {})",
-                    crate::features::KNOWN.join(", ")
+                    crate::model::features::KNOWN.join(", ")
                 ),
             ));
         }

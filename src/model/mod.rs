@@ -1,0 +1,8 @@
+//! The nouns every later floor speaks: a case and its settings header, a run's outcome,
+//! a verdict and the rules that reach it, heap figures, a target's features.
+
+pub mod case;
+pub mod features;
+pub mod heap;
+pub mod outcome;
+pub mod verdict;
