@@ -16,33 +16,20 @@
 //! report::{console, junit, json, markdown}     cli::{bless, review} → golden changes
 //! ```
 
-pub mod ab;
+pub mod analysis;
 pub mod board;
 pub mod cli;
-pub mod compile;
-pub mod config;
-pub mod differential;
-pub mod discover;
-pub mod firmware_build;
-pub mod flash;
-pub mod frozen;
-pub mod golden;
-pub mod history;
-pub mod known;
-pub mod labgrid;
-pub mod merge;
+pub mod expect;
+pub mod hw;
 pub mod model;
 pub mod mpy;
 pub mod multi;
-pub mod partition;
 pub mod pipeline;
 pub mod plan;
-pub mod reference;
 pub mod report;
-pub mod result;
 pub mod run;
 pub mod setup;
 pub mod targets;
-pub mod toolchain;
+pub mod tools;
 pub mod upstream;
 pub mod util;

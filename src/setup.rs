@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
-use crate::compile::cache_dir;
-use crate::config::{Project, Selection};
-use crate::flash::record::FlashReport;
-use crate::golden::Goldens;
+use crate::expect::golden::Goldens;
+use crate::expect::reference::Reference;
+use crate::hw::flash::record::FlashReport;
 use crate::pipeline::{Event, Pipeline};
-use crate::reference::Reference;
+use crate::plan::config::{Project, Selection};
 use crate::targets::board::BoardTarget;
 use crate::targets::open::{Compilers, Targets, default_cpython_board, open_target};
-use crate::toolchain::{Toolchain, reported_version};
+use crate::tools::compile::cache_dir;
+use crate::tools::toolchain::{Toolchain, reported_version};
 use crate::util::error::{Error, Result};
 
 /// A pipeline ready to run, and what was done about each device board's firmware.
@@ -82,7 +82,8 @@ pub fn open(
     }
     for board in &boards {
         if let Some(cases) = frozen.get(&board.name).filter(|c| !c.is_empty()) {
-            let target = crate::frozen::open_variant(project, board, &targets, cases, on_event);
+            let target =
+                crate::tools::frozen::open_variant(project, board, &targets, cases, on_event);
             targets.set_frozen(&board.name, target);
         }
     }
@@ -133,13 +134,13 @@ pub fn built(
                 return Ok(board.clone());
             };
             let install = |packages: &[String]| {
-                crate::toolchain::ensure_debian_packages(
+                crate::tools::toolchain::ensure_debian_packages(
                     packages,
                     &board.file.display().to_string(),
                 )
                 .map_err(|e| e.to_string())
             };
-            let built = crate::firmware_build::build(
+            let built = crate::tools::firmware_build::build(
                 build,
                 &board.file,
                 &project.state_dir,
@@ -212,8 +213,8 @@ fn flash_if_changed(
     target: &Arc<BoardTarget>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Option<FlashReport>> {
-    use crate::flash::flasher::Flasher;
-    use crate::flash::image::{Image, ImageFormat};
+    use crate::hw::flash::flasher::Flasher;
+    use crate::hw::flash::image::{Image, ImageFormat};
     let (path, image, mut flasher): (PathBuf, Image, Box<dyn Flasher>) =
         match (&spec.config.qemu, &spec.probe) {
             (Some(q), _) => {
@@ -224,10 +225,13 @@ fn flash_if_changed(
                 (
                     path,
                     image,
-                    Box::new(crate::flash::qemu_flasher::QemuFlasher::new(&q.machine, {
-                        let target = target.clone();
-                        Arc::new(move || target.restart_all())
-                    })),
+                    Box::new(crate::hw::flash::qemu_flasher::QemuFlasher::new(
+                        &q.machine,
+                        {
+                            let target = target.clone();
+                            Arc::new(move || target.restart_all())
+                        },
+                    )),
                 )
             }
             (None, Some(spec)) => {
@@ -243,14 +247,16 @@ fn flash_if_changed(
                 (
                     path,
                     image,
-                    Box::new(crate::flash::probe_rs_flasher::ProbeRsFlasher::new(probe)),
+                    Box::new(crate::hw::flash::probe_rs_flasher::ProbeRsFlasher::new(
+                        probe,
+                    )),
                 )
             }
             (None, None) => return Ok(None),
         };
     let hash = image.content_hash_hex();
-    let last = crate::flash::record::last_flashed(state_dir, &board.name);
-    let (flash, line) = crate::flash::record::decide(&board.name, &path, &hash, last.as_ref());
+    let last = crate::hw::flash::record::last_flashed(state_dir, &board.name);
+    let (flash, line) = crate::hw::flash::record::decide(&board.name, &path, &hash, last.as_ref());
     on_event(Event::Firmware {
         board: &board.name,
         line: &line,
@@ -268,13 +274,13 @@ fn flash_if_changed(
         total_ms: None,
         size: match ImageFormat::from_extension(&path) {
             // Loaded as an ELF above, so its section headers read.
-            Some(ImageFormat::Elf) => crate::firmware_build::size::of_elf(&path).ok(),
+            Some(ImageFormat::Elf) => crate::tools::firmware_build::size::of_elf(&path).ok(),
             _ => None,
         },
     };
     if flash {
         let failed =
-            |e: crate::flash::flasher::FlashError| Error::board(&board.name, &board.file, e);
+            |e: crate::hw::flash::flasher::FlashError| Error::board(&board.name, &board.file, e);
         let timings = flasher.flash(&image, &mut |_| {}).map_err(failed)?;
         on_event(Event::Firmware {
             board: &board.name,
@@ -296,7 +302,7 @@ fn flash_if_changed(
                 )
             },
         });
-        crate::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
+        crate::hw::flash::record::record_flashed(state_dir, &board.name, &hash, &path)?;
         let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
         report.backend = Some(flasher.describe());
         report.bytes = Some(image.total_bytes());

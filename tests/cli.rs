@@ -172,7 +172,7 @@ fn junit_passes_the_jenkins_schema_and_junitparser_reads_it() {
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let junit = f.root().join("reports/junit.xml");
 
-    mpcheck::toolchain::ensure_debian_packages(&["libxml2-utils".into()], "the junit test")
+    mpcheck::tools::toolchain::ensure_debian_packages(&["libxml2-utils".into()], "the junit test")
         .unwrap();
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/junit/junit-10.xsd");
     let lint = Command::new("xmllint")
@@ -188,7 +188,8 @@ fn junit_passes_the_jenkins_schema_and_junitparser_reads_it() {
         f.read("reports/junit.xml")
     );
 
-    let tools = mpcheck::toolchain::Toolchain::ensure(&state_dir().join("toolchain")).unwrap();
+    let tools =
+        mpcheck::tools::toolchain::Toolchain::ensure(&state_dir().join("toolchain")).unwrap();
     let junitparser = tools.python_package("junitparser==3.2.0").unwrap();
     let read = Command::new(&tools.python)
         .env("PYTHONPATH", junitparser)
@@ -279,7 +280,7 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     );
     let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
-    mpcheck::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
+    mpcheck::tools::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
         .unwrap();
     let page = f.root().join("reports/index.html");
     let profile = tempfile::tempdir().unwrap();

@@ -26,15 +26,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use mpcheck::analysis::history::Location;
 use mpcheck::board::BoardSpec;
-use mpcheck::config::{Overrides, Project, Selection};
-use mpcheck::history::Location;
 use mpcheck::model::verdict::Verdict;
 use mpcheck::pipeline::{Judgement, Options, TrialResult};
+use mpcheck::plan::config::{Overrides, Project, Selection};
 use mpcheck::report::{Provenance, incremental};
 use mpcheck::run::suite::{Cases, Suite};
 use mpcheck::run::{HistoryPolicy, Runner, Scope};
-use mpcheck::toolchain::ToolInfo;
+use mpcheck::tools::toolchain::ToolInfo;
 use mpcheck::util::error::Error;
 
 fn main() {
@@ -154,7 +154,7 @@ struct Recorder {
     dir: std::path::PathBuf,
     provenance: Arc<Provenance>,
     history: Arc<HistoryPolicy>,
-    suite: Arc<mpcheck::history::Suite>,
+    suite: Arc<mpcheck::analysis::history::Suite>,
 }
 
 impl Recorder {
@@ -164,10 +164,10 @@ impl Recorder {
             .ok()
             .filter(|h| !h.is_empty());
         Some(Recorder {
-            suite: Arc::new(mpcheck::history::Suite::cases(&project.root)),
+            suite: Arc::new(mpcheck::analysis::history::Suite::cases(&project.root)),
             history: Arc::new(HistoryPolicy::Record {
                 location: Location::or_default(history.as_deref(), &project.root),
-                timeout: mpcheck::history::DEFAULT_TIMEOUT,
+                timeout: mpcheck::analysis::history::DEFAULT_TIMEOUT,
                 required: false,
             }),
             dir: dir.into(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::lines::line_of;
 use super::paths::expand_path;
-use crate::firmware_build::{BuildSpec, RESERVED_VARIABLES, Select, default_image};
+use crate::tools::firmware_build::{BuildSpec, RESERVED_VARIABLES, Select, default_image};
 use crate::util::env::EnvError;
 use crate::util::error::{Error, Result};
 
@@ -23,8 +23,8 @@ fn default_compiler(port: &str) -> &'static str {
 /// The Debian packages a port's build needs (installed when a build lacks them).
 fn default_packages(port: &str) -> &'static [&'static str] {
     match port {
-        "unix" => crate::toolchain::UNIX_BUILD_PACKAGES,
-        _ => crate::toolchain::FIRMWARE_BUILD_PACKAGES,
+        "unix" => crate::tools::toolchain::UNIX_BUILD_PACKAGES,
+        _ => crate::tools::toolchain::FIRMWARE_BUILD_PACKAGES,
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::config::BoardConfig;
 pub use super::paths::resolve_path;
 pub use super::probe_spec::ProbeSpec;
-use crate::firmware_build::BuildSpec;
 use crate::model::case::Mode;
+use crate::tools::firmware_build::BuildSpec;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.
@@ -137,7 +137,7 @@ pub struct DeviceSpec {
     pub build: Option<BuildSpec>,
     /// A board in a labgrid place: acquired when a run opens the board, its console and
     /// power switch taken from the place (`config.serial.console` is filled in then).
-    pub labgrid: Option<crate::labgrid::LabgridSpec>,
+    pub labgrid: Option<crate::hw::labgrid::LabgridSpec>,
 }
 
 /// A VM that runs as a host process, one process per case.

@@ -12,9 +12,10 @@ use super::file::{
     Board, BoardSpec, BytecodeSpec, DEFAULT_TIMEOUT_SECS, DeviceSpec, HostKind, HostSpec, ProbeSpec,
 };
 use super::lines::line_of;
-use super::paths::expand_path;
-use super::paths::resolve_path;
-use crate::flash::probe_section::RawProbeSection;
+use super::paths::{expand_path, resolve_path};
+use crate::hw::flash::probe_section::RawProbeSection;
+use crate::hw::labgrid::LabgridSpec;
+use crate::hw::labgrid::spec::RawLabgrid;
 use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
 
@@ -80,7 +81,7 @@ struct DeviceFile {
     interrupts: Option<u8>,
     #[serde(default)]
     lossy_link: bool,
-    labgrid: Option<crate::labgrid::spec::RawLabgrid>,
+    labgrid: Option<RawLabgrid>,
 }
 
 #[derive(Deserialize)]
@@ -475,18 +476,18 @@ fn parse_device(
     })
 }
 
-/// The `labgrid:` section checked (see [`crate::labgrid::spec::board_section`]), its
+/// The `labgrid:` section checked (see [`crate::hw::labgrid::spec::board_section`]), its
 /// errors at their key's line.
 fn labgrid_section(
     path: &Path,
     text: &str,
     kind: Kind,
-    raw: Option<crate::labgrid::spec::RawLabgrid>,
+    raw: Option<RawLabgrid>,
     serial: Option<SerialConfig>,
     has_probe: bool,
-) -> Result<(Option<crate::labgrid::LabgridSpec>, Option<SerialConfig>)> {
+) -> Result<(Option<LabgridSpec>, Option<SerialConfig>)> {
     let serial_kind = matches!(kind, Kind::Serial);
-    crate::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
+    crate::hw::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
         .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
 }
 
@@ -701,7 +702,7 @@ modes: [frozen]
         assert_eq!(
             (build.select, build.board.as_str(), build.image.as_str()),
             (
-                crate::firmware_build::Select::Variant,
+                crate::tools::firmware_build::Select::Variant,
                 "standard",
                 "micropython"
             )

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection};
+use crate::hw::flash::probe_section::{FlashConfigError, ProbeBoard, RawProbeSection};
 
 /// A board file's `probe:` section: as written, and checked against the chip database
 /// once, on first use (loading a board file stays fast: `mpcheck list` never opens the
@@ -29,7 +29,7 @@ impl ProbeSpec {
     pub fn checked(&self) -> Result<&ProbeBoard, Arc<FlashConfigError>> {
         self.checked
             .get_or_init(|| {
-                crate::flash::probe_section::validate(self.raw.clone(), &self.file)
+                crate::hw::flash::probe_section::validate(self.raw.clone(), &self.file)
                     .map_err(Arc::new)
             })
             .as_ref()

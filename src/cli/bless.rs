@@ -6,14 +6,14 @@ use clap::Args;
 
 use super::RunArgs;
 use crate::board::BoardSpec;
-use crate::config::Project;
-use crate::golden::bytecode::BytecodeGoldens;
-use crate::golden::heap::HeapGoldens;
-use crate::golden::output::OutputGoldens;
-use crate::golden::pending::{Origin, PendingStore};
-use crate::golden::{BlessRun, Change, GoldenKind, may_bless};
+use crate::expect::golden::bytecode::BytecodeGoldens;
+use crate::expect::golden::heap::HeapGoldens;
+use crate::expect::golden::output::OutputGoldens;
+use crate::expect::golden::pending::{Origin, PendingStore};
+use crate::expect::golden::{BlessRun, Change, GoldenKind, may_bless};
 use crate::model::case::{Case, CaseId};
 use crate::model::verdict::Verdict;
+use crate::plan::config::Project;
 use crate::run::RunOutput;
 use crate::util::error::{Error, Result, exit};
 
@@ -154,7 +154,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
         .iter()
         .filter(|c| ran.contains(&c.id.to_string()))
     {
-        let kinds: [&dyn Fn() -> std::result::Result<crate::golden::Blessing, _>; 3] = [
+        let kinds: [&dyn Fn() -> std::result::Result<crate::expect::golden::Blessing, _>; 3] = [
             &|| output.bless(case, &run),
             &|| bytecode.bless(case, &run),
             &|| heap.bless(case, &run),

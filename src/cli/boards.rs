@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 
 use crate::board::load_board;
 use crate::board::{Board, BoardSpec};
-use crate::config::Project;
-use crate::firmware_build::BuildSpec;
-use crate::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
+use crate::hw::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
+use crate::plan::config::Project;
+use crate::tools::firmware_build::BuildSpec;
 use crate::util::error::{Error, Result, exit};
 
 #[derive(Subcommand)]
@@ -168,7 +168,7 @@ fn check(file: &Path, state_dir: &Path) -> Row {
 
 /// A board built from a tree: its image looked up in the build cache (never built).
 fn check_build(board: &Board, build: &BuildSpec, state_dir: &Path, row: &mut Row) {
-    row.status = match crate::firmware_build::cached(build, &board.file, state_dir) {
+    row.status = match crate::tools::firmware_build::cached(build, &board.file, state_dir) {
         Ok(Some(built)) => {
             row.image = built.firmware.display().to_string();
             if let Ok(m) = std::fs::metadata(&built.firmware) {
@@ -181,7 +181,7 @@ fn check_build(board: &Board, build: &BuildSpec, state_dir: &Path, row: &mut Row
             build.source.display()
         ),
         // A run installs missing compilers; checking does not.
-        Err(crate::firmware_build::BuildError::Toolchain { message, .. }) => format!(
+        Err(crate::tools::firmware_build::BuildError::Toolchain { message, .. }) => format!(
             "ok, built from source at {} (not built yet; {message}: a run installs {})",
             build.source.display(),
             build.packages.join(" ")

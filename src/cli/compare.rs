@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::ab::threshold::{FailOn, breaches};
-use crate::ab::{Comparison, PairRules, Side, pair};
+use crate::analysis::ab::threshold::{FailOn, breaches};
+use crate::analysis::ab::{Comparison, PairRules, Side, pair};
 use crate::board::{Board, BoardSpec};
-use crate::config::{Overrides, Project, Selection};
 use crate::pipeline::{Attempts, Event, Options, TrialResult, default_threads};
+use crate::plan::config::{Overrides, Project, Selection};
 use crate::report::console::Console;
 use crate::run::{Runner, Scope};
 use crate::util::error::{Error, Result, exit};
@@ -131,7 +131,7 @@ fn side_board(
         };
         spec.args.extend(build.args.iter().cloned());
         if let Some(rev) = build.rev {
-            use crate::firmware_build::revision;
+            use crate::tools::firmware_build::revision;
             let commit = revision::resolve(&spec.source, rev, &file)?;
             let versioned = revision::version_args(&spec.source, &commit);
             let tag = versioned[0].trim_start_matches("MICROPY_GIT_TAG=");
@@ -222,7 +222,8 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let same = args.base == args.head;
     let mpy_cross = |named: &Option<String>| -> Result<Option<PathBuf>> {
         let Some(named) = named else { return Ok(None) };
-        let toolchain = crate::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+        let toolchain =
+            crate::tools::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
         super::disasm::resolve_mpy_cross(&toolchain, Some(named)).map(Some)
     };
     let overrides = |micropython: &Option<PathBuf>, named: &Option<String>| -> Result<Overrides> {
@@ -260,7 +261,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         modes: args.modes.clone(),
     };
     // Cases are kept by id: the sides' boards may both be `<name>@base`/`@head`.
-    let discovered = crate::discover::discover(&project.cases_dir())?;
+    let discovered = crate::plan::discover::discover(&project.cases_dir())?;
     let mut selection = Selection {
         boards: vec![base.clone(), head.clone()],
         cases: discovered.clone(),
@@ -356,11 +357,11 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             return None;
         }
         let case = by_id.get(&r.case)?;
-        Some(crate::ab::bytecode::delta(b, h, case))
+        Some(crate::analysis::ab::bytecode::delta(b, h, case))
     };
     // A disassembly starts with its compiler's header: which mpy-cross made it, not
     // what it made, so it is set aside when the outputs are compared.
-    let header = |board: &str, cc: &Option<Arc<crate::compile::Compiler>>| {
+    let header = |board: &str, cc: &Option<Arc<crate::tools::compile::Compiler>>| {
         let disassembles = runner
             .pipeline
             .targets()

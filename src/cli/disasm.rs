@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::config::Project;
-use crate::toolchain::Toolchain;
+use crate::plan::config::Project;
+use crate::tools::toolchain::Toolchain;
 use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]

@@ -8,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::board::BoardSpec;
 use crate::board::load_board;
-use crate::config::Project;
-use crate::flash::flasher::{FlashEvent, Flasher};
-use crate::flash::probe_rs_flasher::ProbeRsFlasher;
+use crate::hw::flash::flasher::{FlashEvent, Flasher};
+use crate::hw::flash::probe_rs_flasher::ProbeRsFlasher;
+use crate::plan::config::Project;
 use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
@@ -73,7 +73,7 @@ pub fn flash(project: &Project, args: &FlashArgs) -> Result<i32> {
         .map_err(|e| Error::Usage(e.to_string()))?;
     bar.finish_and_clear();
     flasher.reset().map_err(|e| Error::Usage(e.to_string()))?;
-    crate::flash::record::record_flashed(
+    crate::hw::flash::record::record_flashed(
         &project.state_dir,
         &board.name,
         &image.content_hash_hex(),

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::Project;
-use crate::history::{History, Location, Past, RunRecord, TrialKey};
+use crate::analysis::history::{History, Location, Past, RunRecord, TrialKey};
+use crate::plan::config::Project;
 use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
@@ -25,7 +25,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "PATH|URL")]
     pub history: Option<String>,
     /// Seconds to wait for another writer's lock or for the server to answer.
-    #[arg(long, value_name = "SECS", default_value_t = crate::history::DEFAULT_TIMEOUT.as_secs())]
+    #[arg(long, value_name = "SECS", default_value_t = crate::analysis::history::DEFAULT_TIMEOUT.as_secs())]
     pub history_timeout: u64,
     /// Record a run kept in a side file (`unrecorded-run-*.json`, written when a run's
     /// history failed), then rename it `*.imported`.

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::SelectArgs;
-use crate::config::Project;
+use crate::plan::config::Project;
 use crate::util::error::{Result, exit};
 
 pub fn list(project: &Project, args: &SelectArgs) -> Result<i32> {
@@ -35,6 +35,6 @@ fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
         return Some(crate::targets::open::unavailable_reason(why));
     }
     (trial.mode == crate::model::case::Mode::Frozen)
-        .then(|| crate::frozen::unsupported(&trial.board))
+        .then(|| crate::tools::frozen::unsupported(&trial.board))
         .flatten()
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::Project;
-use crate::merge::{Input, merge as merge_runs, merge_upstream};
+use crate::analysis::merge::{Input, merge as merge_runs, merge_upstream};
+use crate::plan::config::Project;
 use crate::report::console::Console;
 use crate::report::{Provenance, RunReport, write_files};
 use crate::util::error::{Error, Result, exit};

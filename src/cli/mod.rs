@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Overrides, Project, Selection};
 use crate::pipeline::{Attempts, default_threads};
+use crate::plan::config::{Overrides, Project, Selection};
 use crate::run::{HistoryPolicy, Request, Scope};
 use crate::util::error::{Error, Result};
 
@@ -184,7 +184,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["history", "history_required"])]
     pub no_history: bool,
     /// Seconds to wait for another writer's lock on the history, or for its server.
-    #[arg(long, value_name = "SECS", default_value_t = crate::history::DEFAULT_TIMEOUT.as_secs())]
+    #[arg(long, value_name = "SECS", default_value_t = crate::analysis::history::DEFAULT_TIMEOUT.as_secs())]
     pub history_timeout: u64,
     /// A run whose history fails exits 2 (its reports are still written); by default it
     /// keeps the verdicts' exit code and its results in a side file for `--import`.
@@ -193,7 +193,7 @@ pub struct RunArgs {
     /// Run one share of the trials, as nextest's `--partition count:K/N` (the i-th trial
     /// goes to partition i % N + 1); `mpcheck merge` puts the shares back together.
     #[arg(long, value_name = "count:K/N")]
-    pub partition: Option<crate::partition::Partition>,
+    pub partition: Option<crate::plan::partition::Partition>,
 }
 
 pub(crate) fn parse_mode(s: &str) -> std::result::Result<crate::model::case::Mode, String> {
@@ -268,7 +268,7 @@ impl RunArgs {
         request.reference = self.select.reference.clone();
         if !self.no_history {
             request.history = HistoryPolicy::Record {
-                location: crate::history::Location::or_default(
+                location: crate::analysis::history::Location::or_default(
                     self.history.as_deref(),
                     &project.root,
                 ),

@@ -1,7 +1,7 @@
 //! `mpcheck probes`: the debug probes attached to this machine and whether this user may
 //! open them. With none attached it says so plainly.
 
-use crate::flash::probes::list_probes;
+use crate::hw::flash::probes::list_probes;
 use crate::util::error::{Result, exit};
 
 pub fn probes() -> Result<i32> {

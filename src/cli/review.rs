@@ -7,8 +7,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Args;
 
-use crate::config::Project;
-use crate::golden::pending::{Pending, PendingStore};
+use crate::expect::golden::pending::{Pending, PendingStore};
+use crate::plan::config::Project;
 use crate::util::error::{Error, Result, exit};
 
 #[derive(Args)]
@@ -123,7 +123,7 @@ pub fn review(project: &Project, args: &ReviewArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     if args.accept || args.reject {
-        crate::golden::may_bless(false, std::env::var("CI").ok().as_deref())
+        crate::expect::golden::may_bless(false, std::env::var("CI").ok().as_deref())
             .map_err(Error::Usage)?;
     }
     let interactive = !args.accept && !args.reject;
@@ -183,7 +183,7 @@ pub fn review(project: &Project, args: &ReviewArgs) -> Result<i32> {
 const REVIEW_LINES: usize = 2000;
 
 /// One pending change as a reviewer sees it: the golden, then a unified diff.
-fn render(store: &PendingStore, entry: &crate::golden::pending::Pending) -> Result<String> {
+fn render(store: &PendingStore, entry: &crate::expect::golden::pending::Pending) -> Result<String> {
     let now = store.current(entry)?;
     let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
     let golden = entry.golden.display().to_string();

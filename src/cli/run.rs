@@ -2,14 +2,14 @@
 //! review` (never in CI); exit 1 on any failing verdict.
 
 use super::RunArgs;
-use crate::config::Project;
+use crate::plan::config::Project;
 use crate::util::error::Result;
 
 pub fn run(project: &Project, args: &RunArgs) -> Result<i32> {
     let out = crate::run::run(project, args.request(project)?)?;
     // An upstream suite's expectations are the checkout's: nothing to stage (bless).
     if out.selection.upstream.is_none()
-        && !crate::golden::in_ci(std::env::var("CI").ok().as_deref())
+        && !crate::expect::golden::in_ci(std::env::var("CI").ok().as_deref())
     {
         // Staging is a sink like the reports: one that fails costs only itself.
         match super::bless::stage(project, &out) {

@@ -20,15 +20,15 @@ mod stages;
 
 use std::time::{Duration, Instant};
 
-pub use crate::result::{Attempt, Judgement, TrialResult};
+pub use crate::plan::result::{Attempt, Judgement, TrialResult};
 pub use event::{Event, Notice};
 pub use executor::{Options, default_threads, execute};
 pub use policy::{Attempts, Quarantine, quarantine};
 pub use rules::{Expect, OwnCases, SuiteRules};
 
-use crate::golden::Goldens;
+use crate::expect::golden::Goldens;
+use crate::expect::reference::Reference;
 use crate::plan::Trial;
-use crate::reference::Reference;
 use crate::targets::RunRequest;
 use crate::targets::open::Targets;
 
@@ -130,9 +130,9 @@ impl Pipeline {
 
     /// Every tool the selected targets use, with the versions they reported, and the
     /// CPython reference.
-    pub fn tools(&self) -> Vec<crate::toolchain::ToolInfo> {
+    pub fn tools(&self) -> Vec<crate::tools::toolchain::ToolInfo> {
         let mut tools = self.targets.tools();
-        tools.push(crate::toolchain::ToolInfo {
+        tools.push(crate::tools::toolchain::ToolInfo {
             tool: "cpython-reference".into(),
             path: self.reference.python().to_path_buf(),
             version: self.reference.version().to_string(),
@@ -143,7 +143,7 @@ impl Pipeline {
         // A tool from a PyPI wheel names the wheel too: its version is not always the
         // one the tool reports (the pinned unix port's wheel 1.28.0.2 is a 1.29 VM).
         for t in &mut tools {
-            if let Some(wheel) = crate::toolchain::wheel_of(&t.path) {
+            if let Some(wheel) = crate::tools::toolchain::wheel_of(&t.path) {
                 t.version = format!("{} (PyPI {wheel})", t.version);
             }
         }

@@ -9,7 +9,7 @@ use super::{Pipeline, TrialResult};
 use crate::model::case::FlakySetting;
 use crate::model::verdict::{Verdict, aggregate};
 use crate::plan::Trial;
-use crate::result::Attempt;
+use crate::plan::result::Attempt;
 
 /// How many times trials run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

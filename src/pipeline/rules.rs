@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::golden::Judged;
-use crate::golden::output::ExpectedOutput;
+use crate::expect::golden::Judged;
+use crate::expect::golden::output::ExpectedOutput;
 use crate::model::case::Case;
 use crate::model::outcome::Outcome;
 use crate::plan::Trial;

@@ -12,15 +12,15 @@
 use std::time::Instant;
 
 use super::Pipeline;
-use crate::golden::bytecode::BytecodeGoldens;
-use crate::golden::heap::{HeapGoldens, failed_claim};
-use crate::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens};
-use crate::golden::{GoldenKind, Judged, Key};
+use crate::expect::golden::bytecode::BytecodeGoldens;
+use crate::expect::golden::heap::{HeapGoldens, failed_claim};
+use crate::expect::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens};
+use crate::expect::golden::{GoldenKind, Judged, Key};
 use crate::model::case::{CaseSettings, Mode};
 use crate::model::outcome::Outcome;
 use crate::model::verdict::{Verdict, recheck, status_verdict};
 use crate::plan::Trial;
-use crate::result::{Attempt, Judgement};
+use crate::plan::result::{Attempt, Judgement};
 use crate::targets::{Capabilities, Produces, RunRequest, Target};
 
 /// A trial that may run: its target, settings and what the target can do.

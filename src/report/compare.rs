@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::ab::{CaseDelta, Comparison, OutputChange};
+use crate::analysis::ab::{CaseDelta, Comparison, OutputChange};
 use crate::util::error::{Error, Result};
 
 pub fn write_files(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>> {
@@ -134,7 +134,7 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     out
 }
 
-fn side(s: &crate::ab::Side) -> String {
+fn side(s: &crate::analysis::ab::Side) -> String {
     let named = if s.versions.is_empty() {
         format!("`{}`", s.board)
     } else {
@@ -204,7 +204,7 @@ pub fn markdown(c: &Comparison) -> String {
         md.push('\n');
     }
 
-    let heap: Vec<(&CaseDelta, &crate::ab::HeapDelta)> = c
+    let heap: Vec<(&CaseDelta, &crate::analysis::ab::HeapDelta)> = c
         .deltas
         .iter()
         .flat_map(|d| d.heap.iter().map(move |m| (d, m)))
@@ -327,7 +327,7 @@ pub fn console_summary(c: &Comparison, written: &[PathBuf]) {
 /// The free heap's shape after each case on both sides: free bytes, the largest free
 /// block, free runs and the index, with their deltas (empty when no side measured it).
 fn frag_section(c: &Comparison, row: &dyn Fn(&CaseDelta) -> String) -> String {
-    let rows: Vec<(&CaseDelta, crate::ab::frag::FragDelta)> =
+    let rows: Vec<(&CaseDelta, crate::analysis::ab::frag::FragDelta)> =
         c.deltas.iter().filter_map(|d| Some((d, d.frag?))).collect();
     if rows.is_empty() {
         return String::new();

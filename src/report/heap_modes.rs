@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::case::Mode;
-use crate::result::TrialResult;
+use crate::plan::result::TrialResult;
 
 /// The two figures the modes are compared by, and the free heap's shape after the case.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

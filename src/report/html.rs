@@ -9,8 +9,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use similar::ChangeTag;
 
 use super::{Counts, RunReport, explanation, headline};
-use crate::ab::timing::TimeVerdict;
-use crate::ab::{Comparison, OutputChange};
+use crate::analysis::ab::timing::TimeVerdict;
+use crate::analysis::ab::{Comparison, OutputChange};
 use crate::pipeline::TrialResult;
 
 /// Why these colours: a failing cell must stand out in a screenshot at a glance (and is
@@ -143,8 +143,8 @@ fn cell(c: &Counts, first_failure: Option<&str>) -> Markup {
 
 /// The differential matrix: case × board against the reference, known differences
 /// with their reason on hover and below, unexplained ones with their diff.
-fn matrix_table(m: &crate::differential::Matrix) -> Markup {
-    use crate::differential::Agreement;
+fn matrix_table(m: &crate::analysis::differential::Matrix) -> Markup {
+    use crate::analysis::differential::Agreement;
     html! {
         h2 { "Against the reference " code { (m.reference) } }
         table #differential {
@@ -375,7 +375,7 @@ fn delta_chart(rows: &[(String, f64, TimeVerdict)]) -> Markup {
 }
 
 /// The table cell of a row's time: coloured only beyond the noise.
-fn time_cell(t: &crate::ab::TimeDelta) -> Markup {
+fn time_cell(t: &crate::analysis::ab::TimeDelta) -> Markup {
     let class = match t.verdict {
         TimeVerdict::Slower => "fail",
         TimeVerdict::Faster => "pass",
@@ -388,7 +388,7 @@ fn time_cell(t: &crate::ab::TimeDelta) -> Markup {
 
 /// A row's bytecode: bytes, and where they changed the delta and the opcode families
 /// that changed (the answer a compiler A/B is run for, beside its case).
-fn bytecode_cell(b: &crate::ab::BytecodeDelta) -> Markup {
+fn bytecode_cell(b: &crate::analysis::ab::BytecodeDelta) -> Markup {
     let ops = b.opcode_changes();
     html! {
         td {
@@ -400,7 +400,7 @@ fn bytecode_cell(b: &crate::ab::BytecodeDelta) -> Markup {
 }
 
 /// What a row set aside, for its cell's tooltip.
-fn ignored_title(fields: &[crate::ab::noise::Ignored]) -> String {
+fn ignored_title(fields: &[crate::analysis::ab::noise::Ignored]) -> String {
     let named: Vec<&str> = fields.iter().map(|f| f.describe()).collect();
     format!("ignored: {}", named.join(", "))
 }
@@ -473,15 +473,15 @@ mod tests {
             &crate::report::compare::totals(c),
         )
     }
-    use crate::ab::timing::Timing;
-    use crate::ab::{CaseDelta, Side, TimeDelta};
+    use crate::analysis::ab::timing::Timing;
+    use crate::analysis::ab::{CaseDelta, Side, TimeDelta};
 
     fn comparison(base: &[f64], head: &[f64]) -> Comparison {
         let (Some(b), Some(h)) = (Timing::of(base), Timing::of(head)) else {
             unreachable!("samples given")
         };
         let time = TimeDelta {
-            verdict: crate::ab::timing::judge(&b, &h),
+            verdict: crate::analysis::ab::timing::judge(&b, &h),
             base: b,
             head: h,
             on_target: false,
@@ -503,7 +503,7 @@ mod tests {
                 base_verdict: "not judged".into(),
                 head_verdict: "not judged".into(),
                 output: OutputChange::Same,
-                ignored: vec![crate::ab::noise::Ignored::CompilerHeader],
+                ignored: vec![crate::analysis::ab::noise::Ignored::CompilerHeader],
                 bytecode: None,
                 bytecode_note: None,
                 heap: Vec::new(),
@@ -541,7 +541,7 @@ mod tests {
     #[test]
     fn a_bytecode_change_shows_its_delta_and_opcodes_beside_the_case() {
         let mut c = comparison(&[1.0], &[1.0]);
-        c.deltas[0].bytecode = Some(crate::ab::BytecodeDelta {
+        c.deltas[0].bytecode = Some(crate::analysis::ab::BytecodeDelta {
             base_bytes: 52,
             head_bytes: 50,
             base_instructions: 20,

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Provenance, RunReport};
-use crate::merge::Input;
+use crate::analysis::merge::Input;
 use crate::pipeline::TrialResult;
-use crate::result::Attempt;
-use crate::toolchain::ToolInfo;
+use crate::plan::result::Attempt;
+use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 
 /// The environment variable naming the directory.
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(input.run_id.as_deref(), Some("run-1"));
         assert_eq!(input.host.as_deref(), Some("host-a"));
         assert_eq!(input.suite_trials.as_ref().map(Vec::len), Some(40));
-        let merged = crate::merge::merge(vec![input]);
+        let merged = crate::analysis::merge::merge(vec![input]);
         assert!(!merged.notes.incomplete(), "{:?}", merged.notes.problems());
     }
 

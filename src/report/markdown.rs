@@ -8,7 +8,7 @@ use super::{Counts, RunReport, explanation};
 use crate::pipeline::TrialResult;
 
 /// A merged report's inputs, and every problem the merge found.
-fn merge_section(md: &mut String, notes: &crate::merge::Notes) {
+fn merge_section(md: &mut String, notes: &crate::analysis::merge::Notes) {
     let _ = writeln!(
         md,
         "Merged from {}:\n",
@@ -210,8 +210,8 @@ pub fn render(report: &RunReport) -> String {
 /// `--reference`: per board, how many trials agree with the reference; then every
 /// unexplained difference with its diff (what a new port's maintainer must look at) and
 /// the known ones one line each, with their reason (so they can be re-checked).
-fn matrix_section(md: &mut String, m: &crate::differential::Matrix) {
-    use crate::differential::Agreement;
+fn matrix_section(md: &mut String, m: &crate::analysis::differential::Matrix) {
+    use crate::analysis::differential::Agreement;
     let _ = writeln!(
         md,
         "\n## Against the reference `{}`\n\n| board | same | known | unexplained | not compared |\n|---|---|---|---|---|",

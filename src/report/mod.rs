@@ -14,32 +14,32 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
+use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 
 /// Everything the file reports are made from.
 pub struct RunReport<'a> {
     pub toolchain: &'a [ToolInfo],
     /// What was done about each device board's firmware before the run.
-    pub flashes: &'a [crate::flash::record::FlashReport],
+    pub flashes: &'a [crate::hw::flash::record::FlashReport],
     pub results: &'a [TrialResult],
     pub duration: Duration,
     /// Ctrl-C or SIGTERM stopped the run: how many trials were planned (the results hold
     /// only those that finished).
     pub interrupted: Option<usize>,
     /// `--reference BOARD`: every board's agreement with the reference.
-    pub matrix: Option<&'a crate::differential::Matrix>,
+    pub matrix: Option<&'a crate::analysis::differential::Matrix>,
     /// Which run this is, for `mpcheck merge`.
     pub provenance: &'a Provenance,
     /// A merged report: its inputs and what the merge found.
-    pub merge: Option<&'a crate::merge::Notes>,
+    pub merge: Option<&'a crate::analysis::merge::Notes>,
 }
 
 /// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
 /// its partition, and every trial of the suite (so that a missing share is seen).
 pub struct Provenance {
     pub host: String,
-    pub partition: Option<crate::partition::Partition>,
+    pub partition: Option<crate::plan::partition::Partition>,
     /// A results.json written one trial at a time by many processes names its run
     /// ([`incremental`]); a run's own results.json needs none.
     pub run_id: Option<String>,
@@ -53,7 +53,7 @@ const FILES: [&str; 4] = ["junit.xml", "results.json", "summary.md", "index.html
 /// Finds report-directory problems before a run rather than after it: the directory is
 /// created, each report's path must not be a directory, and a file must be creatable in
 /// it (a read-only mount, a file where the directory should be).
-pub fn check_dir(dir: &Path, project: &crate::config::Project) -> Result<()> {
+pub fn check_dir(dir: &Path, project: &crate::plan::config::Project) -> Result<()> {
     check_outside_project_data(dir, project)?;
     let problem = |e: std::io::Error| {
         Error::Usage(format!(
@@ -82,7 +82,7 @@ const PROJECT_DATA: [&str; 5] = ["cases", "golden", "boards", "known-differences
 
 /// Refuses a report directory inside one of [`PROJECT_DATA`] (after resolving symbolic
 /// links of the part that exists).
-fn check_outside_project_data(dir: &Path, project: &crate::config::Project) -> Result<()> {
+fn check_outside_project_data(dir: &Path, project: &crate::plan::config::Project) -> Result<()> {
     let dir_real = crate::util::fsutil::resolved(dir);
     for name in PROJECT_DATA {
         let data = crate::util::fsutil::resolved(&project.root.join(name));

@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::Project;
-use crate::history::{History, HistoryError, Location, RunRecord};
+use crate::analysis::history::{History, HistoryError, Location, RunRecord};
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
+use crate::plan::config::Project;
+use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 use crate::util::notice::notice;
 
@@ -53,7 +53,7 @@ impl HistoryPolicy {
     pub fn mark_and_record(
         &self,
         project: &Project,
-        suite: &crate::history::Suite,
+        suite: &crate::analysis::history::Suite,
         results: &mut [TrialResult],
         tools: &[ToolInfo],
         duration: Duration,
@@ -68,7 +68,7 @@ impl HistoryPolicy {
             mark(&mut history, suite, results)?;
             Ok(history)
         });
-        let commit = crate::history::git_commit(&project.root);
+        let commit = crate::analysis::history::git_commit(&project.root);
         let record = RunRecord::of(suite, results, tools, commit, duration);
         let error = marked
             .and_then(|mut history| history.record(&record))
@@ -79,7 +79,7 @@ impl HistoryPolicy {
     /// Marks results against the history without recording them (a process that runs
     /// only some trials of a run: tests/trials.rs under nextest). Read-only; a history
     /// that cannot be read leaves the results unmarked and says why.
-    pub fn mark_only(&self, suite: &crate::history::Suite, results: &mut [TrialResult]) {
+    pub fn mark_only(&self, suite: &crate::analysis::history::Suite, results: &mut [TrialResult]) {
         let Self::Record {
             location, timeout, ..
         } = self
@@ -102,12 +102,12 @@ impl HistoryPolicy {
 
 fn mark(
     history: &mut History,
-    suite: &crate::history::Suite,
+    suite: &crate::analysis::history::Suite,
     results: &mut [TrialResult],
 ) -> Result<(), HistoryError> {
     let past = history.past_in(suite, results.iter().map(|r| r.name.as_str()), 10)?;
     for r in results.iter_mut() {
-        r.history = crate::history::mark(past.get(&r.name), r);
+        r.history = crate::analysis::history::mark(past.get(&r.name), r);
     }
     Ok(())
 }

@@ -23,9 +23,9 @@ pub use history_sink::HistoryPolicy;
 pub use runner::Runner;
 pub use select::Scope;
 
-use crate::config::{Project, Selection};
 use crate::pipeline::{Options, TrialResult};
 use crate::plan::Trial;
+use crate::plan::config::{Project, Selection};
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
 use crate::util::error::{Error, Result};
@@ -40,7 +40,7 @@ pub struct Request {
     pub options: Options,
     /// Only the trials that failed in the last run (its results.json in `report_dir`).
     pub rerun_failed: bool,
-    pub partition: Option<crate::partition::Partition>,
+    pub partition: Option<crate::plan::partition::Partition>,
     /// Show every board's agreement with this board's output (it is in the selection).
     pub reference: Option<String>,
     pub history: HistoryPolicy,
@@ -122,7 +122,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     // Read before any board boots: a known difference without its reason is an error
     // that should not cost a whole run to find.
     let known = match &request.reference {
-        Some(_) => Some(crate::known::KnownDifferences::load(&project.root)?),
+        Some(_) => Some(crate::expect::known::KnownDifferences::load(&project.root)?),
         None => None,
     };
     let selection = &request.selection;
@@ -229,8 +229,8 @@ fn reference_matrix(
     selection: &Selection,
     results: &[TrialResult],
     reference: &str,
-    known: &crate::known::KnownDifferences,
-) -> crate::differential::Matrix {
+    known: &crate::expect::known::KnownDifferences,
+) -> crate::analysis::differential::Matrix {
     let kind = |name: &str| {
         selection
             .boards
@@ -238,7 +238,7 @@ fn reference_matrix(
             .find(|b| b.name == name)
             .map_or(String::new(), |b| b.port().to_string())
     };
-    crate::differential::Matrix::build(results, reference, &kind, known)
+    crate::analysis::differential::Matrix::build(results, reference, &kind, known)
 }
 
 /// The exit code of a run: 1 when any verdict fails it (flaky ones only unless allowed;

@@ -3,10 +3,10 @@
 //! run`'s executor and tests/trials.rs's one-trial processes both run trials here, so
 //! they give the same verdict for the same trial.
 
-use crate::config::{Project, Selection};
-use crate::flash::record::FlashReport;
+use crate::hw::flash::record::FlashReport;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
+use crate::plan::config::{Project, Selection};
 use crate::setup::{Firmware, FrozenCases};
 use crate::util::error::Result;
 

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use crate::config::{Project, Selection};
 use crate::model::case::Mode;
 use crate::plan::Trial;
+use crate::plan::config::{Project, Selection};
 use crate::util::error::{Error, Result};
 
 /// Which trials of a selection: name filters and the modes (none: every mode).

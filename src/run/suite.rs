@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Scope;
-use crate::config::{Project, Selection};
-use crate::known::KnownDifferences;
+use crate::expect::known::KnownDifferences;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
+use crate::plan::config::{Project, Selection};
 use crate::util::error::Result;
 
 pub trait Suite: Send + Sync {
@@ -31,7 +31,7 @@ pub trait Suite: Send + Sync {
     fn reclassify(&self, _results: &mut [TrialResult]) {}
 
     /// What the history keys this suite's trials by.
-    fn history(&self, project: &Project) -> crate::history::Suite;
+    fn history(&self, project: &Project) -> crate::analysis::history::Suite;
 
     /// Reports of the suite's own, beside the common ones.
     fn write_reports(&self, _dir: &Path, _results: &[TrialResult]) -> Result<Vec<PathBuf>> {
@@ -60,8 +60,8 @@ impl Suite for Cases {
         scope.keep(crate::plan::plan(&selection.boards, &selection.cases))
     }
 
-    fn history(&self, project: &Project) -> crate::history::Suite {
-        crate::history::Suite::cases(&project.root)
+    fn history(&self, project: &Project) -> crate::analysis::history::Suite {
+        crate::analysis::history::Suite::cases(&project.root)
     }
 }
 
@@ -137,8 +137,8 @@ impl Suite for Checkout {
         crate::upstream::reclassify(results, &self.tests, &self.session, &self.known, &port);
     }
 
-    fn history(&self, project: &Project) -> crate::history::Suite {
-        crate::history::Suite::tests(
+    fn history(&self, project: &Project) -> crate::analysis::history::Suite {
+        crate::analysis::history::Suite::tests(
             &project.root,
             &self.tests.tests_dir,
             self.tests.emit.as_str(),

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use super::{RunRequest, Target};
 use crate::board::driver::RamFile;
 use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
-use crate::compile::Compiler;
 use crate::model::case::{Case, Mode};
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
-use crate::toolchain::ToolInfo;
+use crate::tools::compile::Compiler;
+use crate::tools::toolchain::ToolInfo;
 
 pub struct BoardTarget {
     name: String,
@@ -28,14 +28,14 @@ pub struct BoardTarget {
     /// `sys.implementation._mpy`'s native arch (probed with the features).
     mpy_arch: OnceLock<Option<String>>,
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
-    probe: Option<crate::flash::probe_section::ProbeBoard>,
+    probe: Option<crate::hw::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
     release: Mutex<Option<crate::board::session::Release>>,
     /// A serial board's lock, held while this process drives it.
     lock: Mutex<Option<std::fs::File>>,
     /// The labgrid place the board lives in: held as long as the target, its power
     /// switch the hard reset.
-    place: Option<crate::labgrid::HeldPlace>,
+    place: Option<crate::hw::labgrid::HeldPlace>,
 }
 
 #[derive(Default)]
@@ -74,7 +74,7 @@ impl BoardTarget {
     }
 
     /// Holds `place` for as long as the target lives; resets through its power switch.
-    pub fn with_place(mut self, place: crate::labgrid::HeldPlace) -> BoardTarget {
+    pub fn with_place(mut self, place: crate::hw::labgrid::HeldPlace) -> BoardTarget {
         self.place = Some(place);
         self
     }
@@ -82,7 +82,7 @@ impl BoardTarget {
     /// Resets through this debug probe when Ctrl-C and soft reset fail.
     pub fn with_probe_reset(
         mut self,
-        probe: crate::flash::probe_section::ProbeBoard,
+        probe: crate::hw::flash::probe_section::ProbeBoard,
     ) -> BoardTarget {
         self.probe = Some(probe);
         self
@@ -175,7 +175,7 @@ impl BoardTarget {
                 .map(|p| Box::new(p) as Box<dyn crate::board::transport::ResetHook>);
         }
         let probe = self.probe.clone()?;
-        Some(Box::new(crate::flash::reset_hook::ProbeResetHook::new(
+        Some(Box::new(crate::hw::flash::reset_hook::ProbeResetHook::new(
             probe,
         )))
     }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{RunRequest, Target};
-use crate::compile::Compiler;
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
-use crate::toolchain::ToolInfo;
+use crate::tools::compile::Compiler;
+use crate::tools::toolchain::ToolInfo;
 
 pub struct BytecodeTarget {
     compiler: Arc<Compiler>,

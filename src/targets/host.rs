@@ -8,11 +8,11 @@ use std::sync::{Arc, OnceLock};
 use super::{RunRequest, Target, process};
 use crate::board::features::{PROBE_TIMEOUT, Undecided};
 use crate::board::{Board, HostKind};
-use crate::compile::Compiler;
 use crate::model::case::Mode;
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
-use crate::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
+use crate::tools::compile::Compiler;
+use crate::tools::toolchain::{ToolInfo, VERSION_SNIPPET, reported_version};
 use crate::util::error::{Error, Result};
 
 /// Host VMs run no frozen trial: the pipeline skips them (with why) before they get here.
@@ -43,13 +43,13 @@ impl HostTarget {
         board: &Board,
         kind: HostKind,
         vm: (PathBuf, bool),
-        toolchain: &crate::toolchain::Toolchain,
+        toolchain: &crate::tools::toolchain::Toolchain,
         args: Vec<String>,
         compiler: Option<Arc<Compiler>>,
     ) -> Result<HostTarget> {
         let (vm, vm_pinned) = vm;
         let found = if vm.components().count() == 1 {
-            crate::toolchain::find_on_path(&vm.to_string_lossy())
+            crate::tools::toolchain::find_on_path(&vm.to_string_lossy())
         } else {
             vm.exists().then(|| vm.clone())
         };

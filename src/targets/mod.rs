@@ -14,11 +14,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::compile::Compiler;
 use crate::model::case::{Case, Mode};
 use crate::model::features::Features;
 use crate::model::outcome::Outcome;
-use crate::toolchain::ToolInfo;
+use crate::tools::compile::Compiler;
+use crate::tools::toolchain::ToolInfo;
 
 /// One run of one case on a target.
 pub struct RunRequest<'a> {

@@ -13,9 +13,9 @@ use super::host::HostTarget;
 use super::{Produces, Target};
 use crate::board::file::DeviceSpec;
 use crate::board::{Board, BoardSpec, HostKind};
-use crate::compile::{Compiler, cache_dir};
 use crate::model::verdict::Verdict;
-use crate::toolchain::{ToolInfo, Toolchain};
+use crate::tools::compile::{Compiler, cache_dir};
+use crate::tools::toolchain::{ToolInfo, Toolchain};
 use crate::util::error::{Error, Result};
 
 /// The selected boards' targets, and the boards that cannot be used here (with why).
@@ -267,11 +267,11 @@ fn open_device(
     }
     if let Some(q) = &spec.config.qemu {
         let present = |q: &crate::board::config::QemuConfig| {
-            crate::toolchain::find_on_path(&q.binary).is_some()
+            crate::tools::toolchain::find_on_path(&q.binary).is_some()
                 && std::path::Path::new(&q.firmware).exists()
         };
         if !present(q) {
-            crate::toolchain::ensure_debian_packages(
+            crate::tools::toolchain::ensure_debian_packages(
                 &spec.packages,
                 &format!("board `{}` ({})", board.name, board.file.display()),
             )?;
@@ -312,16 +312,16 @@ fn open_device(
 fn open_labgrid_device(
     board: &Board,
     spec: &DeviceSpec,
-    lg: &crate::labgrid::LabgridSpec,
+    lg: &crate::hw::labgrid::LabgridSpec,
     toolchain: &Toolchain,
     compilers: &mut Compilers,
 ) -> Result<Arc<BoardTarget>> {
-    let client = crate::labgrid::client::Client::new(toolchain.labgrid_client()?, lg.clone());
+    let client = crate::hw::labgrid::client::Client::new(toolchain.labgrid_client()?, lg.clone());
     let log_dir = toolchain.dir.with_file_name("labgrid");
     let place =
-        crate::labgrid::HeldPlace::acquire(client, &board.file.display().to_string(), &log_dir)
+        crate::hw::labgrid::HeldPlace::acquire(client, &board.file.display().to_string(), &log_dir)
             .map_err(|e| match e {
-                crate::labgrid::LabgridError::Interrupted { .. } => {
+                crate::hw::labgrid::LabgridError::Interrupted { .. } => {
                     Error::Interrupted(format!("board `{}`: {e}", board.name))
                 }
                 e => Error::board(&board.name, &board.file, e),

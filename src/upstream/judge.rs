@@ -6,8 +6,8 @@ use regex::bytes::Regex;
 
 use super::UpstreamCase;
 use super::exp_rule::ExpRule;
-use crate::golden::Judged;
-use crate::golden::output::ExpectedOutput;
+use crate::expect::golden::Judged;
+use crate::expect::golden::output::ExpectedOutput;
 use crate::model::outcome::{Outcome, Status};
 use crate::model::verdict::Verdict;
 

@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::known::KnownDifferences;
+use crate::expect::known::KnownDifferences;
 use crate::model::case::{Case, CaseId, CaseSettings, Mode};
 use crate::model::verdict::Verdict;
 use crate::pipeline::{Pipeline, TrialResult};
@@ -193,8 +193,8 @@ impl crate::pipeline::SuiteRules for Suite {
         outcome: &crate::model::outcome::Outcome,
         expect: &mut crate::pipeline::Expect,
     ) -> Option<(
-        Option<crate::golden::output::ExpectedOutput>,
-        crate::golden::Judged,
+        Option<crate::expect::golden::output::ExpectedOutput>,
+        crate::expect::golden::Judged,
     )> {
         let u = self.tests.get(&case.id)?;
         Some(judge::judge(u, outcome, expect))

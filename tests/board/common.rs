@@ -23,7 +23,8 @@ pub fn firmware() -> String {
 /// or fails saying what to run.
 pub fn install(packages: &[&str]) {
     let packages: Vec<String> = packages.iter().map(|p| p.to_string()).collect();
-    if let Err(e) = mpcheck::toolchain::ensure_debian_packages(&packages, "the board tests") {
+    if let Err(e) = mpcheck::tools::toolchain::ensure_debian_packages(&packages, "the board tests")
+    {
         panic!("{e}");
     }
 }

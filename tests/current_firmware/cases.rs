@@ -463,7 +463,7 @@ pub fn target_time_is_exact_with_icount(fw: &str) {
 /// The image's text/data/bss as mpcheck reads them from the ELF are binutils' own: the
 /// `arm-none-eabi-size` of the toolchain that built it (Berkeley format).
 pub fn image_size_is_what_binutils_size_says(fw: &str) {
-    let ours = mpcheck::firmware_build::size::of_elf(std::path::Path::new(fw)).unwrap();
+    let ours = mpcheck::tools::firmware_build::size::of_elf(std::path::Path::new(fw)).unwrap();
     let out = std::process::Command::new("arm-none-eabi-size")
         .arg(fw)
         .output()

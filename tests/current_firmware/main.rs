@@ -48,7 +48,7 @@ fn firmware() -> Result<String, String> {
     {
         return Err(why.clone());
     }
-    let project = mpcheck::config::Project::new(root);
+    let project = mpcheck::plan::config::Project::new(root);
     let built = mpcheck::setup::built(&project, &[Arc::new(board)], &mut |_| {})
         .map_err(|e| e.to_string())?;
     match &built[0].spec {

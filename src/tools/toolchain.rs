@@ -24,7 +24,7 @@ const WEBASSEMBLY_PACKAGE: &str = "@micropython/micropython-webassembly-pyscript
 
 /// mpcheck's own Node driver for the webassembly port: the port's CLI exits 0 on an
 /// uncaught exception and cannot see files next to the script, so we load it ourselves.
-const WEBASSEMBLY_DRIVER: &str = include_str!("targets/webassembly_driver.mjs");
+const WEBASSEMBLY_DRIVER: &str = include_str!("../targets/webassembly_driver.mjs");
 
 /// Where provisioned tools live. Everything in it can be deleted and is rebuilt.
 #[derive(Debug, Clone)]

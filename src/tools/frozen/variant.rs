@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::target::RunsFrozen;
 use super::{FrozenTarget, prepare};
 use crate::board::{Board, BoardSpec, HostKind};
-use crate::config::Project;
 use crate::model::case::Case;
 use crate::pipeline::Event;
+use crate::plan::config::Project;
 use crate::targets::Target;
 use crate::targets::board::BoardTarget;
 use crate::targets::open::{FrozenMissing, Targets};
@@ -46,10 +46,10 @@ pub fn open_variant(
         // Every case was rejected: nothing to build, nothing will boot.
         return Ok(Arc::new(FrozenTarget::new(plain.clone(), prepared.entries)));
     }
-    let built = crate::firmware_build::cached(build, &board.file, &project.state_dir)
+    let built = crate::tools::firmware_build::cached(build, &board.file, &project.state_dir)
         .map_err(|e| failed(&e))?
         .ok_or_else(|| failed(&"the plain firmware is not built"))?;
-    let frozen = crate::firmware_build::build_frozen(
+    let frozen = crate::tools::firmware_build::build_frozen(
         build,
         &board.file,
         &built,

@@ -257,7 +257,7 @@ pub struct Side {
     pub versions: Vec<String>,
     /// The side's firmware image's text/data/bss (a device board with an ELF image).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<crate::firmware_build::size::ImageSize>,
+    pub size: Option<crate::tools::firmware_build::size::ImageSize>,
     /// What the side was built from, for a board built from a tree: the tree, the
     /// revision (or "the working tree") and the build args, e.g. `/src at HEAD~1 =
     /// v1.24.0 (18658e1ebf51), args MICROPY_PY_FFI=0`.
@@ -389,7 +389,7 @@ mod tests {
             r.target_us = Some(us[0]);
             r.attempts = us
                 .iter()
-                .map(|&us| crate::result::Attempt {
+                .map(|&us| crate::plan::result::Attempt {
                     verdict: Verdict::Pass,
                     why: "attempt".into(),
                     duration_ms: wall,

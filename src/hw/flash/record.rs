@@ -26,7 +26,7 @@ pub struct FlashReport {
     pub total_ms: Option<u128>,
     /// The image's text/data/bss, when it is an ELF (a `.hex` or `.bin` has no sections).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<crate::firmware_build::size::ImageSize>,
+    pub size: Option<crate::tools::firmware_build::size::ImageSize>,
 }
 
 fn record_path(state_dir: &Path, board: &str) -> PathBuf {

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::verdict::Verdict;
-use crate::partition::Partition;
 use crate::pipeline::TrialResult;
-use crate::result::{Attempt, Origin};
-use crate::toolchain::ToolInfo;
+use crate::plan::partition::Partition;
+use crate::plan::result::{Attempt, Origin};
+use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 
 /// One run's results.json, as merge needs it.

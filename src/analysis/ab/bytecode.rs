@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::compile::Compiler;
 use crate::model::case::Case;
 use crate::mpy::{read, stats};
+use crate::tools::compile::Compiler;
 
 /// Base → head figures of one case's bytecode (or of several cases summed).
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]

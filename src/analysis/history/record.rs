@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::inputs::Suite;
 use crate::model::verdict::{Verdict, aggregate};
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
+use crate::tools::toolchain::ToolInfo;
 
 /// A run as the history stores it; also the side file a run that could not be recorded
 /// is kept in (`mpcheck history --import` reads it).

@@ -1,13 +1,13 @@
 //! The differential matrix: every case × mode on every board against a reference
 //! board's output (`mpcheck run --reference BOARD`). A difference listed in the
-//! project's known differences (crate::known) is shown as known, with its reason, so a
+//! project's known differences (crate::expect::known) is shown as known, with its reason, so a
 //! new port's report lists only what nobody has explained yet. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::known::KnownDifferences;
+use crate::expect::known::KnownDifferences;
 use crate::model::case::Mode;
 use crate::pipeline::TrialResult;
 

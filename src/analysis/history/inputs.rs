@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::pipeline::TrialResult;
-use crate::toolchain::ToolInfo;
+use crate::tools::toolchain::ToolInfo;
 
 /// Where a suite's trials read their inputs from.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ impl Suite {
                 let exp = |suffix: &str| tests.join(group).join(format!("{name}.py{suffix}"));
                 let mut files = vec![test.clone(), exp(".exp"), exp(&format!(".{emit}.exp"))];
                 // A port's file is not here: the board's port is not known to the history.
-                files.extend(crate::known::KnownDifferences::files(root, board));
+                files.extend(crate::expect::known::KnownDifferences::files(root, board));
                 files
             }
             Source::Unknown => return None,

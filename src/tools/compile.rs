@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 use crate::model::case::Case;
-use crate::toolchain::reported_version;
+use crate::tools::toolchain::reported_version;
 use crate::util::error::{Error, Result};
 
 #[derive(Debug)]
@@ -46,8 +46,8 @@ impl Compiler {
     }
 
     /// This compiler as the report lists it.
-    pub fn tool_info(&self) -> crate::toolchain::ToolInfo {
-        crate::toolchain::ToolInfo {
+    pub fn tool_info(&self) -> crate::tools::toolchain::ToolInfo {
+        crate::tools::toolchain::ToolInfo {
             tool: "mpy-cross".into(),
             path: self.path.clone(),
             version: self.version().to_string(),

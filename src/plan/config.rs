@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::board::{Board, BoardFiles, BoardSpec, HostKind, load_board_files};
-use crate::discover::discover;
 use crate::model::case::Case;
+use crate::plan::discover::discover;
 use crate::util::error::{Error, Result};
 
 /// A project: the directories mpcheck reads and writes.

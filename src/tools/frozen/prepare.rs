@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::{FrozenModule, freezable_helper, helper_frozen_name, helper_id};
 
-use crate::compile::Compiler;
-use crate::firmware_build::FrozenFile;
 use crate::model::case::{Case, CaseId, helper_modules};
+use crate::tools::compile::Compiler;
+use crate::tools::firmware_build::FrozenFile;
 
 /// What became of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,7 +41,7 @@ fn case_module(name: &str) -> String {
 
 fn hashed(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    crate::firmware_build::hex(&Sha256::digest(text.as_bytes()))
+    crate::tools::firmware_build::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Whether a helper's own name can be frozen as it is (mpy-tool makes C identifiers of

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::compile::hex;
 use crate::model::case::{Case, CaseId, Mode};
 use crate::model::outcome::Status;
 use crate::targets::{RunRequest, SuiteRun, Target};
+use crate::tools::compile::hex;
 
 /// Why 30 s: the reference runs once per case and version; it is upstream's own limit.
 const REFERENCE_TIMEOUT: Duration = Duration::from_secs(30);

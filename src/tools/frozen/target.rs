@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::prepare::Entry;
-use crate::compile::Compiler;
 use crate::model::case::CaseId;
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
 use crate::targets::board::BoardTarget;
 use crate::targets::host::HostTarget;
 use crate::targets::{Capabilities, RunRequest, Target};
-use crate::toolchain::ToolInfo;
+use crate::tools::compile::Compiler;
+use crate::tools::toolchain::ToolInfo;
 
 /// A target that can import a module frozen into its image: a board booted with its
 /// frozen firmware, or a unix VM built with the modules frozen in.

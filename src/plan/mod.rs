@@ -1,5 +1,12 @@
 //! board × case × mode → trials, with the skips and errors that the settings alone
-//! decide made up front. Pure: no I/O.
+//! decide made up front. Pure: no I/O. Beside it, what a plan is made from and makes:
+//! the project and its selection (`config`), finding cases (`discover`), partitions of a
+//! night (`partition`), and a trial's result (`result`).
+
+pub mod config;
+pub mod discover;
+pub mod partition;
+pub mod result;
 
 use std::sync::Arc;
 

@@ -2,8 +2,8 @@
 //! decides which of them a comparison breaks (the exit code follows from that alone).
 
 use super::{CaseDelta, OutputChange};
-use crate::ab::timing::TimeVerdict;
-use crate::firmware_build::size::ImageSize;
+use crate::analysis::ab::timing::TimeVerdict;
+use crate::tools::firmware_build::size::ImageSize;
 
 /// What makes `mpcheck compare` exit 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -247,7 +247,7 @@ mod tests {
             bytecode: None,
             bytecode_note: None,
             heap: Vec::new(),
-            frag: crate::ab::frag::FragDelta::of(&side(900), &side(800)),
+            frag: crate::analysis::ab::frag::FragDelta::of(&side(900), &side(800)),
             time: None,
         };
         let limits = [
