@@ -29,7 +29,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 15] = [
+    let tests: [(&str, Tree, CheckoutTest); 17] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -99,6 +99,16 @@ fn main() {
             "a_multi_instance_test_on_a_qemu_board_and_unix",
             Some(&v128_board),
             a_multi_instance_test_on_a_qemu_board_and_unix,
+        ),
+        (
+            "perf_bench_runs_and_is_judged_as_run_perfbench_py",
+            Some(&v128),
+            perf_bench_runs_and_is_judged_as_run_perfbench_py,
+        ),
+        (
+            "compare_tests_perf_bench_compares_target_time_not_output",
+            Some(&v128),
+            compare_tests_perf_bench_compares_target_time_not_output,
         ),
         (
             "a_directory_without_run_tests_is_a_clear_error",
@@ -1006,4 +1016,190 @@ fn a_multi_instance_test_on_a_qemu_board_and_unix(src: &Path) {
             && json.contains("instance0 on mps2-an385-qemu, instance1 on unix"),
         "{json}"
     );
+}
+
+/// A checkout-shaped tree for perf_bench: the real run-tests.py, run-perfbench.py,
+/// feature_check/, benchrun.py and two real benchmarks (one judged by CPython, one by
+/// its `.exp`), and two made here: one whose `.exp` is wrong, one whose parameters fit
+/// no N/M.
+fn make_perf_checkout(src: &Path, tmp: &Path) -> PathBuf {
+    let tests = tmp.join("mp/tests");
+    std::fs::create_dir_all(tests.join("perf_bench")).unwrap();
+    for f in ["run-tests.py", "run-perfbench.py"] {
+        std::fs::copy(src.join(f), tests.join(f)).unwrap();
+    }
+    copy_dir(&src.join("feature_check"), &tests.join("feature_check"));
+    for f in [
+        "benchrun.py",
+        "misc_mandel.py",
+        "bm_pidigits.py",
+        "core_import_mpy_single.py",
+        "core_import_mpy_single.py.exp",
+    ] {
+        let (from, to) = (
+            src.join("perf_bench").join(f),
+            tests.join("perf_bench").join(f),
+        );
+        std::fs::copy(from, to).unwrap();
+    }
+    let bench = |params: &str| {
+        format!(
+            "def bm_setup(p):\n    return (lambda: None), (lambda: (p, 42))\nbm_params = {{{params}: 7}}\n"
+        )
+    };
+    write(&tests, "perf_bench/wrong.py", &bench("(1, 1)"));
+    write(&tests, "perf_bench/wrong.py.exp", "41\n");
+    write(&tests, "perf_bench/huge.py", &bench("(100000, 100000)"));
+    tests
+}
+
+/// `run --tests DIR perf_bench/` on unix at N=M=100, 2 runs: times from benchrun's
+/// ticks_us, truth from CPython or the `.exp`, a wrong result a failure, parameters that
+/// fit nothing a skip with benchrun's reason; perf_bench.json per benchmark.
+fn perf_bench_runs_and_is_judged_as_run_perfbench_py(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_perf_checkout(src, tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let reports = tmp.path().join("reports");
+    let (t, r) = (tests.to_str().unwrap(), reports.to_str().unwrap());
+    let out = mpcheck(
+        &project,
+        &[
+            "run",
+            "--tests",
+            t,
+            "--board",
+            "unix",
+            "--perf-n",
+            "100",
+            "--perf-m",
+            "100",
+            "--repeat",
+            "2",
+            "--no-history",
+            "--report-dir",
+            r,
+            "perf_bench/",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let all = format!("{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(stderr.contains("perf_bench: N=100 M=100"), "{all}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("perf_bench.json")).unwrap())
+            .unwrap();
+    let rows: BTreeMap<String, &serde_json::Value> = doc["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["benchmark"].as_str().unwrap().to_string(), b))
+        .collect();
+    let verdicts: BTreeMap<&str, &str> = rows
+        .iter()
+        .map(|(k, v)| (k.as_str(), v["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        BTreeMap::from([
+            ("perf_bench/bm_pidigits", "pass"),
+            ("perf_bench/core_import_mpy_single", "pass"),
+            ("perf_bench/huge", "skip"),
+            ("perf_bench/misc_mandel", "pass"),
+            ("perf_bench/wrong", "fail"),
+        ]),
+        "{all}"
+    );
+    let mandel = rows["perf_bench/misc_mandel"];
+    assert_eq!(mandel["us"].as_array().unwrap().len(), 2, "{mandel}");
+    assert!(mandel["stats"]["min_us"].as_u64().unwrap() > 0, "{mandel}");
+    assert!(mandel["stats"]["score"].as_f64().unwrap() > 0.0, "{mandel}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("results.json")).unwrap())
+            .unwrap();
+    let by_case = |case: &str| {
+        results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["case"] == case)
+            .unwrap()
+            .clone()
+    };
+    let wrong = by_case("perf_bench/wrong");
+    assert!(wrong.to_string().contains("FAIL truth"), "{wrong}");
+    let huge = by_case("perf_bench/huge");
+    assert!(
+        huge["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no matching params"),
+        "{huge}"
+    );
+    // A `None` result has no truth to check; another's is CPython's run of the script.
+    let mandel = by_case("perf_bench/misc_mandel");
+    assert!(mandel.get("expected_from").is_none(), "{mandel}");
+    assert!(mandel["target_us"].as_u64().unwrap() > 0, "{mandel}");
+    let pidigits = by_case("perf_bench/bm_pidigits");
+    let from = pidigits["expected_from"].as_str().unwrap_or_default();
+    assert!(from.contains("CPython"), "{pidigits}");
+    let exp = by_case("perf_bench/core_import_mpy_single");
+    let from = exp["expected_from"].as_str().unwrap_or_default();
+    assert!(from.ends_with("core_import_mpy_single.py.exp"), "{exp}");
+}
+
+/// `compare --tests DIR perf_bench/` of unix against itself: the time is the target's
+/// (benchrun's ticks_us), and the outputs, which print it, compare the same.
+fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_perf_checkout(src, tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("cases")).unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("boards"),
+        &project.join("boards"),
+    );
+    let reports = tmp.path().join("reports");
+    let (t, r) = (tests.to_str().unwrap(), reports.to_str().unwrap());
+    let out = mpcheck(
+        &project,
+        &[
+            "compare",
+            "--base",
+            "unix",
+            "--head",
+            "unix",
+            "--tests",
+            t,
+            "--perf-n",
+            "100",
+            "--perf-m",
+            "100",
+            "--repeat",
+            "3",
+            "--fail-on",
+            "output",
+            "--report-dir",
+            r,
+            "perf_bench/misc_mandel",
+        ],
+    );
+    let all = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let cmp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("compare.json")).unwrap())
+            .unwrap();
+    let deltas = cmp["deltas"].as_array().unwrap();
+    assert_eq!(deltas.len(), 1, "{cmp}");
+    let d = &deltas[0];
+    assert_eq!(d["case"], "perf_bench/misc_mandel", "{d}");
+    assert_eq!(d["output"], "same", "{d}");
+    assert_eq!(d["time"]["on_target"], true, "{d}");
+    assert_eq!(d["time"]["base"]["samples"], 3, "{d}");
 }

@@ -78,6 +78,15 @@ pub struct CompareArgs {
     /// Trials at once (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Compare on a MicroPython checkout's tests/ instead of the project's cases, as
+    /// `run --tests` runs them (`perf_bench/` named: its benchmarks, timed on the target).
+    #[arg(long, value_name = "DIR")]
+    pub tests: Option<PathBuf>,
+    /// With --tests perf_bench/: run-perfbench.py's N (CPU MHz) and M (heap kB).
+    #[arg(long, value_name = "N", requires = "tests")]
+    pub perf_n: Option<u32>,
+    #[arg(long, value_name = "M", requires = "tests")]
+    pub perf_m: Option<u32>,
     /// Only cases whose id (`group/name`) contains one of these (`basics/ heap/`).
     #[arg(value_name = "FILTER")]
     pub filters: Vec<String>,
@@ -279,8 +288,20 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         filters: Vec::new(),
         modes: args.modes.clone(),
     };
-    let trials = Cases.plan(None, &selection, &only_modes);
-    scope.check_not_empty(&trials, &mut || unscoped.clone(), &project.cases_dir())?;
+    let mut trials = Cases.plan(None, &selection, &only_modes);
+    // A checkout's tests are planned once the boards are open (each is probed).
+    let mut checkout = match &args.tests {
+        Some(dir) => Some(super::compare_tests::select(
+            project,
+            &mut selection,
+            dir,
+            (args.perf_n, args.perf_m),
+        )?),
+        None => {
+            scope.check_not_empty(&trials, &mut || unscoped.clone(), &project.cases_dir())?;
+            None
+        }
+    };
     let report_dir = args
         .report_dir
         .clone()
@@ -302,8 +323,11 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let runner = Runner::open(project, &selection, &frozen, options, &mut |e| {
         console.event(e)
     })?;
+    if let Some(suite) = checkout.as_mut() {
+        trials = super::compare_tests::plan(&mut **suite, &runner, &selection, &scope)?;
+    }
     let start = std::time::Instant::now();
-    let results = runner.execute(&trials, &mut |e| {
+    let mut results = runner.execute(&trials, &mut |e| {
         if shown(&e, args.judge) {
             console.event(e)
         }
@@ -317,6 +341,10 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         return Err(Error::Interrupted(
             "interrupted: no comparison written".into(),
         ));
+    }
+    if let Some(suite) = &checkout {
+        suite.reclassify(&mut results);
+        super::compare_tests::untimed(&mut results);
     }
     let (base_results, head_results): (Vec<_>, Vec<_>) =
         results.into_iter().partition(|r| r.board == base.name);

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bless;
 pub mod boards;
 pub mod compare;
+mod compare_tests;
 pub mod disasm;
 pub mod flash;
 pub mod history;
@@ -147,6 +148,14 @@ pub struct SelectArgs {
     /// mpy-cross; `<test>.py.native.exp` preferred).
     #[arg(long, value_enum, default_value_t, requires = "tests")]
     pub emit: crate::upstream::Emit,
+    /// With --tests perf_bench/: run-perfbench.py's N (approximate CPU MHz; default
+    /// 1000 for a host VM, 100 for a board, the smallest of the run's boards).
+    #[arg(long, value_name = "N", requires = "tests")]
+    pub perf_n: Option<u32>,
+    /// With --tests perf_bench/: run-perfbench.py's M (approximate heap in kB; default
+    /// as N).
+    #[arg(long, value_name = "M", requires = "tests")]
+    pub perf_m: Option<u32>,
 }
 
 /// A run of the selection: its reports, workers, attempts and history (run, bless).
@@ -227,7 +236,11 @@ impl SelectArgs {
             ));
         }
         match &self.tests {
-            Some(dir) => Selection::load_tests(project, dir, self.emit, &boards, &overrides),
+            Some(dir) => {
+                let mut s = Selection::load_tests(project, dir, self.emit, &boards, &overrides)?;
+                crate::upstream::perfbench::override_params(&mut s, self.perf_n, self.perf_m);
+                Ok(s)
+            }
             None => Selection::load(project, &boards, &overrides),
         }
     }

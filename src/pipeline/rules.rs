@@ -51,6 +51,12 @@ pub trait SuiteRules: Send + Sync {
     ) -> Option<(Option<ExpectedOutput>, Judged)> {
         None
     }
+
+    /// The case's time on the target as the suite reads it from the output (a
+    /// benchmark's own `ticks_us`), over the target's; `None`: the target's.
+    fn target_us(&self, _case: &Case, _outcome: &Outcome) -> Option<u64> {
+        None
+    }
 }
 
 /// The project's own cases: every rule is the pipeline's default.

@@ -150,7 +150,7 @@ impl Pipeline {
         if let Some(instances) = &trial.instances {
             return crate::multi::run(&self.targets, &trial.case, instances);
         }
-        let outcome = go.target.run(&RunRequest {
+        let mut outcome = go.target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
             mpy: p.mpy.as_deref(),
@@ -159,6 +159,9 @@ impl Pipeline {
             slow,
             suite: self.rules.runner(&trial.case),
         });
+        if let Some(us) = self.rules.target_us(&trial.case, &outcome) {
+            outcome.target_us = Some(us);
+        }
         if let Some(how) = &outcome.recovered {
             tell(super::Notice::Recovered(how));
         }

@@ -151,7 +151,7 @@ impl Selection {
         names: &[String],
         overrides: &Overrides,
     ) -> Result<Selection> {
-        let suite = crate::upstream::Suite::load(tests, emit)?;
+        let mut suite = crate::upstream::Suite::load(tests, emit)?;
         let mut project = project.clone();
         if !project.boards_dir().is_dir() {
             project.root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -162,6 +162,7 @@ impl Selection {
             names.to_vec()
         };
         let mut selection = Selection::load_boards_only(&project, &names, overrides)?;
+        suite.load_perf(&selection.boards, None);
         selection.cases = suite.cases.clone();
         selection.upstream = Some(Arc::new(suite));
         Ok(selection)

@@ -125,6 +125,15 @@ impl Suite for Checkout {
                 pipeline.targets(),
             ));
         }
+        if crate::upstream::perfbench::named(&scope.filters) {
+            trials.extend(crate::upstream::perfbench::plan::trials(
+                &self.tests,
+                pipeline,
+                &selection.boards,
+                &session,
+                &scope.modes,
+            ));
+        }
         for line in session.describe() {
             eprintln!("mpcheck: {line}");
         }
@@ -147,6 +156,14 @@ impl Suite for Checkout {
 
     /// run-tests.py's `_results.json` and each failure's `.exp`/`.out`.
     fn write_reports(&self, dir: &Path, results: &[TrialResult]) -> Result<Vec<PathBuf>> {
-        crate::upstream::results::write(dir, &self.tests, results)
+        let mut written = crate::upstream::results::write(dir, &self.tests, results)?;
+        let params = match &self.tests.perf {
+            Some(Ok(p)) => Some(p.params),
+            _ => None,
+        };
+        written.extend(crate::upstream::perfbench::report::write(
+            dir, results, params,
+        )?);
+        Ok(written)
     }
 }

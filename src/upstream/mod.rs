@@ -21,6 +21,7 @@ mod exp_rule;
 pub mod facts;
 mod facts_read;
 pub mod judge;
+pub mod perfbench;
 mod plan;
 mod pylex;
 pub mod pyread;
@@ -145,11 +146,16 @@ pub struct Suite {
     pub emit: Emit,
     /// The checkout's MicroPython version (py/mpconfig.h), or why it cannot be read.
     version: Result<versions::Version, String>,
+    /// perf_bench/ for the run's N and M, or why it cannot run (`None`: not loaded).
+    pub perf: Option<Result<perfbench::PerfBench, String>>,
 }
 
 /// A checkout's tests compile, run and are judged as run-tests.py does it.
 impl crate::pipeline::SuiteRules for Suite {
     fn runner(&self, case: &Case) -> Option<&dyn crate::targets::SuiteRun> {
+        if let Some(p) = self.perf_case(case) {
+            return Some(&**p);
+        }
         let u = self.tests.get(&case.id)?;
         Some(&**u)
     }
@@ -170,6 +176,9 @@ impl crate::pipeline::SuiteRules for Suite {
     /// Judged against CPython's output: no `.exp`, and not a unittest-based test (judged
     /// by its summary). A user golden may still take over.
     fn wants_reference(&self, case: &Case) -> bool {
+        if let Some(p) = self.perf_case(case) {
+            return p.exp.is_none();
+        }
         let Some(u) = self.tests.get(&case.id) else {
             return false;
         };
@@ -184,6 +193,9 @@ impl crate::pipeline::SuiteRules for Suite {
     }
 
     fn expected_file(&self, case: &Case) -> Option<PathBuf> {
+        if let Some(p) = self.perf_case(case) {
+            return p.exp.clone();
+        }
         self.tests.get(&case.id)?.exp_file()
     }
 
@@ -196,8 +208,13 @@ impl crate::pipeline::SuiteRules for Suite {
         Option<crate::expect::golden::output::ExpectedOutput>,
         crate::expect::golden::Judged,
     )> {
-        let u = self.tests.get(&case.id)?;
-        Some(judge::judge(u, outcome, expect))
+        let perf = self.perf_judge(case, outcome, expect);
+        perf.or_else(|| Some(judge::judge(self.tests.get(&case.id)?, outcome, expect)))
+    }
+
+    fn target_us(&self, case: &Case, outcome: &crate::targets::Outcome) -> Option<u64> {
+        self.perf_case(case)
+            .and(perfbench::judge::target_us(&outcome.output))
     }
 }
 
@@ -279,6 +296,7 @@ impl Suite {
             mpy_flags: Default::default(),
             emit,
             version,
+            perf: None,
         })
     }
 

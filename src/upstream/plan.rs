@@ -30,6 +30,10 @@ impl Session {
             .collect()
     }
 
+    pub(crate) fn facts(&self, board: &str) -> Option<&Facts> {
+        self.facts.get(board)
+    }
+
     pub(crate) fn platform(&self, board: &str) -> Option<&str> {
         self.facts.get(board).map(|f| f.platform.as_str())
     }
