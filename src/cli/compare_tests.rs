@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::{Project, Selection};
-use crate::error::{Error, Result};
 use crate::plan::Trial;
+use crate::plan::config::{Project, Selection};
 use crate::run::suite::Suite;
 use crate::run::{Runner, Scope};
+use crate::util::error::{Error, Result};
 
 /// The checkout as the comparison's suite, for both sides' boards; N and M as given.
 pub(super) fn select(

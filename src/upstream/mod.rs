@@ -16,6 +16,7 @@ pub mod agreement;
 pub(crate) mod board_args;
 mod condition;
 mod conventions;
+mod error;
 pub mod exec;
 mod exp_rule;
 pub mod facts;
@@ -31,6 +32,7 @@ mod tokens;
 mod versions;
 pub mod zygote;
 
+pub use error::UpstreamError;
 pub use plan::{Session, plan_trials};
 
 use std::collections::BTreeMap;
@@ -49,32 +51,6 @@ use crate::targets::{RunRequest, Target};
 use conventions::Conventions;
 use facts::Facts;
 use skips::SkipLists;
-
-/// Why a tests directory cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    #[error("{}: {}", path.display(), crate::util::error::io_text(source))]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Read(#[from] pyread::ReadError),
-    #[error(transparent)]
-    Unreadable(#[from] crate::util::input::Refused),
-    #[error("{}: not a MicroPython tests/ directory (no run-tests.py in it)", .0.display())]
-    NotTests(PathBuf),
-    /// A test file that could not be loaded as a case (names the file).
-    #[error(transparent)]
-    Case(Box<crate::util::error::Error>),
-}
-
-impl From<UpstreamError> for crate::util::error::Error {
-    fn from(e: UpstreamError) -> Self {
-        crate::util::error::Error::part(e)
-    }
-}
 
 /// The emitter a suite runs with (run-tests.py's `--emit`): `-X emit=` for the VM and
 /// mpy-cross, `<test>.py.<emit>.exp` before `<test>.py.exp`, and its skip list.
@@ -212,7 +188,7 @@ impl crate::pipeline::SuiteRules for Suite {
         perf.or_else(|| Some(judge::judge(self.tests.get(&case.id)?, outcome, expect)))
     }
 
-    fn target_us(&self, case: &Case, outcome: &crate::targets::Outcome) -> Option<u64> {
+    fn target_us(&self, case: &Case, outcome: &crate::model::outcome::Outcome) -> Option<u64> {
         self.perf_case(case)
             .and(perfbench::judge::target_us(&outcome.output))
     }

@@ -3,11 +3,11 @@
 //! result the same on every repeat ("FAIL self") and, unless it is `None`, the same as the
 //! `.exp` beside the benchmark or CPython's run of the same script ("FAIL truth").
 
-use crate::compare::Verdict;
-use crate::golden::Judged;
-use crate::golden::output::{ExpectedFrom, ExpectedOutput};
+use crate::expect::golden::Judged;
+use crate::expect::golden::output::{ExpectedFrom, ExpectedOutput};
+use crate::model::outcome::{Outcome, Status};
+use crate::model::verdict::Verdict;
 use crate::pipeline::Expect;
-use crate::targets::{Outcome, Status};
 
 /// One run's line: time on the target (µs), the benchmark's norm, its result.
 #[derive(Debug, Clone, PartialEq, Eq)]

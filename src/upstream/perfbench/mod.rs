@@ -19,10 +19,11 @@ use std::sync::{Arc, Mutex};
 
 use super::Emit;
 use crate::board::{Board, BoardSpec};
-use crate::case::{Case, CaseId, CaseSettings, Mode};
-use crate::compare::Verdict;
+use crate::model::case::{Case, CaseId, CaseSettings, Mode};
+use crate::model::outcome::Outcome;
+use crate::model::verdict::Verdict;
 use crate::plan::Trial;
-use crate::targets::{HostVm, Outcome, RunRequest, SuiteRun};
+use crate::targets::{HostVm, RunRequest, SuiteRun};
 use rules::Rules;
 
 /// The directory of a checkout's tests/ that holds the benchmarks.
@@ -79,7 +80,7 @@ impl PerfBench {
             .unwrap_or(Params { n: 1000, m: 1000 });
         let dir = tests_dir.join(DIR);
         let rd = std::fs::read_dir(&dir)
-            .map_err(|e| format!("{}: {}", dir.display(), crate::error::io_text(&e)))?;
+            .map_err(|e| format!("{}: {}", dir.display(), crate::util::error::io_text(&e)))?;
         let mut files: Vec<PathBuf> = rd
             .flatten()
             .map(|e| e.path())
@@ -200,8 +201,8 @@ impl super::Suite {
         outcome: &Outcome,
         expect: &mut crate::pipeline::Expect,
     ) -> Option<(
-        Option<crate::golden::output::ExpectedOutput>,
-        crate::golden::Judged,
+        Option<crate::expect::golden::output::ExpectedOutput>,
+        crate::expect::golden::Judged,
     )> {
         let Some(Ok(perf)) = &self.perf else {
             return None;
@@ -226,8 +227,9 @@ fn script_file(name: &str, script: &[u8]) -> Result<PathBuf, String> {
     if std::fs::read(&path).is_ok_and(|b| b == script) {
         return Ok(path);
     }
-    let io =
-        |p: &Path, e: std::io::Error| format!("{}: {}", p.display(), crate::error::io_text(&e));
+    let io = |p: &Path, e: std::io::Error| {
+        format!("{}: {}", p.display(), crate::util::error::io_text(&e))
+    };
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
     let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io(&dir, e))?;
     std::fs::write(tmp.path(), script).map_err(|e| io(tmp.path(), e))?;
@@ -247,7 +249,11 @@ fn copy(case: &Case) -> Case {
 
 /// N and M from the command line (each given one over the boards' default), the
 /// benchmarks remade for them.
-pub fn override_params(selection: &mut crate::config::Selection, n: Option<u32>, m: Option<u32>) {
+pub fn override_params(
+    selection: &mut crate::plan::config::Selection,
+    n: Option<u32>,
+    m: Option<u32>,
+) {
     if n.is_none() && m.is_none() {
         return;
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::board::Board;
-use crate::case::Mode;
+use crate::model::case::Mode;
 use crate::pipeline::Pipeline;
 use crate::plan::Trial;
 use crate::upstream::{Session, Suite};

@@ -136,14 +136,14 @@ pub fn write(
     dir: &Path,
     results: &[TrialResult],
     params: Option<super::Params>,
-) -> crate::error::Result<Vec<PathBuf>> {
+) -> crate::util::error::Result<Vec<PathBuf>> {
     let rows = rows(results);
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let json = dir.join("perf_bench.json");
     let md = dir.join("perf_bench.md");
-    let io = |p: &Path, e: std::io::Error| crate::error::Error::io(p, e);
+    let io = |p: &Path, e: std::io::Error| crate::util::error::Error::io(p, e);
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "n": params.map(|p| p.n),
         "m": params.map(|p| p.m),

@@ -73,9 +73,9 @@ impl Rules {
         let script = tests_dir.join("run-perfbench.py");
         let harness = tests_dir.join("perf_bench/benchrun.py");
         let text = std::fs::read_to_string(&script)
-            .map_err(|e| format!("{}: {}", script.display(), crate::error::io_text(&e)))?;
+            .map_err(|e| format!("{}: {}", script.display(), crate::util::error::io_text(&e)))?;
         let harness = std::fs::read(&harness)
-            .map_err(|e| format!("{}: {}", harness.display(), crate::error::io_text(&e)))?;
+            .map_err(|e| format!("{}: {}", harness.display(), crate::util::error::io_text(&e)))?;
         Ok(Rules::from_text(&text, harness))
     }
 
