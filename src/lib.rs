@@ -43,6 +43,7 @@ pub mod labgrid;
 pub mod merge;
 pub mod mpy;
 pub mod multi;
+pub mod natmod;
 pub mod partition;
 pub mod pipeline;
 pub mod plan;
