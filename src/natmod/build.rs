@@ -17,6 +17,9 @@ const RECIPE: &str = "mpcheck natmod build 1";
 
 /// pyelftools, which tools/mpy_ld.py imports.
 pub const PYELFTOOLS_PIN: &str = "pyelftools==0.33";
+/// ar, which tools/ar_util.py (v1.25 and later) imports to link libgcc/libm
+/// (`LINK_RUNTIME = 1`: every module on armv6m, some on every arch).
+pub const AR_PIN: &str = "ar==1.0.1";
 
 /// How a module's build went.
 #[derive(Debug, Clone)]
@@ -120,16 +123,18 @@ impl Builder {
             }
         }
         let tc = crate::toolchain::Toolchain::ensure(&self.toolchain).map_err(|e| e.to_string())?;
-        let elftools = tc
-            .python_package(PYELFTOOLS_PIN)
-            .map_err(|e| e.to_string())?;
+        let packages = [PYELFTOOLS_PIN, AR_PIN]
+            .iter()
+            .map(|pin| tc.python_package(pin).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pythonpath = std::env::join_paths(packages).map_err(|e| e.to_string())?;
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         let out = Command::new("make")
             .current_dir(tmp)
             .arg(format!("MPY_DIR={}", root.display()))
             .arg(format!("ARCH={arch}"))
             .arg(format!("PYTHON={}", tc.python.display()))
-            .env("PYTHONPATH", &elftools)
+            .env("PYTHONPATH", pythonpath)
             // The checkout is read-only: no __pycache__ beside its tools.
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub use build::{Builder, Built, PYELFTOOLS_PIN};
+pub use build::{AR_PIN, Builder, Built, PYELFTOOLS_PIN};
 pub use rules::Rules;
 
 use crate::case::Case;
@@ -135,8 +135,9 @@ fn on_stdin(cmd: Command, input: &[u8], timeout: Duration) -> Outcome {
     }
 }
 
-/// A board runs the script at its raw REPL: its output, then the exception's text (as
-/// pyboard's exec reports it). A MemoryError before the marker is upstream's "too large".
+/// A board runs the script at its raw REPL (as pyboard's exec: the script compiled as
+/// it arrives): its stdout, then the exception's text. A MemoryError before the marker
+/// is upstream's "too large".
 fn on_board(target: &dyn Target, script: Vec<u8>, timeout: Duration, marker: bool) -> Outcome {
     let start = Instant::now();
     let (tx, rx) = mpsc::channel();
@@ -147,14 +148,14 @@ fn on_board(target: &dyn Target, script: Vec<u8>, timeout: Duration, marker: boo
             return Outcome::not_started("the board cannot run a script".into(), start.elapsed());
         }
     };
-    let (mut output, mut error) = (Vec::new(), None::<String>);
+    let (mut lines, mut stdout, mut error) = (Vec::new(), None, None::<String>);
     let status = loop {
-        let left = timeout.saturating_sub(start.elapsed());
-        match rx.recv_timeout(left) {
+        match rx.recv_timeout(timeout.saturating_sub(start.elapsed())) {
             Ok((_, InstanceEvent::Line(l))) => {
-                output.extend_from_slice(l.as_bytes());
-                output.push(b'\n');
+                lines.extend_from_slice(l.as_bytes());
+                lines.push(b'\n');
             }
+            Ok((_, InstanceEvent::Stdout(bytes))) => stdout = Some(bytes),
             Ok((_, InstanceEvent::Error(e))) => error = Some(e),
             Ok((_, InstanceEvent::Ended)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 break Status::Exited(i32::from(error.is_some()));
@@ -163,10 +164,12 @@ fn on_board(target: &dyn Target, script: Vec<u8>, timeout: Duration, marker: boo
         }
     };
     running.stop();
+    // The exact bytes where the board gave them (lines are right-stripped).
+    let mut output = stdout.map_or(lines, |b| crlf_to_lf(&b));
     if let Some(e) = &error {
-        if marker && output.is_empty() && e.contains("MemoryError") {
+        if marker && !output.starts_with(MARKER) && e.contains("MemoryError") {
             return Outcome::new(
-                Vec::new(),
+                output,
                 false,
                 Status::Skipped("too large".into()),
                 start.elapsed(),
@@ -178,4 +181,23 @@ fn on_board(target: &dyn Target, script: Vec<u8>, timeout: Duration, marker: boo
         }
     }
     Outcome::new(output, false, status, start.elapsed())
+}
+
+/// `\r\n` as `\n` (pyboard's exec output as run-natmodtests.py reads it).
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_crlf_pairs_lose_their_cr() {
+        assert_eq!(super::crlf_to_lf(b"a \r\n\rb\r\n\xff"), b"a \n\rb\n\xff");
+    }
 }
