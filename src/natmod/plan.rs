@@ -92,6 +92,26 @@ pub fn trials(
     trials
 }
 
+/// A probed board's arch: the checkout's target_info.py's, else (v1.24's prints none
+/// mpcheck reads) the target's own probe of `sys.implementation._mpy` (`host`: this
+/// machine's); `Some(None)`: it loads no native code.
+pub fn arch(
+    from_checkout: Option<String>,
+    targets: &crate::targets::open::Targets,
+    board: &str,
+) -> Option<Option<String>> {
+    let native = || {
+        let a = targets.get(board).ok()?.native_arch()?;
+        match (a.as_str(), std::env::consts::ARCH) {
+            ("host", "x86_64") => Some("x64".to_string()),
+            ("host", "x86") => Some("x86".to_string()),
+            ("host", _) => None,
+            _ => Some(a),
+        }
+    };
+    Some(from_checkout.or_else(native))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

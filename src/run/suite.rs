@@ -137,7 +137,7 @@ impl Suite for Checkout {
                 &self.tests.tests_dir,
                 &self.tests.cases,
                 &selection.boards,
-                &|board| session.arch(board),
+                &|board| crate::natmod::plan::arch(session.arch(board)?, pipeline.targets(), board),
                 &self.natmod,
             ));
         }
