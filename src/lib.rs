@@ -24,6 +24,7 @@ pub mod hw;
 pub mod model;
 pub mod mpy;
 pub mod multi;
+pub mod natmod;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

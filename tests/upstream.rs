@@ -29,7 +29,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 17] = [
+    let tests: [(&str, Tree, CheckoutTest); 19] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -109,6 +109,16 @@ fn main() {
             "compare_tests_perf_bench_compares_target_time_not_output",
             Some(&v128),
             compare_tests_perf_bench_compares_target_time_not_output,
+        ),
+        (
+            "v1_28_0_natmod_tests_on_unix_with_modules_built_here",
+            Some(&v128),
+            |t| natmod_tests_with_modules_built_here(t, "unix", "x64"),
+        ),
+        (
+            "v1_28_0_natmod_tests_on_a_qemu_board_with_modules_built_here",
+            Some(&v128_board),
+            |t| natmod_tests_with_modules_built_here(t, "mps2-an385-qemu", "armv7m"),
         ),
         (
             "a_directory_without_run_tests_is_a_clear_error",
@@ -1202,4 +1212,53 @@ fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
     assert_eq!(d["output"], "same", "{d}");
     assert_eq!(d["time"]["on_target"], true, "{d}");
     assert_eq!(d["time"]["base"]["samples"], 3, "{d}");
+}
+
+/// Native-module tests (run-natmodtests.py's), named by a filter: each test's module
+/// built from the tree's examples/natmod/ for the board's arch with the tree's own
+/// mpy_ld.py, imported from RAM, judged on the `.exp` or CPython's output of the test;
+/// a module that does not build is a compile-error (btree, where the tree lacks its
+/// berkeley-db submodule). The tree is read-only: modules are built in the cache.
+fn natmod_tests_with_modules_built_here(tests: &Path, board: &str, arch: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    add_board(&project, board);
+    let reports = tmp.path().join("reports");
+    let t = tests.to_str().unwrap();
+    let out = mpcheck(
+        &project,
+        &["list", "--tests", t, "--board", board, "extmod/heapq"],
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("natmod/"),
+        "not named, not planned: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (r, b) = (reports.to_str().unwrap(), board);
+    let args = ["run", "--tests", t, "--board", b, "--report-dir", r];
+    let out = mpcheck(
+        &project,
+        &[&args[..], &["natmod/heapq1", "natmod/btree1"]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let got = results(&reports);
+    assert_eq!(got["natmod/heapq1.py"].0, "pass", "{got:?} {stderr}");
+    let btree_builds = tests.join("../lib/berkeley-db-1.xx/btree").is_dir();
+    let json = std::fs::read_to_string(reports.join("results.json")).unwrap();
+    assert!(
+        json.contains(&format!("\"{board}::natmod/heapq1\""))
+            && json.contains(&format!("examples/natmod/heapq/heapq_{arch}.mpy")),
+        "{json}"
+    );
+    if !btree_builds {
+        assert_eq!(got["natmod/btree1.py"].0, "fail", "{got:?}");
+        assert!(
+            json.contains("compile-error") && json.contains("bt_close.c"),
+            "the linker's message: {json}"
+        );
+    }
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert!(junit.contains("natmod/heapq1"), "{junit}");
+    // Nothing was written into the tree.
+    assert!(!tests.join("../examples/natmod/heapq/build").exists());
 }

@@ -106,6 +106,7 @@ pub(crate) fn run<'a>(
             Vec::new()
         }
         InstanceEvent::Ended => c.ended(i),
+        InstanceEvent::Stdout(_) => Vec::new(),
     };
     // Ctrl-C kills the processes (tracked), whose ends then finish this; boards need it.
     while !c.done() && !crate::util::interrupt::requested() {

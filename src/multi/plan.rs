@@ -88,6 +88,7 @@ pub fn trials(
                     boards,
                     rules_dir: tests_dir.to_path_buf(),
                 })),
+                natmod: None,
             })
         })
         .collect()

@@ -150,6 +150,10 @@ impl Pipeline {
         if let Some(instances) = &trial.instances {
             return crate::multi::run(&self.targets, &trial.case, instances);
         }
+        if let Some(test) = &trial.natmod {
+            let board = &trial.board.name;
+            return crate::natmod::run(&self.targets, board, &trial.case, test, p.timeout);
+        }
         let mut outcome = go.target.run(&RunRequest {
             case: &trial.case,
             mode: trial.mode,
@@ -283,6 +287,18 @@ impl Pipeline {
                 Ok(Some(expected)) => Ok(expected),
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
+                    if trial.natmod.is_some() {
+                        let python = self.reference.python();
+                        return crate::natmod::expected(&trial.case, python).map(|(bytes, exp)| {
+                            ExpectedOutput {
+                                bytes,
+                                from: exp.map_or_else(
+                                    || ExpectedFrom::Cpython(self.reference.version().to_string()),
+                                    ExpectedFrom::Golden,
+                                ),
+                            }
+                        });
+                    }
                     // A suite's own expected output (a .exp) comes after the user's goldens.
                     if let Some(path) = self.rules.expected_file(&trial.case) {
                         return crate::util::input::read(

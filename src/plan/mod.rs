@@ -23,6 +23,8 @@ pub struct Trial {
     pub decided: Option<Verdict>,
     /// A multi-instance test: where its instances run (the trial's board is instance 0's).
     pub instances: Option<Arc<Instances>>,
+    /// A native-module test: the module it loads (`crate::natmod`).
+    pub natmod: Option<Arc<crate::natmod::Test>>,
 }
 
 /// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the
@@ -69,6 +71,7 @@ fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
         mode,
         decided,
         instances: None,
+        natmod: None,
     };
     let settings = match &case.settings {
         Ok(s) => s,

@@ -74,6 +74,8 @@ pub struct Checkout {
     ports: BTreeMap<String, String>,
     /// What planning found about each board (absent until planned).
     session: crate::upstream::Session,
+    /// Where native modules are built (natmod tests).
+    natmod: crate::natmod::Builder,
 }
 
 impl Checkout {
@@ -95,6 +97,10 @@ impl Checkout {
                 .map(|b| (b.name.clone(), b.port().to_string()))
                 .collect(),
             session: Default::default(),
+            natmod: crate::natmod::Builder {
+                cache: project.state_dir.join("build"),
+                toolchain: project.state_dir.join("toolchain"),
+            },
         })
     }
 }
@@ -132,6 +138,16 @@ impl Suite for Checkout {
                 &selection.boards,
                 &session,
                 &scope.modes,
+            ));
+        }
+        // Native-module tests only when named, as run-natmodtests.py runs them.
+        if crate::natmod::plan::named(&scope.filters) {
+            trials.extend(crate::natmod::plan::trials(
+                &self.tests.tests_dir,
+                &self.tests.cases,
+                &selection.boards,
+                &|board| crate::natmod::plan::arch(session.arch(board)?, pipeline.targets(), board),
+                &self.natmod,
             ));
         }
         for line in session.describe() {

@@ -85,6 +85,7 @@ fn follow(
                 if !pending.is_empty() {
                     tell(InstanceEvent::Line(decode(&pending)));
                 }
+                tell(InstanceEvent::Stdout(run.stdout.clone()));
                 if !run.exception.is_empty() {
                     let text = String::from_utf8_lossy(&run.exception).replace("\r\n", "\n");
                     tell(InstanceEvent::Error(text));

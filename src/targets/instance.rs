@@ -11,6 +11,9 @@ pub enum InstanceEvent {
     Line(String),
     /// It could not go on (a board's exception text, a lost link): upstream's `err`.
     Error(String),
+    /// Its whole stdout as bytes, once it finished (a board's; after its lines):
+    /// for a reader that needs it exact (natmod tests), where lines are right-stripped.
+    Stdout(Vec<u8>),
     /// Its output ended.
     Ended,
 }

@@ -17,7 +17,13 @@ pub const OUTPUT_CAP: usize = 1 << 20;
 /// grandchild could hold it open forever).
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
+pub fn run(cmd: Command, timeout: Duration) -> Outcome {
+    run_with_stdin(cmd, timeout, Stdio::null())
+}
+
+/// [`run`] with `stdin` as the VM's standard input (a script it reads, as upstream's
+/// natmod tests feed the unix port).
+pub fn run_with_stdin(mut cmd: Command, timeout: Duration, stdin: Stdio) -> Outcome {
     let start = Instant::now();
     let not_started = |why: String| Outcome::not_started(why, start.elapsed());
     let (reader, writer) = match std::io::pipe() {
@@ -29,7 +35,7 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Outcome {
         Err(e) => return not_started(format!("could not create a pipe: {e}")),
     };
     // Its own process group, so a timeout kills the VM and anything it started.
-    cmd.stdin(Stdio::null())
+    cmd.stdin(stdin)
         .stdout(writer)
         .stderr(writer2)
         .process_group(0);

@@ -37,6 +37,13 @@ impl Session {
     pub(crate) fn platform(&self, board: &str) -> Option<&str> {
         self.facts.get(board).map(|f| f.platform.as_str())
     }
+
+    /// The board's native arch as its probe printed it (`None`: not probed).
+    pub(crate) fn arch(&self, board: &str) -> Option<Option<String>> {
+        self.facts
+            .get(board)
+            .map(|f| f.arch.clone().filter(|a| a != "None"))
+    }
 }
 
 /// Probes each board once and makes its trials in the `wanted` modes (empty: every mode of the
@@ -74,6 +81,7 @@ pub fn plan_trials(
                             mode,
                             decided: Some(verdict.clone()),
                             instances: None,
+                            natmod: None,
                         });
                     }
                 }
@@ -162,6 +170,7 @@ pub fn plan_trials(
                     mode,
                     decided: unreadable.or(reason.map(|reason| Verdict::Skip { reason })),
                     instances: None,
+                    natmod: None,
                 };
                 trials.push(trial);
             }

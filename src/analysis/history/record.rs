@@ -169,6 +169,7 @@ mod tests {
             mode: Mode::Source,
             decided: None,
             instances: None,
+            natmod: None,
         }
     }
 

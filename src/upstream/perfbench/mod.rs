@@ -173,6 +173,7 @@ impl PerfBench {
                     mode,
                     decided: unavailable.cloned().or_else(|| skip.clone()),
                     instances: None,
+                    natmod: None,
                 });
             }
         }
