@@ -92,7 +92,7 @@ fn main() {
         planned = interleaved(planned);
     }
     // One frozen firmware per board, with every frozen trial this invocation runs.
-    let frozen = Arc::new(mpcheck::setup::frozen_cases(&selection, &runs));
+    let frozen = Arc::new(mpcheck::run::setup::frozen_cases(&selection, &runs));
     let selection = Arc::new(selection);
     let runner: Arc<OnceLock<Result<Runner, Error>>> = Arc::default();
     let trials = planned

@@ -407,7 +407,7 @@ fn upstream_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// A failed test's `<name>.exp` and `<name>.out`, as run-tests.py names them.
 fn copy_evidence(from: &Path, test: &str, to: &Path) -> Result<()> {
-    let base = crate::upstream::results::result_basename(test);
+    let base = crate::suite::upstream::results::result_basename(test);
     for ext in ["exp", "out"] {
         let src = from.join(format!("{base}.{ext}"));
         if src.is_file() {

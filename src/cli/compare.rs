@@ -314,7 +314,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     } else {
         Console::new(false)
     };
-    let frozen = crate::setup::frozen_cases(&selection, &trials);
+    let frozen = crate::run::setup::frozen_cases(&selection, &trials);
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     options.attempts = Attempts {
         repeat: args.repeat.max(1),

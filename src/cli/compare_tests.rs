@@ -17,11 +17,11 @@ pub(super) fn select(
     dir: &Path,
     (n, m): (Option<u32>, Option<u32>),
 ) -> Result<Box<dyn Suite>> {
-    let mut suite = crate::upstream::Suite::load(dir, Default::default())?;
+    let mut suite = crate::suite::upstream::Suite::load(dir, Default::default())?;
     suite.load_perf(&selection.boards, None);
     selection.cases = suite.cases.clone();
     selection.upstream = Some(Arc::new(suite));
-    crate::upstream::perfbench::override_params(selection, n, m);
+    crate::suite::upstream::perfbench::override_params(selection, n, m);
     crate::run::suite::open(project, selection)
 }
 
@@ -45,7 +45,7 @@ pub(super) fn plan(
 /// A benchmark's output without its time (`<norm> <result>`): the time is compared as
 /// time, not as output.
 pub(super) fn untimed(results: &mut [crate::pipeline::TrialResult]) {
-    use crate::upstream::perfbench::{DIR, judge};
+    use crate::suite::upstream::perfbench::{DIR, judge};
     for r in results.iter_mut().filter(|r| r.case.starts_with(DIR)) {
         if let Some(out) = &r.output
             && let Ok(reading) = judge::parse(out)

@@ -147,7 +147,7 @@ pub struct SelectArgs {
     /// With --tests: the emitter, as run-tests.py's --emit (`-X emit=` for the VM and
     /// mpy-cross; `<test>.py.native.exp` preferred).
     #[arg(long, value_enum, default_value_t, requires = "tests")]
-    pub emit: crate::upstream::Emit,
+    pub emit: crate::suite::upstream::Emit,
     /// With --tests perf_bench/: run-perfbench.py's N (approximate CPU MHz; default
     /// 1000 for a host VM, 100 for a board, the smallest of the run's boards).
     #[arg(long, value_name = "N", requires = "tests")]
@@ -238,7 +238,11 @@ impl SelectArgs {
         match &self.tests {
             Some(dir) => {
                 let mut s = Selection::load_tests(project, dir, self.emit, &boards, &overrides)?;
-                crate::upstream::perfbench::override_params(&mut s, self.perf_n, self.perf_m);
+                crate::suite::upstream::perfbench::override_params(
+                    &mut s,
+                    self.perf_n,
+                    self.perf_m,
+                );
                 Ok(s)
             }
             None => Selection::load(project, &boards, &overrides),

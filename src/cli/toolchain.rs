@@ -11,10 +11,10 @@ pub fn toolchain(project: &Project) -> Result<i32> {
         .boards
         .retain(|b| !matches!(&b.spec, crate::board::BoardSpec::Device(d) if d.build.is_some()));
     // Asks each tool its version; flashes nothing.
-    let opened = crate::setup::open(
+    let opened = crate::run::setup::open(
         project,
         &selection,
-        crate::setup::Firmware::Leave,
+        crate::run::setup::Firmware::Leave,
         &Default::default(),
         &mut |_| {},
     )?;

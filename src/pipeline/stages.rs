@@ -148,11 +148,11 @@ impl Pipeline {
     ) -> Outcome {
         // A multi-instance test runs on its instances' boards, not as one request.
         if let Some(instances) = &trial.instances {
-            return crate::multi::run(&self.targets, &trial.case, instances);
+            return crate::suite::multi::run(&self.targets, &trial.case, instances);
         }
         if let Some(test) = &trial.natmod {
             let board = &trial.board.name;
-            return crate::natmod::run(&self.targets, board, &trial.case, test, p.timeout);
+            return crate::suite::natmod::run(&self.targets, board, &trial.case, test, p.timeout);
         }
         let mut outcome = go.target.run(&RunRequest {
             case: &trial.case,
@@ -289,15 +289,15 @@ impl Pipeline {
                 Ok(None) => {
                     if trial.natmod.is_some() {
                         let python = self.reference.python();
-                        return crate::natmod::expected(&trial.case, python).map(|(bytes, exp)| {
-                            ExpectedOutput {
+                        return crate::suite::natmod::expected(&trial.case, python).map(
+                            |(bytes, exp)| ExpectedOutput {
                                 bytes,
                                 from: exp.map_or_else(
                                     || ExpectedFrom::Cpython(self.reference.version().to_string()),
                                     ExpectedFrom::Golden,
                                 ),
-                            }
-                        });
+                            },
+                        );
                     }
                     // A suite's own expected output (a .exp) comes after the user's goldens.
                     if let Some(path) = self.rules.expected_file(&trial.case) {
@@ -314,7 +314,7 @@ impl Pipeline {
                     }
                     // A multi-instance test's truth: the test on CPython instances.
                     if let Some(instances) = &trial.instances {
-                        return crate::multi::truth(
+                        return crate::suite::multi::truth(
                             self.reference.python(),
                             &trial.case,
                             instances,

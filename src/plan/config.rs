@@ -118,7 +118,7 @@ pub struct Selection {
     /// Every board file, selected or not (the CPython reference may be among them).
     pub all_boards: Vec<Arc<Board>>,
     /// `--tests DIR`: a MicroPython tests/ directory; its tests are the cases.
-    pub upstream: Option<Arc<crate::upstream::Suite>>,
+    pub upstream: Option<Arc<crate::suite::upstream::Suite>>,
 }
 
 impl Selection {
@@ -147,11 +147,11 @@ impl Selection {
     pub fn load_tests(
         project: &Project,
         tests: &Path,
-        emit: crate::upstream::Emit,
+        emit: crate::suite::upstream::Emit,
         names: &[String],
         overrides: &Overrides,
     ) -> Result<Selection> {
-        let mut suite = crate::upstream::Suite::load(tests, emit)?;
+        let mut suite = crate::suite::upstream::Suite::load(tests, emit)?;
         let mut project = project.clone();
         if !project.boards_dir().is_dir() {
             project.root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -23,8 +23,8 @@ pub struct Trial {
     pub decided: Option<Verdict>,
     /// A multi-instance test: where its instances run (the trial's board is instance 0's).
     pub instances: Option<Arc<Instances>>,
-    /// A native-module test: the module it loads (`crate::natmod`).
-    pub natmod: Option<Arc<crate::natmod::Test>>,
+    /// A native-module test: the module it loads (`crate::suite::natmod`).
+    pub natmod: Option<Arc<crate::suite::natmod::Test>>,
 }
 
 /// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the

@@ -14,6 +14,7 @@
 mod history_sink;
 mod runner;
 mod select;
+pub mod setup;
 pub mod suite;
 
 use std::path::PathBuf;
@@ -140,7 +141,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         false => None,
     };
     let mut console = Console::default();
-    let frozen = crate::setup::frozen_cases(
+    let frozen = crate::run::setup::frozen_cases(
         selection,
         early
             .as_ref()

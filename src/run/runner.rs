@@ -7,7 +7,7 @@ use crate::hw::flash::record::FlashReport;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
 use crate::plan::config::{Project, Selection};
-use crate::setup::{Firmware, FrozenCases};
+use crate::run::setup::{Firmware, FrozenCases};
 use crate::util::error::Result;
 
 use super::suite::Suite;
@@ -43,7 +43,8 @@ impl Runner {
         options: Options,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Runner> {
-        let opened = crate::setup::open(project, selection, Firmware::Flash, frozen, on_event)?;
+        let opened =
+            crate::run::setup::open(project, selection, Firmware::Flash, frozen, on_event)?;
         Ok(Runner {
             pipeline: opened.pipeline,
             flashes: opened.flashes,

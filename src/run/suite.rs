@@ -68,21 +68,21 @@ impl Suite for Cases {
 /// A checkout's `tests/`, planned from each board's feature checks; run-tests.py's flaky
 /// lists and the project's known differences reclassify its failures.
 pub struct Checkout {
-    tests: Arc<crate::upstream::Suite>,
+    tests: Arc<crate::suite::upstream::Suite>,
     known: KnownDifferences,
     /// Board → its port, for known differences of a port.
     ports: BTreeMap<String, String>,
     /// What planning found about each board (absent until planned).
-    session: crate::upstream::Session,
+    session: crate::suite::upstream::Session,
     /// Where native modules are built (natmod tests).
-    natmod: crate::natmod::Builder,
+    natmod: crate::suite::natmod::Builder,
 }
 
 impl Checkout {
     fn new(
         project: &Project,
         selection: &Selection,
-        tests: Arc<crate::upstream::Suite>,
+        tests: Arc<crate::suite::upstream::Suite>,
     ) -> Result<Checkout> {
         let known = KnownDifferences::load(&project.root)?;
         if let Some(notice) = &known.legacy_notice {
@@ -97,7 +97,7 @@ impl Checkout {
                 .map(|b| (b.name.clone(), b.port().to_string()))
                 .collect(),
             session: Default::default(),
-            natmod: crate::natmod::Builder {
+            natmod: crate::suite::natmod::Builder {
                 cache: project.state_dir.join("build"),
                 toolchain: project.state_dir.join("toolchain"),
             },
@@ -120,19 +120,23 @@ impl Suite for Checkout {
         let Some(pipeline) = pipeline else {
             return Vec::new();
         };
-        let (mut trials, session) =
-            crate::upstream::plan_trials(pipeline, &self.tests, &selection.boards, &scope.modes);
+        let (mut trials, session) = crate::suite::upstream::plan_trials(
+            pipeline,
+            &self.tests,
+            &selection.boards,
+            &scope.modes,
+        );
         // Multi-instance tests only when named, as run-multitests.py runs them.
-        if crate::multi::plan::named(&scope.filters) {
-            trials.extend(crate::multi::plan::trials(
+        if crate::suite::multi::plan::named(&scope.filters) {
+            trials.extend(crate::suite::multi::plan::trials(
                 &self.tests.tests_dir,
                 &self.tests.cases,
                 &selection.boards,
                 pipeline.targets(),
             ));
         }
-        if crate::upstream::perfbench::named(&scope.filters) {
-            trials.extend(crate::upstream::perfbench::plan::trials(
+        if crate::suite::upstream::perfbench::named(&scope.filters) {
+            trials.extend(crate::suite::upstream::perfbench::plan::trials(
                 &self.tests,
                 pipeline,
                 &selection.boards,
@@ -141,12 +145,18 @@ impl Suite for Checkout {
             ));
         }
         // Native-module tests only when named, as run-natmodtests.py runs them.
-        if crate::natmod::plan::named(&scope.filters) {
-            trials.extend(crate::natmod::plan::trials(
+        if crate::suite::natmod::plan::named(&scope.filters) {
+            trials.extend(crate::suite::natmod::plan::trials(
                 &self.tests.tests_dir,
                 &self.tests.cases,
                 &selection.boards,
-                &|board| crate::natmod::plan::arch(session.arch(board)?, pipeline.targets(), board),
+                &|board| {
+                    crate::suite::natmod::plan::arch(
+                        session.arch(board)?,
+                        pipeline.targets(),
+                        board,
+                    )
+                },
                 &self.natmod,
             ));
         }
@@ -159,7 +169,7 @@ impl Suite for Checkout {
 
     fn reclassify(&self, results: &mut [TrialResult]) {
         let port = |board: &str| self.ports.get(board).cloned().unwrap_or_default();
-        crate::upstream::reclassify(results, &self.tests, &self.session, &self.known, &port);
+        crate::suite::upstream::reclassify(results, &self.tests, &self.session, &self.known, &port);
     }
 
     fn history(&self, project: &Project) -> crate::analysis::history::Suite {
@@ -172,12 +182,12 @@ impl Suite for Checkout {
 
     /// run-tests.py's `_results.json` and each failure's `.exp`/`.out`.
     fn write_reports(&self, dir: &Path, results: &[TrialResult]) -> Result<Vec<PathBuf>> {
-        let mut written = crate::upstream::results::write(dir, &self.tests, results)?;
+        let mut written = crate::suite::upstream::results::write(dir, &self.tests, results)?;
         let params = match &self.tests.perf {
             Some(Ok(p)) => Some(p.params),
             _ => None,
         };
-        written.extend(crate::upstream::perfbench::report::write(
+        written.extend(crate::suite::upstream::perfbench::report::write(
             dir, results, params,
         )?);
         Ok(written)

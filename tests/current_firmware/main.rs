@@ -49,7 +49,7 @@ fn firmware() -> Result<String, String> {
         return Err(why.clone());
     }
     let project = mpcheck::plan::config::Project::new(root);
-    let built = mpcheck::setup::built(&project, &[Arc::new(board)], &mut |_| {})
+    let built = mpcheck::run::setup::built(&project, &[Arc::new(board)], &mut |_| {})
         .map_err(|e| e.to_string())?;
     match &built[0].spec {
         BoardSpec::Device(d) => {

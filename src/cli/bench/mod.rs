@@ -45,7 +45,7 @@ pub struct BenchArgs {
     pub mode: Mode,
     /// With --tests: the emitter, as run-tests.py's `--emit` (native needs `--mode mpy`).
     #[arg(long, value_enum, default_value_t, requires = "tests")]
-    pub emit: crate::upstream::Emit,
+    pub emit: crate::suite::upstream::Emit,
 }
 
 pub fn bench(project: &Project, args: &BenchArgs) -> Result<i32> {

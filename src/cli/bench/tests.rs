@@ -48,7 +48,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     .map_err(|e| Error::io(&cold.state_dir, e))?;
 
     let mut selection = select.selection(&cold)?;
-    selection.boards = crate::setup::built(&cold, &selection.boards, &mut |_| {})?;
+    selection.boards = crate::run::setup::built(&cold, &selection.boards, &mut |_| {})?;
     let board = (*selection.boards[0]).clone();
     let suite = selection
         .upstream
@@ -138,7 +138,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     if args.mode == Mode::Mpy {
         upstream.arg("--via-mpy");
     }
-    if args.emit == crate::upstream::Emit::Native {
+    if args.emit == crate::suite::upstream::Emit::Native {
         upstream.args(["--emit", "native"]);
     }
     // As `make test` runs it on a board built from a tree: with the board's own
@@ -146,7 +146,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     if let BoardSpec::Device(d) = &board.spec
         && let Some(b) = &d.build
     {
-        for e in crate::upstream::board_args::excludes(&b.source, &b.port, &b.board).0 {
+        for e in crate::suite::upstream::board_args::excludes(&b.source, &b.port, &b.board).0 {
             upstream.arg("--exclude").arg(e.pattern.as_str());
         }
     }
@@ -209,7 +209,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         if instance.is_some() { "0.25x" } else { "0.5x" }
     );
     // The same tests' verdicts, side by side.
-    let theirs = crate::upstream::agreement::read_run_tests(
+    let theirs = crate::suite::upstream::agreement::read_run_tests(
         &tmp.path().join("run-tests-results"),
         &upstream_stdout,
     )
@@ -217,7 +217,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     let ours = results
         .iter()
         .map(|r| {
-            let (verdict, _) = crate::upstream::results::upstream_verdict(&r.verdict);
+            let (verdict, _) = crate::suite::upstream::results::upstream_verdict(&r.verdict);
             let reason = match &r.verdict {
                 crate::model::verdict::Verdict::Skip { reason } => reason.clone(),
                 _ => String::new(),
@@ -227,7 +227,7 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
         .collect();
     print!(
         "{}",
-        crate::upstream::agreement::Agreement::of(&theirs, &ours)
+        crate::suite::upstream::agreement::Agreement::of(&theirs, &ours)
     );
     Ok(exit::OK)
 }

@@ -164,7 +164,7 @@ impl crate::pipeline::SuiteRules for Suite {
             .any(|l| l.starts_with("import") && l.contains("unittest"));
         // Two processes of one test binding the same port would see each other.
         let network = source.contains("socket");
-        let multi = crate::multi::plan::is_multi(case);
+        let multi = crate::suite::multi::plan::is_multi(case);
         !u.special && !unittest && !network && !multi && u.exp_file().is_none()
     }
 

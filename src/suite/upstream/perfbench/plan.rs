@@ -8,7 +8,7 @@ use crate::board::Board;
 use crate::model::case::Mode;
 use crate::pipeline::Pipeline;
 use crate::plan::Trial;
-use crate::upstream::{Session, Suite};
+use crate::suite::upstream::{Session, Suite};
 
 /// Every board's benchmark trials (none, with a notice, when perf_bench cannot run).
 pub fn trials(
