@@ -17,8 +17,9 @@
 //! ```
 
 pub mod analysis;
-pub mod board;
+pub mod boardfile;
 pub mod cli;
+pub mod device;
 pub mod expect;
 pub mod hw;
 pub mod model;

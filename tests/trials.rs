@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mpcheck::analysis::history::Location;
-use mpcheck::board::BoardSpec;
+use mpcheck::boardfile::BoardSpec;
 use mpcheck::model::verdict::Verdict;
 use mpcheck::pipeline::{Judgement, Options, TrialResult};
 use mpcheck::plan::config::{Overrides, Project, Selection};
@@ -239,7 +239,7 @@ fn record_decided(
 /// on an emulator or a VM process, so the harness's default of one thread per core left
 /// boards idle (trial harness on 2 cores: 384 s with 2 threads, against 175 s for
 /// `mpcheck run` of the same boards).
-fn lanes(boards: &[Arc<mpcheck::board::Board>]) -> usize {
+fn lanes(boards: &[Arc<mpcheck::boardfile::Board>]) -> usize {
     let devices: usize = boards
         .iter()
         .map(|b| match &b.spec {
@@ -269,7 +269,7 @@ fn interleaved(trials: Vec<mpcheck::plan::Trial>) -> Vec<mpcheck::plan::Trial> {
     out
 }
 
-fn in_labgrid_place(board: &mpcheck::board::Board) -> bool {
+fn in_labgrid_place(board: &mpcheck::boardfile::Board) -> bool {
     matches!(&board.spec, BoardSpec::Device(d) if d.labgrid.is_some())
 }
 

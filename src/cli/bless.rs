@@ -5,7 +5,7 @@
 use clap::Args;
 
 use super::RunArgs;
-use crate::board::BoardSpec;
+use crate::boardfile::BoardSpec;
 use crate::expect::golden::bytecode::BytecodeGoldens;
 use crate::expect::golden::heap::HeapGoldens;
 use crate::expect::golden::output::OutputGoldens;
@@ -212,7 +212,11 @@ fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
 /// default board this run left out. A board whose every result was a skip does not use
 /// the golden, and one that never runs by default (real hardware) would otherwise pin a
 /// wrong shared golden forever (#39: `bless native_fn` wrote an override instead).
-fn uses_baseline_unblessed(out: &RunOutput, case: &CaseId, board: &crate::board::Board) -> bool {
+fn uses_baseline_unblessed(
+    out: &RunOutput,
+    case: &CaseId,
+    board: &crate::boardfile::Board,
+) -> bool {
     let mut results = out
         .results
         .iter()

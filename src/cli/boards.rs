@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use crate::board::load_board;
-use crate::board::{Board, BoardSpec};
+use crate::boardfile::load_board;
+use crate::boardfile::{Board, BoardSpec};
 use crate::hw::flash::probe_section::{FlashConfigError, ProbeBoard, validate};
 use crate::plan::config::Project;
 use crate::tools::firmware_build::BuildSpec;
@@ -193,7 +193,7 @@ fn check_build(board: &Board, build: &BuildSpec, state_dir: &Path, row: &mut Row
     };
 }
 
-fn check_probe(board: &Board, spec: &crate::board::file::ProbeSpec, row: &mut Row) {
+fn check_probe(board: &Board, spec: &crate::boardfile::file::ProbeSpec, row: &mut Row) {
     let raw = &spec.raw;
     row.chip = raw.chip.clone();
     match spec.checked().as_ref().map_err(|e| &**e) {

@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::analysis::ab::threshold::{FailOn, breaches};
 use crate::analysis::ab::{Comparison, PairRules, Side, pair};
-use crate::board::{Board, BoardSpec};
+use crate::boardfile::{Board, BoardSpec};
 use crate::pipeline::{Attempts, Event, Options, TrialResult, default_threads};
 use crate::plan::config::{Overrides, Project, Selection};
 use crate::report::console::Console;
@@ -220,11 +220,11 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     for (flag, a) in (args.head_build_arg.iter().map(|a| ("head", a)))
         .chain(args.base_build_arg.iter().map(|a| ("base", a)))
     {
-        crate::board::build_section::check_make_variable(a)
+        crate::boardfile::build_section::check_make_variable(a)
             .map_err(|m| Error::Usage(format!("--{flag}-build-arg: {m}")))?;
     }
     let cache = project.state_dir.join("build");
-    let all: Vec<Arc<Board>> = crate::board::load_boards(&project.boards_dir())?
+    let all: Vec<Arc<Board>> = crate::boardfile::load_boards(&project.boards_dir())?
         .into_iter()
         .map(Arc::new)
         .collect();

@@ -6,8 +6,8 @@
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::board::BoardSpec;
-use crate::board::load_board;
+use crate::boardfile::BoardSpec;
+use crate::boardfile::load_board;
 use crate::hw::flash::flasher::{FlashEvent, Flasher};
 use crate::hw::flash::probe_rs_flasher::ProbeRsFlasher;
 use crate::plan::config::Project;

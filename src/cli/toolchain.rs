@@ -7,9 +7,9 @@ use crate::util::error::{Result, exit};
 pub fn toolchain(project: &Project) -> Result<i32> {
     let mut selection = Selection::load(project, &[], &Overrides::from_args_and_env(None, None))?;
     // Boards built from source are built by a run that needs them, never here.
-    selection
-        .boards
-        .retain(|b| !matches!(&b.spec, crate::board::BoardSpec::Device(d) if d.build.is_some()));
+    selection.boards.retain(
+        |b| !matches!(&b.spec, crate::boardfile::BoardSpec::Device(d) if d.build.is_some()),
+    );
     // Asks each tool its version; flashes nothing.
     let opened = crate::run::setup::open(
         project,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::board::{Board, BoardFiles, BoardSpec, HostKind, load_board_files};
+use crate::boardfile::{Board, BoardFiles, BoardSpec, HostKind, load_board_files};
 use crate::model::case::Case;
 use crate::plan::discover::discover;
 use crate::util::error::{Error, Result};

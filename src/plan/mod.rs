@@ -10,7 +10,7 @@ pub mod result;
 
 use std::sync::Arc;
 
-use crate::board::Board;
+use crate::boardfile::Board;
 use crate::model::case::{Case, Mode};
 use crate::model::verdict::Verdict;
 

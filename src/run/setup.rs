@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::board::file::DeviceSpec;
-use crate::board::{Board, BoardSpec, HostKind};
+use crate::boardfile::file::DeviceSpec;
+use crate::boardfile::{Board, BoardSpec, HostKind};
 use crate::expect::golden::Goldens;
 use crate::expect::reference::Reference;
 use crate::hw::flash::record::FlashReport;

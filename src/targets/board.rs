@@ -7,8 +7,9 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::{RunRequest, Target};
-use crate::board::driver::RamFile;
-use crate::board::{BoardConfig, BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
+use crate::boardfile::BoardConfig;
+use crate::device::driver::RamFile;
+use crate::device::{BoardError, BoardSession, CaseRun, SourceCase, VerdictHint};
 use crate::model::case::{Case, Mode};
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
@@ -30,7 +31,7 @@ pub struct BoardTarget {
     /// A serial board's debug probe, used as the console's hard reset (`reset: hook`).
     probe: Option<crate::hw::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
-    release: Mutex<Option<crate::board::session::Release>>,
+    release: Mutex<Option<crate::device::session::Release>>,
     /// A serial board's lock, held while this process drives it.
     lock: Mutex<Option<std::fs::File>>,
     /// The labgrid place the board lives in: held as long as the target, its power
@@ -90,7 +91,7 @@ impl BoardTarget {
 
     /// The next connection calls `release` once its console is open (see
     /// [`BoardSession::connect_then`]).
-    pub fn release_on_connect(&self, release: crate::board::session::Release) {
+    pub fn release_on_connect(&self, release: crate::device::session::Release) {
         *self.release.lock().unwrap_or_else(|p| p.into_inner()) = Some(release);
     }
 
@@ -168,11 +169,11 @@ impl BoardTarget {
         self.freed.notify_all();
     }
 
-    fn reset_hook(&self) -> Option<Box<dyn crate::board::transport::ResetHook>> {
+    fn reset_hook(&self) -> Option<Box<dyn crate::device::transport::ResetHook>> {
         if let Some(place) = &self.place {
             return place
                 .power_cycle()
-                .map(|p| Box::new(p) as Box<dyn crate::board::transport::ResetHook>);
+                .map(|p| Box::new(p) as Box<dyn crate::device::transport::ResetHook>);
         }
         let probe = self.probe.clone()?;
         Some(Box::new(crate::hw::flash::reset_hook::ProbeResetHook::new(
@@ -483,7 +484,7 @@ fn outcome_of(run: CaseRun, timeout: Duration, duration: Duration) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::board::Timings;
+    use crate::device::Timings;
 
     fn run(exit_code: Option<i32>, exception: Option<&str>) -> CaseRun {
         CaseRun {

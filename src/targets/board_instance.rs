@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::board::BoardTarget;
 use super::instance::{Events, InstanceEvent, RunningInstance, decode, tell_lines};
-use crate::board::BoardSession;
+use crate::device::BoardSession;
 
 /// How long one read of a running instance waits before input is looked at again: a
 /// `BROADCAST` reaches the board within this.

@@ -6,8 +6,8 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use super::{RunRequest, Target, process};
-use crate::board::features::{PROBE_TIMEOUT, Undecided};
-use crate::board::{Board, HostKind};
+use crate::boardfile::{Board, HostKind};
+use crate::device::features::{PROBE_TIMEOUT, Undecided};
 use crate::model::case::Mode;
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
@@ -66,7 +66,7 @@ impl HostTarget {
         // user's own executable is probed per feature by the cases themselves (`SKIP`).
         let features = OnceLock::new();
         let built_from_tree =
-            matches!(&board.spec, crate::board::BoardSpec::Host(h) if h.build.is_some());
+            matches!(&board.spec, crate::boardfile::BoardSpec::Host(h) if h.build.is_some());
         let known = match kind {
             HostKind::Cpython => Some(Features::all_of(&["float", "bigint", "fstring"])),
             HostKind::Unix if built_from_tree => None,
@@ -331,7 +331,7 @@ impl HostTarget {
         let Ok(dir) = tempfile::tempdir() else {
             return Features::default();
         };
-        let probed = crate::board::features::probe_with(|script| {
+        let probed = crate::device::features::probe_with(|script| {
             let mut c = self.base_command(None);
             c.arg("-c").arg(script);
             let outcome = process::run(Self::in_scratch(c, dir.path()), PROBE_TIMEOUT);

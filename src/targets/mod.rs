@@ -38,7 +38,7 @@ pub struct RunRequest<'a> {
 
 /// A host VM as a suite's own runner sees it.
 pub struct HostVm<'a> {
-    pub kind: crate::board::HostKind,
+    pub kind: crate::boardfile::HostKind,
     pub path: &'a Path,
     /// The board file's arguments for the VM.
     pub args: &'a [String],

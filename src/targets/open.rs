@@ -11,8 +11,8 @@ use super::board::BoardTarget;
 use super::bytecode::BytecodeTarget;
 use super::host::HostTarget;
 use super::{Produces, Target};
-use crate::board::file::DeviceSpec;
-use crate::board::{Board, BoardSpec, HostKind};
+use crate::boardfile::file::DeviceSpec;
+use crate::boardfile::{Board, BoardSpec, HostKind};
 use crate::model::verdict::Verdict;
 use crate::tools::compile::{Compiler, cache_dir};
 use crate::tools::toolchain::{ToolInfo, Toolchain};
@@ -230,7 +230,7 @@ pub fn open_target(
 /// A host VM's target: the board file's VM or the pinned one.
 fn open_host(
     board: &Board,
-    spec: &crate::board::HostSpec,
+    spec: &crate::boardfile::HostSpec,
     toolchain: &Toolchain,
     compilers: &mut Compilers,
 ) -> Result<Arc<HostTarget>> {
@@ -266,7 +266,7 @@ fn open_device(
         return open_labgrid_device(board, spec, lg, toolchain, compilers);
     }
     if let Some(q) = &spec.config.qemu {
-        let present = |q: &crate::board::config::QemuConfig| {
+        let present = |q: &crate::boardfile::config::QemuConfig| {
             crate::tools::toolchain::find_on_path(&q.binary).is_some()
                 && std::path::Path::new(&q.firmware).exists()
         };
@@ -297,7 +297,7 @@ fn open_device(
         .config
         .serial
         .as_ref()
-        .is_some_and(|s| s.reset == crate::board::config::ResetMethod::Hook);
+        .is_some_and(|s| s.reset == crate::boardfile::config::ResetMethod::Hook);
     Ok(Arc::new(match (&spec.probe, reset_by_probe) {
         (Some(probe), true) => {
             let probe = probe.checked().map_err(|e| Error::Part(Box::new(e)))?;
@@ -343,7 +343,7 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
         modes: vec![crate::model::case::Mode::Source],
         cases: Vec::new(),
         default: false,
-        spec: BoardSpec::Host(crate::board::HostSpec {
+        spec: BoardSpec::Host(crate::boardfile::HostSpec {
             kind: HostKind::Cpython,
             executable: None,
             mpy_cross: None,

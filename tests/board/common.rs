@@ -3,8 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use mpcheck::board::qemu::QemuConsole;
-use mpcheck::board::{BoardConfig, BoardSession, Pacing};
+use mpcheck::boardfile::{BoardConfig, Pacing};
+use mpcheck::device::BoardSession;
+use mpcheck::device::qemu::QemuConsole;
 
 /// Debian's `firmware-microbit-micropython` (MicroPython v1.9.2); override with
 /// `MPCHECK_MICROBIT_FIRMWARE`.
@@ -62,7 +63,7 @@ pub fn two_kb_script() -> (Vec<u8>, Vec<u8>) {
 
 /// The basic cases, over whatever console `session` uses.
 pub fn basic_suite(session: &mut BoardSession) {
-    use mpcheck::board::VerdictHint::*;
+    use mpcheck::device::VerdictHint::*;
     let run = session.run_case(b"print(1+1)\n", T).unwrap();
     assert_eq!(run.stdout, b"2\n");
     assert_eq!(run.verdict_hint, Completed);

@@ -1,6 +1,6 @@
 //! Feature probing on the 1.9.2 firmware.
 
-use mpcheck::board::qemu::QemuConsole;
+use mpcheck::device::qemu::QemuConsole;
 
 use super::common::connect;
 

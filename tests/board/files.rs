@@ -1,7 +1,7 @@
 //! Writing files (the `.mpy` upload path) to the board's flash filesystem.
 
-use mpcheck::board::VerdictHint;
-use mpcheck::board::qemu::QemuConsole;
+use mpcheck::device::VerdictHint;
+use mpcheck::device::qemu::QemuConsole;
 
 use super::common::{T, connect};
 

@@ -8,8 +8,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use mpcheck::board::config::SerialConfig;
-use mpcheck::board::{BoardConfig, BoardError, BoardSession, Pacing};
+use mpcheck::boardfile::config::SerialConfig;
+use mpcheck::boardfile::{BoardConfig, Pacing};
+use mpcheck::device::{BoardError, BoardSession};
 
 use super::common::{T, basic_suite, firmware, two_kb_script};
 
@@ -55,7 +56,7 @@ pub fn serial_board(console: &str, pacing: Pacing) -> BoardConfig {
         console: Some(console.to_string()),
         usb_serial: None,
         baud: 115_200,
-        reset: mpcheck::board::config::ResetMethod::None,
+        reset: mpcheck::boardfile::config::ResetMethod::None,
     });
     c.pacing = pacing;
     c

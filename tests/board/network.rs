@@ -1,8 +1,8 @@
 //! The same suite over QEMU's UART on a loopback TCP port (`socket://`).
 
-use mpcheck::board::VerdictHint;
-use mpcheck::board::qemu::QemuConsole;
-use mpcheck::board::recover::Rung;
+use mpcheck::device::VerdictHint;
+use mpcheck::device::qemu::QemuConsole;
+use mpcheck::device::recover::Rung;
 
 use super::common::{basic_suite, connect};
 

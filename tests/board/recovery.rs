@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use mpcheck::board::VerdictHint;
-use mpcheck::board::qemu::QemuConsole;
-use mpcheck::board::recover::Rung;
+use mpcheck::device::VerdictHint;
+use mpcheck::device::qemu::QemuConsole;
+use mpcheck::device::recover::Rung;
 
 use super::common::{T, connect};
 

@@ -4,13 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use mpcheck::board::driver::RamFile;
-use mpcheck::board::{BoardConfig, BoardSession, Pacing, SourceCase, VerdictHint};
+use mpcheck::boardfile::{BoardConfig, Pacing};
+use mpcheck::device::driver::RamFile;
+use mpcheck::device::{BoardSession, SourceCase, VerdictHint};
 
 use super::common::{T, connect};
-use mpcheck::board::icount::Icount;
-use mpcheck::board::qemu::QemuConsole;
-use mpcheck::board::shared_ram::SharedRamConfig;
+use mpcheck::device::icount::Icount;
+use mpcheck::device::qemu::QemuConsole;
+use mpcheck::device::shared_ram::SharedRamConfig;
 
 /// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`:
 /// code reaches it through the machine's shared RAM, and its clock counts instructions.

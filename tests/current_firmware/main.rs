@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Completion, Trial};
-use mpcheck::board::BoardSpec;
+use mpcheck::boardfile::BoardSpec;
 
 type Test = fn(&str);
 
@@ -41,7 +41,7 @@ fn firmware() -> Result<String, String> {
         return Ok(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let board = mpcheck::board::load_board(&root.join("boards/mps2-an385-qemu.yaml"))
+    let board = mpcheck::boardfile::load_board(&root.join("boards/mps2-an385-qemu.yaml"))
         .map_err(|e| e.to_string())?;
     if let BoardSpec::Device(d) = &board.spec
         && let Some(why) = &d.unavailable
@@ -181,7 +181,7 @@ fn firmware_is_available() -> Result<(), String> {
         return Ok(());
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    match mpcheck::board::load_board(&root.join("boards/mps2-an385-qemu.yaml")) {
+    match mpcheck::boardfile::load_board(&root.join("boards/mps2-an385-qemu.yaml")) {
         Ok(board) => match &board.spec {
             BoardSpec::Device(d) => d.unavailable.clone().map_or(Ok(()), Err),
             _ => Ok(()),

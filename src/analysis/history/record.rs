@@ -154,9 +154,11 @@ mod tests {
 
     /// `unix::g/t`, a real trial of a case file in `dir`.
     fn trial(dir: &Path) -> Trial {
-        let board =
-            crate::board::parse_board(&dir.join("boards/unix.yaml"), "kind: unix\ntimeout: 10\n")
-                .unwrap();
+        let board = crate::boardfile::parse_board(
+            &dir.join("boards/unix.yaml"),
+            "kind: unix\ntimeout: 10\n",
+        )
+        .unwrap();
         let path = dir.join("t.py");
         std::fs::write(&path, "print(1)\n").unwrap();
         let id = CaseId {

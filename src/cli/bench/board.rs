@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::open_runner;
-use crate::board::BoardSpec;
+use crate::boardfile::BoardSpec;
 use crate::pipeline::default_threads;
 use crate::plan::config::{Project, Selection};
 use crate::util::error::{Result, exit};

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::{BenchArgs, open_runner};
-use crate::board::BoardSpec;
+use crate::boardfile::BoardSpec;
 use crate::model::case::Mode;
 use crate::pipeline::default_threads;
 use crate::plan::config::{Overrides, Project, Selection};

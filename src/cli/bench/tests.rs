@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::{BenchArgs, open_runner};
-use crate::board::BoardSpec;
+use crate::boardfile::BoardSpec;
 use crate::cli::SelectArgs;
 use crate::model::case::Mode;
 use crate::plan::config::Project;
@@ -275,7 +275,7 @@ fn tests_copy(tests: &std::path::Path, into: &std::path::Path) -> Result<std::pa
 
 /// run-tests.py's `-t execpty:<command>` for a QEMU board: its emulator with the UART on a
 /// pty, as upstream runs the qemu port.
-fn execpty(name: &str, d: &crate::board::file::DeviceSpec) -> Result<String> {
+fn execpty(name: &str, d: &crate::boardfile::file::DeviceSpec) -> Result<String> {
     let q = d
         .config
         .qemu

@@ -7,7 +7,7 @@ use std::io;
 use super::flasher::Flasher;
 use super::probe_rs_flasher::ProbeRsFlasher;
 use super::probe_section::ProbeBoard;
-use crate::board::transport::ResetHook;
+use crate::device::transport::ResetHook;
 
 pub struct ProbeResetHook {
     flasher: ProbeRsFlasher,

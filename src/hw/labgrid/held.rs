@@ -13,7 +13,7 @@ use super::error::LabgridError;
 use super::guardian::Guardian;
 use super::place_env::{self, PlaceResources};
 use super::power::PowerCycle;
-use crate::board::config::{BoardConfig, ResetMethod, SerialConfig};
+use crate::boardfile::config::{BoardConfig, ResetMethod, SerialConfig};
 
 /// Why one second between acquire attempts: a labgrid-client call takes ~0.5 s of
 /// Python start-up, so polling faster would mostly load the CPU; a waiting run gets a

@@ -3,7 +3,7 @@
 //! cycle may drop the network console's connection).
 
 use super::client::Client;
-use crate::board::transport::ResetHook;
+use crate::device::transport::ResetHook;
 
 pub struct PowerCycle {
     pub client: Client,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::board::config::{ResetMethod, SerialConfig};
+use crate::boardfile::config::{ResetMethod, SerialConfig};
 
 /// Why 10 minutes: a nightly run on a shared board takes minutes; waiting for one other
 /// run to finish is normal, waiting much longer means a place someone forgot to release.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::protocol::Protocol;
-use crate::board::Board;
+use crate::boardfile::Board;
 use crate::model::case::{Case, Mode};
 use crate::model::verdict::Verdict;
 use crate::plan::{Instances, Trial};

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Builder, Rules, Test};
-use crate::board::Board;
+use crate::boardfile::Board;
 use crate::model::case::{Case, CaseId, CaseSettings, Mode};
 use crate::model::verdict::Verdict;
 use crate::plan::Trial;

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::UpstreamCase;
 use super::exp_rule::ControlCodes;
-use crate::board::HostKind;
+use crate::boardfile::HostKind;
 use crate::model::case::Mode;
 use crate::model::outcome::{Outcome, Status};
 use crate::targets::{HostVm, RunRequest, SuiteRun};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::facts::Facts;
 use super::{Suite, board_args, versions};
-use crate::board::Board;
+use crate::boardfile::Board;
 use crate::model::case::{Case, Mode};
 use crate::model::verdict::Verdict;
 use crate::pipeline::Pipeline;
@@ -131,7 +131,7 @@ pub fn plan_trials(
         let paths: Vec<String> = cases.iter().map(|c| format!("{}.py", c.id)).collect();
         // What the board's own make fragment has `make test` leave out on it.
         let build = match &board.spec {
-            crate::board::BoardSpec::Device(d) => d.build.as_ref(),
+            crate::boardfile::BoardSpec::Device(d) => d.build.as_ref(),
             _ => None,
         };
         let excludes = match build {

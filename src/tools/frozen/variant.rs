@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::target::RunsFrozen;
 use super::{FrozenTarget, prepare};
-use crate::board::{Board, BoardSpec, HostKind};
+use crate::boardfile::{Board, BoardSpec, HostKind};
 use crate::model::case::Case;
 use crate::pipeline::Event;
 use crate::plan::config::Project;

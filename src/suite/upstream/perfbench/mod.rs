@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use super::Emit;
-use crate::board::{Board, BoardSpec};
+use crate::boardfile::{Board, BoardSpec};
 use crate::model::case::{Case, CaseId, CaseSettings, Mode};
 use crate::model::outcome::Outcome;
 use crate::model::verdict::Verdict;
@@ -293,11 +293,11 @@ impl SuiteRun for PerfCase {
         let script = std::ffi::OsStr::from_bytes(&request.case.source);
         let mut c = Command::new(vm.path);
         match vm.kind {
-            crate::board::HostKind::Cpython => {
+            crate::boardfile::HostKind::Cpython => {
                 c.arg("-B").args(vm.args).arg("-c").arg(script);
                 c.env("PYTHONIOENCODING", "utf-8");
             }
-            crate::board::HostKind::Unix if request.mode == Mode::Source => {
+            crate::boardfile::HostKind::Unix if request.mode == Mode::Source => {
                 c.args(vm.args)
                     .arg("-X")
                     .arg(format!("emit={}", self.emit.as_str()))

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::board::Board;
+use crate::boardfile::Board;
 use crate::model::case::Mode;
 use crate::pipeline::Pipeline;
 use crate::plan::Trial;

@@ -30,7 +30,7 @@ impl Icount {
 
     /// Within QEMU's range, and not given twice (once more in `qemu.args`); the message
     /// names the key.
-    pub(super) fn check(self, args: &[String]) -> Result<(), String> {
+    pub(crate) fn check(self, args: &[String]) -> Result<(), String> {
         if self.shift > Self::MAX_SHIFT {
             return Err(format!(
                 "qemu.icount.shift: {} is out of range (0 to {}: 2^shift ns an instruction)",

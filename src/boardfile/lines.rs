@@ -2,7 +2,7 @@
 //! own errors carry one, but a value checked after parsing does not.
 
 /// The line of the top-level `key:` (1 when it is not there: the file's start).
-pub(super) fn line_of(text: &str, key: &str) -> usize {
+pub(crate) fn line_of(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| l.starts_with(&format!("{key}:")))
         .map_or(1, |i| i + 1)
@@ -10,7 +10,7 @@ pub(super) fn line_of(text: &str, key: &str) -> usize {
 
 /// The line of `key:` inside the top-level section `parent` of a board file (block or
 /// flow style), if it is there.
-pub(super) fn nested_line(text: &str, parent: &str, key: &str) -> Option<usize> {
+pub(crate) fn nested_line(text: &str, parent: &str, key: &str) -> Option<usize> {
     let start = text
         .lines()
         .position(|l| l.starts_with(&format!("{parent}:")))?;

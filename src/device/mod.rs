@@ -1,8 +1,7 @@
-//! Boards: the board files in `boards/`, and the MicroPython boards behind a console —
-//! byte transports (QEMU child process, TCP socket, RFC 2217, local serial), the raw REPL
-//! protocol (a sans-I/O state machine in `raw_repl`, driven over a transport by `repl`),
-//! feature probing, `.mpy` upload, the recovery ladder, and the `BoardSession` facade
-//! that the board target calls:
+//! A MicroPython board behind a console: byte transports (QEMU child process, TCP
+//! socket, RFC 2217, local serial), the raw REPL protocol (a sans-I/O state machine in
+//! `raw_repl`, driven over a transport by `repl`), feature probing, `.mpy` upload, the
+//! recovery ladder, and the `BoardSession` facade that the board target calls:
 //!
 //! ```text
 //! BoardConfig ──connect──▶ Transport ──▶ Repl (RawRepl + pacing) ──▶ probe Features
@@ -11,21 +10,14 @@
 //!                                  on hang: recover::next_rung → Ctrl-C → soft → hard reset
 //! ```
 
-pub mod build_section;
 pub mod case_run;
-pub mod config;
 pub mod console_url;
 pub mod driver;
 pub mod error;
 pub mod features;
-pub mod file;
 pub mod icount;
-mod lines;
 pub mod mpy_upload;
 mod nonce;
-pub mod parse;
-pub mod paths;
-pub mod probe_spec;
 pub mod qemu;
 pub mod raw_repl;
 pub mod recover;
@@ -40,8 +32,5 @@ pub mod tcp;
 pub mod telnet;
 pub mod transport;
 
-pub use config::{BoardConfig, Pacing};
 pub use error::BoardError;
-pub use file::{Board, BoardSpec, BytecodeSpec, HostKind, HostSpec};
-pub use parse::{BoardFiles, load_board, load_board_files, load_boards, parse_board};
 pub use session::{BoardSession, CaseRun, SourceCase, Timings, VerdictHint};

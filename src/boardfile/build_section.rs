@@ -31,7 +31,7 @@ fn default_packages(port: &str) -> &'static [&'static str] {
 /// `build: {source, port, board | variant, args}` as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawBuild {
+pub(crate) struct RawBuild {
     source: String,
     port: String,
     board: Option<String>,
@@ -46,14 +46,14 @@ pub(super) struct RawBuild {
 
 impl RawBuild {
     /// The directory under `ports/` the build section names.
-    pub(super) fn port(&self) -> &str {
+    pub(crate) fn port(&self) -> &str {
         &self.port
     }
 }
 
 /// Where a qemu board's firmware comes from, decided from what the board file gives and
 /// which of its variables are set.
-pub(super) enum FirmwareSource {
+pub(crate) enum FirmwareSource {
     Prebuilt(PathBuf),
     Build(BuildSpec),
     /// Neither is usable here: the exact variables to set.
@@ -65,7 +65,7 @@ pub(super) enum FirmwareSource {
 /// The prebuilt image wins when its path expands (a user's own firmware); else the
 /// `build:` section when its source expands; else the board is unavailable, saying
 /// exactly which variable to set.
-pub(super) fn firmware_source(
+pub(crate) fn firmware_source(
     firmware: Option<std::result::Result<PathBuf, (String, EnvError)>>,
     build: Option<std::result::Result<BuildSpec, (String, EnvError)>>,
 ) -> FirmwareSource {
@@ -132,7 +132,7 @@ pub fn check_make_variable(arg: &str) -> std::result::Result<(), String> {
 
 /// Checks a `build:` section's values; its source path is expanded (an unset variable
 /// is the inner `Err`: the board is then unavailable, which is not a file error).
-pub(super) fn check_build(
+pub(crate) fn check_build(
     path: &Path,
     text: &str,
     dir: &Path,

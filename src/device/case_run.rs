@@ -58,7 +58,7 @@ pub struct CaseRun {
 
 /// Normalise a finished run and decide the hint from its shape; `driver`: the run was
 /// framed by it (its frame is taken out of the traceback).
-pub(super) fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) -> CaseRun {
+pub(crate) fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) -> CaseRun {
     let started = out.started;
     let stdout = crlf_to_lf(&out.stdout);
     let exception = (!out.exception.is_empty()).then(|| {
@@ -102,7 +102,7 @@ pub(super) fn finish(out: RunOutput, driver: Option<&Driver>, timings: Timings) 
 /// A SyntaxError before the driver ran (it is always valid Python), or, for a case
 /// mpy-cross compiled (`known_good`), a SyntaxError compiling it with nothing printed: the
 /// upload may have been corrupted on the link.
-pub(super) fn looks_corrupted(run: &CaseRun, known_good: bool) -> bool {
+pub(crate) fn looks_corrupted(run: &CaseRun, known_good: bool) -> bool {
     run.verdict_hint == VerdictHint::Completed
         && (!run.started || known_good && run.stdout.is_empty())
         && run
@@ -111,7 +111,7 @@ pub(super) fn looks_corrupted(run: &CaseRun, known_good: bool) -> bool {
             .is_some_and(|e| e.contains("SyntaxError"))
 }
 
-pub(super) fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     for (i, &b) in bytes.iter().enumerate() {
         if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {

@@ -12,7 +12,7 @@ use crate::tools::firmware_build::BuildSpec;
 
 /// Why a default: one case on a host VM finishes in well under a second; 10 s leaves room
 /// for slow CI machines without letting a hung case hold a worker for long.
-pub(super) const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 
 #[derive(Debug, Clone)]
 pub struct Board {

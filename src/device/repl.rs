@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::config::Pacing;
 use super::error::{BoardError, tail};
 use super::raw_repl::{self, Event, RawRepl, RunOutput};
 use super::shared_ram;
 use super::transport::Transport;
+use crate::boardfile::config::Pacing;
 
 /// Longest single wait on the transport, so deadlines are checked often enough.
 const READ_SLICE: Duration = Duration::from_millis(50);

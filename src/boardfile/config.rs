@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::BoardError;
-use super::qemu::QemuConsole;
+use crate::device::error::BoardError;
+use crate::device::qemu::QemuConsole;
 
 /// How code is written to a board whose UART loses bytes when they arrive too fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -73,12 +73,12 @@ pub struct QemuConfig {
     #[serde(default = "default_qemu_binary")]
     pub binary: String,
     /// The machine's main RAM, unused by the firmware, shared with the harness: code
-    /// reaches the board through it instead of the UART (see [`super::shared_ram`]).
+    /// reaches the board through it instead of the UART (see [`crate::device::shared_ram`]).
     #[serde(default)]
-    pub shared_ram: Option<super::shared_ram::SharedRamConfig>,
-    /// Exact time: the virtual clock counts instructions (see [`super::icount::Icount`]).
+    pub shared_ram: Option<crate::device::shared_ram::SharedRamConfig>,
+    /// Exact time: the virtual clock counts instructions (see [`crate::device::icount::Icount`]).
     #[serde(default)]
-    pub icount: Option<super::icount::Icount>,
+    pub icount: Option<crate::device::icount::Icount>,
 }
 
 fn default_qemu_binary() -> String {

@@ -8,7 +8,7 @@ use crate::util::env::EnvError;
 /// an empty expansion counts as unset (`VAR=` in a shell). A relative path that a
 /// variable supplied (`MICROPY_SRC=../mp`) is relative to the current directory, where
 /// the user typed it; one written in the file, to the board file's directory.
-pub(super) fn expand_path(
+pub(crate) fn expand_path(
     dir: &Path,
     value: &str,
 ) -> std::result::Result<PathBuf, (String, EnvError)> {

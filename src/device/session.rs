@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 pub use super::case_run::{CaseRun, Timings, VerdictHint};
 use super::case_run::{finish, looks_corrupted};
-use super::config::{BoardConfig, Console, ResetMethod, firmware_path};
 use super::driver::{self, CASE_ALIAS, Driver, Load, RamFile};
 use super::error::BoardError;
 use super::features::{self, Features};
@@ -17,6 +16,7 @@ use super::repl::Repl;
 use super::serial::SerialTransport;
 pub use super::source_case::SourceCase;
 use super::transport::{ResetHook, Transport};
+use crate::boardfile::config::{BoardConfig, Console, ResetMethod, firmware_path};
 
 /// Lets a board held halted (after flashing) run; called once its console is open.
 pub type Release = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
