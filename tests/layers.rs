@@ -1,6 +1,7 @@
 //! The structure of `src/`, read from its own imports: which files name which (`crate::`,
 //! `super::` paths), the circles among them (strongly connected sets of files), and the
-//! files longer than 500 lines before their tests. The figures may only fall: each
+//! files longer than 500 lines before their tests, and the imports that climb to a later
+//! floor (folders in the order of `FLOORS`). The figures may only fall: each
 //! ceiling below is today's, lowered as the redesign (#36) lands, so the structure
 //! cannot drift back. Run with `--nocapture` to see the circles.
 
@@ -13,6 +14,31 @@ const LARGEST_CIRCLE: usize = 1;
 /// Files over [`LONG`] lines of code before their tests, today.
 const LONG_FILES: usize = 4;
 const LONG: usize = 500;
+
+/// The floors of `src/`, lowest first (../shared/STYLE.md's order, with `pipeline` —
+/// one trial's stages, which a suite's rules plug into — between the expectations and
+/// the suites): a file may import its own floor and the ones before it, never a later
+/// one. A folder not listed here fails the test until it is given its place.
+const FLOORS: &[&str] = &[
+    "util",
+    "mpy",
+    "model",
+    "tools",
+    "boardfile",
+    "plan",
+    "device",
+    "hw",
+    "targets",
+    "expect",
+    "pipeline",
+    "suite",
+    "analysis",
+    "report",
+    "run",
+    "cli",
+];
+/// Imports of a later floor, today (22 when the folders were made, #36 step 3).
+const LATER_FLOOR_IMPORTS: usize = 22;
 
 #[test]
 fn no_circle_grows_and_no_file_grows_past_500_lines() {
@@ -50,6 +76,72 @@ fn no_circle_grows_and_no_file_grows_past_500_lines() {
         "{} files are over {LONG} lines before their tests (ceiling {LONG_FILES}): {long:?}",
         long.len()
     );
+}
+
+#[test]
+fn every_file_is_on_a_floor_and_imports_no_later_floor() {
+    let src = std::env::var_os("LAYERS_SRC").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        PathBuf::from,
+    );
+    let files = modules(&src);
+    let unplaced: Vec<&String> = files.keys().filter(|m| floor(m).is_none()).collect();
+    assert!(
+        unplaced.is_empty(),
+        "modules on no floor (add their folder to FLOORS, in order): {unplaced:?}"
+    );
+    let later = later_floor_imports(&imports(&files));
+    for (from, to) in &later {
+        println!("later floor: {from} -> {to}");
+    }
+    println!(
+        "{} files on {} floors, {} imports of a later floor",
+        files.len(),
+        FLOORS.len(),
+        later.len()
+    );
+    assert!(
+        later.len() <= LATER_FLOOR_IMPORTS,
+        "{} imports of a later floor (ceiling {LATER_FLOOR_IMPORTS}): {later:?}",
+        later.len()
+    );
+}
+
+#[test]
+fn an_import_of_a_later_floor_is_found() {
+    let mut g = BTreeMap::new();
+    g.insert(
+        "util::a".to_string(),
+        BTreeSet::from(["cli::b".to_string()]),
+    );
+    g.insert(
+        "cli::b".to_string(),
+        BTreeSet::from(["util::a".to_string()]),
+    );
+    g.insert(
+        "model::c".to_string(),
+        BTreeSet::from(["model::d".to_string()]),
+    );
+    assert_eq!(
+        later_floor_imports(&g),
+        [("util::a".to_string(), "cli::b".to_string())]
+    );
+}
+
+/// A module's floor: the index in [`FLOORS`] of its first path segment.
+fn floor(module: &str) -> Option<usize> {
+    let top = module.split("::").next()?;
+    FLOORS.iter().position(|f| *f == top)
+}
+
+/// Every (file, imported file) pair whose import climbs to a later floor.
+fn later_floor_imports(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, String)> {
+    graph
+        .iter()
+        .flat_map(|(from, to)| to.iter().map(move |t| (from, t)))
+        .filter(|(from, to)| floor(to) > floor(from))
+        .map(|(from, to)| (from.clone(), to.clone()))
+        .collect()
 }
 
 #[test]
