@@ -35,6 +35,6 @@ fn known_skip(trial: &crate::plan::Trial) -> Option<String> {
         return Some(crate::targets::open::unavailable_reason(why));
     }
     (trial.mode == crate::model::case::Mode::Frozen)
-        .then(|| crate::tools::frozen::unsupported(&trial.board))
+        .then(|| crate::run::frozen::unsupported(&trial.board))
         .flatten()
 }

@@ -11,6 +11,7 @@
 //!           reports (report::*), the suite's own (a checkout's _results.json)
 //! ```
 
+pub mod frozen;
 mod history_sink;
 mod runner;
 mod select;

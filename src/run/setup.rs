@@ -83,7 +83,7 @@ pub fn open(
     for board in &boards {
         if let Some(cases) = frozen.get(&board.name).filter(|c| !c.is_empty()) {
             let target =
-                crate::tools::frozen::open_variant(project, board, &targets, cases, on_event);
+                crate::run::frozen::open_variant(project, board, &targets, cases, on_event);
             targets.set_frozen(&board.name, target);
         }
     }

@@ -4,6 +4,7 @@
 pub mod board;
 mod board_instance;
 pub mod bytecode;
+pub mod frozen;
 pub mod host;
 pub mod instance;
 pub mod open;

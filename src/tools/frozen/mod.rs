@@ -6,7 +6,7 @@
 //!                                  helper heap/_h           ─▶ mpcheck/heap/_h.py
 //!      ──▶ each compiled by the board's mpy-cross (a rejected case: its compile-error)
 //!      ──▶ firmware_build::build_frozen (manifest, incremental build, cache)
-//!      ──▶ FrozenTarget: boots that image, imports the case with `.frozen/mpcheck/heap`
+//!      ──▶ targets::frozen::FrozenTarget (opened by run::frozen): boots that image, imports the case with `.frozen/mpcheck/heap`
 //!          first on sys.path, so `import _h` finds the helper frozen beside it
 //! ```
 //!
@@ -19,15 +19,11 @@
 //! no helper (`_*`) or built-in module has one. Tracebacks are given back the names
 //! `.mpy` mode shows.
 
-mod prepare;
-mod target;
-mod variant;
+pub(crate) mod prepare;
 
 use crate::model::case::{Case, CaseId};
 
 pub(crate) use prepare::prepare;
-pub use target::FrozenTarget;
-pub use variant::{open_variant, unsupported};
 
 /// Where the frozen modules of a group live, under `.frozen/` (and the stage dir).
 pub(crate) fn group_dir(group: &str) -> String {

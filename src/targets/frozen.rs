@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::prepare::Entry;
 use crate::model::case::CaseId;
 use crate::model::features::Features;
 use crate::model::outcome::{Outcome, Status};
@@ -13,6 +12,7 @@ use crate::targets::board::BoardTarget;
 use crate::targets::host::HostTarget;
 use crate::targets::{Capabilities, RunRequest, Target};
 use crate::tools::compile::Compiler;
+use crate::tools::frozen::prepare::Entry;
 use crate::tools::toolchain::ToolInfo;
 
 /// A target that can import a module frozen into its image: a board booted with its
@@ -66,7 +66,7 @@ impl Target for FrozenTarget {
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {
-        let empty = super::prepare::empty_module();
+        let empty = crate::tools::frozen::prepare::empty_module();
         let module = match self.entries.get(&request.case.id) {
             Some(Entry::Frozen(m)) => m,
             // An empty case (the heap calibration's) is the empty frozen module.

@@ -5,15 +5,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::target::RunsFrozen;
-use super::{FrozenTarget, prepare};
 use crate::boardfile::{Board, BoardSpec, HostKind};
 use crate::model::case::Case;
 use crate::pipeline::Event;
 use crate::plan::config::Project;
 use crate::targets::Target;
 use crate::targets::board::BoardTarget;
+use crate::targets::frozen::{FrozenTarget, RunsFrozen};
 use crate::targets::open::{FrozenMissing, Targets};
+use crate::tools::frozen::prepare;
 
 /// The target of `board`'s frozen trials, or why there is none.
 pub fn open_variant(
