@@ -137,7 +137,7 @@ pub struct DeviceSpec {
     pub build: Option<BuildSpec>,
     /// A board in a labgrid place: acquired when a run opens the board, its console and
     /// power switch taken from the place (`config.serial.console` is filled in then).
-    pub labgrid: Option<crate::hw::labgrid::LabgridSpec>,
+    pub labgrid: Option<crate::boardfile::labgrid::LabgridSpec>,
 }
 
 /// A VM that runs as a host process, one process per case.

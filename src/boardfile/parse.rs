@@ -13,9 +13,9 @@ use super::file::{
 };
 use super::lines::line_of;
 use super::paths::{expand_path, resolve_path};
+use crate::boardfile::labgrid::LabgridSpec;
+use crate::boardfile::labgrid::RawLabgrid;
 use crate::hw::flash::probe_section::RawProbeSection;
-use crate::hw::labgrid::LabgridSpec;
-use crate::hw::labgrid::spec::RawLabgrid;
 use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
 
@@ -476,7 +476,7 @@ fn parse_device(
     })
 }
 
-/// The `labgrid:` section checked (see [`crate::hw::labgrid::spec::board_section`]), its
+/// The `labgrid:` section checked (see [`crate::boardfile::labgrid::board_section`]), its
 /// errors at their key's line.
 fn labgrid_section(
     path: &Path,
@@ -487,7 +487,7 @@ fn labgrid_section(
     has_probe: bool,
 ) -> Result<(Option<LabgridSpec>, Option<SerialConfig>)> {
     let serial_kind = matches!(kind, Kind::Serial);
-    crate::hw::labgrid::spec::board_section(raw, serial, serial_kind, has_probe)
+    crate::boardfile::labgrid::board_section(raw, serial, serial_kind, has_probe)
         .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
 }
 

@@ -312,7 +312,7 @@ fn open_device(
 fn open_labgrid_device(
     board: &Board,
     spec: &DeviceSpec,
-    lg: &crate::hw::labgrid::LabgridSpec,
+    lg: &crate::boardfile::labgrid::LabgridSpec,
     toolchain: &Toolchain,
     compilers: &mut Compilers,
 ) -> Result<Arc<BoardTarget>> {

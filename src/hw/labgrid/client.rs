@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::error::LabgridError;
-use super::spec::LabgridSpec;
+use crate::boardfile::labgrid::LabgridSpec;
 
 /// A labgrid-client call talks to the coordinator once (well under a second on a LAN);
 /// a minute means the coordinator or the network hangs, not a slow answer. A power cycle

@@ -5,7 +5,7 @@
 //! into the tool directory on first use):
 //!
 //! ```text
-//! board file `labgrid:` ─ spec ─▶ held::HeldPlace::acquire ─ client acquire (waits while
+//! board file `labgrid:` ─ boardfile::labgrid ─▶ held::HeldPlace::acquire ─ client acquire (waits while
 //!                                    │                       someone else holds it)
 //!                                    ├─ guardian (own process: releases when we die)
 //!                                    ├─ place_env (the place's resources → console URL)
@@ -18,8 +18,6 @@ pub mod guardian;
 pub mod held;
 pub mod place_env;
 pub mod power;
-pub mod spec;
 
 pub use error::LabgridError;
 pub use held::HeldPlace;
-pub use spec::LabgridSpec;
