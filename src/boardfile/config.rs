@@ -5,8 +5,32 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::error::BoardError;
-use crate::device::qemu::QemuConsole;
+/// A board file's console settings that do not hold together (said as the key's rule).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Where QEMU puts the board's UART.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QemuConsole {
+    /// `-serial stdio`: the UART is the child's stdin/stdout.
+    #[default]
+    Stdio,
+    /// `-serial tcp:127.0.0.1:PORT,server=on,wait=off` on a free loopback port, reached as
+    /// `socket://`.
+    Socket,
+}
+
+/// Where the shared RAM sits, from the board file: `qemu.shared_ram`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedRamConfig {
+    /// The guest address of the machine's main RAM (mps2: 0x21000000, its PSRAM).
+    pub address: u64,
+    /// Its size in bytes: QEMU insists on the machine's own RAM size (mps2: 16 MiB).
+    pub size: u64,
+}
 
 /// How code is written to a board whose UART loses bytes when they arrive too fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -75,10 +99,10 @@ pub struct QemuConfig {
     /// The machine's main RAM, unused by the firmware, shared with the harness: code
     /// reaches the board through it instead of the UART (see [`crate::device::shared_ram`]).
     #[serde(default)]
-    pub shared_ram: Option<crate::device::shared_ram::SharedRamConfig>,
-    /// Exact time: the virtual clock counts instructions (see [`crate::device::icount::Icount`]).
+    pub shared_ram: Option<SharedRamConfig>,
+    /// Exact time: the virtual clock counts instructions (see [`super::icount::Icount`]).
     #[serde(default)]
-    pub icount: Option<crate::device::icount::Icount>,
+    pub icount: Option<super::icount::Icount>,
 }
 
 fn default_qemu_binary() -> String {
@@ -171,21 +195,19 @@ impl BoardConfig {
     }
 
     /// Exactly one of `qemu` and `serial`, with sane values.
-    pub fn console(&self) -> Result<Console<'_>, BoardError> {
+    pub fn console(&self) -> Result<Console<'_>, ConfigError> {
         if self.pacing.chunk_bytes == 0 {
-            return Err(BoardError::Config(
-                "pacing.chunk_bytes must be at least 1".into(),
-            ));
+            return Err(ConfigError("pacing.chunk_bytes must be at least 1".into()));
         }
         match (&self.qemu, &self.serial) {
             (Some(q), None) => Ok(Console::Qemu(q)),
             (None, Some(s)) => match (&s.console, &s.usb_serial) {
                 (Some(_), None) | (None, Some(_)) => Ok(Console::Serial(s)),
-                _ => Err(BoardError::Config(
+                _ => Err(ConfigError(
                     "serial board needs exactly one of `console` and `usb_serial`".into(),
                 )),
             },
-            _ => Err(BoardError::Config(
+            _ => Err(ConfigError(
                 "board needs exactly one of `qemu` and `serial`".into(),
             )),
         }
@@ -193,10 +215,10 @@ impl BoardConfig {
 }
 
 /// A firmware path with `${ENV}` expanded from the process environment.
-pub fn firmware_path(q: &QemuConfig) -> Result<PathBuf, BoardError> {
+pub fn firmware_path(q: &QemuConfig) -> Result<PathBuf, ConfigError> {
     crate::util::env::expand_env(&q.firmware, &crate::util::env::process_env)
         .map(PathBuf::from)
-        .map_err(|e| BoardError::Config(format!("qemu.firmware `{}`: {e}", q.firmware)))
+        .map_err(|e| ConfigError(format!("qemu.firmware `{}`: {e}", q.firmware)))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod build_section;
 pub mod config;
 pub mod file;
+pub mod icount;
 pub mod labgrid;
 mod lines;
 pub mod parse;

@@ -5,6 +5,12 @@ use std::time::Duration;
 
 use super::rung::Rung;
 
+impl From<crate::boardfile::config::ConfigError> for BoardError {
+    fn from(e: crate::boardfile::config::ConfigError) -> Self {
+        BoardError::Config(e.0)
+    }
+}
+
 /// An error the harness cannot turn into a case verdict: the board is unusable or
 /// misconfigured. (A failing, crashing or hanging case is a `CaseRun`, not an error.)
 #[derive(Debug, thiserror::Error)]

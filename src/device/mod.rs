@@ -15,7 +15,6 @@ pub mod console_url;
 pub mod driver;
 pub mod error;
 pub mod features;
-pub mod icount;
 pub mod mpy_upload;
 mod nonce;
 pub mod qemu;

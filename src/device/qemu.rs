@@ -10,22 +10,11 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::icount::Icount;
-use super::shared_ram::{SharedRam, SharedRamConfig};
+use super::shared_ram::SharedRam;
 use super::tcp::TcpTransport;
 use super::transport::Transport;
-
-/// Where QEMU puts the board's UART.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QemuConsole {
-    /// `-serial stdio`: the UART is the child's stdin/stdout.
-    #[default]
-    Stdio,
-    /// `-serial tcp:127.0.0.1:PORT,server=on,wait=off` on a free loopback port, reached as
-    /// `socket://`.
-    Socket,
-}
+use crate::boardfile::config::{QemuConsole, SharedRamConfig};
+use crate::boardfile::icount::Icount;
 
 /// Everything needed to start (and restart) one emulated board.
 #[derive(Debug, Clone)]

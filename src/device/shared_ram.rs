@@ -12,17 +12,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
-use serde::{Deserialize, Serialize};
-
-/// Where the shared RAM sits, from the board file: `qemu.shared_ram`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SharedRamConfig {
-    /// The guest address of the machine's main RAM (mps2: 0x21000000, its PSRAM).
-    pub address: u64,
-    /// Its size in bytes: QEMU insists on the machine's own RAM size (mps2: 16 MiB).
-    pub size: u64,
-}
+use crate::boardfile::config::SharedRamConfig;
 
 /// The QEMU object id of the RAM backend.
 const BACKEND_ID: &str = "mpcheck-shared-ram";

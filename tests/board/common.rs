@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::boardfile::{BoardConfig, Pacing};
 use mpcheck::device::BoardSession;
-use mpcheck::device::qemu::QemuConsole;
 
 /// Debian's `firmware-microbit-micropython` (MicroPython v1.9.2); override with
 /// `MPCHECK_MICROBIT_FIRMWARE`.

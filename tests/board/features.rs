@@ -1,6 +1,6 @@
 //! Feature probing on the 1.9.2 firmware.
 
-use mpcheck::device::qemu::QemuConsole;
+use mpcheck::boardfile::config::QemuConsole;
 
 use super::common::connect;
 

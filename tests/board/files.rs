@@ -1,7 +1,7 @@
 //! Writing files (the `.mpy` upload path) to the board's flash filesystem.
 
+use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::device::VerdictHint;
-use mpcheck::device::qemu::QemuConsole;
 
 use super::common::{T, connect};
 

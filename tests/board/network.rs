@@ -1,7 +1,7 @@
 //! The same suite over QEMU's UART on a loopback TCP port (`socket://`).
 
+use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::device::VerdictHint;
-use mpcheck::device::qemu::QemuConsole;
 use mpcheck::device::recover::Rung;
 
 use super::common::{basic_suite, connect};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::device::VerdictHint;
-use mpcheck::device::qemu::QemuConsole;
 use mpcheck::device::recover::Rung;
 
 use super::common::{T, connect};

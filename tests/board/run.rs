@@ -1,7 +1,7 @@
 //! Running cases over QEMU's stdio console.
 
+use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::device::VerdictHint;
-use mpcheck::device::qemu::QemuConsole;
 
 use super::common::{T, basic_suite, connect};
 

@@ -9,9 +9,9 @@ use mpcheck::device::driver::RamFile;
 use mpcheck::device::{BoardSession, SourceCase, VerdictHint};
 
 use super::common::{T, connect};
-use mpcheck::device::icount::Icount;
-use mpcheck::device::qemu::QemuConsole;
-use mpcheck::device::shared_ram::SharedRamConfig;
+use mpcheck::boardfile::config::QemuConsole;
+use mpcheck::boardfile::config::SharedRamConfig;
+use mpcheck::boardfile::icount::Icount;
 
 /// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`:
 /// code reaches it through the machine's shared RAM, and its clock counts instructions.
