@@ -1166,7 +1166,8 @@ fn perf_bench_runs_and_is_judged_as_run_perfbench_py(src: &Path) {
 }
 
 /// `compare --tests DIR perf_bench/` of unix against itself: the time is the target's
-/// (benchrun's ticks_us), and the outputs, which print it, compare the same.
+/// (benchrun's ticks_us), and the outputs, which print it, compare the same; without
+/// `--repeat`, run-perfbench.py's `-a` default (8) runs a side.
 fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let tests = make_perf_checkout(src, tmp.path());
@@ -1192,8 +1193,6 @@ fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
             "100",
             "--perf-m",
             "100",
-            "--repeat",
-            "3",
             "--fail-on",
             "output",
             "--report-dir",
@@ -1216,7 +1215,8 @@ fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
     assert_eq!(d["case"], "perf_bench/misc_mandel", "{d}");
     assert_eq!(d["output"], "same", "{d}");
     assert_eq!(d["time"]["on_target"], true, "{d}");
-    assert_eq!(d["time"]["base"]["samples"], 3, "{d}");
+    assert_eq!(d["time"]["base"]["samples"], 8, "{d}");
+    assert_eq!(cmp["repeats"], 8, "{cmp}");
 }
 
 /// On mps2-an385 (exact time) each run of a benchmark is a fresh boot: state a soft
