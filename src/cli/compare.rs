@@ -55,9 +55,10 @@ pub struct CompareArgs {
     #[arg(long, value_name = "REV")]
     pub head_rev: Option<String>,
     /// Run every trial N times a side: the time's median and spread (default 3, the
-    /// fewest for a spread to mean anything).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub repeat: usize,
+    /// fewest for a spread to mean anything; with `--tests DIR perf_bench/`,
+    /// run-perfbench.py's `-a` default).
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<usize>,
     /// Only these modes (repeatable): source or mpy.
     #[arg(long = "mode", value_name = "MODE", value_parser = super::parse_mode)]
     pub modes: Vec<crate::model::case::Mode>,
@@ -316,10 +317,12 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     };
     let frozen = crate::run::setup::frozen_cases(&selection, &trials);
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
-    options.attempts = Attempts {
-        repeat: args.repeat.max(1),
-        retries: 0,
-    };
+    let repeat = args
+        .repeat
+        .or_else(|| crate::upstream::perfbench::default_repeat(&selection, &args.filters))
+        .unwrap_or(3)
+        .max(1);
+    options.attempts = Attempts { repeat, retries: 0 };
     let runner = Runner::open(project, &selection, &frozen, options, &mut |e| {
         console.event(e)
     })?;
@@ -449,7 +452,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let comparison = Comparison {
         base,
         head,
-        repeats: args.repeat.max(1),
+        repeats: repeat,
         judged: args.judge,
         breaches: breaches(&args.fail_on, &deltas, sizes),
         deltas,

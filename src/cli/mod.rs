@@ -172,9 +172,10 @@ pub struct RunArgs {
     /// Flaky results (a verdict that changed between attempts) do not fail the run.
     #[arg(long)]
     pub allow_flaky: bool,
-    /// Run every trial N times; a trial whose verdicts differ is `flaky`, with the counts.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub repeat: usize,
+    /// Run every trial N times; a trial whose verdicts differ is `flaky`, with the counts
+    /// (default 1; with `--tests DIR perf_bench/`, run-perfbench.py's `-a` default).
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<usize>,
     /// Run a failing trial again up to N times; a pass after a failure is `flaky`.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retries: usize,
@@ -272,11 +273,15 @@ impl RunArgs {
     pub fn request(&self, project: &Project) -> Result<Request> {
         HistoryPolicy::check(self.history.as_deref())?;
         let mut request = Request::new(project, self.select.selection(project)?);
+        let repeat = self.repeat.unwrap_or_else(|| {
+            crate::upstream::perfbench::default_repeat(&request.selection, &self.select.filters)
+                .unwrap_or(1)
+        });
         request.scope = self.select.scope();
         request.report_dir = self.report_dir(project);
         request.options.threads = self.jobs.unwrap_or_else(default_threads);
         request.options.attempts = Attempts {
-            repeat: self.repeat.max(1),
+            repeat: repeat.max(1),
             retries: self.retries,
         };
         request.options.fail_fast = self.fail_fast;

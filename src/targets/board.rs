@@ -378,11 +378,25 @@ impl Target for BoardTarget {
     }
 
     fn run(&self, request: &RunRequest) -> Outcome {
-        self.run_with(request, |session| self.run_on(session, request))
+        let fresh = self.exact_time() && request.suite.is_some_and(|s| s.fresh_boot());
+        self.run_with(request, |session| {
+            if fresh {
+                session.restart()?;
+            }
+            self.run_on(session, request)
+        })
     }
 }
 
 impl BoardTarget {
+    /// The board's clock counts instructions (`qemu.icount`): its time is exact.
+    fn exact_time(&self) -> bool {
+        self.config
+            .qemu
+            .as_ref()
+            .is_some_and(|q| q.icount.is_some())
+    }
+
     /// Imports `module` frozen into this board's firmware under `.frozen/<dir>/`
     /// (measuring its heap when `request` asks).
     pub fn run_frozen(&self, request: &RunRequest, dir: &str, module: &str) -> Outcome {

@@ -53,6 +53,11 @@ pub trait SuiteRun: Send + Sync {
     fn run_on_host(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Outcome>;
     /// The plain command for the request (a benchmark's floor); `None` as above.
     fn host_command(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Command>;
+    /// Whether a board with exact time boots afresh before it (a benchmark whose time
+    /// must not depend on what ran before on the same instance).
+    fn fresh_boot(&self) -> bool {
+        false
+    }
 }
 
 pub trait Target: Send + Sync {

@@ -273,6 +273,21 @@ pub fn override_params(
     suite.load_perf(&boards, Some(params));
 }
 
+/// The repeats when `--repeat` is not given: run-perfbench.py's `-a` default (read
+/// from the checkout) when the filters name the benchmarks and they loaded.
+pub fn default_repeat(
+    selection: &crate::plan::config::Selection,
+    filters: &[String],
+) -> Option<usize> {
+    if !named(filters) {
+        return None;
+    }
+    match selection.upstream.as_ref()?.perf.as_ref()? {
+        Ok(p) => Some(p.rules.average.max(1)),
+        Err(_) => None,
+    }
+}
+
 /// Whether the filters name the benchmarks (run only when named, as run-tests.py never
 /// runs them).
 pub fn named(filters: &[String]) -> bool {
@@ -308,5 +323,11 @@ impl SuiteRun for PerfCase {
         }
         c.current_dir(&self.tests_dir);
         Some(c)
+    }
+
+    /// On a board with exact time each benchmark runs on a fresh boot: a soft reset
+    /// leaves state behind (misc_pystone took 9266 or 9358 µs by what ran before it).
+    fn fresh_boot(&self) -> bool {
+        true
     }
 }
