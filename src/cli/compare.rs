@@ -319,7 +319,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     let repeat = args
         .repeat
-        .or_else(|| crate::upstream::perfbench::default_repeat(&selection, &args.filters))
+        .or_else(|| crate::suite::upstream::perfbench::default_repeat(&selection, &args.filters))
         .unwrap_or(3)
         .max(1);
     options.attempts = Attempts { repeat, retries: 0 };

@@ -274,8 +274,11 @@ impl RunArgs {
         HistoryPolicy::check(self.history.as_deref())?;
         let mut request = Request::new(project, self.select.selection(project)?);
         let repeat = self.repeat.unwrap_or_else(|| {
-            crate::upstream::perfbench::default_repeat(&request.selection, &self.select.filters)
-                .unwrap_or(1)
+            crate::suite::upstream::perfbench::default_repeat(
+                &request.selection,
+                &self.select.filters,
+            )
+            .unwrap_or(1)
         });
         request.scope = self.select.scope();
         request.report_dir = self.report_dir(project);
