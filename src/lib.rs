@@ -1,19 +1,21 @@
 //! mpcheck: a conformance and differential test harness for MicroPython.
 //!
-//! The pipeline, one module per step:
+//! Sixteen floors, lowest first; a file imports only its own floor and earlier ones
+//! (tests/layers.rs): util, mpy, model, tools, boardfile, plan, device, hw, targets,
+//! expect, pipeline, suite, analysis, report, run, cli. A trial's way through them:
 //!
 //! ```text
-//! boards/*.yaml ─ board::file ─┐
-//! cases/**/*.py ─ discover ────┴─ config::Selection ─ plan (board × case × mode → trials)
+//! boards/*.yaml ─ boardfile ─┐
+//! cases/**/*.py ─ plan::discover ┴─ plan::config::Selection ─ plan (board × case × mode)
 //!                                                         │
-//! setup: toolchain, firmware_build (from a MicroPython tree, cached), targets::open,
-//!        firmware (flash if changed), frozen (the frozen trials' firmware), reference
-//!                                                         ▼
+//! run::setup: tools (toolchain, firmware_build, frozen), targets::open, hw::flash,
+//!             expect::reference                            ▼
 //! pipeline: gate → prepare → attempt(s) → expect → judge → TrialResult   (events → report)
-//!                      │ compile (mpy-cross, cached)     │ compare (status, re-check rule)
-//!                      └ targets::{host, board, bytecode} └ golden::{output, bytecode, heap}
+//!              │ tools::compile              │ model::verdict (status, re-check rule)
+//!              └ targets::{host, board, …}   └ expect::golden::{output, bytecode, heap}
+//!                  └ device (raw REPL)
 //!
-//! report::{console, junit, json, markdown}     cli::{bless, review} → golden changes
+//! report::{console, junit, json, markdown, html}   cli::{bless, review} → golden changes
 //! ```
 
 pub mod analysis;
