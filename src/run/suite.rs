@@ -86,7 +86,7 @@ impl Checkout {
     ) -> Result<Checkout> {
         let known = KnownDifferences::load(&project.root)?;
         if let Some(notice) = &known.legacy_notice {
-            eprintln!("mpcheck: {notice}");
+            crate::util::notice::notice(notice);
         }
         Ok(Checkout {
             tests,
@@ -161,7 +161,7 @@ impl Suite for Checkout {
             ));
         }
         for line in session.describe() {
-            eprintln!("mpcheck: {line}");
+            crate::util::notice::notice(line);
         }
         self.session = session;
         scope.keep(trials)

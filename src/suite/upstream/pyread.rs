@@ -324,14 +324,20 @@ pub(crate) fn read_source(file: &Path, src: &str) -> Result<Source, ReadError> {
             out.probe_loops.push(l);
         }
         if stmt.starts_with("cmd_parser.add_argument(")
-            && let [_, _, _, _, (Tok::Str(flag), _), ..] = ll.toks.as_slice()
             && let Some(at) = ll
                 .toks
                 .iter()
                 .position(|t| t.0 == Tok::Name("default".into()))
             && let Some((Tok::Str(default), _)) = ll.toks.get(at + 2)
         {
-            out.arg_defaults.insert(flag.clone(), default.clone());
+            // Under each of its names (`"-a", "--average"`): the strings before `default`.
+            for (tok, _) in ll.toks.get(4..at).unwrap_or_default() {
+                if let Tok::Str(flag) = tok
+                    && flag.starts_with('-')
+                {
+                    out.arg_defaults.insert(flag.clone(), default.clone());
+                }
+            }
         }
         if let Some(at) = stmt.find("run_feature_check(pyb, args, \"") {
             let rest = &stmt[at + 30..];

@@ -228,13 +228,7 @@ fn script_file(name: &str, script: &[u8]) -> Result<PathBuf, String> {
     if std::fs::read(&path).is_ok_and(|b| b == script) {
         return Ok(path);
     }
-    let io = |p: &Path, e: std::io::Error| {
-        format!("{}: {}", p.display(), crate::util::error::io_text(&e))
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io(&dir, e))?;
-    std::fs::write(tmp.path(), script).map_err(|e| io(tmp.path(), e))?;
-    tmp.persist(&path).map_err(|e| io(&path, e.error))?;
+    crate::util::fsutil::write_atomic(&path, script).map_err(|e| e.to_string())?;
     Ok(path)
 }
 

@@ -18,7 +18,7 @@ pub fn trials(
     session: &Session,
     modes: &[Mode],
 ) -> Vec<Trial> {
-    let say = |line: String| eprintln!("mpcheck: {line}");
+    let say = |line: String| crate::util::notice::notice(line);
     let perf = match &suite.perf {
         Some(Ok(p)) => p,
         Some(Err(why)) => {

@@ -7,6 +7,9 @@ use std::path::Path;
 
 use regex::Regex;
 
+use crate::suite::upstream::pylex::{Tok, logical_lines};
+use crate::suite::upstream::pyread::read_source;
+
 /// run-perfbench.py's rules, as read from one checkout.
 #[derive(Debug, Clone)]
 pub struct Rules {
@@ -38,27 +41,6 @@ fn re(s: &str) -> Regex {
     Regex::new(s).expect("a literal pattern")
 }
 
-/// Python's bytes-literal escapes that the prelude uses.
-fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut b = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('r') => out.push(b'\r'),
-            Some(o) => out.push(o as u8),
-            None => out.push(b'\\'),
-        }
-    }
-    out
-}
-
 fn quoted(list: &str) -> Vec<String> {
     re(r#"["']([^"']+)["']"#)
         .captures_iter(list)
@@ -86,8 +68,18 @@ impl Rules {
                 "perf_bench: run-perfbench.py's {what} was not read; v1.28.0's is used ({stand_in})"
             ))
         };
-        let prelude = match re(r#"test_script\s*=\s*b"((?:[^"\\]|\\.)*)""#).captures(text) {
-            Some(c) => unescape(&c[1]),
+        // Read with the reader of run-tests.py (its tokens, its string escapes).
+        let file = Path::new("run-perfbench.py");
+        let lines = logical_lines(file, text).unwrap_or_default();
+        let prelude = match lines.iter().find_map(|l| match l.toks.as_slice() {
+            [(Tok::Name(n), _), (Tok::Op(eq), _), (Tok::Str(s), _)]
+                if n == "test_script" && eq == "=" =>
+            {
+                Some(s.as_bytes().to_vec())
+            }
+            _ => None,
+        }) {
+            Some(p) => p,
             None => {
                 missing(
                     "prelude (`test_script = b\"...\"`)",
@@ -148,9 +140,9 @@ impl Rules {
         } else {
             needs
         };
-        let average = match re(r#""--average",\s*default="(\d+)""#)
-            .captures(text)
-            .and_then(|c| c[1].parse().ok())
+        let average = match read_source(file, text)
+            .ok()
+            .and_then(|src| src.arg_defaults.get("--average")?.parse().ok())
         {
             Some(a) => a,
             None => {
