@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::suite::upstream::pyread::{Value, read_source};
+
 /// The script's name beside the tests.
 pub const SCRIPT: &str = "run-natmodtests.py";
 
@@ -30,14 +32,26 @@ impl Rules {
         let path = tests_dir.join(SCRIPT);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Read with the reader of run-tests.py: its literals, evaluated as Python does.
+        let source = read_source(&path, &text).map_err(|e| e.to_string())?;
         let missing = |what: &str| format!("{}: no {what}", path.display());
-        let mappings = block(&text, "TEST_MAPPINGS = {", "}")
-            .map(pairs)
+        let dict = |name: &str| match source.assignments.get(name) {
+            Some(Value::Dict(items)) => items
+                .iter()
+                .filter_map(|(k, v)| match (k, v) {
+                    (Value::Str(k), Value::Str(v)) => Some((k.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mappings = Some(dict("TEST_MAPPINGS"))
             .filter(|m| !m.is_empty())
             .ok_or_else(|| missing("TEST_MAPPINGS"))?;
-        let hook = block(&text, "injected_import_hook_code = \"\"\"\\\n", "\"\"\"")
-            .ok_or_else(|| missing("injected_import_hook_code"))?
-            .replace("{import_prelude}", "");
+        let hook = match source.assignments.get("injected_import_hook_code") {
+            Some(Value::Str(h)) => h.replace("{import_prelude}", ""),
+            _ => return Err(missing("injected_import_hook_code")),
+        };
         if hook.contains('\\') || hook.matches('{').count() != 1 || !hook.contains("'{}'") {
             return Err(format!(
                 "{}: injected_import_hook_code is not the `'{{}}'` template mpcheck knows",
@@ -50,9 +64,7 @@ impl Rules {
             hook,
             marker: text.contains("print('START TEST')"),
             root,
-            arch_map: block(&text, "ARCH_MAPPINGS = {", "}")
-                .map(pairs)
-                .unwrap_or_default(),
+            arch_map: dict("ARCH_MAPPINGS"),
         })
     }
 
@@ -93,24 +105,6 @@ impl Rules {
         s.extend_from_slice(test);
         s
     }
-}
-
-/// The text between `start` and the next `end` after it.
-fn block<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let len = text[from..].find(end)?;
-    Some(&text[from..from + len])
-}
-
-/// `"key": "value",` lines of a dict literal.
-fn pairs(body: &str) -> Vec<(String, String)> {
-    body.lines()
-        .filter_map(|l| {
-            let mut parts = l.split('"');
-            let (_, k, _, v) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-            Some((k.to_string(), v.to_string()))
-        })
-        .collect()
 }
 
 /// Python's `repr(bytes)`, in single quotes.
