@@ -1,8 +1,8 @@
 //! mpcheck: a conformance and differential test harness for MicroPython.
 //!
 //! Sixteen floors, lowest first; a file imports only its own floor and earlier ones
-//! (tests/layers.rs): util, mpy, model, tools, boardfile, plan, device, hw, targets,
-//! expect, pipeline, suite, analysis, report, run, cli. A trial's way through them:
+//! (tests/layers.rs): util, mpy, model, tools, boardfile, device, hw, targets, expect,
+//! plan, pipeline, suite, analysis, report, run, cli. A trial's way through them:
 //!
 //! ```text
 //! boards/*.yaml ─ boardfile ─┐

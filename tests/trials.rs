@@ -119,7 +119,7 @@ fn main() {
                         let skip = Judgement::decided(Verdict::Skip {
                             reason: reason.clone(),
                         });
-                        r.record(&[], &mut TrialResult::new(&trial, skip, Duration::ZERO));
+                        r.record(&[], &mut trial.result(skip, Duration::ZERO));
                     }
                     return Ok(Completion::ignored_with(reason));
                 }
@@ -227,7 +227,7 @@ fn record_decided(
     trial: &mpcheck::plan::Trial,
     skip: Verdict,
 ) -> Result<Completion, Failed> {
-    let mut result = TrialResult::new(trial, Judgement::decided(skip), Duration::ZERO);
+    let mut result = trial.result(Judgement::decided(skip), Duration::ZERO);
     if let Some(r) = recorder {
         r.record(&[], &mut result);
     }

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::result::{Attempt, Origin};
 use crate::model::verdict::Verdict;
 use crate::pipeline::TrialResult;
 use crate::plan::partition::Partition;
-use crate::plan::result::{Attempt, Origin};
 use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 

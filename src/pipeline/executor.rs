@@ -84,8 +84,7 @@ pub fn execute(
             return;
         }
         let result = if stop.load(Ordering::Relaxed) {
-            super::TrialResult::new(
-                trial,
+            trial.result(
                 super::Judgement::decided(crate::model::verdict::Verdict::Skip {
                     reason: "not run: --fail-fast stopped the run after a failure".into(),
                 }),

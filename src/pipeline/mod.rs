@@ -20,7 +20,7 @@ mod stages;
 
 use std::time::{Duration, Instant};
 
-pub use crate::plan::result::{Attempt, Judgement, TrialResult};
+pub use crate::model::result::{Attempt, Judgement, TrialResult};
 pub use event::{Event, Notice};
 pub use executor::{Options, default_threads, execute};
 pub use policy::{Attempts, Quarantine, quarantine};
@@ -104,7 +104,7 @@ impl Pipeline {
             Err(verdict) => Judgement::decided(verdict),
             Ok((go, prepared)) => self.judge_run(trial, &go, &prepared, tell),
         };
-        TrialResult::new(trial, judgement, start.elapsed())
+        trial.result(judgement, start.elapsed())
     }
 
     /// Times the bare VM command for a trial (no capture, no comparison): the benchmark's

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 
 use super::{Pipeline, TrialResult};
 use crate::model::case::FlakySetting;
+use crate::model::result::Attempt;
 use crate::model::verdict::{Verdict, aggregate};
 use crate::plan::Trial;
-use crate::plan::result::Attempt;
 
 /// How many times trials run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

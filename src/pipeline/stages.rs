@@ -18,9 +18,9 @@ use crate::expect::golden::output::{ExpectedFrom, ExpectedOutput, OutputGoldens}
 use crate::expect::golden::{GoldenKind, Judged, Key};
 use crate::model::case::{CaseSettings, Mode};
 use crate::model::outcome::Outcome;
+use crate::model::result::{Attempt, Judgement};
 use crate::model::verdict::{Verdict, recheck, status_verdict};
 use crate::plan::Trial;
-use crate::plan::result::{Attempt, Judgement};
 use crate::targets::{Capabilities, Produces, RunRequest, Target};
 
 /// A trial that may run: its target, settings and what the target can do.
@@ -146,13 +146,9 @@ impl Pipeline {
         slow: bool,
         tell: &dyn Fn(super::Notice),
     ) -> Outcome {
-        // A multi-instance test runs on its instances' boards, not as one request.
-        if let Some(instances) = &trial.instances {
-            return crate::suite::multi::run(&self.targets, &trial.case, instances);
-        }
-        if let Some(test) = &trial.natmod {
-            let board = &trial.board.name;
-            return crate::suite::natmod::run(&self.targets, board, &trial.case, test, p.timeout);
+        // A trial its suite runs its own way (several instances, a native module).
+        if let Some(kind) = &trial.kind {
+            return kind.run(&self.targets, trial, p.timeout);
         }
         let mut outcome = go.target.run(&RunRequest {
             case: &trial.case,
@@ -287,17 +283,9 @@ impl Pipeline {
                 Ok(Some(expected)) => Ok(expected),
                 Err(e) => Err(e.to_string()),
                 Ok(None) => {
-                    if trial.natmod.is_some() {
-                        let python = self.reference.python();
-                        return crate::suite::natmod::expected(&trial.case, python).map(
-                            |(bytes, exp)| ExpectedOutput {
-                                bytes,
-                                from: exp.map_or_else(
-                                    || ExpectedFrom::Cpython(self.reference.version().to_string()),
-                                    ExpectedFrom::Golden,
-                                ),
-                            },
-                        );
+                    // A trial of its suite's own kind knows its truth.
+                    if let Some(kind) = &trial.kind {
+                        return kind.expected(trial, &self.reference);
                     }
                     // A suite's own expected output (a .exp) comes after the user's goldens.
                     if let Some(path) = self.rules.expected_file(&trial.case) {
@@ -311,18 +299,6 @@ impl Pipeline {
                             from: ExpectedFrom::Golden(path.clone()),
                         })
                         .map_err(|e| e.to_string());
-                    }
-                    // A multi-instance test's truth: the test on CPython instances.
-                    if let Some(instances) = &trial.instances {
-                        return crate::suite::multi::truth(
-                            self.reference.python(),
-                            &trial.case,
-                            instances,
-                        )
-                        .map(|bytes| ExpectedOutput {
-                            bytes,
-                            from: ExpectedFrom::Cpython(self.reference.version().to_string()),
-                        });
                     }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(

@@ -1,17 +1,20 @@
 //! board × case × mode → trials, with the skips and errors that the settings alone
 //! decide made up front. Pure: no I/O. Beside it, what a plan is made from and makes:
 //! the project and its selection (`config`), finding cases (`discover`), partitions of a
-//! night (`partition`), and a trial's result (`result`).
+//! night (`partition`).
 
 pub mod config;
 pub mod discover;
+mod kind;
 pub mod partition;
-pub mod result;
 
 use std::sync::Arc;
 
+pub use kind::TrialKind;
+
 use crate::boardfile::Board;
 use crate::model::case::{Case, Mode};
+use crate::model::result::{Judgement, TrialResult};
 use crate::model::verdict::Verdict;
 
 #[derive(Debug, Clone)]
@@ -21,19 +24,9 @@ pub struct Trial {
     pub mode: Mode,
     /// A verdict known without running (excluded by settings, settings invalid).
     pub decided: Option<Verdict>,
-    /// A multi-instance test: where its instances run (the trial's board is instance 0's).
-    pub instances: Option<Arc<Instances>>,
-    /// A native-module test: the module it loads (`crate::suite::natmod`).
-    pub natmod: Option<Arc<crate::suite::natmod::Test>>,
-}
-
-/// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the
-/// protocol's rules are read from `rules_dir` (a checkout's tests/, beside its
-/// run-multitests.py).
-#[derive(Debug, Clone)]
-pub struct Instances {
-    pub boards: Vec<String>,
-    pub rules_dir: std::path::PathBuf,
+    /// A trial its suite runs its own way (several instances, a native module); `None`:
+    /// one request to its board.
+    pub kind: Option<Arc<dyn TrialKind>>,
 }
 
 impl Trial {
@@ -45,6 +38,18 @@ impl Trial {
             self.board.name,
             self.case.id,
             self.mode.suffix()
+        )
+    }
+
+    /// This trial's result from its judgement.
+    pub fn result(&self, judgement: Judgement, duration: std::time::Duration) -> TrialResult {
+        TrialResult::new(
+            self.name(),
+            &self.board.name,
+            &self.case.id,
+            self.mode,
+            judgement,
+            duration,
         )
     }
 }
@@ -70,8 +75,7 @@ fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
         case: case.clone(),
         mode,
         decided,
-        instances: None,
-        natmod: None,
+        kind: None,
     };
     let settings = match &case.settings {
         Ok(s) => s,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::case::Mode;
-use crate::plan::result::TrialResult;
+use crate::model::result::TrialResult;
 
 /// The two figures the modes are compared by, and the free heap's shape after the case.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use super::{Provenance, RunReport};
 use crate::analysis::merge::Input;
+use crate::model::result::Attempt;
 use crate::pipeline::TrialResult;
-use crate::plan::result::Attempt;
 use crate::tools::toolchain::ToolInfo;
 use crate::util::error::{Error, Result};
 

@@ -389,7 +389,7 @@ mod tests {
             r.target_us = Some(us[0]);
             r.attempts = us
                 .iter()
-                .map(|&us| crate::plan::result::Attempt {
+                .map(|&us| crate::model::result::Attempt {
                     verdict: Verdict::Pass,
                     why: "attempt".into(),
                     duration_ms: wall,

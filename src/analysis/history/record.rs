@@ -170,8 +170,7 @@ mod tests {
             case: Arc::new(Case::load(&path, id).unwrap()),
             mode: Mode::Source,
             decided: None,
-            instances: None,
-            natmod: None,
+            kind: None,
         }
     }
 
@@ -182,7 +181,7 @@ mod tests {
             crate::model::verdict::status_verdict(&outcome, None).unwrap_or(Verdict::Pass);
         let mut judgement = Judgement::decided(verdict);
         judgement.outcome = Some(outcome);
-        TrialResult::new(trial, judgement, Duration::from_millis(5))
+        trial.result(judgement, Duration::from_millis(5))
     }
 
     fn interrupted() -> Status {

@@ -117,7 +117,7 @@ struct Column {
 }
 
 impl Column {
-    fn of(results: &[crate::plan::result::TrialResult], wall: f64, cpu: CpuTimes) -> Column {
+    fn of(results: &[crate::model::result::TrialResult], wall: f64, cpu: CpuTimes) -> Column {
         let mut walls: Vec<f64> = results.iter().map(|r| r.duration_ms as f64).collect();
         walls.sort_by(f64::total_cmp);
         let median_ms = walls.get(walls.len() / 2).copied().unwrap_or(0.0);

@@ -78,7 +78,7 @@ impl Judged {
 
 /// What bless knows of one run: every result and which boards took part.
 pub struct BlessRun<'a> {
-    pub results: &'a [crate::plan::result::TrialResult],
+    pub results: &'a [crate::model::result::TrialResult],
     /// Boards that ran in this run (blessed); other boards' expectations must survive.
     pub blessed_boards: &'a [String],
     /// Boards that use this case's shared golden (or CPython) and gave no output to

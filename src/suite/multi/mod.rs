@@ -28,18 +28,44 @@ use std::time::Instant;
 
 pub use protocol::ProtocolError;
 
+use crate::expect::golden::output::ExpectedOutput;
+use crate::expect::reference::Reference;
 use crate::model::case::Case;
 use crate::model::outcome::{Outcome, Status};
-use crate::plan::Instances;
+use crate::plan::{Trial, TrialKind};
 use crate::targets::open::Targets;
 
 /// One multi-instance test at a time, as upstream runs them: tests bind fixed ports
 /// (`multi_net/` uses 8000), so two at once would see each other.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the
+/// protocol's rules are read from `rules_dir` (a checkout's tests/, beside its
+/// run-multitests.py).
+#[derive(Debug, Clone)]
+pub struct Instances {
+    pub boards: Vec<String>,
+    pub rules_dir: std::path::PathBuf,
+}
+
+impl TrialKind for Instances {
+    /// The test on its boards' instances (upstream's per-instance timeouts are the
+    /// protocol's, not the board's).
+    fn run(&self, targets: &Targets, trial: &Trial, _timeout: std::time::Duration) -> Outcome {
+        run(targets, &trial.case, self)
+    }
+
+    /// The `.exp`, else the test on as many CPython instances (upstream's truth).
+    fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
+        super::exp_beside(&trial.case).unwrap_or_else(|| {
+            truth(reference.python(), &trial.case, self).map(|b| super::from_cpython(b, reference))
+        })
+    }
+}
+
 /// Runs a multi-instance trial's test on its boards' instances. Never fails: what
 /// cannot start is an outcome.
-pub fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
+fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
     let start = Instant::now();
     let not_started = |why: String| Outcome::not_started(why, start.elapsed());
     let boards = &instances.boards;
@@ -94,7 +120,7 @@ pub fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
 
 /// The expected output of a multi-instance test without a `.exp`: the test on as many
 /// CPython instances (`python`), as upstream's truth.
-pub fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, String> {
+fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, String> {
     let launchers: Vec<drive::Launcher> = (0..instances.boards.len())
         .map(|_| drive::Launcher::Process(Command::new(python)))
         .collect();

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use super::Instances;
 use super::protocol::Protocol;
 use crate::boardfile::Board;
 use crate::model::case::{Case, Mode};
 use crate::model::verdict::Verdict;
-use crate::plan::{Instances, Trial};
+use crate::plan::Trial;
 use crate::targets::open::Targets;
 
 /// The directories that hold multi-instance tests start so (`multi_net/`, `multi_bluetooth/`).
@@ -84,11 +85,10 @@ pub fn trials(
                 case: case.clone(),
                 mode: Mode::Source,
                 decided,
-                instances: Some(Arc::new(Instances {
+                kind: Some(Arc::new(Instances {
                     boards,
                     rules_dir: tests_dir.to_path_buf(),
                 })),
-                natmod: None,
             })
         })
         .collect()

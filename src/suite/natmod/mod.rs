@@ -18,7 +18,7 @@ mod build;
 pub mod plan;
 mod rules;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -27,8 +27,11 @@ use std::time::{Duration, Instant};
 pub use build::{AR_PIN, Builder, Built, PYELFTOOLS_PIN};
 pub use rules::Rules;
 
+use crate::expect::golden::output::ExpectedOutput;
+use crate::expect::reference::Reference;
 use crate::model::case::Case;
 use crate::model::outcome::{Outcome, Status};
+use crate::plan::{Trial, TrialKind};
 use crate::targets::Target;
 use crate::targets::instance::InstanceEvent;
 use crate::targets::open::Targets;
@@ -48,9 +51,21 @@ const MARKER: &[u8] = b"START TEST\n";
 /// Upstream's limit for the CPython truth run (`MICROPY_TEST_TIMEOUT`'s default).
 const TRUTH_TIMEOUT: Duration = Duration::from_secs(30);
 
+impl TrialKind for Test {
+    fn run(&self, targets: &Targets, trial: &Trial, timeout: Duration) -> Outcome {
+        run(targets, &trial.board.name, &trial.case, self, timeout)
+    }
+
+    fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
+        super::exp_beside(&trial.case).unwrap_or_else(|| {
+            truth(&trial.case, reference.python()).map(|b| super::from_cpython(b, reference))
+        })
+    }
+}
+
 /// Runs a natmod trial: builds (or finds) the module, then the test with it on `board`.
 /// Never fails: what cannot run is an outcome.
-pub fn run(targets: &Targets, board: &str, case: &Case, test: &Test, timeout: Duration) -> Outcome {
+fn run(targets: &Targets, board: &str, case: &Case, test: &Test, timeout: Duration) -> Outcome {
     let start = Instant::now();
     let end = |status: Status| Outcome::new(Vec::new(), false, status, start.elapsed());
     let name = case.path.file_name().unwrap_or_default().to_string_lossy();
@@ -92,16 +107,9 @@ pub fn run(targets: &Targets, board: &str, case: &Case, test: &Test, timeout: Du
     outcome
 }
 
-/// The expected output (normalised) and the `.exp` it came from (`None`: CPython's).
-pub fn expected(case: &Case, python: &Path) -> Result<(Vec<u8>, Option<PathBuf>), String> {
-    let mut exp = case.path.clone().into_os_string();
-    exp.push(".exp");
-    let exp = PathBuf::from(exp);
-    if exp.is_file() {
-        let bytes = crate::util::input::read(&exp, crate::util::input::cap::GOLDEN, ".exp file")
-            .map_err(|e| e.to_string())?;
-        return Ok((crate::model::verdict::normalise(&bytes), Some(exp)));
-    }
+/// The test's truth on CPython: its output alone, run from the checkout's tests/ (the
+/// test's `.exp` comes first, see [`TrialKind::expected`]).
+fn truth(case: &Case, python: &Path) -> Result<Vec<u8>, String> {
     let dir = case
         .path
         .parent()
@@ -114,7 +122,6 @@ pub fn expected(case: &Case, python: &Path) -> Result<(Vec<u8>, Option<PathBuf>)
         Status::Exited(_) => Ok(crate::model::verdict::normalise(&out.output)),
         other => Err(format!("CPython's run of {}: {other}", case.path.display())),
     }
-    .map(|b| (b, None))
 }
 
 /// A host VM reads the script on stdin in the checkout's tests/ (upstream's subprocess).

@@ -10,7 +10,7 @@ use super::{Builder, Rules, Test};
 use crate::boardfile::Board;
 use crate::model::case::{Case, CaseId, CaseSettings, Mode};
 use crate::model::verdict::Verdict;
-use crate::plan::Trial;
+use crate::plan::{Trial, TrialKind};
 
 /// A natmod trial's group: its name is `<board>::natmod/<test>`.
 pub const GROUP: &str = "natmod";
@@ -84,8 +84,7 @@ pub fn trials(
                 case: case.clone(),
                 mode: Mode::Source,
                 decided,
-                instances: None,
-                natmod,
+                kind: natmod.map(|t| t as Arc<dyn TrialKind>),
             });
         }
     }

@@ -80,8 +80,7 @@ pub fn plan_trials(
                             case: case.clone(),
                             mode,
                             decided: Some(verdict.clone()),
-                            instances: None,
-                            natmod: None,
+                            kind: None,
                         });
                     }
                 }
@@ -169,8 +168,7 @@ pub fn plan_trials(
                     case: case.clone(),
                     mode,
                     decided: unreadable.or(reason.map(|reason| Verdict::Skip { reason })),
-                    instances: None,
-                    natmod: None,
+                    kind: None,
                 };
                 trials.push(trial);
             }

@@ -172,8 +172,7 @@ impl PerfBench {
                     case: Arc::new(copy(case)),
                     mode,
                     decided: unavailable.cloned().or_else(|| skip.clone()),
-                    instances: None,
-                    natmod: None,
+                    kind: None,
                 });
             }
         }

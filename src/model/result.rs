@@ -1,4 +1,4 @@
-//! A trial's result: built once, from the trial and its [`Judgement`].
+//! A trial's result: built once, from what names the trial and its [`Judgement`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,7 +7,6 @@ use crate::model::case::{CaseId, Mode};
 use crate::model::heap::HeapFigures;
 use crate::model::outcome::{Outcome, Status};
 use crate::model::verdict::Verdict;
-use crate::plan::Trial;
 
 /// One attempt at a trial, kept as data: a re-check never erases the first try.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -140,7 +139,15 @@ pub struct TrialResult {
 }
 
 impl TrialResult {
-    pub fn new(trial: &Trial, judgement: Judgement, duration: Duration) -> TrialResult {
+    /// The result of the trial `name` (`<board>::<case><mode suffix>`).
+    pub fn new(
+        name: String,
+        board: &str,
+        case: &CaseId,
+        mode: Mode,
+        judgement: Judgement,
+        duration: Duration,
+    ) -> TrialResult {
         let Judgement {
             verdict,
             outcome,
@@ -163,10 +170,10 @@ impl TrialResult {
                 && !matches!(verdict, Verdict::Skip { .. })
         });
         TrialResult {
-            name: trial.name(),
-            board: trial.board.name.clone(),
-            case: trial.case.id.to_string(),
-            mode: trial.mode,
+            name,
+            board: board.to_string(),
+            case: case.to_string(),
+            mode,
             duration_ms: duration.as_millis(),
             target_us: outcome.as_ref().and_then(|o| o.target_us),
             expected_from,
@@ -192,7 +199,7 @@ impl TrialResult {
             quarantined: None,
             history: None,
             origin: None,
-            case_id: Some(trial.case.id.clone()),
+            case_id: Some(case.clone()),
             blessable,
             output,
             verdict,
