@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! boards/*.yaml ─ boardfile ─┐
-//! cases/**/*.py ─ plan::discover ┴─ plan::config::Selection ─ plan (board × case × mode)
+//! cases/**/*.py ─ plan::discover ┴─ run::selection::Selection ─ plan (board × case × mode)
 //!                                                         │
 //! run::setup: tools (toolchain, firmware_build, frozen), targets::open, hw::flash,
 //!             expect::reference                            ▼

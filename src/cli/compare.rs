@@ -11,8 +11,9 @@ use crate::analysis::ab::threshold::{FailOn, breaches};
 use crate::analysis::ab::{Comparison, PairRules, Side, pair};
 use crate::boardfile::{Board, BoardSpec};
 use crate::pipeline::{Attempts, Event, Options, TrialResult, default_threads};
-use crate::plan::config::{Overrides, Project, Selection};
+use crate::plan::config::{Overrides, Project};
 use crate::report::console::Console;
+use crate::run::selection::Selection;
 use crate::run::{Runner, Scope};
 use crate::util::error::{Error, Result, exit};
 
@@ -319,7 +320,12 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     let mut options = Options::new(args.jobs.unwrap_or_else(default_threads));
     let repeat = args
         .repeat
-        .or_else(|| crate::suite::upstream::perfbench::default_repeat(&selection, &args.filters))
+        .or_else(|| {
+            crate::suite::upstream::perfbench::default_repeat(
+                selection.upstream.as_deref(),
+                &args.filters,
+            )
+        })
         .unwrap_or(3)
         .max(1);
     options.attempts = Attempts { repeat, retries: 0 };

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::plan::Trial;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
+use crate::run::selection::Selection;
 use crate::run::suite::Suite;
 use crate::run::{Runner, Scope};
 use crate::util::error::{Error, Result};
@@ -21,7 +22,7 @@ pub(super) fn select(
     suite.load_perf(&selection.boards, None);
     selection.cases = suite.cases.clone();
     selection.upstream = Some(Arc::new(suite));
-    crate::suite::upstream::perfbench::override_params(selection, n, m);
+    selection.perf_params(n, m);
     crate::run::suite::open(project, selection)
 }
 

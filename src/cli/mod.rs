@@ -22,7 +22,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::pipeline::{Attempts, default_threads};
-use crate::plan::config::{Overrides, Project, Selection};
+use crate::plan::config::{Overrides, Project};
+use crate::run::selection::Selection;
 use crate::run::{HistoryPolicy, Request, Scope};
 use crate::util::error::{Error, Result};
 
@@ -239,11 +240,7 @@ impl SelectArgs {
         match &self.tests {
             Some(dir) => {
                 let mut s = Selection::load_tests(project, dir, self.emit, &boards, &overrides)?;
-                crate::suite::upstream::perfbench::override_params(
-                    &mut s,
-                    self.perf_n,
-                    self.perf_m,
-                );
+                s.perf_params(self.perf_n, self.perf_m);
                 Ok(s)
             }
             None => Selection::load(project, &boards, &overrides),
@@ -275,7 +272,7 @@ impl RunArgs {
         let mut request = Request::new(project, self.select.selection(project)?);
         let repeat = self.repeat.unwrap_or_else(|| {
             crate::suite::upstream::perfbench::default_repeat(
-                &request.selection,
+                request.selection.upstream.as_deref(),
                 &self.select.filters,
             )
             .unwrap_or(1)

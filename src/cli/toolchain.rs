@@ -1,7 +1,9 @@
 //! `mpcheck toolchain`: provision if needed, then each tool, its path and the version it
 //! reports itself.
 
-use crate::plan::config::{Overrides, Project, Selection};
+use crate::plan::config::{Overrides, Project};
+
+use crate::run::selection::Selection;
 use crate::util::error::{Result, exit};
 
 pub fn toolchain(project: &Project) -> Result<i32> {

@@ -2,7 +2,8 @@
 //! `list`, `compare`, `bench` and tests/trials.rs come here; none wires a run of its own.
 //!
 //! ```text
-//! Request ─ suite: cases/ or a checkout's tests/, behind one interface      (suite.rs)
+//! Request ─ selection: the boards and the cases or a checkout's tests  (selection.rs)
+//!         ─ suite: cases/ or a checkout's tests/, behind one interface      (suite.rs)
 //!         ─ select: the suite's plan (offline, or once the boards are probed),
 //!           --rerun-failed, --partition                                   (select.rs)
 //!         ─ open: toolchain, boards, frozen firmware, flash, reference    (runner.rs)
@@ -15,6 +16,7 @@ pub mod frozen;
 mod history_sink;
 mod runner;
 mod select;
+pub mod selection;
 pub mod setup;
 pub mod suite;
 
@@ -27,9 +29,10 @@ pub use select::Scope;
 
 use crate::pipeline::{Options, TrialResult};
 use crate::plan::Trial;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
 use crate::report::console::Console;
 use crate::report::{RunReport, write_files};
+use crate::run::selection::Selection;
 use crate::util::error::{Error, Result};
 
 /// What a run is asked to do. Made by `cli` from the command line (or by a test

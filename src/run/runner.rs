@@ -6,7 +6,8 @@
 use crate::hw::flash::record::FlashReport;
 use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
 use crate::plan::Trial;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
+use crate::run::selection::Selection;
 use crate::run::setup::{Firmware, FrozenCases};
 use crate::util::error::Result;
 

@@ -1,11 +1,13 @@
-//! Which trials a run makes: the plan of a cases/ selection (known before any board is
-//! opened), then `--rerun-failed` and `--partition`; an empty selection is an error.
+//! Which trials of a [`Selection`] a run makes: the plan of a cases/ selection (known
+//! before any board is opened), then `--rerun-failed` and `--partition`; an empty
+//! selection is an error.
 
 use std::path::Path;
 
 use crate::model::case::Mode;
 use crate::plan::Trial;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
+use crate::run::selection::Selection;
 use crate::util::error::{Error, Result};
 
 /// Which trials of a selection: name filters and the modes (none: every mode).

@@ -11,7 +11,8 @@ use super::Scope;
 use crate::expect::known::KnownDifferences;
 use crate::pipeline::{Pipeline, TrialResult};
 use crate::plan::Trial;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
+use crate::run::selection::Selection;
 use crate::util::error::Result;
 
 pub trait Suite: Send + Sync {

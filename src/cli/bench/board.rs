@@ -5,7 +5,8 @@ use std::time::Instant;
 use super::open_runner;
 use crate::boardfile::BoardSpec;
 use crate::pipeline::default_threads;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
+use crate::run::selection::Selection;
 use crate::util::error::{Result, exit};
 
 /// A board: mpcheck's own suite (every trial the plan runs, both modes) with one instance

@@ -8,7 +8,8 @@ use super::{BenchArgs, open_runner};
 use crate::boardfile::BoardSpec;
 use crate::model::case::Mode;
 use crate::pipeline::default_threads;
-use crate::plan::config::{Overrides, Project, Selection};
+use crate::plan::config::{Overrides, Project};
+use crate::run::selection::Selection;
 use crate::util::error::{Result, exit};
 
 pub fn bench_host(project: &Project, args: &BenchArgs) -> Result<i32> {

@@ -12,8 +12,9 @@ use clap::Args;
 
 use crate::model::case::Mode;
 use crate::pipeline::Options;
-use crate::plan::config::{Project, Selection};
+use crate::plan::config::Project;
 use crate::run::Runner;
+use crate::run::selection::Selection;
 use crate::util::error::Result;
 
 #[derive(Args)]

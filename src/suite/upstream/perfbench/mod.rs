@@ -244,17 +244,14 @@ fn copy(case: &Case) -> Case {
 /// N and M from the command line (each given one over the boards' default), the
 /// benchmarks remade for them.
 pub fn override_params(
-    selection: &mut crate::plan::config::Selection,
+    suite: &mut super::Suite,
+    boards: &[Arc<crate::boardfile::Board>],
     n: Option<u32>,
     m: Option<u32>,
 ) {
     if n.is_none() && m.is_none() {
         return;
     }
-    let boards = selection.boards.clone();
-    let Some(suite) = selection.upstream.as_mut().and_then(Arc::get_mut) else {
-        return;
-    };
     let default = match &suite.perf {
         Some(Ok(p)) => p.params,
         _ => Params { n: 1000, m: 1000 },
@@ -263,19 +260,16 @@ pub fn override_params(
         n: n.unwrap_or(default.n),
         m: m.unwrap_or(default.m),
     };
-    suite.load_perf(&boards, Some(params));
+    suite.load_perf(boards, Some(params));
 }
 
 /// The repeats when `--repeat` is not given: run-perfbench.py's `-a` default (read
 /// from the checkout) when the filters name the benchmarks and they loaded.
-pub fn default_repeat(
-    selection: &crate::plan::config::Selection,
-    filters: &[String],
-) -> Option<usize> {
+pub fn default_repeat(suite: Option<&super::Suite>, filters: &[String]) -> Option<usize> {
     if !named(filters) {
         return None;
     }
-    match selection.upstream.as_ref()?.perf.as_ref()? {
+    match suite?.perf.as_ref()? {
         Ok(p) => Some(p.rules.average.max(1)),
         Err(_) => None,
     }
