@@ -15,7 +15,7 @@ use super::lines::line_of;
 use super::paths::{expand_path, resolve_path};
 use crate::boardfile::labgrid::LabgridSpec;
 use crate::boardfile::labgrid::RawLabgrid;
-use crate::hw::flash::probe_section::RawProbeSection;
+use crate::boardfile::probe_spec::RawProbeSection;
 use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
 

@@ -196,7 +196,10 @@ fn check_build(board: &Board, build: &BuildSpec, state_dir: &Path, row: &mut Row
 fn check_probe(board: &Board, spec: &crate::boardfile::file::ProbeSpec, row: &mut Row) {
     let raw = &spec.raw;
     row.chip = raw.chip.clone();
-    match spec.checked().as_ref().map_err(|e| &**e) {
+    match crate::hw::flash::probe_section::checked(spec)
+        .as_ref()
+        .map_err(|e| &**e)
+    {
         Ok(probe) => describe_fit(probe, row),
         // The file is right but names firmware this machine does not have: check the
         // chip alone, and say what is missing.

@@ -40,7 +40,8 @@ pub fn flash(project: &Project, args: &FlashArgs) -> Result<i32> {
             )));
         }
     };
-    let probe = raw.checked().map_err(|e| Error::Part(Box::new(e)))?.clone();
+    let probe =
+        crate::hw::flash::probe_section::checked(&raw).map_err(|e| Error::Part(Box::new(e)))?;
     let Some(firmware) = probe.firmware.clone() else {
         return Err(Error::Usage(format!(
             "{}: probe.firmware is not set: nothing to flash",
@@ -48,7 +49,7 @@ pub fn flash(project: &Project, args: &FlashArgs) -> Result<i32> {
         )));
     };
     let image = firmware.image.clone();
-    let mut flasher = ProbeRsFlasher::new(probe);
+    let mut flasher = ProbeRsFlasher::new((*probe).clone());
     eprintln!(
         "flashing {} ({} bytes) with {}",
         firmware.path.display(),

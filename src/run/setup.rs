@@ -214,8 +214,9 @@ fn flash_if_changed(
     target: &Arc<BoardTarget>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Option<FlashReport>> {
+    use crate::boardfile::probe_spec::ImageFormat;
     use crate::hw::flash::flasher::Flasher;
-    use crate::hw::flash::image::{Image, ImageFormat};
+    use crate::hw::flash::image::Image;
     let (path, image, mut flasher): (PathBuf, Image, Box<dyn Flasher>) =
         match (&spec.config.qemu, &spec.probe) {
             (Some(q), _) => {
@@ -236,10 +237,8 @@ fn flash_if_changed(
                 )
             }
             (None, Some(spec)) => {
-                let probe = spec
-                    .checked()
-                    .map_err(|e| Error::Part(Box::new(e)))?
-                    .clone();
+                let probe = crate::hw::flash::probe_section::checked(spec)
+                    .map_err(|e| Error::Part(Box::new(e)))?;
                 // A board without a firmware image is flashed by hand; the harness only resets it.
                 let Some(firmware) = &probe.firmware else {
                     return Ok(None);
@@ -249,7 +248,7 @@ fn flash_if_changed(
                     path,
                     image,
                     Box::new(crate::hw::flash::probe_rs_flasher::ProbeRsFlasher::new(
-                        probe,
+                        (*probe).clone(),
                     )),
                 )
             }

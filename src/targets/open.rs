@@ -300,8 +300,9 @@ fn open_device(
         .is_some_and(|s| s.reset == crate::boardfile::config::ResetMethod::Hook);
     Ok(Arc::new(match (&spec.probe, reset_by_probe) {
         (Some(probe), true) => {
-            let probe = probe.checked().map_err(|e| Error::Part(Box::new(e)))?;
-            target.with_probe_reset(probe.clone())
+            let probe = crate::hw::flash::probe_section::checked(probe)
+                .map_err(|e| Error::Part(Box::new(e)))?;
+            target.with_probe_reset((*probe).clone())
         }
         _ => target,
     }))

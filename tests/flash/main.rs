@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use mpcheck::boardfile::probe_spec::ImageFormat;
+use mpcheck::boardfile::probe_spec::RawProbeSection;
 use mpcheck::hw::flash::flasher::{FlashError, Flasher};
-use mpcheck::hw::flash::image::{Image, ImageFormat};
+use mpcheck::hw::flash::image::Image;
 use mpcheck::hw::flash::probe_rs_flasher::ProbeRsFlasher;
 use mpcheck::hw::flash::probe_section::{
-    self, FitError, FlashConfigError, ProbeBoard, RawProbeSection, validate, validate_with_env,
+    self, FitError, FlashConfigError, ProbeBoard, validate, validate_with_env,
 };
 use mpcheck::hw::flash::probes;
 

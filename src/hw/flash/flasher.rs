@@ -253,8 +253,12 @@ mod tests {
             f.read_memory(0x2000_0000, &mut buf),
             Err(FlashError::NotAvailable { .. })
         ));
-        let image =
-            Image::parse(&[1, 2, 3], super::super::image::ImageFormat::Bin, Some(0)).unwrap();
+        let image = Image::parse(
+            &[1, 2, 3],
+            crate::boardfile::probe_spec::ImageFormat::Bin,
+            Some(0),
+        )
+        .unwrap();
         let mut events = Vec::new();
         let timings = f.flash(&image, &mut |e| events.push(e)).unwrap();
         assert_eq!(timings.bytes_programmed, 3);

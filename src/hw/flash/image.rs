@@ -5,51 +5,12 @@
 //! lets a board file be checked (does the image fit the chip?) with no probe attached,
 //! and the same segments are then handed to the flash loader.
 
-use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// The file formats a firmware image can be given in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageFormat {
-    Elf,
-    Hex,
-    Bin,
-    Uf2,
-}
-
-impl ImageFormat {
-    /// The format a file name implies, if its extension is a known one.
-    pub fn from_extension(path: &Path) -> Option<ImageFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "elf" | "axf" | "out" => Some(ImageFormat::Elf),
-            "hex" | "ihex" | "ihx" => Some(ImageFormat::Hex),
-            "bin" => Some(ImageFormat::Bin),
-            "uf2" => Some(ImageFormat::Uf2),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImageFormat::Elf => "elf",
-            ImageFormat::Hex => "hex",
-            ImageFormat::Bin => "bin",
-            ImageFormat::Uf2 => "uf2",
-        }
-    }
-}
-
-impl fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::boardfile::probe_spec::ImageFormat;
 
 /// A contiguous run of bytes to be written at `address`.
 #[derive(Debug, Clone, PartialEq, Eq)]

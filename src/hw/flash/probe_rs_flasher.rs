@@ -13,8 +13,9 @@ use probe_rs::{MemoryInterface, Permissions, Session};
 
 use super::flasher::{FlashError, FlashEvent, FlashPhase, FlashTimings, Flasher, TimingRecorder};
 use super::image::Image;
-use super::probe_section::{ProbeBoard, Protocol, ResetMethod};
+use super::probe_section::ProbeBoard;
 use super::probes::open_probe;
+use crate::boardfile::probe_spec::{Protocol, ResetMethod};
 
 /// How long a halt may take before probe-rs gives up. Why 500 ms: a Cortex-M halts within
 /// microseconds; the slack covers slow probes (DAPLink v1 over HID) and USB hubs.

@@ -10,70 +10,17 @@ use std::path::{Path, PathBuf};
 use probe_rs::config::{Registry, Target};
 use probe_rs::probe::DebugProbeSelector;
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use super::image::{Image, ImageError, ImageFormat};
+use super::image::{Image, ImageError};
+use crate::boardfile::probe_spec::{
+    ImageFormat, ProbeSpec, Protocol, RawFirmware, RawProbeSection, ResetMethod,
+};
 
 pub use super::chip::{
     FitError, FlashRegion, Placement, check_fit, closest_chips, flash_regions, lookup_chip,
 };
-
-/// The `probe:` section as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawProbeSection {
-    /// probe-rs chip name, e.g. `nRF51822_xxAA`.
-    pub chip: String,
-    /// `VID:PID[:SERIAL]` in hex, e.g. `0d28:0204:9900000037024e45`.
-    #[serde(default)]
-    pub probe: Option<String>,
-    #[serde(default)]
-    pub protocol: Option<Protocol>,
-    #[serde(default)]
-    pub speed_khz: Option<u32>,
-    /// Absent for a board that is flashed by hand and only reset by the harness.
-    #[serde(default)]
-    pub firmware: Option<RawFirmware>,
-    #[serde(default)]
-    pub reset: ResetMethod,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFirmware {
-    /// `${VAR}` is replaced from the environment; relative paths are relative to the
-    /// board file's directory.
-    pub path: String,
-    /// Inferred from the extension when absent.
-    #[serde(default)]
-    pub format: Option<ImageFormat>,
-    /// Where a `bin` image goes; a YAML integer or a string such as `"0x10000000"`.
-    #[serde(default, deserialize_with = "address::deserialize")]
-    pub base_address: Option<u64>,
-    /// Address ranges `"0xSTART..0xEND"` whose bytes are not flashed (data the chip's
-    /// memory map has no place for, e.g. the micro:bit hex's UICR words).
-    #[serde(default)]
-    pub exclude: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Swd,
-    Jtag,
-}
-
-/// How the harness resets the board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResetMethod {
-    /// A core reset through the debug port (SYSRESETREQ on Arm).
-    #[default]
-    Probe,
-    /// The probe's reset line (nRESET); attach happens under reset.
-    Hardware,
-    /// The harness must not reset through the probe (e.g. it power-cycles instead).
-    None,
-}
 
 /// A checked `probe:` section.
 #[derive(Debug, Clone)]
@@ -179,6 +126,24 @@ fn suggest(suggestions: &[String]) -> String {
     } else {
         format!("; did you mean {}?", suggestions.join(", "))
     }
+}
+
+/// A board file's `probe:` section checked: chip looked up, firmware read and shown to
+/// fit. Checked once a process per board file, on first use (loading a board file stays
+/// fast: `mpcheck list` never opens the chip database), then kept; an error is shared,
+/// reported by every board that uses the file.
+pub fn checked(spec: &ProbeSpec) -> Result<Arc<ProbeBoard>, Arc<FlashConfigError>> {
+    type Memo = HashMap<PathBuf, Result<Arc<ProbeBoard>, Arc<FlashConfigError>>>;
+    static CHECKED: Mutex<Option<Memo>> = Mutex::new(None);
+    let mut memo = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
+    memo.get_or_insert_default()
+        .entry(spec.file.clone())
+        .or_insert_with(|| {
+            validate(spec.raw.clone(), &spec.file)
+                .map(Arc::new)
+                .map_err(Arc::new)
+        })
+        .clone()
 }
 
 /// Reads the `probe:` section of the board file at `board_file` (other keys are the
@@ -376,44 +341,6 @@ fn resolve(board_file: &Path, path: &Path) -> PathBuf {
     match board_file.parent() {
         Some(dir) => dir.join(path),
         None => path.to_path_buf(),
-    }
-}
-
-mod address {
-    use serde::de::{self, Deserializer, Visitor};
-    use std::fmt;
-
-    /// A YAML integer, or a string in hex (`0x…`) or decimal; `_` separators allowed.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        struct AddressVisitor;
-        impl Visitor<'_> for AddressVisitor {
-            type Value = Option<u64>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an address such as 0x10000000")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Some(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                u64::try_from(v)
-                    .map(Some)
-                    .map_err(|_| E::custom("an address cannot be negative"))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                let clean: String = v.trim().chars().filter(|c| *c != '_').collect();
-                let parsed = match clean
-                    .strip_prefix("0x")
-                    .or_else(|| clean.strip_prefix("0X"))
-                {
-                    Some(hex) => u64::from_str_radix(hex, 16),
-                    None => clean.parse(),
-                };
-                parsed
-                    .map(Some)
-                    .map_err(|_| E::custom(format!("`{v}` is not an address such as 0x10000000")))
-            }
-        }
-        d.deserialize_any(AddressVisitor)
     }
 }
 
