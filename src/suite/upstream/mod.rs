@@ -26,6 +26,7 @@ pub mod perfbench;
 mod plan;
 mod pylex;
 pub mod pyread;
+mod pyvalue;
 pub mod results;
 pub mod skips;
 mod tokens;
