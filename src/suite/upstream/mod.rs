@@ -24,6 +24,7 @@ mod facts_read;
 pub mod judge;
 pub mod perfbench;
 mod plan;
+mod py_regex;
 mod pylex;
 pub mod pyread;
 mod pyvalue;
