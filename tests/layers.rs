@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// error module named the error types of the parts above it).
 const LARGEST_CIRCLE: usize = 1;
 /// Files over [`LONG`] lines of code before their tests, today.
-const LONG_FILES: usize = 2;
+const LONG_FILES: usize = 1;
 const LONG: usize = 500;
 
 /// The floors of `src/`, lowest first (../shared/STYLE.md's order, with `pipeline` —

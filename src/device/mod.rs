@@ -17,6 +17,7 @@ pub mod error;
 pub mod features;
 pub mod mpy_upload;
 mod nonce;
+mod pyliteral;
 pub mod qemu;
 pub mod raw_repl;
 pub mod recover;
