@@ -11,6 +11,7 @@
 //! ```
 
 pub mod case_run;
+mod console;
 pub mod console_url;
 pub mod driver;
 pub mod error;

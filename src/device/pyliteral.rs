@@ -1,6 +1,6 @@
 //! A case's bytes as the Python text the driver script embeds: str and bytes
 //! literals, base64, and source with its full-line comments emptied (every byte
-//! crosses the link).
+//! crosses the link); whether a module name is a Python identifier.
 
 use std::fmt::Write;
 
@@ -84,4 +84,20 @@ pub(crate) fn bytes_literal(bytes: &[u8]) -> String {
     }
     out.push('\'');
     out
+}
+
+/// Whether `name` can stand in Python source as a name (a module imported by it).
+pub(crate) fn is_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
 }

@@ -1,22 +1,24 @@
 //! `BoardSession`: the facade the harness calls — connect (open, raw REPL, probe), run a
 //! case with a soft reset before it, turn hangs and lost links into verdict hints.
 
+mod started;
+
 use std::time::{Duration, Instant};
 
 pub use super::case_run::{CaseRun, Timings, VerdictHint};
 use super::case_run::{finish, looks_corrupted};
+use super::console::open_transport;
 use super::driver::{self, CASE_ALIAS, Driver, Load, RamFile};
 use super::error::BoardError;
 use super::features::{self, Features};
 use super::mpy_upload;
-use super::qemu::{QemuSpec, QemuTransport};
+use super::pyliteral::is_identifier;
 use super::raw_repl::RunOutput;
 use super::recover::{self, Ladder, Recovered};
 use super::repl::Repl;
-use super::serial::SerialTransport;
 pub use super::source_case::SourceCase;
-use super::transport::{ResetHook, Transport};
-use crate::boardfile::config::{BoardConfig, Console, ResetMethod, firmware_path};
+use super::transport::ResetHook;
+use crate::boardfile::config::BoardConfig;
 
 /// Lets a board held halted (after flashing) run; called once its console is open.
 pub type Release = Box<dyn FnOnce() -> std::io::Result<()> + Send>;
@@ -378,48 +380,6 @@ impl BoardSession {
             .map(|(out, _)| out)
     }
 
-    /// Starts `script` after the usual reset and returns once it runs: a multi-instance
-    /// test's instance, which reads input while it runs ([`BoardSession::send`]) and is
-    /// followed with [`BoardSession::follow`]. True when it went through shared RAM.
-    pub fn start_script(&mut self, script: &[u8]) -> Result<bool, BoardError> {
-        self.prepare()?;
-        // Until it ends, the board is in the script's hands.
-        self.dirty = true;
-        self.repl.start(script, Instant::now() + UPLOAD_TIMEOUT)
-    }
-
-    /// A started script's end (the board back at its prompt), or `None` after `wait`;
-    /// its output so far is [`BoardSession::partial_stdout`].
-    pub fn follow(&mut self, wait: Duration) -> Result<Option<RunOutput>, BoardError> {
-        let done = self.repl.step(wait)?;
-        if done.is_some() {
-            // Input the script left unread (the `\n` of a `\r\n` its readline stopped
-            // short of) would start the next command and spoil its raw-paste request:
-            // `^C` at the raw prompt clears it, silently.
-            self.repl.send(super::raw_repl::CTRL_C)?;
-            self.dirty = false;
-        }
-        Ok(done)
-    }
-
-    pub fn partial_stdout(&self) -> &[u8] {
-        &self.repl.partial_output().stdout
-    }
-
-    /// Writes to a started script's input.
-    pub fn send(&mut self, bytes: &[u8]) -> Result<(), BoardError> {
-        self.repl.send(bytes)
-    }
-
-    /// Stops a started script by the recovery ladder: `^C` first (as upstream stops an
-    /// instance), then resets (a port that polls its UART, as the qemu port, takes no
-    /// `^C` while the script waits in `readline`).
-    pub fn stop_script(&mut self) -> Result<Recovered, BoardError> {
-        let r = recover::recover(&mut self.repl, self.ladder, true, false)?;
-        self.dirty = false;
-        Ok(r)
-    }
-
     /// Climb the recovery ladder now (e.g. when the harness suspects the board).
     pub fn recover(&mut self) -> Result<Recovered, BoardError> {
         let r = recover::recover(&mut self.repl, self.ladder, false, false)?;
@@ -496,86 +456,6 @@ impl BoardSession {
                 Ok(run)
             }
             Err(e) => Err(e),
-        }
-    }
-}
-
-fn is_identifier(name: &str) -> bool {
-    const KEYWORDS: &[&str] = &[
-        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-        "try", "while", "with", "yield",
-    ];
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&name)
-}
-
-fn open_transport(
-    config: &BoardConfig,
-    hook: Option<Box<dyn ResetHook>>,
-) -> Result<Box<dyn Transport>, BoardError> {
-    match config.console()? {
-        Console::Qemu(q) => {
-            let spec = QemuSpec {
-                binary: q.binary.clone(),
-                machine: q.machine.clone(),
-                firmware: firmware_path(q)?,
-                extra_args: q.args.clone(),
-                console: q.console,
-                shared_ram: q.shared_ram,
-                icount: q.icount,
-            };
-            let describe = format!("qemu -M {}", spec.machine);
-            QemuTransport::spawn(spec)
-                .map(|t| Box::new(t) as Box<dyn Transport>)
-                .map_err(|source| BoardError::Open {
-                    console: describe,
-                    source,
-                })
-        }
-        Console::Serial(s) => {
-            let target = match (&s.console, &s.usb_serial) {
-                (Some(c), _) => c.clone(),
-                (None, Some(sn)) => {
-                    super::serial::find_by_usb_serial(sn).map_err(|source| BoardError::Open {
-                        console: format!("usb serial {sn}"),
-                        source,
-                    })?
-                }
-                (None, None) => unreachable!("checked by BoardConfig::console"),
-            };
-            let open_err = |source| BoardError::Open {
-                console: target.clone(),
-                source,
-            };
-            match s.reset {
-                ResetMethod::None => super::console_url::open(&target, s.baud).map_err(open_err),
-                ResetMethod::DtrRts => SerialTransport::open(&target, s.baud)
-                    .map(|t| Box::new(t.with_dtr_rts_reset()) as Box<dyn Transport>)
-                    .map_err(open_err),
-                ResetMethod::Hook => {
-                    let hook = hook.ok_or_else(|| {
-                        BoardError::Config(
-                            "board file says `reset: hook` but the harness gave no reset hook"
-                                .into(),
-                        )
-                    })?;
-                    let inner = super::console_url::open(&target, s.baud).map_err(open_err)?;
-                    let reopens = hook.reopens_console();
-                    let t = super::transport::WithResetHook::new(inner, hook);
-                    let baud = s.baud;
-                    Ok(Box::new(if reopens {
-                        t.reopening(Box::new(move || super::console_url::open(&target, baud)))
-                    } else {
-                        t
-                    }))
-                }
-            }
         }
     }
 }
