@@ -564,6 +564,61 @@ fn the_suite_over_socket_gives_the_same_verdicts_as_over_stdio() {
     assert_eq!(stdio, socket);
 }
 
+#[test]
+fn a_board_of_the_micro_bits_family_under_another_name_gets_its_goldens_and_exclusions() {
+    // #24: the same firmware under another board name (a labgrid place, another port) is
+    // known by its `family:`: the micro:bit's goldens (`const_fold.microbit-qemu.out`),
+    // its case exclusions (async_basic) and known differences apply to it.
+    let f = Fixture::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["cases", "golden"] {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo.join(dir))
+            .arg(f.root())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let board = microbit_board(Path::new(MICROBIT_HEX), "stdio");
+    f.write("boards/microbit-qemu.yaml", &board);
+    f.write(
+        "boards/microbit-place.yaml",
+        &format!("{board}family: microbit-qemu\n"),
+    );
+    let cases = ["memory/const_fold", "memory/const_global", "async_basic"];
+    let verdicts = |board: &str| -> Vec<(String, String)> {
+        let mut args = vec!["run", "--board", board];
+        args.extend(cases);
+        let run = f.mpcheck(&args);
+        assert_eq!(run.status.code(), Some(0), "{board}: {}", stderr(&run));
+        let results = f.results();
+        let mut v: Vec<(String, String)> = results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                if board != "microbit-qemu" {
+                    assert_eq!(r["family"], "microbit-qemu", "{r}");
+                }
+                (
+                    r["case"].as_str().unwrap().to_string(),
+                    r["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let own = verdicts("microbit-qemu");
+    assert_eq!(own.len(), 3, "{own:?}");
+    assert_eq!(verdicts("microbit-place"), own);
+    // Without the family, the same board is a stranger: the shared goldens fail it.
+    f.write("boards/microbit-place.yaml", &board);
+    let run = f.mpcheck(&["run", "--board", "microbit-place", "memory/const_fold"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+}
+
 // ---- bytecode goldens ----
 
 #[test]

@@ -82,7 +82,7 @@ impl Matrix {
                 },
                 (Some(x), Some(out)) if x.output.as_ref() == Some(out) => Agreement::Same,
                 (Some(x), Some(out)) => {
-                    match known.reason(&r.board, &kind(&r.board), &r.case, r.mode) {
+                    match known.reason(&[&r.board, r.family(), &kind(&r.board)], &r.case, r.mode) {
                         Some(reason) => Agreement::Known {
                             reason: reason.to_string(),
                         },

@@ -18,6 +18,11 @@ pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 pub struct Board {
     /// The file stem: `boards/unix.yaml` is board `unix`.
     pub name: String,
+    /// What the board is (the file's `family:`, else its name): boards of one family run
+    /// the same firmware, so per-board goldens, heap figures, case exclusions and known
+    /// differences are looked up by it — the same board reached another way (a labgrid
+    /// place, another port) is no stranger.
+    pub family: String,
     pub file: PathBuf,
     pub description: String,
     pub timeout: Duration,

@@ -11,6 +11,7 @@ mod lines;
 pub mod parse;
 pub mod paths;
 pub mod probe_spec;
+mod raw;
 
 pub use config::{BoardConfig, Pacing};
 pub use file::{Board, BoardSpec, BytecodeSpec, HostKind, HostSpec};

@@ -4,111 +4,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
-use super::build_section::{FirmwareSource, RawBuild, check_build, firmware_source};
-use super::config::{BoardConfig, Pacing, QemuConfig, SerialConfig};
+use super::build_section::{FirmwareSource, check_build, firmware_source};
+use super::config::{BoardConfig, SerialConfig};
 use super::file::{
     Board, BoardSpec, BytecodeSpec, DEFAULT_TIMEOUT_SECS, DeviceSpec, HostKind, HostSpec, ProbeSpec,
 };
 use super::lines::line_of;
 use super::paths::{expand_path, resolve_path};
+use super::raw::{BytecodeFile, DeviceFile, HostFile, Kind, KindOnly};
 use crate::boardfile::labgrid::LabgridSpec;
 use crate::boardfile::labgrid::RawLabgrid;
-use crate::boardfile::probe_spec::RawProbeSection;
 use crate::model::case::Mode;
 use crate::util::error::{Error, Result};
-
-/// First pass: only the kind, to pick the type the whole file is read into.
-#[derive(Deserialize)]
-struct KindOnly {
-    kind: Kind,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Unix,
-    Webassembly,
-    Cpython,
-    Qemu,
-    Serial,
-    Bytecode,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BytecodeFile {
-    #[allow(dead_code)] // read in the first pass
-    kind: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default, deserialize_with = "crate::model::case::seconds")]
-    timeout: Option<f64>,
-    #[serde(default = "yes")]
-    default: bool,
-    mpy_cross: Option<String>,
-    mpy_cross_version: Option<String>,
-    #[serde(default)]
-    flags: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeviceFile {
-    #[allow(dead_code)] // read in the first pass
-    kind: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default, deserialize_with = "crate::model::case::seconds")]
-    timeout: Option<f64>,
-    modes: Option<Vec<Mode>>,
-    #[serde(default)]
-    cases: Vec<String>,
-    #[serde(default = "yes")]
-    default: bool,
-    instances: Option<usize>,
-    mpy_cross: Option<String>,
-    #[serde(default)]
-    packages: Vec<String>,
-    qemu: Option<QemuConfig>,
-    serial: Option<SerialConfig>,
-    pacing: Option<Pacing>,
-    probe: Option<RawProbeSection>,
-    build: Option<RawBuild>,
-    raw_paste: Option<bool>,
-    soft_reset_between_cases: Option<bool>,
-    interrupts: Option<u8>,
-    #[serde(default)]
-    lossy_link: bool,
-    labgrid: Option<RawLabgrid>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HostFile {
-    #[allow(dead_code)] // read in the first pass
-    kind: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default, deserialize_with = "crate::model::case::seconds")]
-    timeout: Option<f64>,
-    modes: Option<Vec<Mode>>,
-    #[serde(default)]
-    cases: Vec<String>,
-    #[serde(default = "yes")]
-    default: bool,
-    executable: Option<String>,
-    mpy_cross: Option<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    npm_version: Option<String>,
-    build: Option<RawBuild>,
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// Every board file of a directory: those that load, and each one that does not with
 /// its error (its board name is the file's stem).
@@ -165,7 +72,8 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         .to_string();
     crate::util::input::check_depth(path, 1, text)?;
     let yaml = |e: yaml_serde::Error| crate::util::input::yaml_error(path, 1, text, &e);
-    let KindOnly { kind } = yaml_serde::from_str(text).map_err(yaml)?;
+    let KindOnly { kind, family } = yaml_serde::from_str(text).map_err(yaml)?;
+    let family = checked_family(path, text, family)?.unwrap_or_else(|| name.clone());
     let host_kind = match kind {
         Kind::Unix => HostKind::Unix,
         Kind::Webassembly => HostKind::Webassembly,
@@ -190,6 +98,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
                 .transpose()?;
             return Ok(Board {
                 name,
+                family,
                 file: path.to_path_buf(),
                 description: raw.description,
                 timeout: Duration::from_secs_f64(checked_timeout(path, text, raw.timeout)?),
@@ -205,7 +114,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         }
         Kind::Qemu | Kind::Serial => {
             let raw: DeviceFile = yaml_serde::from_str(text).map_err(yaml)?;
-            return parse_device(path, text, name, kind, raw);
+            return parse_device(path, text, (name, family), kind, raw);
         }
     };
     let raw: HostFile = yaml_serde::from_str(text).map_err(yaml)?;
@@ -300,6 +209,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
     };
     Ok(Board {
         name,
+        family,
         file: path.to_path_buf(),
         description: raw.description,
         timeout: Duration::from_secs_f64(timeout),
@@ -321,7 +231,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
 fn parse_device(
     path: &Path,
     text: &str,
-    name: String,
+    (name, family): (String, String),
     kind: Kind,
     raw: DeviceFile,
 ) -> Result<Board> {
@@ -457,6 +367,7 @@ fn parse_device(
         .transpose()?;
     Ok(Board {
         name,
+        family,
         file: path.to_path_buf(),
         description: raw.description,
         timeout: Duration::from_secs_f64(timeout),
@@ -498,9 +409,69 @@ fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64>
     Ok(timeout)
 }
 
+/// A `family:` names goldens (`<case>.<family>.out`) and keys heap figures: a word of
+/// letters, digits, `-`, `_` and `.`, not starting with `.`.
+fn checked_family(path: &Path, text: &str, family: Option<String>) -> Result<Option<String>> {
+    let Some(f) = family else { return Ok(None) };
+    let ok = !f.is_empty()
+        && !f.starts_with('.')
+        && f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(Error::config(
+            path,
+            line_of(text, "family"),
+            format!(
+                "family: `{f}` is not a board family name (letters, digits, `-`, `_`, `.`): it names golden files"
+            ),
+        ));
+    }
+    Ok(Some(f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boardfile::config::Pacing;
+
+    #[test]
+    fn a_family_defaults_to_the_name_and_must_be_a_word() {
+        assert_eq!(
+            parse(
+                "u",
+                "kind: unix
+"
+            )
+            .unwrap()
+            .family,
+            "u"
+        );
+        let b = parse(
+            "pico-place",
+            "kind: serial
+family: pico
+serial: {console: /dev/ttyACM0}
+",
+        );
+        assert_eq!(b.unwrap().family, "pico");
+        let b = parse(
+            "b",
+            "kind: bytecode
+family: bc
+",
+        )
+        .unwrap();
+        assert_eq!(b.family, "bc");
+        let err = parse(
+            "w",
+            "kind: webassembly
+\nfamily: ../x
+",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("boards/w.yaml:3: family:"), "{err}");
+    }
 
     fn parse(name: &str, text: &str) -> Result<Board> {
         parse_board(Path::new(&format!("boards/{name}.yaml")), text)

@@ -198,18 +198,20 @@ fn relying_elsewhere(out: &RunOutput, case: &CaseId) -> Vec<String> {
         .iter()
         .filter(|b| !matches!(b.spec, BoardSpec::Bytecode(_)))
         .filter(|b| uses_baseline_unblessed(out, case, b))
-        .filter(|b| !goldens.board_path(case, &b.name).exists())
+        .filter(|b| !goldens.board_path(case, &b.family).exists())
         .filter(|b| {
             crate::plan::plan(&[(*b).clone()], std::slice::from_ref(case_arc))
                 .iter()
                 .any(|t| t.decided.is_none())
         })
-        .map(|b| b.name.clone())
+        .map(|b| b.family.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect()
 }
 
-/// A board that ran `case` here without a blessable result (it crashed, say), or a
-/// default board this run left out. A board whose every result was a skip does not use
+/// A board whose family ran `case` here without a blessable result (it crashed, say),
+/// or a default board whose family this run left out. A board whose every result was a skip does not use
 /// the golden, and one that never runs by default (real hardware) would otherwise pin a
 /// wrong shared golden forever (#39: `bless native_fn` wrote an override instead).
 fn uses_baseline_unblessed(
@@ -220,7 +222,7 @@ fn uses_baseline_unblessed(
     let mut results = out
         .results
         .iter()
-        .filter(|r| r.board == board.name && r.case_id.as_ref() == Some(case))
+        .filter(|r| r.family() == board.family && r.case_id.as_ref() == Some(case))
         .peekable();
     if results.peek().is_none() {
         return board.default;

@@ -113,11 +113,13 @@ impl KnownDifferences {
         Ok(())
     }
 
-    /// The reason `board` (or its port) differs on this trial, if one is known.
-    pub fn reason(&self, board: &str, port: &str, case: &str, mode: Mode) -> Option<&str> {
+    /// The reason a board differs on this trial, if one is known: `names` are what the
+    /// board is known by, most particular first (its name, its family, its port).
+    pub fn reason(&self, names: &[&str], case: &str, mode: Mode) -> Option<&str> {
         let keys = [format!("{case}.{}", mode.as_str()), case.to_string()];
-        [board, port, EVERY_BOARD]
+        names
             .iter()
+            .chain([&EVERY_BOARD])
             .filter_map(|b| self.by_board.get(*b))
             .find_map(|m| keys.iter().find_map(|k| m.get(k)))
             .map(String::as_str)
@@ -171,16 +173,19 @@ mod tests {
         );
         let known = KnownDifferences::load(dir.path()).unwrap();
         assert_eq!(
-            known.reason("wasm-1.27", "webassembly", "g/a", Mode::Source),
+            known.reason(&["wasm-1.27", "webassembly"], "g/a", Mode::Source),
             Some("port")
         );
         assert_eq!(
-            known.reason("my-board", "qemu", "g/b", Mode::Mpy),
+            known.reason(&["my-board", "qemu"], "g/b", Mode::Mpy),
             Some("board, mpy")
         );
-        assert_eq!(known.reason("my-board", "qemu", "g/b", Mode::Source), None);
         assert_eq!(
-            known.reason("my-board", "qemu", "basics/c", Mode::Mpy),
+            known.reason(&["my-board", "qemu"], "g/b", Mode::Source),
+            None
+        );
+        assert_eq!(
+            known.reason(&["my-board", "qemu"], "basics/c", Mode::Mpy),
             Some("a test path")
         );
         assert_eq!(known.legacy_notice, None);
@@ -196,14 +201,14 @@ mod tests {
         );
         let k = KnownDifferences::load(dir.path()).unwrap();
         assert_eq!(
-            k.reason("qemu", "qemu", "basics/a", Mode::Source),
+            k.reason(&["qemu", "qemu"], "basics/a", Mode::Source),
             Some("a reason")
         );
         assert_eq!(
-            k.reason("unix", "unix", "basics/b", Mode::Source),
+            k.reason(&["unix", "unix"], "basics/b", Mode::Source),
             Some("only here")
         );
-        assert_eq!(k.reason("qemu", "qemu", "basics/b", Mode::Source), None);
+        assert_eq!(k.reason(&["qemu", "qemu"], "basics/b", Mode::Source), None);
         let notice = k.legacy_notice.unwrap();
         assert!(
             notice.contains("old format (2 entries)") && notice.contains("known-differences/"),

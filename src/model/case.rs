@@ -147,13 +147,14 @@ impl CaseSettings {
         self.timeout.map(Duration::from_secs_f64)
     }
 
-    /// Why this case does not run on a board with this name and kind, if it does not.
-    pub fn excluded_reason(&self, board: &str, kind: &str) -> Option<String> {
-        if let Some(reason) = self.exclude.get(board).or_else(|| self.exclude.get(kind)) {
+    /// Why this case does not run on a board known by these names (its name, family and
+    /// kind), if it does not.
+    pub fn excluded_reason(&self, names: &[&str]) -> Option<String> {
+        if let Some(reason) = names.iter().find_map(|n| self.exclude.get(*n)) {
             return Some(reason.clone());
         }
         match &self.boards {
-            Some(only) if !only.iter().any(|b| b == board || b == kind) => {
+            Some(only) if !only.iter().any(|b| names.contains(&b.as_str())) => {
                 Some(format!("case runs only on {}", only.join(", ")))
             }
             _ => None,
@@ -458,10 +459,10 @@ mod tests {
             .unwrap();
         assert_eq!(s.timeout(), Some(Duration::from_millis(2500)));
         assert_eq!(
-            s.excluded_reason("cpython", "cpython").as_deref(),
+            s.excluded_reason(&["cpython", "cpython"]).as_deref(),
             Some("mp only")
         );
-        assert_eq!(s.excluded_reason("unix", "unix"), None);
+        assert_eq!(s.excluded_reason(&["unix", "unix"]), None);
     }
 
     #[test]
@@ -504,9 +505,9 @@ mod tests {
     #[test]
     fn boards_allowlist_matches_name_or_kind() {
         let s = parse("# ---\n# boards: [unix]\n# ---\n").unwrap();
-        assert_eq!(s.excluded_reason("unix-debug", "unix"), None);
+        assert_eq!(s.excluded_reason(&["unix-debug", "unix"]), None);
         assert!(
-            s.excluded_reason("webassembly", "webassembly")
+            s.excluded_reason(&["webassembly", "webassembly"])
                 .unwrap()
                 .contains("only on unix")
         );

@@ -79,6 +79,10 @@ impl Judgement {
 pub struct TrialResult {
     pub name: String,
     pub board: String,
+    /// The board's family where it is not the board's own name: per-board goldens,
+    /// heap figures and known differences of this result are that family's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
     pub case: String,
     pub mode: Mode,
     #[serde(flatten)]
@@ -139,10 +143,15 @@ pub struct TrialResult {
 }
 
 impl TrialResult {
+    /// What the board is: its family, which is its name unless its file says otherwise.
+    pub fn family(&self) -> &str {
+        self.family.as_deref().unwrap_or(&self.board)
+    }
+
     /// The result of the trial `name` (`<board>::<case><mode suffix>`).
     pub fn new(
         name: String,
-        board: &str,
+        (board, family): (&str, &str),
         case: &CaseId,
         mode: Mode,
         judgement: Judgement,
@@ -172,6 +181,7 @@ impl TrialResult {
         TrialResult {
             name,
             board: board.to_string(),
+            family: (family != board).then(|| family.to_string()),
             case: case.to_string(),
             mode,
             duration_ms: duration.as_millis(),

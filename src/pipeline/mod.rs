@@ -154,7 +154,7 @@ impl Pipeline {
 /// Why the case does not run on CPython, if it does not (then it has no reference).
 pub fn runs_on_cpython(case: &crate::model::case::Case) -> Option<String> {
     match &case.settings {
-        Ok(s) => s.excluded_reason("cpython", "cpython"),
+        Ok(s) => s.excluded_reason(&["cpython"]),
         Err(m) => Some(m.clone()),
     }
 }

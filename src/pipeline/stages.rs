@@ -261,7 +261,7 @@ impl Pipeline {
     fn expect(&self, trial: &Trial, go: &Go) -> Result<ExpectedOutput, String> {
         let key = Key {
             case: &trial.case.id,
-            board: &trial.board.name,
+            board: &trial.board.family,
             mode: trial.mode,
         };
         match go.caps.produces {
@@ -393,7 +393,7 @@ impl Pipeline {
         };
         let key = Key {
             case: &trial.case.id,
-            board: &trial.board.name,
+            board: &trial.board.family,
             mode: trial.mode,
         };
         let path = self.goldens.heap_path(&trial.case.id);

@@ -45,7 +45,7 @@ impl Trial {
     pub fn result(&self, judgement: Judgement, duration: std::time::Duration) -> TrialResult {
         TrialResult::new(
             self.name(),
-            &self.board.name,
+            (&self.board.name, &self.board.family),
             &self.case.id,
             self.mode,
             judgement,
@@ -89,7 +89,7 @@ fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
             )];
         }
     };
-    let excluded = settings.excluded_reason(&board.name, board.kind());
+    let excluded = settings.excluded_reason(&[&board.name, &board.family, board.kind()]);
     board
         .modes
         .iter()

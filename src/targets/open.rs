@@ -338,6 +338,7 @@ fn open_labgrid_device(
 pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
     Board {
         name: "cpython".into(),
+        family: "cpython".into(),
         file: boards_dir.join("cpython.yaml"),
         description: "CPython reference".into(),
         timeout: Duration::from_secs(30),

@@ -87,7 +87,7 @@ impl GoldenKind for HeapGoldens<'_> {
         {
             if METRICS.iter().any(|m| r.heap.get(m).is_some()) {
                 golden
-                    .entry(r.board.clone())
+                    .entry(r.family().to_string())
                     .or_default()
                     .insert(r.mode.as_str().to_string(), r.heap.clone());
             }

@@ -71,20 +71,20 @@ impl GoldenKind for OutputGoldens<'_> {
 
     fn bless(&self, case: &Case, run: &BlessRun) -> Result<Blessing, GoldenError> {
         let mut blessing = Blessing::default();
-        // board → the outputs of its modes
+        // family → the outputs of its boards' modes
         let mut by_board: BTreeMap<&str, Vec<&[u8]>> = BTreeMap::new();
         for r in run.results.iter().filter(|r| {
             r.case_id.as_ref() == Some(&case.id) && !self.skip_boards.contains(&r.board)
         }) {
             if let (true, Some(output)) = (r.blessable, &r.output) {
-                by_board.entry(&r.board).or_default().push(output);
+                by_board.entry(r.family()).or_default().push(output);
             }
         }
         let mut actuals = BTreeMap::new();
         for (board, outputs) in by_board {
             if outputs.windows(2).any(|w| w[0] != w[1]) {
                 blessing.refused.push(format!(
-                    "{board}::{}: its source and .mpy outputs differ",
+                    "{board}::{}: its outputs differ (source and .mpy, or boards of the family)",
                     case.id
                 ));
                 continue;

@@ -470,7 +470,9 @@ pub fn reclassify(
             r.verdict = Verdict::Skip {
                 reason: format!("{IGNORED}{reason}"),
             };
-        } else if let Some(reason) = known.reason(&r.board, &port(&r.board), &r.case, r.mode) {
+        } else if let Some(reason) =
+            known.reason(&[&r.board, r.family(), &port(&r.board)], &r.case, r.mode)
+        {
             r.note = Some(format!("{} failed", r.verdict.name()));
             r.verdict = Verdict::Skip {
                 reason: format!("known difference: {reason}"),
