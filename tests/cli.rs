@@ -149,6 +149,35 @@ fn broken_case_settings_error_that_case_only() {
     );
     assert_eq!(f.result("unix::g/ok")["verdict"], "pass");
     assert_eq!(f.result("unix::g/ok.mpy")["verdict"], "pass");
+    // The totals word one error as one ("1 errors" was printed).
+    let one = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "g/bad"]);
+    let err = stderr(&one);
+    assert!(err.contains("0 crashed, 1 error in "), "{err}");
+    assert!(
+        f.read("reports/summary.md").contains("0 crashed, 1 error"),
+        "{}",
+        f.read("reports/summary.md")
+    );
+}
+
+/// summary.md says a skip reason once, with its count and names, however many trials
+/// share it (a board without its firmware skipped 56 trials in 56 identical lines).
+#[test]
+fn summary_lists_skips_once_per_reason() {
+    let f = Fixture::new();
+    let skip = |reason: &str| format!("# ---\n# skip_reason: {reason}\n# ---\nprint('SKIP')\n");
+    f.write("cases/g/s1.py", &skip("no socket here"));
+    f.write("cases/g/s2.py", &skip("no socket here"));
+    f.write("cases/g/s3.py", &skip("no float here"));
+    let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let md = f.read("reports/summary.md");
+    assert!(
+        md.contains("- no socket here: 2 trials: unix::g/s1, unix::g/s2\n"),
+        "{md}"
+    );
+    assert!(md.contains("- unix::g/s3: no float here\n"), "{md}");
+    assert_eq!(md.matches("no socket here").count(), 1, "{md}");
 }
 
 /// junit.xml as two real consumers read it: Jenkins' xunit schema (vendored in

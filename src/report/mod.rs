@@ -168,8 +168,13 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {} errors",
-            self.pass, self.fail, self.skip, self.timeout, self.crash, self.error
+            "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {}",
+            self.pass,
+            self.fail,
+            self.skip,
+            self.timeout,
+            self.crash,
+            crate::util::words::count(self.error, "error", "errors")
         )?;
         if self.flaky > 0 {
             write!(f, ", {} flaky", self.flaky)?;
