@@ -309,6 +309,16 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     );
     let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    // A failure links to its case and to the golden it was compared with.
+    let html = f.read("reports/index.html");
+    assert!(
+        html.contains("case <a href=\"file:///") && html.contains("/cases/g/bad.py\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("expected <a href=\"file:///") && html.contains("/golden/g/bad.out\">"),
+        "{html}"
+    );
     mpcheck::tools::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
         .unwrap();
     let page = f.root().join("reports/index.html");

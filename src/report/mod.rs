@@ -8,7 +8,9 @@ pub mod html;
 pub mod incremental;
 pub mod json;
 pub mod junit;
+pub mod links;
 pub mod markdown;
+pub mod time_chart;
 
 use std::path::Path;
 use std::time::Duration;
@@ -33,6 +35,9 @@ pub struct RunReport<'a> {
     pub provenance: &'a Provenance,
     /// A merged report: its inputs and what the merge found.
     pub merge: Option<&'a crate::analysis::merge::Notes>,
+    /// Where the cases were read (cases/ or a checkout's tests/): index.html links each
+    /// failure to its case. `None` in a merged report.
+    pub suite_dir: Option<&'a Path>,
 }
 
 /// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
@@ -293,6 +298,7 @@ mod tests {
             matrix: None,
             provenance: &provenance,
             merge: None,
+            suite_dir: None,
         };
         let err = write_files(dir.path(), &report).unwrap_err();
         assert!(err.to_string().contains("junit.xml"), "{err}");

@@ -185,6 +185,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         }
         _ => None,
     };
+    let suite_dir = select::suite_dir(selection, project);
     let report = RunReport {
         toolchain: &tools,
         flashes: &runner.flashes,
@@ -199,6 +200,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             suite_trials,
         },
         merge: None,
+        suite_dir: Some(&suite_dir),
     };
     let mut written = write_files(&request.report_dir, &report)?;
     written.extend(runner.suite.write_reports(&request.report_dir, &results)?);
