@@ -186,6 +186,8 @@ fi
 
 section "13. Frozen mode on the default unix boards without MICROPY_SRC"
 (unset MICROPY_SRC; mp run --board unix --board unix-src basics/)
+echo "summary.md:"
+sed -n '/^## Skipped/,$p' "$P/reports/summary.md" | head -n 6 | sed "s#$P#<project>#g"
 
 section "14. Words: plurals, a QEMU board's new image, raw OS errors"
 mp run --board unix --mode source basics/int_small
