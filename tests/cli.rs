@@ -1439,3 +1439,44 @@ fn list_shows_the_skips_board_files_and_environment_decide() {
         "{text}"
     );
 }
+
+/// An interrupted run says how far it got: the trial Ctrl-C cut short is not counted as
+/// finished ("2 of 2 trials finished" was said of a run that finished one).
+#[test]
+fn an_interrupted_run_counts_the_trial_cut_short_apart() {
+    let f = Fixture::new();
+    f.write("cases/g/quick.py", "print(1)\n");
+    f.write("cases/g/slow.py", "import time\ntime.sleep(20)\nprint(2)\n");
+    f.write("golden/g/slow.out", "2\n");
+    let child = f
+        .command(&[
+            "run",
+            "--board",
+            "unix",
+            "--mode",
+            "source",
+            "--no-history",
+            "-j",
+            "2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The quick case is done well within this; the slow one is still sleeping.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let line = "1 of 2 trials finished, 1 cut short, 0 not started";
+    assert!(
+        err.contains(&format!("interrupted: {line}; reports")),
+        "{err}"
+    );
+    let md = f.read("reports/summary.md");
+    assert!(md.contains(line), "{md}");
+}

@@ -234,7 +234,7 @@ pub fn run_page(report: &RunReport) -> String {
         h1 { "mpcheck" }
         p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
         @if let Some(planned) = report.interrupted {
-            p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
+            p { strong { "Interrupted: " } (super::interrupted_line(report.results, planned)) "." }
         }
         @if let Some(notes) = report.merge {
             h2 { "Merged from " (crate::util::words::count(notes.inputs.len(), "run", "runs")) }

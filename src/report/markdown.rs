@@ -43,8 +43,8 @@ pub fn render(report: &RunReport) -> String {
     if let Some(planned) = report.interrupted {
         let _ = writeln!(
             md,
-            "**Interrupted** (Ctrl-C or SIGTERM): {} of {planned} trials finished; the rest did not run.\n",
-            report.results.len()
+            "**Interrupted** (Ctrl-C or SIGTERM): {}.\n",
+            super::interrupted_line(report.results, planned)
         );
     }
 

@@ -188,6 +188,25 @@ impl std::fmt::Display for Counts {
     }
 }
 
+/// What an interrupted run got through: the trials that finished, those Ctrl-C cut short
+/// (their VM killed: an `error` that says so) and those never started. The cut-short
+/// ones are results too, so "2 of 2 trials finished" was said of a run that finished one.
+pub fn interrupted_line(results: &[TrialResult], planned: usize) -> String {
+    let cut = results
+        .iter()
+        .filter(|r| {
+            matches!(&r.verdict, crate::model::verdict::Verdict::Error { message }
+                if message == crate::targets::process::INTERRUPTED)
+        })
+        .count();
+    format!(
+        "{} of {} finished, {cut} cut short, {} not started",
+        results.len() - cut,
+        crate::util::words::count(planned, "trial", "trials"),
+        planned.saturating_sub(results.len())
+    )
+}
+
 /// One line saying why a result did not pass (a CI system's failure message; the list
 /// at the end of a run): what differed and from what, or the verdict's reason. Control
 /// characters from the target are escaped.

@@ -213,9 +213,8 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::Interrupted(format!(
-            "interrupted after {} of {} trials; reports marked interrupted: {}",
-            results.len(),
-            trials.len(),
+            "interrupted: {}; reports marked interrupted: {}",
+            crate::report::interrupted_line(&results, trials.len()),
             written.join(", ")
         )));
     }
