@@ -67,7 +67,7 @@ mp() {
     if [ "$1" = timeout ]; then
         # --foreground: the signal goes to mpcheck once, as a terminal's Ctrl-C does
         # (without it timeout signals mpcheck, then its own group: a second Ctrl-C).
-        pre=(timeout --foreground -s INT "$2")
+        pre=(timeout --foreground --preserve-status -s INT "$2")
         shift 2
     fi
     echo "\$ ${pre[*]:+${pre[*]} }mpcheck $*"
