@@ -400,7 +400,7 @@ pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String
                     @match &d.output {
                         OutputChange::Same if d.ignored.is_empty() => td.pass { "same" },
                         OutputChange::Same => td.pass title=(ignored_title(&d.ignored)) { "same*" },
-                        OutputChange::Different { .. } => td.fail { "different" },
+                        OutputChange::Different { .. } => td.fail { a href=(format!("#diff-{}-{}", d.case, d.mode.as_str())) { "different" } },
                         OutputChange::NotCompared { why } => td.skip { (why) },
                     }
                     @if compiled { @match &d.bytecode { Some(b) => (bytecode_cell(b)), None => td {} } }
@@ -418,7 +418,7 @@ pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String
         }
         @for d in &c.deltas {
             @if let OutputChange::Different { diff } = &d.output {
-                h3 { (d.case) " (" (d.mode.as_str()) ")" }
+                h3 id=(format!("diff-{}-{}", d.case, d.mode.as_str())) { (d.case) " (" (d.mode.as_str()) ")" }
                 pre { (diff) }
             }
         }
@@ -519,6 +519,16 @@ mod tests {
         });
         let page = compare_page_of(&c);
         assert!(page.contains("<th>bytecode</th>"), "{page}");
+        // A different output links to its diff below the table.
+        c.deltas[0].output = OutputChange::Different {
+            diff: "-a\n+b\n".into(),
+        };
+        let page = compare_page_of(&c);
+        assert!(
+            page.contains("<a href=\"#diff-g/x-source\">different</a>")
+                && page.contains("<h3 id=\"diff-g/x-source\">"),
+            "{page}"
+        );
         assert!(page.contains("52 → 50 (-2)"), "{page}");
         assert!(page.contains("UNARY_OP -1"), "{page}");
     }
