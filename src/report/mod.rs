@@ -207,6 +207,21 @@ pub fn interrupted_line(results: &[TrialResult], planned: usize) -> String {
     )
 }
 
+/// Of an interrupted `--repeat N` run, the trials that ran fewer than N attempts (their
+/// finished attempts make the verdict), said so that `1 passed` is not read as N passes.
+pub fn short_repeats(results: &[TrialResult], repeat: usize) -> Option<String> {
+    let short = results
+        .iter()
+        .filter(|r| !r.attempts.is_empty() && r.attempts.len() < repeat)
+        .count();
+    (repeat > 1 && short > 0).then(|| {
+        format!(
+            "{} ran fewer than the {repeat} repeats (the verdict is of the attempts that finished)",
+            crate::util::words::count(short, "trial", "trials")
+        )
+    })
+}
+
 /// One line saying why a result did not pass (a CI system's failure message; the list
 /// at the end of a run): what differed and from what, or the verdict's reason. Control
 /// characters from the target are escaped.

@@ -213,8 +213,11 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::Interrupted(format!(
-            "interrupted: {}; reports marked interrupted: {}",
+            "interrupted: {}{}; reports marked interrupted: {}",
             crate::report::interrupted_line(&results, trials.len()),
+            crate::report::short_repeats(&results, request.options.attempts.repeat)
+                .map(|s| format!("; {s}"))
+                .unwrap_or_default(),
             written.join(", ")
         )));
     }
