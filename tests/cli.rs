@@ -149,6 +149,35 @@ fn broken_case_settings_error_that_case_only() {
     );
     assert_eq!(f.result("unix::g/ok")["verdict"], "pass");
     assert_eq!(f.result("unix::g/ok.mpy")["verdict"], "pass");
+    // The totals word one error as one ("1 errors" was printed).
+    let one = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "g/bad"]);
+    let err = stderr(&one);
+    assert!(err.contains("0 crashed, 1 error in "), "{err}");
+    assert!(
+        f.read("reports/summary.md").contains("0 crashed, 1 error"),
+        "{}",
+        f.read("reports/summary.md")
+    );
+}
+
+/// summary.md says a skip reason once, with its count and names, however many trials
+/// share it (a board without its firmware skipped 56 trials in 56 identical lines).
+#[test]
+fn summary_lists_skips_once_per_reason() {
+    let f = Fixture::new();
+    let skip = |reason: &str| format!("# ---\n# skip_reason: {reason}\n# ---\nprint('SKIP')\n");
+    f.write("cases/g/s1.py", &skip("no socket here"));
+    f.write("cases/g/s2.py", &skip("no socket here"));
+    f.write("cases/g/s3.py", &skip("no float here"));
+    let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let md = f.read("reports/summary.md");
+    assert!(
+        md.contains("- no socket here: 2 trials: unix::g/s1, unix::g/s2\n"),
+        "{md}"
+    );
+    assert!(md.contains("- unix::g/s3: no float here\n"), "{md}");
+    assert_eq!(md.matches("no socket here").count(), 1, "{md}");
 }
 
 /// junit.xml as two real consumers read it: Jenkins' xunit schema (vendored in
@@ -280,6 +309,16 @@ fn the_html_report_renders_in_chromium_with_the_failure_in_red() {
     );
     let run = f.mpcheck(&["run", "--board", "unix", "--mode", "source", "--no-history"]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    // A failure links to its case and to the golden it was compared with.
+    let html = f.read("reports/index.html");
+    assert!(
+        html.contains("case <a href=\"file:///") && html.contains("/cases/g/bad.py\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("expected <a href=\"file:///") && html.contains("/golden/g/bad.out\">"),
+        "{html}"
+    );
     mpcheck::tools::toolchain::ensure_debian_packages(&["chromium".into()], "the html report test")
         .unwrap();
     let page = f.root().join("reports/index.html");
@@ -1459,4 +1498,45 @@ fn list_shows_the_skips_board_files_and_environment_decide() {
             && lines[2].contains("MPCHECK_SURELY_UNSET_FW"),
         "{text}"
     );
+}
+
+/// An interrupted run says how far it got: the trial Ctrl-C cut short is not counted as
+/// finished ("2 of 2 trials finished" was said of a run that finished one).
+#[test]
+fn an_interrupted_run_counts_the_trial_cut_short_apart() {
+    let f = Fixture::new();
+    f.write("cases/g/quick.py", "print(1)\n");
+    f.write("cases/g/slow.py", "import time\ntime.sleep(20)\nprint(2)\n");
+    f.write("golden/g/slow.out", "2\n");
+    let child = f
+        .command(&[
+            "run",
+            "--board",
+            "unix",
+            "--mode",
+            "source",
+            "--no-history",
+            "-j",
+            "2",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The quick case is done well within this; the slow one is still sleeping.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let line = "1 of 2 trials finished, 1 cut short, 0 not started";
+    assert!(
+        err.contains(&format!("interrupted: {line}; reports")),
+        "{err}"
+    );
+    let md = f.read("reports/summary.md");
+    assert!(md.contains(line), "{md}");
 }

@@ -728,6 +728,11 @@ fn ctrl_c_during_repeats_leaves_a_passing_case_passing() {
     assert_eq!(r["verdict"], "pass", "{r}\n{err}");
     let attempts = r["attempts"].as_array().map_or(0, Vec::len);
     assert!(attempts < 100000, "{attempts} attempts: {err}");
+    // `1 passed` is not read as 100000 passes: the run says the repeats were cut short.
+    assert!(
+        err.contains("; 1 trial ran fewer than the 100000 repeats (the verdict is of the attempts that finished); reports"),
+        "{err}"
+    );
 }
 
 // ---- floods ----

@@ -819,6 +819,23 @@ fn a_real_tree_is_read_as_its_run_tests_reads_it(tests: &Path) {
             "{dir}/: {files} tests, {planned} planned\n{err}"
         );
     }
+    // A test's file is that test: basics/int_big.py is none of the int_big* tests (it
+    // kept 46), the nearest are named, and the facts are said once though the selection
+    // is planned again to say why it is empty.
+    let none = mpcheck(
+        project.path(),
+        &["list", "--tests", t, "--board", "unix", "basics/int_big.py"],
+    );
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert_eq!(none.status.code(), Some(2), "{err}");
+    assert!(String::from_utf8_lossy(&none.stdout).is_empty(), "{err}");
+    assert!(
+        err.contains(
+            "no trial matches the filter `basics/int_big.py`; did you mean `basics/int_big"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("mpcheck: unix: platform=").count(), 1, "{err}");
     passes_as_upstream(tests, &["micropython/meminfo", "basics/builtin_help"]);
     assert_eq!(
         listing(tests),

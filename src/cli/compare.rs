@@ -413,6 +413,9 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         base_header: header(&base.name, &base_cc),
         head_header: header(&head.name, &head_cc),
         judged: args.judge,
+        timed: [&base.name, &head.name]
+            .iter()
+            .all(|b| !runner.pipeline.targets().disassembling().contains(*b)),
     };
     let deltas = pair(&base_results, &head_results, &rules, &bytecode);
     // Each side's versions come from its own target: tool names say the port kind

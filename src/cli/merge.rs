@@ -66,6 +66,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
         matrix: None,
         provenance: &provenance,
         merge: Some(&merged.notes),
+        suite_dir: None,
     };
     let console = Console::default();
     console.summary(&merged.results, report.duration.as_secs_f64());

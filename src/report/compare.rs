@@ -39,16 +39,21 @@ pub fn headline(c: &Comparison) -> String {
     } else {
         String::new()
     };
+    let time = if t.faster + t.slower + t.inside_noise + t.unknown_spread == 0 {
+        // A bytecode board runs nothing: "0 faster, 0 slower" would read as measured.
+        "no run time compared".to_string()
+    } else {
+        format!(
+            "time (median of {}) {} faster, {} slower, {} inside the noise{unknown}",
+            c.repeats, t.faster, t.slower, t.inside_noise
+        )
+    };
     format!(
-        "{} rows: output {} same, {} different, {} not compared; time (median of {}) {} faster, {} slower, {} inside the noise{unknown}",
+        "{} rows: output {} same, {} different, {} not compared; {time}",
         c.deltas.len(),
         t.same,
         t.different,
         t.not_compared,
-        c.repeats,
-        t.faster,
-        t.slower,
-        t.inside_noise
     )
 }
 

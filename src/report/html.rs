@@ -25,7 +25,7 @@ table.diff td{font:12px/1.3 monospace;white-space:pre-wrap;border:none;padding:0
 table.diff td.del{background:#fdd} table.diff td.ins{background:#dfd}
 pre{background:#f6f6f6;padding:.5em;overflow:auto}
 td.fail a{color:#fff} span.mark{background:#ffd54a;color:#222;font-size:70%;padding:0 .4em;border-radius:.3em}
-p.legend{color:#555;font-size:90%} tr.gap td{color:#888;text-align:center}
+p.legend{color:#555;font-size:90%} tr.gap td{color:#888;text-align:center} p.links{font-size:90%;color:#555}
 body.only-changes tr.passing{display:none}
 ";
 
@@ -234,7 +234,7 @@ pub fn run_page(report: &RunReport) -> String {
         h1 { "mpcheck" }
         p #summary { (Counts::of(report.results)) " in " (format!("{:.1}", report.duration.as_secs_f64())) " s" }
         @if let Some(planned) = report.interrupted {
-            p { strong { "Interrupted: " } (report.results.len()) " of " (planned) " trials finished." }
+            p { strong { "Interrupted: " } (super::interrupted_line(report.results, planned)) "." }
         }
         @if let Some(notes) = report.merge {
             h2 { "Merged from " (crate::util::words::count(notes.inputs.len(), "run", "runs")) }
@@ -272,6 +272,7 @@ pub fn run_page(report: &RunReport) -> String {
                         @if let Some(mark) = &r.history { " " span.mark { (mark) } }
                     }
                     p { (headline(r)) }
+                    (super::links::failure_links(r, report.suite_dir))
                     @if let (Some(e), Some(a)) = (&r.expected, &r.actual) {
                         (side_by_side(e, a))
                     }
@@ -344,48 +345,6 @@ pub fn run_page(report: &RunReport) -> String {
     page("mpcheck report", body)
 }
 
-/// The colour of a time delta: red or green only for a change beyond the noise (the
-/// sides' ranges of samples apart); grey inside it or when the spread is unknown, so a
-/// chart of noise does not read as a list of wins and losses.
-fn time_fill(v: TimeVerdict) -> &'static str {
-    match v {
-        TimeVerdict::Slower => "#d62020",
-        TimeVerdict::Faster => "#2e9e44",
-        TimeVerdict::InsideNoise | TimeVerdict::TooFewSamples => "#9a9a9a",
-    }
-}
-
-/// A small inline bar chart of per-case deltas (percent of the base), coloured by
-/// [`time_fill`]: where people would rather look than read a column of numbers.
-fn delta_chart(rows: &[(String, f64, TimeVerdict)]) -> Markup {
-    let height = 16 * rows.len() + 4;
-    let max = rows.iter().map(|(_, v, _)| v.abs()).fold(1.0, f64::max);
-    html! {
-        svg width="420" height=(height) xmlns="http://www.w3.org/2000/svg" {
-            line x1="260" y1="0" x2="260" y2=(height) stroke="#888" {}
-            @for (i, (label, v, verdict)) in rows.iter().enumerate() {
-                @let w = v.abs() / max * 150.0;
-                @let x = if *v < 0.0 { 260.0 - w } else { 260.0 };
-                text x="0" y=(i * 16 + 13) font-size="11" { (label) }
-                rect x=(format!("{x:.1}")) y=(i * 16 + 3) width=(format!("{w:.1}")) height="11"
-                    fill=(time_fill(*verdict)) {}
-            }
-        }
-    }
-}
-
-/// The table cell of a row's time: coloured only beyond the noise.
-fn time_cell(t: &crate::analysis::ab::TimeDelta) -> Markup {
-    let class = match t.verdict {
-        TimeVerdict::Slower => "fail",
-        TimeVerdict::Faster => "pass",
-        TimeVerdict::InsideNoise | TimeVerdict::TooFewSamples => "",
-    };
-    html! {
-        td class=(class) { (format!("{:.1} → {:.1}", t.base.median_ms, t.head.median_ms)) " (" (t.verdict.describe()) ")" }
-    }
-}
-
 /// A row's bytecode: bytes, and where they changed the delta and the opcode families
 /// that changed (the answer a compiler A/B is run for, beside its case).
 fn bytecode_cell(b: &crate::analysis::ab::BytecodeDelta) -> Markup {
@@ -417,6 +376,11 @@ pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String
             Some((format!("{} ({})", d.case, d.mode.as_str()), p, t.verdict))
         })
         .collect();
+    // A column only where some row has something for it: no side ran anything (a
+    // bytecode board), the compilers are the same, no case measured its heap.
+    let timed = !time_rows.is_empty();
+    let compiled = c.deltas.iter().any(|d| d.bytecode.is_some());
+    let heaped = c.deltas.iter().any(|d| !d.heap.is_empty());
     let body = html! {
         h1 { "mpcheck compare" }
         p { "base: " code { (c.base.board) } " " (c.base.versions.join("; ")) @if let Some(b) = &c.base.built { br; "built from " (b) } }
@@ -429,19 +393,19 @@ pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String
         }
         h2 { "Cases" }
         table #cases {
-            tr { th { "case" } th { "mode" } th { "output" } th { "bytecode" } th { "heap" } th { "time (median ms)" } }
+            tr { th { "case" } th { "mode" } th { "output" } @if compiled { th { "bytecode" } } @if heaped { th { "heap" } } @if timed { th { "time (median ms)" } } }
             @for d in &c.deltas {
                 tr {
                     td { (d.case) } td { (d.mode.as_str()) }
                     @match &d.output {
                         OutputChange::Same if d.ignored.is_empty() => td.pass { "same" },
                         OutputChange::Same => td.pass title=(ignored_title(&d.ignored)) { "same*" },
-                        OutputChange::Different { .. } => td.fail { "different" },
+                        OutputChange::Different { .. } => td.fail { a href=(format!("#diff-{}-{}", d.case, d.mode.as_str())) { "different" } },
                         OutputChange::NotCompared { why } => td.skip { (why) },
                     }
-                    @match &d.bytecode { Some(b) => (bytecode_cell(b)), None => td {} }
-                    td { @for m in &d.heap { @if let Some(delta) = m.delta() { (m.metric) " " (format!("{delta:+}")) br; } } }
-                    @match &d.time { Some(t) => (time_cell(t)), None => td {} }
+                    @if compiled { @match &d.bytecode { Some(b) => (bytecode_cell(b)), None => td {} } }
+                    @if heaped { td { @for m in &d.heap { @if let Some(delta) = m.delta() { (m.metric) " " (format!("{delta:+}")) br; } } } }
+                    @if timed { @match &d.time { Some(t) => (super::time_chart::time_cell(t)), None => td {} } }
                 }
             }
         }
@@ -450,11 +414,11 @@ pub fn compare_page(c: &Comparison, headline: &str, totals: &[String]) -> String
         }
         @if !time_rows.is_empty() {
             h2 { "Time change (% of base median; red or green only beyond the noise)" }
-            (delta_chart(&time_rows))
+            (super::time_chart::delta_chart(&time_rows))
         }
         @for d in &c.deltas {
             @if let OutputChange::Different { diff } = &d.output {
-                h3 { (d.case) " (" (d.mode.as_str()) ")" }
+                h3 id=(format!("diff-{}-{}", d.case, d.mode.as_str())) { (d.case) " (" (d.mode.as_str()) ")" }
                 pre { (diff) }
             }
         }
@@ -534,6 +498,11 @@ mod tests {
     fn a_time_delta_beyond_the_noise_is_coloured_and_ignored_fields_are_named() {
         let page = compare_page_of(&comparison(&[10.0, 11.0, 12.0], &[20.0, 21.0, 22.0]));
         assert!(page.contains(&format!("fill=\"{RED}\"")), "{page}");
+        // Each bar says its size: 11 -> 21 ms is +91 %.
+        assert!(page.contains(">+91%</text>"), "{page}");
+        // No row has bytecode or heap figures: no empty columns for them.
+        assert!(!page.contains("<th>bytecode</th>"), "{page}");
+        assert!(!page.contains("<th>heap</th>"), "{page}");
         assert!(page.contains("ignored: the compiler"), "{page}");
         assert!(page.contains("ignored as not the build"), "{page}");
     }
@@ -549,6 +518,17 @@ mod tests {
             opcode_deltas: [("UNARY_OP".to_string(), -1)].into(),
         });
         let page = compare_page_of(&c);
+        assert!(page.contains("<th>bytecode</th>"), "{page}");
+        // A different output links to its diff below the table.
+        c.deltas[0].output = OutputChange::Different {
+            diff: "-a\n+b\n".into(),
+        };
+        let page = compare_page_of(&c);
+        assert!(
+            page.contains("<a href=\"#diff-g/x-source\">different</a>")
+                && page.contains("<h3 id=\"diff-g/x-source\">"),
+            "{page}"
+        );
         assert!(page.contains("52 → 50 (-2)"), "{page}");
         assert!(page.contains("UNARY_OP -1"), "{page}");
     }

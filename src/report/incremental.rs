@@ -114,6 +114,7 @@ pub fn append(
         matrix: None,
         provenance,
         merge: None,
+        suite_dir: None,
     };
     let text = super::json::render(&report);
     crate::util::fsutil::write_atomic(&path, text.as_bytes())?;

@@ -43,8 +43,8 @@ pub fn render(report: &RunReport) -> String {
     if let Some(planned) = report.interrupted {
         let _ = writeln!(
             md,
-            "**Interrupted** (Ctrl-C or SIGTERM): {} of {planned} trials finished; the rest did not run.\n",
-            report.results.len()
+            "**Interrupted** (Ctrl-C or SIGTERM): {}.\n",
+            super::interrupted_line(report.results, planned)
         );
     }
 
@@ -195,16 +195,42 @@ pub fn render(report: &RunReport) -> String {
         .collect();
     if !skipped.is_empty() {
         let _ = writeln!(md, "\n## Skipped\n");
-        for r in skipped {
-            let _ = writeln!(
-                md,
-                "- {}: {}",
-                r.name,
-                r.verdict.reason().unwrap_or_default()
-            );
-        }
+        skipped_by_reason(&mut md, &skipped);
     }
     md
+}
+
+/// Trials named per skip reason shown in summary.md; results.json has every one.
+const SKIP_NAMES: usize = 8;
+
+/// The skipped trials, one line per reason: a board without its firmware skips every
+/// trial for one reason, said once with the count and the first few names (was a line
+/// per trial, 56 the same).
+fn skipped_by_reason(md: &mut String, skipped: &[&TrialResult]) {
+    let mut by_reason: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in skipped {
+        let reason = r.verdict.reason().unwrap_or_default();
+        match by_reason.iter_mut().find(|(k, _)| *k == reason) {
+            Some((_, names)) => names.push(&r.name),
+            None => by_reason.push((reason, vec![&r.name])),
+        }
+    }
+    for (reason, names) in by_reason {
+        if let [one] = names[..] {
+            let _ = writeln!(md, "- {one}: {reason}");
+            continue;
+        }
+        let shown = names[..names.len().min(SKIP_NAMES)].join(", ");
+        let more = match names.len().saturating_sub(SKIP_NAMES) {
+            0 => String::new(),
+            n => format!(" and {n} more (results.json)"),
+        };
+        let _ = writeln!(
+            md,
+            "- {reason}: {}: {shown}{more}",
+            crate::util::words::count(names.len(), "trial", "trials")
+        );
+    }
 }
 
 /// `--reference`: per board, how many trials agree with the reference; then every

@@ -8,7 +8,9 @@ pub mod html;
 pub mod incremental;
 pub mod json;
 pub mod junit;
+pub mod links;
 pub mod markdown;
+pub mod time_chart;
 
 use std::path::Path;
 use std::time::Duration;
@@ -33,6 +35,9 @@ pub struct RunReport<'a> {
     pub provenance: &'a Provenance,
     /// A merged report: its inputs and what the merge found.
     pub merge: Option<&'a crate::analysis::merge::Notes>,
+    /// Where the cases were read (cases/ or a checkout's tests/): index.html links each
+    /// failure to its case. `None` in a merged report.
+    pub suite_dir: Option<&'a Path>,
 }
 
 /// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
@@ -168,14 +173,53 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {} errors",
-            self.pass, self.fail, self.skip, self.timeout, self.crash, self.error
+            "{} passed, {} failed, {} skipped, {} timed out, {} crashed, {}",
+            self.pass,
+            self.fail,
+            self.skip,
+            self.timeout,
+            self.crash,
+            crate::util::words::count(self.error, "error", "errors")
         )?;
         if self.flaky > 0 {
             write!(f, ", {} flaky", self.flaky)?;
         }
         Ok(())
     }
+}
+
+/// What an interrupted run got through: the trials that finished, those Ctrl-C cut short
+/// (their VM killed: an `error` that says so) and those never started. The cut-short
+/// ones are results too, so "2 of 2 trials finished" was said of a run that finished one.
+pub fn interrupted_line(results: &[TrialResult], planned: usize) -> String {
+    let cut = results
+        .iter()
+        .filter(|r| {
+            matches!(&r.verdict, crate::model::verdict::Verdict::Error { message }
+                if message == crate::targets::process::INTERRUPTED)
+        })
+        .count();
+    format!(
+        "{} of {} finished, {cut} cut short, {} not started",
+        results.len() - cut,
+        crate::util::words::count(planned, "trial", "trials"),
+        planned.saturating_sub(results.len())
+    )
+}
+
+/// Of an interrupted `--repeat N` run, the trials that ran fewer than N attempts (their
+/// finished attempts make the verdict), said so that `1 passed` is not read as N passes.
+pub fn short_repeats(results: &[TrialResult], repeat: usize) -> Option<String> {
+    let short = results
+        .iter()
+        .filter(|r| !r.attempts.is_empty() && r.attempts.len() < repeat)
+        .count();
+    (repeat > 1 && short > 0).then(|| {
+        format!(
+            "{} ran fewer than the {repeat} repeats (the verdict is of the attempts that finished)",
+            crate::util::words::count(short, "trial", "trials")
+        )
+    })
 }
 
 /// One line saying why a result did not pass (a CI system's failure message; the list
@@ -288,6 +332,7 @@ mod tests {
             matrix: None,
             provenance: &provenance,
             merge: None,
+            suite_dir: None,
         };
         let err = write_files(dir.path(), &report).unwrap_err();
         assert!(err.to_string().contains("junit.xml"), "{err}");

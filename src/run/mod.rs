@@ -188,6 +188,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         }
         _ => None,
     };
+    let suite_dir = select::suite_dir(selection, project);
     let report = RunReport {
         toolchain: &tools,
         flashes: &runner.flashes,
@@ -202,6 +203,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             suite_trials,
         },
         merge: None,
+        suite_dir: Some(&suite_dir),
     };
     let mut written = write_files(&request.report_dir, &report)?;
     written.extend(runner.suite.write_reports(&request.report_dir, &results)?);
@@ -214,9 +216,11 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     if interrupted {
         let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::Interrupted(format!(
-            "interrupted after {} of {} trials; reports marked interrupted: {}",
-            results.len(),
-            trials.len(),
+            "interrupted: {}{}; reports marked interrupted: {}",
+            crate::report::interrupted_line(&results, trials.len()),
+            crate::report::short_repeats(&results, request.options.attempts.repeat)
+                .map(|s| format!("; {s}"))
+                .unwrap_or_default(),
             written.join(", ")
         )));
     }

@@ -31,7 +31,7 @@ impl Scope {
 
     /// Whether a trial's name is in the scope's filters.
     pub fn matches(&self, name: &str) -> bool {
-        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(normalised(f)))
+        self.filters.is_empty() || self.filters.iter().any(|f| filter_keeps(f, name))
     }
 
     /// No trial to run is a mistake (a misspelt filter, a mode the boards do not run, an
@@ -128,6 +128,25 @@ impl Scope {
             )
         }))
     }
+}
+
+/// Whether one filter keeps a trial (`board::group/name[.mpy]`) or a case id: a part of
+/// the name, or a test's file (`basics/int_big.py`, `int_big.py`), which names that test
+/// in every mode and never another whose name starts the same (`int_big1`, as
+/// run-tests.py takes a file, where a part of the name kept 46 `int_big*` trials).
+fn filter_keeps(filter: &str, name: &str) -> bool {
+    let f = normalised(filter);
+    if !filter.ends_with(".py") {
+        return name.contains(f);
+    }
+    let stem = [Mode::Mpy, Mode::Frozen]
+        .iter()
+        .find_map(|m| name.strip_suffix(m.suffix()))
+        .unwrap_or(name);
+    stem == f
+        || stem
+            .strip_suffix(f)
+            .is_some_and(|head| head.ends_with('/') || head.ends_with("::"))
 }
 
 /// A filter as a trial name holds it: a test's path loses its `.py` (trial names end
@@ -227,6 +246,14 @@ mod tests {
         assert!(s.matches("unix::basics/int_big"));
         assert!(s.matches("unix::basics/int_big.mpy"));
         assert!(!s.matches("unix::basics/int_small"));
+        // A file is that test, not every test whose name it starts.
+        assert!(!s.matches("unix::basics/int_big1"));
+        assert!(!s.matches("unix::basics/int_big_add.mpy"));
+        assert!(!s.matches("unix::xbasics/int_big"));
+        assert!(s.matches("basics/int_big"), "a case id (compare)");
+        assert!(scope(&["int_big.py"]).matches("unix::basics/int_big.frozen"));
+        assert!(!scope(&["big.py"]).matches("unix::basics/int_big"));
+        assert!(scope(&["unix::basics/int_big.py"]).matches("unix::basics/int_big.mpy"));
         assert!(scope(&["tests/basics/"]).matches("unix::basics/int_small"));
         assert!(scope(&["./basics"]).matches("unix::basics/int_small"));
     }

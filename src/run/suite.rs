@@ -77,6 +77,9 @@ pub struct Checkout {
     session: crate::suite::upstream::Session,
     /// Where native modules are built (natmod tests).
     natmod: crate::suite::natmod::Builder,
+    /// The facts already said: planning again (every mode, unfiltered, to say why a
+    /// selection is empty) does not say them twice.
+    said: std::collections::BTreeSet<String>,
 }
 
 impl Checkout {
@@ -102,6 +105,7 @@ impl Checkout {
                 cache: project.state_dir.join("build"),
                 toolchain: project.state_dir.join("toolchain"),
             },
+            said: Default::default(),
         })
     }
 }
@@ -162,7 +166,9 @@ impl Suite for Checkout {
             ));
         }
         for line in session.describe() {
-            crate::util::notice::notice(line);
+            if self.said.insert(line.clone()) {
+                crate::util::notice::notice(line);
+            }
         }
         self.session = session;
         scope.keep(trials)

@@ -122,6 +122,9 @@ pub struct PairRules {
     /// `--judge`: keep each side's verdict against the goldens; otherwise a trial that
     /// ran to an output is "not judged" (an A/B compares the sides, not a side with goldens).
     pub judged: bool,
+    /// Whether run time is compared: not when a side only compiles (a `bytecode` board:
+    /// its trial's time is a cached compile and a disassembly, nothing the build runs).
+    pub timed: bool,
 }
 
 /// A side's verdict as the comparison shows it.
@@ -217,7 +220,7 @@ pub fn pair(
         let (output, ignored) = compare_outputs(b, h, rules);
         let target = on_target(b, h);
         let time = match (
-            Timing::of(&samples(b, target)),
+            Timing::of(&samples(b, target)).filter(|_| rules.timed),
             Timing::of(&samples(h, target)),
         ) {
             (Some(bt), Some(ht)) => Some(TimeDelta {
@@ -379,6 +382,7 @@ mod tests {
             base_header: Some(OLD.into()),
             head_header: Some(NEW.into()),
             judged,
+            timed: true,
         }
     }
 
@@ -416,6 +420,12 @@ mod tests {
             .unwrap();
         assert!(!t.on_target);
         assert_eq!(t.verdict, TimeVerdict::Faster);
+        // A side that only compiles (a bytecode board) has no run time to compare.
+        let untimed = PairRules {
+            timed: false,
+            ..rules(true)
+        };
+        assert!(pair(&base, &head, &untimed, &|_| None)[0].time.is_none());
     }
 
     #[test]

@@ -292,8 +292,10 @@ pub(crate) fn judge(
             format!("unittest: {} ran, {} skipped", t.ran, t.skipped)
         } else {
             format!(
-                "unittest: {} ran, {} failures, {} errors",
-                t.ran, t.failures, t.errors
+                "unittest: {} ran, {}, {}",
+                t.ran,
+                crate::util::words::count(t.failures as usize, "failure", "failures"),
+                crate::util::words::count(t.errors as usize, "error", "errors")
             )
         };
         let mut j = Judged::verdict(if t.ok { Verdict::Pass } else { Verdict::Fail });
