@@ -649,6 +649,17 @@ fn a_board_of_the_micro_bits_family_under_another_name_gets_its_goldens_and_excl
         v.sort();
         v
     };
+    // `boards check` lists files by family: the place beside the board it is.
+    let check = f.mpcheck(&["boards", "check"]);
+    let out = String::from_utf8_lossy(&check.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0][..2], ["board", "family"], "{out}");
+    let place = rows.iter().position(|r| r[0] == "microbit-place").unwrap();
+    assert_eq!(rows[place][1], "microbit-qemu", "{out}");
+    assert_eq!(rows[place + 1][0], "microbit-qemu", "{out}");
     let own = verdicts("microbit-qemu");
     assert_eq!(own.len(), 3, "{own:?}");
     assert_eq!(verdicts("microbit-place"), own);

@@ -15,7 +15,8 @@ use crate::util::error::{Error, Result, exit};
 
 #[derive(Subcommand)]
 pub enum BoardsCommand {
-    /// Validate board files offline (chip database, firmware fits the chip's flash).
+    /// Validate board files offline (chip database, firmware fits the chip's flash), listed
+    /// by family.
     Check(CheckArgs),
 }
 
@@ -27,6 +28,8 @@ pub struct CheckArgs {
 
 struct Row {
     board: String,
+    /// What the board is (its file's `family:`, else its name): rows are grouped by it.
+    family: String,
     kind: String,
     chip: String,
     image: String,
@@ -56,9 +59,11 @@ pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
             project.boards_dir().display()
         )));
     }
-    let rows: Vec<Row> = files.iter().map(|f| check(f, &project.state_dir)).collect();
+    let mut rows: Vec<Row> = files.iter().map(|f| check(f, &project.state_dir)).collect();
+    rows.sort_by(|a, b| (&a.family, &a.board).cmp(&(&b.family, &b.board)));
     let header = Row {
         board: "board".into(),
+        family: "family".into(),
         kind: "kind".into(),
         chip: "chip".into(),
         image: "image".into(),
@@ -73,8 +78,9 @@ pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
             .max()
             .unwrap_or(0)
     };
-    let (wb, wk, wc, wi, ws) = (
+    let (wb, wf, wk, wc, wi, ws) = (
         w(|r| &r.board),
+        w(|r| &r.family),
         w(|r| &r.kind),
         w(|r| &r.chip),
         w(|r| &r.image),
@@ -82,8 +88,8 @@ pub fn boards(project: &Project, command: &BoardsCommand) -> Result<i32> {
     );
     for r in [&header].into_iter().chain(&rows) {
         println!(
-            "{:wb$}  {:wk$}  {:wc$}  {:wi$}  {:ws$}  {}",
-            r.board, r.kind, r.chip, r.image, r.size, r.status
+            "{:wb$}  {:wf$}  {:wk$}  {:wc$}  {:wi$}  {:ws$}  {}",
+            r.board, r.family, r.kind, r.chip, r.image, r.size, r.status
         );
     }
     Ok(if rows.iter().all(|r| r.ok) {
@@ -99,6 +105,7 @@ fn check(file: &Path, state_dir: &Path) -> Row {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut row = Row {
+        family: name.clone(),
         board: name,
         kind: "?".into(),
         chip: "-".into(),
@@ -116,6 +123,7 @@ fn check(file: &Path, state_dir: &Path) -> Row {
         }
     };
     row.kind = board.kind().into();
+    row.family = board.family.clone();
     match &board.spec {
         BoardSpec::Host(h) => {
             row.image = match (&h.executable, &h.npm_version) {
