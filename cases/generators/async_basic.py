@@ -1,7 +1,7 @@
 # ---
 # exclude:
 #   webassembly: the pyscript build's asyncio runs on the JS event loop, not asyncio.run
-#   microbit-qemu: MicroPython 1.9.2 for the micro:bit is built without async/await syntax
+# requires: [async]   # (probed) 1.9.2 for the micro:bit is built without async/await
 # ---
 try:
     import asyncio

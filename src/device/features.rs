@@ -25,6 +25,10 @@ pub struct Features {
     pub float: Option<bool>,
     pub bigint: Option<bool>,
     pub fstring: Option<bool>,
+    /// `async def` / `await` syntax (MICROPY_PY_ASYNC_AWAIT; 1.9.2 for the micro:bit is
+    /// built without it).
+    #[serde(rename = "async")]
+    pub async_: Option<bool>,
     #[serde(rename = "const")]
     pub const_: Option<bool>,
     /// `micropython.mem_total` (MICROPY_MEM_STATS).
@@ -102,6 +106,7 @@ impl Features {
             "float" => self.float,
             "bigint" => self.bigint,
             "fstring" => self.fstring,
+            "async" => self.async_,
             "const" => self.const_,
             // The shared vocabulary (`requires: [mem_stats]`, as on host VMs): the
             // board's `micropython.mem_total` is what MICROPY_MEM_STATS provides.
@@ -145,6 +150,12 @@ const PROBES: &[Probe] = &[
         // exec inside try: the firmware's compiler sees the f-string only at run time.
         script: "try:\n exec(\"x=1\\nprint(f'a{x}')\")\nexcept SyntaxError:\n print('no')",
         expect: "a1",
+    },
+    Probe {
+        name: "async",
+        // exec inside try: as fstring, the syntax is seen only when the probe runs.
+        script: "try:\n exec('async def f():\\n await g()')\n print('yes')\nexcept SyntaxError:\n print('no')",
+        expect: "yes",
     },
     Probe {
         name: "const",
@@ -237,6 +248,7 @@ pub fn probe_with<E>(mut run: impl FnMut(&str) -> Result<ProbeRun, E>) -> Result
             "float" => f.float = has,
             "bigint" => f.bigint = has,
             "fstring" => f.fstring = has,
+            "async" => f.async_ = has,
             "const" => f.const_ = has,
             "mem_total" => f.mem_total = has,
             "gc_mem_alloc" => f.gc_mem_alloc = has,

@@ -8,6 +8,8 @@ pub const KNOWN: &[&str] = &[
     "float",
     "bigint",
     "fstring",
+    // `async def` / `await` syntax (MICROPY_PY_ASYNC_AWAIT).
+    "async",
     "const",
     "mem_stats",
     "heap_lock",

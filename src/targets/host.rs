@@ -68,7 +68,7 @@ impl HostTarget {
         let built_from_tree =
             matches!(&board.spec, crate::boardfile::BoardSpec::Host(h) if h.build.is_some());
         let known = match kind {
-            HostKind::Cpython => Some(Features::all_of(&["float", "bigint", "fstring"])),
+            HostKind::Cpython => Some(Features::all_of(&["float", "bigint", "fstring", "async"])),
             HostKind::Unix if built_from_tree => None,
             HostKind::Unix => Some(Features::all_of(crate::model::features::KNOWN)),
             // No native emitter in a WebAssembly VM.

@@ -15,6 +15,8 @@ fn probe_reports_what_micro_bit_1_9_2_can_do() {
     assert_eq!(f.has("float"), Some(true));
     assert_eq!(f.has("bigint"), Some(true));
     assert_eq!(f.has("fstring"), Some(false));
+    // Built without MICROPY_PY_ASYNC_AWAIT: generators/async_basic requires it (#24).
+    assert_eq!(f.has("async"), Some(false));
     assert_eq!(f.has("const"), Some(true));
     assert_eq!(f.has("mem_stats"), Some(false));
     assert_eq!(f.has("gc_mem_alloc"), Some(true));
