@@ -53,7 +53,7 @@ fn main() {
 /// (labgrid → ser2net → QEMU's UART): the same verdict for every case, including a hang
 /// that only a hard reset ends (QEMU restart there, the place's power cycle here).
 fn same_verdicts(farm: &Farm) -> Result<(), Failed> {
-    let p = Project::new(farm);
+    let p = Project::new(farm).with_family_cases();
     let start = std::time::Instant::now();
     let direct = p.run("direct", None, "direct");
     let direct_s = start.elapsed().as_secs_f64();
