@@ -465,6 +465,20 @@ fn microbit_board(firmware: &Path, console: &str) -> String {
     )
 }
 
+/// The repository's `dirs` (cases/, golden/) copied into the fixture's project.
+fn copy_from_repo(f: &Fixture, dirs: &[&str]) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in dirs {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(repo.join(dir))
+            .arg(f.root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cp -r {dir}");
+    }
+}
+
 #[test]
 fn hung_board_is_recovered_and_the_next_case_passes() {
     let f = Fixture::new();
@@ -562,21 +576,12 @@ fn killed_qemu_is_restarted_and_every_case_gets_a_verdict() {
 
 #[test]
 fn the_suite_over_socket_gives_the_same_verdicts_as_over_stdio() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     // The same board (its goldens and exclusions are the micro:bit's) over either console,
     // each in its own project and at the same time: the two runs are this binary's
     // longest test, and the edit → test loop waits for it.
     let verdicts = |console: &str| -> Vec<(String, String)> {
         let f = Fixture::new();
-        for dir in ["cases", "golden"] {
-            let status = Command::new("cp")
-                .arg("-r")
-                .arg(repo.join(dir))
-                .arg(f.root())
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
+        copy_from_repo(&f, &["cases", "golden"]);
         f.write(
             "boards/microbit-qemu.yaml",
             &microbit_board(Path::new(MICROBIT_HEX), console),
@@ -609,16 +614,7 @@ fn a_board_of_the_micro_bits_family_under_another_name_gets_its_goldens_and_excl
     // known by its `family:`: the micro:bit's goldens (`const_fold.microbit-qemu.out`),
     // its case exclusions (async_basic) and known differences apply to it.
     let f = Fixture::new();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["cases", "golden"] {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(repo.join(dir))
-            .arg(f.root())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    copy_from_repo(&f, &["cases", "golden"]);
     let board = microbit_board(Path::new(MICROBIT_HEX), "stdio");
     f.write("boards/microbit-qemu.yaml", &board);
     f.write(
