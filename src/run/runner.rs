@@ -4,7 +4,7 @@
 //! they give the same verdict for the same trial.
 
 use crate::hw::flash::record::FlashReport;
-use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
+use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute_in};
 use crate::plan::Trial;
 use crate::plan::config::{Project, Selection};
 use crate::run::setup::{Firmware, FrozenCases};
@@ -18,6 +18,9 @@ pub struct Runner {
     pub options: Options,
     /// Where the trials come from: it plans them and reclassifies their results.
     pub suite: Box<dyn Suite>,
+    /// Each trial's duration in past runs, by name (the history's; empty: none known):
+    /// the longest start first.
+    pub past_durations: std::collections::BTreeMap<String, std::time::Duration>,
 }
 
 impl Runner {
@@ -50,6 +53,7 @@ impl Runner {
             flashes: opened.flashes,
             options,
             suite,
+            past_durations: Default::default(),
         })
     }
 
@@ -68,10 +72,21 @@ impl Runner {
         result
     }
 
-    /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go;
-    /// results in trial order.
+    /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go,
+    /// the longest first: as long as they took in past runs, else as long as the suite
+    /// reads they will wait (a test that sleeps); results in trial order.
     pub fn execute(&self, trials: &[Trial], on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
-        let mut results = execute(&self.pipeline, trials, &self.options, on_event);
+        let costs: Vec<_> = trials
+            .iter()
+            .map(|t| {
+                self.past_durations
+                    .get(&t.name())
+                    .copied()
+                    .or_else(|| self.suite.estimate(t))
+            })
+            .collect();
+        let order = crate::pipeline::schedule::longest_first(&costs);
+        let mut results = execute_in(&self.pipeline, trials, &order, &self.options, on_event);
         self.suite.reclassify(&mut results);
         results
     }

@@ -29,7 +29,7 @@ use crate::targets::{HostVm, RunRequest, SuiteRun};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).
-const REPL_QUIET: Duration = Duration::from_millis(20);
+pub(crate) const REPL_QUIET: Duration = Duration::from_millis(20);
 
 /// The module name a test's `.mpy` is imported as: not the test's own name, or the
 /// `.py` beside it in the test dir (cwd, first on `sys.path`) would be found first.

@@ -17,6 +17,7 @@ pub(crate) mod board_args;
 mod condition;
 mod conventions;
 mod error;
+mod estimate;
 pub mod exec;
 mod exp_rule;
 pub mod facts;
