@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use super::schedule::Schedule;
 use super::{Event, Pipeline, TrialResult};
 use crate::plan::Trial;
 
@@ -47,17 +48,19 @@ pub fn execute(
     options: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Vec<TrialResult> {
-    let order: Vec<usize> = (0..trials.len()).collect();
-    execute_in(pipeline, trials, &order, options, on_event)
+    let schedule = Schedule::in_trial_order(trials.len());
+    execute_in(pipeline, trials, &schedule, options, on_event)
 }
 
-/// [`execute`], the trials started in `order` (indices into `trials`, as
-/// [`super::schedule::longest_first`] gives them; an index missing from it starts after
-/// the others, a repeated or unknown one is ignored). Results come back in trial order.
+/// [`execute`], the trials started in the schedule's order (an index missing from it
+/// starts after the others, a repeated or unknown one is ignored). A host-VM trial the
+/// schedule says waits (it sleeps for seconds) runs on one of `threads` workers of its
+/// own beside the CPU pool, as a board's trials wait on its console beside it: a trial
+/// that does not compute does not hold a CPU's place. Results come back in trial order.
 pub fn execute_in(
     pipeline: &Pipeline,
     trials: &[Trial],
-    order: &[usize],
+    schedule: &Schedule,
     options: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Vec<TrialResult> {
@@ -67,13 +70,15 @@ pub fn execute_in(
         trials: trials.len(),
     });
     let mut pool_work = Vec::new();
+    let mut wait_work = Vec::new();
     let mut lane_work: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for i in whole(order, trials.len()) {
+    for i in whole(&schedule.order, trials.len()) {
         let t = &trials[i];
         match pipeline.targets().lanes(&t.board.name) {
             Some(_) if t.decided.is_none() => {
                 lane_work.entry(t.board.name.as_str()).or_default().push(i)
             }
+            _ if t.decided.is_none() && schedule.waiting.get(i) == Some(&true) => wait_work.push(i),
             _ => pool_work.push(i),
         }
     }
@@ -114,6 +119,15 @@ pub fn execute_in(
     };
     let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];
     std::thread::scope(|s| {
+        let wait_next = Arc::new(AtomicUsize::new(0));
+        for _ in 0..threads.max(1).min(wait_work.len()) {
+            let (tx, next, run_one, work) = (tx.clone(), wait_next.clone(), &run_one, &wait_work);
+            s.spawn(move || {
+                while let Some(&i) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    run_one(&tx, i);
+                }
+            });
+        }
         for (board, work) in &lane_work {
             let next = Arc::new(AtomicUsize::new(0));
             for _ in 0..pipeline.targets().lanes(board).unwrap_or(1) {

@@ -4,13 +4,51 @@
 
 use std::time::Duration;
 
+/// A trial read to wait at least this long (sleeping, or a terminal's quiet time) mostly
+/// waits rather than computes: it runs on a worker of its own, beside the CPU pool.
+pub const WAITING: Duration = Duration::from_millis(100);
+
+/// The order trials start in, and which of them mostly wait.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schedule {
+    /// Indices into the trials, the first to start first.
+    pub order: Vec<usize>,
+    /// By trial index: read to wait at least [`WAITING`].
+    pub waiting: Vec<bool>,
+}
+
+impl Schedule {
+    /// Trial order, none waiting (nothing known of the trials).
+    pub fn in_trial_order(n: usize) -> Schedule {
+        Schedule {
+            order: (0..n).collect(),
+            waiting: vec![false; n],
+        }
+    }
+
+    /// Longest first by `costs` (see [`longest_first`]); waiting as `waits` reads them
+    /// (the wait a trial's source asks for, `None`: not read). Pure.
+    pub fn of(costs: &[Option<Duration>], waits: &[Option<Duration>]) -> Schedule {
+        Schedule {
+            order: longest_first(costs),
+            waiting: waits
+                .iter()
+                .map(|w| w.is_some_and(|w| w >= WAITING))
+                .collect(),
+        }
+    }
+}
+
 /// The indices of `costs` longest first: known costs in decreasing order, equal costs in
-/// trial order. A trial whose cost is not known is taken at the median of the known ones
-/// (a new test is likely an ordinary one); none known: trial order. Pure.
+/// trial order. A trial whose cost is not known is taken at the (lower) median of the
+/// known ones (a new test is likely an ordinary one); none known: trial order. Pure.
 pub fn longest_first(costs: &[Option<Duration>]) -> Vec<usize> {
     let mut known: Vec<Duration> = costs.iter().flatten().copied().collect();
     known.sort_unstable();
-    let median = known.get(known.len() / 2).copied().unwrap_or_default();
+    let median = known
+        .get(known.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default();
     let mut order: Vec<usize> = (0..costs.len()).collect();
     // A stable sort keeps trial order among equals.
     order.sort_by_key(|&i| std::cmp::Reverse(costs[i].unwrap_or(median)));
@@ -29,6 +67,17 @@ mod tests {
     fn the_longest_start_first_and_equals_keep_their_order() {
         let order = longest_first(&ms(&[Some(5), Some(2500), Some(5), Some(0), Some(2000)]));
         assert_eq!(order, [1, 4, 0, 2, 3]);
+    }
+
+    #[test]
+    fn a_trial_read_to_wait_long_enough_is_waiting() {
+        let s = Schedule::of(
+            &ms(&[Some(3000), Some(40), None]),
+            &ms(&[Some(2000), Some(99), None]),
+        );
+        assert_eq!(s.order, [0, 1, 2]);
+        assert_eq!(s.waiting, [true, false, false]);
+        assert_eq!(Schedule::in_trial_order(2).waiting, [false, false]);
     }
 
     #[test]

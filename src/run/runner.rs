@@ -74,19 +74,17 @@ impl Runner {
 
     /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go,
     /// the longest first: as long as they took in past runs, else as long as the suite
-    /// reads they will wait (a test that sleeps); results in trial order.
+    /// reads they will wait (a test that sleeps), those read to wait beside the CPU
+    /// pool; results in trial order.
     pub fn execute(&self, trials: &[Trial], on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
+        let waits: Vec<_> = trials.iter().map(|t| self.suite.estimate(t)).collect();
         let costs: Vec<_> = trials
             .iter()
-            .map(|t| {
-                self.past_durations
-                    .get(&t.name())
-                    .copied()
-                    .or_else(|| self.suite.estimate(t))
-            })
+            .zip(&waits)
+            .map(|(t, wait)| self.past_durations.get(&t.name()).copied().or(*wait))
             .collect();
-        let order = crate::pipeline::schedule::longest_first(&costs);
-        let mut results = execute_in(&self.pipeline, trials, &order, &self.options, on_event);
+        let schedule = crate::pipeline::schedule::Schedule::of(&costs, &waits);
+        let mut results = execute_in(&self.pipeline, trials, &schedule, &self.options, on_event);
         self.suite.reclassify(&mut results);
         results
     }
