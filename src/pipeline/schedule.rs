@@ -4,16 +4,25 @@
 
 use std::time::Duration;
 
-/// A trial read to wait at least this long (sleeping, or a terminal's quiet time) mostly
-/// waits rather than computes: it runs on a worker of its own, beside the CPU pool.
+/// A trial read to sleep at least this long mostly waits rather than computes: it runs on
+/// a worker of its own, beside the CPU pool.
 pub const WAITING: Duration = Duration::from_millis(100);
+
+/// How long a trial is read to take before it runs, and how much of that it sleeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Estimate {
+    pub duration: Duration,
+    /// The part spent asleep (`sleep` calls): a trial that sleeps needs no CPU then. A
+    /// REPL's quiet time is not sleep: its echo is timed against it.
+    pub asleep: Duration,
+}
 
 /// The order trials start in, and which of them mostly wait.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schedule {
     /// Indices into the trials, the first to start first.
     pub order: Vec<usize>,
-    /// By trial index: read to wait at least [`WAITING`].
+    /// By trial index: read to sleep at least [`WAITING`].
     pub waiting: Vec<bool>,
 }
 
@@ -26,12 +35,12 @@ impl Schedule {
         }
     }
 
-    /// Longest first by `costs` (see [`longest_first`]); waiting as `waits` reads them
-    /// (the wait a trial's source asks for, `None`: not read). Pure.
-    pub fn of(costs: &[Option<Duration>], waits: &[Option<Duration>]) -> Schedule {
+    /// Longest first by `costs` (see [`longest_first`]); waiting as `asleep` reads them
+    /// (the sleep a trial's source asks for, `None`: not read). Pure.
+    pub fn of(costs: &[Option<Duration>], asleep: &[Option<Duration>]) -> Schedule {
         Schedule {
             order: longest_first(costs),
-            waiting: waits
+            waiting: asleep
                 .iter()
                 .map(|w| w.is_some_and(|w| w >= WAITING))
                 .collect(),

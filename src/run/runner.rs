@@ -74,16 +74,20 @@ impl Runner {
 
     /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go,
     /// the longest first: as long as they took in past runs, else as long as the suite
-    /// reads they will wait (a test that sleeps), those read to wait beside the CPU
+    /// reads they will wait (a test that sleeps), those read to sleep beside the CPU
     /// pool; results in trial order.
     pub fn execute(&self, trials: &[Trial], on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
-        let waits: Vec<_> = trials.iter().map(|t| self.suite.estimate(t)).collect();
+        let read: Vec<_> = trials.iter().map(|t| self.suite.estimate(t)).collect();
         let costs: Vec<_> = trials
             .iter()
-            .zip(&waits)
-            .map(|(t, wait)| self.past_durations.get(&t.name()).copied().or(*wait))
+            .zip(&read)
+            .map(|(t, read)| {
+                let past = self.past_durations.get(&t.name()).copied();
+                past.or(read.map(|r| r.duration))
+            })
             .collect();
-        let schedule = crate::pipeline::schedule::Schedule::of(&costs, &waits);
+        let asleep: Vec<_> = read.iter().map(|r| r.map(|r| r.asleep)).collect();
+        let schedule = crate::pipeline::schedule::Schedule::of(&costs, &asleep);
         let mut results = execute_in(&self.pipeline, trials, &schedule, &self.options, on_event);
         self.suite.reclassify(&mut results);
         results

@@ -29,7 +29,7 @@ pub trait Suite: Send + Sync {
 
     /// How long a trial is expected to take, read before it runs (`None`: not known):
     /// the longest start first when the history has not timed them.
-    fn estimate(&self, _trial: &Trial) -> Option<std::time::Duration> {
+    fn estimate(&self, _trial: &Trial) -> Option<crate::pipeline::schedule::Estimate> {
         None
     }
 
@@ -173,7 +173,7 @@ impl Suite for Checkout {
         scope.keep(trials)
     }
 
-    fn estimate(&self, trial: &Trial) -> Option<std::time::Duration> {
+    fn estimate(&self, trial: &Trial) -> Option<crate::pipeline::schedule::Estimate> {
         self.tests.estimate(&trial.case)
     }
 

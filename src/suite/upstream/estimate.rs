@@ -3,13 +3,15 @@
 //! as a literal `range(N)` says, else ten), and for a REPL test the terminal's quiet time
 //! after each line it feeds. Not a prediction of compute time: an order for the run, so
 //! that the tests that sit waiting for seconds (`time_res`, `vfs_*_mtime`, asyncio) start
-//! first when no past run has timed them.
+//! first when no past run has timed them; those that sleep need no CPU meanwhile (a
+//! REPL test's echo is timed against its quiet time: it keeps a CPU).
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::pylex::{LogicalLine, Tok, logical_lines};
 use crate::model::case::Case;
+use crate::pipeline::schedule::Estimate;
 
 /// How many times a loop whose count cannot be read is taken to run.
 const LOOP_GUESS: f64 = 10.0;
@@ -19,7 +21,7 @@ const LOOP_CAP: f64 = 1000.0;
 impl super::Suite {
     /// The wait `case` is read to have (see the module), `None` for a case not of this
     /// checkout or whose source does not tokenise.
-    pub fn estimate(&self, case: &Case) -> Option<Duration> {
+    pub fn estimate(&self, case: &Case) -> Option<Estimate> {
         let test = self.tests.get(&case.id)?;
         let source = String::from_utf8_lossy(&case.source);
         let sleeps = sleeps(&case.path, &source)?;
@@ -28,7 +30,10 @@ impl super::Suite {
             true => super::exec::REPL_QUIET.as_secs_f64() * (source.lines().count() + 2) as f64,
             false => 0.0,
         };
-        Some(Duration::from_secs_f64(sleeps + repl))
+        Some(Estimate {
+            duration: Duration::from_secs_f64(sleeps + repl),
+            asleep: Duration::from_secs_f64(sleeps),
+        })
     }
 }
 

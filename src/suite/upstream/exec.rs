@@ -145,9 +145,15 @@ fn run(
         ));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
+    // A test that writes files where it runs has its directory to itself.
+    let source = String::from_utf8_lossy(&request.case.source);
+    let writer = super::writes::writes_files(&source)
+        .then(|| cmd.get_current_dir().map(super::writes::DirLock::of))
+        .flatten();
+    let _held = writer.as_ref().map(|l| l.hold());
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its
     // thread's stack in 2 of 6 forked runs and in none of the plain ones (measured).
-    let threaded = String::from_utf8_lossy(&request.case.source).contains("_thread");
+    let threaded = source.contains("_thread");
     let forked = match kind {
         HostKind::Unix if threaded => None,
         HostKind::Unix => super::zygote::run(vm, &cmd, request.timeout),

@@ -31,6 +31,7 @@ pub mod results;
 pub mod skips;
 mod tokens;
 mod versions;
+mod writes;
 pub mod zygote;
 
 pub use error::UpstreamError;
