@@ -220,7 +220,7 @@ pub(crate) fn run_repl(
         }
         let line = control.map_or_else(|| line.to_vec(), |c| c.apply(line));
         let _ = master.write_all(&line);
-        out.extend(read_quiet(&mut master, false, deadline));
+        out.extend(read_answer(&mut master, deadline));
     }
     let _ = master.write_all(b"\x04");
     read_quiet(&mut master, false, deadline);
@@ -270,6 +270,22 @@ fn read_banner(master: &mut std::fs::File, deadline: Instant) -> Vec<u8> {
     let until = (Instant::now() + BANNER_WAIT).min(deadline);
     while !out.ends_with(b">>> ") && Instant::now() < until {
         out.extend(read_quiet(master, false, until));
+    }
+    out
+}
+
+/// How long a typed line's echo may take to begin.
+const ECHO_WAIT: Duration = Duration::from_secs(1);
+
+/// A typed line's answer: its echo (waited for up to [`ECHO_WAIT`]: a REPL echoes every
+/// line) and what follows until a quiet time. Without the wait a VM slowed by a loaded
+/// machine is sent the next line before it has read this one, and a REPL that edits
+/// as it reads (autoindent, emacs keys) answers typed-ahead keys otherwise.
+fn read_answer(master: &mut std::fs::File, deadline: Instant) -> Vec<u8> {
+    let until = (Instant::now() + ECHO_WAIT).min(deadline);
+    let mut out = Vec::new();
+    while out.is_empty() && Instant::now() < until {
+        out = read_quiet(master, false, until);
     }
     out
 }
@@ -353,6 +369,27 @@ mod tests {
         let o = run_repl(c, b"hello\n", None, None, Duration::from_secs(10));
         let text = String::from_utf8_lossy(&o.output);
         assert!(text.contains("got hello"), "{text:?}");
+    }
+
+    #[test]
+    fn a_line_waits_for_a_slow_answer_to_the_line_before() {
+        // Echoes itself (the terminal's echo off, as a REPL's raw mode), answers the first
+        // line late, then discards what was typed meanwhile: a second line sent after the
+        // first quiet time is lost.
+        let script = "import sys, termios, time\n\
+            a = termios.tcgetattr(0); a[3] &= ~termios.ECHO\n\
+            termios.tcsetattr(0, termios.TCSANOW, a)\n\
+            sys.stdout.write('>>> '); sys.stdout.flush()\n\
+            one = sys.stdin.readline().strip(); time.sleep(0.3)\n\
+            print('got', one, flush=True)\n\
+            termios.tcflush(0, termios.TCIFLUSH)\n\
+            sys.stdout.write('>>> '); sys.stdout.flush()\n\
+            print('got', sys.stdin.readline().strip(), flush=True)\n";
+        let mut c = Command::new("python3");
+        c.args(["-c", script]);
+        let o = run_repl(c, b"a\nb\n", None, None, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&o.output);
+        assert!(text.contains("got a") && text.contains("got b"), "{text:?}");
     }
 
     #[test]
