@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use rayon::prelude::*;
-
+use super::schedule::Schedule;
 use super::{Event, Pipeline, TrialResult};
 use crate::plan::Trial;
 
@@ -49,18 +48,37 @@ pub fn execute(
     options: &Options,
     on_event: &mut dyn FnMut(Event),
 ) -> Vec<TrialResult> {
+    let schedule = Schedule::in_trial_order(trials.len());
+    execute_in(pipeline, trials, &schedule, options, on_event)
+}
+
+/// [`execute`], the trials started in the schedule's order (an index missing from it
+/// starts after the others, a repeated or unknown one is ignored). A host-VM trial the
+/// schedule says waits (it sleeps for seconds) runs on one of `threads` workers of its
+/// own beside the CPU pool, as a board's trials wait on its console beside it: a trial
+/// that does not compute does not hold a CPU's place. Results come back in trial order.
+pub fn execute_in(
+    pipeline: &Pipeline,
+    trials: &[Trial],
+    schedule: &Schedule,
+    options: &Options,
+    on_event: &mut dyn FnMut(Event),
+) -> Vec<TrialResult> {
     let threads = options.threads;
     let stop = AtomicBool::new(false);
     on_event(Event::Started {
         trials: trials.len(),
     });
     let mut pool_work = Vec::new();
+    let mut wait_work = Vec::new();
     let mut lane_work: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, t) in trials.iter().enumerate() {
+    for i in whole(&schedule.order, trials.len()) {
+        let t = &trials[i];
         match pipeline.targets().lanes(&t.board.name) {
             Some(_) if t.decided.is_none() => {
                 lane_work.entry(t.board.name.as_str()).or_default().push(i)
             }
+            _ if t.decided.is_none() && schedule.waiting.get(i) == Some(&true) => wait_work.push(i),
             _ => pool_work.push(i),
         }
     }
@@ -100,6 +118,15 @@ pub fn execute(
     };
     let mut results: Vec<Option<TrialResult>> = vec![None; trials.len()];
     std::thread::scope(|s| {
+        let wait_next = Arc::new(AtomicUsize::new(0));
+        for _ in 0..threads.max(1).min(wait_work.len()) {
+            let (tx, next, run_one, work) = (tx.clone(), wait_next.clone(), &run_one, &wait_work);
+            s.spawn(move || {
+                while let Some(&i) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    run_one(&tx, i);
+                }
+            });
+        }
         for (board, work) in &lane_work {
             let next = Arc::new(AtomicUsize::new(0));
             for _ in 0..pipeline.targets().lanes(board).unwrap_or(1) {
@@ -134,13 +161,24 @@ pub fn execute(
                 }
             });
         }
+        // The pool's workers take trials from one queue, in the order given (a parallel
+        // iterator would split it in halves and start the second half's first trial, not
+        // the next longest).
         let (pool_tx, pool_work, run_one) = (tx.clone(), &pool_work, &run_one);
         s.spawn(move || {
+            let next = AtomicUsize::new(0);
             let work = || {
-                pool_work
-                    .par_iter()
-                    .with_max_len(1)
-                    .for_each_with(pool_tx.clone(), |tx, &i| run_one(tx, i))
+                rayon::scope(|s| {
+                    for _ in 0..threads.max(1) {
+                        let (tx, next) = (pool_tx.clone(), &next);
+                        s.spawn(move |_| {
+                            while let Some(&i) = pool_work.get(next.fetch_add(1, Ordering::Relaxed))
+                            {
+                                run_one(&tx, i);
+                            }
+                        });
+                    }
+                })
             };
             match rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.max(1))
@@ -171,7 +209,28 @@ pub fn execute(
     results.into_iter().flatten().collect()
 }
 
+/// `order`'s indices below `n`, each once, then those it misses, in trial order.
+fn whole(order: &[usize], n: usize) -> Vec<usize> {
+    let mut seen = vec![false; n];
+    let mut out: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| i < n && !std::mem::replace(&mut seen[i], true))
+        .collect();
+    out.extend((0..n).filter(|&i| !seen[i]));
+    out
+}
+
 /// How many trials run at once by default: one per core (host VMs are CPU-bound).
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_order_is_made_whole() {
+        assert_eq!(super::whole(&[2, 0, 2, 9], 4), [2, 0, 1, 3]);
+        assert_eq!(super::whole(&[], 2), [0, 1]);
+    }
 }

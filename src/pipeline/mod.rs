@@ -16,13 +16,14 @@ mod executor;
 mod frag;
 mod policy;
 mod rules;
+pub mod schedule;
 mod stages;
 
 use std::time::{Duration, Instant};
 
 pub use crate::model::result::{Attempt, Judgement, TrialResult};
 pub use event::{Event, Notice};
-pub use executor::{Options, default_threads, execute};
+pub use executor::{Options, default_threads, execute, execute_in};
 pub use policy::{Attempts, Quarantine, quarantine};
 pub use rules::{Expect, OwnCases, SuiteRules};
 

@@ -95,6 +95,35 @@ impl HistoryPolicy {
         }
     }
 
+    /// Each of these trials' duration in its last runs (the median of up to five), by
+    /// name: what the run orders its trials by. Read-only; a history that cannot be read
+    /// gives none (the run says why when it records).
+    pub fn durations<'a>(
+        &self,
+        suite: &crate::analysis::history::Suite,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> std::collections::BTreeMap<String, Duration> {
+        let Self::Record {
+            location, timeout, ..
+        } = self
+        else {
+            return Default::default();
+        };
+        // An order is not worth waiting for: a server that does not answer at once is
+        // left to the record at the end.
+        let wait = (*timeout).min(Duration::from_secs(2));
+        let past = History::open(location, wait).and_then(|mut h| h.past_in(suite, names, 5));
+        past.unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, p)| {
+                let mut ms = p.durations_ms;
+                ms.sort_unstable();
+                let median = *ms.get(ms.len() / 2)?;
+                Some((name, Duration::from_millis(median.max(0) as u64)))
+            })
+            .collect()
+    }
+
     pub fn required(&self) -> bool {
         matches!(self, Self::Record { required: true, .. })
     }

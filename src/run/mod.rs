@@ -170,6 +170,15 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             })?
         }
     };
+    runner.past_durations = request.history.durations(
+        &runner.suite.history(project),
+        trials
+            .iter()
+            .map(|t| t.name())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    );
     let mut results = runner.execute(&trials, &mut |e| console.event(e));
     let duration = start.elapsed();
     let interrupted = crate::util::interrupt::requested();

@@ -4,7 +4,7 @@
 //! they give the same verdict for the same trial.
 
 use crate::hw::flash::record::FlashReport;
-use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute};
+use crate::pipeline::{Event, Options, Pipeline, TrialResult, execute_in};
 use crate::plan::Trial;
 use crate::plan::config::Project;
 use crate::run::selection::Selection;
@@ -19,6 +19,9 @@ pub struct Runner {
     pub options: Options,
     /// Where the trials come from: it plans them and reclassifies their results.
     pub suite: Box<dyn Suite>,
+    /// Each trial's duration in past runs, by name (the history's; empty: none known):
+    /// the longest start first.
+    pub past_durations: std::collections::BTreeMap<String, std::time::Duration>,
 }
 
 impl Runner {
@@ -51,6 +54,7 @@ impl Runner {
             flashes: opened.flashes,
             options,
             suite,
+            past_durations: Default::default(),
         })
     }
 
@@ -69,10 +73,23 @@ impl Runner {
         result
     }
 
-    /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go;
-    /// results in trial order.
+    /// Runs every trial (workers, lanes, `--fail-fast`), telling `on_event` as they go,
+    /// the longest first: as long as they took in past runs, else as long as the suite
+    /// reads they will wait (a test that sleeps), those read to sleep beside the CPU
+    /// pool; results in trial order.
     pub fn execute(&self, trials: &[Trial], on_event: &mut dyn FnMut(Event)) -> Vec<TrialResult> {
-        let mut results = execute(&self.pipeline, trials, &self.options, on_event);
+        let read: Vec<_> = trials.iter().map(|t| self.suite.estimate(t)).collect();
+        let costs: Vec<_> = trials
+            .iter()
+            .zip(&read)
+            .map(|(t, read)| {
+                let past = self.past_durations.get(&t.name()).copied();
+                past.or(read.map(|r| r.duration))
+            })
+            .collect();
+        let asleep: Vec<_> = read.iter().map(|r| r.map(|r| r.asleep)).collect();
+        let schedule = crate::pipeline::schedule::Schedule::of(&costs, &asleep);
+        let mut results = execute_in(&self.pipeline, trials, &schedule, &self.options, on_event);
         self.suite.reclassify(&mut results);
         results
     }

@@ -28,6 +28,12 @@ pub trait Suite: Send + Sync {
         scope: &Scope,
     ) -> Vec<Trial>;
 
+    /// How long a trial is expected to take, read before it runs (`None`: not known):
+    /// the longest start first when the history has not timed them.
+    fn estimate(&self, _trial: &Trial) -> Option<crate::pipeline::schedule::Estimate> {
+        None
+    }
+
     /// Turns failures the suite knows about into skips that say why.
     fn reclassify(&self, _results: &mut [TrialResult]) {}
 
@@ -172,6 +178,10 @@ impl Suite for Checkout {
         }
         self.session = session;
         scope.keep(trials)
+    }
+
+    fn estimate(&self, trial: &Trial) -> Option<crate::pipeline::schedule::Estimate> {
+        self.tests.estimate(&trial.case)
     }
 
     fn reclassify(&self, results: &mut [TrialResult]) {

@@ -29,7 +29,7 @@ use crate::targets::{HostVm, RunRequest, SuiteRun};
 
 /// How quiet the terminal must stay before a REPL line's output is taken as complete
 /// (run-tests.py's `select` timeout).
-const REPL_QUIET: Duration = Duration::from_millis(20);
+pub(crate) const REPL_QUIET: Duration = Duration::from_millis(20);
 
 /// The module name a test's `.mpy` is imported as: not the test's own name, or the
 /// `.py` beside it in the test dir (cwd, first on `sys.path`) would be found first.
@@ -145,9 +145,15 @@ fn run(
         ));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
+    // A test that writes files where it runs has its directory to itself.
+    let source = String::from_utf8_lossy(&request.case.source);
+    let writer = super::writes::writes_files(&source)
+        .then(|| cmd.get_current_dir().map(super::writes::DirLock::of))
+        .flatten();
+    let _held = writer.as_ref().map(|l| l.hold());
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its
     // thread's stack in 2 of 6 forked runs and in none of the plain ones (measured).
-    let threaded = String::from_utf8_lossy(&request.case.source).contains("_thread");
+    let threaded = source.contains("_thread");
     let forked = match kind {
         HostKind::Unix if threaded => None,
         HostKind::Unix => super::zygote::run(vm, &cmd, request.timeout),
@@ -200,7 +206,7 @@ pub(crate) fn run_repl(
     };
     drop(cmd);
     let deadline = start + timeout;
-    let mut out = read_quiet(&mut master, true, deadline);
+    let mut out = read_banner(&mut master, deadline);
     for line in script.split_inclusive(|&b| b == b'\n') {
         if Instant::now() >= deadline {
             break;
@@ -214,7 +220,7 @@ pub(crate) fn run_repl(
         }
         let line = control.map_or_else(|| line.to_vec(), |c| c.apply(line));
         let _ = master.write_all(&line);
-        out.extend(read_quiet(&mut master, false, deadline));
+        out.extend(read_answer(&mut master, deadline));
     }
     let _ = master.write_all(b"\x04");
     read_quiet(&mut master, false, deadline);
@@ -250,6 +256,38 @@ fn controlling_terminal(cmd: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// How long the banner may take to end in the REPL's prompt once output has begun.
+const BANNER_WAIT: Duration = Duration::from_secs(2);
+
+/// The VM's first output, read until it ends in the REPL's prompt (`>>> `; at most
+/// [`BANNER_WAIT`] after it began), not only until a quiet time: a VM slowed by a loaded
+/// machine that prints `-c`'s output, pauses, then sets up its terminal discards what
+/// was typed before (the line run-tests.py would lose to that race, mpcheck keeps).
+fn read_banner(master: &mut std::fs::File, deadline: Instant) -> Vec<u8> {
+    let mut out = read_quiet(master, true, deadline);
+    let until = (Instant::now() + BANNER_WAIT).min(deadline);
+    while !out.ends_with(b">>> ") && Instant::now() < until {
+        out.extend(read_quiet(master, false, until));
+    }
+    out
+}
+
+/// How long a typed line's echo may take to begin.
+const ECHO_WAIT: Duration = Duration::from_secs(1);
+
+/// A typed line's answer: its echo (waited for up to [`ECHO_WAIT`]: a REPL echoes every
+/// line) and what follows until a quiet time. Without the wait a VM slowed by a loaded
+/// machine is sent the next line before it has read this one, and a REPL that edits
+/// as it reads (autoindent, emacs keys) answers typed-ahead keys otherwise.
+fn read_answer(master: &mut std::fs::File, deadline: Instant) -> Vec<u8> {
+    let until = (Instant::now() + ECHO_WAIT).min(deadline);
+    let mut out = Vec::new();
+    while out.is_empty() && Instant::now() < until {
+        out = read_quiet(master, false, until);
+    }
+    out
 }
 
 /// Reads until the terminal has been quiet for [`REPL_QUIET`]; with `required`, first
@@ -314,6 +352,44 @@ mod tests {
         assert!(text.starts_with("banner"), "{text:?}");
         assert!(text.matches("hello").count() >= 2, "{text:?}");
         assert_eq!(o.status, Status::Exited(0));
+    }
+
+    #[test]
+    fn the_first_line_waits_for_the_prompt_a_slow_banner_ends_in() {
+        // Prints, pauses, discards what was typed meanwhile (as a REPL setting up its
+        // terminal does), then prompts: a line sent after the first quiet time is lost.
+        let script = "import sys, termios, time\n\
+            print('test', flush=True)\n\
+            time.sleep(0.3)\n\
+            termios.tcflush(0, termios.TCIFLUSH)\n\
+            sys.stdout.write('>>> '); sys.stdout.flush()\n\
+            print('got', sys.stdin.readline().strip(), flush=True)\n";
+        let mut c = Command::new("python3");
+        c.args(["-c", script]);
+        let o = run_repl(c, b"hello\n", None, None, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&o.output);
+        assert!(text.contains("got hello"), "{text:?}");
+    }
+
+    #[test]
+    fn a_line_waits_for_a_slow_answer_to_the_line_before() {
+        // Echoes itself (the terminal's echo off, as a REPL's raw mode), answers the first
+        // line late, then discards what was typed meanwhile: a second line sent after the
+        // first quiet time is lost.
+        let script = "import sys, termios, time\n\
+            a = termios.tcgetattr(0); a[3] &= ~termios.ECHO\n\
+            termios.tcsetattr(0, termios.TCSANOW, a)\n\
+            sys.stdout.write('>>> '); sys.stdout.flush()\n\
+            one = sys.stdin.readline().strip(); time.sleep(0.3)\n\
+            print('got', one, flush=True)\n\
+            termios.tcflush(0, termios.TCIFLUSH)\n\
+            sys.stdout.write('>>> '); sys.stdout.flush()\n\
+            print('got', sys.stdin.readline().strip(), flush=True)\n";
+        let mut c = Command::new("python3");
+        c.args(["-c", script]);
+        let o = run_repl(c, b"a\nb\n", None, None, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&o.output);
+        assert!(text.contains("got a") && text.contains("got b"), "{text:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub(crate) mod board_args;
 mod condition;
 mod conventions;
 mod error;
+mod estimate;
 pub mod exec;
 mod exp_rule;
 pub mod facts;
@@ -32,6 +33,7 @@ pub mod results;
 pub mod skips;
 mod tokens;
 mod versions;
+mod writes;
 pub mod zygote;
 
 pub use error::UpstreamError;
