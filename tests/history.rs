@@ -120,3 +120,47 @@ fn history_read_by_a_reader_that_stops_early_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_history_shows_each_runs_largest_free_block_and_fragmentation_index() {
+    let f = Fixture::empty();
+    f.write("boards/unix.yaml", "kind: unix\ntimeout: 30\n");
+    let db = f.root().join("h.sqlite");
+    // The case keeps a buffer alive; the second run's is 100 times larger, so the
+    // largest free block after the case shrinks.
+    let mut figures = Vec::new();
+    for n in [1000, 100_000] {
+        f.write(
+            "cases/g/keep.py",
+            &format!("# ---\n# modes: [source]\n# heap: {{}}\n# ---\nkeep = bytearray({n})\n"),
+        );
+        let out = f.mpcheck(&["run", "g/keep", "--history", db.to_str().unwrap()]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        let heap = &f.result("unix::g/keep")["heap"];
+        let (free, largest) = (
+            heap["free_bytes"].as_i64(),
+            heap["largest_free_bytes"].as_i64(),
+        );
+        figures.push((
+            free.expect("free_bytes"),
+            largest.expect("largest_free_bytes"),
+        ));
+    }
+    let [(free_a, a), (free_b, b)] = figures[..] else {
+        unreachable!()
+    };
+    assert!(b < a, "{figures:?}");
+    let index = |free: i64, largest: i64| 1.0 - largest as f64 / free as f64;
+    let (i_a, i_b) = (index(free_a, a), index(free_b, b));
+    let table = history(&f, &db, "keep");
+    let keep = row(&table, "unix::g/keep").unwrap_or_default();
+    assert!(
+        keep.contains(&format!("{a} → {b} ({:+})", b - a)),
+        "{table}"
+    );
+    assert!(
+        keep.contains(&format!("{i_a:.4} → {i_b:.4} ({:+.4})", i_b - i_a)),
+        "{table}"
+    );
+    assert!(table.contains("largest free (first→last)"), "{table}");
+}

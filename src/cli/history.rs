@@ -60,8 +60,13 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
 fn table(past: &BTreeMap<TrialKey, Past>) -> String {
     let width = past.keys().map(|k| k.name.len()).max().unwrap_or(5);
     let mut text = format!(
-        "{:width$}  {:<12} {:>6}  {:<22} time (ms, first→last)\n",
-        "trial", "last runs", "flaky", "live bytes (first→last)"
+        "{:width$}  {:<12} {:>6}  {:<22} {:<26} {:<28} time (ms, first→last)\n",
+        "trial",
+        "last runs",
+        "flaky",
+        "live bytes (first→last)",
+        "largest free (first→last)",
+        "frag index (first→last)"
     );
     let mut suite = None;
     for (key, p) in past {
@@ -71,11 +76,13 @@ fn table(past: &BTreeMap<TrialKey, Past>) -> String {
             suite = Some(&key.suite);
         }
         text += &format!(
-            "{:width$}  {:<12} {:>5.0}%  {:<22} {}\n",
+            "{:width$}  {:<12} {:>5.0}%  {:<22} {:<26} {:<28} {}\n",
             key.name,
             glyphs(p),
             p.flake_rate() * 100.0,
             trend(&p.live_bytes),
+            trend(&p.largest_free_bytes),
+            index_trend(&p.frag_index),
             trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>())
         );
     }
@@ -108,7 +115,7 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
 }
 
 /// What the table's letters and its flaky rate mean.
-const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
+const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; largest free: the largest free heap block after the case, in bytes; frag index: 1 − largest free / free total (-: not measured, or recorded before mpcheck measured it); flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
 
 /// The line above a suite's trials.
 fn suite_heading(key: &str) -> String {
@@ -137,6 +144,16 @@ fn trend(values: &[Option<i64>]) -> String {
     match (known.first(), known.last()) {
         (Some(a), Some(b)) if a == b => format!("{a} (steady)"),
         (Some(a), Some(b)) => format!("{a} → {b} ({:+})", b - a),
+        _ => "-".into(),
+    }
+}
+
+/// [`trend`] of the fragmentation index, to 4 places (as the heap-by-mode table has it).
+fn index_trend(values: &[Option<f64>]) -> String {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    match (known.first(), known.last()) {
+        (Some(a), Some(b)) if format!("{a:.4}") == format!("{b:.4}") => format!("{a:.4} (steady)"),
+        (Some(a), Some(b)) => format!("{a:.4} → {b:.4} ({:+.4})", b - a),
         _ => "-".into(),
     }
 }

@@ -10,12 +10,14 @@
 //! side file that `mpcheck history --import` records later.
 
 mod inputs;
+mod past;
 mod postgres;
 mod record;
 pub mod sql;
 mod sqlite;
 
 pub use inputs::Suite;
+pub use past::Past;
 pub use record::{RunRecord, TrialRow};
 
 use std::collections::BTreeMap;
@@ -179,58 +181,6 @@ pub struct TrialKey {
     pub name: String,
 }
 
-/// One trial's past verdicts, newest last.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Past {
-    pub verdicts: Vec<String>,
-    pub durations_ms: Vec<i64>,
-    pub live_bytes: Vec<Option<i64>>,
-    /// Each run's fingerprint of the trial's inputs (`None`: not known).
-    pub inputs: Vec<Option<String>>,
-}
-
-impl Past {
-    /// One more (older-to-newer) row.
-    fn push(&mut self, row: RecentRow) {
-        let live = serde_json::from_str::<crate::model::heap::HeapFigures>(&row.heap)
-            .ok()
-            .and_then(|h| h.live_bytes);
-        self.verdicts.push(row.verdict);
-        self.durations_ms.push(row.duration_ms);
-        self.live_bytes.push(live);
-        self.inputs.push(row.inputs);
-    }
-
-    /// Whether run `i`'s verdict changed with nothing changed: `flaky` within the run
-    /// (its repeats or retries disagreed), or a verdict other than the run before's
-    /// from the same inputs. A change with the inputs (a golden edited, a new VM) is an
-    /// edit, not flakiness; a run whose inputs are not known is never counted. Pure.
-    pub fn flaky_at(&self, i: usize) -> bool {
-        let Some(verdict) = self.verdicts.get(i) else {
-            return false;
-        };
-        if verdict == "flaky" {
-            return true;
-        }
-        let Some(before) = i.checked_sub(1) else {
-            return false;
-        };
-        let same_inputs = matches!(
-            (self.inputs.get(before), self.inputs.get(i)),
-            (Some(Some(a)), Some(Some(b))) if a == b
-        );
-        same_inputs && self.verdicts[before] != *verdict
-    }
-
-    /// The share of runs that were flaky (see [`Past::flaky_at`]).
-    pub fn flake_rate(&self) -> f64 {
-        let flaky = (0..self.verdicts.len())
-            .filter(|&i| self.flaky_at(i))
-            .count();
-        flaky as f64 / self.verdicts.len().max(1) as f64
-    }
-}
-
 /// What the history says of a result: a new failure, a fix, a known flaky trial; nothing
 /// of a result that says nothing about its case (cut short by Ctrl-C, never started).
 pub fn mark(past: Option<&Past>, now: &TrialResult) -> Option<String> {
@@ -388,6 +338,7 @@ mod tests {
                 .chars()
                 .map(|c| (c != '-').then(|| c.to_string()))
                 .collect(),
+            ..Past::default()
         }
     }
 
