@@ -8,7 +8,7 @@ use super::RunArgs;
 use crate::boardfile::BoardSpec;
 use crate::expect::golden::bytecode::BytecodeGoldens;
 use crate::expect::golden::heap::HeapGoldens;
-use crate::expect::golden::output::OutputGoldens;
+use crate::expect::golden::output::{ExpectedOutput, OutputGoldens};
 use crate::expect::golden::pending::{Origin, PendingStore};
 use crate::expect::golden::{BlessRun, Change, GoldenKind, may_bless};
 use crate::model::case::{Case, CaseId};
@@ -118,9 +118,7 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
     let reference = |case: &Case| {
         // An upstream test's baseline is its own .exp, when it has one.
         if let Some(exp) = pipeline.rules().expected_file(case) {
-            return crate::util::input::read(&exp, crate::util::input::cap::GOLDEN, ".exp file")
-                .ok()
-                .map(|b| crate::model::verdict::normalise(&b));
+            return ExpectedOutput::from_exp(&exp).ok().map(|e| e.bytes);
         }
         match crate::pipeline::runs_on_cpython(case) {
             None => pipeline.reference_output(case).ok(),

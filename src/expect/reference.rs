@@ -53,6 +53,14 @@ impl Reference {
         &self.version
     }
 
+    /// An output of this CPython as a trial's expectation.
+    pub fn expected(&self, bytes: Vec<u8>) -> crate::expect::golden::output::ExpectedOutput {
+        crate::expect::golden::output::ExpectedOutput {
+            bytes,
+            from: crate::expect::golden::output::ExpectedFrom::Cpython(self.version.clone()),
+        }
+    }
+
     /// CPython's output for the case (run as `suite` runs it, if its suite has a way of
     /// its own): from this process's memo, the disk cache, or a run (at most once per
     /// case per process, however many trials ask at once).

@@ -289,16 +289,7 @@ impl Pipeline {
                     }
                     // A suite's own expected output (a .exp) comes after the user's goldens.
                     if let Some(path) = self.rules.expected_file(&trial.case) {
-                        return crate::util::input::read(
-                            &path,
-                            crate::util::input::cap::GOLDEN,
-                            ".exp file",
-                        )
-                        .map(|b| ExpectedOutput {
-                            bytes: crate::model::verdict::normalise(&b),
-                            from: ExpectedFrom::Golden(path.clone()),
-                        })
-                        .map_err(|e| e.to_string());
+                        return ExpectedOutput::from_exp(&path);
                     }
                     if let Some(reason) = super::runs_on_cpython(&trial.case) {
                         return Err(format!(
@@ -307,10 +298,7 @@ impl Pipeline {
                         ));
                     }
                     self.reference_output(&trial.case)
-                        .map(|bytes| ExpectedOutput {
-                            bytes,
-                            from: ExpectedFrom::Cpython(self.reference.version().to_string()),
-                        })
+                        .map(|bytes| self.reference.expected(bytes))
                 }
             },
         }

@@ -8,8 +8,7 @@ pub mod upstream;
 
 use std::path::PathBuf;
 
-use crate::expect::golden::output::{ExpectedFrom, ExpectedOutput};
-use crate::expect::reference::Reference;
+use crate::expect::golden::output::ExpectedOutput;
 use crate::model::case::Case;
 
 /// The test's `.exp` beside it (`<test>.py.exp`), as run-multitests.py and
@@ -18,20 +17,5 @@ fn exp_beside(case: &Case) -> Option<Result<ExpectedOutput, String>> {
     let mut exp = case.path.clone().into_os_string();
     exp.push(".exp");
     let exp = PathBuf::from(exp);
-    exp.is_file().then(|| {
-        crate::util::input::read(&exp, crate::util::input::cap::GOLDEN, ".exp file")
-            .map(|bytes| ExpectedOutput {
-                bytes: crate::model::verdict::normalise(&bytes),
-                from: ExpectedFrom::Golden(exp.clone()),
-            })
-            .map_err(|e| e.to_string())
-    })
-}
-
-/// An output CPython gave as a test's truth.
-fn from_cpython(bytes: Vec<u8>, reference: &Reference) -> ExpectedOutput {
-    ExpectedOutput {
-        bytes,
-        from: ExpectedFrom::Cpython(reference.version().to_string()),
-    }
+    exp.is_file().then(|| ExpectedOutput::from_exp(&exp))
 }

@@ -24,6 +24,19 @@ pub struct ExpectedOutput {
     pub from: ExpectedFrom,
 }
 
+impl ExpectedOutput {
+    /// A suite's own expected output: a test's `.exp` file, read as untrusted input and
+    /// normalised.
+    pub fn from_exp(path: &std::path::Path) -> Result<ExpectedOutput, String> {
+        crate::util::input::read(path, crate::util::input::cap::GOLDEN, ".exp file")
+            .map(|b| ExpectedOutput {
+                bytes: normalise(&b),
+                from: ExpectedFrom::Golden(path.to_path_buf()),
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Where an expected output came from, for messages and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedFrom {

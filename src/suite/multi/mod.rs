@@ -58,7 +58,7 @@ impl TrialKind for Instances {
     /// The `.exp`, else the test on as many CPython instances (upstream's truth).
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
         super::exp_beside(&trial.case).unwrap_or_else(|| {
-            truth(reference.python(), &trial.case, self).map(|b| super::from_cpython(b, reference))
+            truth(reference.python(), &trial.case, self).map(|b| reference.expected(b))
         })
     }
 }

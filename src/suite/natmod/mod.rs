@@ -58,7 +58,7 @@ impl TrialKind for Test {
 
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
         super::exp_beside(&trial.case).unwrap_or_else(|| {
-            truth(&trial.case, reference.python()).map(|b| super::from_cpython(b, reference))
+            truth(&trial.case, reference.python()).map(|b| reference.expected(b))
         })
     }
 }
