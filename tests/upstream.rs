@@ -429,6 +429,15 @@ fn make_checkout(src: &Path, tmp: &Path) -> PathBuf {
     // via_mpy_tests_to_skip has io/argv.py: runs plain, skipped in .mpy mode.
     write(&tests, "io/argv.py", "import sys\nprint(len(sys.argv))\n");
     write(&tests, "io/argv.py.exp", "1\n");
+    // Reads beside it and writes where it runs, as io/open_append does: the write lands in
+    // the run's copy of tests/, never in the checkout (checked by its listing below).
+    write(&tests, "io/data/file1", "data\n");
+    write(
+        &tests,
+        "io/leaves_file.py",
+        "print(open('data/file1').read())\nf = open('testfile', 'w')\nf.write('x')\nf.close()\nprint(open('testfile').read())\n",
+    );
+    write(&tests, "io/leaves_file.py.exp", "data\n\nx\n");
     // cmdline/: a `# cmdline:` header, regex .exp; a REPL test on a pty.
     write(
         &tests,
@@ -537,6 +546,7 @@ fn upstream_rules_on_the_unix_port(src: &Path) {
         ("micropython/meminfo.py", "pass"),
         ("basics/string_tstring_x.py", "skip"),
         ("io/argv.py", "pass"),
+        ("io/leaves_file.py", "pass"),
         ("cmdline/cmd_opt.py", "pass"),
         ("cmdline/repl_sum.py", "pass"),
         ("thread/thread_gc1.py", "ignored"),

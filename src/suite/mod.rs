@@ -5,6 +5,7 @@
 pub mod multi;
 pub mod natmod;
 pub mod upstream;
+pub(crate) mod workdir;
 
 use std::path::PathBuf;
 

@@ -35,16 +35,16 @@ pub(crate) struct Ran {
 /// How upstream polls when no instance printed (its `time.sleep(0.1)`).
 const POLL: Duration = Duration::from_millis(100);
 
-/// Runs `test` (its `source`) with one instance per launcher.
+/// Runs a test (its `source`) with one instance per launcher; process instances run in
+/// `cwd` (the test's directory in the run's copy of tests/).
 pub(crate) fn run<'a>(
     protocol: &Protocol,
-    test: &Path,
+    cwd: &Path,
     source: &[u8],
     launchers: &[Launcher<'a>],
     globals: String,
 ) -> Ran {
     let n = launchers.len();
-    let cwd = test.parent().unwrap_or(Path::new("."));
     let (tx, rx) = mpsc::channel::<(usize, InstanceEvent)>();
     let mut queues: Vec<VecDeque<InstanceEvent>> = (0..n).map(|_| VecDeque::new()).collect();
     let mut processes: Vec<Option<Box<dyn RunningInstance + 'a>>> = (0..n).map(|_| None).collect();
@@ -236,12 +236,11 @@ instance{}()
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("run-multitests.py"), SCRIPT).unwrap();
         let protocol = Protocol::read(dir.path()).unwrap();
-        let test = dir.path().join("t.py");
         let source = b"import time\n\ndef instance0():\n    multitest.next()\n    multitest.wait(\"late\")\n    print(\"heard\", X)\n\ndef instance1():\n    time.sleep(1.2)\n    multitest.next()\n    time.sleep(1.2)\n    multitest.broadcast(\"late\")\n";
         let python = || Launcher::Process(Command::new("python3"));
         let ran = run(
             &protocol,
-            &test,
+            dir.path(),
             source,
             &[python(), python()],
             "X = 7\n".into(),

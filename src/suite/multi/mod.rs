@@ -135,10 +135,12 @@ fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, S
 fn on(case: &Case, rules_dir: &Path, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> {
     let protocol = protocol::Protocol::read(rules_dir).map_err(|e| e.to_string())?;
     let globals = host_ip(&case.source);
+    let dir = case.path.parent().unwrap_or(rules_dir);
+    let cwd = crate::suite::workdir::in_copy(rules_dir, dir)?;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     Ok(drive::run(
         &protocol,
-        &case.path,
+        &cwd,
         &case.source,
         launchers,
         globals,

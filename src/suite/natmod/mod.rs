@@ -88,7 +88,10 @@ fn run(targets: &Targets, board: &str, case: &Case, test: &Test, timeout: Durati
     let built = start.elapsed();
     let tests_dir = test.rules.root.join("tests");
     let mut outcome = match target.instance_command() {
-        Some(cmd) => on_host(cmd, &script, &tests_dir, timeout),
+        Some(cmd) => match crate::suite::workdir::tests_copy(&tests_dir) {
+            Ok(tests) => on_host(cmd, &script, &tests, timeout),
+            Err(e) => Outcome::not_started(e, Duration::ZERO),
+        },
         None => on_board(target, script, timeout, test.rules.marker),
     };
     if test.rules.marker && outcome.output.starts_with(MARKER) {
@@ -107,7 +110,7 @@ fn run(targets: &Targets, board: &str, case: &Case, test: &Test, timeout: Durati
     outcome
 }
 
-/// The test's truth on CPython: its output alone, run from the checkout's tests/ (the
+/// The test's truth on CPython: its output alone, run from the run's copy of tests/ (the
 /// test's `.exp` comes first, see [`TrialKind::expected`]).
 fn truth(case: &Case, python: &Path) -> Result<Vec<u8>, String> {
     let dir = case
@@ -116,7 +119,7 @@ fn truth(case: &Case, python: &Path) -> Result<Vec<u8>, String> {
         .and_then(Path::parent)
         .unwrap_or(Path::new("."));
     let mut cmd = Command::new(python);
-    cmd.current_dir(dir);
+    cmd.current_dir(crate::suite::workdir::tests_copy(dir)?);
     let out = on_stdin(cmd, &case.source, TRUTH_TIMEOUT);
     match out.status {
         Status::Exited(_) => Ok(crate::model::verdict::normalise(&out.output)),
@@ -124,7 +127,7 @@ fn truth(case: &Case, python: &Path) -> Result<Vec<u8>, String> {
     }
 }
 
-/// A host VM reads the script on stdin in the checkout's tests/ (upstream's subprocess).
+/// A host VM reads the script on stdin in the run's copy of tests/ (upstream's subprocess).
 fn on_host(mut cmd: Command, script: &[u8], tests_dir: &Path, timeout: Duration) -> Outcome {
     cmd.current_dir(tests_dir);
     on_stdin(cmd, script, timeout)

@@ -1,13 +1,14 @@
 //! How a host VM runs an upstream test, as run-tests.py runs it on a PC, without writing
-//! into the checkout:
+//! into the checkout: "tests" below is the run's copy of the checkout's `tests/`
+//! ([`crate::suite::workdir`]), where the tests' own writes land.
 //!
 //! ```text
-//! plain       micropython [board args] -X emit=<emit>   /abs/test.py     cwd = test dir
-//! via .mpy    micropython [board args] -X emit=<emit>   -m <module>      cwd = test dir,
+//! plain       micropython [board args] -X emit=<emit>   /tests/dir/test.py  cwd = test dir
+//! via .mpy    micropython [board args] -X emit=<emit>   -m <module>         cwd = test dir,
 //!             the .mpy in a scratch dir first on MICROPYPATH (upstream writes it beside the test)
-//! special     micropython [# cmdline: args] cmdline/test.py              cwd = tests dir
+//! special     micropython [# cmdline: args] cmdline/test.py                 cwd = tests
 //! repl_*      the same on a pseudo-terminal, the file fed line by line
-//! CPython     python3 -B -S /abs/test.py                                 cwd = test dir
+//! CPython     python3 -B -S /tests/dir/test.py                              cwd = test dir
 //! ```
 //!
 //! MICROPYPATH is upstream's: `.frozen`, the checkout's `extmod/`, and micropython-lib's
@@ -56,6 +57,7 @@ fn micropypath(u: &UpstreamCase, first: Option<&Path>) -> std::ffi::OsString {
 impl SuiteRun for UpstreamCase {
     fn run_on_host(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Outcome> {
         run(vm.kind, vm.path, vm.args, self, request, scratch)
+            .map(|ran| crate::suite::workdir::as_in_checkout(&self.tests_dir, ran))
     }
 
     fn host_command(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Command> {
@@ -73,7 +75,8 @@ fn command(
     request: &RunRequest,
     scratch: &Path,
 ) -> Option<Command> {
-    let path = u.tests_dir.join(&u.rel);
+    let tests = crate::suite::workdir::tests_copy(&u.tests_dir).ok()?;
+    let path = tests.join(&u.rel);
     let dir = path.parent()?.to_path_buf();
     let mut c = Command::new(vm);
     match kind {
@@ -90,7 +93,7 @@ fn command(
             }
             c.args(&u.cmdline)
                 .arg(&u.rel)
-                .current_dir(&u.tests_dir)
+                .current_dir(&tests)
                 .env("MICROPYPATH", micropypath(u, None));
         }
         HostKind::Unix => {
@@ -127,10 +130,14 @@ fn run(
     request: &RunRequest,
     scratch: &Path,
 ) -> Option<Outcome> {
+    let tests = match crate::suite::workdir::tests_copy(&u.tests_dir) {
+        Ok(t) => t,
+        Err(e) => return Some(Outcome::not_started(e, Duration::ZERO)),
+    };
     if kind == HostKind::Unix && u.special && u.repl {
         let mut c = Command::new(vm);
         c.args(&u.cmdline)
-            .current_dir(&u.tests_dir)
+            .current_dir(&tests)
             .env("MICROPYPATH", micropypath(u, None));
         let sigint = u.exp_rule.sigint.as_ref();
         let ctrl_c = sigint

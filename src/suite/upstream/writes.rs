@@ -1,9 +1,9 @@
 //! Tests that write files where they run (`open("testfile", "a")`, `os.remove(…)`) run
-//! in the directory run-tests.py runs them in, so two of them in one directory running
-//! at once would write one file between them (`io/open_append` and `io/open_plus` both
-//! use `testfile`), as would one test's source and `.mpy` trials, or two runs sharing a
-//! checkout. Such a test holds its directory's lock while it runs; tests that only read
-//! run freely beside it.
+//! in their directory of the run's copy of tests/ (as run-tests.py runs them in theirs),
+//! so two of them in one directory running at once would write one file between them
+//! (`io/open_append` and `io/open_plus` both use `testfile`), as would one test's source
+//! and `.mpy` trials. Such a test holds its directory's lock while it runs; tests that
+//! only read run freely beside it.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,9 +25,8 @@ pub(crate) fn writes_files(source: &str) -> bool {
 }
 
 /// A directory's lock, held while a test that writes files runs there: an `flock` on a
-/// file of the temp dir named by the directory's hash, so trials of one process and
-/// runs of several (partitions of one night on one machine, sharing a checkout) take
-/// turns alike.
+/// file of the temp dir named by the directory's hash, which the trials of the run's
+/// threads and forked VMs take in turns.
 pub(crate) struct DirLock {
     path: PathBuf,
 }

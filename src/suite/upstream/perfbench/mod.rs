@@ -283,13 +283,16 @@ pub fn named(filters: &[String]) -> bool {
 
 impl SuiteRun for PerfCase {
     fn run_on_host(&self, vm: &HostVm, request: &RunRequest, scratch: &Path) -> Option<Outcome> {
+        if let Err(e) = crate::suite::workdir::tests_copy(&self.tests_dir) {
+            return Some(Outcome::not_started(e, std::time::Duration::ZERO));
+        }
         let cmd = self.host_command(vm, request, scratch)?;
         Some(crate::targets::process::run(cmd, request.timeout))
     }
 
     /// run-perfbench.py pipes the script into `micropython -X emit=<emit>` (and CPython
     /// for the truth): with `-c` the script is likewise no file, `''` first on sys.path
-    /// (which the prelude removes), run from tests/.
+    /// (which the prelude removes), run from the run's copy of tests/.
     fn host_command(&self, vm: &HostVm, request: &RunRequest, _: &Path) -> Option<Command> {
         use std::os::unix::ffi::OsStrExt;
         let script = std::ffi::OsStr::from_bytes(&request.case.source);
@@ -308,7 +311,7 @@ impl SuiteRun for PerfCase {
             }
             _ => return None,
         }
-        c.current_dir(&self.tests_dir);
+        c.current_dir(crate::suite::workdir::tests_copy(&self.tests_dir).ok()?);
         Some(c)
     }
 
