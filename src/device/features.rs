@@ -44,6 +44,9 @@ pub struct Features {
     pub vfs_mount: Option<bool>,
     /// `binascii.a2b_base64`: binary files travel base64-encoded.
     pub binascii: Option<bool>,
+    /// `sys.stdin`, which a multi-instance case's `multitest.wait` reads (1.9.2 for the
+    /// micro:bit has none).
+    pub stdin: Option<bool>,
     /// The finest clock the `time` module has, which times each case on the target.
     pub clock: Option<Clock>,
 }
@@ -118,6 +121,7 @@ impl Features {
             "compile" => self.compile,
             "vfs_mount" => self.vfs_mount,
             "binascii" => self.binascii,
+            "stdin" => self.stdin,
             // The arch is in `_mpy` only where a native emitter is built in; firmware
             // without `_mpy` (1.9.2) cannot say which native `.mpy` it would load.
             "native" => self.version.as_ref().map(|_| self.mpy_arch.is_some()),
@@ -201,6 +205,11 @@ const PROBES: &[Probe] = &[
         script: "try:\n from binascii import a2b_base64\n print('yes')\nexcept ImportError:\n print('no')",
         expect: "yes",
     },
+    Probe {
+        name: "stdin",
+        script: "import sys\nprint(hasattr(sys,'stdin'))",
+        expect: "True",
+    },
 ];
 
 const IDENT: &str = "import sys\nprint(sys.platform)\nprint('.'.join([str(x) for x in sys.implementation.version[:3]]))\ntry:\n print(sys.implementation._mpy)\nexcept AttributeError:\n print('none')";
@@ -257,6 +266,7 @@ pub fn probe_with<E>(mut run: impl FnMut(&str) -> Result<ProbeRun, E>) -> Result
             "compile" => f.compile = has,
             "vfs_mount" => f.vfs_mount = has,
             "binascii" => f.binascii = has,
+            "stdin" => f.stdin = has,
             other => unreachable!("probe {other} has no field"),
         }
     }

@@ -94,6 +94,11 @@ pub struct CaseSettings {
     /// A known-flaky case: its failures are reported `flaky` and do not fail the run
     /// until the date, after which they count again.
     pub flaky: Option<FlakySetting>,
+    /// A multi-instance case (`def instance0():`, `def instance1():`, …): the boards of
+    /// the run (names or families) that host instances 1, 2, … in turn; instance 0 runs
+    /// on the trial's board. Default: that board where it is a host VM (each instance a
+    /// process of it), else `unix`.
+    pub partners: Option<Vec<String>>,
 }
 
 /// `flaky: {reason: ..., until: YYYY-MM-DD}`.

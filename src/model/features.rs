@@ -17,6 +17,8 @@ pub const KNOWN: &[&str] = &[
     // Native code (`@micropython.native`) that the target can load from a `.mpy`: it
     // has a native emitter and `sys.implementation._mpy` names its arch.
     "native",
+    // `sys.stdin`: a multi-instance case's instance waits on it (`multitest.wait`).
+    "stdin",
 ];
 
 /// What a target has, by feature name; a name absent from the map is unknown.

@@ -63,8 +63,16 @@ impl Suite for Cases {
         true
     }
 
+    /// Multi-instance cases are planned as such (their instances on partner boards).
     fn plan(&mut self, _: Option<&Pipeline>, selection: &Selection, scope: &Scope) -> Vec<Trial> {
-        scope.keep(crate::plan::plan(&selection.boards, &selection.cases))
+        let (multi, single): (Vec<_>, Vec<_>) = selection
+            .cases
+            .iter()
+            .cloned()
+            .partition(|c| crate::suite::multi::own::is_multi(c));
+        let mut trials = crate::plan::plan(&selection.boards, &single);
+        trials.extend(crate::suite::multi::own::trials(&selection.boards, &multi));
+        scope.keep(trials)
     }
 
     fn history(&self, project: &Project) -> crate::analysis::history::Suite {

@@ -9,6 +9,8 @@
 //! instance    one instance as a process (`<vm> -c <script>`)
 //! drive       the controller driven against real instances
 //! plan        which trials: one per test, its instances on the run's boards
+//! own         a project's own multi-instance cases: mpcheck's own rules, one trial per
+//!             board, the other instances on the case's partners
 //! ```
 //!
 //! A test is one trial, on instance 0's board; its output is the assembled blocks,
@@ -18,10 +20,11 @@
 mod controller;
 mod drive;
 mod instance;
+pub mod own;
 pub mod plan;
 mod protocol;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -39,13 +42,22 @@ use crate::targets::open::Targets;
 /// (`multi_net/` uses 8000), so two at once would see each other.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Where a multi-instance test's instances run: instance `i` on `boards[i]`; the
-/// protocol's rules are read from `rules_dir` (a checkout's tests/, beside its
-/// run-multitests.py).
+/// Where a multi-instance test's instances run: instance `i` on `boards[i]`, by the
+/// `rules` of the suite it comes from.
 #[derive(Debug, Clone)]
 pub struct Instances {
     pub boards: Vec<String>,
-    pub rules_dir: std::path::PathBuf,
+    pub rules: Rules,
+}
+
+/// Whose multi-instance rules a test follows.
+#[derive(Debug, Clone)]
+pub enum Rules {
+    /// A checkout's tests/ (beside its run-multitests.py): process instances run in the
+    /// test's directory of the run's copy of it.
+    Checkout(PathBuf),
+    /// mpcheck's own (a project's case): process instances run in a scratch directory.
+    Own,
 }
 
 impl TrialKind for Instances {
@@ -88,7 +100,7 @@ fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
             Err(why) => return not_started(why),
         }
     }
-    let ran = match on(case, &instances.rules_dir, &launchers) {
+    let ran = match on(case, &instances.rules, &launchers) {
         Ok(ran) => ran,
         Err(why) => return not_started(why),
     };
@@ -125,18 +137,26 @@ fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, S
         .map(|_| drive::Launcher::Process(Command::new(python)))
         .collect();
     Ok(crate::model::verdict::normalise(
-        on(case, &instances.rules_dir, &launchers)?
-            .output
-            .as_bytes(),
+        on(case, &instances.rules, &launchers)?.output.as_bytes(),
     ))
 }
 
 /// The test on one instance per launcher, one test at a time.
-fn on(case: &Case, rules_dir: &Path, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> {
-    let protocol = protocol::Protocol::read(rules_dir).map_err(|e| e.to_string())?;
+fn on(case: &Case, rules: &Rules, launchers: &[drive::Launcher]) -> Result<drive::Ran, String> {
+    let scratch;
+    let (protocol, cwd) = match rules {
+        Rules::Checkout(tests_dir) => {
+            let protocol = protocol::Protocol::read(tests_dir).map_err(|e| e.to_string())?;
+            let dir = case.path.parent().unwrap_or(tests_dir);
+            (protocol, crate::suite::workdir::in_copy(tests_dir, dir)?)
+        }
+        Rules::Own => {
+            scratch = tempfile::tempdir()
+                .map_err(|e| format!("could not make a scratch directory: {e}"))?;
+            (protocol::Protocol::own(), scratch.path().to_path_buf())
+        }
+    };
     let globals = host_ip(&case.source);
-    let dir = case.path.parent().unwrap_or(rules_dir);
-    let cwd = crate::suite::workdir::in_copy(rules_dir, dir)?;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     Ok(drive::run(
         &protocol,

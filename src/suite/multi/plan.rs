@@ -87,7 +87,7 @@ pub fn trials(
                 decided,
                 kind: Some(Arc::new(Instances {
                     boards,
-                    rules_dir: tests_dir.to_path_buf(),
+                    rules: super::Rules::Checkout(tests_dir.to_path_buf()),
                 })),
             })
         })

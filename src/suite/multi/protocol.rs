@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// mpcheck's own rules, in run-multitests.py's form.
+const OWN_RULES: &str = include_str!("own_rules.py");
+
 /// Why run-multitests.py cannot be read as one.
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}: {message}", file.display())]
@@ -38,23 +41,41 @@ impl Protocol {
     /// Reads `tests/run-multitests.py` of a checkout.
     pub(crate) fn read(tests_dir: &Path) -> Result<Protocol, ProtocolError> {
         let file = tests_dir.join("run-multitests.py");
-        let err = |line: usize, message: String| ProtocolError {
-            file: file.clone(),
-            line,
-            message,
-        };
         let bytes = crate::util::input::read(
             &file,
             crate::util::input::cap::RUN_TESTS,
             "run-multitests.py",
         )
-        .map_err(|e| err(0, e.to_string()))?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        .map_err(|e| ProtocolError {
+            file: file.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        Protocol::parse(&file, &String::from_utf8_lossy(&bytes))
+    }
+
+    /// mpcheck's own rules (`own_rules.py`), for multi-instance cases of a project.
+    pub(crate) fn own() -> Protocol {
+        static OWN: std::sync::OnceLock<Protocol> = std::sync::OnceLock::new();
+        OWN.get_or_init(|| {
+            Protocol::parse(Path::new("src/suite/multi/own_rules.py"), OWN_RULES)
+                .unwrap_or_else(|e| unreachable!("mpcheck's own rules are read in its tests: {e}"))
+        })
+        .clone()
+    }
+
+    /// The rules in `text` (the script at `file`, named in errors).
+    fn parse(file: &Path, text: &str) -> Result<Protocol, ProtocolError> {
+        let err = |line: usize, message: String| ProtocolError {
+            file: file.to_path_buf(),
+            line,
+            message,
+        };
         let line_of = |needle: &str| {
             text.find(needle)
                 .map(|at| text[..at].matches('\n').count() + 1)
         };
-        let template = triple_quoted(&text, "APPEND_CODE_TEMPLATE = \"\"\"")
+        let template = triple_quoted(text, "APPEND_CODE_TEMPLATE = \"\"\"")
             .ok_or_else(|| err(0, "no `APPEND_CODE_TEMPLATE = \"\"\"...\"\"\"`".into()))?;
         let ignore = match text.find("IGNORE_OUTPUT_MATCHES = (") {
             Some(at) => {
@@ -198,6 +219,31 @@ fn format_positional(template: &str, args: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mpcheck_s_own_rules_read_as_a_checkout_s() {
+        let own = Protocol::own();
+        assert_eq!(own.read_timeout, Duration::from_secs(10));
+        assert_eq!(
+            own.instances("def instance0():\n    pass\ndef instance1():\n"),
+            2
+        );
+        assert_eq!(
+            own.subprocess_prelude,
+            "import sys\nsys.path.remove('')\n\n"
+        );
+        assert!(own.micropypath.is_none() && own.ignore.is_empty());
+        let code = own.append_code("X = 1\n", "1");
+        assert!(code.contains("def broadcast(msg):"), "{code}");
+        assert!(
+            code.contains("print(\"SET {} = {!r}\".format(g, gs[g]))"),
+            "{code}"
+        );
+        assert!(
+            code.ends_with("X = 1\n\n\ninstance1()\nmultitest.flush()\n"),
+            "{code}"
+        );
+    }
 
     const SCRIPT: &str = r#"
 INSTANCE_READ_TIMEOUT_S = 10
