@@ -14,6 +14,7 @@
 //! a compile-error with make's and the linker's message. The expected output is the
 //! test's `.exp`, else CPython's output of the test alone (upstream's truth).
 
+mod arches;
 mod build;
 pub mod plan;
 mod rules;
@@ -41,7 +42,8 @@ use crate::targets::open::Targets;
 pub struct Test {
     pub rules: Arc<Rules>,
     pub builder: Builder,
-    /// The board's native architecture (its `sys.implementation._mpy`, mapped as upstream).
+    /// The arch of the modules it runs with: the board's own (its `sys.implementation._mpy`,
+    /// mapped as upstream) or another its firmware loads (armv6m on an armv7m board).
     pub arch: String,
 }
 

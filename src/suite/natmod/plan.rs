@@ -21,7 +21,7 @@ pub fn named(filters: &[String]) -> bool {
 }
 
 /// The natmod trials of a checkout's `cases` (its tests/ at `tests_dir`): each board's
-/// with the board's arch (`arch(board)`: `None` when the board was not probed, `Some(None)`
+/// with the modules of each arch it loads (its own first), by the board's arch (`arch(board)`: `None` when the board was not probed, `Some(None)`
 /// when it loads no native code).
 pub fn trials(
     tests_dir: &Path,
@@ -56,36 +56,57 @@ pub fn trials(
         let Some(board_arch) = arch(&board.name) else {
             continue;
         };
-        for case in &tests {
-            let (natmod, decided) = match (&rules, &board_arch) {
-                (Err(message), _) => (
-                    None,
-                    Some(Verdict::Error {
-                        message: message.clone(),
+        // Its own modules' arch (`natmod/<test>`), then every other it loads
+        // (`natmod/<test>.<arch>`).
+        let arches = match (&rules, &board_arch) {
+            (Ok(r), Some(a)) => r.module_arches(a),
+            _ => vec![String::new()],
+        };
+        for (i, module_arch) in arches.iter().enumerate() {
+            for case in &tests {
+                let case = match i {
+                    0 => case.clone(),
+                    _ => Arc::new(Case {
+                        id: CaseId {
+                            group: GROUP.into(),
+                            name: format!("{}.{module_arch}", case.id.name),
+                        },
+                        path: case.path.clone(),
+                        source: case.source.clone(),
+                        settings: Ok(CaseSettings::default()),
+                        import_name: case.import_name.clone(),
                     }),
-                ),
-                (Ok(_), None) => (
-                    None,
-                    Some(Verdict::Skip {
-                        reason: "the target does not support dynamic modules".into(),
-                    }),
-                ),
-                (Ok(r), Some(a)) => (
-                    Some(Arc::new(Test {
-                        rules: r.clone(),
-                        builder: builder.clone(),
-                        arch: r.module_arch(a),
-                    })),
-                    None,
-                ),
-            };
-            trials.push(Trial {
-                board: board.clone(),
-                case: case.clone(),
-                mode: Mode::Source,
-                decided,
-                kind: natmod.map(|t| t as Arc<dyn TrialKind>),
-            });
+                };
+                let (natmod, decided) = match (&rules, &board_arch) {
+                    (Err(message), _) => (
+                        None,
+                        Some(Verdict::Error {
+                            message: message.clone(),
+                        }),
+                    ),
+                    (Ok(_), None) => (
+                        None,
+                        Some(Verdict::Skip {
+                            reason: "the target does not support dynamic modules".into(),
+                        }),
+                    ),
+                    (Ok(r), Some(_)) => (
+                        Some(Arc::new(Test {
+                            rules: r.clone(),
+                            builder: builder.clone(),
+                            arch: module_arch.clone(),
+                        })),
+                        None,
+                    ),
+                };
+                trials.push(Trial {
+                    board: board.clone(),
+                    case,
+                    mode: Mode::Source,
+                    decided,
+                    kind: natmod.map(|t| t as Arc<dyn TrialKind>),
+                });
+            }
         }
     }
     trials

@@ -24,6 +24,8 @@ pub struct Rules {
     pub root: PathBuf,
     /// `ARCH_MAPPINGS`: a detected arch whose modules are another's (`armv7em` → `armv7m`).
     arch_map: Vec<(String, String)>,
+    /// Which arches a target loads besides its own (the checkout's persistentcode.h).
+    arches: super::arches::ArchTest,
 }
 
 impl Rules {
@@ -63,6 +65,7 @@ impl Rules {
             mappings,
             hook,
             marker: text.contains("print('START TEST')"),
+            arches: super::arches::ArchTest::read(&root),
             root,
             arch_map: dict("ARCH_MAPPINGS"),
         })
@@ -84,6 +87,20 @@ impl Rules {
             .find(|(k, _)| k == arch)
             .map_or(arch, |(_, v)| v)
             .to_string()
+    }
+
+    /// The arches of the modules a board of `arch` loads, its own modules' first: every
+    /// arch its firmware accepts, as upstream's `ARCH_MAPPINGS` builds it (AN385:
+    /// `armv7m`, `armv6m`; upstream's CI runs both).
+    pub fn module_arches(&self, arch: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in self.arches.loadable(arch) {
+            let m = self.module_arch(&a);
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
     }
 
     /// Whether upstream runs this test: a module is mapped to its name.
