@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::analysis::history::{History, Location, Past, RunRecord, TrialKey};
+use crate::analysis::history::{History, Location, Past, RunRecord, SizeTrends, TrialKey};
 use crate::plan::config::Project;
 use crate::util::error::{Error, Result, exit};
 
@@ -41,11 +41,20 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     }
     let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
     let (runs, rows) = h.counts()?;
+    let mut sizes = h.sizes(args.last.max(1))?;
+    // A board's sizes are shown with its trials (all of them without a filter).
+    sizes.retain(|board, _| {
+        args.filter.is_none()
+            || past
+                .keys()
+                .any(|k| k.name.starts_with(&format!("{board}::")))
+    });
     let text = format!(
         "{location}: {}, {}\n",
         crate::util::words::count(runs as usize, "run", "runs"),
         crate::util::words::count(rows as usize, "trial result", "trial results")
-    ) + &table(&past);
+    ) + &table(&past)
+        + &size_table(&sizes);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stopped reading (`| head`) wanted no more.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -87,6 +96,31 @@ fn table(past: &BTreeMap<TrialKey, Past>) -> String {
         );
     }
     text + LEGEND + "\n"
+}
+
+/// Each board's image size (text, data, bss) over the runs that built or flashed it.
+fn size_table(sizes: &SizeTrends) -> String {
+    if sizes.is_empty() {
+        return String::new();
+    }
+    let width = sizes.keys().map(String::len).max().unwrap_or(5).max(5);
+    let mut text = format!(
+        "\n{:width$}  {:>5}  {:<26} {:<22} {}\n",
+        "image", "runs", "text (first→last)", "data (first→last)", "bss (first→last)"
+    );
+    for (board, runs) in sizes {
+        let of = |f: fn(&crate::tools::firmware_build::size::ImageSize) -> u64| {
+            trend(&runs.iter().map(|s| Some(f(s) as i64)).collect::<Vec<_>>())
+        };
+        text += &format!(
+            "{board:width$}  {:>5}  {:<26} {:<22} {}\n",
+            runs.len(),
+            of(|s| s.text),
+            of(|s| s.data),
+            of(|s| s.bss)
+        );
+    }
+    text + "image: the board's firmware, or its VM built from a tree, in bytes per section as binutils' size counts them\n"
 }
 
 /// Records the kept run; the file is renamed so that it is not imported twice.

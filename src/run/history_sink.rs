@@ -56,6 +56,7 @@ impl HistoryPolicy {
         suite: &crate::analysis::history::Suite,
         results: &mut [TrialResult],
         tools: &[ToolInfo],
+        flashes: &[crate::hw::flash::record::FlashReport],
         duration: Duration,
     ) -> Option<Unrecorded> {
         let Self::Record {
@@ -69,7 +70,11 @@ impl HistoryPolicy {
             Ok(history)
         });
         let commit = crate::analysis::history::git_commit(&project.root);
-        let record = RunRecord::of(suite, results, tools, commit, duration);
+        let mut record = RunRecord::of(suite, results, tools, commit, duration);
+        record.sizes = flashes
+            .iter()
+            .filter_map(|f| Some((f.board.clone(), f.size?)))
+            .collect();
         let error = marked
             .and_then(|mut history| history.record(&record))
             .err()?;

@@ -186,10 +186,14 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     // The marks (new failure, fixed) go into the reports, so the history is read first;
     // a history that fails is said after the reports are written, never instead of them.
     let suite = runner.suite.history(project);
-    let unrecorded =
-        request
-            .history
-            .mark_and_record(project, &suite, &mut results, &tools, duration);
+    let unrecorded = request.history.mark_and_record(
+        project,
+        &suite,
+        &mut results,
+        &tools,
+        &runner.flashes,
+        duration,
+    );
     console.summary(&results, duration.as_secs_f64());
     let matrix = match (&request.reference, &known) {
         (Some(reference), Some(known)) => {

@@ -64,10 +64,11 @@ impl Store for PostgresStore {
     fn record(&mut self, run: &RunRecord) -> Result<i64, Failure> {
         let mut tx = self.client.transaction().map_err(failure)?;
         let tools = run.tools.to_string();
+        let sizes = super::record::sizes_json(run);
         let id: i64 = tx
             .query_one(
                 sql::INSERT_RUN,
-                &[&run.started, &run.commit, &tools, &run.duration_ms],
+                &[&run.started, &run.commit, &tools, &run.duration_ms, &sizes],
             )
             .map_err(failure)?
             .get(0);
@@ -111,6 +112,14 @@ impl Store for PostgresStore {
                 inputs: r.get(3),
             })
             .collect())
+    }
+
+    fn sizes(&mut self, n: usize) -> Result<Vec<String>, Failure> {
+        let rows = self
+            .client
+            .query(sql::SIZES, &[&(n as i64)])
+            .map_err(failure)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn keys(&mut self) -> Result<Vec<(String, String)>, Failure> {

@@ -79,7 +79,8 @@ impl Store for SqliteStore {
                     run.started,
                     run.commit,
                     run.tools.to_string(),
-                    run.duration_ms
+                    run.duration_ms,
+                    super::record::sizes_json(run)
                 ],
                 |row| row.get(0),
             )
@@ -120,6 +121,14 @@ impl Store for SqliteStore {
                     inputs: row.get(3)?,
                 })
             })
+            .map_err(failure)?;
+        rows.collect::<Result<_, _>>().map_err(failure)
+    }
+
+    fn sizes(&mut self, n: usize) -> Result<Vec<String>, Failure> {
+        let mut stmt = self.db.prepare(&q(sql::SIZES)).map_err(failure)?;
+        let rows = stmt
+            .query_map(params![n as i64], |row| row.get(0))
             .map_err(failure)?;
         rows.collect::<Result<_, _>>().map_err(failure)
     }
