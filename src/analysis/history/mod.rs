@@ -17,8 +17,8 @@ pub mod sql;
 mod sqlite;
 
 pub use inputs::Suite;
-pub use past::Past;
-pub use record::{RunRecord, TrialRow};
+pub use past::{Past, trend};
+pub use record::{RunRecord, TrialRow, recorded_target_us};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -172,6 +172,8 @@ struct RecentRow {
     /// The heap figures' JSON.
     heap: String,
     inputs: Option<String>,
+    /// The time on the target, in µs.
+    target_us: Option<i64>,
 }
 
 pub struct History {
@@ -378,6 +380,7 @@ mod tests {
             heap: serde_json::json!({"live_bytes": 8}),
             quarantined: None,
             inputs: inputs.map(str::to_string),
+            target_us: Some(ms * 1000 + 7),
         }
     }
 
@@ -421,6 +424,7 @@ mod tests {
         assert_eq!(own["u::ab"], all[&key("u::ab")]);
         assert_eq!(own["u::a"].verdicts, ["pass", "flaky", "pass"]);
         assert_eq!(own["u::a"].durations_ms, [2, 3, 4]);
+        assert_eq!(own["u::a"].target_us, [Some(2007), Some(3007), Some(4007)]);
         assert_eq!(own["u::a"].live_bytes, [Some(8); 3]);
     }
 
@@ -550,6 +554,7 @@ mod tests {
         };
         assert_eq!(old[&key].verdicts, ["pass", "fail", "pass"]);
         assert_eq!(old[&key].inputs, [None, None, None]);
+        assert_eq!(old[&key].target_us, [None, None, None]);
         assert_eq!(old[&key].flake_rate(), 0.0);
         // A new run is keyed by its suite; reopening migrates nothing twice.
         h.record(&run(vec![row("cases/", "unix::g/t", "pass", Some("a"), 1)]))

@@ -90,6 +90,7 @@ impl Store for PostgresStore {
                     &t.quarantined,
                     &t.suite,
                     &t.inputs,
+                    &t.target_us,
                 ],
             )
             .map_err(failure)?;
@@ -110,6 +111,7 @@ impl Store for PostgresStore {
                 duration_ms: r.get(1),
                 heap: r.get(2),
                 inputs: r.get(3),
+                target_us: r.get(4),
             })
             .collect())
     }

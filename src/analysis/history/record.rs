@@ -53,6 +53,10 @@ pub struct TrialRow {
     /// `None` when not known.
     #[serde(default)]
     pub inputs: Option<String>,
+    /// The time on the target in µs: the median of the attempts that say something about
+    /// the case (`None`: the target has no clock).
+    #[serde(default)]
+    pub target_us: Option<i64>,
 }
 
 /// The reason an interrupted VM's run is given (`target::process`): the run was
@@ -151,7 +155,24 @@ fn row(suite: &Suite, r: &TrialResult, tools: &[ToolInfo], interrupted: bool) ->
         heap: serde_json::to_value(&r.heap).unwrap_or_default(),
         quarantined: r.quarantined.clone(),
         inputs: suite.fingerprint(r, tools),
+        target_us: recorded_target_us(r, interrupted),
     })
+}
+
+/// A result's time on the target as the history keeps it: its own, or the median (the
+/// upper of two middles) of the attempts that say something about the case. Pure.
+pub fn recorded_target_us(r: &TrialResult, interrupted: bool) -> Option<i64> {
+    if r.attempts.is_empty() {
+        return r.target_us.map(|us| us as i64);
+    }
+    let mut us: Vec<u64> = r
+        .attempts
+        .iter()
+        .filter(|a| !says_nothing(&a.verdict, interrupted))
+        .filter_map(|a| a.target_us)
+        .collect();
+    us.sort_unstable();
+    us.get(us.len() / 2).map(|&u| u as i64)
 }
 
 #[cfg(test)]

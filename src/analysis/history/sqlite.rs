@@ -102,6 +102,7 @@ impl Store for SqliteStore {
                         t.quarantined,
                         t.suite,
                         t.inputs,
+                        t.target_us,
                     ])
                     .map_err(failure)?;
             }
@@ -119,6 +120,7 @@ impl Store for SqliteStore {
                     duration_ms: row.get(1)?,
                     heap: row.get(2)?,
                     inputs: row.get(3)?,
+                    target_us: row.get(4)?,
                 })
             })
             .map_err(failure)?;
