@@ -567,6 +567,20 @@ fn two_revisions_of_a_git_checkout_are_built_and_compared() -> Completion {
         err.contains(&format!("  base: built from {base_built}\n")),
         "{err}"
     );
+    // Each side's VM, built from its own tree, has its size, and the delta is reported.
+    let size = |side: &str, section: &str| cmp[side]["size"][section].as_u64().unwrap_or(0);
+    assert!(size("base", "text") > 100_000, "{cmp}");
+    assert_ne!(size("base", "text"), size("head", "text"), "{cmp}");
+    let md = f.read("reports/compare.md");
+    assert!(
+        md.contains(&format!(
+            "text {} → {} ({:+})",
+            size("base", "text"),
+            size("head", "text"),
+            size("head", "text") as i64 - size("base", "text") as i64
+        )),
+        "{md}"
+    );
     eprintln!("first compare {first:.1} s:\n{err}");
     eprintln!("module_import: {heap}");
     eprintln!("sides: {} / {}", cmp["base"], cmp["head"]);
@@ -592,6 +606,26 @@ fn two_revisions_of_a_git_checkout_are_built_and_compared() -> Completion {
         "rebuilt on the second compare:\n{err}"
     );
     eprintln!("cached compare {cached:.1} s:\n{err}");
+
+    // A run of the tree's VM (cached) puts its size in results.json and the history.
+    let run = f.mpcheck(&["run", "--board", "u", "--mode", "source", "g/version"]);
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
+    let flashes = &f.results()["flashes"];
+    assert_eq!(flashes[0]["board"], "u", "{flashes}");
+    assert_eq!(
+        flashes[0]["size"]["text"].as_u64(),
+        Some(size("head", "text")),
+        "{flashes}"
+    );
+    let history = f.mpcheck(&["history", "u::"]);
+    let shown = String::from_utf8_lossy(&history.stdout);
+    let steady = format!(" 1  {} (steady)", size("head", "text"));
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("u ") && l.contains(&steady)),
+        "{shown}"
+    );
     Completion::Completed
 }
 

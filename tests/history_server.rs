@@ -200,7 +200,7 @@ fn three_at_once(f: &Fixture, history: &str) -> Result<(), Failed> {
 }
 
 /// `mpcheck history`'s table without its first line (which names the history) and
-/// without the time column (each run measures its own).
+/// without the time columns (each run measures its own).
 fn shown(f: &Fixture, history: &str) -> Result<(String, String), Failed> {
     let out = f.mpcheck(&["history", "--history", history]);
     if out.status.code() != Some(0) {
@@ -209,11 +209,12 @@ fn shown(f: &Fixture, history: &str) -> Result<(String, String), Failed> {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
     let time =
-        regex::Regex::new(r"\s+(\d+ \(steady\)|\d+ → \d+ \([+-]\d+\)|-|time \(ms, first→last\))$")
+        regex::Regex::new(r"\s+(\d+ \(steady\)|\d+ → \d+ \([+-]\d+\)|-|time \(ms, first→last\)|target µs \(first→last\))$")
             .unwrap();
+    // The last two columns: the target's time, then the wall time.
     let table = rest
         .lines()
-        .map(|l| time.replace(l, "").into_owned())
+        .map(|l| time.replace(&time.replace(l, ""), "").into_owned())
         .collect::<Vec<_>>()
         .join("\n");
     Ok((first.to_string(), table))

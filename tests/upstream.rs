@@ -29,7 +29,7 @@ fn main() {
     let v128_board = board_tree(&v128);
     let v124_board = board_tree(&v124);
     let full = full_matrix(&v128, &v124_board);
-    let tests: [(&str, Tree, CheckoutTest); 20] = [
+    let tests: [(&str, Tree, CheckoutTest); 21] = [
         (
             "v1_28_0_unix_micropython_verdicts_agree_with_run_tests_py",
             Some(&v128),
@@ -109,6 +109,11 @@ fn main() {
             "compare_tests_perf_bench_compares_target_time_not_output",
             Some(&v128),
             compare_tests_perf_bench_compares_target_time_not_output,
+        ),
+        (
+            "a_benchmarks_target_time_trend_is_in_the_history_and_index_html",
+            Some(&v128),
+            a_benchmarks_target_time_trend_is_in_the_history_and_index_html,
         ),
         (
             "perf_bench_on_a_qemu_board_with_exact_time_boots_afresh_each_run",
@@ -1190,6 +1195,83 @@ fn perf_bench_runs_and_is_judged_as_run_perfbench_py(src: &Path) {
     let exp = by_case("perf_bench/core_import_mpy_single");
     let from = exp["expected_from"].as_str().unwrap_or_default();
     assert!(from.ends_with("core_import_mpy_single.py.exp"), "{exp}");
+}
+
+/// Two runs of a benchmark with a history: each run's time on the target (the median of
+/// its repeats) is kept, `mpcheck history` shows it first → last, and the second run's
+/// index.html draws it beside the benchmark.
+fn a_benchmarks_target_time_trend_is_in_the_history_and_index_html(src: &Path) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tests = make_perf_checkout(src, tmp.path());
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let (reports, db) = (tmp.path().join("reports"), tmp.path().join("h.sqlite"));
+    let (t, r, h) = (
+        tests.to_str().unwrap(),
+        reports.to_str().unwrap(),
+        db.to_str().unwrap(),
+    );
+    let mut medians = Vec::new();
+    for _ in 0..2 {
+        let out = mpcheck(
+            &project,
+            &[
+                "run",
+                "--tests",
+                t,
+                "--board",
+                "unix",
+                "--perf-n",
+                "100",
+                "--perf-m",
+                "100",
+                "--repeat",
+                "3",
+                "--history",
+                h,
+                "--report-dir",
+                r,
+                "perf_bench/misc_mandel",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let results: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(reports.join("results.json")).unwrap())
+                .unwrap();
+        let mut us: Vec<u64> = results["results"][0]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["target_us"].as_u64().unwrap())
+            .collect();
+        us.sort_unstable();
+        medians.push(us[1] as i64);
+    }
+    let [a, b] = medians[..] else { unreachable!() };
+    let shown = if a == b {
+        format!("{a} (steady)")
+    } else {
+        format!("{a} → {b} ({:+})", b - a)
+    };
+    let out = mpcheck(&project, &["history", "--history", h, "misc_mandel"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("target µs (first→last)"), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("unix::perf_bench/misc_mandel"))
+        .unwrap_or_default();
+    assert!(row.ends_with(&format!(" {shown}")), "{table}");
+    let html = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(html.contains("last runs (µs)"), "{html}");
+    assert!(
+        html.contains(&shown) && html.contains("<polyline"),
+        "{html}"
+    );
 }
 
 /// `compare --tests DIR perf_bench/` of unix against itself: the time is the target's

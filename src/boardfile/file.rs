@@ -31,7 +31,19 @@ pub struct Board {
     pub cases: Vec<String>,
     /// Part of the default selection of `mpcheck run`.
     pub default: bool,
+    /// The file's `perf: {n, m}`: run-perfbench.py's N and M for this board (else the
+    /// default of its kind).
+    pub perf: Option<PerfParams>,
     pub spec: BoardSpec,
+}
+
+/// run-perfbench.py's N (approximate CPU MHz) and M (approximate heap in kB), as a
+/// board file's `perf:` gives them; each at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerfParams {
+    pub n: u32,
+    pub m: u32,
 }
 
 impl Board {

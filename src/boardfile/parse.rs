@@ -7,7 +7,8 @@ use std::time::Duration;
 use super::build_section::{FirmwareSource, check_build, firmware_source};
 use super::config::{BoardConfig, SerialConfig};
 use super::file::{
-    Board, BoardSpec, BytecodeSpec, DEFAULT_TIMEOUT_SECS, DeviceSpec, HostKind, HostSpec, ProbeSpec,
+    Board, BoardSpec, BytecodeSpec, DEFAULT_TIMEOUT_SECS, DeviceSpec, HostKind, HostSpec,
+    PerfParams, ProbeSpec,
 };
 use super::lines::line_of;
 use super::paths::{expand_path, resolve_path};
@@ -105,6 +106,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
                 modes: vec![Mode::Source],
                 cases: Vec::new(),
                 default: raw.default,
+                perf: None,
                 spec: BoardSpec::Bytecode(BytecodeSpec {
                     mpy_cross,
                     mpy_cross_version: raw.mpy_cross_version,
@@ -216,6 +218,7 @@ pub fn parse_board(path: &Path, text: &str) -> Result<Board> {
         modes,
         cases: raw.cases,
         default: raw.default,
+        perf: checked_perf(path, text, raw.perf)?,
         spec: BoardSpec::Host(HostSpec {
             kind: host_kind,
             executable: resolve("executable", raw.executable)?,
@@ -374,6 +377,7 @@ fn parse_device(
         modes,
         cases: raw.cases,
         default: raw.default,
+        perf: checked_perf(path, text, raw.perf)?,
         spec: BoardSpec::Device(Box::new(DeviceSpec {
             config,
             instances,
@@ -400,6 +404,22 @@ fn labgrid_section(
     let serial_kind = matches!(kind, Kind::Serial);
     crate::boardfile::labgrid::board_section(raw, serial, serial_kind, has_probe)
         .map_err(|(key, m)| Error::config(path, line_of(text, key), m))
+}
+
+/// run-perfbench.py divides by neither, but an N or M of 0 fits no benchmark's params:
+/// refused where it is written.
+fn checked_perf(path: &Path, text: &str, perf: Option<PerfParams>) -> Result<Option<PerfParams>> {
+    match perf {
+        Some(p) if p.n == 0 || p.m == 0 => Err(Error::config(
+            path,
+            line_of(text, "perf"),
+            format!(
+                "perf: n and m are run-perfbench.py's N (CPU MHz) and M (heap kB), each at least 1 (got n {}, m {})",
+                p.n, p.m
+            ),
+        )),
+        p => Ok(p),
+    }
 }
 
 fn checked_timeout(path: &Path, text: &str, timeout: Option<f64>) -> Result<f64> {
@@ -920,6 +940,27 @@ modes: [frozen]
         assert!(!b.runs_case("heapx/empty") && !b.runs_case("basics/slice"));
         let all = parse("u", "kind: unix\n").unwrap();
         assert!(all.runs_case("basics/slice"));
+    }
+
+    #[test]
+    fn perf_gives_the_boards_perf_bench_n_and_m_and_refuses_a_zero_or_a_stray_key() {
+        let b = parse("q", "kind: unix\nperf: {n: 50, m: 40}\n").unwrap();
+        assert_eq!(b.perf, Some(PerfParams { n: 50, m: 40 }));
+        assert_eq!(parse("q", "kind: unix\n").unwrap().perf, None);
+        let err = parse("q", "kind: unix\ntimeout: 5\nperf: {n: 0, m: 40}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("boards/q.yaml:3: perf: n and m are run-perfbench.py's N"),
+            "{err}"
+        );
+        let err = parse("q", "kind: unix\nperf: {n: 50, heap: 40}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("boards/q.yaml:2") && err.contains("unknown field `heap`"),
+            "{err}"
+        );
     }
 
     #[test]

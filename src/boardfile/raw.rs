@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::build_section::RawBuild;
 use super::config::{Pacing, QemuConfig, SerialConfig};
+use super::file::PerfParams;
 use crate::boardfile::labgrid::RawLabgrid;
 use crate::boardfile::probe_spec::RawProbeSection;
 use crate::model::case::Mode;
@@ -77,6 +78,7 @@ pub(super) struct DeviceFile {
     #[serde(default)]
     pub(super) lossy_link: bool,
     pub(super) labgrid: Option<RawLabgrid>,
+    pub(super) perf: Option<PerfParams>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +103,7 @@ pub(super) struct HostFile {
     pub(super) args: Vec<String>,
     pub(super) npm_version: Option<String>,
     pub(super) build: Option<RawBuild>,
+    pub(super) perf: Option<PerfParams>,
 }
 
 fn yes() -> bool {

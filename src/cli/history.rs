@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::analysis::history::{History, Location, Past, RunRecord, TrialKey};
+use crate::analysis::history::{History, Location, Past, RunRecord, SizeTrends, TrialKey, trend};
 use crate::plan::config::Project;
 use crate::util::error::{Error, Result, exit};
 
@@ -41,11 +41,20 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
     }
     let past = h.past(args.filter.as_deref().unwrap_or(""), args.last.max(1))?;
     let (runs, rows) = h.counts()?;
+    let mut sizes = h.sizes(args.last.max(1))?;
+    // A board's sizes are shown with its trials (all of them without a filter).
+    sizes.retain(|board, _| {
+        args.filter.is_none()
+            || past
+                .keys()
+                .any(|k| k.name.starts_with(&format!("{board}::")))
+    });
     let text = format!(
         "{location}: {}, {}\n",
         crate::util::words::count(runs as usize, "run", "runs"),
         crate::util::words::count(rows as usize, "trial result", "trial results")
-    ) + &table(&past);
+    ) + &table(&past)
+        + &size_table(&sizes);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stopped reading (`| head`) wanted no more.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -60,13 +69,14 @@ pub fn history(project: &Project, args: &HistoryArgs) -> Result<i32> {
 fn table(past: &BTreeMap<TrialKey, Past>) -> String {
     let width = past.keys().map(|k| k.name.len()).max().unwrap_or(5);
     let mut text = format!(
-        "{:width$}  {:<12} {:>6}  {:<22} {:<26} {:<28} time (ms, first→last)\n",
+        "{:width$}  {:<12} {:>6}  {:<22} {:<26} {:<28} {:<24} target µs (first→last)\n",
         "trial",
         "last runs",
         "flaky",
         "live bytes (first→last)",
         "largest free (first→last)",
-        "frag index (first→last)"
+        "frag index (first→last)",
+        "time (ms, first→last)"
     );
     let mut suite = None;
     for (key, p) in past {
@@ -76,17 +86,43 @@ fn table(past: &BTreeMap<TrialKey, Past>) -> String {
             suite = Some(&key.suite);
         }
         text += &format!(
-            "{:width$}  {:<12} {:>5.0}%  {:<22} {:<26} {:<28} {}\n",
+            "{:width$}  {:<12} {:>5.0}%  {:<22} {:<26} {:<28} {:<24} {}\n",
             key.name,
             glyphs(p),
             p.flake_rate() * 100.0,
             trend(&p.live_bytes),
             trend(&p.largest_free_bytes),
             index_trend(&p.frag_index),
-            trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>())
+            trend(&p.durations_ms.iter().map(|d| Some(*d)).collect::<Vec<_>>()),
+            trend(&p.target_us)
         );
     }
     text + LEGEND + "\n"
+}
+
+/// Each board's image size (text, data, bss) over the runs that built or flashed it.
+fn size_table(sizes: &SizeTrends) -> String {
+    if sizes.is_empty() {
+        return String::new();
+    }
+    let width = sizes.keys().map(String::len).max().unwrap_or(5).max(5);
+    let mut text = format!(
+        "\n{:width$}  {:>5}  {:<26} {:<22} {}\n",
+        "image", "runs", "text (first→last)", "data (first→last)", "bss (first→last)"
+    );
+    for (board, runs) in sizes {
+        let of = |f: fn(&crate::tools::firmware_build::size::ImageSize) -> u64| {
+            trend(&runs.iter().map(|s| Some(f(s) as i64)).collect::<Vec<_>>())
+        };
+        text += &format!(
+            "{board:width$}  {:>5}  {:<26} {:<22} {}\n",
+            runs.len(),
+            of(|s| s.text),
+            of(|s| s.data),
+            of(|s| s.bss)
+        );
+    }
+    text + "image: the board's firmware, or its VM built from a tree, in bytes per section as binutils' size counts them\n"
 }
 
 /// Records the kept run; the file is renamed so that it is not imported twice.
@@ -115,7 +151,7 @@ fn import(h: &mut History, file: &Path) -> Result<i32> {
 }
 
 /// What the table's letters and its flaky rate mean.
-const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; largest free: the largest free heap block after the case, in bytes; frag index: 1 − largest free / free total (-: not measured, or recorded before mpcheck measured it); flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
+const LEGEND: &str = "last runs, oldest first: . pass  F failure  ~ flaky  s skip; largest free: the largest free heap block after the case, in bytes; target µs: the case's (or benchmark's) time on the target's own clock, the median of its repeats (-: no clock); frag index: 1 − largest free / free total (-: not measured, or recorded before mpcheck measured it); flaky: the verdict changed within a run (repeats, retries), or from the run before with the same inputs (case, goldens, tools, board file)";
 
 /// The line above a suite's trials.
 fn suite_heading(key: &str) -> String {
@@ -137,15 +173,6 @@ fn glyphs(p: &Past) -> String {
             _ => 'F',
         })
         .collect()
-}
-
-fn trend(values: &[Option<i64>]) -> String {
-    let known: Vec<i64> = values.iter().flatten().copied().collect();
-    match (known.first(), known.last()) {
-        (Some(a), Some(b)) if a == b => format!("{a} (steady)"),
-        (Some(a), Some(b)) => format!("{a} → {b} ({:+})", b - a),
-        _ => "-".into(),
-    }
 }
 
 /// [`trend`] of the fragmentation index, to 4 places (as the heap-by-mode table has it).

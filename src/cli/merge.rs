@@ -67,6 +67,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
         provenance: &provenance,
         merge: Some(&merged.notes),
         suite_dir: None,
+        target_trends: None,
     };
     let console = Console::default();
     console.summary(&merged.results, report.duration.as_secs_f64());

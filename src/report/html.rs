@@ -318,11 +318,18 @@ pub fn run_page(report: &RunReport) -> String {
         }
         @if !timed.is_empty() {
             h2 { "Time on the target" }
-            p { "The case's run timed by the target's own clock; wall: the whole trial as the harness saw it." }
+            p { "The case's run timed by the target's own clock; wall: the whole trial as the harness saw it."
+                @if report.target_trends.is_some() { " Last runs: the time on the target in the history's last runs and this one, first → last." } }
             table #target-time {
-                tr { th { "trial" } th { "target µs" } th { "wall ms" } }
+                tr { th { "trial" } th { "target µs" } th { "wall ms" }
+                    @if report.target_trends.is_some() { th { "last runs (µs)" } } }
                 @for r in &timed {
-                    tr { td { (r.name) } td { (r.target_us.unwrap_or_default()) } td { (r.duration_ms) } }
+                    tr { td { (r.name) } td { (r.target_us.unwrap_or_default()) } td { (r.duration_ms) }
+                        @if let Some(trends) = report.target_trends {
+                            @let runs = trends.get(&r.name).map(Vec::as_slice).unwrap_or_default();
+                            td.trend { (super::time_chart::sparkline(runs)) " " (crate::analysis::history::trend(runs)) }
+                        }
+                    }
                 }
             }
         }

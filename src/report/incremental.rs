@@ -115,6 +115,7 @@ pub fn append(
         provenance,
         merge: None,
         suite_dir: None,
+        target_trends: None,
     };
     let text = super::json::render(&report);
     crate::util::fsutil::write_atomic(&path, text.as_bytes())?;

@@ -38,7 +38,13 @@ pub struct RunReport<'a> {
     /// Where the cases were read (cases/ or a checkout's tests/): index.html links each
     /// failure to its case. `None` in a merged report.
     pub suite_dir: Option<&'a Path>,
+    /// Each timed trial's time on the target over its last recorded runs and this one
+    /// (µs, oldest first), by name: index.html's trend. `None` without a history.
+    pub target_trends: Option<&'a TargetTrends>,
 }
+
+/// Trial name → time on the target per run, oldest first (`None`: that run had none).
+pub type TargetTrends = std::collections::BTreeMap<String, Vec<Option<i64>>>;
 
 /// What `mpcheck merge` needs to know of a run beside its results: the host it ran on,
 /// its partition, and every trial of the suite (so that a missing share is seen).
@@ -333,6 +339,7 @@ mod tests {
             provenance: &provenance,
             merge: None,
             suite_dir: None,
+            target_trends: None,
         };
         let err = write_files(dir.path(), &report).unwrap_err();
         assert!(err.to_string().contains("junit.xml"), "{err}");

@@ -56,6 +56,38 @@ fn percent(v: f64) -> String {
     }
 }
 
+/// A figure's runs as a line 80 × 16 px, oldest left, scaled between its least and
+/// greatest (flat when steady); nothing for fewer than two known runs.
+pub fn sparkline(runs: &[Option<i64>]) -> Markup {
+    let known: Vec<(usize, i64)> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, (*v)?)))
+        .collect();
+    if known.len() < 2 {
+        return html! {};
+    }
+    let lo = known.iter().map(|k| k.1).min().unwrap_or(0);
+    let hi = known.iter().map(|k| k.1).max().unwrap_or(0);
+    let last = (runs.len() - 1).max(1) as f64;
+    let points: Vec<String> = known
+        .iter()
+        .map(|&(i, v)| {
+            let y = if hi == lo {
+                8.0
+            } else {
+                14.0 - (v - lo) as f64 / (hi - lo) as f64 * 12.0
+            };
+            format!("{:.1},{y:.1}", i as f64 / last * 78.0 + 1.0)
+        })
+        .collect();
+    html! {
+        svg.spark width="80" height="16" xmlns="http://www.w3.org/2000/svg" {
+            polyline points=(points.join(" ")) fill="none" stroke="#3366cc" stroke-width="1.5" {}
+        }
+    }
+}
+
 /// The table cell of a row's time: coloured only beyond the noise.
 pub fn time_cell(t: &TimeDelta) -> Markup {
     let class = match t.verdict {
@@ -70,6 +102,18 @@ pub fn time_cell(t: &TimeDelta) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sparkline_draws_each_known_run_scaled_between_least_and_greatest() {
+        let svg = super::sparkline(&[Some(100), None, Some(110), Some(105)]).into_string();
+        assert!(
+            svg.contains(r#"points="1.0,14.0 53.0,2.0 79.0,8.0""#),
+            "{svg}"
+        );
+        let steady = super::sparkline(&[Some(7), Some(7)]).into_string();
+        assert!(steady.contains(r#"points="1.0,8.0 79.0,8.0""#), "{steady}");
+        assert_eq!(super::sparkline(&[None, Some(1)]).into_string(), "");
+    }
+
     #[test]
     fn a_delta_is_a_signed_whole_percent() {
         assert_eq!(super::percent(90.9), "+91%");

@@ -56,6 +56,7 @@ impl HistoryPolicy {
         suite: &crate::analysis::history::Suite,
         results: &mut [TrialResult],
         tools: &[ToolInfo],
+        flashes: &[crate::hw::flash::record::FlashReport],
         duration: Duration,
     ) -> Option<Unrecorded> {
         let Self::Record {
@@ -69,7 +70,11 @@ impl HistoryPolicy {
             Ok(history)
         });
         let commit = crate::analysis::history::git_commit(&project.root);
-        let record = RunRecord::of(suite, results, tools, commit, duration);
+        let mut record = RunRecord::of(suite, results, tools, commit, duration);
+        record.sizes = flashes
+            .iter()
+            .filter_map(|f| Some((f.board.clone(), f.size?)))
+            .collect();
         let error = marked
             .and_then(|mut history| history.record(&record))
             .err()?;
@@ -120,6 +125,47 @@ impl HistoryPolicy {
                 ms.sort_unstable();
                 let median = *ms.get(ms.len() / 2)?;
                 Some((name, Duration::from_millis(median.max(0) as u64)))
+            })
+            .collect()
+    }
+
+    /// Each timed result's time on the target over its last nine recorded runs and this
+    /// one, by name (index.html's trend); call before the run is recorded. Read-only; a
+    /// history that cannot be read gives none.
+    pub fn target_trends(
+        &self,
+        suite: &crate::analysis::history::Suite,
+        results: &[TrialResult],
+    ) -> crate::report::TargetTrends {
+        let Self::Record {
+            location, timeout, ..
+        } = self
+        else {
+            return Default::default();
+        };
+        let interrupted = crate::util::interrupt::requested();
+        let timed: Vec<(&str, i64)> = results
+            .iter()
+            .filter_map(|r| {
+                let us = crate::analysis::history::recorded_target_us(r, interrupted)?;
+                Some((r.name.as_str(), us))
+            })
+            .collect();
+        if timed.is_empty() {
+            return Default::default();
+        }
+        let past = History::open(location, *timeout)
+            .and_then(|mut h| h.past_in(suite, timed.iter().map(|(n, _)| *n), 9))
+            .unwrap_or_default();
+        timed
+            .into_iter()
+            .map(|(name, now)| {
+                let mut runs = past
+                    .get(name)
+                    .map(|p| p.target_us.clone())
+                    .unwrap_or_default();
+                runs.push(Some(now));
+                (name.to_string(), runs)
             })
             .collect()
     }

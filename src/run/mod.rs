@@ -186,10 +186,16 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
     // The marks (new failure, fixed) go into the reports, so the history is read first;
     // a history that fails is said after the reports are written, never instead of them.
     let suite = runner.suite.history(project);
-    let unrecorded =
-        request
-            .history
-            .mark_and_record(project, &suite, &mut results, &tools, duration);
+    // Read before this run is recorded: its past, then this run's figure.
+    let target_trends = request.history.target_trends(&suite, &results);
+    let unrecorded = request.history.mark_and_record(
+        project,
+        &suite,
+        &mut results,
+        &tools,
+        &runner.flashes,
+        duration,
+    );
     console.summary(&results, duration.as_secs_f64());
     let matrix = match (&request.reference, &known) {
         (Some(reference), Some(known)) => {
@@ -213,6 +219,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         },
         merge: None,
         suite_dir: Some(&suite_dir),
+        target_trends: Some(&target_trends),
     };
     let mut written = write_files(&request.report_dir, &report)?;
     written.extend(runner.suite.write_reports(&request.report_dir, &results)?);

@@ -88,7 +88,7 @@ pub fn open(
             targets.set_frozen(&board.name, target);
         }
     }
-    let mut flashes = Vec::new();
+    let mut flashes: Vec<FlashReport> = boards.iter().filter_map(|b| built_vm(b)).collect();
     for board in boards.iter().filter(|_| firmware == Firmware::Flash) {
         if let (BoardSpec::Device(d), Some(target)) = (&board.spec, targets.device(&board.name)) {
             flashes.extend(flash_if_changed(
@@ -172,6 +172,34 @@ pub fn built(
             Ok(Arc::new(resolved))
         })
         .collect()
+}
+
+/// A host board's VM built from its tree (the unix port), reported as a device board's
+/// firmware is: its image and text/data/bss, so results.json, compare and the history
+/// carry its size. Nothing is flashed.
+fn built_vm(board: &Board) -> Option<FlashReport> {
+    board.build().filter(|_| board.unavailable().is_none())?;
+    let BoardSpec::Host(host) = &board.spec else {
+        return None;
+    };
+    let vm = host.executable.as_ref()?;
+    Some(FlashReport {
+        board: board.name.clone(),
+        image: vm.clone(),
+        flashed: false,
+        reason: format!(
+            "board `{}`: the VM built from its tree, {}",
+            board.name,
+            vm.display()
+        ),
+        backend: None,
+        bytes: None,
+        erase_ms: None,
+        program_ms: None,
+        verify_ms: None,
+        total_ms: None,
+        size: crate::tools::firmware_build::size::of_elf(vm).ok(),
+    })
 }
 
 /// The reference is the `cpython` board file's interpreter, or python3; its path and

@@ -115,6 +115,7 @@ impl BoardTarget {
             }
             if let Some(s) = pool.idle.pop() {
                 pool.busy += 1;
+                s.pause(false);
                 return Ok(s);
             }
             if pool.busy < self.instances {
@@ -164,6 +165,8 @@ impl BoardTarget {
             pool.dead.get_or_insert(cause);
         }
         if let Some(s) = session {
+            // Idle, an exact-time board's emulator is stopped: it would busy-poll a core.
+            s.pause(self.exact_time());
             pool.idle.push(s);
         }
         self.freed.notify_all();

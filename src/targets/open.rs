@@ -345,6 +345,7 @@ pub fn default_cpython_board(boards_dir: &std::path::Path) -> Board {
         modes: vec![crate::model::case::Mode::Source],
         cases: Vec::new(),
         default: false,
+        perf: None,
         spec: BoardSpec::Host(crate::boardfile::HostSpec {
             kind: HostKind::Cpython,
             executable: None,

@@ -7,6 +7,7 @@
 //! (hence libtest-mimic rather than `#[test]`). The micro:bit variants always run.
 
 mod cases;
+mod pause;
 // The board tests' helpers (QEMU micro:bit sessions); not all of them are used here.
 #[path = "../board/common.rs"]
 #[allow(dead_code)]
@@ -72,7 +73,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 15] = [
+    let tests: [(&str, Test, bool); 16] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -146,6 +147,11 @@ fn main() {
         (
             "image_size_is_what_binutils_size_says",
             cases::image_size_is_what_binutils_size_says,
+            true,
+        ),
+        (
+            "a_paused_session_uses_no_cpu_and_runs_on_when_continued",
+            pause::a_paused_session_uses_no_cpu_and_runs_on_when_continued,
             true,
         ),
     ];

@@ -17,14 +17,18 @@ pub mod sql;
 mod sqlite;
 
 pub use inputs::Suite;
-pub use past::Past;
-pub use record::{RunRecord, TrialRow};
+pub use past::{Past, trend};
+pub use record::{RunRecord, TrialRow, recorded_target_us};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::pipeline::TrialResult;
+use crate::tools::firmware_build::size::ImageSize;
+
+/// Each board's image sizes over the runs, oldest first.
+pub type SizeTrends = BTreeMap<String, Vec<ImageSize>>;
 
 /// How long a writer waits for another run's lock, or for a server to answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -153,6 +157,8 @@ trait Store {
     fn record(&mut self, run: &RunRecord) -> Result<i64, Failure>;
     /// One trial's (suite, name) last `n` results, oldest first.
     fn recent(&mut self, suite: &str, name: &str, n: usize) -> Result<Vec<RecentRow>, Failure>;
+    /// The image sizes (JSON) of the last `n` runs that recorded any, newest first.
+    fn sizes(&mut self, n: usize) -> Result<Vec<String>, Failure>;
     /// Every trial key (suite, name) recorded, sorted.
     fn keys(&mut self) -> Result<Vec<(String, String)>, Failure>;
     /// A `SELECT COUNT(*)` query's answer.
@@ -166,6 +172,8 @@ struct RecentRow {
     /// The heap figures' JSON.
     heap: String,
     inputs: Option<String>,
+    /// The time on the target, in µs.
+    target_us: Option<i64>,
 }
 
 pub struct History {
@@ -291,6 +299,23 @@ impl History {
         Ok(p)
     }
 
+    /// Each board's image sizes over the last `n` runs that recorded any, oldest first
+    /// (a board's list has a run only where it was built or flashed then). A row this
+    /// mpcheck cannot read is left out.
+    pub fn sizes(&mut self, n: usize) -> Result<SizeTrends, HistoryError> {
+        let rows = self.store.sizes(n).map_err(|f| self.err(f))?;
+        let mut trends = SizeTrends::new();
+        for json in rows.iter().rev() {
+            let Ok(run) = serde_json::from_str::<BTreeMap<String, ImageSize>>(json) else {
+                continue;
+            };
+            for (board, size) in run {
+                trends.entry(board).or_default().push(size);
+            }
+        }
+        Ok(trends)
+    }
+
     /// How many runs and trial rows the history holds.
     pub fn counts(&mut self) -> Result<(i64, i64), HistoryError> {
         let runs = self.store.count(sql::COUNT_RUNS).map_err(|f| self.err(f))?;
@@ -355,6 +380,7 @@ mod tests {
             heap: serde_json::json!({"live_bytes": 8}),
             quarantined: None,
             inputs: inputs.map(str::to_string),
+            target_us: Some(ms * 1000 + 7),
         }
     }
 
@@ -365,6 +391,7 @@ mod tests {
             tools: serde_json::json!([]),
             duration_ms: 1,
             trials,
+            sizes: BTreeMap::new(),
         }
     }
 
@@ -397,7 +424,34 @@ mod tests {
         assert_eq!(own["u::ab"], all[&key("u::ab")]);
         assert_eq!(own["u::a"].verdicts, ["pass", "flaky", "pass"]);
         assert_eq!(own["u::a"].durations_ms, [2, 3, 4]);
+        assert_eq!(own["u::a"].target_us, [Some(2007), Some(3007), Some(4007)]);
         assert_eq!(own["u::a"].live_bytes, [Some(8); 3]);
+    }
+
+    #[test]
+    fn each_boards_image_sizes_are_kept_per_run_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = open(&dir.path().join("h.sqlite"));
+        let size = |text| ImageSize {
+            text,
+            data: 16,
+            bss: 100,
+        };
+        // A run that built nothing records no sizes; the others the boards they built.
+        h.record(&run(vec![])).unwrap();
+        for (text, with_b) in [(1000, true), (1040, false), (990, true)] {
+            let mut r = run(vec![]);
+            r.sizes.insert("a".into(), size(text));
+            if with_b {
+                r.sizes.insert("b".into(), size(text * 2));
+            }
+            h.record(&r).unwrap();
+        }
+        let trends = h.sizes(10).unwrap();
+        assert_eq!(trends["a"], [size(1000), size(1040), size(990)]);
+        assert_eq!(trends["b"], [size(2000), size(1980)]);
+        // The last two runs that recorded sizes.
+        assert_eq!(h.sizes(2).unwrap()["a"], [size(1040), size(990)]);
     }
 
     #[test]
@@ -500,6 +554,7 @@ mod tests {
         };
         assert_eq!(old[&key].verdicts, ["pass", "fail", "pass"]);
         assert_eq!(old[&key].inputs, [None, None, None]);
+        assert_eq!(old[&key].target_us, [None, None, None]);
         assert_eq!(old[&key].flake_rate(), 0.0);
         // A new run is keyed by its suite; reopening migrates nothing twice.
         h.record(&run(vec![row("cases/", "unix::g/t", "pass", Some("a"), 1)]))

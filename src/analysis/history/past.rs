@@ -17,6 +17,9 @@ pub struct Past {
     pub frag_index: Vec<Option<f64>>,
     /// Each run's fingerprint of the trial's inputs (`None`: not known).
     pub inputs: Vec<Option<String>>,
+    /// Each run's time on the target in µs (`None`: the target has no clock, or the run
+    /// was recorded before mpcheck kept it).
+    pub target_us: Vec<Option<i64>>,
 }
 
 impl Past {
@@ -29,6 +32,7 @@ impl Past {
         self.largest_free_bytes.push(heap.largest_free_bytes);
         self.frag_index.push(heap.frag_index());
         self.inputs.push(row.inputs);
+        self.target_us.push(row.target_us);
     }
 
     /// Whether run `i`'s verdict changed with nothing changed: `flaky` within the run
@@ -58,6 +62,17 @@ impl Past {
             .filter(|&i| self.flaky_at(i))
             .count();
         flaky as f64 / self.verdicts.len().max(1) as f64
+    }
+}
+
+/// A figure's trend over runs: first → last with the change, `steady` when they are
+/// equal, `-` when no run has it (the history's columns and index.html's trends). Pure.
+pub fn trend(values: &[Option<i64>]) -> String {
+    let known: Vec<i64> = values.iter().flatten().copied().collect();
+    match (known.first(), known.last()) {
+        (Some(a), Some(b)) if a == b => format!("{a} (steady)"),
+        (Some(a), Some(b)) => format!("{a} → {b} ({:+})", b - a),
+        _ => "-".into(),
     }
 }
 
@@ -99,6 +114,7 @@ mod tests {
             duration_ms: 1,
             heap: heap.into(),
             inputs: None,
+            target_us: None,
         }
     }
 

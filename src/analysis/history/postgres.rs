@@ -64,10 +64,11 @@ impl Store for PostgresStore {
     fn record(&mut self, run: &RunRecord) -> Result<i64, Failure> {
         let mut tx = self.client.transaction().map_err(failure)?;
         let tools = run.tools.to_string();
+        let sizes = super::record::sizes_json(run);
         let id: i64 = tx
             .query_one(
                 sql::INSERT_RUN,
-                &[&run.started, &run.commit, &tools, &run.duration_ms],
+                &[&run.started, &run.commit, &tools, &run.duration_ms, &sizes],
             )
             .map_err(failure)?
             .get(0);
@@ -89,6 +90,7 @@ impl Store for PostgresStore {
                     &t.quarantined,
                     &t.suite,
                     &t.inputs,
+                    &t.target_us,
                 ],
             )
             .map_err(failure)?;
@@ -109,8 +111,17 @@ impl Store for PostgresStore {
                 duration_ms: r.get(1),
                 heap: r.get(2),
                 inputs: r.get(3),
+                target_us: r.get(4),
             })
             .collect())
+    }
+
+    fn sizes(&mut self, n: usize) -> Result<Vec<String>, Failure> {
+        let rows = self
+            .client
+            .query(sql::SIZES, &[&(n as i64)])
+            .map_err(failure)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn keys(&mut self) -> Result<Vec<(String, String)>, Failure> {

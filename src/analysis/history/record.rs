@@ -3,6 +3,7 @@
 //! nothing about it and is left out, and so is each such attempt of a repeated trial: a
 //! `--repeat 5` stopped after 3 passes is a pass, never a flaky `pass 3, error 2`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::inputs::Suite;
 use crate::model::verdict::{Verdict, aggregate};
 use crate::pipeline::TrialResult;
+use crate::tools::firmware_build::size::ImageSize;
 use crate::tools::toolchain::ToolInfo;
 
 /// A run as the history stores it; also the side file a run that could not be recorded
@@ -23,6 +25,10 @@ pub struct RunRecord {
     pub tools: serde_json::Value,
     pub duration_ms: i64,
     pub trials: Vec<TrialRow>,
+    /// Each built or flashed image's text/data/bss, by board (a device board's ELF
+    /// firmware, a unix VM built from a tree); empty in runs recorded before sizes were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sizes: BTreeMap<String, ImageSize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +53,10 @@ pub struct TrialRow {
     /// `None` when not known.
     #[serde(default)]
     pub inputs: Option<String>,
+    /// The time on the target in µs: the median of the attempts that say something about
+    /// the case (`None`: the target has no clock).
+    #[serde(default)]
+    pub target_us: Option<i64>,
 }
 
 /// The reason an interrupted VM's run is given (`target::process`): the run was
@@ -119,8 +129,15 @@ impl RunRecord {
                 .iter()
                 .filter_map(|r| row(suite, r, tools, interrupted))
                 .collect(),
+            sizes: BTreeMap::new(),
         }
     }
+}
+
+/// The run's sizes as the history stores them: JSON, or NULL when it built or flashed
+/// no image with sections.
+pub fn sizes_json(run: &RunRecord) -> Option<String> {
+    (!run.sizes.is_empty()).then(|| serde_json::to_string(&run.sizes).unwrap_or_default())
 }
 
 /// The row of one result, `None` when it says nothing about its case.
@@ -138,7 +155,24 @@ fn row(suite: &Suite, r: &TrialResult, tools: &[ToolInfo], interrupted: bool) ->
         heap: serde_json::to_value(&r.heap).unwrap_or_default(),
         quarantined: r.quarantined.clone(),
         inputs: suite.fingerprint(r, tools),
+        target_us: recorded_target_us(r, interrupted),
     })
+}
+
+/// A result's time on the target as the history keeps it: its own, or the median (the
+/// upper of two middles) of the attempts that say something about the case. Pure.
+pub fn recorded_target_us(r: &TrialResult, interrupted: bool) -> Option<i64> {
+    if r.attempts.is_empty() {
+        return r.target_us.map(|us| us as i64);
+    }
+    let mut us: Vec<u64> = r
+        .attempts
+        .iter()
+        .filter(|a| !says_nothing(&a.verdict, interrupted))
+        .filter_map(|a| a.target_us)
+        .collect();
+    us.sort_unstable();
+    us.get(us.len() / 2).map(|&u| u as i64)
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE trials ADD COLUMN suite TEXT NOT NULL DEFAULT '';
      ALTER TABLE trials ADD COLUMN inputs TEXT;
      CREATE INDEX IF NOT EXISTS trials_by_key ON trials(suite, name, run);",
+    // 2: each run's image sizes (JSON: board → text, data, bss; NULL before, or none built).
+    "ALTER TABLE runs ADD COLUMN sizes TEXT;",
+    // 3: each trial's time on the target, in µs (the median of its attempts'; NULL when
+    // the target has no clock, or before).
+    "ALTER TABLE trials ADD COLUMN target_us BIGINT;",
 ];
 
 /// The last migration the history has had (0: none).
@@ -43,18 +48,21 @@ pub const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
 
 pub const SET_VERSION: &str = "INSERT INTO schema_version (version) VALUES ($1)";
 
-pub const INSERT_RUN: &str = "INSERT INTO runs (started, commit_id, tools, duration_ms) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const INSERT_RUN: &str = "INSERT INTO runs (started, commit_id, tools, duration_ms, sizes) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 
 pub const INSERT_TRIAL: &str = "INSERT INTO trials
-    (run, name, board, case_id, mode, verdict, reason, duration_ms, heap, quarantined, suite, inputs)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    (run, name, board, case_id, mode, verdict, reason, duration_ms, heap, quarantined, suite, inputs, target_us)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 /// One trial's (suite `$1`, name `$2`) last `$3` results, oldest first: verdict,
-/// duration, heap JSON, inputs' fingerprint.
-pub const RECENT: &str = "SELECT verdict, duration_ms, heap, inputs FROM
-    (SELECT verdict, duration_ms, heap, inputs, run FROM trials
+/// duration, heap JSON, inputs' fingerprint, time on the target.
+pub const RECENT: &str = "SELECT verdict, duration_ms, heap, inputs, target_us FROM
+    (SELECT verdict, duration_ms, heap, inputs, target_us, run FROM trials
      WHERE suite = $1 AND name = $2 ORDER BY run DESC LIMIT $3) AS last
     ORDER BY run";
+
+/// The image sizes (JSON) of the last `$1` runs that recorded any, newest first.
+pub const SIZES: &str = "SELECT sizes FROM runs WHERE sizes IS NOT NULL ORDER BY id DESC LIMIT $1";
 
 /// Every trial's key: suite, name.
 pub const KEYS: &str = "SELECT DISTINCT suite, name FROM trials ORDER BY suite, name";

@@ -79,7 +79,8 @@ impl Store for SqliteStore {
                     run.started,
                     run.commit,
                     run.tools.to_string(),
-                    run.duration_ms
+                    run.duration_ms,
+                    super::record::sizes_json(run)
                 ],
                 |row| row.get(0),
             )
@@ -101,6 +102,7 @@ impl Store for SqliteStore {
                         t.quarantined,
                         t.suite,
                         t.inputs,
+                        t.target_us,
                     ])
                     .map_err(failure)?;
             }
@@ -118,8 +120,17 @@ impl Store for SqliteStore {
                     duration_ms: row.get(1)?,
                     heap: row.get(2)?,
                     inputs: row.get(3)?,
+                    target_us: row.get(4)?,
                 })
             })
+            .map_err(failure)?;
+        rows.collect::<Result<_, _>>().map_err(failure)
+    }
+
+    fn sizes(&mut self, n: usize) -> Result<Vec<String>, Failure> {
+        let mut stmt = self.db.prepare(&q(sql::SIZES)).map_err(failure)?;
+        let rows = stmt
+            .query_map(params![n as i64], |row| row.get(0))
             .map_err(failure)?;
         rows.collect::<Result<_, _>>().map_err(failure)
     }

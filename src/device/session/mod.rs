@@ -119,6 +119,24 @@ impl BoardSession {
         self.repl.transport().process_id()
     }
 
+    /// Stops (`true`) or continues the OS process behind the console (QEMU's process
+    /// group) while the session waits idle in a pool: an idle emulated board's firmware
+    /// busy-polls its UART and keeps a host core busy (mps2-an385: 0.7 of a core), which
+    /// the busy instances of the board and of its frozen variant need. For a board whose
+    /// clock counts instructions (`qemu.icount`): its guest sees no time pass while
+    /// stopped. Continuing a process that was not stopped does nothing; nor does either
+    /// for a console without a process.
+    pub fn pause(&self, paused: bool) {
+        let Some(pid) = self.process_id() else {
+            return;
+        };
+        let signal = if paused { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory involved.
+        unsafe {
+            libc::kill(-(pid as libc::pid_t), signal);
+        }
+    }
+
     /// Run one case's source. A hang or lost link is a verdict hint, not an error; `Err`
     /// means the board is unusable (dead after the whole recovery ladder).
     pub fn run_case(&mut self, source: &[u8], timeout: Duration) -> Result<CaseRun, BoardError> {

@@ -37,9 +37,13 @@ pub struct Params {
 }
 
 impl Params {
-    /// run-perfbench.py's own examples: `N, M = 1000, 1000 # PC` for a host VM,
-    /// `100, 100 # pyboard, esp32` for a board (the qemu port's heap is 140 kB).
+    /// The board file's `perf: {n, m}`, else run-perfbench.py's own examples:
+    /// `N, M = 1000, 1000 # PC` for a host VM, `100, 100 # pyboard, esp32` for a board
+    /// (the qemu port's heap is 140 kB).
     pub fn default_for(board: &Board) -> Params {
+        if let Some(p) = board.perf {
+            return Params { n: p.n, m: p.m };
+        }
         match board.spec {
             BoardSpec::Host(_) => Params { n: 1000, m: 1000 },
             _ => Params { n: 100, m: 100 },
@@ -319,5 +323,21 @@ impl SuiteRun for PerfCase {
     /// leaves state behind (misc_pystone took 9266 or 9358 µs by what ran before it).
     fn fresh_boot(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_board_files_perf_section_replaces_its_kinds_default() {
+        let parse = |text: &str| {
+            crate::boardfile::parse_board(std::path::Path::new("boards/b.yaml"), text).unwrap()
+        };
+        let host = parse("kind: unix\n");
+        assert_eq!(Params::default_for(&host), Params { n: 1000, m: 1000 });
+        let tuned = parse("kind: unix\nperf: {n: 168, m: 64}\n");
+        assert_eq!(Params::default_for(&tuned), Params { n: 168, m: 64 });
     }
 }
