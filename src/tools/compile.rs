@@ -123,6 +123,11 @@ impl Compiler {
         }
         let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let out_path = tmp.path().join("out.mpy");
+        // What is compiled is what the key holds: the case's source as read, not its file
+        // again (changed since, or a suite's script that is not the file).
+        let file_name = case.path.file_name().unwrap_or("case.py".as_ref());
+        let in_path = tmp.path().join(file_name);
+        std::fs::write(&in_path, &case.source).map_err(|e| Error::io(&in_path, e))?;
         let output = Command::new(&self.path)
             .arg("-o")
             .arg(&out_path)
@@ -130,7 +135,7 @@ impl Compiler {
             .arg("-s")
             .arg(source_name)
             .args(&self.flags)
-            .arg(&case.path)
+            .arg(&in_path)
             .output()
             .map_err(|e| {
                 Error::Toolchain(format!(
@@ -141,6 +146,8 @@ impl Compiler {
         if !output.status.success() {
             let text = String::from_utf8_lossy(&output.stderr).to_string()
                 + &String::from_utf8_lossy(&output.stdout);
+            // Its message names the case's file, not the copy compiled.
+            let text = text.replace(&*in_path.to_string_lossy(), &case.path.to_string_lossy());
             return Ok(Err(format!(
                 "mpy-cross ({}) rejected the case: {}",
                 self.version(),

