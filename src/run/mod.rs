@@ -191,6 +191,10 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
             .history
             .mark_and_record(project, &suite, &mut results, &tools, duration);
     console.summary(&results, duration.as_secs_f64());
+    let members = runner.pipeline.targets().members();
+    for line in crate::report::pools::lines(&crate::report::pools::rows(&members, &results)) {
+        console.note(&line);
+    }
     let matrix = match (&request.reference, &known) {
         (Some(reference), Some(known)) => {
             Some(reference_matrix(selection, &results, reference, known))
@@ -202,6 +206,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         toolchain: &tools,
         flashes: &runner.flashes,
         results: &results,
+        members: &members,
         duration,
         interrupted: interrupted.then_some(trials.len()),
         matrix: matrix.as_ref(),
