@@ -20,6 +20,33 @@ impl Fixture {
 const MP_ONLY: &str = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nimport micropython\nprint('a')\nprint('b')\nprint('c')\n";
 
 #[test]
+fn a_header_naming_an_unknown_board_is_an_error_at_its_line() {
+    // #24: `exclude:` and `boards:` name board files, families or kinds; a typo would
+    // otherwise be a condition that never matches.
+    let f = Fixture::new();
+    f.write(
+        "cases/g/typo.py",
+        "# ---\n# exclude:\n#   cpython: MicroPython-only\n#   unx: not here\n# ---\nprint(1)\n",
+    );
+    f.write(
+        "cases/g/fine.py",
+        "# ---\n# boards: [unix, qemu]\n# ---\nprint(1)\n",
+    );
+    f.write("golden/g/fine.out", "1\n");
+    f.write("golden/g/typo.out", "1\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let typo = f.result("unix::g/typo");
+    assert_eq!(typo["verdict"], "error");
+    let message = typo["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("cases/g/typo.py:4: `unx` names no board file or family"),
+        "{typo}"
+    );
+    assert_eq!(f.result("unix::g/fine")["verdict"], "pass");
+}
+
+#[test]
 fn edited_golden_fails_with_diff_and_bless_restores_it() {
     let f = Fixture::new();
     f.write("cases/g/mp.py", MP_ONLY);
@@ -465,9 +492,16 @@ fn microbit_board(firmware: &Path, console: &str) -> String {
     )
 }
 
+/// The board files the repository's cases name in their headers (a case naming a board
+/// its project lacks is an error): copied with its cases.
+const NAMED_BY_CASES: &[&str] = &["unix-coverage-src", "mps2-an385-qemu-smallheap"];
+
 /// The repository's `dirs` (cases/, golden/) copied into the fixture's project.
 fn copy_from_repo(f: &Fixture, dirs: &[&str]) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dirs.iter().any(|d| d.starts_with("cases")) {
+        copy_named_boards(f);
+    }
     for dir in dirs {
         let status = Command::new("cp")
             .arg("-r")
@@ -476,6 +510,15 @@ fn copy_from_repo(f: &Fixture, dirs: &[&str]) {
             .status()
             .unwrap();
         assert!(status.success(), "cp -r {dir}");
+    }
+}
+
+fn copy_named_boards(f: &Fixture) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(f.root().join("boards")).unwrap();
+    for b in NAMED_BY_CASES {
+        let file = format!("boards/{b}.yaml");
+        std::fs::copy(repo.join(&file), f.root().join(&file)).unwrap();
     }
 }
 
@@ -910,6 +953,7 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(f.root().join("cases")).unwrap();
     std::fs::create_dir_all(f.root().join("golden")).unwrap();
+    copy_named_boards(&f);
     for (from, to) in [("cases/heap", "cases"), ("golden/heap", "golden")] {
         let status = Command::new("cp")
             .arg("-r")

@@ -151,6 +151,12 @@ impl Project {
                 }
             }
         }
+        // const_fold's header names the coverage build (a board the project must have).
+        std::fs::copy(
+            repo.join("boards/unix-coverage-src.yaml"),
+            r.join("boards/unix-coverage-src.yaml"),
+        )
+        .unwrap();
         let lg = r.join("boards/lg.yaml");
         let text = std::fs::read_to_string(&lg).unwrap();
         std::fs::write(&lg, format!("{text}family: direct\n")).unwrap();
