@@ -523,6 +523,98 @@ fn copy_named_boards(f: &Fixture) {
 }
 
 #[test]
+fn a_pool_of_two_consoles_spreads_the_trials_over_both_boards() {
+    // #24: `serial: {consoles: [...]}` names identical boards, one console each (here two
+    // QEMU micro:bits whose UARTs are TCP servers); the trials are one queue over both.
+    mpcheck::tools::toolchain::ensure_debian_packages(
+        &[
+            "qemu-system-arm".into(),
+            "firmware-microbit-micropython".into(),
+        ],
+        "the console pool test",
+    )
+    .unwrap();
+    struct Qemu(std::process::Child);
+    impl Drop for Qemu {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let _qemus: Vec<Qemu> = ports
+        .iter()
+        .map(|port| {
+            let child = Command::new("qemu-system-arm")
+                .args(["-M", "microbit", "-display", "none", "-monitor", "none"])
+                .arg("-device")
+                .arg(format!("loader,file={MICROBIT_HEX}"))
+                .arg("-serial")
+                .arg(format!("tcp:127.0.0.1:{port},server=on,wait=off"))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+                assert!(std::time::Instant::now() < until, "qemu never listened");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Qemu(child)
+        })
+        .collect();
+    let f = Fixture::new();
+    let consoles: Vec<String> = ports
+        .iter()
+        .map(|p| format!("\"socket://127.0.0.1:{p}\""))
+        .collect();
+    f.write(
+        "boards/pool.yaml",
+        &format!(
+            "kind: serial\nmodes: [source]\ntimeout: 10\nserial: {{consoles: [{}]}}\npacing: {{chunk_bytes: 32, pause_ms: 10}}\nlossy_link: true\n",
+            consoles.join(", ")
+        ),
+    );
+    for i in 0..24 {
+        f.write(&format!("cases/g/c{i:02}.py"), &format!("print({i} * 3)\n"));
+        f.write(&format!("golden/g/c{i:02}.out"), &format!("{}\n", i * 3));
+    }
+    let run = f.mpcheck(&["run", "--board", "pool"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let mut per_member = std::collections::BTreeMap::<String, usize>::new();
+    for r in f.results()["results"].as_array().unwrap() {
+        *per_member
+            .entry(r["member"].as_str().unwrap_or("none").to_string())
+            .or_default() += 1;
+    }
+    eprintln!("{per_member:?}");
+    assert_eq!(per_member.len(), 2, "{per_member:?}");
+    assert!(per_member.values().all(|&n| n > 0), "{per_member:?}");
+    // One line for the pool, each member with its count (members in name order).
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("pool pool: "))
+        .unwrap_or_default();
+    for p in &ports {
+        let n = per_member[&format!("socket://127.0.0.1:{p}")];
+        let ran = format!(
+            "socket://127.0.0.1:{p} ran {n} {}",
+            if n == 1 { "trial" } else { "trials" }
+        );
+        assert!(line.contains(&ran), "{ran}: {err}");
+    }
+}
+
+#[test]
 fn hung_board_is_recovered_and_the_next_case_passes() {
     let f = Fixture::new();
     f.write(

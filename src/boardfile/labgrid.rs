@@ -139,11 +139,12 @@ pub fn board_section(
         usb_serial: None,
         baud: 115_200,
         reset: ResetMethod::None,
+        consoles: Vec::new(),
     });
-    if serial.console.is_some() || serial.usb_serial.is_some() {
+    if serial.console.is_some() || serial.usb_serial.is_some() || !serial.consoles.is_empty() {
         return Err((
             "serial",
-            "serial: a labgrid board's console comes from its place (its NetworkSerialPort): remove `console` and `usb_serial`".into(),
+            "serial: a labgrid board's console comes from its place (its NetworkSerialPort): remove `console`, `consoles` and `usb_serial`".into(),
         ));
     }
     Ok((Some(spec), Some(serial)))

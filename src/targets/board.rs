@@ -69,6 +69,21 @@ impl BoardTarget {
         self
     }
 
+    /// Runs on these boards (a pool of consoles, each named by its console) instead of
+    /// one; none: unchanged.
+    pub fn with_members(mut self, members: Vec<(String, BoardConfig)>) -> BoardTarget {
+        if members.is_empty() {
+            return self;
+        }
+        let members = members
+            .into_iter()
+            .map(|(name, config)| Member::new(&name, config, None))
+            .collect();
+        let instances = self.sessions.instances();
+        self.sessions = Arc::new(Sessions::new(&self.name, instances, members, &[]));
+        self
+    }
+
     /// Runs on the members of `sessions` as they join (see [`super::pool`]).
     pub(super) fn with_pool(
         mut self,

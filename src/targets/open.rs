@@ -100,7 +100,10 @@ impl Targets {
             if let BoardSpec::Device(d) = &board.spec {
                 let target = open_device(board, d, toolchain, compilers)?;
                 // A pool's members each run `instances` sessions from the board's queue.
-                let members = d.labgrid.as_ref().map_or(1, |lg| lg.places.len());
+                let members = match &d.labgrid {
+                    Some(lg) => lg.places.len(),
+                    None => d.config.members().len().max(1),
+                };
                 t.lanes.insert(board.name.clone(), d.instances * members);
                 t.devices.insert(board.name.clone(), target.clone());
                 t.opened.insert(board.name.clone(), target);
@@ -299,7 +302,8 @@ fn open_device(
         spec.config.clone(),
         spec.instances,
         Some(compiler),
-    );
+    )
+    .with_members(spec.config.members());
     let reset_by_probe = spec
         .config
         .serial

@@ -166,6 +166,7 @@ impl HeldPlace {
             usb_serial: None,
             baud: 115_200,
             reset: ResetMethod::None,
+            consoles: Vec::new(),
         });
         serial.console = Some(self.resources.console.clone());
         if let Some(baud) = self.resources.baud {
