@@ -20,6 +20,33 @@ impl Fixture {
 const MP_ONLY: &str = "# ---\n# exclude: {cpython: MicroPython-only}\n# ---\nimport micropython\nprint('a')\nprint('b')\nprint('c')\n";
 
 #[test]
+fn a_header_naming_an_unknown_board_is_an_error_at_its_line() {
+    // #24: `exclude:` and `boards:` name board files, families or kinds; a typo would
+    // otherwise be a condition that never matches.
+    let f = Fixture::new();
+    f.write(
+        "cases/g/typo.py",
+        "# ---\n# exclude:\n#   cpython: MicroPython-only\n#   unx: not here\n# ---\nprint(1)\n",
+    );
+    f.write(
+        "cases/g/fine.py",
+        "# ---\n# boards: [unix, qemu]\n# ---\nprint(1)\n",
+    );
+    f.write("golden/g/fine.out", "1\n");
+    f.write("golden/g/typo.out", "1\n");
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let typo = f.result("unix::g/typo");
+    assert_eq!(typo["verdict"], "error");
+    let message = typo["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("cases/g/typo.py:4: `unx` names no board file or family"),
+        "{typo}"
+    );
+    assert_eq!(f.result("unix::g/fine")["verdict"], "pass");
+}
+
+#[test]
 fn edited_golden_fails_with_diff_and_bless_restores_it() {
     let f = Fixture::new();
     f.write("cases/g/mp.py", MP_ONLY);
@@ -465,9 +492,16 @@ fn microbit_board(firmware: &Path, console: &str) -> String {
     )
 }
 
+/// The board files the repository's cases name in their headers (a case naming a board
+/// its project lacks is an error): copied with its cases.
+const NAMED_BY_CASES: &[&str] = &["unix-coverage-src", "mps2-an385-qemu-smallheap"];
+
 /// The repository's `dirs` (cases/, golden/) copied into the fixture's project.
 fn copy_from_repo(f: &Fixture, dirs: &[&str]) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dirs.iter().any(|d| d.starts_with("cases")) {
+        copy_named_boards(f);
+    }
     for dir in dirs {
         let status = Command::new("cp")
             .arg("-r")
@@ -476,6 +510,107 @@ fn copy_from_repo(f: &Fixture, dirs: &[&str]) {
             .status()
             .unwrap();
         assert!(status.success(), "cp -r {dir}");
+    }
+}
+
+fn copy_named_boards(f: &Fixture) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(f.root().join("boards")).unwrap();
+    for b in NAMED_BY_CASES {
+        let file = format!("boards/{b}.yaml");
+        std::fs::copy(repo.join(&file), f.root().join(&file)).unwrap();
+    }
+}
+
+#[test]
+fn a_pool_of_two_consoles_spreads_the_trials_over_both_boards() {
+    // #24: `serial: {consoles: [...]}` names identical boards, one console each (here two
+    // QEMU micro:bits whose UARTs are TCP servers); the trials are one queue over both.
+    mpcheck::tools::toolchain::ensure_debian_packages(
+        &[
+            "qemu-system-arm".into(),
+            "firmware-microbit-micropython".into(),
+        ],
+        "the console pool test",
+    )
+    .unwrap();
+    struct Qemu(std::process::Child);
+    impl Drop for Qemu {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let _qemus: Vec<Qemu> = ports
+        .iter()
+        .map(|port| {
+            let child = Command::new("qemu-system-arm")
+                .args(["-M", "microbit", "-display", "none", "-monitor", "none"])
+                .arg("-device")
+                .arg(format!("loader,file={MICROBIT_HEX}"))
+                .arg("-serial")
+                .arg(format!("tcp:127.0.0.1:{port},server=on,wait=off"))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+                assert!(std::time::Instant::now() < until, "qemu never listened");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Qemu(child)
+        })
+        .collect();
+    let f = Fixture::new();
+    let consoles: Vec<String> = ports
+        .iter()
+        .map(|p| format!("\"socket://127.0.0.1:{p}\""))
+        .collect();
+    f.write(
+        "boards/pool.yaml",
+        &format!(
+            "kind: serial\nmodes: [source]\ntimeout: 10\nserial: {{consoles: [{}]}}\npacing: {{chunk_bytes: 32, pause_ms: 10}}\nlossy_link: true\n",
+            consoles.join(", ")
+        ),
+    );
+    for i in 0..24 {
+        f.write(&format!("cases/g/c{i:02}.py"), &format!("print({i} * 3)\n"));
+        f.write(&format!("golden/g/c{i:02}.out"), &format!("{}\n", i * 3));
+    }
+    let run = f.mpcheck(&["run", "--board", "pool"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let mut per_member = std::collections::BTreeMap::<String, usize>::new();
+    for r in f.results()["results"].as_array().unwrap() {
+        *per_member
+            .entry(r["member"].as_str().unwrap_or("none").to_string())
+            .or_default() += 1;
+    }
+    eprintln!("{per_member:?}");
+    assert_eq!(per_member.len(), 2, "{per_member:?}");
+    assert!(per_member.values().all(|&n| n > 0), "{per_member:?}");
+    // One line for the pool, each member with its count (members in name order).
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("pool pool: "))
+        .unwrap_or_default();
+    for p in &ports {
+        let n = per_member[&format!("socket://127.0.0.1:{p}")];
+        let ran = format!(
+            "socket://127.0.0.1:{p} ran {n} {}",
+            if n == 1 { "trial" } else { "trials" }
+        );
+        assert!(line.contains(&ran), "{ran}: {err}");
     }
 }
 
@@ -910,6 +1045,7 @@ fn heap_figures_do_not_depend_on_where_the_checkout_is() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(f.root().join("cases")).unwrap();
     std::fs::create_dir_all(f.root().join("golden")).unwrap();
+    copy_named_boards(&f);
     for (from, to) in [("cases/heap", "cases"), ("golden/heap", "golden")] {
         let status = Command::new("cp")
             .arg("-r")

@@ -123,6 +123,10 @@ pub struct SerialConfig {
     pub baud: u32,
     #[serde(default)]
     pub reset: ResetMethod,
+    /// A pool of identical boards, one console each (instead of `console`): the board's
+    /// trials are spread over them (see [`BoardConfig::members`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consoles: Vec<String>,
 }
 
 fn default_baud() -> u32 {
@@ -195,16 +199,50 @@ impl BoardConfig {
     }
 
     /// Exactly one of `qemu` and `serial`, with sane values.
+    /// The boards of a pool of serial consoles (`serial.consoles`), each named by its
+    /// console with its config; empty for any other board.
+    pub fn members(&self) -> Vec<(String, BoardConfig)> {
+        let Some(serial) = &self.serial else {
+            return Vec::new();
+        };
+        serial
+            .consoles
+            .iter()
+            .map(|c| {
+                let mut config = self.clone();
+                if let Some(s) = config.serial.as_mut() {
+                    s.console = Some(c.clone());
+                    s.consoles.clear();
+                }
+                (c.clone(), config)
+            })
+            .collect()
+    }
+
     pub fn console(&self) -> Result<Console<'_>, ConfigError> {
         if self.pacing.chunk_bytes == 0 {
             return Err(ConfigError("pacing.chunk_bytes must be at least 1".into()));
         }
         match (&self.qemu, &self.serial) {
             (Some(q), None) => Ok(Console::Qemu(q)),
-            (None, Some(s)) => match (&s.console, &s.usb_serial) {
-                (Some(_), None) | (None, Some(_)) => Ok(Console::Serial(s)),
+            (None, Some(s)) => match (&s.console, &s.usb_serial, s.consoles.as_slice()) {
+                (Some(_), None, []) | (None, Some(_), []) => Ok(Console::Serial(s)),
+                (None, None, [_, ..]) => {
+                    let twice = s
+                        .consoles
+                        .iter()
+                        .enumerate()
+                        .find(|(i, c)| c.is_empty() || s.consoles[..*i].contains(c));
+                    match twice {
+                        Some((_, c)) => Err(ConfigError(format!(
+                            "serial.consoles: `{c}` is empty or named twice"
+                        ))),
+                        None => Ok(Console::Serial(s)),
+                    }
+                }
                 _ => Err(ConfigError(
-                    "serial board needs exactly one of `console` and `usb_serial`".into(),
+                    "serial board needs exactly one of `console`, `consoles` and `usb_serial`"
+                        .into(),
                 )),
             },
             _ => Err(ConfigError(
@@ -259,6 +297,42 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_of_consoles_is_one_member_per_console() {
+        let c: BoardConfig = yaml_serde::from_str(
+            r#"{"serial": {"consoles": ["socket://h:1", "socket://h:2"], "baud": 9600}}"#,
+        )
+        .unwrap();
+        assert!(c.console().is_ok());
+        let members = c.members();
+        assert_eq!(members.len(), 2);
+        let (name, second) = &members[1];
+        let serial = second.serial.as_ref().unwrap();
+        assert_eq!(
+            (name.as_str(), serial.console.as_deref(), serial.baud),
+            ("socket://h:2", Some("socket://h:2"), 9600)
+        );
+        assert!(serial.consoles.is_empty() && second.console().is_ok());
+        let twice: BoardConfig =
+            yaml_serde::from_str(r#"{"serial": {"consoles": ["/dev/a", "/dev/a"]}}"#).unwrap();
+        assert!(
+            twice
+                .console()
+                .unwrap_err()
+                .to_string()
+                .contains("named twice")
+        );
+        let both: BoardConfig =
+            yaml_serde::from_str(r#"{"serial": {"console": "/dev/a", "consoles": ["/dev/b"]}}"#)
+                .unwrap();
+        assert!(
+            both.console()
+                .unwrap_err()
+                .to_string()
+                .contains("`consoles`")
+        );
+    }
+
+    #[test]
     fn console_must_be_exactly_one() {
         let c: BoardConfig = yaml_serde::from_str(r#"{}"#).unwrap();
         assert!(
@@ -274,7 +348,7 @@ mod tests {
             c.console()
                 .unwrap_err()
                 .to_string()
-                .contains("exactly one of `console` and `usb_serial`")
+                .contains("exactly one of `console`, `consoles` and `usb_serial`")
         );
         let c: BoardConfig =
             yaml_serde::from_str(r#"{"serial": {"usb_serial": "123", "reset": "dtr_rts"}}"#)

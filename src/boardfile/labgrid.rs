@@ -15,7 +15,9 @@ const DEFAULT_ACQUIRE_TIMEOUT_SECS: u64 = 600;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLabgrid {
-    pub place: String,
+    /// The board's place; or `places`: a pool of identical boards, one place each.
+    pub place: Option<String>,
+    pub places: Option<Vec<String>>,
     /// `host:port` of the labgrid coordinator; `LG_COORDINATOR` when absent.
     pub coordinator: Option<String>,
     /// Seconds to wait while someone else holds the place.
@@ -25,7 +27,11 @@ pub struct RawLabgrid {
 /// A checked `labgrid:` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabgridSpec {
+    /// The place this spec reaches (a pool's first member until [`LabgridSpec::member`]).
     pub place: String,
+    /// Every place of the board: one, or a pool's members (identical boards, one family),
+    /// `place` among them.
+    pub places: Vec<String>,
     /// Where the coordinator listens; `None`: labgrid's own default (`LG_COORDINATOR`,
     /// else 127.0.0.1:20408), decided by `labgrid-client` itself.
     pub coordinator: Option<String>,
@@ -35,11 +41,27 @@ pub struct LabgridSpec {
 impl LabgridSpec {
     /// Checks the raw section; the error is the message for the board file's line.
     pub fn check(raw: RawLabgrid) -> Result<Self, String> {
-        if raw.place.is_empty() || raw.place.contains(char::is_whitespace) {
-            return Err(format!(
-                "labgrid.place: `{}` is not a place name (no spaces, not empty)",
-                raw.place
-            ));
+        let places = match (raw.place, raw.places) {
+            (Some(p), None) => vec![p],
+            (None, Some(ps)) if !ps.is_empty() => ps,
+            (None, _) => {
+                return Err(
+                    "labgrid: name the board's `place`, or its pool's `places: [a, b, …]`".into(),
+                );
+            }
+            (Some(_), Some(_)) => {
+                return Err("labgrid: `place` or `places`, not both".into());
+            }
+        };
+        for (i, p) in places.iter().enumerate() {
+            if p.is_empty() || p.contains(char::is_whitespace) {
+                return Err(format!(
+                    "labgrid.place: `{p}` is not a place name (no spaces, not empty)"
+                ));
+            }
+            if places[..i].contains(p) {
+                return Err(format!("labgrid.places: `{p}` is named twice"));
+            }
         }
         if let Some(c) = &raw.coordinator
             && (c.is_empty() || c.contains(char::is_whitespace) || c.contains('/'))
@@ -49,12 +71,26 @@ impl LabgridSpec {
             ));
         }
         Ok(Self {
-            place: raw.place,
+            place: places[0].clone(),
+            places,
             coordinator: raw.coordinator,
             acquire_timeout: Duration::from_secs(
                 raw.acquire_timeout.unwrap_or(DEFAULT_ACQUIRE_TIMEOUT_SECS),
             ),
         })
+    }
+
+    /// A pool of several places (identical boards, one family).
+    pub fn is_pool(&self) -> bool {
+        self.places.len() > 1
+    }
+
+    /// The spec of one member of the pool: `place` reached, on the same coordinator.
+    pub fn member(&self, place: &str) -> LabgridSpec {
+        LabgridSpec {
+            place: place.to_string(),
+            ..self.clone()
+        }
     }
 
     /// The coordinator as messages name it.
@@ -103,11 +139,12 @@ pub fn board_section(
         usb_serial: None,
         baud: 115_200,
         reset: ResetMethod::None,
+        consoles: Vec::new(),
     });
-    if serial.console.is_some() || serial.usb_serial.is_some() {
+    if serial.console.is_some() || serial.usb_serial.is_some() || !serial.consoles.is_empty() {
         return Err((
             "serial",
-            "serial: a labgrid board's console comes from its place (its NetworkSerialPort): remove `console` and `usb_serial`".into(),
+            "serial: a labgrid board's console comes from its place (its NetworkSerialPort): remove `console`, `consoles` and `usb_serial`".into(),
         ));
     }
     Ok((Some(spec), Some(serial)))
@@ -119,7 +156,8 @@ mod tests {
 
     fn raw(place: &str, coordinator: Option<&str>) -> RawLabgrid {
         RawLabgrid {
-            place: place.into(),
+            place: Some(place.into()),
+            places: None,
             coordinator: coordinator.map(str::to_string),
             acquire_timeout: None,
         }
@@ -140,5 +178,32 @@ mod tests {
                 .unwrap_err()
                 .contains("labgrid.coordinator")
         );
+    }
+
+    #[test]
+    fn a_pool_names_its_places_once_each() {
+        let pool = |places: &[&str]| RawLabgrid {
+            place: None,
+            places: Some(places.iter().map(|p| p.to_string()).collect()),
+            coordinator: None,
+            acquire_timeout: None,
+        };
+        let s = LabgridSpec::check(pool(&["mb1", "mb2"])).unwrap();
+        assert!(s.is_pool());
+        assert_eq!((s.place.as_str(), s.places.len()), ("mb1", 2));
+        assert_eq!(s.member("mb2").place, "mb2");
+        assert!(!LabgridSpec::check(raw("one", None)).unwrap().is_pool());
+        let twice = LabgridSpec::check(pool(&["mb1", "mb1"])).unwrap_err();
+        assert!(twice.contains("named twice"), "{twice}");
+        assert!(
+            LabgridSpec::check(pool(&[]))
+                .unwrap_err()
+                .contains("places")
+        );
+        let both = RawLabgrid {
+            place: Some("a".into()),
+            ..pool(&["b"])
+        };
+        assert!(LabgridSpec::check(both).unwrap_err().contains("not both"));
     }
 }

@@ -360,6 +360,18 @@ fn parse_device(
                 .to_string(),
         )
     })?;
+    if config
+        .serial
+        .as_ref()
+        .is_some_and(|s| !s.consoles.is_empty())
+        && has_probe
+    {
+        return Err(Error::config(
+            path,
+            line_of(text, "probe"),
+            "probe: a debug probe is one board's; a pool of consoles (`serial.consoles`) has several",
+        ));
+    }
     let mpy_cross = raw
         .mpy_cross
         .map(|v| {

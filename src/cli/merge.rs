@@ -61,6 +61,7 @@ pub fn merge(project: &Project, args: &MergeArgs) -> Result<i32> {
         toolchain: &merged.toolchain,
         flashes: &[],
         results: &merged.results,
+        members: &[],
         duration: Duration::from_millis(merged.duration_ms),
         interrupted: None,
         matrix: None,

@@ -2,6 +2,7 @@
 //! a verdict and the rules that reach it, heap figures, a target's features, a trial's
 //! result.
 
+pub mod board_names;
 pub mod case;
 pub mod features;
 pub mod heap;

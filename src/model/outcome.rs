@@ -24,6 +24,8 @@ pub struct Outcome {
     pub heap: Option<crate::model::heap::HeapFigures>,
     /// The case's own time measured by the target's clock (microseconds), where it has one.
     pub target_us: Option<u64>,
+    /// The member of a pool of identical boards that ran it (`None`: not a pool).
+    pub member: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,7 @@ impl Outcome {
             phases: Vec::new(),
             heap: None,
             target_us: None,
+            member: None,
         }
     }
 

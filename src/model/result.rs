@@ -85,6 +85,9 @@ pub struct TrialResult {
     pub family: Option<String>,
     pub case: String,
     pub mode: Mode,
+    /// The member of the board's pool (identical boards, e.g. labgrid places) that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     #[serde(flatten)]
     pub verdict: Verdict,
     pub duration_ms: u128,
@@ -184,6 +187,7 @@ impl TrialResult {
             family: (family != board).then(|| family.to_string()),
             case: case.to_string(),
             mode,
+            member: outcome.as_ref().and_then(|o| o.member.clone()),
             duration_ms: duration.as_millis(),
             target_us: outcome.as_ref().and_then(|o| o.target_us),
             expected_from,

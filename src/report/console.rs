@@ -138,6 +138,9 @@ impl Console {
                         self.done,
                         self.total
                     );
+                    if let Some(member) = &r.member {
+                        text.push_str(&format!(" on {}", crate::util::escape::controls(member)));
+                    }
                     for line in explanation(r, crate::util::diff::CONSOLE_LINES).lines() {
                         text.push_str("\n    ");
                         text.push_str(line);
@@ -150,7 +153,14 @@ impl Console {
                     }
                 }
                 if let Some(bar) = &self.bar {
-                    bar.set_message(crate::util::escape::controls(&r.name).into_owned());
+                    let on = r
+                        .member
+                        .as_ref()
+                        .map(|m| format!(" on {m}"))
+                        .unwrap_or_default();
+                    bar.set_message(
+                        crate::util::escape::controls(&format!("{}{on}", r.name)).into_owned(),
+                    );
                     bar.inc(1);
                 }
             }
@@ -165,6 +175,11 @@ impl Console {
                 let _ = writeln!(std::io::stderr(), "{text}");
             }
         }
+    }
+
+    /// A line of its own after the summary (e.g. what each pool member ran).
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
     }
 
     pub fn reports_written(&self, paths: &[std::path::PathBuf]) {

@@ -109,6 +109,7 @@ pub fn append(
         toolchain: &tools,
         flashes: &[],
         results: &results,
+        members: &[],
         duration,
         interrupted: None,
         matrix: None,

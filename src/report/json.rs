@@ -26,5 +26,11 @@ pub fn render(report: &RunReport) -> String {
         "results": report.results,
         "heap_by_mode": super::heap_modes::rows(report.results),
     });
+    let mut value = value;
+    // Only a run with a pool of identical boards says which member ran how many trials.
+    if !report.members.is_empty() {
+        value["pool_members"] =
+            serde_json::json!(super::pools::rows(report.members, report.results));
+    }
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }

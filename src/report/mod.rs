@@ -10,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod links;
 pub mod markdown;
+pub mod pools;
 pub mod time_chart;
 
 use std::path::Path;
@@ -25,6 +26,8 @@ pub struct RunReport<'a> {
     /// What was done about each device board's firmware before the run.
     pub flashes: &'a [crate::hw::flash::record::FlashReport],
     pub results: &'a [TrialResult],
+    /// The members of the run's pools of identical boards, and what became of each.
+    pub members: &'a [crate::targets::members::MemberState],
     pub duration: Duration,
     /// Ctrl-C or SIGTERM stopped the run: how many trials were planned (the results hold
     /// only those that finished).
@@ -333,6 +336,7 @@ mod tests {
             toolchain: &[],
             flashes: &[],
             results: &[],
+            members: &[],
             duration: Duration::ZERO,
             interrupted: None,
             matrix: None,

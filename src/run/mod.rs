@@ -197,6 +197,10 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         duration,
     );
     console.summary(&results, duration.as_secs_f64());
+    let members = runner.pipeline.targets().members();
+    for line in crate::report::pools::lines(&crate::report::pools::rows(&members, &results)) {
+        console.note(&line);
+    }
     let matrix = match (&request.reference, &known) {
         (Some(reference), Some(known)) => {
             Some(reference_matrix(selection, &results, reference, known))
@@ -208,6 +212,7 @@ pub fn run(project: &Project, request: Request) -> Result<RunOutput> {
         toolchain: &tools,
         flashes: &runner.flashes,
         results: &results,
+        members: &members,
         duration,
         interrupted: interrupted.then_some(trials.len()),
         matrix: matrix.as_ref(),

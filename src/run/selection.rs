@@ -33,7 +33,7 @@ impl Selection {
                 Arc::new(b)
             })
             .collect();
-        let cases = discover(&project.cases_dir())?;
+        let cases = with_board_names_checked(discover(&project.cases_dir())?, &all);
         Ok(Selection {
             boards,
             cases,
@@ -104,6 +104,43 @@ impl Selection {
             upstream: None,
         })
     }
+}
+
+/// `cases`, each whose header names a board that is no board file of the project, no
+/// board's family and no kind made an `error` case naming the file and line.
+fn with_board_names_checked(cases: Vec<Arc<Case>>, all: &[Arc<Board>]) -> Vec<Arc<Case>> {
+    let mut names: Vec<&str> = all
+        .iter()
+        .flat_map(|b| [b.name.as_str(), b.family.as_str()])
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let list = names.join(", ");
+    let known = |n: &str| names.contains(&n);
+    cases
+        .into_iter()
+        .map(|case| {
+            let Ok(settings) = &case.settings else {
+                return case;
+            };
+            match crate::model::board_names::unknown(
+                &case.path,
+                &case.source,
+                settings,
+                &known,
+                &list,
+            ) {
+                None => case,
+                Some(message) => Arc::new(Case {
+                    id: case.id.clone(),
+                    path: case.path.clone(),
+                    source: case.source.clone(),
+                    settings: Err(message),
+                    import_name: case.import_name.clone(),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// The boards `names` select (once each, in the order first named), or the default

@@ -3,9 +3,10 @@
 //! that cannot be brought back is marked dead and its remaining cases get `error`
 //! verdicts naming the cause, while the rest of the run goes on.
 
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::members::{Member, MemberState, Sessions};
 use super::{RunRequest, Target};
 use crate::boardfile::BoardConfig;
 use crate::device::driver::RamFile;
@@ -19,10 +20,11 @@ use crate::tools::toolchain::ToolInfo;
 pub struct BoardTarget {
     name: String,
     config: BoardConfig,
-    instances: usize,
     compiler: Option<Arc<Compiler>>,
-    pool: Mutex<Pool>,
-    freed: Condvar,
+    /// The pool of acquiring members' threads (stopped and joined first on drop).
+    acquiring: Option<super::pool::Acquiring>,
+    /// Its members (one, or a pool of identical boards) and their sessions.
+    sessions: Arc<Sessions>,
     features: OnceLock<Features>,
     /// The firmware has what heap measurement needs (probed with the features).
     measures_heap: OnceLock<bool>,
@@ -32,23 +34,10 @@ pub struct BoardTarget {
     probe: Option<crate::hw::flash::probe_section::ProbeBoard>,
     /// Lets a board held halted after flashing run; called once the console is open.
     release: Mutex<Option<crate::device::session::Release>>,
-    /// A serial board's lock, held while this process drives it.
-    lock: Mutex<Option<std::fs::File>>,
-    /// The labgrid place the board lives in: held as long as the target, its power
-    /// switch the hard reset.
-    place: Option<crate::hw::labgrid::HeldPlace>,
 }
 
-#[derive(Default)]
-struct Pool {
-    idle: Vec<BoardSession>,
-    /// Sessions checked out or being connected.
-    busy: usize,
-    /// Set once the board cannot be brought back: why.
-    dead: Option<String>,
-    /// What the connected firmware reported, for the report.
-    version: Option<String>,
-}
+/// A checked-out session, and the index of the member it runs on.
+pub(super) type Checkout = (usize, BoardSession);
 
 impl BoardTarget {
     pub fn new(
@@ -57,26 +46,52 @@ impl BoardTarget {
         instances: usize,
         compiler: Option<Arc<Compiler>>,
     ) -> BoardTarget {
+        let member = Member::new(name, config.clone(), None);
         BoardTarget {
             name: name.to_string(),
             config,
-            instances,
             compiler,
-            pool: Mutex::default(),
-            freed: Condvar::new(),
+            acquiring: None,
+            sessions: Arc::new(Sessions::new(name, instances, vec![member], &[])),
             features: OnceLock::new(),
             measures_heap: OnceLock::new(),
             mpy_arch: OnceLock::new(),
-            lock: Mutex::default(),
             probe: None,
             release: Mutex::default(),
-            place: None,
         }
     }
 
     /// Holds `place` for as long as the target lives; resets through its power switch.
     pub fn with_place(mut self, place: crate::hw::labgrid::HeldPlace) -> BoardTarget {
-        self.place = Some(place);
+        let member = Member::new(&self.name, self.config.clone(), Some(place));
+        let instances = self.sessions.instances();
+        self.sessions = Arc::new(Sessions::new(&self.name, instances, vec![member], &[]));
+        self
+    }
+
+    /// Runs on these boards (a pool of consoles, each named by its console) instead of
+    /// one; none: unchanged.
+    pub fn with_members(mut self, members: Vec<(String, BoardConfig)>) -> BoardTarget {
+        if members.is_empty() {
+            return self;
+        }
+        let members = members
+            .into_iter()
+            .map(|(name, config)| Member::new(&name, config, None))
+            .collect();
+        let instances = self.sessions.instances();
+        self.sessions = Arc::new(Sessions::new(&self.name, instances, members, &[]));
+        self
+    }
+
+    /// Runs on the members of `sessions` as they join (see [`super::pool`]).
+    pub(super) fn with_pool(
+        mut self,
+        sessions: Arc<Sessions>,
+        acquiring: super::pool::Acquiring,
+    ) -> BoardTarget {
+        self.sessions = sessions;
+        self.acquiring = Some(acquiring);
         self
     }
 
@@ -98,82 +113,46 @@ impl BoardTarget {
     /// Stops every idle emulator or console session: the next case connects afresh (for
     /// QEMU, a new emulator with the board's current image).
     pub fn restart_all(&self) {
-        self.lock().idle.clear();
+        self.sessions.restart_all();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    /// The members of a pool and what became of each (empty: not a pool).
+    pub fn members(&self) -> Vec<MemberState> {
+        self.sessions.states()
     }
 
-    /// A connected session: an idle one, a new one while under the instance count, or
-    /// the next one to be returned.
-    pub(super) fn checkout(&self) -> Result<BoardSession, String> {
-        let mut pool = self.lock();
-        loop {
-            if let Some(dead) = &pool.dead {
-                return Err(format!("board `{}` is dead: {dead}", self.name));
-            }
-            if let Some(s) = pool.idle.pop() {
-                pool.busy += 1;
-                s.pause(false);
-                return Ok(s);
-            }
-            if pool.busy < self.instances {
-                pool.busy += 1;
-                drop(pool);
-                let connected = self.lock_console().and_then(|()| {
-                    BoardSession::connect_then(
-                        &self.config,
-                        self.reset_hook(),
-                        self.release
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .take(),
-                    )
-                    .map_err(|e| e.to_string())
-                });
-                return match connected {
-                    Ok(s) => {
-                        let mut pool = self.lock();
-                        if let Some(v) = &s.features().version {
-                            pool.version.get_or_insert_with(|| v.clone());
-                        }
-                        Ok(s)
-                    }
-                    Err(e) => {
-                        let mut pool = self.lock();
-                        pool.busy -= 1;
-                        pool.dead = Some(format!("could not connect: {e}"));
-                        self.freed.notify_all();
-                        Err(format!(
-                            "board `{}` is dead: could not connect: {e}",
-                            self.name
-                        ))
-                    }
-                };
-            }
-            pool = self.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
-        }
+    /// A connected session (see [`Sessions::checkout`]).
+    pub(super) fn checkout(&self) -> Result<Checkout, String> {
+        self.sessions.checkout(&|member| {
+            member.lock_console()?;
+            let release = self
+                .release
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            BoardSession::connect_then(&member.config, self.reset_hook(member), release)
+                .map_err(|e| e.to_string())
+        })
+        .inspect(|(_, s)| s.pause(false))
     }
 
-    /// Returns a session to the pool, or drops it (and marks the board dead) when the
+    /// Returns a session to its member, or drops it (and marks the member dead) when the
     /// session reported the board beyond recovery.
-    pub(super) fn checkin(&self, session: Option<BoardSession>, dead: Option<String>) {
-        let mut pool = self.lock();
-        pool.busy -= 1;
-        if let Some(cause) = dead {
-            pool.dead.get_or_insert(cause);
-        }
-        if let Some(s) = session {
+    pub(super) fn checkin(
+        &self,
+        member: usize,
+        session: Option<BoardSession>,
+        dead: Option<String>,
+    ) {
+        if let Some(s) = &session {
             // Idle, an exact-time board's emulator is stopped: it would busy-poll a core.
             s.pause(self.exact_time());
-            pool.idle.push(s);
         }
-        self.freed.notify_all();
+        self.sessions.checkin(member, session, dead);
     }
 
-    fn reset_hook(&self) -> Option<Box<dyn crate::device::transport::ResetHook>> {
-        if let Some(place) = &self.place {
+    fn reset_hook(&self, member: &Member) -> Option<Box<dyn crate::device::transport::ResetHook>> {
+        if let Some(place) = &member.place {
             return place
                 .power_cycle()
                 .map(|p| Box::new(p) as Box<dyn crate::device::transport::ResetHook>);
@@ -182,42 +161,6 @@ impl BoardTarget {
         Some(Box::new(crate::hw::flash::reset_hook::ProbeResetHook::new(
             probe,
         )))
-    }
-
-    /// A serial board is one physical board: a lock file keyed by its console keeps two
-    /// mpcheck processes (other checkouts, other CI jobs) from driving it at once. QEMU
-    /// instances are private to this process and need none.
-    fn lock_console(&self) -> Result<(), String> {
-        let Some(serial) = &self.config.serial else {
-            return Ok(());
-        };
-        let mut held = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        if held.is_some() {
-            return Ok(());
-        }
-        let key = serial
-            .console
-            .clone()
-            .or_else(|| serial.usb_serial.clone())
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join("mpcheck-locks");
-        let path = dir.join(format!(
-            "{}.lock",
-            key.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-        ));
-        let file = std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::File::create(&path))
-            .map_err(|e| format!("could not create lock file {}: {e}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {
-                *held = Some(file);
-                Ok(())
-            }
-            Err(_) => Err(format!(
-                "console {key} is in use by another mpcheck process (lock {})",
-                path.display()
-            )),
-        }
     }
 
     fn run_on(
@@ -298,9 +241,8 @@ impl BoardTarget {
 impl Target for BoardTarget {
     fn tools(&self) -> Vec<ToolInfo> {
         let version = self
-            .lock()
-            .version
-            .clone()
+            .sessions
+            .version()
             .unwrap_or_else(|| "not connected".into());
         let (tool, path) = match &self.config.qemu {
             Some(q) => (
@@ -329,7 +271,7 @@ impl Target for BoardTarget {
     /// Probed on the first connection (once per connection, not per case).
     fn features(&self) -> &Features {
         self.features.get_or_init(|| match self.checkout() {
-            Ok(session) => {
+            Ok((member, session)) => {
                 let probed = session.features();
                 // The measured loader compiles the case under its own name: firmware
                 // without `compile` (1.9-era) measures no heap rather than a wrong one.
@@ -338,7 +280,7 @@ impl Target for BoardTarget {
                     .set(probed.gc_mem_alloc == Some(true) && probed.compile == Some(true));
                 let _ = self.mpy_arch.set(probed.mpy_arch.clone());
                 let f = probed.known();
-                self.checkin(Some(session), None);
+                self.checkin(member, Some(session), None);
                 f
             }
             Err(_) => Features::default(),
@@ -416,15 +358,31 @@ impl BoardTarget {
         case: impl FnOnce(&mut BoardSession) -> Result<CaseRun, BoardError>,
     ) -> Outcome {
         let start = Instant::now();
-        let mut session = match self.checkout() {
+        let (member, mut session) = match self.checkout() {
             Ok(s) => s,
             Err(why) => return Outcome::not_started(why, start.elapsed()),
         };
         let result = case(&mut session);
         let duration = start.elapsed();
+        let mut outcome = self.outcome(member, session, request, result, duration);
+        if self.sessions.is_pool() {
+            outcome.member = Some(self.sessions.member(member).name.clone());
+        }
+        outcome
+    }
+
+    /// The outcome of a case run on member `member`'s `session`, given back.
+    fn outcome(
+        &self,
+        member: usize,
+        session: BoardSession,
+        request: &RunRequest,
+        result: Result<CaseRun, BoardError>,
+        duration: Duration,
+    ) -> Outcome {
         match result {
             Ok(run) => {
-                self.checkin(Some(session), None);
+                self.checkin(member, Some(session), None);
                 let mut outcome = outcome_of(run, request.timeout, duration);
                 if request.heap.is_some() {
                     let (output, figures) = crate::model::heap::extract(&outcome.output);
@@ -434,13 +392,13 @@ impl BoardTarget {
                 outcome
             }
             Err(e @ BoardError::Dead { .. }) => {
-                self.checkin(None, Some(e.to_string()));
+                self.checkin(member, None, Some(e.to_string()));
                 Outcome::not_started(e.to_string(), duration)
             }
             // Anything else (a corrupted upload, a timeout while resetting) is this
             // case's error; the session is dropped and the next case reconnects.
             Err(e) => {
-                self.checkin(None, None);
+                self.checkin(member, None, None);
                 Outcome::not_started(e.to_string(), duration)
             }
         }

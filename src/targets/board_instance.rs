@@ -23,6 +23,7 @@ enum Input {
 /// A started board instance; its session goes back to the board's pool when stopped.
 pub(super) struct BoardInstance<'a> {
     target: &'a BoardTarget,
+    member: usize,
     input: mpsc::Sender<Input>,
     thread: Option<JoinHandle<Option<BoardSession>>>,
 }
@@ -35,16 +36,17 @@ impl BoardTarget {
         instance: usize,
         events: Events,
     ) -> Result<Box<dyn RunningInstance + '_>, String> {
-        let mut session = self.checkout()?;
+        let (member, mut session) = self.checkout()?;
         if let Err(e) = session.start_script(&script) {
             // A session that failed mid-upload is in an unknown state: not reused.
-            self.checkin(None, None);
+            self.checkin(member, None, None);
             return Err(e.to_string());
         }
         let (input, inbox) = mpsc::channel();
         let thread = std::thread::spawn(move || follow(session, instance, &events, &inbox));
         Ok(Box::new(BoardInstance {
             target: self,
+            member,
             input,
             thread: Some(thread),
         }))
@@ -117,7 +119,7 @@ impl RunningInstance for BoardInstance<'_> {
         };
         let _ = self.input.send(Input::Stop);
         let session = thread.join().ok().flatten();
-        self.target.checkin(session, None);
+        self.target.checkin(self.member, session, None);
     }
 }
 

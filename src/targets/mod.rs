@@ -7,7 +7,9 @@ pub mod bytecode;
 pub mod frozen;
 pub mod host;
 pub mod instance;
+pub mod members;
 pub mod open;
+pub mod pool;
 pub mod process;
 
 use std::path::Path;

@@ -99,7 +99,12 @@ impl Targets {
             }
             if let BoardSpec::Device(d) = &board.spec {
                 let target = open_device(board, d, toolchain, compilers)?;
-                t.lanes.insert(board.name.clone(), d.instances);
+                // A pool's members each run `instances` sessions from the board's queue.
+                let members = match &d.labgrid {
+                    Some(lg) => lg.places.len(),
+                    None => d.config.members().len().max(1),
+                };
+                t.lanes.insert(board.name.clone(), d.instances * members);
                 t.devices.insert(board.name.clone(), target.clone());
                 t.opened.insert(board.name.clone(), target);
                 continue;
@@ -174,6 +179,11 @@ impl Targets {
     /// A unix board built from a tree (its frozen variant runs the same way).
     pub fn built_host(&self, board: &str) -> Option<&Arc<HostTarget>> {
         self.built_hosts.get(board)
+    }
+
+    /// The members of every pool of identical boards, and what became of each.
+    pub fn members(&self) -> Vec<super::members::MemberState> {
+        self.devices.values().flat_map(|d| d.members()).collect()
     }
 
     /// How many workers a board gets, for boards with lanes of their own.
@@ -292,7 +302,8 @@ fn open_device(
         spec.config.clone(),
         spec.instances,
         Some(compiler),
-    );
+    )
+    .with_members(spec.config.members());
     let reset_by_probe = spec
         .config
         .serial
@@ -309,7 +320,8 @@ fn open_device(
 }
 
 /// A board in a labgrid place: the place is acquired now (waiting while another run holds
-/// it) and held by the target, so it is released when the run drops its targets.
+/// it) and held by the target, so it is released when the run drops its targets. A pool's
+/// places are acquired on threads of their own, each member joining once held.
 fn open_labgrid_device(
     board: &Board,
     spec: &DeviceSpec,
@@ -317,8 +329,21 @@ fn open_labgrid_device(
     toolchain: &Toolchain,
     compilers: &mut Compilers,
 ) -> Result<Arc<BoardTarget>> {
-    let client = crate::hw::labgrid::client::Client::new(toolchain.labgrid_client()?, lg.clone());
+    let binary = toolchain.labgrid_client()?;
     let log_dir = toolchain.dir.with_file_name("labgrid");
+    if lg.is_pool() {
+        let compiler = compilers.get(spec.mpy_cross.as_ref());
+        let (sessions, acquiring) =
+            super::pool::acquire(board, lg, &spec.config, spec.instances, &binary, &log_dir);
+        let target = BoardTarget::new(
+            &board.name,
+            spec.config.clone(),
+            spec.instances,
+            Some(compiler),
+        );
+        return Ok(Arc::new(target.with_pool(sessions, acquiring)));
+    }
+    let client = crate::hw::labgrid::client::Client::new(binary, lg.clone());
     let place =
         crate::hw::labgrid::HeldPlace::acquire(client, &board.file.display().to_string(), &log_dir)
             .map_err(|e| match e {

@@ -57,6 +57,7 @@ pub fn serial_board(console: &str, pacing: Pacing) -> BoardConfig {
         usb_serial: None,
         baud: 115_200,
         reset: mpcheck::boardfile::config::ResetMethod::None,
+        consoles: Vec::new(),
     });
     c.pacing = pacing;
     c

@@ -164,29 +164,37 @@ impl Relay {
 
 pub struct Farm {
     pub coordinator: String,
+    /// The first board's place (`microbit-1`).
     pub place: String,
+    /// Every board's place, `microbit-<n>` (one board unless started as a pool).
+    pub places: Vec<String>,
     pub bin: PathBuf,
+    /// The first board's power switch.
     pub relay: Relay,
     /// Holds the configs and the parts' logs while the farm runs.
     _dir: tempfile::TempDir,
-    /// Owned by the relay too; kept so the board outlives every part that reaches it.
-    _board: Arc<Board>,
+    /// Owned by the relays too; kept so the boards outlive every part that reaches them.
+    boards: Vec<Arc<Board>>,
     // Dropped in this order: exporter before coordinator.
     _exporter: Proc,
     _ser2net: Proc,
     _coordinator: Proc,
 }
 
-/// The relay's thread holds the board for good, so its emulator would outlive the farm
-/// (and the test binary): switch it off with the farm.
+/// The relays' threads hold the boards for good, so their emulators would outlive the
+/// farm (and the test binary): switch them off with the farm.
 impl Drop for Farm {
     fn drop(&mut self) {
-        self._board.power(false);
+        for b in &self.boards {
+            b.power(false);
+        }
     }
 }
 
 impl Farm {
-    pub fn start(bin: &Path) -> Farm {
+    /// A farm of `n` identical QEMU micro:bits, each in a place of its own
+    /// (`microbit-1` … `microbit-<n>`), each with its own UART, ser2net port and relay.
+    pub fn start_pool(bin: &Path, n: usize) -> Farm {
         let firmware = microbit_firmware();
         mpcheck::tools::toolchain::ensure_debian_packages(
             &["ser2net".to_string()],
@@ -194,25 +202,28 @@ impl Farm {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let board = Board::start(&firmware);
-        let relay = Relay::start(board.clone());
-
-        let ser2net_port = free_port();
+        let boards: Vec<Arc<Board>> = (0..n).map(|_| Board::start(&firmware)).collect();
+        let mut relays: Vec<Relay> = boards.iter().map(|b| Relay::start(b.clone())).collect();
+        let ser2net_ports: Vec<u16> = boards.iter().map(|_| free_port()).collect();
         let s2n = dir.path().join("ser2net.yaml");
-        std::fs::write(
-            &s2n,
-            format!(
-                "connection: &board\n  accepter: telnet(rfc2217),tcp,127.0.0.1,{ser2net_port}\n  connector: tcp,127.0.0.1,{}\n  options:\n    kickolduser: true\n",
-                board.uart_port
-            ),
-        )
-        .unwrap();
+        let connections: String = boards
+            .iter()
+            .zip(&ser2net_ports)
+            .enumerate()
+            .map(|(i, (b, port))| format!(
+                "connection: &board{i}\n  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}\n  connector: tcp,127.0.0.1,{}\n  options:\n    kickolduser: true\n",
+                b.uart_port
+            ))
+            .collect();
+        std::fs::write(&s2n, connections).unwrap();
         let ser2net = spawn(
             Command::new("ser2net").args(["-n", "-c"]).arg(&s2n),
             dir.path(),
             "ser2net",
         );
-        wait_listening(ser2net_port, "ser2net");
+        for port in &ser2net_ports {
+            wait_listening(*port, "ser2net");
+        }
 
         let coordinator_port = free_port();
         let coordinator = format!("127.0.0.1:{coordinator_port}");
@@ -225,15 +236,23 @@ impl Farm {
         );
         wait_listening(coordinator_port, "labgrid-coordinator");
 
+        // Group `microbit` for the first board (as before pools), `microbit<n>` after.
+        let group = |i: usize| match i {
+            0 => "microbit".to_string(),
+            i => format!("microbit{}", i + 1),
+        };
         let exporter_yaml = dir.path().join("exporter.yaml");
-        std::fs::write(
-            &exporter_yaml,
-            format!(
-                "microbit:\n  NetworkSerialPort:\n    host: 127.0.0.1\n    port: {ser2net_port}\n    protocol: rfc2217\n    speed: 115200\n  NetworkPowerPort:\n    model: simplerest\n    host: 'http://127.0.0.1:{}/relay/{{index}}/{{value}}'\n    index: 0\n",
+        let groups: String = relays
+            .iter()
+            .zip(&ser2net_ports)
+            .enumerate()
+            .map(|(i, (relay, port))| format!(
+                "{}:\n  NetworkSerialPort:\n    host: 127.0.0.1\n    port: {port}\n    protocol: rfc2217\n    speed: 115200\n  NetworkPowerPort:\n    model: simplerest\n    host: 'http://127.0.0.1:{}/relay/{{index}}/{{value}}'\n    index: 0\n",
+                group(i),
                 relay.port
-            ),
-        )
-        .unwrap();
+            ))
+            .collect();
+        std::fs::write(&exporter_yaml, groups).unwrap();
         let exporter = spawn(
             Command::new(bin.join("labgrid-exporter"))
                 .args(["--coordinator", &coordinator, "--name", "bench"])
@@ -242,30 +261,35 @@ impl Farm {
             dir.path(),
             "exporter",
         );
+        let places: Vec<String> = (1..=n).map(|i| format!("microbit-{i}")).collect();
         let farm = Farm {
             coordinator,
-            place: "microbit-1".into(),
+            place: places[0].clone(),
+            places,
             bin: bin.to_path_buf(),
-            relay,
+            relay: relays.remove(0),
             _dir: dir,
-            _board: board,
+            boards,
             _exporter: exporter,
             _ser2net: ser2net,
             _coordinator: coord,
         };
         let until = Instant::now() + UP;
-        while !farm
-            .client(&["resources"])
-            .contains("bench/microbit/NetworkSerialPort")
-        {
+        let exported = |i: usize| format!("bench/{}/NetworkSerialPort", group(i));
+        while {
+            let resources = farm.client(&["resources"]);
+            !(0..n).all(|i| resources.contains(&exported(i)))
+        } {
             assert!(
                 Instant::now() < until,
                 "the exporter's resources never appeared"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        farm.client_ok(&["-p", &farm.place, "create"]);
-        farm.client_ok(&["-p", &farm.place, "add-match", "bench/microbit/*"]);
+        for (i, place) in farm.places.iter().enumerate() {
+            farm.client_ok(&["-p", place, "create"]);
+            farm.client_ok(&["-p", place, "add-match", &format!("bench/{}/*", group(i))]);
+        }
         farm
     }
 
@@ -287,7 +311,12 @@ impl Farm {
 
     /// Who holds the place (`host/user`), or `None`.
     pub fn holder(&self) -> Option<String> {
-        let show = self.client(&["-p", &self.place, "show"]);
+        self.holder_of(&self.place)
+    }
+
+    /// Who holds `place` (`host/user`), or `None`.
+    pub fn holder_of(&self, place: &str) -> Option<String> {
+        let show = self.client(&["-p", place, "show"]);
         let line = show
             .lines()
             .find(|l| l.trim_start().starts_with("acquired:"))?;

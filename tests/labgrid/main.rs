@@ -4,6 +4,7 @@
 
 mod farm;
 mod partitions;
+mod pool;
 mod project;
 
 use std::process::{Command, Output};
@@ -16,30 +17,38 @@ use project::Project;
 fn main() {
     let args = Arguments::from_args();
     type Test = fn(&Farm) -> Result<Completion, Failed>;
-    let tests: Vec<(&str, Test)> = vec![
+    // Each test's farm: how many boards (each in a place of its own).
+    let tests: Vec<(&str, usize, Test)> = vec![
         (
             "suite_through_a_place_matches_the_board_reached_directly",
+            1,
             |f| same_verdicts(f).map(|()| Completion::Completed),
         ),
-        ("two_runs_contending_for_one_place_take_turns", |f| {
+        ("two_runs_contending_for_one_place_take_turns", 1, |f| {
             contending_runs(f).map(|()| Completion::Completed)
         }),
-        ("killed_runs_release_their_place", |f| {
+        ("killed_runs_release_their_place", 1, |f| {
             killed_runs(f).map(|()| Completion::Completed)
         }),
         (
             "nextest_partitions_acquire_only_the_places_they_need",
+            1,
             partitions::nextest,
+        ),
+        (
+            "a_pool_of_two_places_splits_the_trials_and_goes_on_without_a_held_one",
+            2,
+            pool::split_and_held,
         ),
     ];
     // Installing labgrid (once) is needed only when a test runs, not to list them.
     let bin = std::sync::Arc::new(std::sync::OnceLock::new());
     let trials = tests
         .into_iter()
-        .map(|(name, test)| {
+        .map(|(name, boards, test)| {
             let bin = bin.clone();
             Trial::ignorable_test(name, move || match bin.get_or_init(farm::labgrid_bin) {
-                Ok(bin) => test(&Farm::start(bin)),
+                Ok(bin) => test(&Farm::start_pool(bin, boards)),
                 Err(why) => Ok(Completion::ignored_with(format!(
                     "labgrid unavailable: {why}"
                 ))),
@@ -179,7 +188,7 @@ fn released(farm: &Farm) -> Result<(), Failed> {
     }
 }
 
-fn check(out: &Output, code: i32) -> Result<(), Failed> {
+pub fn check(out: &Output, code: i32) -> Result<(), Failed> {
     if out.status.code() == Some(code) {
         return Ok(());
     }

@@ -29,6 +29,8 @@ pub struct Project {
     pub root: tempfile::TempDir,
     /// The cases of [`BY_FAMILY`] are in it.
     by_family: bool,
+    /// The hang is in it.
+    hang: bool,
 }
 
 /// A finished run: its output and its results.json.
@@ -99,7 +101,36 @@ impl Project {
         Project {
             root,
             by_family: false,
+            hang,
         }
+    }
+
+    /// The plain and [`BY_FAMILY`] cases (no hang) on `lg` (the farm's first place) and on
+    /// `pool`, every place of the farm as one pool of the direct board's family;
+    /// `pool-impatient` waits 2 s for a held place.
+    pub fn new_pool(farm: &Farm) -> Project {
+        let lg = lg_board(farm, &farm.coordinator);
+        let p = Self::make(&lg, false).with_family_cases();
+        // Every plain case of the repository: enough trials to keep two boards busy.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(repo.join("cases/basics")).unwrap() {
+            let from = entry.unwrap().path();
+            let to = p
+                .root
+                .path()
+                .join("cases/basics")
+                .join(from.file_name().unwrap());
+            std::fs::copy(&from, to).unwrap();
+        }
+        let pool = lg.replace(
+            &format!("place: {},", farm.place),
+            &format!("places: [{}],", farm.places.join(", ")),
+        ) + "family: direct\n";
+        let r = p.root.path().join("boards");
+        std::fs::write(r.join("pool.yaml"), &pool).unwrap();
+        let impatient = pool.replace("acquire_timeout: 120", "acquire_timeout: 2");
+        std::fs::write(r.join("pool-impatient.yaml"), impatient).unwrap();
+        p
     }
 
     /// With the [`BY_FAMILY`] cases, their goldens the micro:bit's under the direct
@@ -120,6 +151,12 @@ impl Project {
                 }
             }
         }
+        // const_fold's header names the coverage build (a board the project must have).
+        std::fs::copy(
+            repo.join("boards/unix-coverage-src.yaml"),
+            r.join("boards/unix-coverage-src.yaml"),
+        )
+        .unwrap();
         let lg = r.join("boards/lg.yaml");
         let text = std::fs::read_to_string(&lg).unwrap();
         std::fs::write(&lg, format!("{text}family: direct\n")).unwrap();
@@ -128,11 +165,15 @@ impl Project {
     }
 
     pub fn cases(&self) -> usize {
-        BASICS.len() + 1 + if self.by_family { BY_FAMILY.len() } else { 0 }
+        self.basics() + usize::from(self.hang) + if self.by_family { BY_FAMILY.len() } else { 0 }
     }
 
+    /// The plain cases in the project (all of the repository's in a pool's project).
     pub fn basics(&self) -> usize {
-        BASICS.len()
+        std::fs::read_dir(self.root.path().join("cases/basics"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("py".as_ref()))
+            .count()
     }
 
     pub fn spawn(&self, board: &str, filter: Option<&str>, name: &str) -> Running {
@@ -179,11 +220,19 @@ impl Run {
         self.field("duration_ms")
     }
 
-    fn field(&self, key: &str) -> BTreeMap<String, String> {
+    /// Case → the pool member that ran it (`null`: none did), from results.json.
+    pub fn members(&self) -> BTreeMap<String, String> {
+        self.field("member")
+    }
+
+    /// results.json, parsed (`Null` when missing or not JSON).
+    pub fn json(&self) -> serde_json::Value {
         let text = std::fs::read_to_string(&self.report).unwrap_or_default();
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-            return BTreeMap::new();
-        };
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    fn field(&self, key: &str) -> BTreeMap<String, String> {
+        let json = self.json();
         json["results"]
             .as_array()
             .into_iter()

@@ -42,6 +42,9 @@ pub enum LabgridError {
     /// The place's resources do not give mpcheck a console it can open.
     #[error("labgrid place `{place}`: {message}")]
     Resources { place: String, message: String },
+    /// The run ended (or stopped needing the place) while waiting for it.
+    #[error("labgrid place `{place}` was no longer needed when the wait for it ended")]
+    NotNeeded { place: String },
     /// Ctrl-C or SIGTERM arrived while waiting for the place.
     #[error("interrupted while waiting for labgrid place `{place}`")]
     Interrupted { place: String },

@@ -29,6 +29,16 @@ static GUARDIANS: Mutex<BTreeMap<u64, Guardian>> = Mutex::new(BTreeMap::new());
 static RELEASING: Mutex<()> = Mutex::new(());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
+/// Told who holds the place, each time an acquire finds it held.
+pub type HeldBy = Box<dyn Fn(&str) + Send + Sync>;
+
+/// How a pool member's acquire waits: until cancelled, telling who holds the place.
+#[derive(Default)]
+pub struct Wait {
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub held: Option<HeldBy>,
+}
+
 pub struct HeldPlace {
     pub client: Client,
     pub resources: PlaceResources,
@@ -45,6 +55,17 @@ impl HeldPlace {
         client: Client,
         board_file: &str,
         log_dir: &Path,
+    ) -> Result<HeldPlace, LabgridError> {
+        Self::acquire_for(client, board_file, log_dir, &Wait::default())
+    }
+
+    /// [`HeldPlace::acquire`] for a member of a pool: `wait.cancel` ends the wait (the
+    /// run no longer needs the place), `wait.held` hears who holds it while it waits.
+    pub fn acquire_for(
+        client: Client,
+        board_file: &str,
+        log_dir: &Path,
+        wait: &Wait,
     ) -> Result<HeldPlace, LabgridError> {
         crate::util::interrupt::at_finish(release_all);
         let place = client.spec.place.clone();
@@ -67,7 +88,7 @@ impl HeldPlace {
             id,
             acquired: false,
         };
-        held.wait_for_place(board_file)?;
+        held.wait_for_place(board_file, wait)?;
         let env = held.client.call_ok(&["env"])?;
         held.resources = place_env::parse(&place, &env.stdout)
             .map_err(|message| LabgridError::Resources { place, message })?;
@@ -75,13 +96,18 @@ impl HeldPlace {
     }
 
     /// Acquires, waiting while someone else holds the place (sets `acquired`).
-    fn wait_for_place(&mut self, board_file: &str) -> Result<(), LabgridError> {
+    fn wait_for_place(&mut self, board_file: &str, wait: &Wait) -> Result<(), LabgridError> {
         let spec = &self.client.spec;
         let start = Instant::now();
         let mut told = false;
         loop {
             if crate::util::interrupt::requested() {
                 return Err(LabgridError::Interrupted {
+                    place: spec.place.clone(),
+                });
+            }
+            if wait.cancel.load(Ordering::SeqCst) {
+                return Err(LabgridError::NotNeeded {
                     place: spec.place.clone(),
                 });
             }
@@ -103,6 +129,9 @@ impl HeldPlace {
             let Some(by) = holder(&out.stderr) else {
                 return Err(self.client.failed(&["acquire"], &out));
             };
+            if let Some(held) = &wait.held {
+                held(&by);
+            }
             if start.elapsed() >= spec.acquire_timeout {
                 return Err(LabgridError::StillHeld {
                     place: spec.place.clone(),
@@ -120,7 +149,11 @@ impl HeldPlace {
                 ));
                 told = true;
             }
-            std::thread::sleep(POLL);
+            // Slept in slices: a cancelled wait ends within a tenth of a second.
+            let until = Instant::now() + POLL;
+            while Instant::now() < until && !wait.cancel.load(Ordering::SeqCst) {
+                std::thread::sleep(POLL / 10);
+            }
         }
     }
 
@@ -133,6 +166,7 @@ impl HeldPlace {
             usb_serial: None,
             baud: 115_200,
             reset: ResetMethod::None,
+            consoles: Vec::new(),
         });
         serial.console = Some(self.resources.console.clone());
         if let Some(baud) = self.resources.baud {
