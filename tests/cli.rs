@@ -28,9 +28,11 @@ fn a_header_naming_an_unknown_board_is_an_error_at_its_line() {
         "cases/g/typo.py",
         "# ---\n# exclude:\n#   cpython: MicroPython-only\n#   unx: not here\n# ---\nprint(1)\n",
     );
+    // A board file that does not load is still a board: naming it is no mistake.
+    f.write("boards/half.yaml", "kind: nope\n");
     f.write(
         "cases/g/fine.py",
-        "# ---\n# boards: [unix, qemu]\n# ---\nprint(1)\n",
+        "# ---\n# boards: [unix, qemu, half]\n# ---\nprint(1)\n",
     );
     f.write("golden/g/fine.out", "1\n");
     f.write("golden/g/typo.out", "1\n");

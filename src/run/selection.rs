@@ -25,6 +25,8 @@ impl Selection {
     /// Loads board files and cases. `names` empty means the default boards.
     pub fn load(project: &Project, names: &[String], overrides: &Overrides) -> Result<Selection> {
         let files = load_board_files(&project.boards_dir())?;
+        // A board file that does not load is still a board a case may name.
+        let broken: Vec<String> = files.broken.iter().map(|(n, _)| n.clone()).collect();
         let (selected, all) = pick(project, files, names, overrides)?;
         let boards: Vec<Arc<Board>> = selected
             .into_iter()
@@ -33,7 +35,7 @@ impl Selection {
                 Arc::new(b)
             })
             .collect();
-        let cases = with_board_names_checked(discover(&project.cases_dir())?, &all);
+        let cases = with_board_names_checked(discover(&project.cases_dir())?, &all, &broken);
         Ok(Selection {
             boards,
             cases,
@@ -108,10 +110,15 @@ impl Selection {
 
 /// `cases`, each whose header names a board that is no board file of the project, no
 /// board's family and no kind made an `error` case naming the file and line.
-fn with_board_names_checked(cases: Vec<Arc<Case>>, all: &[Arc<Board>]) -> Vec<Arc<Case>> {
+fn with_board_names_checked(
+    cases: Vec<Arc<Case>>,
+    all: &[Arc<Board>],
+    broken: &[String],
+) -> Vec<Arc<Case>> {
     let mut names: Vec<&str> = all
         .iter()
         .flat_map(|b| [b.name.as_str(), b.family.as_str()])
+        .chain(broken.iter().map(String::as_str))
         .collect();
     names.sort_unstable();
     names.dedup();
