@@ -1,4 +1,4 @@
-//! The boards a case's header names (`boards:`, `exclude:`): each must be a board file of
+//! The boards a case's header names (`boards:`, `exclude:`, `partners:`): each must be a board file of
 //! the project, a board's family, or a board kind, else the header is wrong (a typo, a
 //! renamed board) and the case is an `error` naming the file and line, rather than a
 //! condition that silently never matches.
@@ -31,7 +31,8 @@ pub fn unknown(
         .iter()
         .flatten()
         .map(String::as_str)
-        .chain(settings.exclude.keys().map(String::as_str));
+        .chain(settings.exclude.keys().map(String::as_str))
+        .chain(settings.partners.iter().flatten().map(String::as_str));
     let name = named
         .into_iter()
         .find(|n| !known(n) && !KINDS.contains(n))?;
@@ -76,6 +77,9 @@ mod tests {
     #[test]
     fn an_unknown_board_is_an_error_at_its_line_and_kinds_and_families_are_known() {
         let source = b"# ---\n# exclude:\n#   cpython: x\n#   microbit-qemu: no async\n#   microbit: y\n# ---\n";
+        let partner = b"# ---\n# partners: [unix, unix-cpu]\n# ---\n";
+        let partner_settings =
+            crate::model::case::parse_header(Path::new("cases/g/p.py"), partner).unwrap();
         let settings = crate::model::case::parse_header(Path::new("cases/g/a.py"), source).unwrap();
         let known = |n: &str| ["microbit-qemu", "unix"].contains(&n);
         let err = unknown(Path::new("cases/g/a.py"), source, &settings, &known, "unix").unwrap();
@@ -92,5 +96,7 @@ mod tests {
         let settings = crate::model::case::parse_header(Path::new("a.py"), only).unwrap();
         let err = unknown(Path::new("a.py"), only, &settings, &known, "").unwrap();
         assert!(err.starts_with("a.py:2: `pico`"), "{err}");
+        let err = unknown(Path::new("p.py"), partner, &partner_settings, &known, "").unwrap();
+        assert!(err.starts_with("p.py:2: `unix-cpu`"), "{err}");
     }
 }

@@ -123,17 +123,18 @@ impl BoardTarget {
 
     /// A connected session (see [`Sessions::checkout`]).
     pub(super) fn checkout(&self) -> Result<Checkout, String> {
-        self.sessions.checkout(&|member| {
-            member.lock_console()?;
-            let release = self
-                .release
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            BoardSession::connect_then(&member.config, self.reset_hook(member), release)
-                .map_err(|e| e.to_string())
-        })
-        .inspect(|(_, s)| s.pause(false))
+        self.sessions
+            .checkout(&|member| {
+                member.lock_console()?;
+                let release = self
+                    .release
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                BoardSession::connect_then(&member.config, self.reset_hook(member), release)
+                    .map_err(|e| e.to_string())
+            })
+            .inspect(|(_, s)| s.pause(false))
     }
 
     /// Returns a session to its member, or drops it (and marks the member dead) when the
