@@ -335,6 +335,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     if let Some(suite) = checkout.as_mut() {
         trials = super::compare_tests::plan(&mut **suite, &runner, &selection, &scope)?;
     }
+    crate::plan::side_by_side(&mut trials);
     let start = std::time::Instant::now();
     let mut results = runner.execute(&trials, &mut |e| {
         if shown(&e, args.judge) {
