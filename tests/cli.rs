@@ -1589,6 +1589,13 @@ fn heap_by_mode_is_in_the_markdown_and_the_html_report() {
     );
     let run = f.mpcheck(&["bless", "--board", "unix", "--no-history"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    // A heap trial's own runs are phases of it: the empty case's and the fragmentation run.
+    let phases = &f.result("unix::heap/mod")["phases_ms"];
+    assert!(
+        phases["frag"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{phases}"
+    );
+    assert!(phases["calibrate"].as_f64().is_some(), "{phases}");
     let md = f.read("reports/summary.md");
     let section = md.split("## Heap by mode").nth(1).unwrap_or_default();
     let row = section

@@ -571,10 +571,11 @@ fn two_revisions_of_a_git_checkout_are_built_and_compared() -> Completion {
     let size = |side: &str, section: &str| cmp[side]["size"][section].as_u64().unwrap_or(0);
     assert!(size("base", "text") > 100_000, "{cmp}");
     assert_ne!(size("base", "text"), size("head", "text"), "{cmp}");
+    assert_eq!(cmp["head"]["image"], "unix VM", "{cmp}");
     let md = f.read("reports/compare.md");
     assert!(
         md.contains(&format!(
-            "text {} → {} ({:+})",
+            "unix VM: text {} → {} ({:+})",
             size("base", "text"),
             size("head", "text"),
             size("head", "text") as i64 - size("base", "text") as i64

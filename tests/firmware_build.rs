@@ -301,6 +301,23 @@ fn unix_frozen_trials_pass_with_calibrated_heap(src: &Path) {
         live("ux::heap/mod.frozen"),
     );
     assert!(frozen < mpy && mpy < source, "{frozen} < {mpy} < {source}");
+    // The frozen VM has its size beside the plain one's, larger by the frozen cases.
+    let results: serde_json::Value =
+        serde_json::from_str(&f.read("reports/results.json")).unwrap_or_default();
+    let text = |board: &str| {
+        results["flashes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["board"] == board)
+            .and_then(|x| x["size"]["text"].as_u64())
+            .unwrap_or_else(|| panic!("no size for {board}: {results}"))
+    };
+    assert!(text("ux (frozen)") > text("ux"), "{results}");
+    assert!(
+        f.read("reports/summary.md")
+            .contains("board `ux (frozen)`: built with")
+    );
 }
 
 /// The variant's features are probed from the built VM, not assumed: one built without

@@ -57,6 +57,15 @@ impl Board {
         }
     }
 
+    /// What the board runs, as a size line names it: "firmware" for a device, "unix
+    /// VM" for a host VM.
+    pub fn image_name(&self) -> String {
+        match &self.spec {
+            BoardSpec::Host(h) => format!("{} VM", h.kind.as_str()),
+            BoardSpec::Device(_) | BoardSpec::Bytecode(_) => "firmware".into(),
+        }
+    }
+
     /// Why a unix board without a `build:` section (the pinned PyPI build, an
     /// `executable:`) has no frozen trials, said once where frozen mode is asked for
     /// (`mpcheck boards check`, a `--mode frozen` that selects nothing): its VM cannot be

@@ -335,6 +335,7 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
     if let Some(suite) = checkout.as_mut() {
         trials = super::compare_tests::plan(&mut **suite, &runner, &selection, &scope)?;
     }
+    crate::plan::side_by_side(&mut trials);
     let start = std::time::Instant::now();
     let mut results = runner.execute(&trials, &mut |e| {
         if shown(&e, args.judge) {
@@ -448,22 +449,28 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
             board: base.name.clone(),
             versions: versions(&base.name),
             size: size(&base.name),
+            image: base.image_name(),
             built: base_built,
         },
         Side {
             board: head.name.clone(),
             versions: versions(&head.name),
             size: size(&head.name),
+            image: head.image_name(),
             built: head_built,
         },
     );
-    let sizes = base.size.zip(head.size);
+    let sizes = base
+        .size
+        .zip(head.size)
+        .map(|(b, h)| (head.image.as_str(), b, h));
+    let breaches = breaches(&args.fail_on, &deltas, sizes);
     let comparison = Comparison {
         base,
         head,
         repeats: repeat,
         judged: args.judge,
-        breaches: breaches(&args.fail_on, &deltas, sizes),
+        breaches,
         deltas,
     };
     let written = crate::report::compare::write_files(&report_dir, &comparison)?;

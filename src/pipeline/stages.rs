@@ -311,7 +311,7 @@ impl Pipeline {
         trial: &Trial,
         go: &Go,
         p: &Prepared,
-        outcome: Outcome,
+        mut outcome: Outcome,
         expected: Option<ExpectedOutput>,
         judged: Judged,
         attempts: Vec<Attempt>,
@@ -325,10 +325,18 @@ impl Pipeline {
         if p.heap.is_some() {
             match &outcome.heap {
                 Some(raw) => {
+                    // The heap's own runs are phases of the trial too: the empty case's
+                    // (once per board, mode and name length) and the fragmentation run.
+                    let start = Instant::now();
                     j.heap = raw.minus(&self.calibration(trial, go, p).unwrap_or_default());
+                    let calibrated = Instant::now();
                     if let Some(frag) = self.frag_run(trial, go, p) {
                         j.heap.take_frag(&frag);
                     }
+                    outcome.phases.extend([
+                        ("calibrate", calibrated - start),
+                        ("frag", calibrated.elapsed()),
+                    ]);
                 }
                 None if j.verdict == Verdict::Pass && go.settings.heap.is_some() => {
                     j.verdict = Verdict::Error {

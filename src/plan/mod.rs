@@ -65,6 +65,16 @@ pub fn plan(boards: &[Arc<Board>], cases: &[Arc<Case>]) -> Vec<Trial> {
     trials
 }
 
+/// The trials of an A/B put side by side: each case's base and head trials next to each
+/// other (stable, so each pair keeps the order the sides were given in). Why: the trials
+/// start in this order, and the sides run one after the other (all the base's trials,
+/// then the head's) let a change in the host's load between the halves shift one side's
+/// wall time: unix against itself under load, `-j 1`, had the head's fastest sample
+/// slower on 22 of 24 benchmarks (+1 to +10 %). Side by side, both see the same load.
+pub fn side_by_side(trials: &mut [Trial]) {
+    trials.sort_by(|a, b| (&a.case.id, a.mode).cmp(&(&b.case.id, b.mode)));
+}
+
 fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
     // A board made for some cases (its file's `cases:`) plans no other.
     if !board.runs_case(&case.id.to_string()) {
@@ -101,4 +111,62 @@ fn trials_for(board: &Arc<Board>, case: &Arc<Case>) -> Vec<Trial> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(group: &str, name: &str) -> Arc<Case> {
+        Arc::new(Case {
+            id: crate::model::case::CaseId {
+                group: group.into(),
+                name: name.into(),
+            },
+            path: format!("cases/{group}/{name}.py").into(),
+            source: Vec::new(),
+            settings: Err("not read".into()),
+            import_name: name.into(),
+        })
+    }
+
+    #[test]
+    fn an_ab_runs_each_cases_base_and_head_side_by_side() {
+        let board = |name: &str| -> Arc<Board> {
+            let text = "kind: unix\nmodes: [source, mpy]\n";
+            let path = std::path::PathBuf::from(format!("boards/{name}.yaml"));
+            Arc::new(crate::boardfile::parse::parse_board(&path, text).expect("board"))
+        };
+        let cases = [case("b", "two"), case("a", "one")];
+        let mut trials: Vec<Trial> = [board("x@base"), board("x@head")]
+            .iter()
+            .flat_map(|b| {
+                cases.iter().flat_map(|c| {
+                    [Mode::Source, Mode::Mpy].map(|mode| Trial {
+                        board: b.clone(),
+                        case: c.clone(),
+                        mode,
+                        decided: None,
+                        kind: None,
+                    })
+                })
+            })
+            .collect();
+        assert!(trials[0].name().starts_with("x@base::b/two"));
+        side_by_side(&mut trials);
+        let names: Vec<String> = trials.iter().map(Trial::name).collect();
+        assert_eq!(
+            names,
+            [
+                "x@base::a/one",
+                "x@head::a/one",
+                "x@base::a/one.mpy",
+                "x@head::a/one.mpy",
+                "x@base::b/two",
+                "x@head::b/two",
+                "x@base::b/two.mpy",
+                "x@head::b/two.mpy",
+            ]
+        );
+    }
 }

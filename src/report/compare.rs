@@ -80,8 +80,13 @@ pub fn totals(c: &Comparison) -> Vec<String> {
     }
     if let (Some(b), Some(h)) = (c.base.size, c.head.size) {
         let d = |b: u64, h: u64| h as i128 - b as i128;
+        let image = if c.base.image == c.head.image {
+            c.head.image.clone()
+        } else {
+            format!("{} → {}", c.base.image, c.head.image)
+        };
         out.push(format!(
-            "firmware: text {} → {} ({:+}), data {} → {} ({:+}), bss {} → {} ({:+}) bytes",
+            "{image}: text {} → {} ({:+}), data {} → {} ({:+}), bss {} → {} ({:+}) bytes",
             b.text,
             h.text,
             d(b.text, h.text),

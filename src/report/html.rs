@@ -461,6 +461,7 @@ mod tests {
             board: board.into(),
             versions: Vec::new(),
             size: None,
+            image: "firmware".into(),
             built: None,
         };
         Comparison {

@@ -2,7 +2,7 @@
 //! the firmware with them frozen in (cached), and a board target that boots it. Whatever
 //! fails is the frozen trials' verdict, never the run's error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::boardfile::{Board, BoardSpec, HostKind};
@@ -22,7 +22,7 @@ pub fn open_variant(
     targets: &Targets,
     cases: &[Arc<Case>],
     on_event: &mut dyn FnMut(Event),
-) -> Result<Arc<dyn Target>, FrozenMissing> {
+) -> Result<(Arc<dyn Target>, Option<PathBuf>), FrozenMissing> {
     if let Some(reason) = unsupported(board) {
         return Err(FrozenMissing::Unsupported(reason));
     }
@@ -44,7 +44,10 @@ pub fn open_variant(
     let prepared = prepare(compiler, plain.native_arch().as_deref(), cases);
     if prepared.files.is_empty() {
         // Every case was rejected: nothing to build, nothing will boot.
-        return Ok(Arc::new(FrozenTarget::new(plain.clone(), prepared.entries)));
+        return Ok((
+            Arc::new(FrozenTarget::new(plain.clone(), prepared.entries)),
+            None,
+        ));
     }
     let built = crate::tools::firmware_build::cached(build, &board.file, &project.state_dir)
         .map_err(|e| failed(&e))?
@@ -62,6 +65,7 @@ pub fn open_variant(
         },
     )
     .map_err(|e| failed(&e))?;
+    let image = frozen.firmware.clone();
     let booted: Arc<dyn RunsFrozen> = match (&board.spec, targets.built_host(&board.name)) {
         (BoardSpec::Host(_), Some(host)) => Arc::new(host.with_vm(frozen.firmware)),
         (BoardSpec::Device(spec), _) => {
@@ -78,7 +82,10 @@ pub fn open_variant(
         }
         _ => return Err(not_opened()),
     };
-    Ok(Arc::new(FrozenTarget::new(booted, prepared.entries)))
+    Ok((
+        Arc::new(FrozenTarget::new(booted, prepared.entries)),
+        Some(image),
+    ))
 }
 
 /// Why `board` cannot run frozen trials at all, known from its board file and the

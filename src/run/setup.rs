@@ -81,14 +81,18 @@ pub fn open(
     for (board, why) in targets.unavailable() {
         on_event(Event::BoardUnavailable { board, why });
     }
+    let mut flashes: Vec<FlashReport> = boards.iter().filter_map(|b| built_vm(b)).collect();
     for board in &boards {
         if let Some(cases) = frozen.get(&board.name).filter(|c| !c.is_empty()) {
-            let target =
+            let opened =
                 crate::run::frozen::open_variant(project, board, &targets, cases, on_event);
+            let target = opened.map(|(target, image)| {
+                flashes.extend(image.map(|image| frozen_image(board, image)));
+                target
+            });
             targets.set_frozen(&board.name, target);
         }
     }
-    let mut flashes: Vec<FlashReport> = boards.iter().filter_map(|b| built_vm(b)).collect();
     for board in boards.iter().filter(|_| firmware == Firmware::Flash) {
         if let (BoardSpec::Device(d), Some(target)) = (&board.spec, targets.device(&board.name)) {
             flashes.extend(flash_if_changed(
@@ -200,6 +204,29 @@ fn built_vm(board: &Board) -> Option<FlashReport> {
         total_ms: None,
         size: crate::tools::firmware_build::size::of_elf(vm).ok(),
     })
+}
+
+/// A board's frozen variant (its image built with the run's cases frozen in), reported
+/// as its plain image is, under `<board> (frozen)`: its text/data/bss, so the frozen
+/// image's size reaches results.json, summary.md and the history beside the plain one's.
+fn frozen_image(board: &Board, image: PathBuf) -> FlashReport {
+    let name = format!("{} (frozen)", board.name);
+    FlashReport {
+        reason: format!(
+            "board `{name}`: built with the run's frozen cases, {}",
+            image.display()
+        ),
+        board: name,
+        flashed: false,
+        backend: None,
+        bytes: None,
+        erase_ms: None,
+        program_ms: None,
+        verify_ms: None,
+        total_ms: None,
+        size: crate::tools::firmware_build::size::of_elf(&image).ok(),
+        image,
+    }
 }
 
 /// The reference is the `cpython` board file's interpreter, or python3; its path and

@@ -258,9 +258,12 @@ pub fn pair(
 pub struct Side {
     pub board: String,
     pub versions: Vec<String>,
-    /// The side's firmware image's text/data/bss (a device board with an ELF image).
+    /// The side's image's text/data/bss: a device board's firmware ELF, or a host
+    /// board's VM built from a tree.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<crate::tools::firmware_build::size::ImageSize>,
+    /// What `size` is the size of, as the report names it: "firmware", "unix VM".
+    pub image: String,
     /// What the side was built from, for a board built from a tree: the tree, the
     /// revision (or "the working tree") and the build args, e.g. `/src at HEAD~1 =
     /// v1.24.0 (18658e1ebf51), args MICROPY_PY_FFI=0`.
@@ -502,12 +505,14 @@ mod tests {
                 board: "a".into(),
                 versions: Vec::new(),
                 size: None,
+                image: "firmware".into(),
                 built: None,
             },
             head: Side {
                 board: "b".into(),
                 versions: Vec::new(),
                 size: None,
+                image: "firmware".into(),
                 built: None,
             },
             repeats: 1,

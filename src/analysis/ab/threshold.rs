@@ -82,16 +82,17 @@ fn rose(base: f64, head: f64, percent: f64) -> bool {
     head > base && (base <= 0.0 || (head - base) / base * 100.0 > percent)
 }
 
-/// Every threshold a case or the firmware (`size`: base and head image) breaks, each as
-/// one line naming the case or section and the figures.
+/// Every threshold a case or the image (`size`: what it is, e.g. "firmware" or "unix
+/// VM", and the base and head image) breaks, each as one line naming the case or
+/// section and the figures.
 pub fn breaches(
     limits: &[FailOn],
     deltas: &[CaseDelta],
-    size: Option<(ImageSize, ImageSize)>,
+    size: Option<(&str, ImageSize, ImageSize)>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for limit in limits {
-        if let (FailOn::Size { bytes }, Some((b, h))) = (limit, size) {
+        if let (FailOn::Size { bytes }, Some((image, b, h))) = (limit, size) {
             for (section, b, h) in [
                 ("text", b.text, h.text),
                 ("data", b.data, h.data),
@@ -99,7 +100,7 @@ pub fn breaches(
             ] {
                 if h > b.saturating_add(*bytes) {
                     out.push(format!(
-                        "firmware {section}: {b} → {h} bytes (+{}, limit +{bytes})",
+                        "{image} {section}: {b} → {h} bytes (+{}, limit +{bytes})",
                         h - b
                     ));
                 }
@@ -222,12 +223,18 @@ mod tests {
         };
         let limits = [FailOn::Size { bytes: 99 }];
         assert_eq!(
-            breaches(&limits, &[], Some((base, head))),
+            breaches(&limits, &[], Some(("firmware", base, head))),
             ["firmware text: 1000 → 1100 bytes (+100, limit +99)"]
         );
-        assert!(breaches(&[FailOn::Size { bytes: 100 }], &[], Some((base, head))).is_empty());
+        // A VM built from a tree is named as what it is.
+        assert_eq!(
+            breaches(&limits, &[], Some(("unix VM", base, head))),
+            ["unix VM text: 1000 → 1100 bytes (+100, limit +99)"]
+        );
+        let within = [FailOn::Size { bytes: 100 }];
+        assert!(breaches(&within, &[], Some(("firmware", base, head))).is_empty());
         assert!(breaches(&limits, &[], None).is_empty());
-        assert!(breaches(&[FailOn::Output], &[], Some((base, head))).is_empty());
+        assert!(breaches(&[FailOn::Output], &[], Some(("firmware", base, head))).is_empty());
     }
 
     #[test]
