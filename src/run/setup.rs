@@ -187,23 +187,16 @@ fn built_vm(board: &Board) -> Option<FlashReport> {
         return None;
     };
     let vm = host.executable.as_ref()?;
-    Some(FlashReport {
-        board: board.name.clone(),
-        image: vm.clone(),
-        flashed: false,
-        reason: format!(
+    Some(FlashReport::unflashed(
+        board.name.clone(),
+        vm.clone(),
+        format!(
             "board `{}`: the VM built from its tree, {}",
             board.name,
             vm.display()
         ),
-        backend: None,
-        bytes: None,
-        erase_ms: None,
-        program_ms: None,
-        verify_ms: None,
-        total_ms: None,
-        size: crate::tools::firmware_build::size::of_elf(vm).ok(),
-    })
+        crate::tools::firmware_build::size::of_elf(vm).ok(),
+    ))
 }
 
 /// A board's frozen variant (its image built with the run's cases frozen in), reported
@@ -211,22 +204,15 @@ fn built_vm(board: &Board) -> Option<FlashReport> {
 /// image's size reaches results.json, summary.md and the history beside the plain one's.
 fn frozen_image(board: &Board, image: PathBuf) -> FlashReport {
     let name = format!("{} (frozen)", board.name);
-    FlashReport {
-        reason: format!(
+    FlashReport::unflashed(
+        name.clone(),
+        image.clone(),
+        format!(
             "board `{name}`: built with the run's frozen cases, {}",
             image.display()
         ),
-        board: name,
-        flashed: false,
-        backend: None,
-        bytes: None,
-        erase_ms: None,
-        program_ms: None,
-        verify_ms: None,
-        total_ms: None,
-        size: crate::tools::firmware_build::size::of_elf(&image).ok(),
-        image,
-    }
+        crate::tools::firmware_build::size::of_elf(&image).ok(),
+    )
 }
 
 /// The reference is the `cpython` board file's interpreter, or python3; its path and
@@ -316,23 +302,13 @@ fn flash_if_changed(
         board: &board.name,
         line: &line,
     });
-    let mut report = FlashReport {
-        board: board.name.clone(),
-        image: path.clone(),
-        flashed: flash,
-        reason: line,
-        backend: None,
-        bytes: None,
-        erase_ms: None,
-        program_ms: None,
-        verify_ms: None,
-        total_ms: None,
-        size: match ImageFormat::from_extension(&path) {
-            // Loaded as an ELF above, so its section headers read.
-            Some(ImageFormat::Elf) => crate::tools::firmware_build::size::of_elf(&path).ok(),
-            _ => None,
-        },
+    let size = match ImageFormat::from_extension(&path) {
+        // Loaded as an ELF above, so its section headers read.
+        Some(ImageFormat::Elf) => crate::tools::firmware_build::size::of_elf(&path).ok(),
+        _ => None,
     };
+    let mut report = FlashReport::unflashed(board.name.clone(), path.clone(), line, size);
+    report.flashed = flash;
     if flash {
         let failed =
             |e: crate::hw::flash::flasher::FlashError| Error::board(&board.name, &board.file, e);

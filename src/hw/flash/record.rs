@@ -29,6 +29,31 @@ pub struct FlashReport {
     pub size: Option<crate::tools::firmware_build::size::ImageSize>,
 }
 
+impl FlashReport {
+    /// An image the run did not flash (or has yet to), with why and its size: the timings
+    /// come when a flash is done.
+    pub fn unflashed(
+        board: String,
+        image: PathBuf,
+        reason: String,
+        size: Option<crate::tools::firmware_build::size::ImageSize>,
+    ) -> FlashReport {
+        FlashReport {
+            board,
+            image,
+            flashed: false,
+            reason,
+            backend: None,
+            bytes: None,
+            erase_ms: None,
+            program_ms: None,
+            verify_ms: None,
+            total_ms: None,
+            size,
+        }
+    }
+}
+
 fn record_path(state_dir: &Path, board: &str) -> PathBuf {
     state_dir.join("flashed").join(format!("{board}.sha256"))
 }
