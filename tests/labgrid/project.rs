@@ -12,7 +12,7 @@ use super::farm::Farm;
 const BASICS: &[&str] = &["int_small", "list_ops", "dict_ops", "closures", "tuple_set"];
 
 /// Cases whose verdicts on the micro:bit depend on what the board is (#24): its own
-/// goldens (`.microbit-qemu.out`), a traceback any MicroPython board prints, a feature
+/// family's goldens (`.microbit.out`), a traceback any MicroPython board prints, a feature
 /// 1.9.2 lacks. The place's board file says only its family and place, and gets the
 /// direct board's verdicts.
 const BY_FAMILY: &[&str] = &[
@@ -142,7 +142,7 @@ impl Project {
             let file = format!("cases/{case}.py");
             std::fs::create_dir_all(r.join(&file).parent().unwrap()).unwrap();
             std::fs::copy(repo.join(&file), r.join(&file)).unwrap();
-            for (from, to) in [(".out", ".out"), (".microbit-qemu.out", ".direct.out")] {
+            for (from, to) in [(".out", ".out"), (".microbit.out", ".direct.out")] {
                 let golden = repo.join(format!("golden/{case}{from}"));
                 if golden.is_file() {
                     let dest = r.join(format!("golden/{case}{to}"));
