@@ -719,9 +719,10 @@ fn the_suite_over_socket_gives_the_same_verdicts_as_over_stdio() {
     let verdicts = |console: &str| -> Vec<(String, String)> {
         let f = Fixture::new();
         copy_from_repo(&f, &["cases", "golden"]);
+        // Of the micro:bit's family, as the repository's microbit-qemu.yaml.
         f.write(
             "boards/microbit-qemu.yaml",
-            &microbit_board(Path::new(MICROBIT_HEX), console),
+            &(microbit_board(Path::new(MICROBIT_HEX), console) + "family: microbit\n"),
         );
         let run = f.mpcheck(&["run", "--board", "microbit-qemu"]);
         assert_eq!(run.status.code(), Some(0), "{console}: {}", stderr(&run));
