@@ -153,7 +153,10 @@ fn on(case: &Case, rules: &Rules, launchers: &[drive::Launcher]) -> Result<drive
         Rules::Own => {
             scratch = tempfile::tempdir()
                 .map_err(|e| format!("could not make a scratch directory: {e}"))?;
-            (protocol::Protocol::own(), scratch.path().to_path_buf())
+            (
+                protocol::Protocol::own().clone(),
+                scratch.path().to_path_buf(),
+            )
         }
     };
     let globals = host_ip(&case.source);

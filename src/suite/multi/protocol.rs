@@ -55,13 +55,12 @@ impl Protocol {
     }
 
     /// mpcheck's own rules (`own_rules.py`), for multi-instance cases of a project.
-    pub(crate) fn own() -> Protocol {
+    pub(crate) fn own() -> &'static Protocol {
         static OWN: std::sync::OnceLock<Protocol> = std::sync::OnceLock::new();
         OWN.get_or_init(|| {
             Protocol::parse(Path::new("src/suite/multi/own_rules.py"), OWN_RULES)
                 .unwrap_or_else(|e| unreachable!("mpcheck's own rules are read in its tests: {e}"))
         })
-        .clone()
     }
 
     /// The rules in `text` (the script at `file`, named in errors).

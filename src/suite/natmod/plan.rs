@@ -37,18 +37,7 @@ pub fn trials(
         .filter_map(|c| {
             let name = c.path.file_name()?.to_string_lossy().into_owned();
             let wanted = rules.as_ref().map_or(true, |r| r.runs(&name));
-            wanted.then(|| {
-                Arc::new(Case {
-                    id: CaseId {
-                        group: GROUP.into(),
-                        name: c.id.name.clone(),
-                    },
-                    path: c.path.clone(),
-                    source: c.source.clone(),
-                    settings: Ok(CaseSettings::default()),
-                    import_name: c.import_name.clone(),
-                })
-            })
+            wanted.then(|| natmod_case(c, c.id.name.clone()))
         })
         .collect();
     let mut trials = Vec::new();
@@ -66,16 +55,7 @@ pub fn trials(
             for case in &tests {
                 let case = match i {
                     0 => case.clone(),
-                    _ => Arc::new(Case {
-                        id: CaseId {
-                            group: GROUP.into(),
-                            name: format!("{}.{module_arch}", case.id.name),
-                        },
-                        path: case.path.clone(),
-                        source: case.source.clone(),
-                        settings: Ok(CaseSettings::default()),
-                        import_name: case.import_name.clone(),
-                    }),
+                    _ => natmod_case(case, format!("{}.{module_arch}", case.id.name)),
                 };
                 let (natmod, decided) = match (&rules, &board_arch) {
                     (Err(message), _) => (
@@ -110,6 +90,20 @@ pub fn trials(
         }
     }
     trials
+}
+
+/// The natmod trial's case of an extmod test: `natmod/<name>`, upstream's settings.
+fn natmod_case(test: &Case, name: String) -> Arc<Case> {
+    Arc::new(Case {
+        id: CaseId {
+            group: GROUP.into(),
+            name,
+        },
+        path: test.path.clone(),
+        source: test.source.clone(),
+        settings: Ok(CaseSettings::default()),
+        import_name: test.import_name.clone(),
+    })
 }
 
 /// A probed board's arch: the checkout's target_info.py's, else (v1.24's prints none
