@@ -65,7 +65,7 @@ pub(crate) struct Driver {
     inline: Option<(String, usize, usize)>,
     /// The case runs inside the heap measurement, whose frames (module level and its
     /// functions) are all the driver's: every leading `<stdin>` frame is removed.
-    measured: bool,
+    pub(crate) measured: bool,
     /// The case is timed by this clock of the target's; the elapsed ticks follow the
     /// status word after a space.
     pub(crate) clock: Option<Clock>,

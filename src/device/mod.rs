@@ -29,6 +29,7 @@ pub mod serial;
 pub mod session;
 pub mod shared_ram;
 pub mod source_case;
+mod stack_scrub;
 pub mod tcp;
 pub mod telnet;
 pub mod transport;

@@ -437,6 +437,40 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
     }
 }
 
+/// A heap measurement starts on a cleared stack: what an earlier case left below the
+/// stack pointer survives a soft reset, and the collector scans the stack
+/// conservatively, so a stale word could keep a dead block alive in the measured case.
+/// A recursion leaves a marker word (the small int 0x1234567, stored as 0x2468acf) in
+/// its frames; a case then counts the marker in the whole stack (the vector table's
+/// first word is the initial stack pointer). An unmeasured case still finds it; a
+/// measured one does not. The count never names the marker: the parser keeps a
+/// literal's value on the stack, where it would count itself (it did, once).
+pub fn a_heap_measurement_starts_on_a_cleared_stack(fw: &str) {
+    let mut s = session(fw);
+    let poison = b"def _p(n):\n a=b=c=d=0x1234567\n if n:_p(n-1)\n_p(40)\n";
+    let count = b"import machine\nm=machine.mem32\ntop=m[0]\nn=0\nfor a in range(top-10240,top,4):\n if m[a]^0x5a5a5a5==0x7e32f6a:n+=1\nprint('markers',n)\n";
+    let mut markers = |measured: bool| {
+        let out = s.exec_plain(poison, T).unwrap();
+        assert!(out.exception.is_empty(), "{out:?}");
+        let heap = measured.then(Default::default);
+        let run = s
+            .run_source(SourceCase::own("count", count), &[], T, true, heap)
+            .unwrap();
+        let (text, _) = mpcheck::model::heap::extract(&run.stdout);
+        let text = String::from_utf8_lossy(&text).to_string();
+        let n = text
+            .lines()
+            .find_map(|l| l.strip_prefix("markers "))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no count in {run:?}"));
+        (n, text)
+    };
+    let (left, _) = markers(false);
+    assert!(left > 0, "the recursion left no marker on the stack");
+    let (after, text) = markers(true);
+    assert_eq!(after, 0, "{left} markers before a plain case; now: {text}");
+}
+
 /// With `qemu.icount` the board's clock counts instructions: a loop timed on the board by
 /// `time.ticks_us()` reads the same in two boots and three runs each, within ticks_us's
 /// 1 µs step, whatever the host is doing (without it: 11-34 ms under 2 CPU hogs).

@@ -73,7 +73,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 16] = [
+    let tests: [(&str, Test, bool); 17] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -137,6 +137,11 @@ fn main() {
         (
             "heap_figures_are_identical_run_to_run",
             cases::heap_figures_are_identical_run_to_run,
+            true,
+        ),
+        (
+            "a_heap_measurement_starts_on_a_cleared_stack",
+            cases::a_heap_measurement_starts_on_a_cleared_stack,
             true,
         ),
         (

@@ -427,8 +427,26 @@ impl BoardSession {
         Ok(start.elapsed())
     }
 
+    /// Before a heap measurement: overwrite the stack earlier cases left (see
+    /// [`super::stack_scrub`]), then the usual reset renews the heap the scrub used.
+    fn scrub_stack(&mut self) -> Result<Duration, BoardError> {
+        let start = Instant::now();
+        self.prepare()?;
+        self.exec_ok(
+            super::stack_scrub::SCRIPT,
+            "clearing the stack before a heap measurement",
+        )?;
+        self.dirty = true;
+        Ok(start.elapsed())
+    }
+
     fn run_script(&mut self, driver: &Driver, timeout: Duration) -> Result<CaseRun, BoardError> {
-        let reset = self.prepare()?;
+        let scrub = if driver.measured {
+            self.scrub_stack()?
+        } else {
+            Duration::ZERO
+        };
+        let reset = scrub + self.prepare()?;
         match self.repl.exec_framed(
             &driver.script,
             Some(&driver.nonce),
