@@ -1153,6 +1153,23 @@ fn a_run_stages_a_changed_golden_and_review_rejects_or_accepts_it() {
 }
 
 #[test]
+fn a_passing_multi_instance_case_with_no_golden_stages_none() {
+    // Its trials are judged by the case on CPython instances; bless weighed the output
+    // against one CPython run of the file instead (no instance runs there), so every
+    // default run said "1 golden change pending" for instances/broadcast, which passed.
+    let f = Fixture::new();
+    let case = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/instances/broadcast.py"),
+    )
+    .unwrap();
+    f.write("cases/instances/broadcast.py", &case);
+    let run = f.mpcheck(&["run", "--board", "unix"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(!stderr(&run).contains("pending"), "{}", stderr(&run));
+    assert!(stderr(&f.mpcheck(&["review"])).contains("no pending"));
+}
+
+#[test]
 fn review_names_each_entrys_run_counts_what_a_filter_misses_and_drops_gone_cases() {
     // #39: review offered entries of deleted cases, did not say where an entry came
     // from, and a filter matching nothing said "no pending golden changes".

@@ -120,6 +120,11 @@ fn propose(out: &RunOutput) -> Result<Proposed> {
         if let Some(exp) = pipeline.rules().expected_file(case) {
             return ExpectedOutput::from_exp(&exp).ok().map(|e| e.bytes);
         }
+        if crate::suite::multi::own::is_multi(case) {
+            return crate::suite::multi::own::truth(case, pipeline.reference())
+                .ok()
+                .map(|e| e.bytes);
+        }
         match crate::pipeline::runs_on_cpython(case) {
             None => pipeline.reference_output(case).ok(),
             Some(_) => None,

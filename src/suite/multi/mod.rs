@@ -67,11 +67,16 @@ impl TrialKind for Instances {
         run(targets, &trial.case, self)
     }
 
-    /// The `.exp`, else the test on as many CPython instances (upstream's truth).
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
-        super::exp_beside(&trial.case).unwrap_or_else(|| {
-            truth(reference.python(), &trial.case, self).map(|b| reference.expected(b))
-        })
+        self.truth(&trial.case, reference)
+    }
+}
+
+impl Instances {
+    /// The `.exp`, else the test on as many CPython instances (upstream's truth).
+    pub fn truth(&self, case: &Case, reference: &Reference) -> Result<ExpectedOutput, String> {
+        super::exp_beside(case)
+            .unwrap_or_else(|| truth(reference.python(), case, self).map(|b| reference.expected(b)))
     }
 }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use super::protocol::Protocol;
 use super::{Instances, Rules};
 use crate::boardfile::Board;
+use crate::expect::golden::output::ExpectedOutput;
+use crate::expect::reference::Reference;
 use crate::model::case::{Case, Mode};
 use crate::model::verdict::Verdict;
 use crate::plan::Trial;
@@ -15,6 +17,19 @@ use crate::plan::Trial;
 /// Whether a project's case is a multi-instance one.
 pub fn is_multi(case: &Case) -> bool {
     Protocol::own().instances(&String::from_utf8_lossy(&case.source)) > 0
+}
+
+/// What a multi-instance case is judged by where it has no golden, as its trials judge
+/// it: the case on as many CPython instances. Bless weighs the boards' output against
+/// this, not against one CPython run of the file (which runs no instance: every run
+/// then proposed a new golden for a case that passed).
+pub fn truth(case: &Case, reference: &Reference) -> Result<ExpectedOutput, String> {
+    let n = Protocol::own().instances(&String::from_utf8_lossy(&case.source));
+    Instances {
+        boards: vec![String::new(); n],
+        rules: Rules::Own,
+    }
+    .truth(case, reference)
 }
 
 /// The trials of the project's multi-instance `cases` on `boards`.
