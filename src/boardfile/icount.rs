@@ -12,6 +12,37 @@ use serde::{Deserialize, Serialize};
 pub struct Icount {
     /// Each instruction advances the virtual clock by 2^shift ns (0: a 1 GHz CPU).
     pub shift: u8,
+    /// The board's periodic timer, restarted right before what mpcheck measures, so its
+    /// interrupts land on the same instructions in every run (see [`Timer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<Timer>,
+}
+
+/// A periodic timer whose phase a script can restart.
+///
+/// Exact time makes the timer fire every N instructions, but the firmware busy-polls
+/// its console, so how many instructions ran before a script arrived follows the host:
+/// the timer's phase at the script's start is random. Its interrupt pushes registers
+/// (heap pointers among them) onto the stack at whatever point it lands, and the
+/// collector scans the stack conservatively, so a heap figure could keep a dead block
+/// alive in one run and not in the next (heap/global_dict_growth.mpy's free heap on
+/// mps2-an385: one 16-byte block in 1 of 20 runs under load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timer {
+    /// The Cortex-M SysTick: a write to its current-value register (SYST_CVR,
+    /// 0xE000E018, the same on every M-profile core) clears the count, and the next
+    /// interrupt comes one full period later.
+    Systick,
+}
+
+impl Timer {
+    /// The Python statement that restarts the timer (needs `machine.mem32`).
+    pub fn restart(self) -> &'static str {
+        match self {
+            Timer::Systick => "__import__('machine').mem32[0xE000E018]=0",
+        }
+    }
 }
 
 impl Icount {

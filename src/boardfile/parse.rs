@@ -630,6 +630,16 @@ modes: [frozen]
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `sleep`"), "{err}");
+        let b = parse("m", &qemu("  icount: {shift: 0, timer: systick}")).unwrap();
+        let BoardSpec::Device(d) = &b.spec else {
+            panic!()
+        };
+        let timer = d.config.qemu.as_ref().unwrap().icount.unwrap().timer;
+        assert_eq!(timer, Some(crate::boardfile::icount::Timer::Systick));
+        let err = parse("m", &qemu("  icount: {shift: 0, timer: rtc}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `rtc`"), "{err}");
         let err = parse(
             "m",
             "kind: qemu\nqemu: {machine: m, firmware: /f.elf, args: [-icount, shift=0], icount: {shift: 0}}\n",

@@ -147,6 +147,9 @@ pub struct Wrap<'a> {
     /// print the heap map that [`FRAG_METRICS`] are read from. A run of its own: any byte
     /// more in the wrapper moves the other figures (see `MEASURE_FRAG`).
     pub frag: bool,
+    /// Python run first, before anything of the measurement, where a board needs it for
+    /// figures that repeat (a board's timer restarted, its stack cleared); none on hosts.
+    pub settle: Option<&'a str>,
 }
 
 /// The measurement of `load`, as `wrap` says.
@@ -182,8 +185,9 @@ pub fn measurement(load: &Load, wrap: Wrap) -> Measurement {
     let start = MEASURE_START
         .replace("\"MAPSTART\"", "\"\\x1empcheck-map\"")
         .replace("\"MAPEND\"", "\"\\x1empcheck-map-end\"");
+    let settle = wrap.settle.map(|s| format!("{s}\n")).unwrap_or_default();
     Measurement {
-        setup: format!("{PRELUDE}{run}"),
+        setup: format!("{settle}{PRELUDE}{run}"),
         body: format!("{start}{locked}{end}"),
     }
 }
@@ -563,6 +567,7 @@ mod tests {
         let frag = Wrap {
             zero_alloc: None,
             frag: true,
+            settle: None,
         };
         let src = measurement(
             &Load::Source {

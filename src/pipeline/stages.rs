@@ -132,6 +132,7 @@ impl Pipeline {
             Some(h) => Some(crate::model::heap::Wrap {
                 zero_alloc: h.zero_alloc(),
                 frag: false,
+                settle: None,
             }),
             None if self.heap_all => Some(Default::default()),
             None => None,

@@ -5,4 +5,5 @@
 pub mod compile;
 pub mod firmware_build;
 pub mod frozen;
+pub mod python;
 pub mod toolchain;

@@ -48,6 +48,7 @@ impl Toolchain {
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
 
         let python = find_on_path("python3")
+            .map(|p| super::python::interpreter(&p))
             .ok_or_else(|| missing("python3", "python3 python3-venv python3-pip"))?;
         let node = find_on_path("node").ok_or_else(|| missing("node", "nodejs npm"))?;
         let tc = Toolchain {

@@ -11,7 +11,7 @@ use mpcheck::device::{BoardSession, SourceCase, VerdictHint};
 use super::common::{T, connect};
 use mpcheck::boardfile::config::QemuConsole;
 use mpcheck::boardfile::config::SharedRamConfig;
-use mpcheck::boardfile::icount::Icount;
+use mpcheck::boardfile::icount::{Icount, Timer};
 
 /// The mps2-an385 board as `boards/mps2-an385-qemu.yaml` describes it, booting `firmware`:
 /// code reaches it through the machine's shared RAM, and its clock counts instructions.
@@ -19,7 +19,10 @@ pub fn mps2(firmware: &str) -> BoardConfig {
     let mut c = mps2_uart(firmware);
     let q = c.qemu.as_mut().unwrap();
     q.shared_ram = Some(SHARED_RAM);
-    q.icount = Some(Icount { shift: 0 });
+    q.icount = Some(Icount {
+        shift: 0,
+        timer: Some(Timer::Systick),
+    });
     c
 }
 

@@ -57,10 +57,10 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     let python =
         crate::tools::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
     // The interpreter behind `python3` (a pyenv shim is a shell script that costs about
-    // 160 ms a start): run-tests.py gets it first on PATH and as its CPython, so the
-    // yardstick does not pay a shim per reference run. mpcheck's own reference keeps
-    // `python3` from PATH, shim and all: the comparison can only flatter run-tests.py.
-    let real_python = real_interpreter(&python);
+    // 60-160 ms a start): run-tests.py gets it first on PATH and as its CPython, so the
+    // yardstick does not pay a shim per reference run; mpcheck's reference is the same
+    // interpreter (the toolchain's python3 is resolved alike).
+    let real_python = crate::tools::python::interpreter(&python);
     // Both runners compile `--via-mpy` with the board's own mpy-cross (a board built
     // from a tree has the one built beside its firmware).
     let (micropython, mpy_cross, instance, jobs) = match &board.spec {
@@ -293,18 +293,6 @@ fn execpty(name: &str, d: &crate::boardfile::file::DeviceSpec) -> Result<String>
         q.args.join(" "),
         q.firmware
     ))
-}
-
-/// What `python3` really runs (`sys.executable`), or `python3` itself when it cannot say.
-fn real_interpreter(python3: &std::path::Path) -> std::path::PathBuf {
-    std::process::Command::new(python3)
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| python3.to_path_buf(), std::path::PathBuf::from)
 }
 
 /// PATH with the interpreter's directory first.

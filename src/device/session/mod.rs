@@ -306,6 +306,10 @@ impl BoardSession {
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
         let clock = self.features.clock;
+        let heap = heap.map(|w| crate::model::heap::Wrap {
+            settle: self.timer().map(super::stack_scrub::settle),
+            ..w
+        });
         // Each attempt has a driver of its own: a fresh nonce.
         let driver = || Driver::new(load, files, super::nonce::nonce(), base64, heap, clock);
         let first = driver();
@@ -427,6 +431,11 @@ impl BoardSession {
         Ok(start.elapsed())
     }
 
+    /// The periodic timer mpcheck restarts before a measurement (`qemu.icount.timer`).
+    fn timer(&self) -> Option<crate::boardfile::icount::Timer> {
+        self.config.qemu.as_ref()?.icount?.timer
+    }
+
     /// Before a heap measurement: overwrite the stack earlier cases left (see
     /// [`super::stack_scrub`]), then the usual reset renews the heap the scrub used.
     fn scrub_stack(&mut self) -> Result<Duration, BoardError> {
@@ -441,7 +450,8 @@ impl BoardSession {
     }
 
     fn run_script(&mut self, driver: &Driver, timeout: Duration) -> Result<CaseRun, BoardError> {
-        let scrub = if driver.measured {
+        // A board whose timer is restarted clears its stack inside the measured script.
+        let scrub = if driver.measured && self.timer().is_none() {
             self.scrub_stack()?
         } else {
             Duration::ZERO
