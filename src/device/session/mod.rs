@@ -1,6 +1,7 @@
 //! `BoardSession`: the facade the harness calls — connect (open, raw REPL, probe), run a
 //! case with a soft reset before it, turn hangs and lost links into verdict hints.
 
+mod settle;
 mod started;
 
 use std::time::{Duration, Instant};
@@ -428,24 +429,6 @@ impl BoardSession {
             }
             self.dirty = false;
         }
-        Ok(start.elapsed())
-    }
-
-    /// The periodic timer mpcheck restarts before a measurement (`qemu.icount.timer`).
-    fn timer(&self) -> Option<crate::boardfile::icount::Timer> {
-        self.config.qemu.as_ref()?.icount?.timer
-    }
-
-    /// Before a heap measurement: overwrite the stack earlier cases left (see
-    /// [`super::stack_scrub`]), then the usual reset renews the heap the scrub used.
-    fn scrub_stack(&mut self) -> Result<Duration, BoardError> {
-        let start = Instant::now();
-        self.prepare()?;
-        self.exec_ok(
-            super::stack_scrub::SCRIPT,
-            "clearing the stack before a heap measurement",
-        )?;
-        self.dirty = true;
         Ok(start.elapsed())
     }
 
