@@ -71,6 +71,25 @@ pub(crate) struct Driver {
     pub(crate) clock: Option<Clock>,
 }
 
+/// How a driver times its case: the target's clock, and where the board file names
+/// the board's timer (`qemu.icount.timer`), the statement that restarts it right before
+/// the first reading, so the readings land at the same phase of its period in every run
+/// and the elapsed time is exact, not within one tick.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub clock: Clock,
+    pub restart: Option<&'static str>,
+}
+
+impl From<Clock> for Timing {
+    fn from(clock: Clock) -> Timing {
+        Timing {
+            clock,
+            restart: None,
+        }
+    }
+}
+
 impl Driver {
     /// A driver for `load` with `files` in a RAM filesystem (none: no filesystem, which
     /// old firmware without `vfs` needs). `base64`: the firmware has
@@ -89,7 +108,7 @@ impl Driver {
         nonce: Vec<u8>,
         base64: bool,
         heap: Option<crate::model::heap::Wrap<'_>>,
-        clock: Option<Clock>,
+        clock: Option<Timing>,
     ) -> Driver {
         let n = String::from_utf8_lossy(&nonce).into_owned();
         let mut s = String::new();
@@ -293,11 +312,12 @@ impl Driver {
             Some(c) => {
                 // Read last before `try:`, after the opening nonce has gone out.
                 let t = "_t";
+                let restart = c.restart.map(|r| format!("{r};")).unwrap_or_default();
                 line(
                     &mut s,
                     &format!(
-                        "{t}=__import__('time');{t}=[{t}.{},{t}.ticks_diff,0,0];{t}[2]={t}[0]()",
-                        c.function()
+                        "{t}=__import__('time');{t}=[{t}.{},{t}.ticks_diff,0,0];{restart}{t}[2]={t}[0]()",
+                        c.clock.function()
                     ),
                 );
                 (
@@ -334,7 +354,7 @@ impl Driver {
             rename_string,
             inline,
             measured: heap.is_some(),
-            clock,
+            clock: clock.map(|c| c.clock),
         }
     }
 
@@ -485,7 +505,7 @@ mod tests {
             b"@n@".to_vec(),
             false,
             None,
-            Some(Clock::TicksUs),
+            Some(Clock::TicksUs.into()),
         );
         let k = d.driver_lines[0];
         let board = format!(
@@ -527,7 +547,7 @@ mod tests {
             b"@n@".to_vec(),
             false,
             None,
-            Some(Clock::TicksUs),
+            Some(Clock::TicksUs.into()),
         );
         let script = String::from_utf8(d.script.clone()).unwrap();
         let (_, first, last) = d.inline.clone().expect("pasted inline");
@@ -593,7 +613,7 @@ mod tests {
             String::from_utf8(Driver::new(load(), &[], b"@n@".to_vec(), false, heap, clock).script)
                 .unwrap()
         };
-        let timed = text(None, Some(Clock::TicksUs));
+        let timed = text(None, Some(Clock::TicksUs.into()));
         let start = timed.find("_t[2]=_t[0]()").expect("start read");
         let run = timed.find("exec(compile(S").unwrap();
         let end = timed
@@ -609,9 +629,16 @@ mod tests {
             "{timed}"
         );
         assert!(timed.ends_with(",_t[1](_t[3],_t[2]),end='')\n"), "{timed}");
+        // a board whose timer is restarted: right before the first reading
+        let restart = Timing {
+            clock: Clock::TicksUs,
+            restart: Some("R()"),
+        };
+        let restarted = text(None, Some(restart));
+        assert!(restarted.contains(";R();_t[2]=_t[0]()\n"), "{restarted}");
         // a heap case's driver is byte for byte the untimed one
         assert_eq!(
-            text(Some(Default::default()), Some(Clock::TicksUs)),
+            text(Some(Default::default()), Some(Clock::TicksUs.into())),
             text(Some(Default::default()), None)
         );
         assert!(!text(None, None).contains("_t"));
@@ -630,7 +657,7 @@ mod tests {
             b"@n@".to_vec(),
             false,
             None,
-            Some(Clock::TicksUs),
+            Some(Clock::TicksUs.into()),
         );
         assert!(
             !String::from_utf8(script.script).unwrap().contains("_t"),

@@ -306,7 +306,10 @@ impl BoardSession {
         heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
-        let clock = self.features.clock;
+        let clock = self.features.clock.map(|clock| driver::Timing {
+            clock,
+            restart: self.timer().map(crate::boardfile::icount::Timer::restart),
+        });
         let heap = heap.map(|w| crate::model::heap::Wrap {
             settle: self.timer().map(super::stack_scrub::settle),
             ..w
