@@ -152,12 +152,18 @@ fn run(
         ));
     }
     let cmd = command(kind, vm, board_args, u, request, scratch)?;
-    // A test that writes files where it runs has its directory to itself.
+    // A test that binds a fixed port has it to itself, and one that writes files where
+    // it runs has its directory (ports first, in order, then the directory: one order
+    // for every test, so none waits on another that waits on it).
     let source = String::from_utf8_lossy(&request.case.source);
-    let writer = super::writes::writes_files(&source)
-        .then(|| cmd.get_current_dir().map(super::writes::DirLock::of))
-        .flatten();
-    let _held = writer.as_ref().map(|l| l.hold());
+    let mut locks: Vec<_> = super::writes::fixed_ports(&source)
+        .into_iter()
+        .map(super::writes::DirLock::port)
+        .collect();
+    if super::writes::writes_files(&source) {
+        locks.extend(cmd.get_current_dir().map(super::writes::DirLock::of));
+    }
+    let _held: Vec<_> = locks.iter().map(|l| l.hold()).collect();
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its
     // thread's stack in 2 of 6 forked runs and in none of the plain ones (measured).
     let threaded = source.contains("_thread");

@@ -4,6 +4,11 @@
 //! (`io/open_append` and `io/open_plus` both use `testfile`), as would one test's source
 //! and `.mpy` trials. Such a test holds its directory's lock while it runs; tests that
 //! only read run freely beside it.
+//!
+//! Likewise tests that bind a fixed port (`extmod/select_poll_udp` and three others bind
+//! UDP 127.0.0.1:8000): two at once, and the second's bind fails, which the test reads
+//! as "no sockets here" and prints SKIP (4 of 970 verdicts differed from run-tests.py's
+//! on 1.24.0 `--mode mpy`). Such a test holds its port's lock.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -24,9 +29,35 @@ pub(crate) fn writes_files(source: &str) -> bool {
         .is_some_and(|re| re.is_match(source))
 }
 
-/// A directory's lock, held while a test that writes files runs there: an `flock` on a
-/// file of the temp dir named by the directory's hash, which the trials of the run's
-/// threads and forked VMs take in turns.
+/// The fixed ports `source` binds or serves on: the literal port of a
+/// `getaddrinfo("host", 8000)` or a `start_server(…, 8000)`, sorted (the order locks
+/// are taken in, so two tests never wait on each other).
+pub(crate) fn fixed_ports(source: &str) -> Vec<u16> {
+    static PORTS: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    let Some(re) = PORTS
+        .get_or_init(|| {
+            regex::Regex::new(
+                r#"(?:getaddrinfo\(\s*["'][^"']*["']|start_server\([^)]*?)\s*,\s*(\d{2,5})\s*[,)]"#,
+            )
+            .ok()
+        })
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    let mut ports: Vec<u16> = re
+        .captures_iter(source)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+/// A lock held while a test runs: a directory's, for a test that writes files there,
+/// or a port's, for one that binds it. An `flock` on a file of the temp dir named by
+/// the hash of what it guards, which the trials of the run's threads and forked VMs
+/// (and other runs on the machine) take in turns.
 pub(crate) struct DirLock {
     path: PathBuf,
 }
@@ -37,6 +68,11 @@ pub(crate) struct Held {
 }
 
 impl DirLock {
+    /// The lock of a port of this machine's loopback.
+    pub(crate) fn port(port: u16) -> DirLock {
+        Self::of(Path::new(&format!("port {port}")))
+    }
+
     pub(crate) fn of(dir: &Path) -> DirLock {
         use sha2::{Digest, Sha256};
         let hash: String = Sha256::digest(dir.as_os_str().as_encoded_bytes())
@@ -108,6 +144,22 @@ mod tests {
         ] {
             assert!(!writes_files(reader), "{reader}");
         }
+    }
+
+    #[test]
+    fn fixed_ports_are_read_from_binds_and_servers() {
+        let src = "s.bind(socket.getaddrinfo(\"127.0.0.1\", 8000)[0][-1])\ns2.bind(socket.getaddrinfo('127.0.0.1', 8001)[0][-1])\nai = socket.getaddrinfo(\"127.0.0.1\", 8000)\n";
+        assert_eq!(fixed_ports(src), [8000, 8001]);
+        assert_eq!(
+            fixed_ports("srv = await asyncio.start_server(None, \"0.0.0.0\", 8000)\n"),
+            [8000]
+        );
+        assert_eq!(
+            fixed_ports("socket.getaddrinfo(\"micropython.org\", 80, 0, socket.SOCK_STREAM)"),
+            [80]
+        );
+        assert!(fixed_ports("getaddrinfo(host, port)\nx = (1, 8000)\n").is_empty());
+        assert_ne!(DirLock::port(8000).path, DirLock::port(8001).path);
     }
 
     #[test]
