@@ -48,6 +48,17 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     .map_err(|e| Error::io(&cold.state_dir, e))?;
 
     let mut selection = select.selection(&cold)?;
+    // run-tests.py applies `--emit` to a board's tests only through `--via-mpy`'s
+    // mpy-cross: without it, it fails with nothing on stderr (1.28.0, 1.29-dev).
+    if matches!(selection.boards[0].spec, BoardSpec::Device(_))
+        && args.emit == crate::suite::upstream::Emit::Native
+        && args.mode != Mode::Mpy
+    {
+        return Err(Error::Usage(format!(
+            "bench --tests: --emit native on board `{}` needs --mode mpy (run-tests.py's --emit reaches a board's tests only through --via-mpy)",
+            selection.boards[0].name
+        )));
+    }
     selection.boards = crate::run::setup::built(&cold, &selection.boards, &mut |_| {})?;
     let board = (*selection.boards[0]).clone();
     let suite = selection
