@@ -563,6 +563,22 @@ mod tests {
     }
 
     #[test]
+    fn a_boards_settle_lines_run_first_and_hosts_have_none() {
+        let load = Load::Import { module: "m".into() };
+        let plain = measurement(&load, Wrap::default());
+        let settled = measurement(
+            &load,
+            Wrap {
+                settle: Some("R()\nS()"),
+                ..Wrap::default()
+            },
+        );
+        assert_eq!(settled.setup, format!("R()\nS()\n{}", plain.setup));
+        assert_eq!(settled.body, plain.body);
+        assert!(!wrapper(&load, Wrap::default()).contains("R()"));
+    }
+
+    #[test]
     fn only_a_frag_run_reads_the_free_heap_and_only_the_source_loader_lets_its_text_go() {
         let frag = Wrap {
             zero_alloc: None,
