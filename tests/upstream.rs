@@ -1100,6 +1100,19 @@ fn make_perf_checkout(src: &Path, tmp: &Path) -> PathBuf {
     tests
 }
 
+/// perf_bench's N and M for the tests: small, so a benchmark takes milliseconds.
+const SMALL_PERF: [&str; 4] = ["--perf-n", "100", "--perf-m", "100"];
+
+/// `mpcheck run` of a checkout's perf_bench on unix with [`SMALL_PERF`], each benchmark
+/// `repeat` times, then `tail` (reports, history, filter).
+fn perf_run(project: &Path, tests: &str, repeat: &str, tail: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "--tests", tests, "--board", "unix"];
+    args.extend(SMALL_PERF);
+    args.extend(["--repeat", repeat]);
+    args.extend(tail);
+    mpcheck(project, &args)
+}
+
 /// `run --tests DIR perf_bench/` on unix at N=M=100, 2 runs: times from benchrun's
 /// ticks_us, truth from CPython or the `.exp`, a wrong result a failure, parameters that
 /// fit nothing a skip with benchrun's reason; perf_bench.json per benchmark.
@@ -1110,25 +1123,11 @@ fn perf_bench_runs_and_is_judged_as_run_perfbench_py(src: &Path) {
     std::fs::create_dir_all(&project).unwrap();
     let reports = tmp.path().join("reports");
     let (t, r) = (tests.to_str().unwrap(), reports.to_str().unwrap());
-    let out = mpcheck(
+    let out = perf_run(
         &project,
-        &[
-            "run",
-            "--tests",
-            t,
-            "--board",
-            "unix",
-            "--perf-n",
-            "100",
-            "--perf-m",
-            "100",
-            "--repeat",
-            "2",
-            "--no-history",
-            "--report-dir",
-            r,
-            "perf_bench/",
-        ],
+        t,
+        "2",
+        &["--no-history", "--report-dir", r, "perf_bench/"],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1213,26 +1212,11 @@ fn a_benchmarks_target_time_trend_is_in_the_history_and_index_html(src: &Path) {
     );
     let mut medians = Vec::new();
     for _ in 0..2 {
-        let out = mpcheck(
+        let out = perf_run(
             &project,
-            &[
-                "run",
-                "--tests",
-                t,
-                "--board",
-                "unix",
-                "--perf-n",
-                "100",
-                "--perf-m",
-                "100",
-                "--repeat",
-                "3",
-                "--history",
-                h,
-                "--report-dir",
-                r,
-                "perf_bench/misc_mandel",
-            ],
+            t,
+            "3",
+            &["--history", h, "--report-dir", r, "perf_bench/misc_mandel"],
         );
         assert_eq!(
             out.status.code(),
@@ -1288,27 +1272,16 @@ fn compare_tests_perf_bench_compares_target_time_not_output(src: &Path) {
     );
     let reports = tmp.path().join("reports");
     let (t, r) = (tests.to_str().unwrap(), reports.to_str().unwrap());
-    let out = mpcheck(
-        &project,
-        &[
-            "compare",
-            "--base",
-            "unix",
-            "--head",
-            "unix",
-            "--tests",
-            t,
-            "--perf-n",
-            "100",
-            "--perf-m",
-            "100",
-            "--fail-on",
-            "output",
-            "--report-dir",
-            r,
-            "perf_bench/misc_mandel",
-        ],
-    );
+    let mut args = vec!["compare", "--base", "unix", "--head", "unix", "--tests", t];
+    args.extend(SMALL_PERF);
+    args.extend([
+        "--fail-on",
+        "output",
+        "--report-dir",
+        r,
+        "perf_bench/misc_mandel",
+    ]);
+    let out = mpcheck(&project, &args);
     let all = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
