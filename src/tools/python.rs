@@ -1,8 +1,10 @@
 //! The `python3` a run uses: the interpreter itself, where PATH names a launcher.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 /// The interpreter behind `python3`. A launcher script (a pyenv shim is a shell script
 /// that picks a version and execs it: 93 ms a start here, against 32 ms for the
@@ -13,6 +15,18 @@ use std::process::Command;
 /// case's scratch directory. A binary is kept as it is, and so is a launcher that
 /// cannot say.
 pub fn interpreter(python3: &Path) -> PathBuf {
+    // Asked once per process: a run opens the toolchain more than once (its setup, a
+    // bench, natmod builds), and each answer costs a start of the launcher.
+    static ASKED: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut asked = ASKED.lock().unwrap_or_else(|p| p.into_inner());
+    asked
+        .entry(python3.to_path_buf())
+        .or_insert_with(|| ask(python3))
+        .clone()
+}
+
+/// [`interpreter`], uncached.
+fn ask(python3: &Path) -> PathBuf {
     if !is_script(python3) {
         return python3.to_path_buf();
     }

@@ -68,10 +68,10 @@ pub fn bench_tests(project: &Project, dir: &std::path::Path, args: &BenchArgs) -
     let python =
         crate::tools::toolchain::find_on_path("python3").unwrap_or(toolchain.python.clone());
     // The interpreter behind `python3` (a pyenv shim is a shell script that costs about
-    // 60-160 ms a start): run-tests.py gets it first on PATH and as its CPython, so the
-    // yardstick does not pay a shim per reference run; mpcheck's reference is the same
-    // interpreter (the toolchain's python3 is resolved alike).
-    let real_python = crate::tools::python::interpreter(&python);
+    // 60-160 ms a start), as the toolchain resolved it for mpcheck's reference:
+    // run-tests.py gets it first on PATH and as its CPython, so neither runner pays a
+    // shim per reference run.
+    let real_python = toolchain.python.clone();
     // Both runners compile `--via-mpy` with the board's own mpy-cross (a board built
     // from a tree has the one built beside its firmware).
     let (micropython, mpy_cross, instance, jobs) = match &board.spec {
