@@ -156,12 +156,12 @@ fn run(
     // it runs has its directory (ports first, in order, then the directory: one order
     // for every test, so none waits on another that waits on it).
     let source = String::from_utf8_lossy(&request.case.source);
-    let mut locks: Vec<_> = super::writes::fixed_ports(&source)
+    let mut locks: Vec<_> = super::shared_use::fixed_ports(&source)
         .into_iter()
-        .map(super::writes::DirLock::port)
+        .map(super::shared_use::TestLock::port)
         .collect();
-    if super::writes::writes_files(&source) {
-        locks.extend(cmd.get_current_dir().map(super::writes::DirLock::of));
+    if super::shared_use::writes_files(&source) {
+        locks.extend(cmd.get_current_dir().map(super::shared_use::TestLock::dir));
     }
     let _held: Vec<_> = locks.iter().map(|l| l.hold()).collect();
     // Threaded tests run as plain processes: thread/stress_recurse overflowed its

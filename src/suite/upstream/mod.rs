@@ -30,10 +30,10 @@ mod pylex;
 pub mod pyread;
 mod pyvalue;
 pub mod results;
+mod shared_use;
 pub mod skips;
 mod tokens;
 mod versions;
-mod writes;
 pub mod zygote;
 
 pub use error::UpstreamError;

@@ -1,3 +1,5 @@
+//! What tests share while they run, and the locks that give it to one test at a time.
+//!
 //! Tests that write files where they run (`open("testfile", "a")`, `os.remove(…)`) run
 //! in their directory of the run's copy of tests/ (as run-tests.py runs them in theirs),
 //! so two of them in one directory running at once would write one file between them
@@ -58,29 +60,30 @@ pub(crate) fn fixed_ports(source: &str) -> Vec<u16> {
 /// or a port's, for one that binds it. An `flock` on a file of the temp dir named by
 /// the hash of what it guards, which the trials of the run's threads and forked VMs
 /// (and other runs on the machine) take in turns.
-pub(crate) struct DirLock {
+pub(crate) struct TestLock {
     path: PathBuf,
 }
 
-/// A held [`DirLock`]: released when dropped (the file closed).
+/// A held [`TestLock`]: released when dropped (the file closed).
 pub(crate) struct Held {
     _file: Option<std::fs::File>,
 }
 
-impl DirLock {
+impl TestLock {
     /// The lock of a port of this machine's loopback.
-    pub(crate) fn port(port: u16) -> DirLock {
-        Self::of(Path::new(&format!("port {port}")))
+    pub(crate) fn port(port: u16) -> TestLock {
+        Self::dir(Path::new(&format!("port {port}")))
     }
 
-    pub(crate) fn of(dir: &Path) -> DirLock {
+    /// The lock of a directory tests write in.
+    pub(crate) fn dir(dir: &Path) -> TestLock {
         use sha2::{Digest, Sha256};
         let hash: String = Sha256::digest(dir.as_os_str().as_encoded_bytes())
             .iter()
             .take(8)
             .map(|b| format!("{b:02x}"))
             .collect();
-        DirLock {
+        TestLock {
             path: std::env::temp_dir().join(format!("mpcheck-writes-{hash}.lock")),
         }
     }
@@ -159,16 +162,16 @@ mod tests {
             [80]
         );
         assert!(fixed_ports("getaddrinfo(host, port)\nx = (1, 8000)\n").is_empty());
-        assert_ne!(DirLock::port(8000).path, DirLock::port(8001).path);
+        assert_ne!(TestLock::port(8000).path, TestLock::port(8001).path);
     }
 
     #[test]
     fn one_directory_is_held_by_one_test_at_a_time() {
         let dir = Path::new("/nonexistent/writes-lock-test");
-        let (a, b) = (DirLock::of(dir), DirLock::of(dir));
+        let (a, b) = (TestLock::dir(dir), TestLock::dir(dir));
         let held = a.hold();
         assert!(!b.try_hold(), "the same directory's lock is shared");
-        let other = DirLock::of(Path::new("/nonexistent/writes-lock-other"));
+        let other = TestLock::dir(Path::new("/nonexistent/writes-lock-other"));
         assert!(other.try_hold(), "another directory is free");
         drop(held);
         assert!(b.try_hold());
