@@ -68,16 +68,21 @@ impl TrialKind for Instances {
     }
 
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
-        self.truth(&trial.case, reference)
+        expected(&trial.case, self.boards.len(), &self.rules, reference)
     }
 }
 
-impl Instances {
-    /// The `.exp`, else the test on as many CPython instances (upstream's truth).
-    pub fn truth(&self, case: &Case, reference: &Reference) -> Result<ExpectedOutput, String> {
-        super::exp_beside(case)
-            .unwrap_or_else(|| truth(reference.python(), case, self).map(|b| reference.expected(b)))
-    }
+/// A test's expected output: its `.exp`, else the test on `instances` CPython instances
+/// (upstream's truth).
+fn expected(
+    case: &Case,
+    instances: usize,
+    rules: &Rules,
+    reference: &Reference,
+) -> Result<ExpectedOutput, String> {
+    super::exp_beside(case).unwrap_or_else(|| {
+        truth(reference.python(), case, instances, rules).map(|b| reference.expected(b))
+    })
 }
 
 /// Runs a multi-instance trial's test on its boards' instances. Never fails: what
@@ -137,12 +142,12 @@ fn run(targets: &Targets, case: &Case, instances: &Instances) -> Outcome {
 
 /// The expected output of a multi-instance test without a `.exp`: the test on as many
 /// CPython instances (`python`), as upstream's truth.
-fn truth(python: &Path, case: &Case, instances: &Instances) -> Result<Vec<u8>, String> {
-    let launchers: Vec<drive::Launcher> = (0..instances.boards.len())
+fn truth(python: &Path, case: &Case, instances: usize, rules: &Rules) -> Result<Vec<u8>, String> {
+    let launchers: Vec<drive::Launcher> = (0..instances)
         .map(|_| drive::Launcher::Process(Command::new(python)))
         .collect();
     Ok(crate::model::verdict::normalise(
-        on(case, &instances.rules, &launchers)?.output.as_bytes(),
+        on(case, rules, &launchers)?.output.as_bytes(),
     ))
 }
 

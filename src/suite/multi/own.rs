@@ -25,11 +25,7 @@ pub fn is_multi(case: &Case) -> bool {
 /// then proposed a new golden for a case that passed).
 pub fn truth(case: &Case, reference: &Reference) -> Result<ExpectedOutput, String> {
     let n = Protocol::own().instances(&String::from_utf8_lossy(&case.source));
-    Instances {
-        boards: vec![String::new(); n],
-        rules: Rules::Own,
-    }
-    .truth(case, reference)
+    super::expected(case, n, &Rules::Own, reference)
 }
 
 /// The trials of the project's multi-instance `cases` on `boards`.
