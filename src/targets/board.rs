@@ -182,17 +182,19 @@ impl BoardTarget {
             _ => {
                 // A case mpy-cross compiles is known-good Python: a SyntaxError from the
                 // board then means the upload was corrupted, and is retried slower.
-                let known_good = self
-                    .compiler
-                    .as_ref()
-                    .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))));
+                // Asked only when the board reports a SyntaxError (see `looks_corrupted`).
+                let known_good = || {
+                    self.compiler
+                        .as_ref()
+                        .is_some_and(|c| matches!(c.compile(request.case), Ok(Ok(_))))
+                };
                 let (module, source) = (request.case.module_name(), &request.case.source);
                 let case = if request.suite.is_some() {
                     SourceCase::upstream(module, source)
                 } else {
                     SourceCase::own(module, source)
                 };
-                session.run_source(case, &helpers, request.timeout, known_good, request.heap)
+                session.run_source(case, &helpers, request.timeout, &known_good, request.heap)
             }
         }
     }

@@ -89,7 +89,7 @@ fn framing_suite(s: &mut BoardSession) {
 fn exact_suite(s: &mut BoardSession) {
     let src = b"# comment\ndef fail():\n    raise ValueError('boom')\n\nprint('before')\nfail()\n";
     let run = s
-        .run_source(SourceCase::own("uncaught", src), &[], T, true, None)
+        .run_source(SourceCase::own("uncaught", src), &[], T, &|| true, None)
         .unwrap();
     assert_eq!(run.stdout, b"before\n");
     assert_eq!(
@@ -240,7 +240,7 @@ fn tstring_verdict(s: &mut BoardSession, link: &str) {
     // under load QEMU's UART slows down, so 1 s is asserted relative to it).
     let same_size = vec![b'#'; source.len()];
     let start = Instant::now();
-    s.run_source(SourceCase::own("floor", &same_size), &[], T, true, None)
+    s.run_source(SourceCase::own("floor", &same_size), &[], T, &|| true, None)
         .unwrap();
     let floor = start.elapsed();
     // known_good false: mpy-cross 1.28 rejects t-strings too, as the target finds.
@@ -250,7 +250,7 @@ fn tstring_verdict(s: &mut BoardSession, link: &str) {
             SourceCase::upstream("string_tstring_basic", &source),
             &[],
             Duration::from_secs(30),
-            false,
+            &|| false,
             None,
         )
         .unwrap();
@@ -283,7 +283,7 @@ pub fn case_too_big_for_the_heap_is_too_large_at_once(fw: &str) {
             SourceCase::own("big", big.as_bytes()),
             &[],
             Duration::from_secs(30),
-            true,
+            &|| true,
             None,
         )
         .unwrap();
@@ -342,7 +342,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
             SourceCase::own("uses_helper", b"import _helper\nprint(_helper.twice(4))\n"),
             &helpers,
             T,
-            true,
+            &|| true,
             None,
         )
         .unwrap();
@@ -355,7 +355,7 @@ pub fn mpy_and_helpers_from_a_ram_filesystem(fw: &str) {
 pub fn only_own_cases_see_a_file_name(fw: &str) {
     let mut s = session(fw);
     let probe = b"print(globals().get('__file__'))\n";
-    let run = |s: &mut BoardSession, case| s.run_source(case, &[], T, true, None).unwrap();
+    let run = |s: &mut BoardSession, case| s.run_source(case, &[], T, &|| true, None).unwrap();
     let own = run(&mut s, SourceCase::own("probe", probe));
     assert_eq!(String::from_utf8_lossy(&own.stdout), "probe.py\n");
     let upstream = run(&mut s, SourceCase::upstream("probe", probe));
@@ -420,7 +420,7 @@ pub fn heap_figures_are_identical_run_to_run(fw: &str) {
                 SourceCase::own(name, &source),
                 &helpers,
                 HANG,
-                true,
+                &|| true,
                 Some(Default::default()),
             )
         }
@@ -457,7 +457,7 @@ pub fn a_heap_measurement_starts_on_a_cleared_stack(fw: &str) {
         assert!(out.exception.is_empty(), "{out:?}");
         let heap = measured.then(Default::default);
         let run = s
-            .run_source(SourceCase::own("count", count), &[], T, true, heap)
+            .run_source(SourceCase::own("count", count), &[], T, &|| true, heap)
             .unwrap();
         let (text, _) = mpcheck::model::heap::extract(&run.stdout);
         let text = String::from_utf8_lossy(&text).to_string();
@@ -485,7 +485,7 @@ pub fn target_time_is_exact_with_icount(fw: &str) {
         let mut s = session(fw);
         for _ in 0..3 {
             let run = s
-                .run_source(SourceCase::own("loop", code), &[], T, true, None)
+                .run_source(SourceCase::own("loop", code), &[], T, &|| true, None)
                 .unwrap();
             let us: u64 = String::from_utf8_lossy(&run.stdout)
                 .trim()

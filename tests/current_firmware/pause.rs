@@ -37,7 +37,7 @@ pub fn a_paused_session_uses_no_cpu_and_runs_on_when_continued(fw: &str) {
             SourceCase::own("after", b"print(6 * 7)\n"),
             &[],
             T,
-            true,
+            &|| true,
             None,
         )
         .unwrap();

@@ -171,7 +171,7 @@ impl BoardSession {
             SourceCase::own("case", source),
             &[],
             timeout,
-            known_good,
+            &|| known_good,
             None,
         )
     }
@@ -185,7 +185,7 @@ impl BoardSession {
         case: SourceCase,
         helpers: &[RamFile],
         timeout: Duration,
-        known_good: bool,
+        known_good: &dyn Fn() -> bool,
         heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let name = format!("{}.py", case.module);
@@ -254,7 +254,13 @@ impl BoardSession {
         }];
         all.extend_from_slice(helpers);
         let (files, written) = self.place_files(&all)?;
-        let run = self.run_driver(Load::Import { module: alias }, &files, timeout, false, heap);
+        let run = self.run_driver(
+            Load::Import { module: alias },
+            &files,
+            timeout,
+            &|| false,
+            heap,
+        );
         self.remove_files(&written)?;
         run
     }
@@ -268,7 +274,7 @@ impl BoardSession {
         timeout: Duration,
         heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
-        self.run_driver(Load::Frozen { dir, module }, &[], timeout, false, heap)
+        self.run_driver(Load::Frozen { dir, module }, &[], timeout, &|| false, heap)
     }
 
     /// The files for the driver's RAM filesystem, or, without `vfs.mount`, written to
@@ -302,7 +308,7 @@ impl BoardSession {
         load: Load,
         files: &[RamFile],
         timeout: Duration,
-        known_good: bool,
+        known_good: &dyn Fn() -> bool,
         heap: Option<crate::model::heap::Wrap<'_>>,
     ) -> Result<CaseRun, BoardError> {
         let base64 = self.features.binascii == Some(true);
@@ -565,19 +571,43 @@ mod tests {
             None,
             Timings::default(),
         );
-        assert!(looks_corrupted(&run, false));
+        assert!(looks_corrupted(&run, &|| false));
         let run = finish(
             started(b"", b"SyntaxError: x\r\n"),
             None,
             Timings::default(),
         );
-        assert!(!looks_corrupted(&run, false));
-        assert!(looks_corrupted(&run, true));
+        assert!(!looks_corrupted(&run, &|| false));
+        assert!(looks_corrupted(&run, &|| true));
         let run = finish(
             started(b"1\r\n", b"SyntaxError: x\r\n"),
             None,
             Timings::default(),
         );
-        assert!(!looks_corrupted(&run, true));
+        assert!(!looks_corrupted(&run, &|| true));
+        // whether mpy-cross compiles the case is asked only of a SyntaxError's run
+        let asked = |run: &CaseRun| {
+            let asked = std::cell::Cell::new(false);
+            looks_corrupted(run, &|| {
+                asked.set(true);
+                true
+            });
+            asked.get()
+        };
+        assert!(asked(&finish(
+            started(b"", b"SyntaxError: x\r\n"),
+            None,
+            Timings::default()
+        )));
+        assert!(!asked(&finish(
+            started(b"", b"ValueError: x\r\n"),
+            None,
+            Timings::default()
+        )));
+        assert!(!asked(&finish(
+            started(b"1\r\n", b""),
+            None,
+            Timings::default()
+        )));
     }
 }
