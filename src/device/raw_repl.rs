@@ -577,6 +577,22 @@ mod tests {
         assert_all_chunkings(&steps, 1 << 20, &expected);
     }
 
+    /// The host sent the command right behind the reset's `^D` (shared RAM: the
+    /// emulator's console holds it while the board reboots): its `OK` and output may
+    /// come with the new prompt, and wait there for the host to say it sent one.
+    #[test]
+    fn a_command_sent_behind_a_soft_reset_is_read_after_the_prompt() {
+        let reply = [SOFT, b"OK2\r\n\x04\x04>"].concat();
+        let steps = [Step::SoftReset, Step::Board(&reply), Step::Command];
+        let expected = [
+            Event::SoftRebooted,
+            Event::Accepted,
+            Event::StdoutDone,
+            finished(b"2\r\n", b""),
+        ];
+        assert_all_chunkings(&steps, 1 << 20, &expected);
+    }
+
     #[test]
     fn exception_is_framed_separately() {
         let board: &[u8] = b"OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nZeroDivisionError: division by zero\r\n\x04>";

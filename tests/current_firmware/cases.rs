@@ -546,3 +546,21 @@ fn compile_mpy(name: &str, src: &str) -> Vec<u8> {
     assert!(st.success());
     std::fs::read(out).unwrap()
 }
+
+/// The soft reset before a case rides with the case's own command over shared RAM
+/// (`Repl::owe_soft_reset`); where the board died between cases, that reset fails before
+/// the case starts, and the case still runs on the board the recovery brought back: a
+/// result of its own, not the dead link's.
+pub fn a_board_that_died_between_cases_runs_the_next_one(fw: &str) {
+    let mut s = session(fw);
+    assert_eq!(s.run_case(b"print(1)\n", T).unwrap().stdout, b"1\n");
+    let pid = s.process_id().expect("QEMU's process");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(200));
+    let run = s.run_case(b"print(2)\n", T).unwrap();
+    assert_eq!(run.verdict_hint, VerdictHint::Completed, "{run:?}");
+    assert_eq!(run.stdout, b"2\n");
+    assert_ne!(s.process_id(), Some(pid), "qemu was restarted");
+    assert!(s.uses_shared_ram(), "and reads the shared RAM again");
+}

@@ -73,7 +73,7 @@ fn main() {
     let args = Arguments::from_args();
     let image: Arc<OnceLock<Result<String, String>>> = Arc::default();
     let available = firmware_is_available();
-    let tests: [(&str, Test, bool); 17] = [
+    let tests: [(&str, Test, bool); 18] = [
         (
             "framing_cannot_be_forged_on_mps2",
             cases::framing_cannot_be_forged_on_mps2,
@@ -97,6 +97,11 @@ fn main() {
         (
             "a_case_cannot_read_the_nonce_out_of_the_shared_ram",
             cases::a_case_cannot_read_the_nonce_out_of_the_shared_ram,
+            true,
+        ),
+        (
+            "a_board_that_died_between_cases_runs_the_next_one",
+            cases::a_board_that_died_between_cases_runs_the_next_one,
             true,
         ),
         (

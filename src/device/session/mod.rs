@@ -1,6 +1,7 @@
 //! `BoardSession`: the facade the harness calls — connect (open, raw REPL, probe), run a
 //! case with a soft reset before it, turn hangs and lost links into verdict hints.
 
+mod reset;
 mod settle;
 mod started;
 
@@ -15,7 +16,7 @@ use super::features::{self, Features};
 use super::mpy_upload;
 use super::pyliteral::is_identifier;
 use super::raw_repl::RunOutput;
-use super::recover::{self, Ladder, Recovered};
+use super::recover::{self, Ladder};
 use super::repl::Repl;
 pub use super::source_case::SourceCase;
 use super::transport::ResetHook;
@@ -412,35 +413,6 @@ impl BoardSession {
             .map(|(out, _)| out)
     }
 
-    /// Climb the recovery ladder now (e.g. when the harness suspects the board).
-    pub fn recover(&mut self) -> Result<Recovered, BoardError> {
-        let r = recover::recover(&mut self.repl, self.ladder, false, false)?;
-        self.dirty = false;
-        Ok(r)
-    }
-
-    /// Hard reset (QEMU restart) and back to a raw prompt.
-    pub fn restart(&mut self) -> Result<(), BoardError> {
-        self.repl.hard_reset()?;
-        self.repl.enter_raw(RESET_TIMEOUT)?;
-        self.repl.soft_reset(RESET_TIMEOUT)?;
-        self.dirty = false;
-        Ok(())
-    }
-
-    /// Soft reset (if configured or needed) so the case starts on a fresh heap.
-    fn prepare(&mut self) -> Result<Duration, BoardError> {
-        let start = Instant::now();
-        if self.config.soft_reset_between_cases || self.dirty {
-            if let Err(e) = self.repl.soft_reset(RESET_TIMEOUT) {
-                let broken = matches!(e, BoardError::Io { .. });
-                recover::recover(&mut self.repl, self.ladder, false, broken)?;
-            }
-            self.dirty = false;
-        }
-        Ok(start.elapsed())
-    }
-
     fn run_script(&mut self, driver: &Driver, timeout: Duration) -> Result<CaseRun, BoardError> {
         // A board whose timer is restarted clears its stack inside the measured script.
         let scrub = if driver.measured && self.timer().is_none() {
@@ -448,17 +420,13 @@ impl BoardSession {
         } else {
             Duration::ZERO
         };
-        let reset = scrub + self.prepare()?;
-        match self.repl.exec_framed(
-            &driver.script,
-            Some(&driver.nonce),
-            Instant::now() + timeout,
-        ) {
+        let reset = scrub + self.reset_before_case(true)?;
+        match self.exec_driver(driver, timeout) {
             Ok((out, t)) => Ok(finish(
                 out,
                 Some(driver),
                 Timings {
-                    reset,
+                    reset: reset + t.reset,
                     upload: t.upload,
                     run: t.run,
                     read: t.read,

@@ -7,6 +7,8 @@ use super::error::{BoardError, tail};
 use super::raw_repl::{self, Event, RawRepl, RunOutput};
 use super::shared_ram;
 use super::transport::Transport;
+
+mod paste;
 use crate::boardfile::config::Pacing;
 
 /// Longest single wait on the transport, so deadlines are checked often enough.
@@ -29,7 +31,10 @@ pub enum PasteMode {
 /// Where the time of one execution went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct ExecTimings {
-    /// First byte written until the board accepted the command.
+    /// A soft reset sent with the command (see [`Repl::owe_soft_reset`]): first byte
+    /// written until the board's new prompt.
+    pub reset: Duration,
+    /// First byte written (or the new prompt) until the board accepted the command.
     pub upload: Duration,
     /// Accepted until stdout ended (the program ran and printed).
     pub run: Duration,
@@ -46,6 +51,9 @@ pub struct Repl {
     output_limit: usize,
     /// Code goes through the link's shared RAM (checked by [`Repl::use_shared_ram`]).
     shared_ram: bool,
+    /// A soft reset owed to the next command, with its timeout (see
+    /// [`Repl::owe_soft_reset`]).
+    reset_owed: Option<Duration>,
 }
 
 impl Repl {
@@ -68,6 +76,7 @@ impl Repl {
             console,
             output_limit,
             shared_ram: false,
+            reset_owed: None,
         }
     }
 
@@ -136,11 +145,32 @@ impl Repl {
 
     /// Soft reset from an empty raw prompt; returns when the new prompt arrived.
     pub fn soft_reset(&mut self, timeout: Duration) -> Result<(), BoardError> {
+        self.reset_owed = None;
         self.proto.sent_soft_reset();
         self.write_raw(raw_repl::CTRL_D, "soft reset")?;
         self.wait(Instant::now() + timeout, "waiting for soft reboot", |e| {
             (e == Event::SoftRebooted).then_some(())
         })
+    }
+
+    /// A soft reset the next command carries: where it goes through shared RAM, the
+    /// reset's `^D` and the command's stub go in one write, which the emulator's console
+    /// holds while the board reboots, so the host does not wait for the new prompt
+    /// before sending (a round trip less per case). Elsewhere the reset happens now
+    /// (a real board's UART may drop what arrives while it reboots).
+    pub fn owe_soft_reset(&mut self, timeout: Duration) -> Result<(), BoardError> {
+        if self.shared_ram {
+            self.reset_owed = Some(timeout);
+            Ok(())
+        } else {
+            self.soft_reset(timeout)
+        }
+    }
+
+    /// Whether a soft reset was still owed (the command that was to carry it failed
+    /// before the board rebooted); it is forgotten.
+    pub fn take_owed_reset(&mut self) -> bool {
+        self.reset_owed.take().is_some()
     }
 
     /// Send ^C, e.g. to interrupt a program that overran its deadline.
@@ -166,6 +196,7 @@ impl Repl {
     }
 
     pub fn hard_reset(&mut self) -> Result<(), BoardError> {
+        self.reset_owed = None;
         self.transport
             .hard_reset()
             .map_err(|e| self.io("hard reset", e))?;
@@ -193,7 +224,7 @@ impl Repl {
     ) -> Result<(RunOutput, ExecTimings), BoardError> {
         let start = Instant::now();
         self.proto.frame_with(nonce.map(<[u8]>::to_vec));
-        let via_stub = self.upload(code, deadline)?;
+        let (via_stub, rebooted) = self.upload(code, deadline)?;
         let accepted = Instant::now();
         self.wait(deadline, "running", |e| {
             (e == Event::StdoutDone).then_some(())
@@ -207,19 +238,46 @@ impl Repl {
             run.exception = shared_ram::without_frames(&run.exception);
         }
         let timings = ExecTimings {
-            upload: accepted - start,
+            reset: rebooted.map_or(Duration::ZERO, |r| r - start),
+            upload: accepted - rebooted.unwrap_or(start),
             run: stdout_done - accepted,
             read: stdout_done.elapsed(),
         };
         Ok((run, timings))
     }
 
-    /// Uploads `code` and returns once the board accepted it; true when it went through
-    /// shared RAM (a stub crossed the console instead).
-    fn upload(&mut self, code: &[u8], deadline: Instant) -> Result<bool, BoardError> {
+    /// Uploads `code` and returns once the board accepted it: whether it went through
+    /// shared RAM (a stub crossed the console instead), and when the board's new prompt
+    /// came where the upload carried an owed soft reset.
+    fn upload(
+        &mut self,
+        code: &[u8],
+        deadline: Instant,
+    ) -> Result<(bool, Option<Instant>), BoardError> {
         // Through shared RAM only a one-line stub crosses the console, in classic mode:
         // shorter than one pacing chunk, it needs no flow control and no paste request.
         let stub = self.shared_ram_stub(code)?;
+        if let Some(timeout) = self.reset_owed {
+            let Some(stub) = &stub else {
+                self.soft_reset(timeout)?;
+                return Ok((self.upload(code, deadline)?.0, None));
+            };
+            self.proto.sent_soft_reset();
+            let write = [raw_repl::CTRL_D, stub.as_bytes(), raw_repl::CTRL_D].concat();
+            self.write_raw(&write, "soft reset and command")?;
+            let reset_by = deadline.min(Instant::now() + timeout);
+            self.wait(reset_by, "waiting for soft reboot", |e| {
+                (e == Event::SoftRebooted).then_some(())
+            })?;
+            let rebooted = Instant::now();
+            self.reset_owed = None;
+            // The command's `OK` and output may have come with the prompt: kept.
+            self.proto.sent_command();
+            self.wait(deadline, "waiting for the board to accept the code", |e| {
+                (e == Event::Accepted).then_some(())
+            })?;
+            return Ok((true, Some(rebooted)));
+        }
         let (code, window) = match &stub {
             Some(stub) => (stub.as_bytes(), None),
             None => match self.paste {
@@ -239,7 +297,7 @@ impl Repl {
         self.wait(deadline, "waiting for the board to accept the code", |e| {
             (e == Event::Accepted).then_some(())
         })?;
-        Ok(stub.is_some())
+        Ok((stub.is_some(), None))
     }
 
     /// Starts `code` and returns once the board runs it (run-multitests.py's
@@ -247,7 +305,7 @@ impl Repl {
     /// [`Repl::send`]. True when it went through shared RAM.
     pub fn start(&mut self, code: &[u8], deadline: Instant) -> Result<bool, BoardError> {
         self.proto.frame_with(None);
-        self.upload(code, deadline)
+        Ok(self.upload(code, deadline)?.0)
     }
 
     /// One read of at most `wait` of a started run: its end, or `None` (what it printed
@@ -282,70 +340,6 @@ impl Repl {
             .deliver(code)
             .map_err(|e| self.io("writing shared RAM", e))?;
         Ok(Some(stub))
-    }
-
-    /// Ask for raw-paste; `Some(window)` if granted. A refusal or an old firmware's
-    /// confusion switches this connection to classic mode for good.
-    fn request_paste(&mut self, deadline: Instant) -> Result<Option<u16>, BoardError> {
-        self.proto.sent_paste_request();
-        self.write_raw(raw_repl::RAW_PASTE_REQUEST, "requesting raw-paste")?;
-        let reply_by = deadline.min(Instant::now() + PASTE_REPLY_TIMEOUT);
-        let window = self.wait(reply_by, "requesting raw-paste", |e| match e {
-            Event::PasteAccepted { window } => Some(Some(window)),
-            Event::PasteRefused | Event::PasteUnsupported => Some(None),
-            _ => None,
-        })?;
-        self.paste = match window {
-            Some(window) => PasteMode::RawPaste { window },
-            None => PasteMode::Classic,
-        };
-        Ok(window)
-    }
-
-    /// Send `code` within the device's flow-control credit, then end the paste. The
-    /// device's credit paces the link, so there is no pause between writes; with no
-    /// credit left this blocks on the transport (never spins) until the deadline. The
-    /// device may end the paste early (`\x04`: its compiler failed, e.g. a SyntaxError
-    /// or a MemoryError while the bytes still arrive): the rest is not sent.
-    fn upload_paste(
-        &mut self,
-        code: &[u8],
-        window: u16,
-        deadline: Instant,
-    ) -> Result<(), BoardError> {
-        let window = usize::from(window).max(1);
-        let mut credit = window;
-        let mut sent = 0;
-        let mut aborted = false;
-        while sent < code.len() && !aborted {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(self.timeout("raw-paste upload", Duration::ZERO));
-            }
-            // Take credits (and a possible abort) the device has sent meanwhile; wait for
-            // them only when there is nothing left to send.
-            let wait = if credit == 0 {
-                (deadline - now).min(READ_SLICE)
-            } else {
-                Duration::ZERO
-            };
-            self.pump(wait, "raw-paste upload")?;
-            while let Some(e) = self.proto.next_event() {
-                match e {
-                    Event::PasteCredit => credit += window,
-                    Event::PasteAborted => aborted = true,
-                    _ => {}
-                }
-            }
-            let n = credit.min(code.len() - sent);
-            if n > 0 && !aborted {
-                self.write_raw(&code[sent..sent + n], "raw-paste upload")?;
-                sent += n;
-                credit -= n;
-            }
-        }
-        self.proto.sent_paste_end();
-        self.write_raw(raw_repl::CTRL_D, "ending raw-paste")
     }
 
     /// Classic upload, then `^D`. A command that fits one chunk with its `^D` goes as one
