@@ -3,12 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+mod paste;
+
 use super::error::{BoardError, tail};
 use super::raw_repl::{self, Event, RawRepl, RunOutput};
 use super::shared_ram;
 use super::transport::Transport;
-
-mod paste;
 use crate::boardfile::config::Pacing;
 
 /// Longest single wait on the transport, so deadlines are checked often enough.
@@ -110,7 +110,7 @@ impl Repl {
             .put_at(0, &token)
             .map_err(|e| self.io("writing shared RAM", e))?;
         let probe = format!(
-            "try:\n print(bytes(__import__('uctypes').bytearray_at({address},{})).decode())\nexcept Exception as e:\n print(repr(e))",
+            "try:\n print(__import__('uctypes').bytes_at({address},{}).decode())\nexcept Exception as e:\n print(repr(e))",
             token.len()
         );
         let (out, _) = self.exec_framed(probe.as_bytes(), None, Instant::now() + timeout)?;
