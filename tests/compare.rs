@@ -13,7 +13,7 @@ use support::{Fixture, state_dir, stderr};
 // here is reported ignored with the reason, never passed.
 fn main() {
     let args = Arguments::from_args();
-    let plain: [(&str, fn()); 8] = [
+    let plain: [(&str, fn()); 9] = [
         (
             "an_output_change_is_reported_with_its_diff_and_fails_on_output",
             an_output_change_is_reported_with_its_diff_and_fails_on_output,
@@ -29,6 +29,10 @@ fn main() {
         (
             "a_reference_difference_is_unexplained_until_known_differences_gives_its_reason",
             a_reference_difference_is_unexplained_until_known_differences_gives_its_reason,
+        ),
+        (
+            "a_side_unavailable_here_is_an_error_not_an_empty_pass",
+            a_side_unavailable_here_is_an_error_not_an_empty_pass,
         ),
         (
             "a_known_difference_without_a_reason_is_an_error_naming_file_and_line",
@@ -216,6 +220,30 @@ fn a_malformed_fail_on_limit_is_a_usage_error_naming_it() {
         ]);
         assert_eq!(run.status.code(), Some(2), "{limit}: {}", stderr(&run));
         assert!(stderr(&run).contains(named), "{limit}: {}", stderr(&run));
+    }
+}
+
+/// A board that cannot run here (built from a tree no variable names) leaves nothing to
+/// compare: exit 2 naming it and why, where every row "not compared" used to exit 0.
+fn a_side_unavailable_here_is_an_error_not_an_empty_pass() {
+    let f = Fixture::with_cases();
+    f.write(
+        "boards/from-tree.yaml",
+        "kind: unix\ntimeout: 10\nbuild: {source: \"${MPCHECK_TEST_NO_TREE}\", port: unix, variant: standard}\n",
+    );
+    for (base, head) in [("unix", "from-tree"), ("from-tree", "unix")] {
+        let run = f
+            .command(&["compare", "--base", base, "--head", head])
+            .env_remove("MPCHECK_TEST_NO_TREE")
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+        assert!(
+            stderr(&run)
+                .contains("board `from-tree` is unavailable here, so there is nothing to compare"),
+            "{}",
+            stderr(&run)
+        );
     }
 }
 

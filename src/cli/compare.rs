@@ -267,6 +267,17 @@ pub fn compare(project: &Project, args: &CompareArgs) -> Result<i32> {
         },
         same.then_some("head"),
     )?;
+    // A side that cannot run here leaves every row "not compared": that is no A/B, and a
+    // nightly compare must not exit 0 over it (a run, by contrast, skips such a board's
+    // cases with the reason and goes on with the others).
+    for side in [&base, &head] {
+        if let Some(why) = side.unavailable() {
+            return Err(Error::Usage(format!(
+                "board `{}` is unavailable here, so there is nothing to compare: {why}",
+                side.name
+            )));
+        }
+    }
     let scope = Scope {
         filters: args.filters.clone(),
         modes: args.modes.clone(),
