@@ -114,7 +114,13 @@ const CODE_OFFSET: usize = 256;
 /// waits for one turn of QEMU's main loop: ~12 µs on a host core that is awake, ~50 µs
 /// where it has to be woken (mps2-an385 in a VM), so every byte counts.
 fn stub(address: u64, len: usize) -> String {
-    format!("exec(__import__('uctypes').bytes_at({address},{len}))")
+    format!("exec({})", read(address, len))
+}
+
+/// The expression that reads `len` bytes of the shared RAM at `address` on the board:
+/// the stub's, and the connect probe's (which so checks what every case relies on).
+pub fn read(address: u64, len: usize) -> String {
+    format!("__import__('uctypes').bytes_at({address},{len})")
 }
 
 /// Compiles the `len` bytes of code at `address` as `<stdin>` (as if they had come over

@@ -110,8 +110,8 @@ impl Repl {
             .put_at(0, &token)
             .map_err(|e| self.io("writing shared RAM", e))?;
         let probe = format!(
-            "try:\n print(__import__('uctypes').bytes_at({address},{}).decode())\nexcept Exception as e:\n print(repr(e))",
-            token.len()
+            "try:\n print({}.decode())\nexcept Exception as e:\n print(repr(e))",
+            shared_ram::read(address, token.len())
         );
         let (out, _) = self.exec_framed(probe.as_bytes(), None, Instant::now() + timeout)?;
         self.shared_ram = out.stdout.trim_ascii() == token.as_slice();
@@ -257,47 +257,58 @@ impl Repl {
         // Through shared RAM only a one-line stub crosses the console, in classic mode:
         // shorter than one pacing chunk, it needs no flow control and no paste request.
         let stub = self.shared_ram_stub(code)?;
-        if let Some(timeout) = self.reset_owed {
-            let Some(stub) = &stub else {
+        let rebooted = match (self.reset_owed, &stub) {
+            (Some(timeout), Some(stub)) => Some(self.reset_with(stub, timeout, deadline)?),
+            (Some(timeout), None) => {
                 self.soft_reset(timeout)?;
-                return Ok((self.upload(code, deadline)?.0, None));
-            };
-            self.proto.sent_soft_reset();
-            let write = [raw_repl::CTRL_D, stub.as_bytes(), raw_repl::CTRL_D].concat();
-            self.write_raw(&write, "soft reset and command")?;
-            let reset_by = deadline.min(Instant::now() + timeout);
-            self.wait(reset_by, "waiting for soft reboot", |e| {
-                (e == Event::SoftRebooted).then_some(())
-            })?;
-            let rebooted = Instant::now();
-            self.reset_owed = None;
-            // The command's `OK` and output may have come with the prompt: kept.
-            self.proto.sent_command();
-            self.wait(deadline, "waiting for the board to accept the code", |e| {
-                (e == Event::Accepted).then_some(())
-            })?;
-            return Ok((true, Some(rebooted)));
-        }
-        let (code, window) = match &stub {
-            Some(stub) => (stub.as_bytes(), None),
-            None => match self.paste {
-                PasteMode::Unknown | PasteMode::RawPaste { .. } => {
-                    (code, self.request_paste(deadline)?)
-                }
-                PasteMode::Classic => (code, None),
-            },
+                None
+            }
+            (None, _) => None,
         };
-        match window {
-            Some(window) => self.upload_paste(code, window, deadline)?,
-            None => {
-                self.proto.sent_command();
-                self.write_paced(code, deadline)?;
+        if rebooted.is_some() {
+            // The stub went with the reset; its `OK` may have come with the prompt.
+            self.proto.sent_command();
+        } else {
+            let (code, window) = match &stub {
+                Some(stub) => (stub.as_bytes(), None),
+                None => match self.paste {
+                    PasteMode::Unknown | PasteMode::RawPaste { .. } => {
+                        (code, self.request_paste(deadline)?)
+                    }
+                    PasteMode::Classic => (code, None),
+                },
+            };
+            match window {
+                Some(window) => self.upload_paste(code, window, deadline)?,
+                None => {
+                    self.proto.sent_command();
+                    self.write_paced(code, deadline)?;
+                }
             }
         }
         self.wait(deadline, "waiting for the board to accept the code", |e| {
             (e == Event::Accepted).then_some(())
         })?;
-        Ok((stub.is_some(), None))
+        Ok((stub.is_some(), rebooted))
+    }
+
+    /// The owed soft reset with `stub` right behind it in one write; returns when the
+    /// board's new prompt came (the stub's answer is left for the caller to read).
+    fn reset_with(
+        &mut self,
+        stub: &str,
+        timeout: Duration,
+        deadline: Instant,
+    ) -> Result<Instant, BoardError> {
+        self.proto.sent_soft_reset();
+        let write = [raw_repl::CTRL_D, stub.as_bytes(), raw_repl::CTRL_D].concat();
+        self.write_raw(&write, "soft reset and command")?;
+        let reset_by = deadline.min(Instant::now() + timeout);
+        self.wait(reset_by, "waiting for soft reboot", |e| {
+            (e == Event::SoftRebooted).then_some(())
+        })?;
+        self.reset_owed = None;
+        Ok(Instant::now())
     }
 
     /// Starts `code` and returns once the board runs it (run-multitests.py's
