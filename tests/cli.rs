@@ -1480,7 +1480,7 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("boards/mps2-an385-qemu.yaml");
     f.write(
         "boards/mps2-an385-qemu.yaml",
-        &std::fs::read_to_string(shipped).unwrap(),
+        &std::fs::read_to_string(&shipped).unwrap(),
     );
     f.write("cases/g/add.py", "print(1 + 2)\n");
     let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
@@ -1492,9 +1492,35 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
         .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
         .output()
         .unwrap();
+    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout, or MPCHECK_MPS2_AN385_FIRMWARE to a prebuilt image";
+    // Named on the command line, it must run: a nightly job that lost its tree is red.
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "board `mps2-an385-qemu` is named on the command line but cannot run here: {WHY}"
+        )),
+        "{err}"
+    );
+    // A default board that cannot run here is skipped with the reason.
+    f.write("golden/g/add.out", "3\n");
+    f.write(
+        "boards/mps2-an385-qemu.yaml",
+        &std::fs::read_to_string(shipped)
+            .unwrap()
+            .replace("default: false", "default: true"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+        .arg("--root")
+        .arg(f.root())
+        .arg("run")
+        .env("MPCHECK_HOME", state_dir())
+        .env_remove("MICROPY_SRC")
+        .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
+        .output()
+        .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout, or MPCHECK_MPS2_AN385_FIRMWARE to a prebuilt image";
     assert!(err.contains(WHY), "{err}");
     for name in ["mps2-an385-qemu::g/add", "mps2-an385-qemu::g/add.mpy"] {
         let r = f.result(name);
@@ -1512,14 +1538,29 @@ fn without_micropy_src_the_shipped_unix_src_board_is_unavailable_and_says_what_t
         &std::fs::read_to_string(shipped).unwrap(),
     );
     f.write("cases/g/add.py", "print(1 + 2)\n");
+    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout";
     let out = f
         .command(&["run", "--board", "unix-src"])
         .env_remove("MICROPY_SRC")
         .output()
         .unwrap();
     let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "board `unix-src` is named on the command line but cannot run here: {WHY}"
+        )),
+        "{err}"
+    );
+    // It is a default board: unnamed, it is skipped with the reason.
+    f.write("golden/g/add.out", "3\n");
+    let out = f
+        .command(&["run"])
+        .env_remove("MICROPY_SRC")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    const WHY: &str = "set MICROPY_SRC to a MicroPython checkout";
     assert!(err.contains(WHY), "{err}");
     for name in ["unix-src::g/add", "unix-src::g/add.mpy"] {
         let r = f.result(name);

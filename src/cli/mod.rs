@@ -255,6 +255,25 @@ impl SelectArgs {
         Ok(request)
     }
 
+    /// A board named on the command line must be able to run here: a nightly job that
+    /// names its board and lost its MICROPY_SRC must not go green on skips. A default
+    /// board (none named) that cannot run here is skipped with the reason, so README
+    /// command 1 passes on a machine without a tree; `list` shows either with the reason.
+    pub fn named_boards_run_here(&self, selection: &Selection) -> Result<()> {
+        if self.boards.is_empty() && self.reference.is_none() {
+            return Ok(());
+        }
+        let unavailable = selection.boards.iter().filter_map(|b| {
+            b.unavailable().map(|why| {
+                Error::Usage(format!(
+                    "board `{}` is named on the command line but cannot run here: {why}",
+                    b.name
+                ))
+            })
+        });
+        Error::all(unavailable.collect()).map_or(Ok(()), Err)
+    }
+
     /// Which trials of the selection: the filter and the modes.
     pub fn scope(&self) -> Scope {
         Scope {
@@ -270,6 +289,7 @@ impl RunArgs {
     pub fn request(&self, project: &Project) -> Result<Request> {
         HistoryPolicy::check(self.history.as_deref())?;
         let mut request = Request::new(project, self.select.selection(project)?);
+        self.select.named_boards_run_here(&request.selection)?;
         let repeat = self.repeat.unwrap_or_else(|| {
             crate::suite::upstream::perfbench::default_repeat(
                 request.selection.upstream.as_deref(),
