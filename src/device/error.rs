@@ -44,16 +44,16 @@ pub enum BoardError {
         last: String,
     },
     #[error(
-        "{console}: the board reported a SyntaxError for code that compiles on the host, \
-         twice (chunks of {chunk_bytes} then {slow_chunk_bytes} bytes): input is being lost \
-         on the link; lower `pacing.chunk_bytes` or raise `pacing.pause_ms` in the board file \
-         (board said: {board_said})"
+        "{console}: input is being lost on the link, in chunks of {chunk_bytes} bytes and \
+         again of {slow_chunk_bytes} ({evidence}); lower `pacing.chunk_bytes` or raise \
+         `pacing.pause_ms` in the board file"
     )]
     CorruptedUpload {
         console: String,
         chunk_bytes: usize,
         slow_chunk_bytes: usize,
-        board_said: String,
+        /// How the loss showed: what the board said, or that it never acknowledged.
+        evidence: String,
     },
     #[error("{console}: board is dead after trying {tried:?}: {cause}")]
     Dead {

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::error::BoardError;
 use super::recover::{self, Ladder};
-use super::repl::{PasteMode, Repl};
+use super::repl::{ACCEPTING, PasteMode, Repl};
+use crate::boardfile::config::Pacing;
 #[cfg(doc)]
 use crate::model::features::KNOWN;
 
@@ -220,7 +221,8 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Run all probes on a board at its raw prompt. The heap is soft-reset afterwards.
 /// A probe that hangs the board is recovered with `ladder` and counts as undecided.
 pub fn probe(repl: &mut Repl, ladder: Ladder) -> Result<Features, BoardError> {
-    let mut f = probe_with(|script| run(repl, ladder, script))?;
+    let configured = repl.pacing;
+    let mut f = probe_with(|script| run_paced(repl, ladder, script, configured))?;
     f.raw_paste = match repl.paste_mode() {
         PasteMode::RawPaste { .. } => Some(true),
         PasteMode::Classic => Some(false),
@@ -288,19 +290,82 @@ pub struct Undecided;
 
 /// Stdout of a probe (`\r\n` → `\n`), or `None` if it raised. A hang is recovered
 /// (error only if the board is dead).
-fn run(repl: &mut Repl, ladder: Ladder, script: &str) -> Result<ProbeRun, BoardError> {
+/// One probe at the session's pace. Where its input was lost at the board file's pace,
+/// it runs again at half of it, which the session keeps from then on (said loudly: the
+/// board file should say so); lost at that pace too, the link is unusable. Without this a
+/// lossy link turned features into "lacks" (a probe's SyntaxError) or "undecided" (its
+/// Ctrl-D lost: 5 s each), and the run went on with them.
+fn run_paced(
+    repl: &mut Repl,
+    ladder: Ladder,
+    script: &str,
+    configured: Pacing,
+) -> Result<ProbeRun, BoardError> {
+    loop {
+        let lost = match run(repl, ladder, script)? {
+            Attempt::Done(run) => return Ok(run),
+            Attempt::Lost(evidence) => evidence,
+        };
+        let slow = configured.slower();
+        if repl.pacing != configured {
+            return Err(BoardError::CorruptedUpload {
+                console: repl.console().to_string(),
+                chunk_bytes: configured.chunk_bytes,
+                slow_chunk_bytes: slow.chunk_bytes,
+                evidence: lost,
+            });
+        }
+        crate::util::notice::notice(format_args!(
+            "{}: input was lost on the link in chunks of {} bytes ({lost}); this session sends chunks of {} bytes every {} ms: set `pacing:` so in the board file",
+            repl.console(),
+            configured.chunk_bytes,
+            slow.chunk_bytes,
+            slow.pause_ms
+        ));
+        repl.pacing = slow;
+    }
+}
+
+/// A probe's outcome, or its input lost on the way (why we know).
+enum Attempt {
+    Done(ProbeRun),
+    Lost(String),
+}
+
+fn run(repl: &mut Repl, ladder: Ladder, script: &str) -> Result<Attempt, BoardError> {
     match repl.exec(script.as_bytes(), Instant::now() + PROBE_TIMEOUT) {
-        Ok((out, _)) if !out.exception.is_empty() => Ok(Ok(None)),
-        Ok((out, _)) => Ok(Ok(Some(
-            String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        // Every probe is valid Python on every firmware (1.9.2 included): a SyntaxError is
+        // the link's, as for the driver.
+        Ok((out, _)) if is_syntax_error(&out.exception) => Ok(Attempt::Lost(format!(
+            "the board reported a SyntaxError for a feature probe: {}",
+            String::from_utf8_lossy(&out.exception)
+                .lines()
+                .last()
+                .unwrap_or("")
         ))),
+        Ok((out, _)) if !out.exception.is_empty() => Ok(Attempt::Done(Ok(None))),
+        Ok((out, _)) => Ok(Attempt::Done(Ok(Some(
+            String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        )))),
         Err(e @ (BoardError::Timeout { .. } | BoardError::Io { .. })) => {
             let broken = matches!(e, BoardError::Io { .. });
+            // The board answers a whole command (its Ctrl-D) with `OK` at once: none means
+            // the command never arrived whole.
+            let unacknowledged =
+                matches!(e, BoardError::Timeout { doing, .. } if doing == ACCEPTING);
             recover::recover(repl, ladder, true, broken)?;
-            Ok(Err(Undecided))
+            Ok(if unacknowledged {
+                Attempt::Lost("the board never acknowledged a feature probe".to_string())
+            } else {
+                Attempt::Done(Err(Undecided))
+            })
         }
         Err(e) => Err(e),
     }
+}
+
+fn is_syntax_error(exception: &[u8]) -> bool {
+    memchr::memmem::find(exception, b"SyntaxError").is_some()
 }
 
 /// `sys.implementation._mpy`: version in bits 0–7, sub-version 8–9, native arch 10–13.

@@ -42,6 +42,10 @@ pub struct ExecTimings {
     pub read: Duration,
 }
 
+/// What a [`BoardError::Timeout`] says it was doing when the board never answered a
+/// whole command with `OK`: the command did not arrive whole.
+pub const ACCEPTING: &str = "waiting for the board to accept the code";
+
 pub struct Repl {
     transport: Box<dyn Transport>,
     proto: RawRepl,
@@ -286,7 +290,7 @@ impl Repl {
                 }
             }
         }
-        self.wait(deadline, "waiting for the board to accept the code", |e| {
+        self.wait(deadline, ACCEPTING, |e| {
             (e == Event::Accepted).then_some(())
         })?;
         Ok((stub.is_some(), rebooted))

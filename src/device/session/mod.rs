@@ -347,13 +347,15 @@ impl BoardSession {
                 console: self.describe(),
                 chunk_bytes: normal.chunk_bytes,
                 slow_chunk_bytes: normal.slower().chunk_bytes,
-                board_said: retry
-                    .exception
-                    .unwrap_or_default()
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .to_string(),
+                evidence: format!(
+                    "the board reported a SyntaxError for code that compiles on the host: {}",
+                    retry
+                        .exception
+                        .unwrap_or_default()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                ),
             });
         }
         Ok(retry)
