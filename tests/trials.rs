@@ -84,8 +84,12 @@ fn main() {
         .cloned()
         .collect();
     let recorder = Recorder::from_env(&project, suite_trials(&planned));
-    let needed: BTreeSet<String> = runs.iter().map(|t| t.board.name.clone()).collect();
-    selection.boards.retain(|b| needed.contains(&b.name));
+    // A multi-instance trial's partners too (`cargo test -- mps2-an385-qemu::` runs its
+    // instances/ trials with the unix port as the other instance).
+    let needed: BTreeSet<&str> = runs.iter().flat_map(|t| t.boards()).collect();
+    selection
+        .boards
+        .retain(|b| needed.contains(b.name.as_str()));
     if !args.list {
         // As `mpcheck run` runs them: every board's lanes busy at once, not two threads
         // on one board's trials at a time (libtest-mimic runs trials in the given order).

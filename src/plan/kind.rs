@@ -19,4 +19,10 @@ pub trait TrialKind: Send + Sync + std::fmt::Debug {
     /// The expected output where the user's goldens have none (the suite's `.exp`, or
     /// its truth on CPython).
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String>;
+
+    /// The boards it runs on besides its own (a multi-instance test's partners): a run
+    /// that opens only the boards its trials need opens these too.
+    fn other_boards(&self) -> &[String] {
+        &[]
+    }
 }

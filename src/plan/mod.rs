@@ -41,6 +41,15 @@ impl Trial {
         )
     }
 
+    /// Every board this trial runs on: its own, then any other its kind needs.
+    pub fn boards(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.board.name.as_str()).chain(
+            self.kind
+                .iter()
+                .flat_map(|k| k.other_boards().iter().map(String::as_str)),
+        )
+    }
+
     /// This trial's result from its judgement.
     pub fn result(&self, judgement: Judgement, duration: std::time::Duration) -> TrialResult {
         TrialResult::new(

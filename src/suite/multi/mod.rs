@@ -70,6 +70,11 @@ impl TrialKind for Instances {
     fn expected(&self, trial: &Trial, reference: &Reference) -> Result<ExpectedOutput, String> {
         expected(&trial.case, self.boards.len(), &self.rules, reference)
     }
+
+    fn other_boards(&self) -> &[String] {
+        // Instance 0 is on the trial's own board.
+        self.boards.get(1..).unwrap_or_default()
+    }
 }
 
 /// A test's expected output: its `.exp`, else the test on `instances` CPython instances

@@ -175,7 +175,7 @@ mod tests {
         let c = case(&dir, THREE);
         assert!(is_multi(&c));
         let all = boards(&["unix", "mps2-an385-qemu", "bytecode", "webassembly"]);
-        let got = planned(&trials(&all, &[c]));
+        let got = planned(&trials(&all, std::slice::from_ref(&c)));
         let of = |b: &str| got.iter().find(|(n, _)| n == b).unwrap().1.clone();
         // A host VM hosts every instance; a board shares the rest with the unix port.
         assert!(
@@ -190,6 +190,15 @@ mod tests {
         assert!(
             of("webassembly").contains("cannot (run-multitests.py"),
             "{got:?}"
+        );
+        // What a run that opens only the boards its trials need must open.
+        let on_board = trials(&all, std::slice::from_ref(&c))
+            .into_iter()
+            .find(|t| t.board.name == "mps2-an385-qemu")
+            .unwrap();
+        assert_eq!(
+            on_board.boards().collect::<Vec<_>>(),
+            ["mps2-an385-qemu", "unix", "unix"]
         );
     }
 
