@@ -288,8 +288,6 @@ pub fn probe_with<E>(mut run: impl FnMut(&str) -> Result<ProbeRun, E>) -> Result
 #[derive(Debug)]
 pub struct Undecided;
 
-/// Stdout of a probe (`\r\n` → `\n`), or `None` if it raised. A hang is recovered
-/// (error only if the board is dead).
 /// One probe at the session's pace. Where its input was lost at the board file's pace,
 /// it runs again at half of it, which the session keeps from then on (said loudly: the
 /// board file should say so); lost at that pace too, the link is unusable. Without this a
@@ -332,6 +330,8 @@ enum Attempt {
     Lost(String),
 }
 
+/// Stdout of a probe (`\r\n` → `\n`), or `None` if it raised, or its input lost. A hang
+/// is recovered (error only if the board is dead).
 fn run(repl: &mut Repl, ladder: Ladder, script: &str) -> Result<Attempt, BoardError> {
     match repl.exec(script.as_bytes(), Instant::now() + PROBE_TIMEOUT) {
         // Every probe is valid Python on every firmware (1.9.2 included): a SyntaxError is
