@@ -1474,6 +1474,19 @@ fn rerun_failed_runs_only_the_failures_and_fail_fast_stops_early() {
 
 // ---- boards built from a MicroPython source tree (the builds: tests/firmware_build.rs) ----
 
+/// Named on the command line, a board that cannot run here stops the run: a nightly job
+/// that lost its tree is red, not green on skips.
+fn assert_refused_as_named(out: &std::process::Output, board: &str, why: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "board `{board}` is named on the command line but cannot run here: {why}"
+        )),
+        "{err}"
+    );
+}
+
 #[test]
 fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
     let f = Fixture::new();
@@ -1483,25 +1496,20 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
         &std::fs::read_to_string(&shipped).unwrap(),
     );
     f.write("cases/g/add.py", "print(1 + 2)\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
-        .arg("--root")
-        .arg(f.root())
-        .args(["run", "--board", "mps2-an385-qemu"])
-        .env("MPCHECK_HOME", state_dir())
-        .env_remove("MICROPY_SRC")
-        .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
-        .output()
-        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mpcheck"))
+            .arg("--root")
+            .arg(f.root())
+            .args(args)
+            .env("MPCHECK_HOME", state_dir())
+            .env_remove("MICROPY_SRC")
+            .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["run", "--board", "mps2-an385-qemu"]);
     const WHY: &str = "set MICROPY_SRC to a MicroPython checkout, or MPCHECK_MPS2_AN385_FIRMWARE to a prebuilt image";
-    // Named on the command line, it must run: a nightly job that lost its tree is red.
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(&format!(
-            "board `mps2-an385-qemu` is named on the command line but cannot run here: {WHY}"
-        )),
-        "{err}"
-    );
+    assert_refused_as_named(&out, "mps2-an385-qemu", WHY);
     // A default board that cannot run here is skipped with the reason.
     f.write("golden/g/add.out", "3\n");
     f.write(
@@ -1510,15 +1518,7 @@ fn without_micropy_src_the_shipped_board_is_unavailable_and_says_what_to_set() {
             .unwrap()
             .replace("default: false", "default: true"),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_mpcheck"))
-        .arg("--root")
-        .arg(f.root())
-        .arg("run")
-        .env("MPCHECK_HOME", state_dir())
-        .env_remove("MICROPY_SRC")
-        .env_remove("MPCHECK_MPS2_AN385_FIRMWARE")
-        .output()
-        .unwrap();
+    let out = run(&["run"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains(WHY), "{err}");
@@ -1544,14 +1544,7 @@ fn without_micropy_src_the_shipped_unix_src_board_is_unavailable_and_says_what_t
         .env_remove("MICROPY_SRC")
         .output()
         .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains(&format!(
-            "board `unix-src` is named on the command line but cannot run here: {WHY}"
-        )),
-        "{err}"
-    );
+    assert_refused_as_named(&out, "unix-src", WHY);
     // It is a default board: unnamed, it is skipped with the reason.
     f.write("golden/g/add.out", "3\n");
     let out = f
