@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mpcheck::boardfile::config::SerialConfig;
@@ -117,9 +119,9 @@ fn serial_board_on_a_pty() {
     basic_suite(&mut s);
 }
 
-/// A loopback proxy that behaves like an overrun UART: of every burst it reads from the
-/// host, only the first 32 bytes reach the board.
-fn lossy_proxy(upstream_port: u16) -> u16 {
+/// A loopback proxy that behaves like an overrun UART while `lossy` is set: of every
+/// burst it reads from the host, only the first 32 bytes reach the board.
+fn lossy_proxy(upstream_port: u16, lossy: Arc<AtomicBool>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -135,7 +137,12 @@ fn lossy_proxy(upstream_port: u16) -> u16 {
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = host_r.read(&mut buf) {
-                if n == 0 || board_w.write_all(&buf[..n.min(32)]).is_err() {
+                let kept = if lossy.load(Ordering::SeqCst) {
+                    n.min(32)
+                } else {
+                    n
+                };
+                if n == 0 || board_w.write_all(&buf[..kept]).is_err() {
                     break;
                 }
             }
@@ -160,7 +167,10 @@ fn lossy_link_is_retried_slower_then_reported() {
         pause_ms: 20,
     };
     let mut s = connect_retrying(&serial_board(
-        &format!("socket://127.0.0.1:{}", lossy_proxy(port)),
+        &format!(
+            "socket://127.0.0.1:{}",
+            lossy_proxy(port, Arc::new(AtomicBool::new(true)))
+        ),
         pacing,
     ));
     // The probes lost input too (most are over 32 bytes): retried slower, they read the
@@ -172,13 +182,35 @@ fn lossy_link_is_retried_slower_then_reported() {
 }
 
 #[test]
+fn a_case_upload_that_loses_input_after_a_clean_connect_is_retried_slower() {
+    // The link loses input only once connected (the probes arrive whole at 64-byte
+    // chunks): the case's upload is corrupted at 64 and retried at 32, which gets through.
+    let port = free_port();
+    let _qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
+    let lossy = Arc::new(AtomicBool::new(false));
+    let mut s = connect_retrying(&serial_board(
+        &format!("socket://127.0.0.1:{}", lossy_proxy(port, lossy.clone())),
+        Pacing {
+            chunk_bytes: 64,
+            pause_ms: 20,
+        },
+    ));
+    lossy.store(true, Ordering::SeqCst);
+    let (script, expect) = two_kb_script();
+    assert_eq!(s.run_case_checked(&script, T, true).unwrap().stdout, expect);
+}
+
+#[test]
 fn lossy_link_that_never_heals_is_a_corrupted_upload_error() {
     let port = free_port();
     let _qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
     // 33..=64-byte chunks lose bytes, halved to 32 they pass, so start at 128: the retry
     // at 64 loses bytes too.
     let config = serial_board(
-        &format!("socket://127.0.0.1:{}", lossy_proxy(port)),
+        &format!(
+            "socket://127.0.0.1:{}",
+            lossy_proxy(port, Arc::new(AtomicBool::new(true)))
+        ),
         Pacing {
             chunk_bytes: 128,
             pause_ms: 20,
