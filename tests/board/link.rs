@@ -157,22 +157,26 @@ fn lossy_proxy(upstream_port: u16, lossy: Arc<AtomicBool>) -> u16 {
     port
 }
 
+/// The micro:bit in QEMU reached through [`lossy_proxy`], sent `chunk_bytes` at a time
+/// (20 ms apart); QEMU runs as long as the returned handle lives.
+fn behind_lossy_proxy(chunk_bytes: usize, lossy: Arc<AtomicBool>) -> (Qemu, BoardConfig) {
+    let port = free_port();
+    let qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
+    let config = serial_board(
+        &format!("socket://127.0.0.1:{}", lossy_proxy(port, lossy)),
+        Pacing {
+            chunk_bytes,
+            pause_ms: 20,
+        },
+    );
+    (qemu, config)
+}
+
 #[test]
 fn lossy_link_is_retried_slower_then_reported() {
     // 64-byte writes lose half of each chunk; the slower retry (32 bytes) gets through.
-    let port = free_port();
-    let _qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
-    let pacing = Pacing {
-        chunk_bytes: 64,
-        pause_ms: 20,
-    };
-    let mut s = connect_retrying(&serial_board(
-        &format!(
-            "socket://127.0.0.1:{}",
-            lossy_proxy(port, Arc::new(AtomicBool::new(true)))
-        ),
-        pacing,
-    ));
+    let (_qemu, config) = behind_lossy_proxy(64, Arc::new(AtomicBool::new(true)));
+    let mut s = connect_retrying(&config);
     // The probes lost input too (most are over 32 bytes): retried slower, they read the
     // same features as a link that loses nothing, where they read "lacks" or undecided.
     let direct = super::common::connect(mpcheck::boardfile::config::QemuConsole::Stdio);
@@ -185,16 +189,9 @@ fn lossy_link_is_retried_slower_then_reported() {
 fn a_case_upload_that_loses_input_after_a_clean_connect_is_retried_slower() {
     // The link loses input only once connected (the probes arrive whole at 64-byte
     // chunks): the case's upload is corrupted at 64 and retried at 32, which gets through.
-    let port = free_port();
-    let _qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
     let lossy = Arc::new(AtomicBool::new(false));
-    let mut s = connect_retrying(&serial_board(
-        &format!("socket://127.0.0.1:{}", lossy_proxy(port, lossy.clone())),
-        Pacing {
-            chunk_bytes: 64,
-            pause_ms: 20,
-        },
-    ));
+    let (_qemu, config) = behind_lossy_proxy(64, lossy.clone());
+    let mut s = connect_retrying(&config);
     lossy.store(true, Ordering::SeqCst);
     let (script, expect) = two_kb_script();
     assert_eq!(s.run_case_checked(&script, T, true).unwrap().stdout, expect);
@@ -202,20 +199,9 @@ fn a_case_upload_that_loses_input_after_a_clean_connect_is_retried_slower() {
 
 #[test]
 fn lossy_link_that_never_heals_is_a_corrupted_upload_error() {
-    let port = free_port();
-    let _qemu = Qemu::start(&format!("tcp:127.0.0.1:{port},server=on,wait=off"));
     // 33..=64-byte chunks lose bytes, halved to 32 they pass, so start at 128: the retry
     // at 64 loses bytes too.
-    let config = serial_board(
-        &format!(
-            "socket://127.0.0.1:{}",
-            lossy_proxy(port, Arc::new(AtomicBool::new(true)))
-        ),
-        Pacing {
-            chunk_bytes: 128,
-            pause_ms: 20,
-        },
-    );
+    let (_qemu, config) = behind_lossy_proxy(128, Arc::new(AtomicBool::new(true)));
     // The feature probes lose input at both paces: the board cannot be used, said at
     // connect (it took a minute of 5 s probe timeouts, then failed every case).
     let err = (0..100)
